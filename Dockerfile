@@ -1,0 +1,62 @@
+# syntax=docker/dockerfile:1
+#
+# Container image for codedeploy-exporter.
+#
+#   docker build -t codedeploy-exporter .
+#   docker run --rm -p 10120:10120 codedeploy-exporter --demo --web.listen-address=:10120
+#
+# Both stages use the same pinned base so the virtualenv's interpreter symlinks
+# (/opt/venv/bin/python -> /usr/local/bin/python3.11) resolve in the final image.
+# tests/test_dockerfile.py replays this file's COPY and RUN steps in a fresh
+# virtualenv, so keep each step a plain command.
+ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
+
+FROM ${PYTHON_IMAGE} AS builder
+
+ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PYTHONDONTWRITEBYTECODE=1
+
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY exporter ./exporter
+
+# Build the wheel from the source tree, then install only that wheel (and its
+# pinned-by-range runtime dependencies) into a self-contained virtualenv.
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+RUN python -m venv /opt/venv \
+    && /opt/venv/bin/pip install --no-cache-dir /wheels/*.whl
+
+FROM ${PYTHON_IMAGE}
+
+ARG VERSION=dev
+ARG REVISION=unknown
+
+LABEL org.opencontainers.image.title="codedeploy-exporter" \
+      org.opencontainers.image.description="Prometheus exporter for AWS CodeDeploy deployment targets, lifecycle hooks and traffic shifting" \
+      org.opencontainers.image.licenses="Apache-2.0" \
+      org.opencontainers.image.version="${VERSION}" \
+      org.opencontainers.image.revision="${REVISION}" \
+      org.opencontainers.image.base.name="${PYTHON_IMAGE}"
+
+# Only the virtualenv crosses over: no wheel cache, no build tooling.
+COPY --from=builder /opt/venv /opt/venv
+
+ENV PATH="/opt/venv/bin:${PATH}" \
+    PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1
+
+# 65532 is the conventional "nonroot" UID/GID of distroless images; it owns
+# nothing in the image, so the process can write nowhere but mounted volumes.
+USER 65532:65532
+WORKDIR /
+
+EXPOSE 10120
+
+# The image has no curl: probe with the virtualenv's own interpreter. The
+# address matches the default --web.listen-address; override the check if you
+# change the port.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
+    CMD ["/opt/venv/bin/python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:10120/healthz', timeout=4).status == 200 else 1)"]
+
+ENTRYPOINT ["codedeploy-exporter"]
+CMD ["--config.file=/etc/codedeploy-exporter/config.yaml"]
