@@ -1,0 +1,114 @@
+"""HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback.
+
+boto3 with ``endpoint_url`` POSTs to ``/`` with ``X-Amz-Target: CodeDeploy_20141006.<Op>``;
+``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from .state import Simulator, access_key_from_authorization
+
+TARGET_PREFIX = "CodeDeploy_20141006."
+CONTENT_TYPE = "application/x-amz-json-1.1"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as boto3's connection pool expects
+    timeout = 30  # idle keep-alive connections are dropped after this
+    server: "_Server"
+
+    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        target = self.headers.get("X-Amz-Target", "")
+        if not target.startswith(TARGET_PREFIX):
+            self._send(400, {"__type": "UnknownOperationException",
+                             "message": f"Unknown target {target!r}"})
+            return
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"})
+            return
+        access_key = access_key_from_authorization(self.headers.get("Authorization"))
+        status, payload = self.server.simulator.handle(
+            target[len(TARGET_PREFIX):], body, access_key_id=access_key)
+        self._send(status, payload)
+
+    def do_GET(self) -> None:  # noqa: N802
+        if self.path.split("?")[0] == "/_simulator/state":
+            self._send(200, self.server.simulator.snapshot(), "application/json")
+        else:
+            self._send(404, {"message": "not found"}, "application/json")
+
+    def _send(self, status: int, payload: dict, content_type: str = CONTENT_TYPE) -> None:
+        data = json.dumps(payload).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(data)))
+            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.end_headers()
+            self.wfile.write(data)
+        except OSError:
+            pass  # the client gave up (e.g. its read timeout fired during a hang fault)
+
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+        pass  # one line per request on stderr would drown the exporter's own logs
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+        super().__init__(address, _Handler)
+        self.simulator = simulator
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        pass  # disconnects mid-request are expected with timeouts and hangs
+
+
+class SimulatorServer:
+    """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
+
+    def __init__(self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.simulator = simulator if simulator is not None else Simulator()
+        self._address = (host, port)
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def endpoint_url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("simulator server is not started")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    def start(self) -> "SimulatorServer":
+        if self._httpd is None:
+            self._httpd = _Server(self._address, self.simulator)
+            self._thread = threading.Thread(
+                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                name="codedeploy-simulator", daemon=True)
+            self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._httpd is None:
+            return
+        self.simulator.interrupt_waits()  # release requests held by hang/latency faults
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = self._thread = None
+
+    def __enter__(self) -> "SimulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

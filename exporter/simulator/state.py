@@ -1,0 +1,414 @@
+"""In-memory CodeDeploy state, operation dispatch and fault injection (no sockets).
+
+Everything is stored and returned as API-shaped JSON dicts, exactly as the CodeDeploy
+JSON 1.1 wire format carries them (camelCase, epoch-second timestamps, the API's own
+``identifer`` spelling for ECS task sets), so the HTTP layer only has to serialize.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+TARGET_KINDS = {
+    "InstanceTarget": "instanceTarget",
+    "LambdaTarget": "lambdaTarget",
+    "ECSTarget": "ecsTarget",
+    "CloudFormationTarget": "cloudFormationTarget",
+}
+TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready")
+DEPLOYMENT_STATUSES = (
+    "Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready",
+)
+OVERVIEW_KEYS = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
+MAX_BATCH = 25  # both BatchGetDeployments and BatchGetDeploymentTargets
+_DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+
+
+class ApiError(Exception):
+    """An AWS error response: ``{"__type": code, "message": ...}`` with an HTTP status."""
+
+    def __init__(self, code: str, message: str, status: int = 400) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.status = code, message, status
+
+    def body(self) -> dict:
+        return {"__type": self.code, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Call:
+    operation: str
+    params: dict
+    access_key_id: str | None
+    time: float
+
+
+@dataclass
+class _Fault:
+    operation: str | None
+    remaining: int
+    error: ApiError | None = None  # None means "hang, then answer normally"
+    hang_seconds: float = 0.0
+
+
+@dataclass
+class _Deployment:
+    info: dict
+    targets: dict[str, dict] = field(default_factory=dict)
+    started: bool = True
+    derive_overview: bool = True
+
+
+def access_key_from_authorization(header: str | None) -> str | None:
+    """Parse the access key id out of a SigV4 ``Authorization`` header."""
+    match = _CREDENTIAL.search(header or "")
+    return match.group(1) if match else None
+
+
+def target_body(target: dict) -> dict:
+    """The type-specific part of a deploymentTarget (``instanceTarget`` etc.)."""
+    key = TARGET_KINDS.get(target.get("deploymentTargetType", ""))
+    if key is None or key not in target:
+        raise ValueError(f"not a deploymentTarget dict: {target!r}")
+    return target[key]
+
+
+def target_id_of(target: dict) -> str:
+    return target_body(target)["targetId"]
+
+
+def _overview(targets: Iterable[dict]) -> dict:
+    counts = dict.fromkeys(OVERVIEW_KEYS, 0)
+    for target in targets:
+        status = target_body(target).get("status")
+        if status in counts:
+            counts[status] += 1
+    return counts
+
+
+class Simulator:
+    """Thread-safe CodeDeploy state plus call accounting and fault injection."""
+
+    def __init__(self, page_size: int = 100, clock: Callable[[], float] = time.time) -> None:
+        self.page_size = page_size
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._generation = 0  # bumped by interrupt_waits() to end hangs early
+        self._deployments: dict[str, _Deployment] = {}
+        self._groups: dict[str, dict[str, None]] = {}  # application -> ordered set of groups
+        self._latency: dict[str | None, float] = {}
+        self._faults: list[_Fault] = []
+        self.calls: list[Call] = []
+
+    # ---- state: ground truth -------------------------------------------------------
+    def put_application(self, application: str, groups: Iterable[str] = ()) -> None:
+        with self._lock:
+            known = self._groups.setdefault(application, {})
+            known.update(dict.fromkeys(groups))
+
+    def put_deployment(self, info: dict, targets: Iterable[dict] = (), started: bool = True) -> None:
+        deployment_id = info["deploymentId"]
+        if not _DEPLOYMENT_ID.match(deployment_id):
+            raise ValueError(f"malformed deployment id {deployment_id!r}")
+        record = _Deployment(
+            info=copy.deepcopy(info),
+            targets={target_id_of(t): copy.deepcopy(t) for t in targets},
+            started=started,
+            derive_overview="deploymentOverview" not in info,
+        )
+        with self._lock:
+            self._deployments[deployment_id] = record
+            groups = self._groups.setdefault(info["applicationName"], {})
+            groups[info["deploymentGroupName"]] = None
+
+    def put_target(self, deployment_id: str, target: dict) -> None:
+        with self._lock:
+            self._deployments[deployment_id].targets[target_id_of(target)] = copy.deepcopy(target)
+
+    def update_deployment(self, deployment_id: str, started: bool | None = None, **fields: Any) -> None:
+        with self._lock:
+            record = self._deployments[deployment_id]
+            record.info.update(copy.deepcopy(fields))
+            if "deploymentOverview" in fields:
+                record.derive_overview = False
+            if started is not None:
+                record.started = started
+
+    def remove_deployment(self, deployment_id: str) -> None:
+        with self._lock:
+            self._deployments.pop(deployment_id, None)
+
+    def deployment_ids(self) -> list[str]:
+        with self._lock:
+            return list(self._deployments)
+
+    def target_ids(self, deployment_id: str) -> list[str]:
+        with self._lock:
+            return list(self._deployments[deployment_id].targets)
+
+    def deployment(self, deployment_id: str) -> dict:
+        with self._lock:
+            return self._info(self._deployments[deployment_id])
+
+    def target(self, deployment_id: str, target_id: str) -> dict:
+        with self._lock:
+            return copy.deepcopy(self._deployments[deployment_id].targets[target_id])
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return {"deployments": {
+                deployment_id: {"info": self._info(record),
+                                "targets": copy.deepcopy(record.targets)}
+                for deployment_id, record in self._deployments.items()
+            }}
+
+    def _info(self, record: _Deployment) -> dict:
+        info = copy.deepcopy(record.info)
+        if record.derive_overview:
+            info["deploymentOverview"] = _overview(record.targets.values())
+        return info
+
+    # ---- call accounting -----------------------------------------------------------
+    def call_count(self, operation: str | None = None) -> int:
+        with self._lock:
+            return sum(1 for c in self.calls if operation is None or c.operation == operation)
+
+    def reset_calls(self) -> None:
+        with self._lock:
+            self.calls.clear()
+
+    # ---- fault injection -----------------------------------------------------------
+    def set_latency(self, seconds: float, operation: str | None = None) -> None:
+        """Delay every call (or every call of ``operation``) by ``seconds``."""
+        with self._lock:
+            self._latency[operation] = seconds
+
+    def fail(self, count: int, code: str, status: int = 400, operation: str | None = None,
+             message: str | None = None) -> None:
+        """Make the next ``count`` matching calls fail with the given AWS error."""
+        error = ApiError(code, message or f"Simulated {code}", status)
+        with self._lock:
+            self._faults.append(_Fault(operation, count, error=error))
+
+    def throttle(self, count: int, operation: str | None = None) -> None:
+        self.fail(count, "ThrottlingException", 400, operation, "Rate exceeded")
+
+    def hang(self, seconds: float, operation: str | None = None, count: int = 1) -> None:
+        """Hold the next ``count`` matching calls for ``seconds`` (past client timeouts)."""
+        with self._lock:
+            self._faults.append(_Fault(operation, count, hang_seconds=seconds))
+
+    def clear_faults(self) -> None:
+        with self._lock:
+            self._latency.clear()
+            self._faults.clear()
+
+    def interrupt_waits(self) -> None:
+        """End all latency/hang waits now (so a server can stop promptly)."""
+        with self._lock:
+            self._generation += 1
+            self._wake.notify_all()
+
+    def _wait(self, seconds: float) -> None:
+        if seconds <= 0:
+            return
+        deadline = time.monotonic() + seconds
+        with self._lock:
+            generation = self._generation
+            while self._generation == generation:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+                self._wake.wait(remaining)
+
+    def _take_fault(self, operation: str) -> _Fault | None:
+        for fault in self._faults:
+            if fault.remaining > 0 and fault.operation in (None, operation):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self._faults.remove(fault)
+                return fault
+        return None
+
+    # ---- dispatch ------------------------------------------------------------------
+    def handle(self, operation: str, body: dict, access_key_id: str | None = None) -> tuple[int, dict]:
+        """Answer one API call: ``(http_status, json_body)``. Faults apply first."""
+        with self._lock:
+            self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock()))
+            latency = self._latency.get(operation, self._latency.get(None, 0.0))
+            fault = self._take_fault(operation)
+        self._wait(latency)
+        if fault is not None and fault.error is not None:
+            return fault.error.status, fault.error.body()
+        if fault is not None:
+            self._wait(fault.hang_seconds)
+        handler = _OPERATIONS.get(operation)
+        if handler is None:
+            return 400, ApiError("UnknownOperationException", f"Unknown operation {operation}").body()
+        try:
+            with self._lock:
+                return 200, handler(self, body)
+        except ApiError as error:
+            return error.status, error.body()
+
+    # Operation handlers run under the lock and return deep copies.
+    def _get_started(self, body: dict) -> _Deployment:
+        record = self._get(body.get("deploymentId"))
+        if not record.started:
+            raise ApiError("DeploymentNotStartedException",
+                           "The specified deployment has not started.")
+        return record
+
+    def _get(self, deployment_id: str | None) -> _Deployment:
+        if not deployment_id:
+            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+        if not _DEPLOYMENT_ID.match(deployment_id):
+            raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
+        record = self._deployments.get(deployment_id)
+        if record is None:
+            raise ApiError("DeploymentDoesNotExistException",
+                           f"The deployment {deployment_id} could not be found.")
+        return record
+
+    def _lookup_target(self, record: _Deployment, target_id: str) -> dict:
+        if not isinstance(target_id, str) or not target_id:
+            raise ApiError("InvalidDeploymentTargetIdException", "The target ID provided was not valid.")
+        target = record.targets.get(target_id)
+        if target is None:
+            raise ApiError("DeploymentTargetDoesNotExistException",
+                           f"The provided target ID does not belong to the deployment: {target_id}")
+        return copy.deepcopy(target)
+
+    def _op_get_deployment_target(self, body: dict) -> dict:
+        record = self._get_started(body)
+        if "targetId" not in body:
+            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+        return {"deploymentTarget": self._lookup_target(record, body["targetId"])}
+
+    def _op_batch_get_deployment_targets(self, body: dict) -> dict:
+        record = self._get_started(body)
+        target_ids = body.get("targetIds") or []
+        if not target_ids:
+            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+        limit = 1 if record.info.get("computePlatform") in ("ECS", "Lambda") else MAX_BATCH
+        if len(target_ids) > limit:
+            raise ApiError("DeploymentTargetListSizeExceededException",
+                           f"The maximum number of targets that can be requested is {limit}.")
+        return {"deploymentTargets": [self._lookup_target(record, t) for t in target_ids]}
+
+    def _op_list_deployment_targets(self, body: dict) -> dict:
+        record = self._get_started(body)
+        filters = body.get("targetFilters") or {}
+        unknown = set(filters) - {"TargetStatus", "ServerInstanceLabel"}
+        if unknown:
+            raise ApiError("InvalidTargetFilterNameException", f"Invalid target filter {sorted(unknown)}")
+        statuses, labels = filters.get("TargetStatus"), filters.get("ServerInstanceLabel")
+        if statuses and not set(statuses) <= set(TARGET_STATUSES):
+            raise ApiError("InvalidInstanceStatusException", "The specified instance status does not exist.")
+        ids = [
+            target_id for target_id, target in record.targets.items()
+            if (not statuses or target_body(target).get("status") in statuses)
+            and (not labels or target_body(target).get("instanceLabel") in labels)
+        ]
+        return self._page("ListDeploymentTargets", "targetIds", ids, body)
+
+    def _op_get_deployment(self, body: dict) -> dict:
+        return {"deploymentInfo": self._info(self._get(body.get("deploymentId")))}
+
+    def _op_batch_get_deployments(self, body: dict) -> dict:
+        ids = body.get("deploymentIds") or []
+        if not ids:
+            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+        if len(ids) > MAX_BATCH:
+            raise ApiError("BatchLimitExceededException", "The maximum number of names or IDs allowed "
+                           f"for this request ({MAX_BATCH}) was exceeded.")
+        for deployment_id in ids:
+            if not _DEPLOYMENT_ID.match(deployment_id):
+                raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
+        # Unknown ids are silently left out, as AWS does.
+        return {"deploymentsInfo": [self._info(self._deployments[d]) for d in ids
+                                    if d in self._deployments]}
+
+    def _op_list_deployments(self, body: dict) -> dict:
+        application, group = body.get("applicationName"), body.get("deploymentGroupName")
+        if group and not application:
+            raise ApiError("ApplicationNameRequiredException", "The minimum number of required "
+                           "application names was not specified.")
+        if application and not group:
+            raise ApiError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+        if application and application not in self._groups:
+            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
+        if application and group not in self._groups[application]:
+            raise ApiError("DeploymentGroupDoesNotExistException", f"No Deployment Group found for name: {group}")
+        statuses = body.get("includeOnlyStatuses") or []
+        if not set(statuses) <= set(DEPLOYMENT_STATUSES):
+            raise ApiError("InvalidDeploymentStatusException", "The specified deployment status doesn't exist.")
+        time_range = body.get("createTimeRange") or {}
+        start, end = time_range.get("start"), time_range.get("end")
+        if start is not None and end is not None and start > end:
+            raise ApiError("InvalidTimeRangeException", "The specified time range was specified in an invalid format.")
+        infos = [
+            r.info for r in self._deployments.values()
+            if (not application or (r.info["applicationName"], r.info["deploymentGroupName"]) == (application, group))
+            and (not statuses or r.info.get("status") in statuses)
+            and (start is None or r.info.get("createTime", 0) >= start)
+            and (end is None or r.info.get("createTime", 0) <= end)
+        ]
+        infos.sort(key=lambda i: (i.get("createTime", 0), i["deploymentId"]), reverse=True)
+        return self._page("ListDeployments", "deployments", [i["deploymentId"] for i in infos], body)
+
+    def _op_list_applications(self, body: dict) -> dict:
+        return self._page("ListApplications", "applications", sorted(self._groups), body)
+
+    def _op_list_deployment_groups(self, body: dict) -> dict:
+        application = body.get("applicationName")
+        if not application:
+            raise ApiError("ApplicationNameRequiredException", "The minimum number of required "
+                           "application names was not specified.")
+        if application not in self._groups:
+            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
+        page = self._page("ListDeploymentGroups", "deploymentGroups", list(self._groups[application]), body)
+        return {"applicationName": application, **page}
+
+    def _page(self, operation: str, key: str, items: list, body: dict) -> dict:
+        offset = _decode_token(operation, body.get("nextToken"))
+        result: dict = {key: items[offset:offset + self.page_size]}
+        if offset + self.page_size < len(items):
+            result["nextToken"] = _encode_token(operation, offset + self.page_size)
+        return result
+
+
+def _encode_token(operation: str, offset: int) -> str:
+    return base64.urlsafe_b64encode(f"{operation}:{offset}".encode()).decode()
+
+
+def _decode_token(operation: str, token: str | None) -> int:
+    if token is None:
+        return 0
+    try:
+        name, offset = base64.urlsafe_b64decode(token.encode()).decode().split(":")
+        if name == operation and int(offset) >= 0:
+            return int(offset)
+    except (ValueError, UnicodeDecodeError):
+        pass
+    raise ApiError("InvalidNextTokenException", "The next token was specified in an invalid format.")
+
+
+_OPERATIONS: dict[str, Callable[[Simulator, dict], dict]] = {
+    "GetDeploymentTarget": Simulator._op_get_deployment_target,
+    "BatchGetDeploymentTargets": Simulator._op_batch_get_deployment_targets,
+    "ListDeploymentTargets": Simulator._op_list_deployment_targets,
+    "GetDeployment": Simulator._op_get_deployment,
+    "BatchGetDeployments": Simulator._op_batch_get_deployments,
+    "ListDeployments": Simulator._op_list_deployments,
+    "ListApplications": Simulator._op_list_applications,
+    "ListDeploymentGroups": Simulator._op_list_deployment_groups,
+}
