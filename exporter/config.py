@@ -140,8 +140,11 @@ def parse_duration(value: object) -> float:
 
     Raises ValueError with a message fit for a user on anything else.
     """
+    # ValueError for wrong types too: callers report one kind of bad duration.
     if isinstance(value, bool):  # bool is an int subclass; true is not "1 second"
-        raise ValueError(f"expected {_DURATION_HINT}, got {_describe(value)}")
+        raise ValueError(  # noqa: TRY004
+            f"expected {_DURATION_HINT}, got {_describe(value)}"
+        )
     if isinstance(value, (int, float)):
         try:
             seconds = float(value)
@@ -151,14 +154,18 @@ def parse_duration(value: object) -> float:
             raise ValueError(f"duration must be finite, got {_describe(value)}")
         return seconds
     if not isinstance(value, str):
-        raise ValueError(f"expected {_DURATION_HINT}, got {_describe(value)}")
+        raise ValueError(  # noqa: TRY004
+            f"expected {_DURATION_HINT}, got {_describe(value)}"
+        )
     text = value.strip()
     if _PLAIN_SECONDS_RE.fullmatch(text):
         return float(text)
     match = _DURATION_RE.fullmatch(text)
     if not text or match is None or not any(match.groups()):
         raise ValueError(f"invalid duration {_short(value)}: expected {_DURATION_HINT}")
-    total = sum(int(amount) * unit for amount, unit in zip(match.groups(), _DURATION_UNITS) if amount)
+    total = sum(
+        int(amount) * unit for amount, unit in zip(match.groups(), _DURATION_UNITS) if amount
+    )
     if not math.isfinite(total):
         raise ValueError(f"duration {_short(value)} is too large")
     return total
@@ -266,7 +273,9 @@ def _string(value: object, path: str, problems: Problems, *, max_len: int | None
         problems.append((path, "must not be empty"))
         return _INVALID
     if value != value.strip():
-        problems.append((path, f"must not have leading or trailing whitespace, got {_short(value)}"))
+        problems.append(
+            (path, f"must not have leading or trailing whitespace, got {_short(value)}")
+        )
         return _INVALID
     if max_len is not None and len(value) > max_len:
         problems.append((path, f"must be at most {max_len} characters, got {len(value)}"))
@@ -315,7 +324,9 @@ def _endpoint_url(value: object, path: str, problems: Problems) -> Any:
 _AWS_SPEC: dict[str, Validator] = {
     "region": _patterned(_REGION_RE, "an AWS region name such as 'us-east-1'"),
     "profile": _string,
-    "role_arn": _patterned(_ROLE_ARN_RE, "an IAM role ARN like 'arn:aws:iam::123456789012:role/name'"),
+    "role_arn": _patterned(
+        _ROLE_ARN_RE, "an IAM role ARN like 'arn:aws:iam::123456789012:role/name'"
+    ),
     "external_id": _patterned(_EXTERNAL_ID_RE, "2-1224 characters of letters, digits and +=,.@:/-"),
     "endpoint_url": _endpoint_url,
 }
@@ -357,8 +368,13 @@ def _duration(value: object, path: str, problems: Problems) -> Any:
         return _INVALID
 
 
-def _bounded(check: Validator, *, above: float | None = None, at_least: float | None = None,
-             at_most: float | None = None) -> Validator:
+def _bounded(
+    check: Validator,
+    *,
+    above: float | None = None,
+    at_least: float | None = None,
+    at_most: float | None = None,
+) -> Validator:
     """Wrap a type validator with a range check; messages show the offending value."""
 
     def validate(value: object, path: str, problems: Problems) -> Any:
@@ -420,8 +436,9 @@ def _aws_block(value: object, path: str, problems: Problems) -> AwsSettings | No
     return AwsSettings(**_fields(data, path, problems, _AWS_SPEC))
 
 
-def _section(value: object, path: str, problems: Problems, spec: Mapping[str, Validator],
-             cls: type) -> Any:
+def _section(
+    value: object, path: str, problems: Problems, spec: Mapping[str, Validator], cls: type
+) -> Any:
     data = _mapping(value, path, problems, null_ok=True)
     return cls(**_fields(data, path, problems, spec)) if data is not None else cls()
 
@@ -429,8 +446,15 @@ def _section(value: object, path: str, problems: Problems, spec: Mapping[str, Va
 class _EntryParser:
     """Parses one list section (targets, deployments or deployment_groups)."""
 
-    def __init__(self, name: str, spec: Mapping[str, Validator], required: tuple[str, ...],
-                 key_fields: tuple[str, ...], build: Callable[..., Any], what: str):
+    def __init__(
+        self,
+        name: str,
+        spec: Mapping[str, Validator],
+        required: tuple[str, ...],
+        key_fields: tuple[str, ...],
+        build: Callable[..., Any],
+        what: str,
+    ):
         self.name = name
         self.spec = {**spec, "aws": _aws_block}
         self.required = required
@@ -456,9 +480,15 @@ class _EntryParser:
             own_aws = parsed.pop("aws", None) or AwsSettings()
             aws = own_aws.merged_over(base_aws)
             if own_aws.external_id is not None and aws.role_arn is None:
-                problems.append((f"{path}.aws.external_id",
-                                 "has no effect without role_arn (set role_arn here or in the "
-                                 "top-level aws block)"))
+                problems.append(
+                    (
+                        f"{path}.aws.external_id",
+                        (
+                            "has no effect without role_arn (set role_arn here or in the "
+                            "top-level aws block)"
+                        ),
+                    )
+                )
             if not all(k in parsed for k in self.required):
                 continue
             # Duplicates would export identical series twice; region/account are
@@ -466,8 +496,15 @@ class _EntryParser:
             key = tuple(parsed[k] for k in self.key_fields)
             if key in seen:
                 shown = ", ".join(f"{k} {parsed[k]!r}" for k in self.key_fields)
-                problems.append((path, f"duplicate {self.what} ({shown}); first listed at "
-                                       f"{self.name}[{seen[key]}]"))
+                problems.append(
+                    (
+                        path,
+                        (
+                            f"duplicate {self.what} ({shown}); first listed at "
+                            f"{self.name}[{seen[key]}]"
+                        ),
+                    )
+                )
                 continue
             seen[key] = index
             entries.append(self.build(aws=aws, **parsed))
@@ -493,8 +530,11 @@ _ENTRY_PARSERS = {
     ),
     "deployment_groups": _EntryParser(
         "deployment_groups",
-        {"application": _name, "deployment_group": _name,
-         "latest": _bounded(_integer, at_least=1, at_most=_LATEST_MAX)},
+        {
+            "application": _name,
+            "deployment_group": _name,
+            "latest": _bounded(_integer, at_least=1, at_most=_LATEST_MAX),
+        },
         required=("application", "deployment_group"),
         key_fields=("application", "deployment_group"),
         build=lambda latest=1, **kw: GroupEntry(latest=latest, **kw),
@@ -517,14 +557,20 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     # Each top-level key collects into its own bucket so the aws block can be
     # parsed first (entries merge over it) while problems keep document order.
     buckets: dict[object, Problems] = {key: [] for key in document}
-    aws = (_aws_block(document["aws"], "aws", buckets["aws"]) if "aws" in document else None)
+    aws = _aws_block(document["aws"], "aws", buckets["aws"]) if "aws" in document else None
     aws = aws or AwsSettings()
-    poll = _section(document.get("poll"), "poll", buckets.get("poll", []), _POLL_SPEC,
-                    PollSettings)
-    metrics = _section(document.get("metrics"), "metrics", buckets.get("metrics", []),
-                       _METRICS_SPEC, MetricsSettings)
-    lists = {name: parser.parse(document.get(name), aws, buckets.get(name, []))
-             for name, parser in _ENTRY_PARSERS.items()}
+    poll = _section(document.get("poll"), "poll", buckets.get("poll", []), _POLL_SPEC, PollSettings)
+    metrics = _section(
+        document.get("metrics"),
+        "metrics",
+        buckets.get("metrics", []),
+        _METRICS_SPEC,
+        MetricsSettings,
+    )
+    lists = {
+        name: parser.parse(document.get(name), aws, buckets.get(name, []))
+        for name, parser in _ENTRY_PARSERS.items()
+    }
     for key in document:
         if key not in _TOP_LEVEL_KEYS:
             buckets[key].append(_unknown_key(_key_path("", key), key, list(_TOP_LEVEL_KEYS)))
@@ -580,9 +626,11 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
             continue  # unhashable; construct_mapping reports it with a position
         if first is not key_node:
             raise yaml.constructor.ConstructorError(
-                None, None,
-                f"found duplicate key {key!r} (first defined on line "
-                f"{first.start_mark.line + 1})", key_node.start_mark)
+                None,
+                None,
+                f"found duplicate key {key!r} (first defined on line {first.start_mark.line + 1})",
+                key_node.start_mark,
+            )
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -592,7 +640,7 @@ _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _c
 def loads_config(text: str, source: str = "<config>") -> Config:
     """Parse YAML text; syntax errors become ConfigError with line and column."""
     try:
-        data = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - SafeLoader subclass
+        data = yaml.load(text, Loader=_StrictLoader)  # a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(top level)"
