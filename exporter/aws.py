@@ -1,0 +1,212 @@
+"""The one module that talks to AWS (boto3/botocore). Everything else sees plain dicts.
+
+Each call goes through a shared client-side rate limiter; botocore retries in adaptive mode;
+every HTTP attempt is counted, so throttling that botocore absorbed still shows in metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import boto3
+import botocore.session
+from botocore.config import Config as BotoConfig
+from botocore.credentials import DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+
+from exporter import __version__
+from exporter.config import AwsSettings
+from exporter.metrics import ExporterMetrics
+
+log = logging.getLogger(__name__)
+
+BATCH_TARGETS_MAX = 25
+BATCH_DEPLOYMENTS_MAX = 25
+
+# Errors that concern one deployment or target ID, not the API as a whole.
+ID_ERRORS = frozenset({
+    "DeploymentDoesNotExistException", "InvalidDeploymentIdException",
+    "DeploymentNotStartedException", "DeploymentTargetDoesNotExistException",
+    "InvalidDeploymentTargetIdException", "InstanceDoesNotExistException",
+    "InvalidInstanceNameException", "DeploymentTargetListSizeExceededException",
+    "TargetNotReturned",
+})
+
+
+class ApiError(Exception):
+    def __init__(self, operation: str, code: str, message: str = "") -> None:
+        super().__init__(f"{operation}: {code}: {message}")
+        self.operation = operation
+        self.code = code
+        self.message = message
+
+    @property
+    def id_specific(self) -> bool:
+        return self.code in ID_ERRORS
+
+
+class RateLimiter:
+    """Token bucket shared by all clients: at most `rate` calls per second, bursts of `rate`."""
+
+    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.rate = rate
+        self._tokens = max(rate, 1.0)
+        self._clock, self._sleep = clock, sleep
+        self._last = clock()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        while True:
+            with self._lock:
+                now = self._clock()
+                self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
+                self._last = now
+                if self._tokens >= 1:
+                    self._tokens -= 1
+                    return
+                wait = (1 - self._tokens) / self.rate
+            self._sleep(wait)
+
+
+class CodeDeployApi:
+    """The read operations the exporter uses, paginated, with errors as ApiError."""
+
+    def __init__(self, client: Any, limiter: RateLimiter, metrics: ExporterMetrics) -> None:
+        self._client = client
+        self._limiter = limiter
+        self._metrics = metrics
+        client.meta.events.register("needs-retry.codedeploy", self._count_attempt)
+
+    def _count_attempt(self, response=None, operation=None, caught_exception=None, **_: Any) -> None:
+        name = getattr(operation, "name", "unknown")
+        self._metrics.api_requests.labels(name).inc()
+        code = None
+        if caught_exception is not None:
+            code = type(caught_exception).__name__
+        elif response is not None:
+            http, parsed = response
+            if http.status_code >= 300:
+                code = (parsed or {}).get("Error", {}).get("Code") or f"HTTP{http.status_code}"
+        if code:
+            self._metrics.api_errors.labels(name, code).inc()
+        return None  # never vote on retrying: botocore's own handler decides
+
+    def _call(self, operation: str, method: str, **params: Any) -> dict:
+        self._limiter.acquire()
+        started = time.perf_counter()
+        try:
+            return getattr(self._client, method)(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise ApiError(operation, error.get("Code", "Unknown"), error.get("Message", "")) from None
+        except BotoCoreError as exc:
+            # Connection refused, timeouts, missing credentials: not counted by needs-retry
+            # when they happen before a request is sent, so count them here.
+            code = type(exc).__name__
+            if "credential" in code.lower() or "region" in code.lower():
+                self._metrics.api_errors.labels(operation, code).inc()
+            raise ApiError(operation, code, str(exc)) from None
+        finally:
+            self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
+
+    def batch_get_deployment_targets(self, deployment_id: str, target_ids: list[str]) -> list[dict]:
+        response = self._call("BatchGetDeploymentTargets", "batch_get_deployment_targets",
+                              deploymentId=deployment_id, targetIds=target_ids)
+        return response.get("deploymentTargets") or []
+
+    def batch_get_deployments(self, deployment_ids: list[str]) -> list[dict]:
+        response = self._call("BatchGetDeployments", "batch_get_deployments",
+                              deploymentIds=deployment_ids)
+        return response.get("deploymentsInfo") or []
+
+    def list_deployment_targets(self, deployment_id: str) -> list[str]:
+        ids: list[str] = []
+        params: dict[str, Any] = {"deploymentId": deployment_id}
+        while True:
+            page = self._call("ListDeploymentTargets", "list_deployment_targets", **params)
+            ids.extend(page.get("targetIds") or [])
+            if not page.get("nextToken"):
+                return ids
+            params["nextToken"] = page["nextToken"]
+
+    def list_deployments(self, application: str, group: str,
+                         created_after: float | None = None) -> list[str]:
+        ids: list[str] = []
+        params: dict[str, Any] = {"applicationName": application, "deploymentGroupName": group}
+        if created_after is not None:
+            params["createTimeRange"] = {
+                "start": datetime.fromtimestamp(created_after, tz=timezone.utc)}
+        while True:
+            page = self._call("ListDeployments", "list_deployments", **params)
+            ids.extend(page.get("deployments") or [])
+            if not page.get("nextToken"):
+                return ids
+            params["nextToken"] = page["nextToken"]
+
+
+class ClientFactory:
+    """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use."""
+
+    def __init__(self, metrics: ExporterMetrics, max_concurrency: int = 8,
+                 max_requests_per_second: float = 10.0,
+                 static_credentials: tuple[str, str] | None = None,
+                 connect_timeout: float = 5.0, read_timeout: float = 15.0,
+                 max_attempts: int = 4) -> None:
+        self._metrics = metrics
+        self.limiter = RateLimiter(max_requests_per_second)
+        self._static = static_credentials
+        self._boto_config = BotoConfig(
+            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            max_pool_connections=max(10, max_concurrency * 2),
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
+        self._apis: dict[AwsSettings, CodeDeployApi] = {}
+        self._lock = threading.Lock()
+
+    def api(self, settings: AwsSettings) -> CodeDeployApi:
+        with self._lock:
+            api = self._apis.get(settings)
+            if api is None:
+                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics)
+                self._apis[settings] = api
+            return api
+
+    def _client(self, settings: AwsSettings) -> Any:
+        try:
+            session = self._session(settings)
+            # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
+            return session.client("codedeploy", endpoint_url=settings.endpoint_url,
+                                  config=self._boto_config)
+        except BotoCoreError as exc:
+            raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
+
+    def _session(self, settings: AwsSettings) -> boto3.Session:
+        keys = {}
+        if self._static is not None:
+            keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
+        base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
+        if not settings.role_arn:
+            return base
+        sts = base.client("sts", config=self._boto_config)
+
+        def refresh() -> dict:
+            params = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
+            if settings.external_id:
+                params["ExternalId"] = settings.external_id
+            creds = sts.assume_role(**params)["Credentials"]
+            log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn,
+                     creds["Expiration"].isoformat())
+            return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
+                    "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
+
+        core = botocore.session.get_session()
+        # botocore refreshes these before they expire (the same mechanism its own
+        # assume-role provider uses); deferred so start-up does not depend on STS.
+        core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")
+        return boto3.Session(botocore_session=core, region_name=base.region_name)

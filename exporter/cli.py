@@ -1,0 +1,161 @@
+"""Command line: flags in Prometheus exporter style, wiring, signals. `main(argv) -> exit code`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+
+from exporter import __version__, log as logsetup
+from exporter.config import ConfigError, config_warnings, load_config
+
+log = logging.getLogger("exporter")
+
+EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE = 0, 1, 2
+DEFAULT_PORT = 10120
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="codedeploy-exporter",
+        description="Prometheus exporter for AWS CodeDeploy deployment targets.")
+    p.add_argument("--config.file", dest="config_file", default="config.yaml",
+                   help="YAML file listing what to watch (default: %(default)s)")
+    p.add_argument("--config.check", dest="config_check", action="store_true",
+                   help="validate the config file, print every problem, exit 0 (valid) or 2")
+    p.add_argument("--web.listen-address", dest="listen_address", default=f":{DEFAULT_PORT}",
+                   help="address to serve metrics on (default: %(default)s)")
+    p.add_argument("--web.telemetry-path", dest="telemetry_path", default="/metrics",
+                   help="path under which to expose metrics (default: %(default)s)")
+    p.add_argument("--log.level", dest="log_level", default="info",
+                   choices=["debug", "info", "warn", "error"])
+    p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
+    p.add_argument("--once", action="store_true",
+                   help="poll once, print the exposition to stdout, exit 1 if a target failed to poll")
+    p.add_argument("--shard", default="0",
+                   help="shard this replica exports, 0-based; 'auto' takes it from the trailing "
+                        "-N of $POD_NAME or the hostname (StatefulSet ordinal)")
+    p.add_argument("--total-shards", dest="total_shards", type=int, default=1,
+                   help="number of replicas sharing the deployments (default: %(default)s)")
+    p.add_argument("--demo", action="store_true",
+                   help="run against the embedded CodeDeploy simulator with cycling demo "
+                        "scenarios; needs no AWS account")
+    p.add_argument("--demo.simulator-address", dest="demo_simulator_address",
+                   default="127.0.0.1:0", help="where the demo's simulator listens")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    return p
+
+
+def resolve_shard(value: str, total: int) -> int:
+    if value == "auto":
+        name = os.environ.get("POD_NAME") or socket.gethostname()
+        match = re.search(r"-(\d+)$", name)
+        if not match:
+            raise ValueError(f"--shard=auto: no trailing -N ordinal in pod name {name!r}")
+        shard = int(match.group(1))
+    elif value.isdigit():
+        shard = int(value)
+    else:
+        raise ValueError(f"--shard {value!r}: expected a number or 'auto'")
+    if total < 1 or shard >= total:
+        raise ValueError(f"--shard {shard} --total-shards {total}: need 0 <= shard < total-shards")
+    return shard
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.version:
+        print(f"codedeploy-exporter {__version__}")
+        return EXIT_OK
+    logsetup.setup(args.log_level, args.log_format)
+    try:
+        shard = resolve_shard(args.shard, args.total_shards)
+    except ValueError as exc:
+        print(f"codedeploy-exporter: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+    demo = None
+    if args.demo:
+        from exporter.demo import DEMO_CREDENTIALS, Demo
+        try:
+            demo = Demo(args.demo_simulator_address).start()
+        except (OSError, ValueError) as exc:
+            print(f"codedeploy-exporter: --demo.simulator-address: {exc}", file=sys.stderr)
+            return EXIT_USAGE
+        config, credentials = demo.config(), DEMO_CREDENTIALS
+    else:
+        try:
+            config = load_config(args.config_file)
+        except ConfigError as exc:
+            print(str(exc), file=sys.stderr)
+            return EXIT_USAGE
+        credentials = None
+    if args.config_check:
+        for warning in config_warnings(config):
+            print(f"warning: {warning}", file=sys.stderr)
+        print(f"{config.source}: OK ({len(config.targets)} targets, {len(config.deployments)} "
+              f"deployments, {len(config.deployment_groups)} deployment groups)")
+        return EXIT_OK
+    for warning in config_warnings(config):
+        log.warning("event=config_warning message=%s", _quote(warning))
+
+    try:
+        return _run(args, config, credentials, shard)
+    finally:
+        if demo is not None:
+            demo.stop()
+
+
+def _run(args, config, credentials, shard: int) -> int:
+    # Imported here so --version and --config.check stay fast and never touch boto3.
+    from exporter.app import Exporter
+    from exporter.aws import ClientFactory
+    from exporter.metrics import ExporterMetrics
+    from exporter.server import serve
+
+    metrics = ExporterMetrics()
+    clients = ClientFactory(metrics, config.poll.max_concurrency, config.poll.max_requests_per_second,
+                            static_credentials=credentials)
+    exporter = Exporter(config, clients, metrics, shard, args.total_shards)
+    if args.once:
+        outcome = exporter.poll_once()
+        sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
+        sys.stdout.flush()
+        return EXIT_TARGETS_FAILED if outcome.failed_targets else EXIT_OK
+
+    try:
+        server = serve(args.listen_address, exporter, args.telemetry_path)
+    except (OSError, ValueError) as exc:
+        print(f"codedeploy-exporter: --web.listen-address {args.listen_address}: {exc}",
+              file=sys.stderr)
+        return EXIT_USAGE
+    stop = threading.Event()
+
+    def on_signal(signum, _frame) -> None:
+        log.info("event=shutdown signal=%s", signal.Signals(signum).name)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    log.info("event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
+             "groups=%d shard=%d total_shards=%d", __version__, server.url, args.telemetry_path,
+             len(config.targets), len(config.deployments), len(config.deployment_groups),
+             shard, args.total_shards)
+    poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
+    poller.start()
+    while not stop.wait(0.5):
+        pass
+    server.stop()
+    # A poll in flight finishes or is abandoned after the timeout: the daemon thread dies with us.
+    poller.join(timeout=5)
+    log.info("event=stopped")
+    return EXIT_OK
+
+
+def _quote(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -1,0 +1,101 @@
+"""Typed records the rest of the exporter works on (no I/O, no boto3)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TERMINAL_DEPLOYMENT_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
+
+# Status sets of the metric contract, in the API's enum order (botocore's model).
+TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready")
+LIFECYCLE_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown")
+TASK_SET_STATUSES = ("PRIMARY", "ACTIVE", "DRAINING")
+DEPLOYMENT_STATUSES = (
+    "Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready",
+)
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    error_code: str
+    script_name: str
+    message: str
+    log_tail: str
+
+
+@dataclass(frozen=True)
+class LifecycleEvent:
+    name: str
+    status: str
+    start: float | None
+    end: float | None
+    diagnostics: Diagnostics | None
+
+
+@dataclass(frozen=True)
+class TaskSet:
+    id: str
+    label: str
+    target_group: str
+    status: str
+    desired: int | None
+    pending: int | None
+    running: int | None
+    traffic_weight: float | None
+
+
+@dataclass(frozen=True)
+class LambdaFunction:
+    function_name: str
+    function_alias: str
+    current_version: str
+    target_version: str
+    weight: float | None
+
+
+@dataclass(frozen=True)
+class Target:
+    """One deployment target as GetDeploymentTarget describes it, whatever its type."""
+
+    deployment_id: str
+    target_id: str
+    target_type: str
+    target_arn: str
+    status: str
+    last_updated: float | None
+    instance_label: str
+    lifecycle_events: tuple[LifecycleEvent, ...]
+    lambda_function: LambdaFunction | None = None
+    task_sets: tuple[TaskSet, ...] = ()
+    cfn_resource_type: str | None = None
+    cfn_weight: float | None = None
+
+    def failed_event(self) -> LifecycleEvent | None:
+        for event in self.lifecycle_events:
+            if event.status == "Failed":
+                return event
+        return None
+
+
+@dataclass(frozen=True)
+class Deployment:
+    deployment_id: str
+    application: str
+    deployment_group: str
+    status: str
+    compute_platform: str
+    deployment_config: str
+    deployment_type: str
+    creator: str
+    create_time: float | None
+    complete_time: float | None
+    overview: tuple[tuple[str, int], ...]
+
+    @property
+    def terminal(self) -> bool:
+        return self.status in TERMINAL_DEPLOYMENT_STATUSES
+
+    @property
+    def single_target_batches(self) -> bool:
+        # BatchGetDeploymentTargets takes exactly one ID for ECS and Lambda deployments.
+        return self.compute_platform in ("ECS", "Lambda")

@@ -1,0 +1,154 @@
+"""API response dicts -> typed records. Pure and forgiving: odd shapes degrade, never raise.
+
+Accepts both what boto3 returns (datetime timestamps) and raw JSON 1.1 bodies (epoch floats),
+so the same parser serves the exporter and the simulator's tests.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, TaskSet, Target
+
+_TARGET_KEYS = {
+    "InstanceTarget": "instanceTarget",
+    "LambdaTarget": "lambdaTarget",
+    "ECSTarget": "ecsTarget",
+    "CloudFormationTarget": "cloudFormationTarget",
+}
+
+
+def _mapping(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else str(value)
+
+
+def _number(value: Any) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _count(value: Any) -> int | None:
+    number = _number(value)
+    if number is None or not math.isfinite(number):
+        return None
+    return int(number)
+
+
+def timestamp(value: Any) -> float | None:
+    """A CodeDeploy timestamp as Unix seconds: boto3 gives datetimes, the wire gives numbers."""
+    if isinstance(value, datetime):
+        return value.timestamp()
+    return _number(value)
+
+
+def parse_lifecycle_event(data: Any) -> LifecycleEvent:
+    data = _mapping(data)
+    diagnostics = None
+    if isinstance(data.get("diagnostics"), dict):
+        raw = data["diagnostics"]
+        diagnostics = Diagnostics(
+            error_code=_text(raw.get("errorCode")),
+            script_name=_text(raw.get("scriptName")),
+            message=_text(raw.get("message")),
+            log_tail=_text(raw.get("logTail")),
+        )
+    return LifecycleEvent(
+        name=_text(data.get("lifecycleEventName")),
+        status=_text(data.get("status")),
+        start=timestamp(data.get("startTime")),
+        end=timestamp(data.get("endTime")),
+        diagnostics=diagnostics,
+    )
+
+
+def _parse_task_set(data: Any) -> TaskSet:
+    data = _mapping(data)
+    return TaskSet(
+        id=_text(data.get("identifer")),  # sic: the API's own spelling
+        label=_text(data.get("taskSetLabel")),
+        target_group=_text(_mapping(data.get("targetGroup")).get("name")),
+        status=_text(data.get("status")),
+        desired=_count(data.get("desiredCount")),
+        pending=_count(data.get("pendingCount")),
+        running=_count(data.get("runningCount")),
+        traffic_weight=_number(data.get("trafficWeight")),
+    )
+
+
+def parse_target(data: Any) -> Target:
+    """One element of BatchGetDeploymentTargets' deploymentTargets (or GetDeploymentTarget's)."""
+    data = _mapping(data)
+    target_type = _text(data.get("deploymentTargetType"))
+    body_key = _TARGET_KEYS.get(target_type)
+    if body_key is None:
+        # Unknown or missing type: take whichever body is present.
+        body_key = next((key for key in _TARGET_KEYS.values() if key in data), "")
+    body = _mapping(data.get(body_key))
+    lambda_function = None
+    if body_key == "lambdaTarget" and isinstance(body.get("lambdaFunctionInfo"), dict):
+        info = body["lambdaFunctionInfo"]
+        lambda_function = LambdaFunction(
+            function_name=_text(info.get("functionName")),
+            function_alias=_text(info.get("functionAlias")),
+            current_version=_text(info.get("currentVersion")),
+            target_version=_text(info.get("targetVersion")),
+            weight=_number(info.get("targetVersionWeight")),
+        )
+    is_cfn = body_key == "cloudFormationTarget"
+    return Target(
+        deployment_id=_text(body.get("deploymentId")),
+        target_id=_text(body.get("targetId")),
+        target_type=target_type,
+        target_arn=_text(body.get("targetArn")),
+        status=_text(body.get("status")),
+        last_updated=timestamp(body.get("lastUpdatedAt")),
+        instance_label=_text(body.get("instanceLabel")),
+        lifecycle_events=tuple(parse_lifecycle_event(e) for e in _list(body.get("lifecycleEvents"))),
+        lambda_function=lambda_function,
+        task_sets=tuple(_parse_task_set(t) for t in _list(body.get("taskSetsInfo"))),
+        cfn_resource_type=_text(body.get("resourceType")) if is_cfn else None,
+        cfn_weight=_number(body.get("targetVersionWeight")) if is_cfn else None,
+    )
+
+
+def parse_deployment(data: Any) -> Deployment:
+    """One element of BatchGetDeployments' deploymentsInfo."""
+    data = _mapping(data)
+    overview = tuple(
+        (_text(status), count)
+        for status, raw in _mapping(data.get("deploymentOverview")).items()
+        if (count := _count(raw)) is not None
+    )
+    return Deployment(
+        deployment_id=_text(data.get("deploymentId")),
+        application=_text(data.get("applicationName")),
+        deployment_group=_text(data.get("deploymentGroupName")),
+        status=_text(data.get("status")),
+        compute_platform=_text(data.get("computePlatform")),
+        deployment_config=_text(data.get("deploymentConfigName")),
+        deployment_type=_text(_mapping(data.get("deploymentStyle")).get("deploymentType")),
+        creator=_text(data.get("creator")),
+        create_time=timestamp(data.get("createTime")),
+        complete_time=timestamp(data.get("completeTime")),
+        overview=overview,
+    )
