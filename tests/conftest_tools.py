@@ -75,3 +75,10 @@ def require_binary(*names: str) -> str:
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
     pytest.skip(message)
+
+
+def panel_queries(dashboard: dict) -> list[tuple[str, str]]:
+    """(panel title, PromQL) of every query of every non-row panel of a Grafana dashboard."""
+    return [(panel["title"], query["expr"])
+            for panel in dashboard["panels"] if panel["type"] != "row"
+            for query in panel.get("targets", [])]
