@@ -1,0 +1,506 @@
+"""The Helm chart lints, renders valid manifests, and wires the exporter correctly.
+
+Everything runs offline: Helm through the helm-python-sdk wheel (Helm's Go SDK),
+Kubernetes schemas from kubernetes-validate, rules through promtool, and the
+exporter's own --config.check for the rendered config. The Prometheus Operator
+CRD schemas are not available offline, so ServiceMonitor and PrometheusRule are
+checked structurally here.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+helm = pytest.importorskip("helm_python", reason="helm-python-sdk (test extra) is not installed")
+kubernetes_validate = pytest.importorskip("kubernetes_validate")
+
+REPO = Path(__file__).resolve().parent.parent
+CHART = REPO / "helm" / "codedeploy-exporter"
+CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
+RELEASE, NAMESPACE = "cde", "observability"
+FULLNAME = f"{RELEASE}-codedeploy-exporter"
+# The oldest Kubernetes the chart supports (the pod-index label sharding reads
+# went beta, on by default, in 1.28) and a recent one.
+KUBE_VERSIONS = ("1.28.0", "1.34.0")
+OPERATOR_API = "monitoring.coreos.com/v1"
+
+helm.disable_logging()  # Helm logs every symlink it follows at INFO
+
+
+@pytest.fixture(scope="module")
+def chart():
+    with helm.Chart.load(CHART) as loaded:
+        yield loaded
+
+
+def load_values(path: Path) -> dict[str, Any]:
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def render(chart, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    """Render the chart and return its objects (NOTES.txt excluded)."""
+    manifests = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE)
+    objects = []
+    for path, text in sorted(manifests.items()):
+        if path.endswith("NOTES.txt"):
+            continue
+        objects.extend(doc for doc in yaml.safe_load_all(text) if doc)
+    return objects
+
+
+def notes(chart, values: dict[str, Any] | None = None) -> str:
+    manifests = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE)
+    return next(text for path, text in manifests.items() if path.endswith("NOTES.txt"))
+
+
+def only(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
+    matches = [
+        o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
+    ]
+    assert len(matches) == 1, f"expected one {kind} {name or ''}, got {len(matches)}"
+    return matches[0]
+
+
+def workload(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (found,) = [o for o in objects if o["kind"] in ("Deployment", "StatefulSet")]
+    return found
+
+
+def exporter_container(objects: list[dict[str, Any]]) -> dict[str, Any]:
+    (container,) = workload(objects)["spec"]["template"]["spec"]["containers"]
+    return container
+
+
+def rendered_config(objects: list[dict[str, Any]]) -> str:
+    return only(objects, "ConfigMap", FULLNAME)["data"]["config.yaml"]
+
+
+def ci_id(path: Path) -> str:
+    return path.name.removesuffix("-values.yaml")
+
+
+def enabling(section: str) -> list[Path]:
+    """The CI values files that switch `section` on."""
+    return [p for p in CI_VALUES if (load_values(p).get(section) or {}).get("enabled")]
+
+
+# --- helm lint / template / schema ------------------------------------------------
+
+
+def test_chart_has_ci_values_for_default_everything_and_sharded_installs():
+    assert {ci_id(p) for p in CI_VALUES} >= {"default", "all-enabled", "sharded"}
+    assert enabling("prometheusRule") and enabling("serviceMonitor")
+
+
+@pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
+def test_chart_lints_clean_in_strict_mode(values_file):
+    report = helm.lint(
+        CHART, values=load_values(values_file), strict=True, kube_version=f"v{KUBE_VERSIONS[-1]}"
+    )
+    assert report["errors"] == []
+    # severity 1 is informational ("icon is recommended"); 2 and up are warnings/errors
+    assert [m for m in report["messages"] if m["severity"] >= 2] == []
+
+
+@pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
+@pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
+def test_every_standard_object_passes_strict_kubernetes_validation(chart, values_file, kube_version):
+    objects = render(chart, load_values(values_file))
+    standard = [o for o in objects if o["apiVersion"] != OPERATOR_API]
+    assert standard
+    for obj in standard:
+        try:
+            kubernetes_validate.validate(obj, kube_version, strict=True)
+        except kubernetes_validate.ValidationError as err:
+            pytest.fail(f"{obj['kind']}/{obj['metadata']['name']}: {err.message}")
+
+
+def test_schema_rejects_unknown_keys_and_invalid_choices(chart):
+    for bad in (
+        {"replicaCont": 2},
+        {"logLevel": "verbose"},
+        {"sharding": {"enabled": True, "replicas": 0}},
+        {"config": {"polling": {"interval": "30s"}}},
+        {"image": {"digest": "latest"}},
+    ):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema(bad)
+
+
+def leaf_paths(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    if isinstance(node, dict) and node:
+        return [p for key, value in node.items() for p in leaf_paths(value, (*prefix, key))]
+    return [prefix]
+
+
+def schema_node(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
+    node = schema
+    for key in path:
+        node = node.get("properties", {}).get(key)
+        if node is None:
+            return None
+    return node
+
+
+def test_schema_describes_every_value_with_a_type_and_description(chart):
+    schema = json.loads((CHART / "values.schema.json").read_text())
+    values = yaml.safe_load((CHART / "values.yaml").read_text())
+    missing, untyped = [], []
+    for path in leaf_paths(values):
+        for depth in range(1, len(path) + 1):
+            node = schema_node(schema, path[:depth])
+            if node is None:
+                missing.append(".".join(path[:depth]))
+            elif "type" not in node or "description" not in node:
+                untyped.append(".".join(path[:depth]))
+    assert sorted(set(missing)) == []
+    assert sorted(set(untyped)) == []
+    chart.validate_schema(values)
+
+
+def documented_keys(lines: list[str]) -> tuple[list[str], list[str]]:
+    """Walk values.yaml as text: every mapping key must follow a `# --` comment block."""
+    documented, undocumented = [], []
+    comment_block: list[str] = []
+    stack: list[tuple[int, str]] = []
+    for line in lines:
+        stripped = line.strip()
+        if stripped.startswith("#"):
+            comment_block.append(stripped)
+            continue
+        match = re.match(r"^(\s*)([A-Za-z_][\w.-]*):(\s|$)", line)
+        if not match:
+            comment_block = [] if stripped else comment_block
+            continue  # list items and block scalars belong to the key above
+        indent = len(match.group(1))
+        while stack and stack[-1][0] >= indent:
+            stack.pop()
+        stack.append((indent, match.group(2)))
+        key = ".".join(k for _, k in stack)
+        has_doc = any(c.startswith("# --") for c in comment_block)
+        (documented if has_doc else undocumented).append(key)
+        comment_block = []
+    return documented, undocumented
+
+
+def test_every_value_carries_a_helm_docs_comment():
+    lines = (CHART / "values.yaml").read_text().splitlines()
+    top_level_objects = {"image", "serviceAccount", "service", "serviceMonitor", "prometheusRule",
+                         "grafanaDashboard", "podDisruptionBudget", "networkPolicy"}
+    documented, undocumented = documented_keys(lines)
+    # A parent that only groups documented children needs no comment of its own.
+    assert [k for k in undocumented if k not in top_level_objects] == []
+    values = yaml.safe_load("\n".join(lines))
+    leaves = {".".join(p) for p in leaf_paths(values)}
+    assert leaves <= set(documented)
+
+
+# --- defaults: what a plain install gets ------------------------------------------------
+
+
+def test_plain_install_renders_only_the_core_objects(chart):
+    kinds = sorted(o["kind"] for o in render(chart))
+    assert kinds == ["ConfigMap", "Deployment", "Pod", "Service", "ServiceAccount"]
+
+
+def test_pods_run_hardened_by_default(chart):
+    objects = render(chart)
+    pod = workload(objects)["spec"]["template"]["spec"]
+    container = exporter_container(objects)
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert pod["securityContext"]["runAsUser"] != 0
+    assert pod["securityContext"]["seccompProfile"] == {"type": "RuntimeDefault"}
+    ctx = container["securityContext"]
+    assert ctx["runAsNonRoot"] is True
+    assert ctx["readOnlyRootFilesystem"] is True
+    assert ctx["allowPrivilegeEscalation"] is False
+    assert ctx["capabilities"] == {"drop": ["ALL"]}
+    assert ctx["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert pod["automountServiceAccountToken"] is False
+    assert {"cpu", "memory"} <= set(container["resources"]["requests"])
+    assert "memory" in container["resources"]["limits"]
+
+
+def test_probes_hit_healthz_and_readyz_on_the_exporters_port(chart):
+    container = exporter_container(render(chart, {"containerPort": 9999}))
+    port_names = {p["name"]: p["containerPort"] for p in container["ports"]}
+    assert port_names == {"http": 9999}
+    assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "http"}
+    assert container["readinessProbe"]["httpGet"] == {"path": "/readyz", "port": "http"}
+    assert "--web.listen-address=:9999" in container["args"]
+
+
+def test_container_reads_the_config_map_at_the_images_default_config_path(chart):
+    objects = render(chart)
+    container = exporter_container(objects)
+    volumes = workload(objects)["spec"]["template"]["spec"]["volumes"]
+    assert "--config.file=/etc/codedeploy-exporter/config.yaml" in container["args"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "config")
+    assert mount["mountPath"] == "/etc/codedeploy-exporter"
+    config_volume = next(v for v in volumes if v["name"] == "config")
+    assert config_volume["configMap"]["name"] == FULLNAME
+
+
+def test_config_values_render_verbatim_into_the_config_map(chart):
+    groups = [{"application": "web", "deployment_group": "prod", "latest": 2}]
+    objects = render(chart, {"config": {"deployment_groups": groups, "poll": {"interval": "1m"}}})
+    config = yaml.safe_load(rendered_config(objects))
+    assert config["deployment_groups"] == groups
+    assert config["poll"] == {"interval": "1m"}
+    assert config["aws"] == {"region": "us-east-1"}
+
+
+def checksum(objects: list[dict[str, Any]]) -> str | None:
+    annotations = workload(objects)["spec"]["template"]["metadata"].get("annotations", {})
+    return annotations.get("checksum/config")
+
+
+def test_a_config_change_rolls_the_pods_and_nothing_else_does(chart):
+    base = checksum(render(chart))
+    assert base and re.fullmatch(r"[0-9a-f]{64}", base)
+    assert checksum(render(chart, {"logLevel": "debug"})) == base
+    assert checksum(render(chart, {"config": {"poll": {"interval": "45s"}}})) != base
+
+
+def test_existing_config_map_replaces_the_rendered_one(chart):
+    objects = render(chart, {"existingConfigMap": "my-config"})
+    assert [o for o in objects if o["kind"] == "ConfigMap"] == []
+    volumes = workload(objects)["spec"]["template"]["spec"]["volumes"]
+    assert next(v for v in volumes if v["name"] == "config")["configMap"]["name"] == "my-config"
+    assert checksum(objects) is None
+
+
+def test_irsa_role_annotation_lands_on_the_pods_service_account(chart):
+    arn = "arn:aws:iam::123456789012:role/codedeploy-exporter"
+    objects = render(chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}})
+    account = only(objects, "ServiceAccount")
+    assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": arn}
+    pod = workload(objects)["spec"]["template"]["spec"]
+    assert pod["serviceAccountName"] == account["metadata"]["name"]
+    assert "eks.amazonaws.com/role-arn" not in notes(
+        chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}}
+    )
+
+
+def test_notes_warn_about_a_config_with_nothing_to_poll_and_missing_irsa(chart):
+    text = notes(chart)
+    assert "lists no targets, deployments or deployment_groups" in text
+    assert "eks.amazonaws.com/role-arn" in text
+    configured = notes(chart, load_values(CHART / "ci" / "default-values.yaml"))
+    assert "lists no targets" not in configured
+
+
+def test_extra_args_env_and_volumes_reach_the_exporter_container(chart):
+    objects = render(chart, {
+        "extraArgs": ["--web.telemetry-path=/m"],
+        "extraEnv": [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}],
+        "extraVolumes": [{"name": "ca", "configMap": {"name": "ca-bundle"}}],
+        "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/custom"}],
+    })
+    container = exporter_container(objects)
+    assert container["args"][-1] == "--web.telemetry-path=/m"
+    assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in container["env"]
+    assert {"name": "ca", "mountPath": "/etc/ssl/custom"} in container["volumeMounts"]
+    volumes = workload(objects)["spec"]["template"]["spec"]["volumes"]
+    assert {"name": "ca", "configMap": {"name": "ca-bundle"}} in volumes
+
+
+def test_connection_test_fetches_metrics_through_the_service(chart):
+    objects = render(chart)
+    pod = only(objects, "Pod")
+    service = only(objects, "Service", FULLNAME)
+    assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
+    (container,) = pod["spec"]["containers"]
+    url = f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}/metrics"
+    assert container["command"][-1] == url
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+# --- the exporter accepts what the chart renders ----------------------------------------------
+
+
+@pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
+def test_rendered_config_passes_the_exporters_config_check(chart, values_file, tmp_path):
+    config_file = tmp_path / "config.yaml"
+    config_file.write_text(rendered_config(render(chart, load_values(values_file))))
+    result = subprocess.run(
+        [sys.executable, "-m", "exporter", "--config.file", str(config_file), "--config.check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+# --- monitoring objects: one source of truth ------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["alerts.yaml", "dashboard.json"])
+def test_chart_monitoring_files_are_links_to_the_exporters_canonical_files(name):
+    link = CHART / "files" / name
+    assert link.is_symlink(), f"{link} must be a symlink, not a copy that can drift"
+    assert link.resolve() == (REPO / "exporter" / "monitoring" / name).resolve()
+    assert link.resolve().is_file()
+
+
+def test_prometheus_rule_carries_the_shipped_alerts_unchanged(chart):
+    shipped = yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())
+    rule = only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule")
+    assert rule["spec"]["groups"] == shipped["groups"]
+
+
+def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_ones(chart):
+    shipped = yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())
+    extra_group = {"name": "mine", "rules": [{"record": "x:y", "expr": "vector(1)"}]}
+    rule = only(render(chart, {"prometheusRule": {
+        "enabled": True,
+        "additionalRuleLabels": {"team": "platform"},
+        "additionalGroups": [extra_group],
+    }}), "PrometheusRule")
+    groups = rule["spec"]["groups"]
+    assert [g["name"] for g in groups] == [g["name"] for g in shipped["groups"]] + ["mine"]
+    for got, want in zip(groups, shipped["groups"], strict=False):
+        for got_rule, want_rule in zip(got["rules"], want["rules"], strict=True):
+            expected = copy.deepcopy(want_rule)
+            expected["labels"] = {"team": "platform", **want_rule.get("labels", {})}
+            assert got_rule == expected
+    assert groups[-1]["rules"] == [{"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}]
+
+
+ALLOWED_RULE_KEYS = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
+
+
+@pytest.mark.parametrize("values_file", enabling("prometheusRule"), ids=ci_id)
+def test_prometheus_rule_is_well_formed_and_passes_promtool(chart, values_file, tmp_path):
+    rule = only(render(chart, load_values(values_file)), "PrometheusRule")
+    assert rule["apiVersion"] == OPERATOR_API
+    assert set(rule["spec"]) == {"groups"}
+    for group in rule["spec"]["groups"]:
+        assert set(group) <= {"name", "interval", "rules", "limit", "partial_response_strategy"}
+        for entry in group["rules"]:
+            assert set(entry) <= ALLOWED_RULE_KEYS, set(entry) - ALLOWED_RULE_KEYS
+            assert ("alert" in entry) != ("record" in entry)
+            assert all(isinstance(v, str) for v in entry.get("labels", {}).values())
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    result = subprocess.run([promtool, "check", "rules", str(rules_file)],
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+ALLOWED_ENDPOINT_KEYS = {"port", "path", "interval", "scrapeTimeout", "honorLabels",
+                         "relabelings", "metricRelabelings", "scheme"}
+
+
+@pytest.mark.parametrize("values_file", enabling("serviceMonitor"), ids=ci_id)
+def test_service_monitor_selects_exactly_the_metrics_service_and_its_port(chart, values_file):
+    objects = render(chart, load_values(values_file))
+    monitor = only(objects, "ServiceMonitor")
+    assert monitor["apiVersion"] == OPERATOR_API
+    spec = monitor["spec"]
+    services = [o for o in objects if o["kind"] == "Service"]
+    selected = [
+        s for s in services
+        if spec["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
+    ]
+    # Exactly one Service, or a sharded install's pods would be scraped twice.
+    assert [s["metadata"]["name"] for s in selected] == [FULLNAME]
+    assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    port_names = {p["name"] for p in selected[0]["spec"]["ports"]}
+    for endpoint in spec["endpoints"]:
+        assert set(endpoint) <= ALLOWED_ENDPOINT_KEYS, set(endpoint) - ALLOWED_ENDPOINT_KEYS
+        assert endpoint["port"] in port_names
+        assert endpoint["path"] == "/metrics"
+        for relabel in endpoint.get("relabelings", []) + endpoint.get("metricRelabelings", []):
+            assert isinstance(relabel, dict)
+
+
+def test_dashboard_config_map_holds_the_canonical_dashboard_for_the_sidecar(chart):
+    canonical = json.loads((REPO / "exporter" / "monitoring" / "dashboard.json").read_text())
+    objects = render(chart, {"grafanaDashboard": {"enabled": True}})
+    config_map = only(objects, "ConfigMap", f"{FULLNAME}-dashboard")
+    assert config_map["metadata"]["labels"]["grafana_dashboard"] == "1"
+    (payload,) = config_map["data"].values()
+    assert json.loads(payload) == canonical
+
+
+def test_network_policy_admits_scrapes_and_only_dns_and_https_egress(chart):
+    objects = render(chart, {"networkPolicy": {"enabled": True}})
+    policy = only(objects, "NetworkPolicy")["spec"]
+    assert policy["podSelector"]["matchLabels"].items() <= (
+        workload(objects)["spec"]["template"]["metadata"]["labels"].items()
+    )
+    assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
+    egress_ports = sorted((p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"])
+    assert egress_ports == [(53, "TCP"), (53, "UDP"), (443, "TCP")]
+
+
+def test_pod_disruption_budget_prefers_min_available_when_set(chart):
+    default = only(render(chart, {"podDisruptionBudget": {"enabled": True}}), "PodDisruptionBudget")
+    assert default["spec"]["maxUnavailable"] == 1 and "minAvailable" not in default["spec"]
+    pinned = only(render(chart, {"podDisruptionBudget": {"enabled": True, "minAvailable": "50%"}}),
+                  "PodDisruptionBudget")
+    assert pinned["spec"]["minAvailable"] == "50%" and "maxUnavailable" not in pinned["spec"]
+
+
+# --- sharding --------------------------------------------------------------------------------
+
+
+def test_sharded_install_runs_one_statefulset_pod_per_shard(chart):
+    objects = render(chart, {"sharding": {"enabled": True, "replicas": 4}})
+    assert [o for o in objects if o["kind"] == "Deployment"] == []
+    statefulset = only(objects, "StatefulSet")
+    assert statefulset["spec"]["replicas"] == 4
+    container = exporter_container(objects)
+    assert "--total-shards=4" in container["args"]
+    assert "--shard=$(SHARD)" in container["args"]
+    shard_env = next(e for e in container["env"] if e["name"] == "SHARD")
+    assert shard_env["valueFrom"]["fieldRef"]["fieldPath"] == (
+        "metadata.labels['apps.kubernetes.io/pod-index']"
+    )
+    headless = only(objects, "Service", statefulset["spec"]["serviceName"])
+    assert headless["spec"]["clusterIP"] == "None"
+    assert headless["spec"]["selector"].items() <= (
+        statefulset["spec"]["template"]["metadata"]["labels"].items()
+    )
+
+
+def test_shard_env_is_defined_before_the_args_that_expand_it(chart):
+    # Kubernetes expands $(VAR) in args only for variables the container defines.
+    container = exporter_container(render(chart, {
+        "sharding": {"enabled": True, "replicas": 2},
+        "extraEnv": [{"name": "OTHER", "value": "x"}],
+    }))
+    names = [e["name"] for e in container["env"]]
+    referenced = {m for arg in container["args"] for m in re.findall(r"\$\((\w+)\)", arg)}
+    assert referenced == {"SHARD"} and referenced <= set(names)
+
+
+def test_unsharded_install_passes_no_shard_flags(chart):
+    container = exporter_container(render(chart))
+    assert not [a for a in container["args"] if a.startswith(("--shard", "--total-shards"))]
+    assert "env" not in container or all(e["name"] != "SHARD" for e in container["env"])
+
+
+def test_packaged_chart_embeds_the_monitoring_files(tmp_path):
+    archive = helm.package(CHART, destination=tmp_path)
+    with helm.Chart.load(archive) as packaged:
+        files = {f["name"] for f in packaged.files}
+        assert {"files/alerts.yaml", "files/dashboard.json"} <= files
+        assert not any(name.startswith("ci/") for name in files)
+        rule = only(render(packaged, {"prometheusRule": {"enabled": True}}), "PrometheusRule")
+        assert rule["spec"]["groups"]
