@@ -29,8 +29,7 @@ CHART = REPO / "helm" / "codedeploy-exporter"
 CI_VALUES = sorted((CHART / "ci").glob("*-values.yaml"))
 RELEASE, NAMESPACE = "cde", "observability"
 FULLNAME = f"{RELEASE}-codedeploy-exporter"
-# The oldest Kubernetes the chart supports (the pod-index label sharding reads
-# went beta, on by default, in 1.28) and a recent one.
+# An older Kubernetes still in extended support and a recent one.
 KUBE_VERSIONS = ("1.28.0", "1.34.0")
 OPERATOR_API = "monitoring.coreos.com/v1"
 
@@ -467,11 +466,10 @@ def test_sharded_install_runs_one_statefulset_pod_per_shard(chart):
     assert statefulset["spec"]["replicas"] == 4
     container = exporter_container(objects)
     assert "--total-shards=4" in container["args"]
-    assert "--shard=$(SHARD)" in container["args"]
-    shard_env = next(e for e in container["env"] if e["name"] == "SHARD")
-    assert shard_env["valueFrom"]["fieldRef"]["fieldPath"] == (
-        "metadata.labels['apps.kubernetes.io/pod-index']"
-    )
+    assert "--shard=auto" in container["args"]
+    # --shard=auto reads the StatefulSet ordinal from the trailing -N of $POD_NAME.
+    pod_name = next(e for e in container["env"] if e["name"] == "POD_NAME")
+    assert pod_name["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     headless = only(objects, "Service", statefulset["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None"
     assert headless["spec"]["selector"].items() <= (
@@ -479,21 +477,32 @@ def test_sharded_install_runs_one_statefulset_pod_per_shard(chart):
     )
 
 
-def test_shard_env_is_defined_before_the_args_that_expand_it(chart):
-    # Kubernetes expands $(VAR) in args only for variables the container defines.
-    container = exporter_container(render(chart, {
-        "sharding": {"enabled": True, "replicas": 2},
+def test_shard_is_resolved_by_the_exporter_from_each_pods_name(chart):
+    from exporter.cli import resolve_shard
+
+    objects = render(chart, {
+        "sharding": {"enabled": True, "replicas": 3},
         "extraEnv": [{"name": "OTHER", "value": "x"}],
-    }))
-    names = [e["name"] for e in container["env"]]
-    referenced = {m for arg in container["args"] for m in re.findall(r"\$\((\w+)\)", arg)}
-    assert referenced == {"SHARD"} and referenced <= set(names)
+    })
+    statefulset = only(objects, "StatefulSet")
+    container = exporter_container(objects)
+    shard_arg = next(a for a in container["args"] if a.startswith("--shard="))
+    total = int(next(a for a in container["args"] if a.startswith("--total-shards=")).split("=")[1])
+    assert {"name": "OTHER", "value": "x"} in container["env"]
+    # StatefulSet pods are named <statefulset>-<ordinal>: each resolves to a distinct shard.
+    shards = []
+    for ordinal in range(statefulset["spec"]["replicas"]):
+        pod_name = f"{statefulset['metadata']['name']}-{ordinal}"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("POD_NAME", pod_name)
+            shards.append(resolve_shard(shard_arg.split("=", 1)[1], total))
+    assert shards == list(range(total))
 
 
 def test_unsharded_install_passes_no_shard_flags(chart):
     container = exporter_container(render(chart))
     assert not [a for a in container["args"] if a.startswith(("--shard", "--total-shards"))]
-    assert "env" not in container or all(e["name"] != "SHARD" for e in container["env"])
+    assert "env" not in container
 
 
 def test_packaged_chart_embeds_the_monitoring_files(tmp_path):

@@ -122,8 +122,8 @@ spec:
         - --log.level={{ .Values.logLevel }}
         - --log.format={{ .Values.logFormat }}
         {{- if .Values.sharding.enabled }}
-        {{- /* Kubernetes expands $(SHARD) from the env below: no shell needed. */}}
-        - --shard=$(SHARD)
+        {{- /* auto: the ordinal is the trailing -N of $POD_NAME (set below). */}}
+        - --shard=auto
         - --total-shards={{ .Values.sharding.replicas }}
         {{- end }}
         {{- range .Values.extraArgs }}
@@ -132,11 +132,11 @@ spec:
       {{- if or .Values.sharding.enabled .Values.extraEnv }}
       env:
         {{- if .Values.sharding.enabled }}
-        {{- /* The StatefulSet controller labels each pod with its ordinal (Kubernetes >= 1.28). */}}
-        - name: SHARD
+        {{- /* StatefulSet pods are named <fullname>-<ordinal>. */}}
+        - name: POD_NAME
           valueFrom:
             fieldRef:
-              fieldPath: metadata.labels['apps.kubernetes.io/pod-index']
+              fieldPath: metadata.name
         {{- end }}
         {{- with .Values.extraEnv }}
         {{- toYaml . | nindent 8 }}
