@@ -19,7 +19,7 @@ import boto3
 import botocore.session
 import pytest
 from botocore.config import Config
-from botocore.exceptions import ClientError, ReadTimeoutError
+from botocore.exceptions import BotoCoreError, ClientError, ReadTimeoutError
 
 from exporter.simulator import (
     DEMO_GROUPS,
@@ -43,7 +43,12 @@ from exporter.simulator.state import target_body
 MODEL = botocore.session.get_session().get_service_model("codedeploy")
 NOW = 1_700_000_000.0
 EC2_ID, ECS_ID, LAMBDA_ID, CFN_ID, IDLE_ID = (
-    "d-EC2000001", "d-ECS000001", "d-LAM000001", "d-CFN000001", "d-IDLE00001")
+    "d-EC2000001",
+    "d-ECS000001",
+    "d-LAM000001",
+    "d-CFN000001",
+    "d-IDLE00001",
+)
 
 
 # ---- model validator ------------------------------------------------------------------
@@ -73,8 +78,9 @@ def assert_matches_shape(shape, value, path: str = "$") -> None:
     elif kind in ("integer", "long"):
         assert isinstance(value, int) and not isinstance(value, bool), f"{path}: {value!r} not int"
     elif kind in ("double", "float", "timestamp"):
-        assert isinstance(value, (int, float)) and not isinstance(value, bool), \
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), (
             f"{path}: {value!r} is not a number"
+        )
     elif kind == "boolean":
         assert isinstance(value, bool), f"{path}: {value!r} not bool"
     else:
@@ -91,8 +97,16 @@ def assert_valid_response(sim: Simulator, operation: str, params: dict) -> dict:
 
 def test_validator_rejects_a_misspelled_key_a_bad_enum_and_a_string_timestamp():
     shape = MODEL.operation_model("GetDeploymentTarget").output_shape
-    good = {"deploymentTarget": ecs_target("d-ECS000001", "c:s", "InProgress", [], NOW, [
-        task_set("ecs-svc/1", "Blue", "PRIMARY", 100.0, 1, 0, 1, "tg")])}
+    good = {
+        "deploymentTarget": ecs_target(
+            "d-ECS000001",
+            "c:s",
+            "InProgress",
+            [],
+            NOW,
+            [task_set("ecs-svc/1", "Blue", "PRIMARY", 100.0, 1, 0, 1, "tg")],
+        )
+    }
     assert_matches_shape(shape, good)
     for corrupt in (
         lambda t: t["ecsTarget"]["taskSetsInfo"][0].update(identifier="x"),  # "fixed" spelling
@@ -110,34 +124,95 @@ def test_validator_rejects_a_misspelled_key_a_bad_enum_and_a_string_timestamp():
 def _ec2_events(failed_hook: str | None = None) -> list[dict]:
     events = [lifecycle_event("DownloadBundle", "Succeeded", NOW - 30, NOW - 20, diagnostics())]
     if failed_hook:
-        events.append(lifecycle_event(failed_hook, "Failed", NOW - 20, NOW - 10, diagnostics(
-            "ScriptFailed", "scripts/start.sh", "exit code 1", "[stderr]boom")))
+        events.append(
+            lifecycle_event(
+                failed_hook,
+                "Failed",
+                NOW - 20,
+                NOW - 10,
+                diagnostics("ScriptFailed", "scripts/start.sh", "exit code 1", "[stderr]boom"),
+            )
+        )
     return events
 
 
 def populate(sim: Simulator, ec2_targets: int = 5) -> None:
     sim.put_deployment(
         deployment_info(EC2_ID, "web", "prod", "InProgress", NOW - 60, start_time=NOW - 59),
-        [instance_target(EC2_ID, f"i-{n:017x}", "InProgress" if n % 2 else "Failed",
-                         _ec2_events(None if n % 2 else "ApplicationStart"), NOW - n,
-                         instance_label="Blue" if n < 2 else None)
-         for n in range(ec2_targets)])
+        [
+            instance_target(
+                EC2_ID,
+                f"i-{n:017x}",
+                "InProgress" if n % 2 else "Failed",
+                _ec2_events(None if n % 2 else "ApplicationStart"),
+                NOW - n,
+                instance_label="Blue" if n < 2 else None,
+            )
+            for n in range(ec2_targets)
+        ],
+    )
     sim.put_deployment(
-        deployment_info(ECS_ID, "svc", "prod", "InProgress", NOW - 50, "ECS",
-                        "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", deployment_type="BLUE_GREEN",
-                        deployment_option="WITH_TRAFFIC_CONTROL"),
-        [ecs_target(ECS_ID, "cluster:svc", "InProgress", [lifecycle_event("Install", "InProgress", NOW)],
-                    NOW, [task_set("ecs-svc/1", "Blue", "PRIMARY", 90.0, 2, 0, 2, "tg-1"),
-                          task_set("ecs-svc/2", "Green", "ACTIVE", 10.0, 2, 1, 1, "tg-2")])])
+        deployment_info(
+            ECS_ID,
+            "svc",
+            "prod",
+            "InProgress",
+            NOW - 50,
+            "ECS",
+            "CodeDeployDefault.ECSLinear10PercentEvery1Minutes",
+            deployment_type="BLUE_GREEN",
+            deployment_option="WITH_TRAFFIC_CONTROL",
+        ),
+        [
+            ecs_target(
+                ECS_ID,
+                "cluster:svc",
+                "InProgress",
+                [lifecycle_event("Install", "InProgress", NOW)],
+                NOW,
+                [
+                    task_set("ecs-svc/1", "Blue", "PRIMARY", 90.0, 2, 0, 2, "tg-1"),
+                    task_set("ecs-svc/2", "Green", "ACTIVE", 10.0, 2, 1, 1, "tg-2"),
+                ],
+            )
+        ],
+    )
     sim.put_deployment(
-        deployment_info(LAMBDA_ID, "fn", "prod", "Succeeded", NOW - 40, "Lambda",
-                        "CodeDeployDefault.LambdaAllAtOnce", complete_time=NOW - 1),
-        [lambda_target(LAMBDA_ID, "fn:live", "Succeeded",
-                       [lifecycle_event("AllowTraffic", "Succeeded", NOW - 5, NOW - 1)],
-                       NOW - 1, "fn", "live", "3", "4", 1.0)])
+        deployment_info(
+            LAMBDA_ID,
+            "fn",
+            "prod",
+            "Succeeded",
+            NOW - 40,
+            "Lambda",
+            "CodeDeployDefault.LambdaAllAtOnce",
+            complete_time=NOW - 1,
+        ),
+        [
+            lambda_target(
+                LAMBDA_ID,
+                "fn:live",
+                "Succeeded",
+                [lifecycle_event("AllowTraffic", "Succeeded", NOW - 5, NOW - 1)],
+                NOW - 1,
+                "fn",
+                "live",
+                "3",
+                "4",
+                1.0,
+            )
+        ],
+    )
     sim.put_deployment(
-        deployment_info(CFN_ID, "stack", "prod", "InProgress", NOW - 30, "ECS", creator="CloudFormation"),
-        [cloudformation_target(CFN_ID, "Service", "InProgress", [], NOW, target_version_weight=0.5)])
+        deployment_info(
+            CFN_ID, "stack", "prod", "InProgress", NOW - 30, "ECS", creator="CloudFormation"
+        ),
+        [
+            cloudformation_target(
+                CFN_ID, "Service", "InProgress", [], NOW, target_version_weight=0.5
+            )
+        ],
+    )
     sim.put_deployment(deployment_info(IDLE_ID, "web", "prod", "Created", NOW - 10), started=False)
 
 
@@ -156,9 +231,13 @@ def server(sim):
 
 def make_client(server: SimulatorServer, key: str = "testing", **config):
     return boto3.client(
-        "codedeploy", endpoint_url=server.endpoint_url, region_name="us-east-1",
-        aws_access_key_id=key, aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config))
+        "codedeploy",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id=key,
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}, **config),
+    )
 
 
 @pytest.fixture
@@ -171,26 +250,38 @@ def error_code(excinfo) -> str:
 
 
 # ---- operations -------------------------------------------------------------------------
-@pytest.mark.parametrize("deployment_id,target_id,kind", [
-    (EC2_ID, f"i-{0:017x}", "instanceTarget"), (ECS_ID, "cluster:svc", "ecsTarget"),
-    (LAMBDA_ID, "fn:live", "lambdaTarget"), (CFN_ID, "Service", "cloudFormationTarget"),
-])
+@pytest.mark.parametrize(
+    "deployment_id,target_id,kind",
+    [
+        (EC2_ID, f"i-{0:017x}", "instanceTarget"),
+        (ECS_ID, "cluster:svc", "ecsTarget"),
+        (LAMBDA_ID, "fn:live", "lambdaTarget"),
+        (CFN_ID, "Service", "cloudFormationTarget"),
+    ],
+)
 def test_each_target_type_reaches_boto3_intact_and_matches_the_model(
-        sim, client, deployment_id, target_id, kind):
+    sim, client, deployment_id, target_id, kind
+):
     params = {"deploymentId": deployment_id, "targetId": target_id}
     raw = assert_valid_response(sim, "GetDeploymentTarget", params)
-    assert_valid_response(sim, "BatchGetDeploymentTargets",
-                          {"deploymentId": deployment_id, "targetIds": [target_id]})
+    assert_valid_response(
+        sim, "BatchGetDeploymentTargets", {"deploymentId": deployment_id, "targetIds": [target_id]}
+    )
     parsed = client.get_deployment_target(**params)["deploymentTarget"]
     assert parsed[kind]["targetId"] == target_id
-    assert parsed[kind]["lastUpdatedAt"].timestamp() == raw["deploymentTarget"][kind]["lastUpdatedAt"]
+    assert (
+        parsed[kind]["lastUpdatedAt"].timestamp() == raw["deploymentTarget"][kind]["lastUpdatedAt"]
+    )
     assert raw["deploymentTarget"] == sim.target(deployment_id, target_id)
 
 
 def test_ecs_task_sets_use_the_api_spelling_identifer(client):
     target = client.get_deployment_target(deploymentId=ECS_ID, targetId="cluster:svc")
     sets = target["deploymentTarget"]["ecsTarget"]["taskSetsInfo"]
-    assert [(s["identifer"], s["trafficWeight"]) for s in sets] == [("ecs-svc/1", 90.0), ("ecs-svc/2", 10.0)]
+    assert [(s["identifer"], s["trafficWeight"]) for s in sets] == [
+        ("ecs-svc/1", 90.0),
+        ("ecs-svc/2", 10.0),
+    ]
 
 
 def test_batch_get_deployment_targets_returns_the_requested_targets(sim, client):
@@ -212,7 +303,8 @@ def test_list_deployment_targets_pages_through_every_target(sim, client):
 def test_list_deployment_targets_honours_status_and_label_filters(sim, client):
     def ids(**filters):
         pages = client.get_paginator("list_deployment_targets").paginate(
-            deploymentId=EC2_ID, targetFilters=filters)
+            deploymentId=EC2_ID, targetFilters=filters
+        )
         return sorted(t for p in pages for t in p["targetIds"])
 
     assert ids(TargetStatus=["Failed"]) == [f"i-{n:017x}" for n in (0, 2, 4)]
@@ -223,25 +315,44 @@ def test_list_deployment_targets_honours_status_and_label_filters(sim, client):
 def test_list_deployments_is_newest_first_and_filters_by_status_and_create_time(sim, client):
     extra = [f"d-WEB00000{n}" for n in range(3)]
     for n, deployment_id in enumerate(extra):
-        sim.put_deployment(deployment_info(deployment_id, "web", "prod", "Succeeded", NOW - 1000 + n))
+        sim.put_deployment(
+            deployment_info(deployment_id, "web", "prod", "Succeeded", NOW - 1000 + n)
+        )
 
     def listed(**kwargs):
         pages = client.get_paginator("list_deployments").paginate(
-            applicationName="web", deploymentGroupName="prod", **kwargs)
+            applicationName="web", deploymentGroupName="prod", **kwargs
+        )
         return [d for p in pages for d in p["deployments"]]
 
     assert listed() == [IDLE_ID, EC2_ID, *reversed(extra)]
     assert listed(includeOnlyStatuses=["Succeeded"]) == list(reversed(extra))
-    assert listed(createTimeRange={"start": NOW - 999, "end": NOW - 30}) == [EC2_ID, extra[2], extra[1]]
-    assert_valid_response(sim, "ListDeployments", {"applicationName": "web", "deploymentGroupName": "prod"})
+    assert listed(createTimeRange={"start": NOW - 999, "end": NOW - 30}) == [
+        EC2_ID,
+        extra[2],
+        extra[1],
+    ]
+    assert_valid_response(
+        sim, "ListDeployments", {"applicationName": "web", "deploymentGroupName": "prod"}
+    )
 
 
 def test_batch_get_deployments_silently_omits_unknown_ids(sim, client):
-    infos = client.batch_get_deployments(deploymentIds=[ECS_ID, "d-UNKNOWN99", EC2_ID])["deploymentsInfo"]
+    infos = client.batch_get_deployments(deploymentIds=[ECS_ID, "d-UNKNOWN99", EC2_ID])[
+        "deploymentsInfo"
+    ]
     assert [i["deploymentId"] for i in infos] == [ECS_ID, EC2_ID]
     assert infos[1]["deploymentOverview"] == {
-        "Pending": 0, "InProgress": 2, "Succeeded": 0, "Failed": 3, "Skipped": 0, "Ready": 0}
-    assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": [EC2_ID, ECS_ID, LAMBDA_ID, CFN_ID]})
+        "Pending": 0,
+        "InProgress": 2,
+        "Succeeded": 0,
+        "Failed": 3,
+        "Skipped": 0,
+        "Ready": 0,
+    }
+    assert_valid_response(
+        sim, "BatchGetDeployments", {"deploymentIds": [EC2_ID, ECS_ID, LAMBDA_ID, CFN_ID]}
+    )
 
 
 def test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets(sim):
@@ -252,12 +363,20 @@ def test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets(si
 
 
 def test_get_deployment_and_application_listings(sim, client):
-    assert client.get_deployment(deploymentId=LAMBDA_ID)["deploymentInfo"]["computePlatform"] == "Lambda"
-    apps = [a for p in client.get_paginator("list_applications").paginate() for a in p["applications"]]
+    assert (
+        client.get_deployment(deploymentId=LAMBDA_ID)["deploymentInfo"]["computePlatform"]
+        == "Lambda"
+    )
+    apps = [
+        a for p in client.get_paginator("list_applications").paginate() for a in p["applications"]
+    ]
     assert apps == ["fn", "stack", "svc", "web"]
     assert client.list_deployment_groups(applicationName="web")["deploymentGroups"] == ["prod"]
-    for operation, params in [("GetDeployment", {"deploymentId": EC2_ID}), ("ListApplications", {}),
-                              ("ListDeploymentGroups", {"applicationName": "web"})]:
+    for operation, params in [
+        ("GetDeployment", {"deploymentId": EC2_ID}),
+        ("ListApplications", {}),
+        ("ListDeploymentGroups", {"applicationName": "web"}),
+    ]:
         assert_valid_response(sim, operation, params)
 
 
@@ -273,35 +392,84 @@ def test_removed_deployment_is_gone(sim, client):
 many_ids = [f"i-{n:017x}" for n in range(26)]
 
 
-@pytest.mark.parametrize("method,params,code", [
-    ("get_deployment_target", {"deploymentId": "d-NOPE00000", "targetId": "x"}, "DeploymentDoesNotExistException"),
-    ("get_deployment_target", {"deploymentId": "deploy-1", "targetId": "x"}, "InvalidDeploymentIdException"),
-    ("get_deployment_target", {"deploymentId": IDLE_ID, "targetId": "x"}, "DeploymentNotStartedException"),
-    ("list_deployment_targets", {"deploymentId": IDLE_ID}, "DeploymentNotStartedException"),
-    ("get_deployment_target", {"deploymentId": EC2_ID, "targetId": "i-missing"},
-     "DeploymentTargetDoesNotExistException"),
-    ("batch_get_deployment_targets", {"deploymentId": EC2_ID, "targetIds": [f"i-{0:017x}", "i-missing"]},
-     "DeploymentTargetDoesNotExistException"),
-    ("batch_get_deployment_targets", {"deploymentId": EC2_ID, "targetIds": many_ids},
-     "DeploymentTargetListSizeExceededException"),
-    ("batch_get_deployment_targets", {"deploymentId": ECS_ID, "targetIds": ["cluster:svc", "cluster:svc"]},
-     "DeploymentTargetListSizeExceededException"),
-    ("batch_get_deployment_targets", {"deploymentId": LAMBDA_ID, "targetIds": ["fn:live", "fn:live"]},
-     "DeploymentTargetListSizeExceededException"),
-    ("batch_get_deployment_targets", {"deploymentId": EC2_ID, "targetIds": []},
-     "DeploymentTargetIdRequiredException"),
-    ("batch_get_deployments", {"deploymentIds": [f"d-MANY{n:05d}" for n in range(26)]},
-     "BatchLimitExceededException"),
-    ("batch_get_deployments", {"deploymentIds": ["bogus"]}, "InvalidDeploymentIdException"),
-    ("list_deployments", {"applicationName": "nope", "deploymentGroupName": "prod"},
-     "ApplicationDoesNotExistException"),
-    ("list_deployments", {"applicationName": "web", "deploymentGroupName": "nope"},
-     "DeploymentGroupDoesNotExistException"),
-    ("list_deployment_targets", {"deploymentId": EC2_ID, "nextToken": "garbage"}, "InvalidNextTokenException"),
-    ("list_deployment_targets", {"deploymentId": EC2_ID, "targetFilters": {"TargetStatus": ["Bogus"]}},
-     "InvalidInstanceStatusException"),
-    ("list_deployment_groups", {"applicationName": "nope"}, "ApplicationDoesNotExistException"),
-])
+@pytest.mark.parametrize(
+    "method,params,code",
+    [
+        (
+            "get_deployment_target",
+            {"deploymentId": "d-NOPE00000", "targetId": "x"},
+            "DeploymentDoesNotExistException",
+        ),
+        (
+            "get_deployment_target",
+            {"deploymentId": "deploy-1", "targetId": "x"},
+            "InvalidDeploymentIdException",
+        ),
+        (
+            "get_deployment_target",
+            {"deploymentId": IDLE_ID, "targetId": "x"},
+            "DeploymentNotStartedException",
+        ),
+        ("list_deployment_targets", {"deploymentId": IDLE_ID}, "DeploymentNotStartedException"),
+        (
+            "get_deployment_target",
+            {"deploymentId": EC2_ID, "targetId": "i-missing"},
+            "DeploymentTargetDoesNotExistException",
+        ),
+        (
+            "batch_get_deployment_targets",
+            {"deploymentId": EC2_ID, "targetIds": [f"i-{0:017x}", "i-missing"]},
+            "DeploymentTargetDoesNotExistException",
+        ),
+        (
+            "batch_get_deployment_targets",
+            {"deploymentId": EC2_ID, "targetIds": many_ids},
+            "DeploymentTargetListSizeExceededException",
+        ),
+        (
+            "batch_get_deployment_targets",
+            {"deploymentId": ECS_ID, "targetIds": ["cluster:svc", "cluster:svc"]},
+            "DeploymentTargetListSizeExceededException",
+        ),
+        (
+            "batch_get_deployment_targets",
+            {"deploymentId": LAMBDA_ID, "targetIds": ["fn:live", "fn:live"]},
+            "DeploymentTargetListSizeExceededException",
+        ),
+        (
+            "batch_get_deployment_targets",
+            {"deploymentId": EC2_ID, "targetIds": []},
+            "DeploymentTargetIdRequiredException",
+        ),
+        (
+            "batch_get_deployments",
+            {"deploymentIds": [f"d-MANY{n:05d}" for n in range(26)]},
+            "BatchLimitExceededException",
+        ),
+        ("batch_get_deployments", {"deploymentIds": ["bogus"]}, "InvalidDeploymentIdException"),
+        (
+            "list_deployments",
+            {"applicationName": "nope", "deploymentGroupName": "prod"},
+            "ApplicationDoesNotExistException",
+        ),
+        (
+            "list_deployments",
+            {"applicationName": "web", "deploymentGroupName": "nope"},
+            "DeploymentGroupDoesNotExistException",
+        ),
+        (
+            "list_deployment_targets",
+            {"deploymentId": EC2_ID, "nextToken": "garbage"},
+            "InvalidNextTokenException",
+        ),
+        (
+            "list_deployment_targets",
+            {"deploymentId": EC2_ID, "targetFilters": {"TargetStatus": ["Bogus"]}},
+            "InvalidInstanceStatusException",
+        ),
+        ("list_deployment_groups", {"applicationName": "nope"}, "ApplicationDoesNotExistException"),
+    ],
+)
 def test_aws_error_codes_reach_boto3(sim, client, method, params, code):
     with pytest.raises(ClientError) as excinfo:
         getattr(client, method)(**params)
@@ -311,8 +479,10 @@ def test_aws_error_codes_reach_boto3(sim, client, method, params, code):
 
 
 def test_unknown_operation_is_rejected(sim, server):
-    assert sim.handle("DeleteEverything", {}) == (400, {
-        "__type": "UnknownOperationException", "message": "Unknown operation DeleteEverything"})
+    assert sim.handle("DeleteEverything", {}) == (
+        400,
+        {"__type": "UnknownOperationException", "message": "Unknown operation DeleteEverything"},
+    )
     status, body, _ = raw_post(server, "CodeDeploy_20141006.DeleteEverything", b"{}")
     assert (status, body["__type"]) == (400, "UnknownOperationException")
     status, body, _ = raw_post(server, "Other_2000.ListApplications", b"{}")
@@ -328,8 +498,12 @@ def raw_post(server: SimulatorServer, target: str, payload: bytes):
     host, port = server.endpoint_url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=5)
     try:
-        conn.request("POST", "/", payload, {"X-Amz-Target": target,
-                                            "Content-Type": "application/x-amz-json-1.1"})
+        conn.request(
+            "POST",
+            "/",
+            payload,
+            {"X-Amz-Target": target, "Content-Type": "application/x-amz-json-1.1"},
+        )
         response = conn.getresponse()
         return response.status, json.loads(response.read()), response
     finally:
@@ -347,8 +521,12 @@ def test_state_endpoint_returns_the_snapshot(sim, server):
     with urllib.request.urlopen(server.endpoint_url + "/_simulator/state", timeout=5) as response:
         state = json.loads(response.read())
     assert state == json.loads(json.dumps(sim.snapshot()))
-    assert state["deployments"][ECS_ID]["targets"]["cluster:svc"]["ecsTarget"]["taskSetsInfo"][1][
-        "identifer"] == "ecs-svc/2"
+    assert (
+        state["deployments"][ECS_ID]["targets"]["cluster:svc"]["ecsTarget"]["taskSetsInfo"][1][
+            "identifer"
+        ]
+        == "ecs-svc/2"
+    )
 
 
 # ---- faults and accounting --------------------------------------------------------------
@@ -365,15 +543,21 @@ def test_throttle_fails_exactly_the_next_calls_of_that_operation(sim, client):
 def test_boto3_retries_through_a_throttle(sim, server):
     sim.throttle(1)
     retrying = boto3.client(
-        "codedeploy", endpoint_url=server.endpoint_url, region_name="us-east-1",
-        aws_access_key_id="testing", aws_secret_access_key="testing",
-        config=Config(retries={"total_max_attempts": 2, "mode": "standard"}))
+        "codedeploy",
+        endpoint_url=server.endpoint_url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+        config=Config(retries={"total_max_attempts": 2, "mode": "standard"}),
+    )
     assert retrying.list_applications()["applications"]
     assert sim.call_count("ListApplications") == 2
 
 
-@pytest.mark.parametrize("code,status", [("InternalFailure", 500), ("ServiceUnavailable", 503),
-                                         ("AccessDeniedException", 400)])
+@pytest.mark.parametrize(
+    "code,status",
+    [("InternalFailure", 500), ("ServiceUnavailable", 503), ("AccessDeniedException", 400)],
+)
 def test_injected_errors_carry_their_code_and_http_status(sim, client, code, status):
     sim.fail(1, code, status=status, message="injected")
     with pytest.raises(ClientError) as excinfo:
@@ -416,8 +600,8 @@ def test_stop_returns_promptly_during_a_hang(sim):
     def call():
         try:
             patient.list_applications()
-        except Exception:
-            pass
+        except (BotoCoreError, ClientError):
+            pass  # however the held call ends, only the stop's duration matters
         finished.set()
 
     threading.Thread(target=call, daemon=True).start()
@@ -433,11 +617,21 @@ def test_stop_returns_promptly_during_a_hang(sim):
 def test_calls_are_recorded_with_operation_params_and_access_key(sim, server):
     make_client(server, key="AKIAFIRST").get_deployment(deploymentId=EC2_ID)
     make_client(server, key="AKIASECOND").list_deployment_targets(
-        deploymentId=EC2_ID, targetFilters={"TargetStatus": ["Failed"]})
+        deploymentId=EC2_ID, targetFilters={"TargetStatus": ["Failed"]}
+    )
     assert [(c.operation, c.access_key_id) for c in sim.calls] == [
-        ("GetDeployment", "AKIAFIRST"), ("ListDeploymentTargets", "AKIASECOND")]
-    assert sim.calls[1].params == {"deploymentId": EC2_ID, "targetFilters": {"TargetStatus": ["Failed"]}}
-    assert (sim.call_count(), sim.call_count("GetDeployment"), sim.call_count("ListApplications")) == (2, 1, 0)
+        ("GetDeployment", "AKIAFIRST"),
+        ("ListDeploymentTargets", "AKIASECOND"),
+    ]
+    assert sim.calls[1].params == {
+        "deploymentId": EC2_ID,
+        "targetFilters": {"TargetStatus": ["Failed"]},
+    }
+    assert (
+        sim.call_count(),
+        sim.call_count("GetDeployment"),
+        sim.call_count("ListApplications"),
+    ) == (2, 1, 0)
     sim.reset_calls()
     assert sim.call_count() == 0
 
@@ -481,33 +675,46 @@ def at_fraction(sim, scenarios, clock, fraction, application):
 
 def test_every_demo_response_matches_the_model_through_a_whole_cycle():
     sim, scenarios, clock = demo()
-    for step in range(0, 201):
+    for step in range(201):
         clock.now = CYCLE_START + step * CYCLE / 200
         scenarios.advance()
         ids = sim.deployment_ids()
-        infos = assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ids})["deploymentsInfo"]
+        infos = assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ids})[
+            "deploymentsInfo"
+        ]
         assert len(infos) == len(ids)
         for info in infos:
             assert info["status"] in ("Created", "InProgress", "Succeeded", "Failed")
             if info["status"] == "Created":
                 continue
-            listed = assert_valid_response(sim, "ListDeploymentTargets", {"deploymentId": info["deploymentId"]})
+            listed = assert_valid_response(
+                sim, "ListDeploymentTargets", {"deploymentId": info["deploymentId"]}
+            )
             for target_id in listed["targetIds"]:
-                body = assert_valid_response(sim, "GetDeploymentTarget", {
-                    "deploymentId": info["deploymentId"], "targetId": target_id})
+                body = assert_valid_response(
+                    sim,
+                    "GetDeploymentTarget",
+                    {"deploymentId": info["deploymentId"], "targetId": target_id},
+                )
                 assert target_body(body["deploymentTarget"])["lastUpdatedAt"] <= clock.now
             if info["computePlatform"] == "Server":
-                assert_valid_response(sim, "BatchGetDeploymentTargets", {
-                    "deploymentId": info["deploymentId"], "targetIds": listed["targetIds"]})
+                assert_valid_response(
+                    sim,
+                    "BatchGetDeploymentTargets",
+                    {"deploymentId": info["deploymentId"], "targetIds": listed["targetIds"]},
+                )
         for application, group in DEMO_GROUPS:
-            assert_valid_response(sim, "ListDeployments", {
-                "applicationName": application, "deploymentGroupName": group})
+            assert_valid_response(
+                sim,
+                "ListDeployments",
+                {"applicationName": application, "deploymentGroupName": group},
+            )
 
 
 def test_demo_instance_3_fails_application_start_in_the_first_quarter_and_the_deployment_fails():
     sim, scenarios, clock = demo()
     failed_at = None
-    for step in range(0, 101):
+    for step in range(101):
         info, targets = at_fraction(sim, scenarios, clock, step / 400, "demo-web")
         if targets[2]["status"] == "Failed":
             failed_at = step / 400
@@ -530,7 +737,7 @@ def test_demo_instance_3_fails_application_start_in_the_first_quarter_and_the_de
 def test_demo_instances_move_through_hooks_one_after_another():
     sim, scenarios, clock = demo()
     seen_in_progress = set()
-    for step in range(0, 101):
+    for step in range(101):
         _, targets = at_fraction(sim, scenarios, clock, step / 400, "demo-web")
         running = [n for n, t in enumerate(targets) if t["status"] == "InProgress"]
         assert len(running) <= 1
@@ -544,7 +751,7 @@ def test_demo_instances_move_through_hooks_one_after_another():
 def test_demo_ecs_green_task_set_takes_traffic_in_steps_and_succeeds():
     sim, scenarios, clock = demo()
     weights, running = [], []
-    for step in range(0, 100):
+    for step in range(100):
         _, (target,) = at_fraction(sim, scenarios, clock, step / 100, "demo-ecs")
         sets = {s["taskSetLabel"]: s for s in target["taskSetsInfo"]}
         if "Green" in sets:
@@ -561,17 +768,24 @@ def test_demo_ecs_green_task_set_takes_traffic_in_steps_and_succeeds():
     info, (target,) = current(sim, scenarios, "demo-ecs")
     assert info["status"] == "Succeeded" and target["status"] == "Succeeded"
     assert {s["taskSetLabel"]: s["status"] for s in target["taskSetsInfo"]} == {
-        "Blue": "DRAINING", "Green": "PRIMARY"}
+        "Blue": "DRAINING",
+        "Green": "PRIMARY",
+    }
 
 
-@pytest.mark.parametrize("application,read_weight,expected", [
-    ("demo-lambda", lambda t: t["lambdaFunctionInfo"]["targetVersionWeight"], [0.0, 0.1, 1.0]),
-    ("demo-cfn", lambda t: t["targetVersionWeight"], [0.0, 0.5, 1.0]),
-])
-def test_demo_traffic_weights_shift_in_steps_and_the_deployment_succeeds(application, read_weight, expected):
+@pytest.mark.parametrize(
+    "application,read_weight,expected",
+    [
+        ("demo-lambda", lambda t: t["lambdaFunctionInfo"]["targetVersionWeight"], [0.0, 0.1, 1.0]),
+        ("demo-cfn", lambda t: t["targetVersionWeight"], [0.0, 0.5, 1.0]),
+    ],
+)
+def test_demo_traffic_weights_shift_in_steps_and_the_deployment_succeeds(
+    application, read_weight, expected
+):
     sim, scenarios, clock = demo()
     weights, statuses = [], []
-    for step in range(0, 100):
+    for step in range(100):
         info, (target,) = at_fraction(sim, scenarios, clock, step / 100, application)
         if not weights or weights[-1] != read_weight(target):
             weights.append(read_weight(target))
@@ -587,8 +801,10 @@ def test_demo_target_operations_wait_until_the_deployment_starts():
     sim, scenarios, _ = demo(0.001)
     info, _ = current(sim, scenarios, "demo-web")
     assert info["status"] == "Created"
-    assert sim.handle("ListDeploymentTargets", {"deploymentId": info["deploymentId"]})[1]["__type"] == \
-        "DeploymentNotStartedException"
+    assert (
+        sim.handle("ListDeploymentTargets", {"deploymentId": info["deploymentId"]})[1]["__type"]
+        == "DeploymentNotStartedException"
+    )
 
 
 def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
@@ -598,9 +814,13 @@ def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in first_ids)
     assert set(demo(0.7)[0].deployment_ids()) == first_ids  # same cycle, same ids
     for application, group in DEMO_GROUPS:
-        _, listed = sim.handle("ListDeployments", {"applicationName": application, "deploymentGroupName": group})
+        _, listed = sim.handle(
+            "ListDeployments", {"applicationName": application, "deploymentGroupName": group}
+        )
         infos = [sim.deployment(d) for d in listed["deployments"]]
-        assert [i["createTime"] for i in infos] == sorted((i["createTime"] for i in infos), reverse=True)
+        assert [i["createTime"] for i in infos] == sorted(
+            (i["createTime"] for i in infos), reverse=True
+        )
         assert all(i["status"] in ("Succeeded", "Failed") for i in infos[1:])
     clock.now += CYCLE
     scenarios.advance()
@@ -611,7 +831,7 @@ def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
 def test_demo_last_updated_never_goes_backwards():
     sim, scenarios, clock = demo()
     previous: dict[tuple[str, str], float] = {}
-    for step in range(0, 121):
+    for step in range(121):
         clock.now = CYCLE_START + step * CYCLE / 100
         scenarios.advance()
         for deployment_id, entry in sim.snapshot()["deployments"].items():
@@ -624,12 +844,15 @@ def test_demo_last_updated_never_goes_backwards():
 def test_demo_driver_advances_on_start_and_stops():
     sim = Simulator()
     clock = FakeClock(CYCLE_START)
-    driver = DemoDriver(sim, DemoScenarios(sim, clock=clock, cycle_seconds=CYCLE), tick=0.01).start()
+    driver = DemoDriver(
+        sim, DemoScenarios(sim, clock=clock, cycle_seconds=CYCLE), tick=0.01
+    ).start()
     try:
+        assert driver.running
         assert len(sim.deployment_ids()) == 12
     finally:
         driver.stop()
-    assert driver._thread is None
+    assert not driver.running
 
 
 def test_demo_is_served_over_http(server):
@@ -638,9 +861,12 @@ def test_demo_is_served_over_http(server):
     scenarios.advance()
     client = make_client(server)
     deployment_id = client.list_deployments(
-        applicationName="demo-ecs", deploymentGroupName="demo-ecs-prod")["deployments"][0]
+        applicationName="demo-ecs", deploymentGroupName="demo-ecs-prod"
+    )["deployments"][0]
     target_id = client.list_deployment_targets(deploymentId=deployment_id)["targetIds"][0]
-    target = client.get_deployment_target(deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
+    target = client.get_deployment_target(deploymentId=deployment_id, targetId=target_id)[
+        "deploymentTarget"
+    ]
     assert target["deploymentTargetType"] == "ECSTarget"
     assert target["ecsTarget"]["taskSetsInfo"][1]["trafficWeight"] == 10.0
 
@@ -653,8 +879,11 @@ def test_build_fleet_makes_batches_of_25_with_the_requested_hooks():
     assert len({t for _, targets in fleet for t in targets}) == 64
     for deployment_id, targets in fleet:
         assert sim.deployment(deployment_id)["status"] == "InProgress"
-        assert_valid_response(sim, "BatchGetDeploymentTargets",
-                              {"deploymentId": deployment_id, "targetIds": targets[:25]})
+        assert_valid_response(
+            sim,
+            "BatchGetDeploymentTargets",
+            {"deploymentId": deployment_id, "targetIds": targets[:25]},
+        )
     ec2 = target_body(sim.target(*(fleet[0][0], fleet[0][1][0])))
     assert len(ec2["lifecycleEvents"]) == 10 and ec2["status"] == "InProgress"
 
@@ -664,7 +893,9 @@ def test_finished_fleet_is_all_terminal():
     fleet = build_fleet(sim, 30, ecs=1, lambdas=1, cloudformation=1, finished=True, now=NOW)
     for deployment_id, targets in fleet:
         assert sim.deployment(deployment_id)["status"] == "Succeeded"
-        assert {target_body(sim.target(deployment_id, t))["status"] for t in targets} == {"Succeeded"}
+        assert {target_body(sim.target(deployment_id, t))["status"] for t in targets} == {
+            "Succeeded"
+        }
 
 
 def test_mutate_fraction_changes_exactly_that_share_of_targets():
@@ -673,8 +904,15 @@ def test_mutate_fraction_changes_exactly_that_share_of_targets():
     before = sim.snapshot()["deployments"]
     changed = mutate_fraction(sim, 0.05, random.Random(7))
     after = sim.snapshot()["deployments"]
-    differing = {(d, t) for d in before for t in before[d]["targets"]
-                 if before[d]["targets"][t] != after[d]["targets"][t]}
+    differing = {
+        (d, t)
+        for d in before
+        for t in before[d]["targets"]
+        if before[d]["targets"][t] != after[d]["targets"][t]
+    }
     assert differing == set(changed) and len(changed) == 10
     d, t = changed[0]
-    assert target_body(after[d]["targets"][t])["lastUpdatedAt"] > target_body(before[d]["targets"][t])["lastUpdatedAt"]
+    assert (
+        target_body(after[d]["targets"][t])["lastUpdatedAt"]
+        > target_body(before[d]["targets"][t])["lastUpdatedAt"]
+    )

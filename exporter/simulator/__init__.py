@@ -21,8 +21,21 @@ from .server import SimulatorServer
 from .state import ApiError, Call, Simulator
 
 __all__ = [
-    "DEMO_GROUPS", "ApiError", "Call", "DemoDriver", "DemoScenarios", "Simulator",
-    "SimulatorServer", "build_fleet", "cloudformation_target", "deployment_info", "diagnostics",
-    "ecs_target", "instance_target", "lambda_target", "lifecycle_event", "mutate_fraction",
+    "DEMO_GROUPS",
+    "ApiError",
+    "Call",
+    "DemoDriver",
+    "DemoScenarios",
+    "Simulator",
+    "SimulatorServer",
+    "build_fleet",
+    "cloudformation_target",
+    "deployment_info",
+    "diagnostics",
+    "ecs_target",
+    "instance_target",
+    "lambda_target",
+    "lifecycle_event",
+    "mutate_fraction",
     "task_set",
 ]

@@ -1,4 +1,4 @@
-"""API-shaped builders, the cycling demo scenarios and benchmark fleets.
+"""The cycling demo scenarios (builders and benchmark fleets are re-exported from here).
 
 scenario_timeline -- every cycle (``cycle_seconds``, default 60 s; ``f`` = fraction of the
 cycle) creates one new deployment in each demo group, with ids fixed per cycle:
@@ -27,144 +27,48 @@ The previous ``history`` cycles' (terminal) deployments are kept so groups have 
 from __future__ import annotations
 
 import hashlib
-import random
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
-from .state import Simulator, target_body
+from .builders import (  # noqa: F401 (re-exported: one import for scenario authors)
+    ACCOUNT,
+    EC2_BLUE_GREEN_ORIGINAL_HOOKS,
+    EC2_BLUE_GREEN_REPLACEMENT_HOOKS,
+    EC2_IN_PLACE_HOOKS,
+    ECS_HOOKS,
+    LAMBDA_HOOKS,
+    REGION,
+    cloudformation_target,
+    deployment_id_for,
+    deployment_info,
+    diagnostics,
+    ecs_target,
+    instance_target,
+    lambda_target,
+    lifecycle_event,
+    task_set,
+)
+from .fleet import build_fleet, mutate_fraction  # noqa: F401 (re-exported)
+from .state import Simulator
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
-EC2_IN_PLACE_HOOKS = (
-    "BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "ApplicationStop",
-    "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart",
-    "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
-)
-EC2_BLUE_GREEN_REPLACEMENT_HOOKS = (
-    "ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall",
-    "ApplicationStart", "ValidateService", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
-)
-EC2_BLUE_GREEN_ORIGINAL_HOOKS = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic")
-ECS_HOOKS = (
-    "BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic", "AfterAllowTestTraffic",
-    "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic",
-)
-LAMBDA_HOOKS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 DEMO_GROUPS = [
-    ("demo-web", "demo-web-prod"), ("demo-ecs", "demo-ecs-prod"),
-    ("demo-lambda", "demo-lambda-prod"), ("demo-cfn", "demo-cfn-prod"),
+    ("demo-web", "demo-web-prod"),
+    ("demo-ecs", "demo-ecs-prod"),
+    ("demo-lambda", "demo-lambda-prod"),
+    ("demo-cfn", "demo-cfn-prod"),
 ]
-_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
 
 
-# ---- pure builders --------------------------------------------------------------------
-def lifecycle_event(name: str, status: str, start: float | None = None, end: float | None = None,
-                    diagnostics: dict | None = None) -> dict:
-    event: dict = {"lifecycleEventName": name, "status": status}
-    if diagnostics is not None:
-        event["diagnostics"] = diagnostics
-    if start is not None:
-        event["startTime"] = start
-    if end is not None:
-        event["endTime"] = end
-    return event
-
-
-def diagnostics(error_code: str = "Success", script_name: str = "", message: str = "Succeeded",
-                log_tail: str = "") -> dict:
-    return {"errorCode": error_code, "scriptName": script_name, "message": message, "logTail": log_tail}
-
-
-def instance_target(deployment_id: str, target_id: str, status: str, lifecycle_events: list[dict],
-                    last_updated: float, instance_label: str | None = None,
-                    arn: str | None = None) -> dict:
-    body = {
-        "deploymentId": deployment_id, "targetId": target_id,
-        "targetArn": arn or f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{target_id}",
-        "status": status, "lastUpdatedAt": last_updated, "lifecycleEvents": lifecycle_events,
-    }
-    if instance_label is not None:
-        body["instanceLabel"] = instance_label
-    return {"deploymentTargetType": "InstanceTarget", "instanceTarget": body}
-
-
-def lambda_target(deployment_id: str, target_id: str, status: str, lifecycle_events: list[dict],
-                  last_updated: float, function_name: str, function_alias: str,
-                  current_version: str, target_version: str, target_version_weight: float,
-                  arn: str | None = None) -> dict:
-    return {"deploymentTargetType": "LambdaTarget", "lambdaTarget": {
-        "deploymentId": deployment_id, "targetId": target_id,
-        "targetArn": arn or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{function_alias}",
-        "status": status, "lastUpdatedAt": last_updated, "lifecycleEvents": lifecycle_events,
-        "lambdaFunctionInfo": {
-            "functionName": function_name, "functionAlias": function_alias,
-            "currentVersion": current_version, "targetVersion": target_version,
-            "targetVersionWeight": target_version_weight,
-        },
-    }}
-
-
-def task_set(identifier: str, label: str, status: str, traffic_weight: float, desired: int,
-             pending: int, running: int, target_group: str) -> dict:
-    return {  # "identifer" is the API's own spelling
-        "identifer": identifier, "desiredCount": desired, "pendingCount": pending,
-        "runningCount": running, "status": status, "trafficWeight": traffic_weight,
-        "targetGroup": {"name": target_group}, "taskSetLabel": label,
-    }
-
-
-def ecs_target(deployment_id: str, target_id: str, status: str, lifecycle_events: list[dict],
-               last_updated: float, task_sets: list[dict], arn: str | None = None) -> dict:
-    cluster, _, service = target_id.partition(":")
-    return {"deploymentTargetType": "ECSTarget", "ecsTarget": {
-        "deploymentId": deployment_id, "targetId": target_id,
-        "targetArn": arn or f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{service}",
-        "lastUpdatedAt": last_updated, "lifecycleEvents": lifecycle_events, "status": status,
-        "taskSetsInfo": task_sets,
-    }}
-
-
-def cloudformation_target(deployment_id: str, target_id: str, status: str,
-                          lifecycle_events: list[dict], last_updated: float,
-                          resource_type: str = "AWS::ECS::Service",
-                          target_version_weight: float = 0.0) -> dict:
-    return {"deploymentTargetType": "CloudFormationTarget", "cloudFormationTarget": {
-        "deploymentId": deployment_id, "targetId": target_id, "lastUpdatedAt": last_updated,
-        "lifecycleEvents": lifecycle_events, "status": status, "resourceType": resource_type,
-        "targetVersionWeight": target_version_weight,
-    }}
-
-
-def deployment_info(deployment_id: str, application: str, group: str, status: str,
-                    create_time: float, compute_platform: str = "Server",
-                    config_name: str = "CodeDeployDefault.OneAtATime", creator: str = "user",
-                    deployment_type: str = "IN_PLACE",
-                    deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
-                    start_time: float | None = None, complete_time: float | None = None,
-                    overview: dict | None = None, error_information: dict | None = None) -> dict:
-    """A DeploymentInfo; without ``overview`` the simulator derives it from the targets."""
-    info: dict = {
-        "applicationName": application, "deploymentGroupName": group,
-        "deploymentConfigName": config_name, "deploymentId": deployment_id, "status": status,
-        "createTime": create_time, "creator": creator, "computePlatform": compute_platform,
-        "deploymentStyle": {"deploymentType": deployment_type, "deploymentOption": deployment_option},
-    }
-    optional = {"startTime": start_time, "completeTime": complete_time,
-                "deploymentOverview": overview, "errorInformation": error_information}
-    info.update({k: v for k, v in optional.items() if v is not None})
-    return info
-
-
-def deployment_id_for(seed: str) -> str:
-    """A valid, deterministic deployment id (``d-`` + 9 of [A-Z0-9]) for ``seed``."""
-    digest = hashlib.sha256(seed.encode()).digest()
-    return "d-" + "".join(_ID_CHARS[b % len(_ID_CHARS)] for b in digest[:9])
-
-
-# ---- timeline machinery ---------------------------------------------------------------
-def _run_hooks(names: tuple[str, ...], first: float, step: float, f: float,
-               at: Callable[[float], float], fail_at: str | None = None,
-               with_diagnostics: bool = False) -> tuple[list[dict], str, float]:
+def _run_hooks(
+    names: tuple[str, ...],
+    first: float,
+    step: float,
+    f: float,
+    at: Callable[[float], float],
+    fail_at: str | None = None,
+    with_diagnostics: bool = False,
+) -> tuple[list[dict], str, float]:
     """Hooks run back to back from fraction ``first``, ``step`` each.
 
     Returns (events, target status, fraction of the last change). After a failure the
@@ -184,15 +88,18 @@ def _run_hooks(names: tuple[str, ...], first: float, step: float, f: float,
             failed = name == fail_at
             diag = None
             if failed:
-                diag = diagnostics("ScriptFailed", "scripts/start_server.sh",
-                                   "Script at specified location: scripts/start_server.sh run as "
-                                   "user root failed with exit code 1",
-                                   "[stdout]Starting demo-web on :8080\n"
-                                   "[stderr]bind: address already in use\n")
+                diag = diagnostics(
+                    "ScriptFailed",
+                    "scripts/start_server.sh",
+                    "Script at specified location: scripts/start_server.sh run as "
+                    "user root failed with exit code 1",
+                    "[stdout]Starting demo-web on :8080\n[stderr]bind: address already in use\n",
+                )
             elif with_diagnostics:
                 diag = diagnostics()
-            events.append(lifecycle_event(name, "Failed" if failed else "Succeeded",
-                                          at(start), at(end), diag))
+            events.append(
+                lifecycle_event(name, "Failed" if failed else "Succeeded", at(start), at(end), diag)
+            )
             last = end
     if failed:
         status = "Failed"
@@ -216,8 +123,14 @@ def _last_change(f: float, steps: list[tuple[float, float]], last: float) -> flo
     return max([last] + [since for since, _ in steps if since <= f])
 
 
-def _lifecycle(info: dict, f: float, created_until: float, end: float | None, failed: bool,
-               at: Callable[[float], float]) -> tuple[dict, bool]:
+def _lifecycle(
+    info: dict,
+    f: float,
+    created_until: float,
+    end: float | None,
+    failed: bool,
+    at: Callable[[float], float],
+) -> tuple[dict, bool]:
     """Set status/startTime/completeTime on ``info``; returns (info, started)."""
     if f < created_until:
         return info, False
@@ -226,10 +139,14 @@ def _lifecycle(info: dict, f: float, created_until: float, end: float | None, fa
         info["status"] = "Failed" if failed else "Succeeded"
         info["completeTime"] = at(end)
         if failed:
-            info["errorInformation"] = {"code": "HEALTH_CONSTRAINTS", "message": (
-                "The overall deployment failed because too many individual instances failed "
-                "deployment, too few healthy instances are available for deployment, or some "
-                "instances in your deployment group are experiencing problems.")}
+            info["errorInformation"] = {
+                "code": "HEALTH_CONSTRAINTS",
+                "message": (
+                    "The overall deployment failed because too many individual instances failed "
+                    "deployment, too few healthy instances are available for deployment, or some "
+                    "instances in your deployment group are experiencing problems."
+                ),
+            }
     else:
         info["status"] = "InProgress"
     return info, True
@@ -252,8 +169,14 @@ def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
             status, last = "Skipped", failed_at
         else:
             events, status, last = _run_hooks(
-                EC2_IN_PLACE_HOOKS, first, EC2_HOOK_STEP, f, at,
-                fail_at="ApplicationStart" if n == 2 else None, with_diagnostics=True)
+                EC2_IN_PLACE_HOOKS,
+                first,
+                EC2_HOOK_STEP,
+                f,
+                at,
+                fail_at="ApplicationStart" if n == 2 else None,
+                with_diagnostics=True,
+            )
         if n == 2:
             failed_at = first + (EC2_IN_PLACE_HOOKS.index("ApplicationStart") + 1) * EC2_HOOK_STEP
         targets.append(instance_target(dep, instance, status, events, at(last)))
@@ -263,25 +186,53 @@ def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
 
 def _ecs(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     dep = deployment_id_for(f"demo-ecs-prod:{cycle}")
-    info = deployment_info(dep, "demo-ecs", "demo-ecs-prod", "Created", at(0.0), "ECS",
-                           "DemoECSSteps10-50-100", deployment_type="BLUE_GREEN",
-                           deployment_option="WITH_TRAFFIC_CONTROL")
-    # BeforeInstall 0.02-0.06, Install 0.06-0.16, then 0.04 or 0.06 per hook, AllowTraffic 0.34-0.70.
+    info = deployment_info(
+        dep,
+        "demo-ecs",
+        "demo-ecs-prod",
+        "Created",
+        at(0.0),
+        "ECS",
+        "DemoECSSteps10-50-100",
+        deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+    )
+    # BeforeInstall 0.02-0.06, Install 0.06-0.16, short hooks, AllowTraffic 0.34-0.70.
     bounds = [0.02, 0.06, 0.16, 0.20, 0.24, 0.30, 0.34, 0.70, 0.76]
     events, status, last = _bounded_hooks(ECS_HOOKS, bounds, f, at)
     shifts = [(0.34, 10.0), (0.46, 50.0), (0.58, 100.0)]
     green_weight = _step_value(f, shifts, 0.0)
     done = f >= bounds[-1]
     # Each deployment moves traffic to the other target group of the pair.
-    tg = ("demo-ecs-tg-1", "demo-ecs-tg-2") if cycle % 2 == 0 else ("demo-ecs-tg-2", "demo-ecs-tg-1")
-    blue = task_set(_task_set_id(cycle - 1), "Blue", "DRAINING" if done else "PRIMARY",
-                    100.0 - green_weight, 0 if done else 4, 0, 0 if done else 4, tg[0])
+    tg = (
+        ("demo-ecs-tg-1", "demo-ecs-tg-2") if cycle % 2 == 0 else ("demo-ecs-tg-2", "demo-ecs-tg-1")
+    )
+    blue = task_set(
+        _task_set_id(cycle - 1),
+        "Blue",
+        "DRAINING" if done else "PRIMARY",
+        100.0 - green_weight,
+        0 if done else 4,
+        0,
+        0 if done else 4,
+        tg[0],
+    )
     task_sets = [blue]
     if f >= 0.06:
         tasks = [(0.09, 2), (0.12, 4)]
         running = int(_step_value(f, tasks, 0))
-        task_sets.append(task_set(_task_set_id(cycle), "Green", "PRIMARY" if done else "ACTIVE",
-                                  green_weight, 4, 4 - running, running, tg[1]))
+        task_sets.append(
+            task_set(
+                _task_set_id(cycle),
+                "Green",
+                "PRIMARY" if done else "ACTIVE",
+                green_weight,
+                4,
+                4 - running,
+                running,
+                tg[1],
+            )
+        )
         last = _last_change(f, tasks + shifts, last)
     target = ecs_target(dep, "demo-cluster:demo-service", status, events, at(last), task_sets)
     info, started = _lifecycle(info, f, 0.02, bounds[-1], False, at)
@@ -290,42 +241,71 @@ def _ecs(cycle: int, f: float, at: Callable[[float], float]) -> Built:
 
 def _lambda(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     dep = deployment_id_for(f"demo-lambda-prod:{cycle}")
-    info = deployment_info(dep, "demo-lambda", "demo-lambda-prod", "Created", at(0.0), "Lambda",
-                           "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-                           deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL")
+    info = deployment_info(
+        dep,
+        "demo-lambda",
+        "demo-lambda-prod",
+        "Created",
+        at(0.0),
+        "Lambda",
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+    )
     bounds = [0.02, 0.10, 0.60, 0.66]
     events, status, last = _bounded_hooks(LAMBDA_HOOKS, bounds, f, at)
     shifts = [(0.10, 0.1), (0.50, 1.0)]
     weight = _step_value(f, shifts, 0.0)
     last = _last_change(f, shifts, last)
     version = cycle % 1000 + 1
-    target = lambda_target(dep, "demo-function:live", status, events, at(last), "demo-function",
-                           "live", str(version), str(version + 1), weight)
+    target = lambda_target(
+        dep,
+        "demo-function:live",
+        status,
+        events,
+        at(last),
+        "demo-function",
+        "live",
+        str(version),
+        str(version + 1),
+        weight,
+    )
     info, started = _lifecycle(info, f, 0.02, bounds[-1], False, at)
     return info, [target], started
 
 
 def _cloudformation(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     dep = deployment_id_for(f"demo-cfn-prod:{cycle}")
-    info = deployment_info(dep, "demo-cfn", "demo-cfn-prod", "Created", at(0.0), "ECS",
-                           "CodeDeployDefault.ECSAllAtOnce", creator="CloudFormation",
-                           deployment_type="BLUE_GREEN", deployment_option="WITH_TRAFFIC_CONTROL")
+    info = deployment_info(
+        dep,
+        "demo-cfn",
+        "demo-cfn-prod",
+        "Created",
+        at(0.0),
+        "ECS",
+        "CodeDeployDefault.ECSAllAtOnce",
+        creator="CloudFormation",
+        deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+    )
     bounds = [0.04, 0.08, 0.20, 0.24, 0.28, 0.32, 0.36, 0.80, 0.85]
     events, status, last = _bounded_hooks(ECS_HOOKS, bounds, f, at)
     shifts = [(0.40, 0.5), (0.60, 1.0)]
     weight = _step_value(f, shifts, 0.0)
     last = _last_change(f, shifts, last)
-    target = cloudformation_target(dep, "DemoECSService", status, events, at(last),
-                                   target_version_weight=weight)
+    target = cloudformation_target(
+        dep, "DemoECSService", status, events, at(last), target_version_weight=weight
+    )
     info, started = _lifecycle(info, f, 0.04, bounds[-1], False, at)
     return info, [target], started
 
 
-def _bounded_hooks(names: tuple[str, ...], bounds: list[float], f: float,
-                   at: Callable[[float], float]) -> tuple[list[dict], str, float]:
+def _bounded_hooks(
+    names: tuple[str, ...], bounds: list[float], f: float, at: Callable[[float], float]
+) -> tuple[list[dict], str, float]:
     """Like _run_hooks but hook i spans bounds[i]..bounds[i+1]."""
     events, last = [], 0.0
-    for name, start, end in zip(names, bounds, bounds[1:]):
+    for name, start, end in zip(names, bounds[:-1], bounds[1:], strict=True):
         if f < start:
             events.append(lifecycle_event(name, "Pending"))
         elif f < end:
@@ -356,8 +336,13 @@ def cycle_deployments(cycle: int, cycle_seconds: float, now: float) -> list[Buil
 class DemoScenarios:
     """Keeps ``sim`` at the demo timeline's state for the current and ``history`` past cycles."""
 
-    def __init__(self, sim: Simulator, clock: Callable[[], float] = time.time,
-                 cycle_seconds: float = 60.0, history: int = 2) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        clock: Callable[[], float] = time.time,
+        cycle_seconds: float = 60.0,
+        history: int = 2,
+    ) -> None:
         self.sim, self._clock = sim, clock
         self.cycle_seconds, self.history = cycle_seconds, history
         self._ours: set[str] = set()
@@ -384,13 +369,15 @@ class DemoScenarios:
 class DemoDriver:
     """Advances the demo scenarios every ``tick`` seconds in a daemon thread."""
 
-    def __init__(self, sim: Simulator, scenarios: DemoScenarios | None = None, tick: float = 0.5) -> None:
+    def __init__(
+        self, sim: Simulator, scenarios: DemoScenarios | None = None, tick: float = 0.5
+    ) -> None:
         self.scenarios = scenarios if scenarios is not None else DemoScenarios(sim)
         self.tick = tick
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def start(self) -> "DemoDriver":
+    def start(self) -> DemoDriver:
         self.scenarios.advance()  # state is complete before anyone polls
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name="codedeploy-demo", daemon=True)
@@ -401,80 +388,12 @@ class DemoDriver:
         while not self._stop.wait(self.tick):
             self.scenarios.advance()
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-
-# ---- benchmark fleets -----------------------------------------------------------------
-def build_fleet(sim: Simulator, instance_targets: int, per_deployment: int = 25, hooks: int = 10,
-                ecs: int = 0, lambdas: int = 0, cloudformation: int = 0, finished: bool = False,
-                now: float | None = None) -> list[tuple[str, list[str]]]:
-    """Deployments of up to ``per_deployment`` EC2 targets with ``hooks`` events each, plus
-    single-target ECS/Lambda/CloudFormation deployments; all InProgress or all Succeeded."""
-    if not 0 < hooks <= len(EC2_IN_PLACE_HOOKS):
-        raise ValueError(f"hooks must be 1..{len(EC2_IN_PLACE_HOOKS)}")
-    now = time.time() if now is None else now
-    status = "Succeeded" if finished else "InProgress"
-    done = hooks if finished else hooks // 2  # hooks finished so far
-
-    def events(names: tuple[str, ...], n_done: int) -> list[dict]:
-        out = []
-        for i, name in enumerate(names):
-            start = now - 60 + i
-            if i < n_done:
-                out.append(lifecycle_event(name, "Succeeded", start, start + 1, diagnostics()))
-            elif i == n_done:
-                out.append(lifecycle_event(name, "InProgress", start))
-            else:
-                out.append(lifecycle_event(name, "Pending"))
-        return out
-
-    result: list[tuple[str, list[str]]] = []
-
-    def add(dep: str, group: str, platform: str, targets: list[dict]) -> None:
-        info = deployment_info(dep, "fleet", group, status, now - 120, platform,
-                               start_time=now - 100, complete_time=now - 1 if finished else None)
-        sim.put_deployment(info, targets)
-        result.append((dep, [target_body(t)["targetId"] for t in targets]))
-
-    counter = iter(range(10**9))
-    for first in range(0, instance_targets, per_deployment):
-        dep = deployment_id_for(f"fleet:{next(counter)}")
-        names = EC2_IN_PLACE_HOOKS[:hooks]
-        add(dep, "fleet-ec2", "Server", [
-            instance_target(dep, f"i-{n:017x}", status, events(names, done), now - 1)
-            for n in range(first, min(first + per_deployment, instance_targets))])
-    for n in range(ecs):
-        dep = deployment_id_for(f"fleet:{next(counter)}")
-        sets = [task_set(f"ecs-svc/{n:019d}", "Blue", "PRIMARY", 0.0 if finished else 50.0, 2, 0, 2, "tg-1"),
-                task_set(f"ecs-svc/{n + 1:019d}", "Green", "ACTIVE", 100.0 if finished else 50.0, 2, 0, 2, "tg-2")]
-        add(dep, "fleet-ecs", "ECS", [ecs_target(dep, f"fleet-cluster:service-{n}", status,
-                                            events(ECS_HOOKS, 8 if finished else 6), now - 1, sets)])
-    for n in range(lambdas):
-        dep = deployment_id_for(f"fleet:{next(counter)}")
-        add(dep, "fleet-lambda", "Lambda", [lambda_target(
-            dep, f"function-{n}:live", status, events(LAMBDA_HOOKS, 3 if finished else 1), now - 1,
-            f"function-{n}", "live", "1", "2", 1.0 if finished else 0.1)])
-    for n in range(cloudformation):
-        dep = deployment_id_for(f"fleet:{next(counter)}")
-        add(dep, "fleet-cfn", "ECS", [cloudformation_target(
-            dep, f"Service{n}", status, events(ECS_HOOKS, 8 if finished else 6), now - 1,
-            target_version_weight=1.0 if finished else 0.5)])
-    return result
-
-
-def mutate_fraction(sim: Simulator, fraction: float, rng: random.Random) -> list[tuple[str, str]]:
-    """Flip the status (InProgress <-> Succeeded) and bump lastUpdatedAt of ``fraction`` of all
-    targets; returns the (deployment_id, target_id) pairs changed."""
-    pairs = [(d, t) for d in sim.deployment_ids() for t in sim.target_ids(d)]
-    chosen = rng.sample(pairs, round(len(pairs) * fraction))
-    for deployment_id, target_id in chosen:
-        target = sim.target(deployment_id, target_id)
-        body = target_body(target)
-        body["status"] = "InProgress" if body["status"] == "Succeeded" else "Succeeded"
-        body["lastUpdatedAt"] = body["lastUpdatedAt"] + 1.0
-        sim.put_target(deployment_id, target)
-    return chosen

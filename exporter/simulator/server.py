@@ -20,14 +20,16 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as boto3's connection pool expects
     timeout = 30  # idle keep-alive connections are dropped after this
-    server: "_Server"
+    server: _Server
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+    def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
         if not target.startswith(TARGET_PREFIX):
-            self._send(400, {"__type": "UnknownOperationException",
-                             "message": f"Unknown target {target!r}"})
+            self._send(
+                400,
+                {"__type": "UnknownOperationException", "message": f"Unknown target {target!r}"},
+            )
             return
         try:
             body = json.loads(raw or b"{}")
@@ -36,10 +38,11 @@ class _Handler(BaseHTTPRequestHandler):
             return
         access_key = access_key_from_authorization(self.headers.get("Authorization"))
         status, payload = self.server.simulator.handle(
-            target[len(TARGET_PREFIX):], body, access_key_id=access_key)
+            target[len(TARGET_PREFIX) :], body, access_key_id=access_key
+        )
         self._send(status, payload)
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if self.path.split("?")[0] == "/_simulator/state":
             self._send(200, self.server.simulator.snapshot(), "application/json")
         else:
@@ -57,7 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             pass  # the client gave up (e.g. its read timeout fired during a hang fault)
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         pass  # one line per request on stderr would drown the exporter's own logs
 
 
@@ -75,7 +78,9 @@ class _Server(ThreadingHTTPServer):
 class SimulatorServer:
     """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
 
-    def __init__(self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.simulator = simulator if simulator is not None else Simulator()
         self._address = (host, port)
         self._httpd: _Server | None = None
@@ -88,12 +93,15 @@ class SimulatorServer:
         host, port = self._httpd.server_address[:2]
         return f"http://{host}:{port}"
 
-    def start(self) -> "SimulatorServer":
+    def start(self) -> SimulatorServer:
         if self._httpd is None:
             self._httpd = _Server(self._address, self.simulator)
             self._thread = threading.Thread(
-                target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                name="codedeploy-simulator", daemon=True)
+                target=self._httpd.serve_forever,
+                kwargs={"poll_interval": 0.05},
+                name="codedeploy-simulator",
+                daemon=True,
+            )
             self._thread.start()
         return self
 
@@ -107,7 +115,7 @@ class SimulatorServer:
             self._thread.join(timeout=5)
         self._httpd = self._thread = None
 
-    def __enter__(self) -> "SimulatorServer":
+    def __enter__(self) -> SimulatorServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

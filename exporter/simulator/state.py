@@ -12,8 +12,11 @@ import copy
 import re
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+
+from .faults import Faults
 
 TARGET_KINDS = {
     "InstanceTarget": "instanceTarget",
@@ -23,7 +26,14 @@ TARGET_KINDS = {
 }
 TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready")
 DEPLOYMENT_STATUSES = (
-    "Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready",
+    "Created",
+    "Queued",
+    "InProgress",
+    "Baking",
+    "Succeeded",
+    "Failed",
+    "Stopped",
+    "Ready",
 )
 OVERVIEW_KEYS = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
 MAX_BATCH = 25  # both BatchGetDeployments and BatchGetDeploymentTargets
@@ -48,14 +58,6 @@ class Call:
     params: dict
     access_key_id: str | None
     time: float
-
-
-@dataclass
-class _Fault:
-    operation: str | None
-    remaining: int
-    error: ApiError | None = None  # None means "hang, then answer normally"
-    hang_seconds: float = 0.0
 
 
 @dataclass
@@ -100,12 +102,9 @@ class Simulator:
         self.page_size = page_size
         self._clock = clock
         self._lock = threading.Lock()
-        self._wake = threading.Condition(self._lock)
-        self._generation = 0  # bumped by interrupt_waits() to end hangs early
         self._deployments: dict[str, _Deployment] = {}
         self._groups: dict[str, dict[str, None]] = {}  # application -> ordered set of groups
-        self._latency: dict[str | None, float] = {}
-        self._faults: list[_Fault] = []
+        self.faults = Faults()
         self.calls: list[Call] = []
 
     # ---- state: ground truth -------------------------------------------------------
@@ -114,7 +113,9 @@ class Simulator:
             known = self._groups.setdefault(application, {})
             known.update(dict.fromkeys(groups))
 
-    def put_deployment(self, info: dict, targets: Iterable[dict] = (), started: bool = True) -> None:
+    def put_deployment(
+        self, info: dict, targets: Iterable[dict] = (), started: bool = True
+    ) -> None:
         deployment_id = info["deploymentId"]
         if not _DEPLOYMENT_ID.match(deployment_id):
             raise ValueError(f"malformed deployment id {deployment_id!r}")
@@ -133,7 +134,9 @@ class Simulator:
         with self._lock:
             self._deployments[deployment_id].targets[target_id_of(target)] = copy.deepcopy(target)
 
-    def update_deployment(self, deployment_id: str, started: bool | None = None, **fields: Any) -> None:
+    def update_deployment(
+        self, deployment_id: str, started: bool | None = None, **fields: Any
+    ) -> None:
         with self._lock:
             record = self._deployments[deployment_id]
             record.info.update(copy.deepcopy(fields))
@@ -164,11 +167,15 @@ class Simulator:
 
     def snapshot(self) -> dict:
         with self._lock:
-            return {"deployments": {
-                deployment_id: {"info": self._info(record),
-                                "targets": copy.deepcopy(record.targets)}
-                for deployment_id, record in self._deployments.items()
-            }}
+            return {
+                "deployments": {
+                    deployment_id: {
+                        "info": self._info(record),
+                        "targets": copy.deepcopy(record.targets),
+                    }
+                    for deployment_id, record in self._deployments.items()
+                }
+            }
 
     def _info(self, record: _Deployment) -> dict:
         info = copy.deepcopy(record.info)
@@ -185,74 +192,48 @@ class Simulator:
         with self._lock:
             self.calls.clear()
 
-    # ---- fault injection -----------------------------------------------------------
+    # ---- fault injection (see faults.Faults) ---------------------------------------
     def set_latency(self, seconds: float, operation: str | None = None) -> None:
-        """Delay every call (or every call of ``operation``) by ``seconds``."""
-        with self._lock:
-            self._latency[operation] = seconds
-
-    def fail(self, count: int, code: str, status: int = 400, operation: str | None = None,
-             message: str | None = None) -> None:
-        """Make the next ``count`` matching calls fail with the given AWS error."""
-        error = ApiError(code, message or f"Simulated {code}", status)
-        with self._lock:
-            self._faults.append(_Fault(operation, count, error=error))
+        self.faults.set_latency(seconds, operation)
 
     def throttle(self, count: int, operation: str | None = None) -> None:
-        self.fail(count, "ThrottlingException", 400, operation, "Rate exceeded")
+        self.faults.throttle(count, operation)
+
+    def fail(
+        self,
+        count: int,
+        code: str,
+        status: int = 400,
+        operation: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.faults.fail(count, code, status, operation, message)
 
     def hang(self, seconds: float, operation: str | None = None, count: int = 1) -> None:
-        """Hold the next ``count`` matching calls for ``seconds`` (past client timeouts)."""
-        with self._lock:
-            self._faults.append(_Fault(operation, count, hang_seconds=seconds))
+        self.faults.hang(seconds, operation, count)
 
     def clear_faults(self) -> None:
-        with self._lock:
-            self._latency.clear()
-            self._faults.clear()
+        self.faults.clear()
 
     def interrupt_waits(self) -> None:
         """End all latency/hang waits now (so a server can stop promptly)."""
-        with self._lock:
-            self._generation += 1
-            self._wake.notify_all()
-
-    def _wait(self, seconds: float) -> None:
-        if seconds <= 0:
-            return
-        deadline = time.monotonic() + seconds
-        with self._lock:
-            generation = self._generation
-            while self._generation == generation:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return
-                self._wake.wait(remaining)
-
-    def _take_fault(self, operation: str) -> _Fault | None:
-        for fault in self._faults:
-            if fault.remaining > 0 and fault.operation in (None, operation):
-                fault.remaining -= 1
-                if fault.remaining == 0:
-                    self._faults.remove(fault)
-                return fault
-        return None
+        self.faults.interrupt_waits()
 
     # ---- dispatch ------------------------------------------------------------------
-    def handle(self, operation: str, body: dict, access_key_id: str | None = None) -> tuple[int, dict]:
+    def handle(
+        self, operation: str, body: dict, access_key_id: str | None = None
+    ) -> tuple[int, dict]:
         """Answer one API call: ``(http_status, json_body)``. Faults apply first."""
         with self._lock:
             self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock()))
-            latency = self._latency.get(operation, self._latency.get(None, 0.0))
-            fault = self._take_fault(operation)
-        self._wait(latency)
-        if fault is not None and fault.error is not None:
-            return fault.error.status, fault.error.body()
-        if fault is not None:
-            self._wait(fault.hang_seconds)
+        injected = self.faults.before_call(operation)  # may sleep: outside the lock
+        if injected is not None:
+            return injected.status, {"__type": injected.code, "message": injected.message}
         handler = _OPERATIONS.get(operation)
         if handler is None:
-            return 400, ApiError("UnknownOperationException", f"Unknown operation {operation}").body()
+            return 400, ApiError(
+                "UnknownOperationException", f"Unknown operation {operation}"
+            ).body()
         try:
             with self._lock:
                 return 200, handler(self, body)
@@ -263,45 +244,60 @@ class Simulator:
     def _get_started(self, body: dict) -> _Deployment:
         record = self._get(body.get("deploymentId"))
         if not record.started:
-            raise ApiError("DeploymentNotStartedException",
-                           "The specified deployment has not started.")
+            raise ApiError(
+                "DeploymentNotStartedException", "The specified deployment has not started."
+            )
         return record
 
     def _get(self, deployment_id: str | None) -> _Deployment:
         if not deployment_id:
-            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+            raise ApiError(
+                "DeploymentIdRequiredException", "At least one deployment ID must be specified."
+            )
         if not _DEPLOYMENT_ID.match(deployment_id):
             raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
         record = self._deployments.get(deployment_id)
         if record is None:
-            raise ApiError("DeploymentDoesNotExistException",
-                           f"The deployment {deployment_id} could not be found.")
+            raise ApiError(
+                "DeploymentDoesNotExistException",
+                f"The deployment {deployment_id} could not be found.",
+            )
         return record
 
     def _lookup_target(self, record: _Deployment, target_id: str) -> dict:
         if not isinstance(target_id, str) or not target_id:
-            raise ApiError("InvalidDeploymentTargetIdException", "The target ID provided was not valid.")
+            raise ApiError(
+                "InvalidDeploymentTargetIdException", "The target ID provided was not valid."
+            )
         target = record.targets.get(target_id)
         if target is None:
-            raise ApiError("DeploymentTargetDoesNotExistException",
-                           f"The provided target ID does not belong to the deployment: {target_id}")
+            raise ApiError(
+                "DeploymentTargetDoesNotExistException",
+                f"The provided target ID does not belong to the deployment: {target_id}",
+            )
         return copy.deepcopy(target)
 
     def _op_get_deployment_target(self, body: dict) -> dict:
         record = self._get_started(body)
         if "targetId" not in body:
-            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+            raise ApiError(
+                "DeploymentTargetIdRequiredException", "A deployment target ID was not provided."
+            )
         return {"deploymentTarget": self._lookup_target(record, body["targetId"])}
 
     def _op_batch_get_deployment_targets(self, body: dict) -> dict:
         record = self._get_started(body)
         target_ids = body.get("targetIds") or []
         if not target_ids:
-            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
+            raise ApiError(
+                "DeploymentTargetIdRequiredException", "A deployment target ID was not provided."
+            )
         limit = 1 if record.info.get("computePlatform") in ("ECS", "Lambda") else MAX_BATCH
         if len(target_ids) > limit:
-            raise ApiError("DeploymentTargetListSizeExceededException",
-                           f"The maximum number of targets that can be requested is {limit}.")
+            raise ApiError(
+                "DeploymentTargetListSizeExceededException",
+                f"The maximum number of targets that can be requested is {limit}.",
+            )
         return {"deploymentTargets": [self._lookup_target(record, t) for t in target_ids]}
 
     def _op_list_deployment_targets(self, body: dict) -> dict:
@@ -309,12 +305,17 @@ class Simulator:
         filters = body.get("targetFilters") or {}
         unknown = set(filters) - {"TargetStatus", "ServerInstanceLabel"}
         if unknown:
-            raise ApiError("InvalidTargetFilterNameException", f"Invalid target filter {sorted(unknown)}")
+            raise ApiError(
+                "InvalidTargetFilterNameException", f"Invalid target filter {sorted(unknown)}"
+            )
         statuses, labels = filters.get("TargetStatus"), filters.get("ServerInstanceLabel")
         if statuses and not set(statuses) <= set(TARGET_STATUSES):
-            raise ApiError("InvalidInstanceStatusException", "The specified instance status does not exist.")
+            raise ApiError(
+                "InvalidInstanceStatusException", "The specified instance status does not exist."
+            )
         ids = [
-            target_id for target_id, target in record.targets.items()
+            target_id
+            for target_id, target in record.targets.items()
             if (not statuses or target_body(target).get("status") in statuses)
             and (not labels or target_body(target).get("instanceLabel") in labels)
         ]
@@ -326,44 +327,76 @@ class Simulator:
     def _op_batch_get_deployments(self, body: dict) -> dict:
         ids = body.get("deploymentIds") or []
         if not ids:
-            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
+            raise ApiError(
+                "DeploymentIdRequiredException", "At least one deployment ID must be specified."
+            )
         if len(ids) > MAX_BATCH:
-            raise ApiError("BatchLimitExceededException", "The maximum number of names or IDs allowed "
-                           f"for this request ({MAX_BATCH}) was exceeded.")
+            raise ApiError(
+                "BatchLimitExceededException",
+                "The maximum number of names or IDs allowed "
+                f"for this request ({MAX_BATCH}) was exceeded.",
+            )
         for deployment_id in ids:
             if not _DEPLOYMENT_ID.match(deployment_id):
-                raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
+                raise ApiError(
+                    "InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}"
+                )
         # Unknown ids are silently left out, as AWS does.
-        return {"deploymentsInfo": [self._info(self._deployments[d]) for d in ids
-                                    if d in self._deployments]}
+        return {
+            "deploymentsInfo": [
+                self._info(self._deployments[d]) for d in ids if d in self._deployments
+            ]
+        }
 
     def _op_list_deployments(self, body: dict) -> dict:
         application, group = body.get("applicationName"), body.get("deploymentGroupName")
         if group and not application:
-            raise ApiError("ApplicationNameRequiredException", "The minimum number of required "
-                           "application names was not specified.")
+            raise ApiError(
+                "ApplicationNameRequiredException",
+                "The minimum number of required application names was not specified.",
+            )
         if application and not group:
-            raise ApiError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
+            raise ApiError(
+                "DeploymentGroupNameRequiredException",
+                "The deployment group name was not specified.",
+            )
         if application and application not in self._groups:
-            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
+            raise ApiError(
+                "ApplicationDoesNotExistException", f"No application found for name: {application}"
+            )
         if application and group not in self._groups[application]:
-            raise ApiError("DeploymentGroupDoesNotExistException", f"No Deployment Group found for name: {group}")
+            raise ApiError(
+                "DeploymentGroupDoesNotExistException",
+                f"No Deployment Group found for name: {group}",
+            )
         statuses = body.get("includeOnlyStatuses") or []
         if not set(statuses) <= set(DEPLOYMENT_STATUSES):
-            raise ApiError("InvalidDeploymentStatusException", "The specified deployment status doesn't exist.")
+            raise ApiError(
+                "InvalidDeploymentStatusException", "The specified deployment status doesn't exist."
+            )
         time_range = body.get("createTimeRange") or {}
         start, end = time_range.get("start"), time_range.get("end")
         if start is not None and end is not None and start > end:
-            raise ApiError("InvalidTimeRangeException", "The specified time range was specified in an invalid format.")
+            raise ApiError(
+                "InvalidTimeRangeException",
+                "The specified time range was specified in an invalid format.",
+            )
         infos = [
-            r.info for r in self._deployments.values()
-            if (not application or (r.info["applicationName"], r.info["deploymentGroupName"]) == (application, group))
+            r.info
+            for r in self._deployments.values()
+            if (
+                not application
+                or (r.info["applicationName"], r.info["deploymentGroupName"])
+                == (application, group)
+            )
             and (not statuses or r.info.get("status") in statuses)
             and (start is None or r.info.get("createTime", 0) >= start)
             and (end is None or r.info.get("createTime", 0) <= end)
         ]
         infos.sort(key=lambda i: (i.get("createTime", 0), i["deploymentId"]), reverse=True)
-        return self._page("ListDeployments", "deployments", [i["deploymentId"] for i in infos], body)
+        return self._page(
+            "ListDeployments", "deployments", [i["deploymentId"] for i in infos], body
+        )
 
     def _op_list_applications(self, body: dict) -> dict:
         return self._page("ListApplications", "applications", sorted(self._groups), body)
@@ -371,16 +404,22 @@ class Simulator:
     def _op_list_deployment_groups(self, body: dict) -> dict:
         application = body.get("applicationName")
         if not application:
-            raise ApiError("ApplicationNameRequiredException", "The minimum number of required "
-                           "application names was not specified.")
+            raise ApiError(
+                "ApplicationNameRequiredException",
+                "The minimum number of required application names was not specified.",
+            )
         if application not in self._groups:
-            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
-        page = self._page("ListDeploymentGroups", "deploymentGroups", list(self._groups[application]), body)
+            raise ApiError(
+                "ApplicationDoesNotExistException", f"No application found for name: {application}"
+            )
+        page = self._page(
+            "ListDeploymentGroups", "deploymentGroups", list(self._groups[application]), body
+        )
         return {"applicationName": application, **page}
 
     def _page(self, operation: str, key: str, items: list, body: dict) -> dict:
         offset = _decode_token(operation, body.get("nextToken"))
-        result: dict = {key: items[offset:offset + self.page_size]}
+        result: dict = {key: items[offset : offset + self.page_size]}
         if offset + self.page_size < len(items):
             result["nextToken"] = _encode_token(operation, offset + self.page_size)
         return result
@@ -399,7 +438,9 @@ def _decode_token(operation: str, token: str | None) -> int:
             return int(offset)
     except (ValueError, UnicodeDecodeError):
         pass
-    raise ApiError("InvalidNextTokenException", "The next token was specified in an invalid format.")
+    raise ApiError(
+        "InvalidNextTokenException", "The next token was specified in an invalid format."
+    )
 
 
 _OPERATIONS: dict[str, Callable[[Simulator, dict], dict]] = {

@@ -1,0 +1,251 @@
+"""Pure builders of API-shaped CodeDeploy dicts (deployment targets, lifecycle events,
+DeploymentInfo), exactly as the JSON 1.1 wire format carries them."""
+
+from __future__ import annotations
+
+import hashlib
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+EC2_IN_PLACE_HOOKS = (
+    "BeforeBlockTraffic",
+    "BlockTraffic",
+    "AfterBlockTraffic",
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+EC2_BLUE_GREEN_REPLACEMENT_HOOKS = (
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+EC2_BLUE_GREEN_ORIGINAL_HOOKS = ("BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic")
+ECS_HOOKS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+LAMBDA_HOOKS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
+_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+
+def lifecycle_event(
+    name: str,
+    status: str,
+    start: float | None = None,
+    end: float | None = None,
+    diagnostics: dict | None = None,
+) -> dict:
+    event: dict = {"lifecycleEventName": name, "status": status}
+    if diagnostics is not None:
+        event["diagnostics"] = diagnostics
+    if start is not None:
+        event["startTime"] = start
+    if end is not None:
+        event["endTime"] = end
+    return event
+
+
+def diagnostics(
+    error_code: str = "Success",
+    script_name: str = "",
+    message: str = "Succeeded",
+    log_tail: str = "",
+) -> dict:
+    return {
+        "errorCode": error_code,
+        "scriptName": script_name,
+        "message": message,
+        "logTail": log_tail,
+    }
+
+
+def instance_target(
+    deployment_id: str,
+    target_id: str,
+    status: str,
+    lifecycle_events: list[dict],
+    last_updated: float,
+    instance_label: str | None = None,
+    arn: str | None = None,
+) -> dict:
+    body = {
+        "deploymentId": deployment_id,
+        "targetId": target_id,
+        "targetArn": arn or f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{target_id}",
+        "status": status,
+        "lastUpdatedAt": last_updated,
+        "lifecycleEvents": lifecycle_events,
+    }
+    if instance_label is not None:
+        body["instanceLabel"] = instance_label
+    return {"deploymentTargetType": "InstanceTarget", "instanceTarget": body}
+
+
+def lambda_target(
+    deployment_id: str,
+    target_id: str,
+    status: str,
+    lifecycle_events: list[dict],
+    last_updated: float,
+    function_name: str,
+    function_alias: str,
+    current_version: str,
+    target_version: str,
+    target_version_weight: float,
+    arn: str | None = None,
+) -> dict:
+    return {
+        "deploymentTargetType": "LambdaTarget",
+        "lambdaTarget": {
+            "deploymentId": deployment_id,
+            "targetId": target_id,
+            "targetArn": arn
+            or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{function_alias}",
+            "status": status,
+            "lastUpdatedAt": last_updated,
+            "lifecycleEvents": lifecycle_events,
+            "lambdaFunctionInfo": {
+                "functionName": function_name,
+                "functionAlias": function_alias,
+                "currentVersion": current_version,
+                "targetVersion": target_version,
+                "targetVersionWeight": target_version_weight,
+            },
+        },
+    }
+
+
+def task_set(
+    identifier: str,
+    label: str,
+    status: str,
+    traffic_weight: float,
+    desired: int,
+    pending: int,
+    running: int,
+    target_group: str,
+) -> dict:
+    return {  # "identifer" is the API's own spelling
+        "identifer": identifier,
+        "desiredCount": desired,
+        "pendingCount": pending,
+        "runningCount": running,
+        "status": status,
+        "trafficWeight": traffic_weight,
+        "targetGroup": {"name": target_group},
+        "taskSetLabel": label,
+    }
+
+
+def ecs_target(
+    deployment_id: str,
+    target_id: str,
+    status: str,
+    lifecycle_events: list[dict],
+    last_updated: float,
+    task_sets: list[dict],
+    arn: str | None = None,
+) -> dict:
+    cluster, _, service = target_id.partition(":")
+    return {
+        "deploymentTargetType": "ECSTarget",
+        "ecsTarget": {
+            "deploymentId": deployment_id,
+            "targetId": target_id,
+            "targetArn": arn or f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{service}",
+            "lastUpdatedAt": last_updated,
+            "lifecycleEvents": lifecycle_events,
+            "status": status,
+            "taskSetsInfo": task_sets,
+        },
+    }
+
+
+def cloudformation_target(
+    deployment_id: str,
+    target_id: str,
+    status: str,
+    lifecycle_events: list[dict],
+    last_updated: float,
+    resource_type: str = "AWS::ECS::Service",
+    target_version_weight: float = 0.0,
+) -> dict:
+    return {
+        "deploymentTargetType": "CloudFormationTarget",
+        "cloudFormationTarget": {
+            "deploymentId": deployment_id,
+            "targetId": target_id,
+            "lastUpdatedAt": last_updated,
+            "lifecycleEvents": lifecycle_events,
+            "status": status,
+            "resourceType": resource_type,
+            "targetVersionWeight": target_version_weight,
+        },
+    }
+
+
+def deployment_info(
+    deployment_id: str,
+    application: str,
+    group: str,
+    status: str,
+    create_time: float,
+    compute_platform: str = "Server",
+    config_name: str = "CodeDeployDefault.OneAtATime",
+    creator: str = "user",
+    deployment_type: str = "IN_PLACE",
+    deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
+    start_time: float | None = None,
+    complete_time: float | None = None,
+    overview: dict | None = None,
+    error_information: dict | None = None,
+) -> dict:
+    """A DeploymentInfo; without ``overview`` the simulator derives it from the targets."""
+    info: dict = {
+        "applicationName": application,
+        "deploymentGroupName": group,
+        "deploymentConfigName": config_name,
+        "deploymentId": deployment_id,
+        "status": status,
+        "createTime": create_time,
+        "creator": creator,
+        "computePlatform": compute_platform,
+        "deploymentStyle": {
+            "deploymentType": deployment_type,
+            "deploymentOption": deployment_option,
+        },
+    }
+    optional = {
+        "startTime": start_time,
+        "completeTime": complete_time,
+        "deploymentOverview": overview,
+        "errorInformation": error_information,
+    }
+    info.update({k: v for k, v in optional.items() if v is not None})
+    return info
+
+
+def deployment_id_for(seed: str) -> str:
+    """A valid, deterministic deployment id (``d-`` + 9 of [A-Z0-9]) for ``seed``."""
+    digest = hashlib.sha256(seed.encode()).digest()
+    return "d-" + "".join(_ID_CHARS[b % len(_ID_CHARS)] for b in digest[:9])
