@@ -161,7 +161,7 @@ class ClientFactory:
         self.limiter = RateLimiter(max_requests_per_second)
         self._static = static_credentials
         self._boto_config = BotoConfig(
-            retries={"mode": "adaptive", "max_attempts": max_attempts},
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout, read_timeout=read_timeout,
             max_pool_connections=max(10, max_concurrency * 2),
             user_agent_extra=f"codedeploy-exporter/{__version__}",

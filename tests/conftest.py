@@ -1,0 +1,85 @@
+"""Shared fixtures: a simulator on loopback and exporters wired to it through real boto3."""
+
+from __future__ import annotations
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from exporter.app import Exporter
+from exporter.aws import ClientFactory
+from exporter.config import parse_config
+from exporter.metrics import ExporterMetrics
+from exporter.simulator import Simulator, SimulatorServer
+
+
+class FakeClock:
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def samples(body: bytes | str) -> dict[tuple[str, frozenset], float]:
+    """Parse an exposition into {(sample name, frozenset(labels.items())): value}."""
+    text = body.decode("utf-8") if isinstance(body, bytes) else body
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            key = (sample.name, frozenset(sample.labels.items()))
+            assert key not in out, f"duplicate series {key}"
+            out[key] = sample.value
+    return out
+
+
+def value(body, name: str, **labels) -> float | None:
+    """The value of the one series of `name` whose labels include `labels` (None if absent)."""
+    found = [v for (n, ls), v in samples(body).items()
+             if n == name and set(labels.items()) <= set(ls)]
+    assert len(found) <= 1, f"{name}{labels} matches {len(found)} series"
+    return found[0] if found else None
+
+
+@pytest.fixture
+def sim() -> Simulator:
+    return Simulator(page_size=10)
+
+
+@pytest.fixture
+def sim_server(sim):
+    server = SimulatorServer(sim).start()
+    yield server
+    sim.interrupt_waits()
+    server.stop()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def make_exporter(sim_server, clock):
+    """Build an in-process exporter talking to the simulator; pass config sections as kwargs."""
+
+    def make(poll: dict | None = None, metrics_section: dict | None = None,
+             shard: int = 0, total_shards: int = 1, **sections) -> Exporter:
+        data = {
+            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "poll": {"interval": "30s", "max_concurrency": 4, "max_requests_per_second": 1000,
+                     **(poll or {})},
+            "metrics": metrics_section or {},
+            **sections,
+        }
+        config = parse_config(data)
+        metrics = ExporterMetrics()
+        clients = ClientFactory(metrics, config.poll.max_concurrency,
+                                config.poll.max_requests_per_second,
+                                static_credentials=("testing", "testing"),
+                                read_timeout=2, connect_timeout=1, max_attempts=2)
+        return Exporter(config, clients, metrics, shard, total_shards, clock=clock)
+
+    return make

@@ -1,0 +1,96 @@
+"""API response -> typed record, without any network."""
+
+import json
+from datetime import datetime, timezone
+from pathlib import Path
+
+from exporter.parse import parse_deployment, parse_target
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures/batch_get_deployment_targets.json").read_text())
+INSTANCE, LAMBDA, ECS, CFN = FIXTURE["deploymentTargets"]
+
+
+def test_instance_target_keeps_status_label_and_failed_hook_diagnostics():
+    target = parse_target(INSTANCE)
+    assert (target.target_type, target.status, target.instance_label) == ("InstanceTarget", "Failed", "Green")
+    assert target.last_updated == 1764150000.5
+    failed = target.failed_event()
+    assert failed.name == "ApplicationStart"
+    assert failed.diagnostics.error_code == "ScriptFailed"
+    assert failed.diagnostics.script_name == "scripts/start_server.sh"
+    assert failed.end - failed.start == 10.5
+
+
+def test_hook_without_times_has_no_start_or_end():
+    skipped = parse_target(INSTANCE).lifecycle_events[2]
+    assert (skipped.status, skipped.start, skipped.end, skipped.diagnostics) == ("Skipped", None, None, None)
+
+
+def test_lambda_target_carries_function_versions_and_weight():
+    fn = parse_target(LAMBDA).lambda_function
+    assert (fn.function_name, fn.function_alias, fn.current_version, fn.target_version, fn.weight) == (
+        "checkout", "live", "7", "8", 0.1)
+
+
+def test_ecs_task_sets_are_read_from_the_misspelled_identifer_field():
+    sets = parse_target(ECS).task_sets
+    assert [s.id for s in sets] == ["ecs-svc/1111", "ecs-svc/2222"]
+    green = sets[1]
+    assert (green.label, green.status, green.target_group, green.traffic_weight) == ("Green", "ACTIVE", "tg-green", 10.0)
+    assert (green.desired, green.pending, green.running) == (4, 1, 3)
+
+
+def test_cloudformation_target_has_resource_type_and_weight_but_no_arn():
+    target = parse_target(CFN)
+    assert (target.cfn_resource_type, target.cfn_weight, target.target_arn) == ("AWS::ECS::Service", 0.5, "")
+    assert target.lifecycle_events == ()
+
+
+def test_boto3_datetimes_and_wire_numbers_give_the_same_timestamp():
+    boto_style = json.loads(json.dumps(INSTANCE))
+    boto_style["instanceTarget"]["lastUpdatedAt"] = datetime.fromtimestamp(1764150000.5, tz=timezone.utc)
+    assert parse_target(boto_style).last_updated == parse_target(INSTANCE).last_updated
+
+
+def test_missing_optional_fields_degrade_to_empty_values():
+    target = parse_target({"deploymentTargetType": "InstanceTarget",
+                           "instanceTarget": {"deploymentId": "d-ABCDEF123", "targetId": "i-1"}})
+    assert (target.status, target.target_arn, target.instance_label, target.last_updated) == ("", "", "", None)
+    assert target.lifecycle_events == ()
+
+
+def test_unknown_enum_values_are_kept_verbatim():
+    raw = json.loads(json.dumps(INSTANCE))
+    raw["instanceTarget"]["status"] = "Paused"
+    raw["instanceTarget"]["lifecycleEvents"][0]["status"] = "Teleporting"
+    target = parse_target(raw)
+    assert target.status == "Paused" and target.lifecycle_events[0].status == "Teleporting"
+
+
+def test_wrong_shapes_never_raise():
+    for junk in (None, [], "x", {"deploymentTargetType": 7, "instanceTarget": []},
+                 {"instanceTarget": {"lifecycleEvents": "nope", "lastUpdatedAt": "soon"}},
+                 {"ecsTarget": {"taskSetsInfo": [None, {"desiredCount": "many"}]}}):
+        parse_target(junk)
+        parse_deployment(junk)
+
+
+def test_deployment_info_gives_labels_status_and_overview():
+    deployment = parse_deployment({
+        "deploymentId": "d-ABCDEF123", "applicationName": "web", "deploymentGroupName": "prod",
+        "status": "Succeeded", "computePlatform": "Server",
+        "deploymentConfigName": "CodeDeployDefault.OneAtATime", "creator": "user",
+        "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+        "createTime": 1764149000.0, "completeTime": 1764150100.0,
+        "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 3, "Failed": 1,
+                               "Skipped": 0, "Ready": 0}})
+    assert deployment.terminal
+    assert (deployment.application, deployment.deployment_group, deployment.deployment_type) == ("web", "prod", "IN_PLACE")
+    assert dict(deployment.overview)["Failed"] == 1
+    assert not deployment.single_target_batches
+
+
+def test_ecs_and_lambda_deployments_take_single_target_batches():
+    assert parse_deployment({"computePlatform": "ECS"}).single_target_batches
+    assert parse_deployment({"computePlatform": "Lambda"}).single_target_batches
+    assert not parse_deployment({"status": "InProgress"}).terminal
