@@ -1,0 +1,107 @@
+"""End-to-end fixtures: the demo exporter, a real Prometheus and a real Alertmanager.
+
+Everything binds 127.0.0.1 on free ports, keeps its data in a temporary directory and is
+terminated by the fixture that started it. One stack serves the whole session, because
+starting Prometheus and waiting for the demo's failure costs tens of seconds.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+# tests/ holds the helpers shared with the non-e2e monitoring tests.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from conftest_tools import require_binary
+from e2e_stack import (
+    EVALUATION_INTERVAL,
+    GROUP_WAIT,
+    JOB,
+    ROOT,
+    RULES,
+    SCRAPE_INTERVAL,
+    Alertmanager,
+    Exporter,
+    Process,
+    Prometheus,
+    free_port,
+    wait_for,
+    wait_ready,
+)
+
+
+@pytest.fixture(scope="session")
+def promtool() -> str:
+    return require_binary("promtool")
+
+
+@pytest.fixture(scope="session")
+def exporter(tmp_path_factory) -> Exporter:
+    workdir = tmp_path_factory.mktemp("exporter")
+    port, simulator_port = free_port(), free_port()
+    process = Process("exporter", [
+        sys.executable, "-m", "exporter", "--demo",
+        "--web.listen-address", f"127.0.0.1:{port}",
+        "--demo.simulator-address", f"127.0.0.1:{simulator_port}",
+    ], workdir / "exporter.log", cwd=ROOT)
+    try:
+        # /readyz turns 200 after the first completed poll.
+        wait_ready(process, f"http://127.0.0.1:{port}/readyz")
+        yield Exporter(f"http://127.0.0.1:{port}", f"http://127.0.0.1:{simulator_port}", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def alertmanager(tmp_path_factory) -> Alertmanager:
+    binary = require_binary("prometheus-alertmanager", "alertmanager")
+    workdir = tmp_path_factory.mktemp("alertmanager")
+    config = workdir / "alertmanager.yml"
+    config.write_text(yaml.safe_dump({
+        "route": {"receiver": "blackhole", "group_by": ["alertname", "deployment_id"],
+                  "group_wait": f"{GROUP_WAIT:g}s", "group_interval": "1s",
+                  "repeat_interval": "1h"},
+        "receivers": [{"name": "blackhole"}],
+    }))
+    port = free_port()
+    process = Process("alertmanager", [
+        binary, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
+    ], workdir / "alertmanager.log")
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
+        yield Alertmanager(f"http://127.0.0.1:{port}", process)
+    finally:
+        process.stop()
+
+
+@pytest.fixture(scope="session")
+def prometheus(tmp_path_factory, exporter: Exporter, alertmanager: Alertmanager) -> Prometheus:
+    binary = require_binary("prometheus")
+    workdir = tmp_path_factory.mktemp("prometheus")
+    config = workdir / "prometheus.yml"
+    config.write_text(yaml.safe_dump({
+        "global": {"scrape_interval": f"{SCRAPE_INTERVAL:g}s",
+                   "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
+                   "evaluation_interval": f"{EVALUATION_INTERVAL:g}s"},
+        "rule_files": [str(RULES)],  # the shipped file, unmodified
+        "alerting": {"alertmanagers": [{"static_configs": [
+            {"targets": [alertmanager.url.removeprefix("http://")]}]}]},
+        "scrape_configs": [{"job_name": JOB, "static_configs": [
+            {"targets": [exporter.url.removeprefix("http://")]}]}],
+    }))
+    port = free_port()
+    process = Process("prometheus", [
+        binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ], workdir / "prometheus.log")
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
+        server = Prometheus(f"http://127.0.0.1:{port}", process)
+        wait_for(lambda: server.query(f'up{{job="{JOB}"}} == 1'), 30, "the first scrape")
+        yield server
+    finally:
+        process.stop()

@@ -1,0 +1,279 @@
+"""The whole pipeline with real binaries: demo exporter -> Prometheus -> rules -> Alertmanager.
+
+Needs `prometheus`, `promtool` and `prometheus-alertmanager` (or `alertmanager`) on PATH; see
+tests/conftest_tools.require_binary for what happens when they are missing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+
+import pytest
+import yaml
+from conftest_tools import CONTRACT_METRICS, HISTOGRAMS, panel_queries
+from e2e_stack import (
+    DASHBOARD,
+    DEMO_CYCLE,
+    DEMO_POLL_INTERVAL,
+    DEMO_TICK,
+    EVALUATION_INTERVAL,
+    GROUP_WAIT,
+    JOB,
+    RULES,
+    SCRAPE_INTERVAL,
+    wait_for,
+)
+
+ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"]
+          for rule in group["rules"] if "alert" in rule]
+PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
+# The demo fails an EC2 instance every cycle; nothing else in it is unhealthy.
+FIRING_IN_DEMO = {"CodeDeployTargetFailed", "CodeDeployDeploymentFailed"}
+TARGET_KEYS = {"InstanceTarget": "instanceTarget", "ECSTarget": "ecsTarget",
+               "LambdaTarget": "lambdaTarget", "CloudFormationTarget": "cloudFormationTarget"}
+# Time the exporter, Prometheus and Alertmanager need beyond the configured intervals to do
+# their work (a poll, a scrape, a rule evaluation, two HTTP pushes) on a slow CI machine.
+PROCESSING_SLACK = 2.0
+
+
+def _seconds(duration: str) -> float:
+    units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+)(ms|s|m|h)", duration))
+
+
+def _for(alertname: str) -> float:
+    return _seconds(next(rule for rule in ALERTS if rule["alert"] == alertname).get("for", "0s"))
+
+
+def _dashboard_expr(expr: str) -> str:
+    """What Grafana sends with every variable at "All"."""
+    for name in ("application", "deployment_group", "deployment_id"):
+        expr = expr.replace(f"${name}", ".*")
+    return expr.replace("$__rate_interval", "30s")
+
+
+# ---- scraping ---------------------------------------------------------------------------
+def test_prometheus_scrapes_the_demo_exporter(prometheus):
+    up = prometheus.query(f'up{{job="{JOB}"}}')
+    assert [sample["value"][1] for sample in up] == ["1"]
+
+
+def test_exporter_output_passes_promtool_check_metrics(exporter, promtool):
+    result = subprocess.run([promtool, "check", "metrics"], input=exporter.metrics(),
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_demo_exposes_exactly_the_metric_contract(exporter):
+    names = set()
+    for line in exporter.metrics().splitlines():
+        if line and not line.startswith("#"):
+            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+            base = re.sub(r"_(bucket|sum|count)$", "", name)
+            names.add(base if base in HISTOGRAMS else name)
+    assert names <= CONTRACT_METRICS, f"not in the contract: {sorted(names - CONTRACT_METRICS)}"
+    # Error counters only appear once an API call failed, which the demo does not promise.
+    missing = CONTRACT_METRICS - names - {"codedeploy_exporter_api_request_errors_total"}
+    assert not missing, f"contract metrics the demo never exposes: {sorted(missing)}"
+
+
+# ---- Prometheus sees what the simulator holds ------------------------------------------
+def _by(samples: list[dict], *labels: str) -> dict:
+    return {tuple(s["metric"].get(label, "") for label in labels) if len(labels) > 1
+            else s["metric"].get(labels[0], ""): round(float(s["value"][1]), 3)
+            for s in samples}
+
+
+def _failed_first(item: tuple[str, dict]) -> bool:
+    target = item[1]
+    return target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] != "Failed"
+
+
+def _settled_target(exporter, prometheus, target_type: str):
+    """A target of a finished deployment that Prometheus has: its values no longer move."""
+    def find():
+        for deployment_id, deployment in exporter.ground_truth().items():
+            if deployment["info"]["status"] not in ("Succeeded", "Failed"):
+                continue
+            # A failed target first: it also carries diagnostics worth comparing.
+            for target_id, target in sorted(deployment["targets"].items(), key=_failed_first):
+                selector = f'deployment_id="{deployment_id}", target_id="{target_id}"'
+                if (target["deploymentTargetType"] == target_type
+                        and prometheus.query(f"codedeploy_target_info{{{selector}}}")):
+                    return deployment, target[TARGET_KEYS[target_type]], selector
+        return None
+    return wait_for(find, DEMO_CYCLE + 10, f"a finished {target_type} in Prometheus", interval=1)
+
+
+def _expected(deployment: dict, body: dict, target_type: str) -> dict:
+    events = body["lifecycleEvents"]
+    expected = {
+        "deployment status": deployment["info"]["status"],
+        "status": body["status"],
+        "type": target_type,
+        "last updated": round(body["lastUpdatedAt"], 3),
+        "hooks": {e["lifecycleEventName"]: e["status"] for e in events},
+        "hook starts": {e["lifecycleEventName"]: round(e["startTime"], 3)
+                        for e in events if "startTime" in e},
+        "hook durations": {e["lifecycleEventName"]: round(e["endTime"] - e["startTime"], 3)
+                           for e in events if "startTime" in e and "endTime" in e},
+        "diagnostics": sorted((e["lifecycleEventName"], e["diagnostics"]["errorCode"],
+                               e["diagnostics"].get("scriptName", ""))
+                              for e in events
+                              if e.get("diagnostics", {}).get("errorCode", "Success") != "Success"),
+    }
+    if target_type == "ECSTarget":
+        expected["task sets"] = {ts["identifer"]: {
+            "label": ts["taskSetLabel"], "status": ts["status"], "weight": ts["trafficWeight"],
+            "desired": ts["desiredCount"], "pending": ts["pendingCount"],
+            "running": ts["runningCount"]} for ts in body["taskSetsInfo"]}
+    if target_type == "LambdaTarget":
+        info = body["lambdaFunctionInfo"]
+        expected["weight"] = {(info["functionName"], info["functionAlias"], info["currentVersion"],
+                               info["targetVersion"]): info["targetVersionWeight"]}
+    if target_type == "CloudFormationTarget":
+        expected["weight"] = {body["resourceType"]: body["targetVersionWeight"]}
+    return expected
+
+
+def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -> dict:
+    q = prometheus.query
+    statuses = [s["metric"]["status"] for s in q(f"codedeploy_target_status{{{selector}}} == 1")]
+    observed = {
+        "deployment status": next(iter(_by(q(
+            f'codedeploy_deployment_status{{deployment_id="{deployment_id}"}} == 1'), "status"))),
+        "status": statuses[0] if len(statuses) == 1 else statuses,
+        "type": q(f"codedeploy_target_info{{{selector}}}")[0]["metric"]["target_type"],
+        "last updated": next(iter(_by(q(
+            f"codedeploy_target_last_updated_timestamp_seconds{{{selector}}}"), "target_id").values())),
+        "hooks": {s["metric"]["lifecycle_event"]: s["metric"]["status"]
+                  for s in q(f"codedeploy_lifecycle_event_status{{{selector}}} == 1")},
+        "hook starts": _by(q(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{selector}}}"),
+                           "lifecycle_event"),
+        "hook durations": _by(q(f"codedeploy_lifecycle_event_duration_seconds{{{selector}}}"),
+                              "lifecycle_event"),
+        "diagnostics": sorted(_by(q(f"codedeploy_lifecycle_event_diagnostics_info{{{selector}}}"),
+                                  "lifecycle_event", "error_code", "script_name")),
+    }
+    if target_type == "ECSTarget":
+        per_set = {name: _by(q(f"codedeploy_ecs_task_set_{name}{{{selector}}}"), "task_set_id")
+                   for name in ("traffic_weight", "desired_tasks", "pending_tasks", "running_tasks")}
+        labels = {s["metric"]["task_set_id"]: s["metric"]
+                  for s in q(f"codedeploy_ecs_task_set_status{{{selector}}} == 1")}
+        observed["task sets"] = {task_set: {
+            "label": labels[task_set]["task_set_label"], "status": labels[task_set]["status"],
+            "weight": per_set["traffic_weight"][task_set],
+            "desired": per_set["desired_tasks"][task_set],
+            "pending": per_set["pending_tasks"][task_set],
+            "running": per_set["running_tasks"][task_set]} for task_set in labels}
+    if target_type == "LambdaTarget":
+        observed["weight"] = _by(q(f"codedeploy_lambda_target_version_weight{{{selector}}}"),
+                                 "function_name", "function_alias", "current_version",
+                                 "target_version")
+    if target_type == "CloudFormationTarget":
+        observed["weight"] = _by(q(f"codedeploy_cloudformation_target_version_weight{{{selector}}}"),
+                                 "resource_type")
+    return observed
+
+
+@pytest.mark.parametrize("target_type", sorted(TARGET_KEYS))
+def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus, target_type):
+    deployment, body, selector = _settled_target(exporter, prometheus, target_type)
+    expected = _expected(deployment, body, target_type)
+    observed = _observed(prometheus, selector, deployment["info"]["deploymentId"], target_type)
+    assert observed == expected
+
+
+# ---- every dashboard query and alert expression runs against the demo -------------------
+@pytest.mark.parametrize("title, expr", PANEL_QUERIES,
+                         ids=[f"{title}:{i}" for i, (title, _) in enumerate(PANEL_QUERIES)])
+def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
+    expr = _dashboard_expr(expr)
+    prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
+    start = time.time() - 120
+    # Some panels show a phase of the demo cycle (a hook running, a shift in progress).
+    wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_CYCLE + 10,
+             f"data for panel {title!r}: {expr}", interval=1)
+
+
+def test_dashboard_variables_list_the_demo_deployments(prometheus):
+    variables = {v["name"]: v for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}
+    values = {}
+    for name in ("application", "deployment_group", "deployment_id"):
+        query = variables[name]["query"]["query"]
+        series, label = re.fullmatch(r"label_values\((.+), (\w+)\)", query).groups()
+        values[name] = prometheus.api(f"label/{label}/values",
+                                      **{"match[]": _dashboard_expr(series)})
+    assert {"demo-web", "demo-ecs", "demo-lambda", "demo-cfn"} <= set(values["application"])
+    assert "demo-web-prod" in values["deployment_group"]
+    assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in values["deployment_id"])
+
+
+@pytest.mark.parametrize("rule", ALERTS, ids=[rule["alert"] for rule in ALERTS])
+def test_alert_expression_runs_and_fires_only_on_what_the_demo_breaks(prometheus, rule):
+    result = prometheus.query(rule["expr"])
+    if rule["alert"] in FIRING_IN_DEMO:
+        assert result or wait_for(lambda: prometheus.query(rule["expr"]), DEMO_CYCLE, rule["alert"])
+    else:
+        assert result == [], f"{rule['alert']} would fire on the healthy parts of the demo"
+
+
+def test_rules_evaluate_without_errors(prometheus):
+    def evaluated():
+        rules = [r for g in prometheus.api("rules")["groups"] for r in g["rules"]]
+        # Never-evaluated rules report the zero time.
+        return rules if not any(r["lastEvaluation"].startswith("0001") for r in rules) else None
+    rules = wait_for(evaluated, 10 * EVALUATION_INTERVAL, "every rule to be evaluated")
+    assert {r["name"] for r in rules} == {rule["alert"] for rule in ALERTS}
+    assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
+
+
+# ---- the failing instance reaches Alertmanager -----------------------------------------
+def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
+        exporter, prometheus, alertmanager, capsys):
+    def failed_targets() -> dict:
+        return {(deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
+                for deployment_id, deployment in exporter.ground_truth().items()
+                for target_id, target in deployment["targets"].items()
+                if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"}
+
+    already_failed = set(failed_targets())
+    # The demo fails instance 3 about a quarter into every cycle: wait for the next one.
+    (deployment_id, target_id), body = wait_for(
+        lambda: next(((k, v) for k, v in failed_targets().items() if k not in already_failed), None),
+        DEMO_CYCLE * 1.3 + 5, "the demo's next failing instance", interval=0.05)
+    failed_at = body["lastUpdatedAt"]
+
+    # Worst case: the simulator publishes the failure one tick late, the exporter polls just
+    # before it, Prometheus scrapes just before the poll lands, evaluates just before the
+    # scrape, holds the alert for `for:`, and Alertmanager groups it.
+    bound = (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL
+             + _for("CodeDeployTargetFailed") + GROUP_WAIT + PROCESSING_SLACK)
+
+    def received() -> bool:
+        return any(alert["labels"].get("deployment_id") == deployment_id
+                   and alert["labels"].get("target_id") == target_id
+                   for alert in alertmanager.alerts("CodeDeployTargetFailed"))
+
+    wait_for(received, bound + 30, "CodeDeployTargetFailed in Alertmanager", interval=0.05)
+    latency = time.time() - failed_at
+    with capsys.disabled():
+        print(f"\nCodeDeployTargetFailed detection latency: {latency:.2f}s "
+              f"(failure of {target_id} in {deployment_id} -> Alertmanager; bound {bound:.1f}s)")
+    assert latency <= bound
+    alert = next(a for a in alertmanager.alerts("CodeDeployTargetFailed")
+                 if a["labels"].get("target_id") == target_id
+                 and a["labels"].get("deployment_id") == deployment_id)
+    assert alert["labels"]["severity"] == "warning"
+    assert alert["labels"]["application"] == "demo-web"
+    assert alert["labels"]["deployment_group"] == "demo-web-prod"
+    for value in (target_id, deployment_id, "demo-web", "demo-web-prod"):
+        assert value in alert["annotations"]["description"]
+    assert alert["annotations"]["runbook_url"].endswith("#codedeploytargetfailed")
+
+    wait_for(lambda: any(a["labels"].get("deployment_id") == deployment_id
+                         for a in alertmanager.alerts("CodeDeployDeploymentFailed")),
+             bound, "CodeDeployDeploymentFailed in Alertmanager")
