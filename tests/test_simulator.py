@@ -636,6 +636,14 @@ def test_calls_are_recorded_with_operation_params_and_access_key(sim, server):
     assert sim.call_count() == 0
 
 
+def test_call_log_is_bounded_keeping_the_newest_calls():
+    sim = Simulator(max_calls=10)
+    for n in range(25):
+        sim.handle("ListApplications", {"nextToken": str(n)})
+    assert sim.call_count() <= 10
+    assert sim.calls[-1].params == {"nextToken": "24"}
+
+
 # ---- demo scenarios ---------------------------------------------------------------------
 class FakeClock:
     def __init__(self, now: float) -> None:

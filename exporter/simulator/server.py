@@ -20,6 +20,7 @@ CONTENT_TYPE = "application/x-amz-json-1.1"
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as boto3's connection pool expects
     timeout = 30  # idle keep-alive connections are dropped after this
+    disable_nagle_algorithm = True  # small responses on keep-alive: avoid delayed-ACK stalls
     server: _Server
 
     def do_POST(self) -> None:

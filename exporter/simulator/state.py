@@ -98,7 +98,12 @@ def _overview(targets: Iterable[dict]) -> dict:
 class Simulator:
     """Thread-safe CodeDeploy state plus call accounting and fault injection."""
 
-    def __init__(self, page_size: int = 100, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        page_size: int = 100,
+        clock: Callable[[], float] = time.time,
+        max_calls: int = 100_000,
+    ) -> None:
         self.page_size = page_size
         self._clock = clock
         self._lock = threading.Lock()
@@ -106,6 +111,7 @@ class Simulator:
         self._groups: dict[str, dict[str, None]] = {}  # application -> ordered set of groups
         self.faults = Faults()
         self.calls: list[Call] = []
+        self.max_calls = max_calls  # bounds memory in long --demo runs
 
     # ---- state: ground truth -------------------------------------------------------
     def put_application(self, application: str, groups: Iterable[str] = ()) -> None:
@@ -226,6 +232,8 @@ class Simulator:
         """Answer one API call: ``(http_status, json_body)``. Faults apply first."""
         with self._lock:
             self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock()))
+            if len(self.calls) > self.max_calls:
+                del self.calls[: len(self.calls) - self.max_calls // 2]
         injected = self.faults.before_call(operation)  # may sleep: outside the lock
         if injected is not None:
             return injected.status, {"__type": injected.code, "message": injected.message}
