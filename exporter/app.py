@@ -52,11 +52,33 @@ class Exporter:
         metrics.total_shards.set(total_shards)
         metrics.reload_successful.set(1)
         metrics.reload_success_time.set(clock())
+        self._targets_text = ""
         self.snapshot = Snapshot(body=metrics.render().encode("utf-8"))
 
     @property
     def config(self) -> Config:
         return self.poller.config
+
+    def apply_config(self, config: Config) -> None:
+        """Swap in a new (already validated) config between polls.
+
+        Tracked deployments and targets are keyed by ID and AWS settings, so those that stay
+        keep their records, frozen state and backoff: a reload causes no burst of API calls.
+        Entries that left the config drop out at the next poll.
+        """
+        with self._poll_lock:
+            self.poller.config = config
+            if config.metrics.sparse_status != self.cache.sparse:
+                self.cache = ExpositionCache(sparse=config.metrics.sparse_status)
+            # The token bucket reads its rate on every acquire; concurrency is read per poll.
+            self.poller.clients.limiter.rate = config.poll.max_requests_per_second
+
+    def refresh_self_metrics(self) -> None:
+        """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
+        with self._poll_lock:
+            old = self.snapshot
+            self.snapshot = Snapshot(body=(self._targets_text + self.metrics.render()).encode("utf-8"),
+                                     html_rows=old.html_rows)
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -81,7 +103,7 @@ class Exporter:
         m.poll_duration.set(outcome.duration)
         if not outcome.api_wide_errors:
             m.last_poll_success.set(self.clock())
-        text = self.cache.render(views, poller.rendered_deployments())
+        text = self._targets_text = self.cache.render(views, poller.rendered_deployments())
         self.snapshot = Snapshot(body=(text + m.render()).encode("utf-8"),
                                  html_rows=self._landing_rows())
         log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",

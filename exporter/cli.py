@@ -32,6 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="address to serve metrics on (default: %(default)s)")
     p.add_argument("--web.telemetry-path", dest="telemetry_path", default="/metrics",
                    help="path under which to expose metrics (default: %(default)s)")
+    p.add_argument("--web.config.file", dest="web_config_file", default=None,
+                   help="exporter-toolkit web config (TLS, basic auth); re-read when it changes")
+    p.add_argument("--web.enable-lifecycle", dest="enable_lifecycle", action="store_true",
+                   help="allow config reloads over HTTP (POST /-/reload); SIGHUP always reloads")
     p.add_argument("--log.level", dest="log_level", default="info",
                    choices=["debug", "info", "warn", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
@@ -95,6 +99,16 @@ def main(argv: list[str] | None = None) -> int:
             print(str(exc), file=sys.stderr)
             return EXIT_USAGE
         credentials = None
+    web = None
+    if args.web_config_file and not args.once:
+        from exporter.webconfig import WebConfigWatcher
+        try:
+            web = WebConfigWatcher(args.web_config_file)
+        except ConfigError as exc:
+            print(str(exc), file=sys.stderr)
+            if demo is not None:
+                demo.stop()
+            return EXIT_USAGE
     if args.config_check:
         for warning in config_warnings(config):
             print(f"warning: {warning}", file=sys.stderr)
@@ -104,18 +118,22 @@ def main(argv: list[str] | None = None) -> int:
     for warning in config_warnings(config):
         log.warning("event=config_warning message=%s", _quote(warning))
 
+    def load():
+        return demo.config() if demo is not None else load_config(args.config_file)
+
     try:
-        return _run(args, config, credentials, shard)
+        return _run(args, config, credentials, shard, web, load)
     finally:
         if demo is not None:
             demo.stop()
 
 
-def _run(args, config, credentials, shard: int) -> int:
+def _run(args, config, credentials, shard: int, web, load) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
     from exporter.metrics import ExporterMetrics
+    from exporter.reload import Reloader
     from exporter.server import serve
 
     metrics = ExporterMetrics()
@@ -128,28 +146,39 @@ def _run(args, config, credentials, shard: int) -> int:
         sys.stdout.flush()
         return EXIT_TARGETS_FAILED if outcome.failed_targets else EXIT_OK
 
+    reloader = Reloader(exporter, load)
     try:
-        server = serve(args.listen_address, exporter, args.telemetry_path)
+        server = serve(args.listen_address, exporter, args.telemetry_path, web=web,
+                       reload=reloader.reload if args.enable_lifecycle else None)
     except (OSError, ValueError) as exc:
         print(f"codedeploy-exporter: --web.listen-address {args.listen_address}: {exc}",
               file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
+    reload_requested = threading.Event()
 
     def on_signal(signum, _frame) -> None:
         log.info("event=shutdown signal=%s", signal.Signals(signum).name)
         stop.set()
 
+    def on_hangup(_signum, _frame) -> None:
+        reload_requested.set()  # reloaded by the main loop, not inside the signal handler
+
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    if hasattr(signal, "SIGHUP"):
+        signal.signal(signal.SIGHUP, on_hangup)
     log.info("event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
              "groups=%d shard=%d total_shards=%d", __version__, server.url, args.telemetry_path,
              len(config.targets), len(config.deployments), len(config.deployment_groups),
              shard, args.total_shards)
     poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
     poller.start()
-    while not stop.wait(0.5):
-        pass
+    while not stop.wait(0.2):
+        if reload_requested.is_set():
+            reload_requested.clear()
+            log.info("event=reload_requested via=SIGHUP")
+            reloader.reload()
     server.stop()
     # A poll in flight finishes or is abandoned after the timeout: the daemon thread dies with us.
     poller.join(timeout=5)

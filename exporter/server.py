@@ -1,19 +1,35 @@
-"""HTTP endpoints. Handlers only read the published snapshot: a scrape never does poll work."""
+"""HTTP endpoints. Handlers only read the published snapshot: a scrape never does poll work.
+
+With `--web.config.file` the listener speaks TLS and/or asks for basic auth (see
+`exporter.webconfig`). `/healthz` and `/readyz` are exempt from basic auth (they say only
+"OK" or "not ready", and kubelet probes cannot easily carry a password) but not from TLS or
+client-certificate checks. `POST /-/reload` exists only with `--web.enable-lifecycle`.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 import socket
+import ssl
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
 
 from exporter import __version__
 from exporter.app import Exporter
 from exporter.render import CONTENT_TYPE
+from exporter.webconfig import WebConfigWatcher
 
 log = logging.getLogger(__name__)
+
+CLIENT_TIMEOUT = 30.0  # idle, slow or stalled clients are dropped after this (whole response)
+DRAIN_TIMEOUT = 5.0  # on shutdown, responses in flight get this long to finish
+UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz"})
+ReloadFn = Callable[[], "tuple[bool, str]"]
 
 
 def parse_listen_address(value: str) -> tuple[str, int]:
@@ -45,16 +61,96 @@ class _Handler(BaseHTTPRequestHandler):
         log.debug("event=http_request client=%s request=%s", self.client_address[0],
                   (format % args).replace('"', "'"))
 
+    def setup(self) -> None:
+        self.timeout = self.server.client_timeout
+        if isinstance(self.request, ssl.SSLSocket):
+            # The handshake runs here, in the connection's thread, so a client that stalls
+            # in it holds up nobody else (and is dropped after the timeout).
+            self.request.settimeout(self.timeout)
+            self.request.do_handshake()
+        super().setup()
+
     def do_HEAD(self) -> None:  # noqa: N802
-        self._dispatch(head=True)
+        self._guarded(self._dispatch, head=True)
 
     def do_GET(self) -> None:  # noqa: N802
-        self._dispatch(head=False)
+        self._guarded(self._dispatch, head=False)
+
+    def do_POST(self) -> None:  # noqa: N802
+        self._guarded(self._lifecycle)
+
+    def do_PUT(self) -> None:  # noqa: N802
+        self._guarded(self._lifecycle)
+
+    def _guarded(self, handler: Callable[..., None], **kwargs) -> None:
+        self.server.request_started()
+        try:
+            self._extra_headers = self._web.config.headers if self._web else ()
+            if self._authorized():
+                handler(**kwargs)
+        finally:
+            self.server.request_finished()
+
+    @property
+    def _web(self):
+        watcher = self.server.web
+        return watcher.current() if watcher is not None else None
+
+    def _authorized(self) -> bool:
+        web = self._web
+        if web is None or web.authenticator is None or \
+                self.path.split("?", 1)[0] in UNAUTHENTICATED_PATHS:
+            return True
+        scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
+        user = password = None
+        if scheme.lower() == "basic":
+            try:
+                user, sep, password = base64.b64decode(encoded.strip(), validate=True) \
+                    .decode("utf-8", "surrogateescape").partition(":")
+                if not sep:
+                    user = None
+            except (binascii.Error, ValueError):
+                user = None
+        if user is not None and web.authenticator.check(user, password):
+            return True
+        self._discard_body()
+        self._send(401, b"Unauthorized\n", {"Content-Type": "text/plain",
+                                             "WWW-Authenticate": 'Basic realm="codedeploy-exporter"'},
+                   self.command == "HEAD")
+        log.debug("event=http_unauthorized client=%s user_given=%s", self.client_address[0],
+                  str(user is not None).lower())
+        return False
+
+    def _discard_body(self) -> None:
+        length = self.headers.get("Content-Length")
+        if length and length.isdigit() and int(length) <= 1 << 20:
+            self.rfile.read(int(length))
+        elif length:
+            self.close_connection = True
+
+    def _lifecycle(self) -> None:
+        path = self.path.split("?", 1)[0]
+        self._discard_body()
+        text = {"Content-Type": "text/plain"}
+        if path != "/-/reload":
+            self._send(404 if path != self.server.telemetry_path else 405,
+                       b"not found\n" if path != self.server.telemetry_path else b"method not allowed\n",
+                       text, False)
+        elif self.server.reload is None:
+            # As Prometheus: the endpoint exists, but reloading over HTTP is opt-in.
+            self._send(403, b"Lifecycle API is not enabled.\n", text, False)
+        else:
+            ok, message = self.server.reload()
+            self._send(200 if ok else 500, (message.rstrip("\n") + "\n").encode("utf-8"), text,
+                       False)
 
     def _dispatch(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         exporter = self.server.exporter
-        if path == self.server.telemetry_path:
+        if path == "/-/reload":
+            self._send(405, b"use POST or PUT\n", {"Content-Type": "text/plain",
+                                                     "Allow": "POST, PUT"}, head)
+        elif path == self.server.telemetry_path:
             snapshot = exporter.snapshot
             accepts_gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
             body = snapshot.gzipped() if accepts_gzip else snapshot.body
@@ -79,6 +175,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, body: bytes, headers: dict, head: bool) -> None:
         self.send_response(status)
+        for name, value in getattr(self, "_extra_headers", ()):
+            self.send_header(name, value)
         for name, value in headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(body)))
@@ -92,11 +190,17 @@ class MetricsServer(ThreadingHTTPServer):
     allow_reuse_address = True
 
     def __init__(self, address: tuple[str, int], exporter: Exporter,
-                 telemetry_path: str = "/metrics") -> None:
+                 telemetry_path: str = "/metrics", web: WebConfigWatcher | None = None,
+                 reload: ReloadFn | None = None, client_timeout: float = CLIENT_TIMEOUT) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.exporter = exporter
         self.telemetry_path = telemetry_path
+        self.web = web
+        self.reload = reload
+        self.client_timeout = client_timeout
+        self._in_flight = 0
+        self._idle = threading.Condition()
         super().__init__(address, _Handler)
         self._thread: threading.Thread | None = None
 
@@ -104,30 +208,60 @@ class MetricsServer(ThreadingHTTPServer):
     def url(self) -> str:
         host, port = self.server_address[:2]
         host = "127.0.0.1" if host in ("", "0.0.0.0") else host
-        return f"http://{host}:{port}" if ":" not in host else f"http://[{host}]:{port}"
+        scheme = "https" if self.web is not None and self.web.tls else "http"
+        return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+
+    def get_request(self):
+        sock, address = super().get_request()
+        if self.web is not None and self.web.tls:
+            context = self.web.current().ssl_context
+            # Handshake later, in the connection's own thread (see _Handler.setup).
+            sock = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        return sock, address
+
+    def request_started(self) -> None:
+        with self._idle:
+            self._in_flight += 1
+
+    def request_finished(self) -> None:
+        with self._idle:
+            self._in_flight -= 1
+            self._idle.notify_all()
 
     def handle_error(self, request, client_address) -> None:
-        # A scraper that hangs up mid-response is routine, not a traceback.
+        # A scraper that hangs up mid-response is routine, not a traceback; so is a client
+        # failing the TLS handshake (plain HTTP to the TLS port, an untrusted certificate).
         exc = sys.exc_info()[1]
-        if isinstance(exc, (ConnectionError, TimeoutError)):
+        if isinstance(exc, (ssl.SSLError, ssl.SSLEOFError)):
+            log.debug("event=tls_handshake_failed client=%s reason=%s", client_address[0],
+                      getattr(exc, "reason", None) or type(exc).__name__)
+        elif isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
             log.debug("event=http_client_gone client=%s error=%s", client_address[0],
                       type(exc).__name__)
         else:
             log.exception("event=http_handler_error client=%s", client_address[0])
 
     def start(self) -> "MetricsServer":
-        self._thread = threading.Thread(target=self.serve_forever, name="http", daemon=True)
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="http", daemon=True)
         self._thread.start()
         return self
 
-    def stop(self) -> None:
+    def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
+        """Stop accepting, give responses in flight `drain_timeout` to finish, close."""
         self.shutdown()
+        deadline = time.monotonic() + drain_timeout
+        with self._idle:
+            while self._in_flight and (left := deadline - time.monotonic()) > 0:
+                self._idle.wait(left)
         self.server_close()
 
 
 def serve(address: str, exporter: Exporter, telemetry_path: str = "/metrics",
-          on_start: Callable[[MetricsServer], None] | None = None) -> MetricsServer:
-    server = MetricsServer(parse_listen_address(address), exporter, telemetry_path).start()
+          on_start: Callable[[MetricsServer], None] | None = None,
+          web: WebConfigWatcher | None = None, reload: ReloadFn | None = None) -> MetricsServer:
+    server = MetricsServer(parse_listen_address(address), exporter, telemetry_path, web,
+                           reload).start()
     if on_start:
         on_start(server)
     return server
