@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from conftest import samples, value
+from expo import samples, value
 from exporter.simulator import (
     build_fleet, deployment_info, diagnostics, ecs_target, instance_target, lifecycle_event,
     task_set,
