@@ -113,7 +113,9 @@ def test_chart_lints_clean_in_strict_mode(values_file):
 
 @pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
 @pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
-def test_every_standard_object_passes_strict_kubernetes_validation(chart, values_file, kube_version):
+def test_every_standard_object_passes_strict_kubernetes_validation(
+    chart, values_file, kube_version
+):
     objects = render(chart, load_values(values_file))
     standard = [o for o in objects if o["apiVersion"] != OPERATOR_API]
     assert standard
@@ -194,8 +196,16 @@ def documented_keys(lines: list[str]) -> tuple[list[str], list[str]]:
 
 def test_every_value_carries_a_helm_docs_comment():
     lines = (CHART / "values.yaml").read_text().splitlines()
-    top_level_objects = {"image", "serviceAccount", "service", "serviceMonitor", "prometheusRule",
-                         "grafanaDashboard", "podDisruptionBudget", "networkPolicy"}
+    top_level_objects = {
+        "image",
+        "serviceAccount",
+        "service",
+        "serviceMonitor",
+        "prometheusRule",
+        "grafanaDashboard",
+        "podDisruptionBudget",
+        "networkPolicy",
+    }
     documented, undocumented = documented_keys(lines)
     # A parent that only groups documented children needs no comment of its own.
     assert [k for k in undocumented if k not in top_level_objects] == []
@@ -281,7 +291,9 @@ def test_existing_config_map_replaces_the_rendered_one(chart):
 
 def test_irsa_role_annotation_lands_on_the_pods_service_account(chart):
     arn = "arn:aws:iam::123456789012:role/codedeploy-exporter"
-    objects = render(chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}})
+    objects = render(
+        chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}}
+    )
     account = only(objects, "ServiceAccount")
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": arn}
     pod = workload(objects)["spec"]["template"]["spec"]
@@ -300,12 +312,15 @@ def test_notes_warn_about_a_config_with_nothing_to_poll_and_missing_irsa(chart):
 
 
 def test_extra_args_env_and_volumes_reach_the_exporter_container(chart):
-    objects = render(chart, {
-        "extraArgs": ["--web.telemetry-path=/m"],
-        "extraEnv": [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}],
-        "extraVolumes": [{"name": "ca", "configMap": {"name": "ca-bundle"}}],
-        "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/custom"}],
-    })
+    objects = render(
+        chart,
+        {
+            "extraArgs": ["--web.telemetry-path=/m"],
+            "extraEnv": [{"name": "HTTPS_PROXY", "value": "http://proxy:3128"}],
+            "extraVolumes": [{"name": "ca", "configMap": {"name": "ca-bundle"}}],
+            "extraVolumeMounts": [{"name": "ca", "mountPath": "/etc/ssl/custom"}],
+        },
+    )
     container = exporter_container(objects)
     assert container["args"][-1] == "--web.telemetry-path=/m"
     assert {"name": "HTTPS_PROXY", "value": "http://proxy:3128"} in container["env"]
@@ -334,6 +349,7 @@ def test_rendered_config_passes_the_exporters_config_check(chart, values_file, t
     config_file.write_text(rendered_config(render(chart, load_values(values_file))))
     result = subprocess.run(
         [sys.executable, "-m", "exporter", "--config.file", str(config_file), "--config.check"],
+        check=False,
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -362,11 +378,19 @@ def test_prometheus_rule_carries_the_shipped_alerts_unchanged(chart):
 def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_ones(chart):
     shipped = yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())
     extra_group = {"name": "mine", "rules": [{"record": "x:y", "expr": "vector(1)"}]}
-    rule = only(render(chart, {"prometheusRule": {
-        "enabled": True,
-        "additionalRuleLabels": {"team": "platform"},
-        "additionalGroups": [extra_group],
-    }}), "PrometheusRule")
+    rule = only(
+        render(
+            chart,
+            {
+                "prometheusRule": {
+                    "enabled": True,
+                    "additionalRuleLabels": {"team": "platform"},
+                    "additionalGroups": [extra_group],
+                }
+            },
+        ),
+        "PrometheusRule",
+    )
     groups = rule["spec"]["groups"]
     assert [g["name"] for g in groups] == [g["name"] for g in shipped["groups"]] + ["mine"]
     for got, want in zip(groups, shipped["groups"], strict=False):
@@ -374,7 +398,9 @@ def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_one
             expected = copy.deepcopy(want_rule)
             expected["labels"] = {"team": "platform", **want_rule.get("labels", {})}
             assert got_rule == expected
-    assert groups[-1]["rules"] == [{"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}]
+    assert groups[-1]["rules"] == [
+        {"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}
+    ]
 
 
 ALLOWED_RULE_KEYS = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
@@ -396,13 +422,26 @@ def test_prometheus_rule_is_well_formed_and_passes_promtool(chart, values_file, 
         pytest.fail("promtool not found: install Debian's prometheus package")
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(yaml.safe_dump(rule["spec"]))
-    result = subprocess.run([promtool, "check", "rules", str(rules_file)],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rules_file)],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-ALLOWED_ENDPOINT_KEYS = {"port", "path", "interval", "scrapeTimeout", "honorLabels",
-                         "relabelings", "metricRelabelings", "scheme"}
+ALLOWED_ENDPOINT_KEYS = {
+    "port",
+    "path",
+    "interval",
+    "scrapeTimeout",
+    "honorLabels",
+    "relabelings",
+    "metricRelabelings",
+    "scheme",
+}
 
 
 @pytest.mark.parametrize("values_file", enabling("serviceMonitor"), ids=ci_id)
@@ -413,7 +452,8 @@ def test_service_monitor_selects_exactly_the_metrics_service_and_its_port(chart,
     spec = monitor["spec"]
     services = [o for o in objects if o["kind"] == "Service"]
     selected = [
-        s for s in services
+        s
+        for s in services
         if spec["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
     ]
     # Exactly one Service, or a sharded install's pods would be scraped twice.
@@ -444,15 +484,19 @@ def test_network_policy_admits_scrapes_and_only_dns_and_https_egress(chart):
         workload(objects)["spec"]["template"]["metadata"]["labels"].items()
     )
     assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
-    egress_ports = sorted((p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"])
+    egress_ports = sorted(
+        (p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"]
+    )
     assert egress_ports == [(53, "TCP"), (53, "UDP"), (443, "TCP")]
 
 
 def test_pod_disruption_budget_prefers_min_available_when_set(chart):
     default = only(render(chart, {"podDisruptionBudget": {"enabled": True}}), "PodDisruptionBudget")
     assert default["spec"]["maxUnavailable"] == 1 and "minAvailable" not in default["spec"]
-    pinned = only(render(chart, {"podDisruptionBudget": {"enabled": True, "minAvailable": "50%"}}),
-                  "PodDisruptionBudget")
+    pinned = only(
+        render(chart, {"podDisruptionBudget": {"enabled": True, "minAvailable": "50%"}}),
+        "PodDisruptionBudget",
+    )
     assert pinned["spec"]["minAvailable"] == "50%" and "maxUnavailable" not in pinned["spec"]
 
 
@@ -480,10 +524,13 @@ def test_sharded_install_runs_one_statefulset_pod_per_shard(chart):
 def test_shard_is_resolved_by_the_exporter_from_each_pods_name(chart):
     from exporter.cli import resolve_shard
 
-    objects = render(chart, {
-        "sharding": {"enabled": True, "replicas": 3},
-        "extraEnv": [{"name": "OTHER", "value": "x"}],
-    })
+    objects = render(
+        chart,
+        {
+            "sharding": {"enabled": True, "replicas": 3},
+            "extraEnv": [{"name": "OTHER", "value": "x"}],
+        },
+    )
     statefulset = only(objects, "StatefulSet")
     container = exporter_container(objects)
     shard_arg = next(a for a in container["args"] if a.startswith("--shard="))
