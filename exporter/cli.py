@@ -182,6 +182,14 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     server.stop()
     # A poll in flight finishes or is abandoned after the timeout: the daemon thread dies with us.
     poller.join(timeout=5)
+    if poller.is_alive():
+        # A poll stuck in API calls (hanging endpoint, long retries) would hold the interpreter
+        # at exit: concurrent.futures joins its worker threads then. Its result is worthless now.
+        log.info("event=stopped abandoned_poll=true")
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(EXIT_OK)
     log.info("event=stopped")
     return EXIT_OK
 
