@@ -8,15 +8,15 @@ starting Prometheus and waiting for the demo's failure costs tens of seconds.
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
 
-# tests/ holds the helpers shared with the non-e2e monitoring tests.
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+# tests/e2e is a package so that this conftest cannot shadow tests/conftest.py; pytest puts
+# its parent, tests/, on sys.path, which makes conftest_tools importable.
 from conftest_tools import require_binary
-from e2e_stack import (
+
+from .e2e_stack import (
     EVALUATION_INTERVAL,
     GROUP_WAIT,
     JOB,

@@ -14,7 +14,8 @@ import time
 import pytest
 import yaml
 from conftest_tools import CONTRACT_METRICS, HISTOGRAMS, panel_queries
-from e2e_stack import (
+
+from .e2e_stack import (
     DASHBOARD,
     DEMO_CYCLE,
     DEMO_POLL_INTERVAL,
