@@ -128,7 +128,9 @@ def wait_for(url: str, process: subprocess.Popen[str], deadline_s: float) -> tup
     deadline = time.monotonic() + deadline_s
     last: tuple[int, str] | str = "no answer"
     while time.monotonic() < deadline:
-        assert process.poll() is None, f"exporter exited early with {process.returncode}"
+        if process.poll() is not None:
+            stderr = process.stderr.read() if process.stderr else ""
+            raise AssertionError(f"exporter exited early with {process.returncode}:\n{stderr}")
         try:
             last = get(url)
             if last[0] == 200:
