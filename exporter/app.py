@@ -18,7 +18,8 @@ from exporter.render import ExpositionCache, TargetView
 
 log = logging.getLogger(__name__)
 
-LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
+LANDING_ROWS = 200
+_POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}  # the landing page is for a glance; /metrics has everything
 
 
 @dataclass
@@ -92,6 +93,8 @@ class Exporter:
         views = []
         frozen = 0
         for key, target in poller.targets.items():
+            if target.success is None:
+                continue  # never asked: nothing to say about it yet
             deployment = poller.deployment_of(target)
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
             views.append(TargetView(key, target.identity_labels(app, group), target.record,
@@ -118,7 +121,7 @@ class Exporter:
             cells = (target.deployment_id, target.target_id,
                      record.target_type if record else "", record.status if record else "",
                      failed.name if failed else "", "frozen" if target.frozen else
-                     ("ok" if target.success else f"failing: {target.error}"))
+                     (_POLL_STATE.get(target.success) or f"failing: {target.error}"))
             rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
         return "\n".join(rows)
 

@@ -36,7 +36,7 @@ class TrackedTarget:
     target_id: str
     aws: AwsSettings
     record: Target | None = None
-    success: bool = False
+    success: bool | None = None  # None: not asked yet (e.g. its deployment has not started)
     frozen: bool = False
     failures: int = 0
     retry_at: float = 0.0
@@ -105,7 +105,7 @@ class Poller:
             self._list_targets(pool, listed, now)
             self._sync_targets(listed)
             self._poll_targets(pool, now)
-        failed = sum(1 for t in self.targets.values() if not t.success)
+        failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, list(self._api_wide), failed)
 
     def deployment_of(self, target: TrackedTarget) -> Deployment | None:
@@ -286,6 +286,8 @@ class Poller:
         jobs = []
         for key, targets in by_deployment.items():
             record = self.deployments[key].record
+            if record is not None and record.status in NOT_STARTED:
+                continue  # target operations would only answer DeploymentNotStartedException
             size = 1 if record is not None and record.single_target_batches else BATCH_TARGETS_MAX
             terminal = record is not None and record.terminal
             jobs.extend((chunk, terminal) for chunk in _chunks(targets, size))
@@ -297,6 +299,8 @@ class Poller:
             api = self.clients.api(first.aws)
             raw = api.batch_get_deployment_targets(first.deployment_id, [t.target_id for t in chunk])
         except ApiError as exc:
+            if exc.code == "DeploymentNotStartedException":
+                return  # started between our status read and this call, or queued: ask next poll
             if len(chunk) > 1 and exc.id_specific and exc.code not in _DEPLOYMENT_WIDE:
                 # One bad ID fails the whole batch: split until the bad one stands alone.
                 middle = len(chunk) // 2
@@ -352,6 +356,7 @@ class Poller:
                       exc.operation, _q(where), exc.code, _q(exc.message))
 
 
+NOT_STARTED = frozenset({"Created", "Queued"})
 _DEPLOYMENT_WIDE = frozenset({
     "DeploymentDoesNotExistException", "InvalidDeploymentIdException",
     "DeploymentNotStartedException",

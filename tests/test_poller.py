@@ -221,3 +221,19 @@ def test_shards_split_deployments_without_overlap(sim, make_exporter):
         assert value(exporter.snapshot.body, "codedeploy_exporter_shard_ordinal") == shard
     assert sum(len(s) for s in seen) == len(set().union(*seen)) == 100
     assert all(seen)
+
+
+def test_targets_of_a_deployment_that_has_not_started_wait_without_failing(sim, make_exporter, clock):
+    ids = put_ec2(sim, "d-QUEUED001", 2, status="Queued")
+    sim.update_deployment("d-QUEUED001", started=False)
+    exporter = make_exporter(targets=[{"deployment_id": "d-QUEUED001", "target_id": t} for t in ids])
+    outcome = exporter.poll_once()
+    assert outcome.failed_targets == 0
+    assert sim.call_count("BatchGetDeploymentTargets") == 0
+    assert value(exporter.snapshot.body, "codedeploy_exporter_target_poll_success", target_id=ids[0]) is None
+    assert value(exporter.snapshot.body, "codedeploy_deployment_status", status="Queued") == 1
+    # It starts: the very next poll reads its targets (no backoff was accumulated).
+    sim.update_deployment("d-QUEUED001", started=True, status="InProgress")
+    clock.advance(30)
+    exporter.poll_once()
+    assert value(exporter.snapshot.body, "codedeploy_exporter_target_poll_success", target_id=ids[0]) == 1
