@@ -237,3 +237,17 @@ def test_targets_of_a_deployment_that_has_not_started_wait_without_failing(sim, 
     clock.advance(30)
     exporter.poll_once()
     assert value(exporter.snapshot.body, "codedeploy_exporter_target_poll_success", target_id=ids[0]) == 1
+
+
+def test_api_request_counter_counts_every_http_attempt_the_simulator_saw(sim, make_exporter):
+    fleet = build_fleet(sim, 30, ecs=2)
+    exporter = make_exporter(deployments=[{"deployment_id": d} for d, _ in fleet])
+    sim.throttle(1, operation="BatchGetDeploymentTargets")  # absorbed by botocore's retry
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    for operation in ("BatchGetDeployments", "ListDeploymentTargets", "BatchGetDeploymentTargets"):
+        assert value(body, "codedeploy_exporter_api_requests_total", operation=operation) == \
+            sim.call_count(operation), operation
+    assert value(body, "codedeploy_exporter_api_request_errors_total",
+                 operation="BatchGetDeploymentTargets", error_code="ThrottlingException") == 1
+    assert value(body, "codedeploy_exporter_target_poll_success", target_id="i-00000000000000000") == 1
