@@ -18,8 +18,8 @@ from exporter.render import ExpositionCache, TargetView
 
 log = logging.getLogger(__name__)
 
-LANDING_ROWS = 200
-_POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}  # the landing page is for a glance; /metrics has everything
+LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
+_POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
 
 
 @dataclass
@@ -139,4 +139,5 @@ class Exporter:
             if elapsed > interval:
                 log.warning("event=poll_overrun duration=%.1fs interval=%.1fs skipped=%d",
                             elapsed, interval, int(elapsed // interval))
-            stop.wait(max(0.0, interval - elapsed % interval if elapsed > interval else interval - elapsed))
+            # Wait for the next slot on the interval grid; an overrun skips the slots it covered.
+            stop.wait(interval - elapsed % interval)

@@ -87,7 +87,7 @@ class Poller:
         self.clock = clock
         self.deployments: dict[DeploymentKey, TrackedDeployment] = {}
         self.targets: dict[TargetKey, TrackedTarget] = {}
-        self.groups: dict[tuple[GroupEntry], GroupState] = {}
+        self.groups: dict[tuple, GroupState] = {}
         self._api_wide: list[str] = []
         self.polls = 0
 
