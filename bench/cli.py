@@ -1,0 +1,54 @@
+"""`python -m bench [--tier smoke|100|1k|10k|full]`: run, print the table, write the report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+from bench import machine, report
+from bench.run import FULL, ROOT, TIERS, run_tier
+
+NOTES = ROOT / "bench" / "NOTES.md"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Benchmark the exporter against a straightforward reference implementation "
+                    "on the CodeDeploy simulator.")
+    p.add_argument("--tier", action="append", choices=[*TIERS, "full"],
+                   help="tier to run; repeatable (default: full = 100, 1k and 10k)")
+    p.add_argument("--output", default=None,
+                   help="markdown report to write (default: docs/benchmarks.md for the full "
+                        "run, nothing for other tiers)")
+    p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    names: list[str] = []
+    for name in args.tier or ["full"]:
+        names.extend(FULL if name == "full" else [name])
+    output = args.output
+    if output is None and tuple(names) == FULL:
+        output = str(ROOT / "docs" / "benchmarks.md")
+    results = []
+    started = time.monotonic()
+    for name in dict.fromkeys(names):
+        print(f"tier {name} ...", file=sys.stderr, flush=True)
+        results.append(run_tier(TIERS[name], log=lambda m: print(m, file=sys.stderr, flush=True)))
+    print(report.text_table(results))
+    print(f"\n(ran in {time.monotonic() - started:.0f} s)", file=sys.stderr)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(results, indent=1), encoding="utf-8")
+    if output:
+        command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
+        notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
+        Path(output).write_text(report.markdown(results, machine.describe(), command, notes),
+                                encoding="utf-8")
+        print(f"wrote {output}", file=sys.stderr)
+    return 0

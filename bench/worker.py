@@ -1,0 +1,184 @@
+"""One implementation (exporter or reference) in its own process, so its peak RSS is its own.
+
+The parent (bench.run) owns the simulator and the scrapers and drives this process over
+stdin/stdout, one JSON object per line:
+
+    -> {"cmd": "poll"}      <- {"wall": s, "cpu": s, "render_cpu": s, ...}
+    -> {"cmd": "profile"}   <- {"text": "<cProfile of one render>"}
+    -> {"cmd": "rss"}       <- {"maxrss_mb": MB}
+    -> {"cmd": "quit"}
+
+Started as ``python -m bench.worker SPEC.json``; the first line it prints is {"url": ...} of
+its /metrics server.
+"""
+
+from __future__ import annotations
+
+import cProfile
+import io
+import json
+import pstats
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+CREDENTIALS = ("bench", "bench")
+_ROOT = str(Path(__file__).resolve().parents[1]) + "/"
+
+
+def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:
+    """Wrap fn so the thread CPU time of each call is appended to sink."""
+
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        started = time.thread_time()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            sink.append(time.thread_time() - started)
+
+    return wrapper
+
+
+class ExporterUnderTest:
+    def __init__(self, spec: dict) -> None:
+        from exporter.app import Exporter
+        from exporter.aws import ClientFactory
+        from exporter.config import parse_config
+        from exporter.metrics import ExporterMetrics
+        from exporter.server import serve
+
+        document: dict[str, Any] = {
+            "aws": {"region": "us-east-1", "endpoint_url": spec["endpoint"]},
+            "poll": {"interval": "30s", "max_concurrency": spec["max_concurrency"],
+                     "max_requests_per_second": spec["max_requests_per_second"]},
+        }
+        if spec["mode"] == "deployments":
+            document["deployments"] = [{"deployment_id": d}
+                                       for d in dict.fromkeys(d for d, _ in spec["pairs"])]
+        else:
+            document["targets"] = [{"deployment_id": d, "target_id": t} for d, t in spec["pairs"]]
+        config = parse_config(document, "<bench>")
+        metrics = ExporterMetrics()
+        clients = ClientFactory(metrics, config.poll.max_concurrency,
+                                config.poll.max_requests_per_second,
+                                static_credentials=CREDENTIALS)
+        self.exporter = Exporter(config, clients, metrics)
+        # The body a scrape serves is produced by Exporter._publish (views, render, encode):
+        # that is what "render" costs here, measured on the thread that runs it.
+        self.render_times: list[float] = []
+        self.exporter._publish = _timed(self.exporter._publish, self.render_times)
+        self.server = serve("127.0.0.1:0", self.exporter)
+        self.url = self.server.url + "/metrics"
+
+    def poll(self) -> dict:
+        self.render_times.clear()
+        cpu, wall = time.process_time(), time.perf_counter()
+        outcome = self.exporter.poll_once()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        return {"wall": wall, "cpu": cpu, "render_cpu": sum(self.render_times),
+                "rerendered": self.exporter.cache.rendered_last,
+                "failed_targets": outcome.failed_targets}
+
+    def render_for_profile(self) -> None:
+        # A full render from an empty cache: the first-poll case.
+        from exporter.render import ExpositionCache
+
+        saved = self.exporter.cache
+        self.exporter.cache = ExpositionCache(saved.sparse)
+        try:
+            self.exporter._publish(self._outcome())
+        finally:
+            self.exporter.cache = saved
+
+    def _outcome(self):
+        from exporter.poller import PollOutcome
+        return PollOutcome(0.0, [], 0)
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+class ReferenceUnderTest:
+    def __init__(self, spec: dict) -> None:
+        from prometheus_client import start_http_server
+
+        from bench.reference import ReferenceExporter
+
+        self.reference = ReferenceExporter([tuple(p) for p in spec["pairs"]], spec["endpoint"],
+                                           CREDENTIALS)
+        self.server, _ = start_http_server(0, addr="127.0.0.1", registry=self.reference.registry)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
+
+    def poll(self) -> dict:
+        cpu, wall = time.process_time(), time.perf_counter()
+        self.reference.poll()
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        # The reference renders per scrape; one generate_latest is its cost of a render.
+        started = time.thread_time()
+        self.reference.render()
+        return {"wall": wall, "cpu": cpu, "render_cpu": time.thread_time() - started}
+
+    def render_for_profile(self) -> None:
+        self.reference.render()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def _profile(run: Callable[[], None], top: int = 12) -> str:
+    profiler = cProfile.Profile()
+    profiler.runcall(run)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(top)
+    # Keep the table only: drop the preamble and absolute paths.
+    lines = out.getvalue().splitlines()
+    start = next((i for i, line in enumerate(lines) if "ncalls" in line), 0)
+    return "\n".join(_short_path(line) for line in lines[start:] if line.strip())
+
+
+def _short_path(line: str) -> str:
+    for marker in ("site-packages/", f"python{sys.version_info[0]}.{sys.version_info[1]}/", _ROOT):
+        if marker in line:
+            return _strip(line, marker)
+    return line
+
+
+def _strip(line: str, marker: str) -> str:
+    at = line.find(marker)
+    begin = line.rfind(" ", 0, at) + 1
+    return line[:begin] + line[at + len(marker):]
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    with open(argv[0], encoding="utf-8") as handle:
+        spec = json.load(handle)
+    impl = ExporterUnderTest(spec) if spec["impl"] == "exporter" else ReferenceUnderTest(spec)
+    out = sys.stdout
+
+    def reply(payload: dict) -> None:
+        out.write(json.dumps(payload) + "\n")
+        out.flush()
+
+    reply({"url": impl.url})
+    for line in sys.stdin:
+        command = json.loads(line)["cmd"]
+        if command == "poll":
+            reply(impl.poll())
+        elif command == "profile":
+            reply({"text": _profile(impl.render_for_profile)})
+        elif command == "rss":
+            # Linux reports ru_maxrss in KiB.
+            reply({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+        elif command == "quit":
+            break
+        else:
+            reply({"error": f"unknown command {command!r}"})
+    impl.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

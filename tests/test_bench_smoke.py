@@ -1,0 +1,102 @@
+"""The benchmark's smoke tier (`python -m bench --tier smoke`) so the command never rots.
+
+Asserts structure and correctness only (API call counts, equal output, what was re-rendered);
+never a wall-clock time.
+"""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bench import machine, report
+from bench.run import ROOT, TIERS, run_tier
+
+SMOKE = TIERS["smoke"]
+# Smoke fleet: EC2 deployments of up to 25 targets, one deployment per ECS/Lambda/CFN target.
+DEPLOYMENTS = math.ceil(SMOKE.instances / 25) + SMOKE.ecs + SMOKE.lambdas + SMOKE.cloudformation
+TARGETS = SMOKE.instances + SMOKE.ecs + SMOKE.lambdas + SMOKE.cloudformation
+
+
+@pytest.fixture(scope="module")
+def smoke() -> dict:
+    return run_tier(SMOKE, keep_body=True, log=lambda _message: None)
+
+
+def contract_samples(body: str) -> set[tuple]:
+    """Every sample of the CodeDeploy metric contract (the exporter's self-metrics left out)."""
+    samples = set()
+    for family in text_string_to_metric_families(body):
+        if family.name.startswith("codedeploy_exporter_") and \
+                family.name != "codedeploy_exporter_target_poll_success":
+            continue
+        for sample in family.samples:
+            samples.add((sample.name, tuple(sorted(sample.labels.items())), sample.value))
+    return samples
+
+
+def test_first_poll_makes_exactly_the_theoretical_minimum_of_api_calls(smoke):
+    assert smoke["exporter"]["first_poll_calls"] == {
+        "BatchGetDeployments": math.ceil(DEPLOYMENTS / 25),
+        "BatchGetDeploymentTargets": DEPLOYMENTS,  # every deployment has at most 25 targets
+    }
+    assert smoke["minimum_calls"] == DEPLOYMENTS + math.ceil(DEPLOYMENTS / 25)
+
+
+def test_steady_state_of_a_finished_fleet_makes_no_api_calls(smoke):
+    assert smoke["exporter"]["steady_calls"] == {}
+    assert smoke["exporter"]["steady_target_calls"] == 0
+
+
+def test_deployments_mode_adds_only_one_target_listing_per_deployment(smoke):
+    mode = smoke["deployments_mode"]
+    assert mode["first_poll_total"] == smoke["minimum_calls"] + DEPLOYMENTS
+    assert mode["steady_total"] == 0
+
+
+def test_reference_fetches_every_target_separately_on_every_poll(smoke):
+    expected = {"GetDeployment": DEPLOYMENTS, "GetDeploymentTarget": TARGETS}
+    assert smoke["reference"]["first_poll_calls"] == expected
+    assert smoke["reference"]["steady_calls"] == expected
+
+
+def test_exporter_and_reference_export_the_same_series(smoke):
+    exporter = contract_samples(smoke["exporter"]["body"])
+    reference = contract_samples(smoke["reference"]["body"])
+    assert len(exporter) > TARGETS * 10  # hooks, statuses: far more than one series per target
+    assert exporter == reference
+
+
+def test_after_a_small_change_only_changed_targets_and_their_deployments_are_rerendered(smoke):
+    changed = smoke["exporter"]["changed_targets"]
+    assert changed >= 1
+    # A changed target also changes its deployment's overview counts.
+    assert changed <= smoke["exporter"]["rerendered_after_change"] <= 2 * changed
+
+
+def test_report_lists_every_goal_with_the_smoke_tier_meeting_the_api_call_goals(smoke):
+    goals = {goal.text: goal for goal in report.goals([smoke])}
+    assert goals["API calls on the first poll equal the theoretical minimum"].met
+    assert goals["Zero target calls in steady state"].met
+    document = report.markdown([smoke], machine.describe(), "python -m bench --tier smoke", "")
+    assert "## Tier smoke" in document and "## Goals" in document
+    assert "API calls, first poll" in report.text_table([smoke])
+
+
+def test_cpu_model_is_read_from_proc_cpuinfo():
+    text = "processor\t: 0\nvendor_id\t: X\nmodel name\t: Example CPU @ 2.0GHz\n"
+    assert machine.cpu_model(text) == "Example CPU @ 2.0GHz"
+    assert machine.cpu_model("processor\t: 0\n") == "unknown"
+
+
+def test_command_runs_the_smoke_tier_and_writes_the_report(tmp_path):
+    output = tmp_path / "benchmarks.md"
+    done = subprocess.run([sys.executable, "-m", "bench", "--tier", "smoke", "--output",
+                           str(output)], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "== goals ==" in done.stdout
+    assert "| Peak RSS |" in output.read_text(encoding="utf-8")
