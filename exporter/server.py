@@ -56,6 +56,9 @@ _LANDING = """<!DOCTYPE html>
 class _Handler(BaseHTTPRequestHandler):
     server: "MetricsServer"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in two writes; with Nagle on, small responses on a keep-alive
+    # connection would wait for the client's delayed ACK (~40 ms).
+    disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
         log.debug("event=http_request client=%s request=%s", self.client_address[0],
@@ -218,6 +221,12 @@ class MetricsServer(ThreadingHTTPServer):
             # Handshake later, in the connection's own thread (see _Handler.setup).
             sock = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address
+
+    @property
+    def in_flight(self) -> int:
+        """Requests being answered right now (idle keep-alive connections not included)."""
+        with self._idle:
+            return self._in_flight
 
     def request_started(self) -> None:
         with self._idle:
