@@ -25,6 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="markdown report to write (default: docs/benchmarks.md for the full "
                         "run, nothing for other tiers)")
     p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
+    p.add_argument("--from-json", dest="from_json", default=None,
+                   help="do not run: rebuild the table and report from results saved by --json")
     return p
 
 
@@ -33,14 +35,19 @@ def main(argv: list[str] | None = None) -> int:
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
+    started = time.monotonic()
+    if args.from_json:
+        results = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        names = [r["tier"] for r in results]
+    else:
+        results = []
+        for name in dict.fromkeys(names):
+            print(f"tier {name} ...", file=sys.stderr, flush=True)
+            results.append(run_tier(TIERS[name],
+                                    log=lambda m: print(m, file=sys.stderr, flush=True)))
     output = args.output
     if output is None and tuple(names) == FULL:
         output = str(ROOT / "docs" / "benchmarks.md")
-    results = []
-    started = time.monotonic()
-    for name in dict.fromkeys(names):
-        print(f"tier {name} ...", file=sys.stderr, flush=True)
-        results.append(run_tier(TIERS[name], log=lambda m: print(m, file=sys.stderr, flush=True)))
     print(report.text_table(results))
     print(f"\n(ran in {time.monotonic() - started:.0f} s)", file=sys.stderr)
     if args.json_path:

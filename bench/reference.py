@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 from prometheus_client import CollectorRegistry, Gauge, generate_latest
 
 TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown", "Ready")
@@ -84,7 +85,7 @@ class ReferenceExporter:
             try:
                 target = self.client.get_deployment_target(
                     deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
-            except Exception:
+            except (BotoCoreError, ClientError):
                 self.poll_success.labels(*labels).set(0)
                 continue
             self.poll_success.labels(*labels).set(1)

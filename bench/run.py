@@ -129,7 +129,7 @@ def concurrent_scrapes(url: str, per_scraper: int, gzip: bool) -> list[float]:
     latencies: list[float] = []
     lock = threading.Lock()
     start = threading.Barrier(SCRAPERS)
-    errors: list[BaseException] = []
+    errors: list[Exception] = []
 
     def scraper() -> None:
         try:
@@ -140,7 +140,7 @@ def concurrent_scrapes(url: str, per_scraper: int, gzip: bool) -> list[float]:
                     raise RuntimeError("asked for gzip, got an uncompressed body")
                 with lock:
                     latencies.append(elapsed)
-        except BaseException as exc:  # surfaced below, in the caller's thread
+        except (OSError, RuntimeError, http.client.HTTPException) as exc:  # re-raised below
             errors.append(exc)
 
     threads = [threading.Thread(target=scraper) for _ in range(SCRAPERS)]

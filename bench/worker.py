@@ -21,8 +21,9 @@ import pstats
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 CREDENTIALS = ("bench", "bench")
 _ROOT = str(Path(__file__).resolve().parents[1]) + "/"
