@@ -7,10 +7,12 @@ Configs built from near-valid pieces give a Config or a ConfigError, never a tra
 from __future__ import annotations
 
 import datetime
+import json
 import math
 import subprocess
 
 import botocore.session
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,8 +28,9 @@ TARGET_SHAPE = MODEL.shape_for("DeploymentTarget")
 DEPLOYMENT_SHAPE = MODEL.shape_for("DeploymentInfo")
 
 # Unicode that stresses the text format: quotes, backslashes, newlines, non-BMP, NUL, RTL.
+# Lone surrogates (which JSON escapes can carry) are covered by their own test below.
 NASTY = st.text(alphabet=st.one_of(st.sampled_from('"\\\n\r\t{}=,# \u00e9\u202e\U0001f680\x00'),
-                                   st.characters()), max_size=12)
+                                   st.characters(blacklist_categories=("Cs",))), max_size=12)
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                     st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324, 2.0**53 + 1]))
 TIMESTAMPS = st.one_of(
@@ -136,6 +139,16 @@ def test_label_values_from_the_api_are_escaped():
     labels = {dict(s.labels).get("script_name") for f in text_string_to_metric_families(text)
               for s in f.samples}
     assert 'a"b\\c\nd' in labels  # round-trips exactly through escaping
+
+
+@pytest.mark.xfail(strict=True, raises=UnicodeEncodeError,
+                   reason="a lone surrogate in an API string (JSON '\\udcf5', which botocore's "
+                          "json.loads passes through) raises in render's utf-8 encode, so the "
+                          "whole snapshot stops updating; parse._text should replace them")
+def test_lone_surrogate_in_an_api_string_does_not_break_rendering():
+    raw = json.loads('{"deploymentTargetType": "InstanceTarget", "instanceTarget": '
+                     '{"deploymentId": "d-ABCDEFGH1", "targetId": "i-\\udcf5", "status": "Failed"}}')
+    assert_valid_exposition(render([raw], [], sparse=False))
 
 
 # ---- config fuzzing -----------------------------------------------------------------------

@@ -307,6 +307,11 @@ def soak_test(hours: float = 24.0, every: float = 1800.0, poll_interval: float =
     return result
 
 
+def _plateaus(result: SoakResult) -> bool:
+    rest = result.series[len(result.series) // 4:]
+    return max(rest[len(rest) // 2:]) <= max(rest[: len(rest) // 2])
+
+
 def soak_bound(result: SoakResult, every: float) -> int:
     """Deployments the exporter may follow at once: the newest `latest`, plus those completed
     within `retention` (one per `every`), plus the one running."""
@@ -324,9 +329,13 @@ def suite_summary(paths: list[str]) -> str:
 
 
 def test_names(path: str) -> list[str]:
+    """Test names as sentences; known gaps (strict xfail) are marked, not counted as survived."""
     text = (ROOT / path).read_text()
-    return [name.removeprefix("test_").replace("_", " ")
-            for name in re.findall(r"^def (test_\w+)", text, re.M)]
+    names = []
+    for decorators, name in re.findall(r"((?:^@.*\n(?:^\s+.*\n)*)*)^def (test_\w+)", text, re.M):
+        sentence = name.removeprefix("test_").replace("_", " ")
+        names.append(sentence + (" *(known gap, xfail)*" if "xfail" in decorators else ""))
+    return names
 
 
 # ---- report -----------------------------------------------------------------------------------
@@ -407,13 +416,16 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         f"| deployments tracked, max (bound {soak_bound(soak, every)}) | {max(soak.tracked_deployments)} |",
         f"| RSS start / end | {soak.rss_mib_start:.0f} MiB / {soak.rss_mib_end:.0f} MiB |",
         "",
-        "Finished deployments leave the exposition `retention` after completing, so the series "
-        "count plateaus instead of growing with the number of deployments seen.",
+        ("Finished deployments leave the exposition `retention` after completing, so the series "
+         "count plateaus instead of growing with the number of deployments seen."
+         if _plateaus(soak) else
+         "**The series count kept growing over the day: retention is not bounding it.**"),
         "",
         "## Faults survived and bad inputs tried",
         "",
         "Each fault is injected through the simulator and real boto3; each test asserts the "
-        "exporter kept serving its last known values and recovered.",
+        "exporter kept serving its last known values and recovered. Items marked as known gaps "
+        "are strict xfail tests describing behaviour still to fix.",
         "",
     ]
     lines += [f"- {name}" for name in test_names("tests/test_faults.py")]
