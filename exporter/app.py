@@ -53,7 +53,7 @@ class Exporter:
         metrics.total_shards.set(total_shards)
         metrics.reload_successful.set(1)
         metrics.reload_success_time.set(clock())
-        self._targets_text = ""
+        self._chunks: list[bytes] = []
         self.snapshot = Snapshot(body=metrics.render().encode("utf-8"))
 
     @property
@@ -78,8 +78,7 @@ class Exporter:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
             old = self.snapshot
-            self.snapshot = Snapshot(body=(self._targets_text + self.metrics.render()).encode("utf-8"),
-                                     html_rows=old.html_rows)
+            self.snapshot = Snapshot(body=self._body(), html_rows=old.html_rows)
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -106,12 +105,15 @@ class Exporter:
         m.poll_duration.set(outcome.duration)
         if not outcome.api_wide_errors:
             m.last_poll_success.set(self.clock())
-        text = self._targets_text = self.cache.render(views, poller.rendered_deployments())
-        self.snapshot = Snapshot(body=(text + m.render()).encode("utf-8"),
-                                 html_rows=self._landing_rows())
+        # Cached fragments plus self-metrics, joined once: the only copy of the body per poll.
+        self._chunks = self.cache.chunks(views, poller.rendered_deployments())
+        self.snapshot = Snapshot(body=self._body(), html_rows=self._landing_rows())
         log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",
                   outcome.duration, len(views), frozen, self.cache.rendered_last,
                   ",".join(outcome.api_wide_errors) or "none")
+
+    def _body(self) -> bytes:
+        return b"".join([*self._chunks, self.metrics.render().encode("utf-8")])
 
     def _landing_rows(self) -> str:
         rows = []

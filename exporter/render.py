@@ -225,15 +225,16 @@ class TargetView:
 
 
 class ExpositionCache:
-    """Keeps each target's and deployment's rendered fragments between polls."""
+    """Keeps each target's and deployment's rendered fragments between polls, as bytes, so a
+    poll's body is one join over cached pieces (no re-encoding, no intermediate copies)."""
 
     def __init__(self, sparse: bool = False) -> None:
         self.sparse = sparse
-        self._targets: dict[tuple, tuple[Target | None, str, bool, Fragments]] = {}
-        self._deployments: dict[str, tuple[Deployment, Fragments]] = {}
+        self._targets: dict[tuple, tuple[Target | None, str, bool, Encoded]] = {}
+        self._deployments: dict[str, tuple[Deployment, Encoded]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
 
-    def _target_fragments(self, view: TargetView) -> Fragments:
+    def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
         if cached is not None:
             target, prefix, success, fragments = cached
@@ -241,38 +242,50 @@ class ExpositionCache:
                     and success == view.success:
                 return fragments
         self.rendered_last += 1
-        return render_target(view.target, view.prefix, view.success, self.sparse)
+        return _encode(render_target(view.target, view.prefix, view.success, self.sparse))
 
-    def _deployment_fragments(self, deployment: Deployment) -> Fragments:
+    def _deployment_fragments(self, deployment: Deployment) -> Encoded:
         cached = self._deployments.get(deployment.deployment_id)
         if cached is not None and (cached[0] is deployment or cached[0] == deployment):
             return cached[1]
         self.rendered_last += 1
-        return render_deployment(deployment, self.sparse)
+        return _encode(render_deployment(deployment, self.sparse))
 
-    def render(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> str:
+    def chunks(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> list[bytes]:
+        """The exposition as an ordered list of cached byte strings, grouped by family."""
         self.rendered_last = 0
+        by_family: dict[str, list[bytes]] = {family.name: [] for family in _ALL_FAMILIES}
         new_targets = {}
-        by_family: dict[str, list[str]] = {family.name: [] for family in TARGET_FAMILIES}
         for view in targets:
             fragments = self._target_fragments(view)
             new_targets[view.key] = (view.target, view.prefix, view.success, fragments)
-            for name, text in fragments.items():
-                by_family[name].append(text)
+            for name, data in fragments.items():
+                by_family[name].append(data)
         new_deployments = {}
-        for family in DEPLOYMENT_FAMILIES:
-            by_family[family.name] = []
         for deployment in deployments:
             fragments = self._deployment_fragments(deployment)
             new_deployments[deployment.deployment_id] = (deployment, fragments)
-            for name, text in fragments.items():
-                by_family[name].append(text)
+            for name, data in fragments.items():
+                by_family[name].append(data)
         # Entries that were not rendered this time (targets that left) drop out of the cache.
         self._targets, self._deployments = new_targets, new_deployments
-        parts = []
-        for family in DEPLOYMENT_FAMILIES + TARGET_FAMILIES:
-            texts = by_family[family.name]
-            if texts:
-                parts.append(family.header)
-                parts.extend(texts)
-        return "".join(parts)
+        parts: list[bytes] = []
+        for family in _ALL_FAMILIES:
+            pieces = by_family[family.name]
+            if pieces:
+                parts.append(_HEADERS[family.name])
+                parts.extend(pieces)
+        return parts
+
+    def render(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> str:
+        return b"".join(self.chunks(targets, deployments)).decode("utf-8")
+
+
+Encoded = dict  # family name -> rendered lines as UTF-8 bytes
+_ALL_FAMILIES = DEPLOYMENT_FAMILIES + TARGET_FAMILIES
+_HEADERS = {family.name: family.header.encode("utf-8") for family in _ALL_FAMILIES}
+
+
+def _encode(fragments: Fragments) -> Encoded:
+    # "replace": a lone surrogate decoded from a JSON escape must not fail the whole poll.
+    return {name: text.encode("utf-8", "replace") for name, text in fragments.items()}
