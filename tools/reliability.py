@@ -431,6 +431,25 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
     lines += [f"- {name}" for name in test_names("tests/test_faults.py")]
     lines += [
         "",
+        "What a fault looks like from outside:",
+        "",
+        "- `/metrics` keeps serving the last known values; the affected targets' "
+        "`codedeploy_exporter_target_poll_success` is 0 and "
+        "`codedeploy_exporter_api_request_errors_total{error_code=...}` counts each failed HTTP "
+        "attempt (retries included). `codedeploy_exporter_last_poll_success_timestamp_seconds` "
+        "stops advancing while an API-wide error (throttling that outlasts the retries, refused "
+        "connections, missing credentials, AccessDenied) persists.",
+        "- An API-wide error is logged once per poll (`event=api_error`), not once per target; a "
+        "target's own error (deleted deployment or target) is logged once when it starts and "
+        "backs off up to 16 poll intervals.",
+        "- `/readyz` turns 200 after the first *completed* poll, even one that failed: the "
+        "exporter is then able to report the failure, and a readiness gate that waited for AWS "
+        "would hide it (the pod would never receive scrapes). Alert on the metrics above "
+        "instead. `/healthz` is 200 while the process serves.",
+        "- A hanging API is cut off by the client read timeout (15 s by default, 4 attempts); a "
+        "poll that overruns its interval delays the next one, it is never run alongside it. "
+        "SIGTERM stops within about 10 s even with a poll stuck in API calls.",
+        "",
         "Bad inputs (hypothesis): API responses generated from botocore's CodeDeploy service "
         "model with optional members missing, unknown enum values, empty lists, extreme "
         "numbers and hostile unicode, rendered and checked by `promtool check metrics`; "
