@@ -9,6 +9,7 @@ are never polled again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -88,7 +89,9 @@ class Poller:
         self.deployments: dict[DeploymentKey, TrackedDeployment] = {}
         self.targets: dict[TargetKey, TrackedTarget] = {}
         self.groups: dict[tuple, GroupState] = {}
-        self._api_wide: list[str] = []
+        self._api_wide: list[str] = []  # API-wide error codes of the current poll
+        self._api_wide_before: set[str] = set()  # ... and of the previous one
+        self._lock = threading.Lock()
         self.polls = 0
 
     # ---- public -------------------------------------------------------------------------------
@@ -105,6 +108,10 @@ class Poller:
             self._list_targets(pool, listed, now)
             self._sync_targets(listed)
             self._poll_targets(pool, now)
+        ended = self._api_wide_before.difference(self._api_wide)
+        if ended:
+            log.info("event=api_recovered error_codes=%s", ",".join(sorted(ended)))
+        self._api_wide_before = set(self._api_wide)
         failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, list(self._api_wide), failed)
 
@@ -347,11 +354,14 @@ class Poller:
         target.error = exc.code
 
     def _note_api_wide(self, exc: ApiError, where: str) -> None:
-        # Logged once per poll and code (not per target): throttling or lost credentials
-        # would otherwise flood the log.
-        message = f"{exc.code}"
-        if message not in self._api_wide:
-            self._api_wide.append(message)
+        # Logged when an outage starts, not per target or per poll: throttling or lost
+        # credentials would otherwise flood the log. Its end is logged by poll().
+        with self._lock:
+            if exc.code in self._api_wide:
+                return
+            self._api_wide.append(exc.code)
+            ongoing = exc.code in self._api_wide_before
+        if not ongoing:
             log.error("event=api_error operation=%s where=%s error_code=%s message=%s",
                       exc.operation, _q(where), exc.code, _q(exc.message))
 

@@ -278,9 +278,6 @@ def test_permission_errors_are_logged_once_per_poll_not_per_target(sim, make_exp
     assert all(success(exporter.snapshot.body, t) == 1 for t in ids)
 
 
-@pytest.mark.xfail(strict=True, reason="poller logs an API-wide error once per poll, not once "
-                                       "per outage; see report: remember the previous poll's "
-                                       "API-wide codes and log only new ones, plus recovery")
 def test_persistent_permission_error_is_logged_once_across_polls(sim, make_exporter, caplog):
     put(sim, DEP)
     exporter = make_exporter(deployments=[{"deployment_id": DEP}])
