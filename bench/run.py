@@ -22,13 +22,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from exporter.simulator import Simulator, SimulatorServer, build_fleet, mutate_fraction
-from exporter.simulator import server as simulator_server
-
-# The simulator writes headers and body in two sends; with Nagle on, each response then waits
-# for the client's delayed ACK (~40 ms on Linux), which would add ~45 ms to every call on top
-# of the injected latency. Until the simulator disables Nagle itself, do it here.
-if not getattr(simulator_server._Handler, "disable_nagle_algorithm", False):
-    simulator_server._Handler.disable_nagle_algorithm = True
 
 ROOT = Path(__file__).resolve().parents[1]
 PER_DEPLOYMENT = 25
