@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from exporter.app import Exporter
 from exporter.config import Config, ConfigError, config_warnings

@@ -26,8 +26,9 @@ import os
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import bcrypt
 import yaml
@@ -145,8 +146,8 @@ def _parse_tls(data: object, base_dir: str, problems: list) -> TlsSettings | Non
             if value in _UNSUPPORTED_CLIENT_AUTH:
                 problems.append((where, f"{value} {_UNSUPPORTED_CLIENT_AUTH[value]}"))
             elif value not in CLIENT_AUTH_TYPES:
-                problems.append((where, f"must be one of {', '.join(CLIENT_AUTH_TYPES)}, "
-                                        f"got {_kind(value)}"))
+                problems.append((where, (f"must be one of {', '.join(CLIENT_AUTH_TYPES)}, "
+                                        f"got {_kind(value)}")))
             else:
                 fields[key] = value
         else:  # min_version, max_version
@@ -173,8 +174,8 @@ def _parse_tls(data: object, base_dir: str, problems: list) -> TlsSettings | Non
         problems.append((_key(path, "client_ca_file"), f"required by client_auth_type {auth}"))
     if data.get("client_ca_file") is not None and auth in ("NoClientCert", "RequestClientCert"):
         problems.append((_key(path, "client_ca_file"),
-                         "is set but client_auth_type does not verify client certificates "
-                         "(set VerifyClientCertIfGiven or RequireAndVerifyClientCert)"))
+                         ("is set but client_auth_type does not verify client certificates "
+                         "(set VerifyClientCertIfGiven or RequireAndVerifyClientCert)")))
     low, high = fields.get("min_version", "TLS12"), fields.get("max_version")
     if high is not None and TLS_VERSIONS[high] < TLS_VERSIONS[low]:
         problems.append((_key(path, "max_version"), f"{high} is below min_version {low}"))
@@ -198,8 +199,8 @@ def _parse_users(data: object, problems: list) -> tuple[tuple[str, bytes], ...]:
             problems.append((where, "user names must be non-empty strings without ':'"))
             continue
         if not isinstance(hashed, str) or not hashed.encode().startswith(_BCRYPT_PREFIXES):
-            problems.append((where, "expected a bcrypt hash ($2a$, $2b$ or $2y$...), "
-                                    f"got {_kind(hashed) if not isinstance(hashed, str) else 'another string'}"))
+            problems.append((where, ("expected a bcrypt hash ($2a$, $2b$ or $2y$...), "
+                                    f"got {_kind(hashed) if not isinstance(hashed, str) else 'another string'}")))
             continue
         try:  # a truncated or mangled hash would otherwise fail only at the first login
             bcrypt.checkpw(b"", hashed.encode())
@@ -231,8 +232,8 @@ def _parse_http(data: object, problems: list) -> tuple[tuple[str, str], ...]:
             for name, text in value.items():
                 if not isinstance(name, str) or not name or not isinstance(text, str) \
                         or any(c in name + text for c in "\r\n"):
-                    problems.append((f"{where}[{name!r}]", "expected a header name and a "
-                                                           "single-line string value"))
+                    problems.append((f"{where}[{name!r}]", ("expected a header name and a "
+                                                           "single-line string value")))
                 else:
                     headers.append((name, text))
         else:
@@ -417,8 +418,8 @@ class WebConfigWatcher:
         try:
             config = load_web_config(self.path)
             if (config.tls is None) != (self.active.ssl_context is None):
-                raise ConfigError([f"{self.path}: tls_server_config: switching TLS on or off "
-                                   "needs a restart"])
+                raise ConfigError([(f"{self.path}: tls_server_config: switching TLS on or off "
+                                   "needs a restart")])
             active = activate(config)
         except ConfigError as exc:
             self._failed_signature = signature

@@ -10,8 +10,8 @@ import threading
 import time
 
 import pytest
-
 from expo import samples, value
+
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config

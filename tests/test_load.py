@@ -8,7 +8,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
 
-from reliability import load_test, slow_client_test, soak_bound, soak_test  # noqa: E402
+from reliability import load_test, slow_client_test, soak_bound, soak_test
 
 LOAD_SECONDS = 10  # tools/reliability.py runs 30 s for the published figures
 

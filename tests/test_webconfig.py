@@ -160,7 +160,7 @@ def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None,
 
 def get(server: MetricsServer, path: str = "/metrics", context: ssl.SSLContext | None = None,
         auth: tuple[str, str] | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
-    host, port = server.server_address[:2]
+    port = server.server_address[1]
     if context is not None:
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
     else:
