@@ -7,13 +7,13 @@ import html
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from exporter.aws import ClientFactory
 from exporter.config import Config
 from exporter.metrics import ExporterMetrics
-from exporter.poller import PollOutcome, Poller
+from exporter.poller import Poller, PollOutcome
 from exporter.render import ExpositionCache, TargetView
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,10 @@ import socket
 import sys
 import threading
 
-from exporter import __version__, log as logsetup
+from exporter import __version__
+from exporter import log as logsetup
 from exporter.config import ConfigError, config_warnings, load_config
+from exporter.log import quote
 
 log = logging.getLogger("exporter")
 
@@ -116,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
               f"deployments, {len(config.deployment_groups)} deployment groups)")
         return EXIT_OK
     for warning in config_warnings(config):
-        log.warning("event=config_warning message=%s", _quote(warning))
+        log.warning("event=config_warning message=%s", quote(warning))
 
     def load():
         return demo.config() if demo is not None else load_config(args.config_file)
@@ -193,6 +195,3 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     log.info("event=stopped")
     return EXIT_OK
 
-
-def _quote(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

@@ -164,7 +164,7 @@ def parse_duration(value: object) -> float:
     if not text or match is None or not any(match.groups()):
         raise ValueError(f"invalid duration {_short(value)}: expected {_DURATION_HINT}")
     total = sum(
-        int(amount) * unit for amount, unit in zip(match.groups(), _DURATION_UNITS) if amount
+        int(amount) * unit for amount, unit in zip(match.groups(), _DURATION_UNITS, strict=True) if amount
     )
     if not math.isfinite(total):
         raise ValueError(f"duration {_short(value)} is too large")

@@ -5,7 +5,11 @@ from __future__ import annotations
 import logging
 
 from exporter.config import (
-    AwsSettings, Config, GroupEntry, MetricsSettings, PollSettings,
+    AwsSettings,
+    Config,
+    GroupEntry,
+    MetricsSettings,
+    PollSettings,
 )
 from exporter.server import parse_listen_address
 from exporter.simulator import DEMO_GROUPS, DemoDriver, DemoScenarios, Simulator, SimulatorServer
@@ -24,7 +28,7 @@ class Demo:
                                                                cycle_seconds=cycle_seconds))
         self.server = SimulatorServer(self.simulator, host=host or "127.0.0.1", port=port)
 
-    def start(self) -> "Demo":
+    def start(self) -> Demo:
         self.driver.start()
         self.server.start()
         log.info("event=demo_started simulator=%s state=%s/_simulator/state",

@@ -21,7 +21,8 @@ def _ts(record: logging.LogRecord) -> str:
         f".{int(record.msecs):03d}Z"
 
 
-def _quote(value: str) -> str:
+def quote(value: str) -> str:
+    """Quote a value for a key=value log line; values from the API may hold quotes and newlines."""
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -33,10 +34,10 @@ class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         message = record.getMessage()
         if not _KV.match(message) or "\n" in message:
-            message = "msg=" + _quote(message)
+            message = "msg=" + quote(message)
         line = f"ts={_ts(record)} level={_level(record)} logger={record.name} {message}"
         if record.exc_info:
-            line += " exception=" + _quote(self.formatException(record.exc_info))
+            line += " exception=" + quote(self.formatException(record.exc_info))
         return line
 
 

@@ -10,7 +10,7 @@ import math
 from datetime import datetime
 from typing import Any
 
-from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, TaskSet, Target
+from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, Target, TaskSet
 
 _TARGET_KEYS = {
     "InstanceTarget": "instanceTarget",

@@ -11,12 +11,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 from exporter.aws import BATCH_DEPLOYMENTS_MAX, BATCH_TARGETS_MAX, ApiError, ClientFactory
 from exporter.config import AwsSettings, Config, GroupEntry
+from exporter.log import quote
 from exporter.model import Deployment, Target
 from exporter.parse import parse_deployment, parse_target
 from exporter.render import label_pairs
@@ -142,7 +143,7 @@ class Poller:
                 listed.add(key)
         groups = {self._group_key(g): g for g in cfg.deployment_groups}
         self.groups = {key: self.groups.get(key, GroupState()) for key in groups}
-        for key, followed in zip(groups, pool.map(lambda g: self._discover(g, now), groups.values())):
+        for key, followed in zip(groups, pool.map(lambda g: self._discover(g, now), groups.values()), strict=True):
             for deployment_id in followed:
                 if self._owned(deployment_id):
                     wanted.add((deployment_id, groups[key].aws))
@@ -240,7 +241,7 @@ class Poller:
         tracked.retry_at = now + self._backoff(tracked.failures)
         if tracked.error != code:
             log.warning("event=deployment_unavailable deployment_id=%s error_code=%s",
-                        _q(tracked.deployment_id), code)
+                        quote(tracked.deployment_id), code)
         tracked.error = code
 
     def _backoff(self, failures: int) -> float:
@@ -335,7 +336,7 @@ class Poller:
         target.record = _keep_if_equal(previous, record)
         if target.error:
             log.info("event=target_recovered deployment_id=%s target_id=%s",
-                     _q(target.deployment_id), _q(target.target_id))
+                     quote(target.deployment_id), quote(target.target_id))
         target.success, target.failures, target.error, target.retry_at = True, 0, "", 0.0
         target.frozen = terminal
         if record.status == "Failed" and (previous is None or previous.status != "Failed"):
@@ -348,8 +349,8 @@ class Poller:
             target.retry_at = self.clock() + self._backoff(target.failures)
             if target.error != exc.code:
                 log.warning("event=target_poll_failed deployment_id=%s target_id=%s error_code=%s "
-                            "message=%s retry_in=%.0fs", _q(target.deployment_id),
-                            _q(target.target_id), exc.code, _q(exc.message),
+                            "message=%s retry_in=%.0fs", quote(target.deployment_id),
+                            quote(target.target_id), exc.code, quote(exc.message),
                             target.retry_at - self.clock())
         target.error = exc.code
 
@@ -363,7 +364,7 @@ class Poller:
             ongoing = exc.code in self._api_wide_before
         if not ongoing:
             log.error("event=api_error operation=%s where=%s error_code=%s message=%s",
-                      exc.operation, _q(where), exc.code, _q(exc.message))
+                      exc.operation, quote(where), exc.code, quote(exc.message))
 
 
 NOT_STARTED = frozenset({"Created", "Queued"})
@@ -382,10 +383,6 @@ def _keep_if_equal(old, new):
     return old if old is not None and old == new else new
 
 
-def _q(value: str) -> str:
-    """Quote a value from the API for a key=value log line (escapes quotes and newlines)."""
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
-
 
 def _log_failed_target(record: Target) -> None:
     event = record.failed_event()
@@ -393,6 +390,6 @@ def _log_failed_target(record: Target) -> None:
     log.warning(
         "event=target_failed deployment_id=%s target_id=%s lifecycle_event=%s error_code=%s "
         "script_name=%s message=%s log_tail=%s",
-        _q(record.deployment_id), _q(record.target_id), _q(event.name if event else ""),
-        _q(diag.error_code if diag else ""), _q(diag.script_name if diag else ""),
-        _q(diag.message if diag else ""), _q(diag.log_tail if diag else ""))
+        quote(record.deployment_id), quote(record.target_id), quote(event.name if event else ""),
+        quote(diag.error_code if diag else ""), quote(diag.script_name if diag else ""),
+        quote(diag.message if diag else ""), quote(diag.log_tail if diag else ""))

@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from exporter.app import Exporter
 from exporter.config import Config, ConfigError, config_warnings
+from exporter.log import quote
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Reloader:
                 metrics.reload_successful.set(0)
                 self.exporter.refresh_self_metrics()
                 log.error("event=config_reload_failed problems=%d detail=%s kept=previous",
-                          len(exc.problems), _q("; ".join(exc.problems)))
+                          len(exc.problems), quote("; ".join(exc.problems)))
                 return False, "config reload failed, previous config kept:\n" + str(exc)
             except Exception as exc:  # a reload must never take the daemon down
                 metrics.reload_successful.set(0)
@@ -48,12 +49,9 @@ class Reloader:
             metrics.reload_success_time.set(self._clock())
             self.exporter.refresh_self_metrics()
         for warning in config_warnings(config):
-            log.warning("event=config_warning message=%s", _q(warning))
+            log.warning("event=config_warning message=%s", quote(warning))
         log.info("event=config_reloaded source=%s targets=%d deployments=%d groups=%d "
-                 "changed=%s", _q(config.source), len(config.targets), len(config.deployments),
+                 "changed=%s", quote(config.source), len(config.targets), len(config.deployments),
                  len(config.deployment_groups), str(config != old).lower())
         return True, "config reloaded"
 
-
-def _q(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

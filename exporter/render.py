@@ -4,16 +4,18 @@ Each target's and deployment's lines are rendered into per-family fragments and 
 target whose record did not change (every frozen one, most polled ones) reuses its fragments,
 so a poll costs rendering time only for what changed plus one join. Example output:
 
-    codedeploy_target_status{application="web",deployment_group="prod",deployment_id="d-ABCDEF123",target_id="i-0abc",status="Failed"} 1
+    codedeploy_target_status{application="web",deployment_group="prod",deployment_id="d-ABCDEF123",
+                             target_id="i-0abc",status="Failed"} 1   (one line in the output)
     codedeploy_lifecycle_event_duration_seconds{application="web",...,lifecycle_event="Install"} 12.5
-    codedeploy_ecs_task_set_traffic_weight{...,task_set_id="ecs-svc/123",task_set_label="Green",target_group="tg-green"} 50
+    codedeploy_ecs_task_set_traffic_weight{...,task_set_id="ecs-svc/123",task_set_label="Green",
+                                           target_group="tg-green"} 50
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from exporter.model import (
     DEPLOYMENT_STATUSES,
@@ -130,20 +132,26 @@ def _add(fragments: Fragments, family: str, text: str) -> None:
         fragments[family] = fragments.get(family, "") + text
 
 
+def _sample(fragments: Fragments, family: str, labels: str, value: object) -> None:
+    """One sample line; ``value`` is a preformatted string, an int count or a float."""
+    if not isinstance(value, str):
+        value = fmt(value)
+    _add(fragments, family, f"{family}{{{labels}}} {value}\n")
+
+
 def render_target(target: Target | None, prefix: str, success: bool, sparse: bool) -> Fragments:
     """All series of one target. ``prefix`` holds its rendered identity labels."""
     out: Fragments = {}
-    _add(out, "codedeploy_exporter_target_poll_success",
-         f"codedeploy_exporter_target_poll_success{{{prefix}}} {1 if success else 0}\n")
+    _sample(out, "codedeploy_exporter_target_poll_success", prefix, "1" if success else "0")
     if target is None:
         return out
-    _add(out, "codedeploy_target_info",
-         f'codedeploy_target_info{{{prefix},{label_pairs(target_type=target.target_type, target_arn=target.target_arn, instance_label=target.instance_label)}}} 1\n')
+    info = label_pairs(target_type=target.target_type, target_arn=target.target_arn,
+                       instance_label=target.instance_label)
+    _sample(out, "codedeploy_target_info", f"{prefix},{info}", "1")
     _add(out, "codedeploy_target_status",
          _status_set("codedeploy_target_status", prefix, target.status, TARGET_STATUSES, sparse))
     if target.last_updated is not None:
-        _add(out, "codedeploy_target_last_updated_timestamp_seconds",
-             f"codedeploy_target_last_updated_timestamp_seconds{{{prefix}}} {fmt(target.last_updated)}\n")
+        _sample(out, "codedeploy_target_last_updated_timestamp_seconds", prefix, target.last_updated)
     seen: set[str] = set()
     for event in target.lifecycle_events:
         if event.name in seen:  # a repeated hook name would duplicate series
@@ -153,19 +161,18 @@ def render_target(target: Target | None, prefix: str, success: bool, sparse: boo
         _add(out, "codedeploy_lifecycle_event_status",
              _status_set("codedeploy_lifecycle_event_status", ev, event.status, LIFECYCLE_STATUSES, sparse))
         if event.start is not None:
-            _add(out, "codedeploy_lifecycle_event_start_timestamp_seconds",
-                 f"codedeploy_lifecycle_event_start_timestamp_seconds{{{ev}}} {fmt(event.start)}\n")
+            _sample(out, "codedeploy_lifecycle_event_start_timestamp_seconds", ev, event.start)
             if event.end is not None:
-                _add(out, "codedeploy_lifecycle_event_duration_seconds",
-                     f"codedeploy_lifecycle_event_duration_seconds{{{ev}}} {fmt(event.end - event.start)}\n")
+                _sample(out, "codedeploy_lifecycle_event_duration_seconds", ev, event.end - event.start)
         diag = event.diagnostics
         if diag is not None and diag.error_code != "Success":
-            _add(out, "codedeploy_lifecycle_event_diagnostics_info",
-                 f'codedeploy_lifecycle_event_diagnostics_info{{{ev},{label_pairs(error_code=diag.error_code, script_name=diag.script_name)}}} 1\n')
+            codes = label_pairs(error_code=diag.error_code, script_name=diag.script_name)
+            _sample(out, "codedeploy_lifecycle_event_diagnostics_info", f"{ev},{codes}", "1")
     fn = target.lambda_function
     if fn is not None and fn.weight is not None:
-        _add(out, "codedeploy_lambda_target_version_weight",
-             f'codedeploy_lambda_target_version_weight{{{prefix},{label_pairs(function_name=fn.function_name, function_alias=fn.function_alias, current_version=fn.current_version, target_version=fn.target_version)}}} {fmt(fn.weight)}\n')
+        versions = label_pairs(function_name=fn.function_name, function_alias=fn.function_alias,
+                               current_version=fn.current_version, target_version=fn.target_version)
+        _sample(out, "codedeploy_lambda_target_version_weight", f"{prefix},{versions}", fn.weight)
     seen_sets: set[str] = set()
     for task_set in target.task_sets:
         if task_set.id in seen_sets:
@@ -173,20 +180,20 @@ def render_target(target: Target | None, prefix: str, success: bool, sparse: boo
         seen_sets.add(task_set.id)
         ts = f"{prefix},{label_pairs(task_set_id=task_set.id, task_set_label=task_set.label)}"
         if task_set.traffic_weight is not None:
-            _add(out, "codedeploy_ecs_task_set_traffic_weight",
-                 f'codedeploy_ecs_task_set_traffic_weight{{{ts},target_group="{escape(task_set.target_group)}"}} {fmt(task_set.traffic_weight)}\n')
+            _sample(out, "codedeploy_ecs_task_set_traffic_weight",
+                    f'{ts},target_group="{escape(task_set.target_group)}"', task_set.traffic_weight)
         for family, count in (
             ("codedeploy_ecs_task_set_desired_tasks", task_set.desired),
             ("codedeploy_ecs_task_set_pending_tasks", task_set.pending),
             ("codedeploy_ecs_task_set_running_tasks", task_set.running),
         ):
             if count is not None:
-                _add(out, family, f"{family}{{{ts}}} {count}\n")
+                _sample(out, family, ts, count)
         _add(out, "codedeploy_ecs_task_set_status",
              _status_set("codedeploy_ecs_task_set_status", ts, task_set.status, TASK_SET_STATUSES, sparse))
     if target.cfn_weight is not None:
-        _add(out, "codedeploy_cloudformation_target_version_weight",
-             f'codedeploy_cloudformation_target_version_weight{{{prefix},resource_type="{escape(target.cfn_resource_type or "")}"}} {fmt(target.cfn_weight)}\n')
+        _sample(out, "codedeploy_cloudformation_target_version_weight",
+                f'{prefix},resource_type="{escape(target.cfn_resource_type or "")}"', target.cfn_weight)
     return out
 
 
@@ -195,8 +202,10 @@ def render_deployment(deployment: Deployment, sparse: bool) -> Fragments:
                          deployment_group=deployment.deployment_group,
                          deployment_id=deployment.deployment_id)
     out: Fragments = {}
-    _add(out, "codedeploy_deployment_info",
-         f'codedeploy_deployment_info{{{prefix},{label_pairs(compute_platform=deployment.compute_platform, deployment_config=deployment.deployment_config, deployment_type=deployment.deployment_type, creator=deployment.creator)}}} 1\n')
+    info = label_pairs(compute_platform=deployment.compute_platform,
+                       deployment_config=deployment.deployment_config,
+                       deployment_type=deployment.deployment_type, creator=deployment.creator)
+    _sample(out, "codedeploy_deployment_info", f"{prefix},{info}", "1")
     _add(out, "codedeploy_deployment_status",
          _status_set("codedeploy_deployment_status", prefix, deployment.status, DEPLOYMENT_STATUSES, sparse))
     for family, value in (
@@ -204,13 +213,12 @@ def render_deployment(deployment: Deployment, sparse: bool) -> Fragments:
         ("codedeploy_deployment_complete_timestamp_seconds", deployment.complete_time),
     ):
         if value is not None:
-            _add(out, family, f"{family}{{{prefix}}} {fmt(value)}\n")
+            _sample(out, family, prefix, value)
     seen: set[str] = set()
     for status, count in deployment.overview:
         if status not in seen:
             seen.add(status)
-            _add(out, "codedeploy_deployment_targets",
-                 f'codedeploy_deployment_targets{{{prefix},status="{escape(status)}"}} {count}\n')
+            _sample(out, "codedeploy_deployment_targets", f'{prefix},status="{escape(status)}"', count)
     return out
 
 

@@ -16,8 +16,8 @@ import ssl
 import sys
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Callable
 
 from exporter import __version__
 from exporter.app import Exporter
@@ -54,7 +54,7 @@ _LANDING = """<!DOCTYPE html>
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: "MetricsServer"
+    server: MetricsServer
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; with Nagle on, small responses on a keep-alive
     # connection would wait for the client's delayed ACK (~40 ms).
@@ -250,7 +250,7 @@ class MetricsServer(ThreadingHTTPServer):
         else:
             log.exception("event=http_handler_error client=%s", client_address[0])
 
-    def start(self) -> "MetricsServer":
+    def start(self) -> MetricsServer:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="http", daemon=True)
         self._thread.start()

@@ -34,6 +34,7 @@ import bcrypt
 import yaml
 
 from exporter.config import ConfigError
+from exporter.log import quote
 
 log = logging.getLogger(__name__)
 
@@ -423,14 +424,11 @@ class WebConfigWatcher:
             active = activate(config)
         except ConfigError as exc:
             self._failed_signature = signature
-            log.error("event=web_config_reload_failed file=%s problems=%s", _q(self.path),
-                      _q("; ".join(exc.problems)))
+            log.error("event=web_config_reload_failed file=%s problems=%s", quote(self.path),
+                      quote("; ".join(exc.problems)))
             return
         self.active, self._failed_signature = active, None
         self._signature = self._files_signature()  # the new config may name other files
-        log.info("event=web_config_reloaded file=%s tls=%s basic_auth_users=%d", _q(self.path),
+        log.info("event=web_config_reloaded file=%s tls=%s basic_auth_users=%d", quote(self.path),
                  str(active.ssl_context is not None).lower(), len(config.basic_auth_users))
 
-
-def _q(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'

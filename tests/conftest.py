@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from expo import FakeClock
+
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config

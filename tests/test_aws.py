@@ -7,9 +7,9 @@ ones, which is why the project has its own simulator.
 
 import boto3
 import pytest
+from expo import samples, value
 from moto.server import ThreadedMotoServer
 
-from expo import samples, value
 from exporter.app import Exporter
 from exporter.aws import ClientFactory, RateLimiter
 from exporter.config import parse_config

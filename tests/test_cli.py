@@ -1,6 +1,5 @@
 """The command line: exit codes, --config.check, --once, --demo and clean shutdown."""
 
-import os
 import signal
 import socket
 import subprocess
@@ -10,8 +9,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from expo import samples
+
 from exporter.cli import main, resolve_shard
 from exporter.simulator import build_fleet
 

@@ -74,7 +74,7 @@ def render(targets: list[dict], deployments: list[dict], sparse: bool) -> str:
                              deployment_id=record.deployment_id, target_id=f"{n}:{record.target_id}")
         views.append(TargetView((n,), prefix, record, bool(n % 2)))
     records = {}
-    for n, raw in enumerate(deployments):
+    for raw in deployments:
         record = parse_deployment(raw)
         records[record.deployment_id] = record  # the exporter tracks deployments by ID
     return ExpositionCache(sparse=sparse).render(views, records.values())

@@ -6,9 +6,9 @@ import urllib.error
 import urllib.request
 
 import pytest
-
-from expo import value
 from conftest_tools import require_binary
+from expo import value
+
 from exporter.server import parse_listen_address, serve
 from exporter.simulator import build_fleet
 

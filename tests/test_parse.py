@@ -36,7 +36,8 @@ def test_ecs_task_sets_are_read_from_the_misspelled_identifer_field():
     sets = parse_target(ECS).task_sets
     assert [s.id for s in sets] == ["ecs-svc/1111", "ecs-svc/2222"]
     green = sets[1]
-    assert (green.label, green.status, green.target_group, green.traffic_weight) == ("Green", "ACTIVE", "tg-green", 10.0)
+    assert (green.label, green.status, green.target_group, green.traffic_weight) == (
+        "Green", "ACTIVE", "tg-green", 10.0)
     assert (green.desired, green.pending, green.running) == (4, 1, 3)
 
 
@@ -85,7 +86,8 @@ def test_deployment_info_gives_labels_status_and_overview():
         "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 3, "Failed": 1,
                                "Skipped": 0, "Ready": 0}})
     assert deployment.terminal
-    assert (deployment.application, deployment.deployment_group, deployment.deployment_type) == ("web", "prod", "IN_PLACE")
+    assert (deployment.application, deployment.deployment_group, deployment.deployment_type) == (
+        "web", "prod", "IN_PLACE")
     assert dict(deployment.overview)["Failed"] == 1
     assert not deployment.single_target_batches
 

@@ -2,11 +2,15 @@
 
 import logging
 
-import pytest
-
 from expo import samples, value
+
 from exporter.simulator import (
-    build_fleet, deployment_info, diagnostics, ecs_target, instance_target, lifecycle_event,
+    build_fleet,
+    deployment_info,
+    diagnostics,
+    ecs_target,
+    instance_target,
+    lifecycle_event,
     task_set,
 )
 
@@ -76,7 +80,8 @@ def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, m
     exporter.poll_once()
     assert sim.call_count() == 0
     second = samples(exporter.snapshot.body)
-    strip = lambda s: {k: v for k, v in s.items() if not k[0].startswith("codedeploy_exporter_")}
+    def strip(series):
+        return {k: v for k, v in series.items() if not k[0].startswith("codedeploy_exporter_")}
     assert strip(second) == strip(first)
 
 
@@ -119,7 +124,8 @@ def test_bad_id_is_retried_later_with_backoff_not_every_poll(sim, make_exporter,
     exporter = make_exporter(targets=[{"deployment_id": "d-AAAAAAAA5", "target_id": ids[0]},
                                       {"deployment_id": "d-AAAAAAAA5", "target_id": "i-late"}])
     exporter.poll_once()
-    asked = lambda: [c.params["targetIds"] for c in sim.calls if c.operation == "BatchGetDeploymentTargets"]
+    def asked():
+        return [c.params["targetIds"] for c in sim.calls if c.operation == "BatchGetDeploymentTargets"]
     sim.reset_calls()
     clock.advance(30)
     exporter.poll_once()  # first retry after one interval

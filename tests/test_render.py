@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from expo import samples
+
 from exporter.parse import parse_deployment, parse_target
 from exporter.render import ExpositionCache, TargetView, label_pairs
 

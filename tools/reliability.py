@@ -348,7 +348,8 @@ def test_names(path: str) -> list[str]:
 
 def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: float,
            suites: dict[str, str]) -> str:
-    ms = lambda s: f"{s * 1000:.1f} ms"
+    def ms(seconds: float) -> str:
+        return f"{seconds * 1000:.1f} ms"
     base = statistics.mean(load.polls_baseline) if load.polls_baseline else float("nan")
     loaded = statistics.mean(load.polls_under_load) if load.polls_under_load else float("nan")
     steady = soak.series[len(soak.series) // 4:]
