@@ -35,7 +35,9 @@ def contract_samples(body: str) -> set[tuple]:
                 family.name != "codedeploy_exporter_target_poll_success":
             continue
         for sample in family.samples:
-            samples.add((sample.name, tuple(sorted(sample.labels.items())), sample.value))
+            # Microseconds: the reference's timestamps went through boto3's datetimes, which
+            # round to them; the exporter keeps the API's epoch numbers as they are.
+            samples.add((sample.name, tuple(sorted(sample.labels.items())), round(sample.value, 6)))
     return samples
 
 
