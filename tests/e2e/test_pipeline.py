@@ -99,8 +99,13 @@ def _settled_target(exporter, prometheus, target_type: str):
         # Newest first: older ones are about to leave the exporter's `latest` window.
         deployments = sorted(exporter.ground_truth().items(),
                              key=lambda item: -item[1]["info"]["createTime"])
+        settled_before = time.time() - (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL
+                                        + PROCESSING_SLACK)
         for deployment_id, deployment in deployments:
             if deployment["info"]["status"] not in ("Succeeded", "Failed"):
+                continue
+            # Just finished: the last poll or scrape may still hold its previous values.
+            if deployment["info"].get("completeTime", 0) > settled_before:
                 continue
             # A failed target first: it also carries diagnostics worth comparing.
             for target_id, target in sorted(deployment["targets"].items(), key=_failed_first):
