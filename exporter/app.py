@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import gzip
 import html
 import logging
 import threading
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from exporter.aws import ClientFactory
 from exporter.config import Config
@@ -24,19 +25,41 @@ _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
 
 @dataclass
 class Snapshot:
-    """One poll's output. Scrapes serve `body` (or its gzip, compressed on first request)."""
+    """One poll's output: the exposition as the cached byte strings it is made of.
 
-    body: bytes
-    html_rows: str = ""
+    The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
+    costs no second copy of the exposition; the server writes them out in blocks. The
+    gzip form is compressed once, on the first request that asks for it.
+    """
+
+    chunks: list[bytes]
+    landing_cells: list[tuple[str, ...]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
     _gzip: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
+    @cached_property
+    def length(self) -> int:
+        return sum(map(len, self.chunks))
+
+    @property
+    def body(self) -> bytes:
+        """The whole exposition as one byte string (for --once and tests; scrapes use chunks)."""
+        return b"".join(self.chunks)
+
     def gzipped(self) -> bytes:
         with self._lock:
             if self._gzip is None:
-                self._gzip = gzip.compress(self.body, compresslevel=6, mtime=0)
+                compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
+                parts = [compressor.compress(chunk) for chunk in self.chunks]
+                parts.append(compressor.flush())
+                self._gzip = b"".join(parts)
             return self._gzip
+
+    @cached_property
+    def html_rows(self) -> str:
+        return "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
+                         for cells in self.landing_cells)
 
 
 class Exporter:
@@ -54,7 +77,7 @@ class Exporter:
         metrics.reload_successful.set(1)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
-        self.snapshot = Snapshot(body=metrics.render().encode("utf-8"))
+        self.snapshot = self._snapshot([])
 
     @property
     def config(self) -> Config:
@@ -77,8 +100,7 @@ class Exporter:
     def refresh_self_metrics(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
-            old = self.snapshot
-            self.snapshot = Snapshot(body=self._body(), html_rows=old.html_rows)
+            self.snapshot = self._snapshot(self.snapshot.landing_cells)
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -105,27 +127,27 @@ class Exporter:
         m.poll_duration.set(outcome.duration)
         if not outcome.api_wide_errors:
             m.last_poll_success.set(self.clock())
-        # Cached fragments plus self-metrics, joined once: the only copy of the body per poll.
+        # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, poller.rendered_deployments())
-        self.snapshot = Snapshot(body=self._body(), html_rows=self._landing_rows())
+        self.snapshot = self._snapshot(self._landing_cells())
         log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",
                   outcome.duration, len(views), frozen, self.cache.rendered_last,
                   ",".join(outcome.api_wide_errors) or "none")
 
-    def _body(self) -> bytes:
-        return b"".join([*self._chunks, self.metrics.render().encode("utf-8")])
+    def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
+        return Snapshot([*self._chunks, self.metrics.render().encode("utf-8")], landing_cells)
 
-    def _landing_rows(self) -> str:
-        rows = []
+    def _landing_cells(self) -> list[tuple[str, ...]]:
+        # Plain values copied now (the poller mutates its records); HTML is made on request.
+        cells = []
         for target in list(self.poller.targets.values())[:LANDING_ROWS]:
             record = target.record
             failed = record.failed_event() if record else None
-            cells = (target.deployment_id, target.target_id,
-                     record.target_type if record else "", record.status if record else "",
-                     failed.name if failed else "", "frozen" if target.frozen else
-                     (_POLL_STATE.get(target.success) or f"failing: {target.error}"))
-            rows.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
-        return "\n".join(rows)
+            cells.append((target.deployment_id, target.target_id,
+                          record.target_type if record else "", record.status if record else "",
+                          failed.name if failed else "", "frozen" if target.frozen else
+                          (_POLL_STATE.get(target.success) or f"failing: {target.error}")))
+        return cells
 
     def run(self, stop: threading.Event) -> None:
         """Poll every interval until `stop` is set. A poll that overruns delays the next one
