@@ -71,6 +71,8 @@ class TrackedDeployment:
 class GroupState:
     created: dict[str, float] = field(default_factory=dict)  # listed deployment -> createTime
     followed: set[str] = field(default_factory=set)
+    newest: float | None = None  # newest createTime seen: later listings start just before it
+    completed: dict[str, float] = field(default_factory=dict)  # finished deployment -> completeTime
 
 
 @dataclass
@@ -166,30 +168,36 @@ class Poller:
         state = self.groups[self._group_key(entry)]
         try:
             api = self.clients.api(entry.aws)
-            newest = max(state.created.values(), default=None)
-            ids = api.list_deployments(entry.application, entry.deployment_group,
-                                       None if newest is None else newest - DISCOVERY_OVERLAP)
+            since = None if state.newest is None else state.newest - DISCOVERY_OVERLAP
+            ids = api.list_deployments(entry.application, entry.deployment_group, since)
             unknown = [i for i in dict.fromkeys(ids) if i not in state.created]
             for record in self._fetch_deployment_infos(api, unknown, entry.aws):
                 state.created[record.deployment_id] = record.create_time or 0.0
         except ApiError as exc:
             self._note_api_wide(exc, f"discovery of {entry.application}/{entry.deployment_group}")
             return set(state.followed)  # keep following what we had
+        if state.created:
+            state.newest = max(state.newest or 0.0, max(state.created.values()))
         newest_first = sorted(state.created, key=state.created.__getitem__, reverse=True)
-        candidates = set(newest_first[: entry.latest]) | state.followed
+        top = set(newest_first[: entry.latest])
+        candidates = top | state.followed
         retention = self.config.poll.retention
         followed = set()
         for deployment_id in candidates:
             tracked = self.deployments.get((deployment_id, entry.aws))
             record = tracked.record if tracked else None
-            expired = (record is not None and record.terminal and record.complete_time is not None
-                       and record.complete_time + retention < now)
-            if not expired:
+            if record is not None and record.terminal and record.complete_time is not None:
+                state.completed[deployment_id] = record.complete_time
+            completed = state.completed.get(deployment_id)
+            if completed is None or completed + retention >= now:
                 followed.add(deployment_id)
         state.followed = followed
-        # Forget listed deployments that can no longer be listed again nor followed.
-        horizon = (max(state.created.values(), default=0.0)) - 2 * DISCOVERY_OVERLAP
-        state.created = {i: t for i, t in state.created.items() if t >= horizon or i in followed}
+        # Forget listed deployments that can no longer be listed again nor followed (the
+        # newest `latest` stay, expired or not, so the window never has to be re-listed).
+        horizon = (state.newest or 0.0) - 2 * DISCOVERY_OVERLAP
+        keep = top | followed
+        state.created = {i: t for i, t in state.created.items() if t >= horizon or i in keep}
+        state.completed = {i: t for i, t in state.completed.items() if i in state.created}
         return followed
 
     def _fetch_deployment_infos(self, api, deployment_ids: list[str],

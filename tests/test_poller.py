@@ -257,3 +257,23 @@ def test_api_request_counter_counts_every_http_attempt_the_simulator_saw(sim, ma
     assert value(body, "codedeploy_exporter_api_request_errors_total",
                  operation="BatchGetDeploymentTargets", error_code="ThrottlingException") == 1
     assert value(body, "codedeploy_exporter_target_poll_success", target_id="i-00000000000000000") == 1
+
+
+def test_group_whose_deployments_all_expired_is_listed_incrementally_without_refetching(
+        sim, make_exporter, clock):
+    for n in range(6):
+        put_ec2(sim, f"d-OLDAAAAA{n}", 1, status="Succeeded", target_status="Succeeded",
+                create_time=clock.now - 90_000 + n * 5000, complete_time=clock.now - 89_000 + n * 5000)
+    exporter = make_exporter(deployment_groups=[{"application": "web", "deployment_group": "prod",
+                                                 "latest": 2}], poll={"retention": "1h"})
+    exporter.poll_once()
+    assert sim.call_count("BatchGetDeployments") == 1  # the whole history, once
+    for _ in range(3):
+        sim.reset_calls()
+        clock.advance(30)
+        exporter.poll_once()
+        assert sim.call_count("ListDeployments") == 1
+        assert sim.call_count("BatchGetDeployments") == 0
+        listed = [c.params for c in sim.calls if c.operation == "ListDeployments"]
+        assert "createTimeRange" in listed[0]  # only what is new since the newest seen
+    assert value(exporter.snapshot.body, "codedeploy_deployment_info", application="web") is None
