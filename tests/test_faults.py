@@ -261,7 +261,7 @@ def test_missing_credentials_fail_the_poll_cleanly(sim, sim_server, clock, monke
 
 
 @pytest.mark.parametrize("code", ["AccessDeniedException", "ExpiredTokenException"])
-def test_permission_errors_are_logged_once_per_poll_not_per_target(sim, make_exporter, caplog, code):
+def test_permission_errors_are_logged_once_not_per_target(sim, make_exporter, caplog, code):
     ids = put(sim, DEP, n=30) + put(sim, OTHER, n=30)
     exporter = make_exporter(deployments=[{"deployment_id": DEP}, {"deployment_id": OTHER}])
     exporter.poll_once()
