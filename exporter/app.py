@@ -156,6 +156,9 @@ class Exporter:
             started = time.monotonic()
             try:
                 self.poll_once()
+                # Prometheus asks for gzip: compress here, in the poll thread, so no scrape
+                # pays for it (~60 ms at 1,000 targets).
+                self.snapshot.gzipped()
             except Exception:  # never let one bad poll end the daemon
                 log.exception("event=poll_crashed")
             interval = self.config.poll.interval
