@@ -32,15 +32,13 @@ class Reloader:
         with self._lock:
             try:
                 config = self._load()
-            except ConfigError as exc:
-                metrics.reload_successful.set(0)
-                self.exporter.refresh_self_metrics()
-                log.error("event=config_reload_failed problems=%d detail=%s kept=previous",
-                          len(exc.problems), quote("; ".join(exc.problems)))
-                return False, "config reload failed, previous config kept:\n" + str(exc)
             except Exception as exc:  # a reload must never take the daemon down
                 metrics.reload_successful.set(0)
                 self.exporter.refresh_self_metrics()
+                if isinstance(exc, ConfigError):
+                    log.error("event=config_reload_failed problems=%d detail=%s kept=previous",
+                              len(exc.problems), quote("; ".join(exc.problems)))
+                    return False, "config reload failed, previous config kept:\n" + str(exc)
                 log.exception("event=config_reload_failed")
                 return False, f"config reload failed, previous config kept: {exc}"
             old = self.exporter.config
