@@ -67,32 +67,52 @@ def _relative(path: Path) -> str:
     return path.relative_to(REPO).as_posix()
 
 
-def _extract() -> tuple[list[Block], dict[str, str]]:
-    """Every block of every doc file, and per file the convention it breaks (if any)."""
+def _extract() -> tuple[list[Block], dict[str, list[str]]]:
+    """Every block of every doc file, and per file the conventions it breaks."""
     blocks, broken = [], {}
     for path in DOC_FILES:
+        name, problems = _relative(path), []
         try:
-            found = fenced_blocks(_relative(path), path.read_text(encoding="utf-8"))
-            for block in found:  # surface every structural problem here, with its line
+            found = fenced_blocks(name, path.read_text(encoding="utf-8"))
+        except SnippetError as error:  # an unclosed fence: nothing after it can be trusted
+            broken[name] = [str(error)]
+            continue
+        for block in found:  # every structural problem, each with its line
+            try:
                 if block.language == "promql":
                     promql_queries(block)
                 elif block.language == "yaml":
                     yaml_kind(block)
                 elif block.language in SHELL_LANGUAGES:
                     exporter_invocations(block)
-        except SnippetError as error:
-            broken[_relative(path)] = str(error)
-            continue
+            except SnippetError as error:
+                problems.append(str(error))
+        if problems:
+            broken[name] = problems
         blocks.extend(found)
     return blocks, broken
+
+
+def _invocations(block: Block) -> list[Invocation]:
+    try:
+        return exporter_invocations(block)
+    except SnippetError:  # reported by test_doc_follows_the_snippet_conventions
+        return []
+
+
+def _heredocs(block: Block) -> list[Heredoc]:
+    try:
+        return shell_commands(block)[1]
+    except SnippetError:  # reported by test_doc_follows_the_snippet_conventions
+        return []
 
 
 BLOCKS, BROKEN = _extract()
 YAML_BLOCKS = [b for b in BLOCKS if b.language == "yaml"]
 JSON_BLOCKS = [b for b in BLOCKS if b.language == "json"]
 SHELL_BLOCKS = [b for b in BLOCKS if b.language in SHELL_LANGUAGES]
-INVOCATIONS = [i for b in SHELL_BLOCKS for i in exporter_invocations(b)]
-HEREDOCS = [h for b in SHELL_BLOCKS for h in shell_commands(b)[1]]
+INVOCATIONS = [i for b in SHELL_BLOCKS for i in _invocations(b)]
+HEREDOCS = [h for b in SHELL_BLOCKS for h in _heredocs(b)]
 
 
 def _ids(items: list[Any]) -> list[str]:
@@ -104,7 +124,7 @@ def _ids(items: list[Any]) -> list[str]:
 
 @pytest.mark.parametrize("path", [_relative(p) for p in DOC_FILES])
 def test_doc_follows_the_snippet_conventions(path):
-    assert path not in BROKEN, BROKEN.get(path)
+    assert BROKEN.get(path, []) == []
 
 
 def test_snippets_are_found_where_the_docs_have_them():
@@ -122,7 +142,8 @@ def test_snippets_are_found_where_the_docs_have_them():
 def _run(argv: list[str], where: str) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
-        pytest.fail(f"{where}: {PurePosixPath(argv[0]).name} rejects the snippet:\n"
+        pytest.fail(f"{where}: {PurePosixPath(argv[0]).name} rejects the snippet (its line numbers "
+                    "count from the snippet's first line):\n"
                     f"{result.stdout}{result.stderr}")
 
 
@@ -230,16 +251,50 @@ CHECKS: dict[str, Callable[[str, str, Path], None]] = {
 
 
 def test_every_yaml_kind_has_a_check():
-    assert set(CHECKS) == set(YAML_KINDS)
+    assert set(CHECKS) == set(YAML_KINDS) == set(CHECK_SAMPLES)
+
+
+# For each kind, a snippet its check accepts and one with a single mistake it must refuse:
+# the checks are only worth something if they can fail, and some kinds have no doc snippet yet.
+CHECK_SAMPLES = {
+    "config": ("poll:\n  interval: 30s", "poll:\n  intervall: 30s"),
+    "config fragment": ("poll:\n  max_concurrency: 4", "poll:\n  max_concurency: 4"),
+    "web-config": ("http_server_config:\n  headers:\n    X-Frame-Options: deny",
+                   "http_server_config:\n  headerz: {}"),
+    "helm-values": ("sharding:\n  enabled: true\n  replicas: 2", "sharding:\n  replica: 2"),
+    "prometheus": ("scrape_configs:\n  - job_name: x\n    static_configs: [{targets: ['a:1']}]",
+                   "scrape_configs:\n  - job_nam: x"),
+    "prometheus-rules": ("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0",
+                         "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up =="),
+    "alertmanager": ("route: {receiver: r}\nreceivers: [{name: r}]",
+                     "route: {receiver: missing}\nreceivers: [{name: r}]"),
+    "cloudformation": ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
+                       "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 30",
+                       "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
+                       "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimout: 30"),
+    "kubernetes": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}",
+                   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndatta: {a: b}"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(CHECK_SAMPLES))
+def test_each_yaml_check_accepts_a_valid_snippet_and_refuses_one_mistake(kind, tmp_path):
+    good, bad = CHECK_SAMPLES[kind]
+    CHECKS[kind](good, "sample.md:1", tmp_path)
+    with pytest.raises(pytest.fail.Exception, match=r"^sample\.md:1"):
+        CHECKS[kind](bad, "sample.md:1", tmp_path)
 
 
 @pytest.mark.parametrize("block", YAML_BLOCKS, ids=_ids(YAML_BLOCKS))
 def test_yaml_snippet_is_valid_for_the_kind_it_names(block, tmp_path):
     try:
         kind = yaml_kind(block)
+    except SnippetError as error:
+        pytest.fail(str(error))
+    try:
         yaml.safe_load(block.text)
-    except (SnippetError, yaml.YAMLError) as error:
-        pytest.fail(f"{block.where}: {error}")
+    except yaml.YAMLError as error:
+        pytest.fail(f"{block.where}: invalid YAML (lines count from the snippet's first): {error}")
     CHECKS[kind](block.text, block.where, tmp_path)
 
 
@@ -272,10 +327,14 @@ def test_json_snippet_parses(block):
 
 def parse_exporter_args(args: list[str]) -> tuple[Any, str]:
     """(namespace or None, argparse's complaint) for an exporter command line."""
+    parser = build_parser()
+    # Exact flags only: argparse would take `--config.fil` as `--config.file`, and a doc must
+    # not teach an abbreviation that breaks as soon as a second flag shares the prefix.
+    parser.allow_abbrev = False
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
         try:
-            return build_parser().parse_args(args), ""
+            return parser.parse_args(args), ""
         except SystemExit as exit_:
             return None, err.getvalue().strip() if exit_.code else ""
 
