@@ -303,6 +303,35 @@ def exporter_args(words: list[str]) -> list[str] | None:
     return None
 
 
+_INLINE_CODE = re.compile(r"(?<!`)`([^`\n]+)`(?!`)")
+
+
+def inline_invocations(path: str, text: str) -> list[Invocation]:
+    """Exporter command lines written as inline code in prose (`codedeploy-exporter --once`)."""
+    invocations = []
+    fence: str | None = None
+    for number, line in enumerate(text.split("\n"), 1):
+        opening = _FENCE.match(line)
+        if opening and (fence is None or opening.group("fence").startswith(fence)):
+            if fence is None and "`" in opening.group("info"):
+                pass  # ```x``` in prose is an inline span, not a fence
+            else:
+                fence = None if fence else opening.group("fence")
+                continue
+        if fence:
+            continue
+        for span in _INLINE_CODE.findall(line):
+            try:
+                commands = simple_commands(span)
+            except ValueError:
+                continue  # prose, not a command line
+            for words in commands:
+                args = exporter_args(words)
+                if args:  # a bare `codedeploy-exporter` in prose is a name, not a command
+                    invocations.append(Invocation(path, number, span, tuple(args)))
+    return invocations
+
+
 def exporter_invocations(block: Block) -> list[Invocation]:
     """Every command of a shell block that runs the exporter."""
     invocations = []

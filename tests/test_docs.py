@@ -41,6 +41,7 @@ from docsnippets import (
     SnippetError,
     exporter_invocations,
     fenced_blocks,
+    inline_invocations,
     promql_queries,
     shell_commands,
     yaml_kind,
@@ -111,7 +112,8 @@ BLOCKS, BROKEN = _extract()
 YAML_BLOCKS = [b for b in BLOCKS if b.language == "yaml"]
 JSON_BLOCKS = [b for b in BLOCKS if b.language == "json"]
 SHELL_BLOCKS = [b for b in BLOCKS if b.language in SHELL_LANGUAGES]
-INVOCATIONS = [i for b in SHELL_BLOCKS for i in _invocations(b)]
+INVOCATIONS = [i for b in SHELL_BLOCKS for i in _invocations(b)] + [
+    i for path in DOC_FILES for i in inline_invocations(_relative(path), path.read_text())]
 HEREDOCS = [h for b in SHELL_BLOCKS for h in _heredocs(b)]
 
 

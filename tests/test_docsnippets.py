@@ -7,6 +7,7 @@ from docsnippets import (
     SnippetError,
     exporter_invocations,
     fenced_blocks,
+    inline_invocations,
     promql_queries,
     shell_commands,
     yaml_kind,
@@ -139,3 +140,12 @@ def test_console_blocks_with_prompts_treat_other_lines_as_output():
     text = "```console\n$ codedeploy-exporter --version\ncodedeploy-exporter --bogus\n```\n"
     (block,) = fenced_blocks("d.md", text)
     assert [i.args for i in exporter_invocations(block)] == [("--version",)]
+
+
+def test_inline_exporter_commands_in_prose_are_found_but_not_those_in_blocks():
+    text = ("Run `codedeploy-exporter --config.check` or `ls -l`, and ``x``; the uid is "
+            "`codedeploy-exporter`.\n"
+            "```sh\n`codedeploy-exporter --in-a-block`\n```\n"
+            "Then `python -m exporter --once`.\n")
+    assert [(i.where, i.args) for i in inline_invocations("d.md", text)] == [
+        ("d.md:1", ("--config.check",)), ("d.md:5", ("--once",))]
