@@ -21,6 +21,8 @@ import re
 import shlex
 from dataclasses import dataclass
 
+# The docs whose snippets are tested, relative to the repository root.
+DOC_GLOBS = ("README.md", "docs/*.md", "helm/codedeploy-exporter/README.md")
 # Kinds of YAML block, each checked by its own validator in tests/test_docs.py.
 YAML_KINDS = (
     "config",  # a complete exporter config (--config.file)

@@ -33,6 +33,7 @@ import pytest
 import yaml
 from conftest_tools import require_binary
 from docsnippets import (
+    DOC_GLOBS,
     SHELL_LANGUAGES,
     YAML_KINDS,
     Block,
@@ -52,8 +53,7 @@ from exporter.cli import build_parser
 from exporter.config import ConfigError, loads_config
 
 REPO = Path(__file__).resolve().parent.parent
-DOC_FILES = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md")),
-             REPO / "helm" / "codedeploy-exporter" / "README.md"]
+DOC_FILES = [path for pattern in DOC_GLOBS for path in sorted(REPO.glob(pattern))]
 CHART = REPO / "helm" / "codedeploy-exporter"
 # A `# config fragment` is merged over this before loading. An empty config is valid today;
 # if the config ever requires a key, put its smallest valid value here.

@@ -12,12 +12,11 @@ import time
 
 import pytest
 from conftest_tools import CONTRACT_METRICS, metric_names
-from docsnippets import Query, SnippetError, fenced_blocks, promql_queries
+from docsnippets import DOC_GLOBS, Query, SnippetError, fenced_blocks, promql_queries
 
 from .e2e_stack import DEMO_CYCLE, ROOT, wait_for
 
-DOC_FILES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md")),
-             ROOT / "helm" / "codedeploy-exporter" / "README.md"]
+DOC_FILES = [path for pattern in DOC_GLOBS for path in sorted(ROOT.glob(pattern))]
 # How far back a range query looks for data: more than a demo cycle, within the stack's life.
 LOOKBACK = 2 * DEMO_CYCLE
 
