@@ -5,8 +5,8 @@ files and run what this module finds. Every item carries the file and line it ca
 failing snippet is named the way an editor jumps to it (``README.md:215``).
 
 Conventions the docs follow (and the tests enforce):
-- ``promql`` blocks: a query is an unindented line plus the indented lines after it; lines
-  starting with ``#`` are comments. ``# may be empty: <why>`` right before a query marks it as
+- ``promql`` blocks: a query is an unindented line plus the indented lines after it (and lines
+  that start with a closing bracket); lines starting with ``#`` are comments. ``# may be empty: <why>`` right before a query marks it as
   returning nothing on the demo by design (it must still parse).
 - ``yaml`` blocks start with a comment naming their kind, see ``YAML_KINDS``: ``# prometheus``,
   or with a note after a colon, ``# helm-values: my-values.yaml``.
@@ -123,7 +123,11 @@ class Query:
 
 
 def promql_queries(block: Block) -> list[Query]:
-    """The queries of a promql block: an unindented line plus the indented lines after it."""
+    """The queries of a promql block: an unindented line plus the indented lines after it.
+
+    A line starting with a closing bracket (the ``)`` of ``sum by (x) (`` ... ``)``) also
+    continues the query above it.
+    """
     queries: list[Query] = []
     current: list[str] = []
     start, marked, previous_comment = 0, None, None
@@ -137,7 +141,8 @@ def promql_queries(block: Block) -> list[Query]:
         if not line.strip():
             finish()
             previous_comment = None
-        elif line[0] in " \t":
+        elif line[0] in " \t" or (current and line[0] in ")]}"):
+            # A closing bracket at the margin ends a multi-line call: it still belongs to it.
             if not current:
                 raise SnippetError(f"{block.path}:{number}: indented PromQL line that continues "
                                    "no query (a query starts with an unindented line)")

@@ -75,6 +75,13 @@ def test_the_may_be_empty_mark_applies_only_to_the_query_right_after_it():
     assert [q.may_be_empty for q in promql_queries(block)] == [None]
 
 
+def test_a_closing_bracket_at_the_margin_continues_the_query():
+    text = "```promql\nsum by (a) (\n  rate(x[5m])\n)\n/ 2\n```\n"
+    (block,) = fenced_blocks("d.md", text)
+    assert [(q.line, q.expr) for q in promql_queries(block)] == [
+        (2, "sum by (a) (\n  rate(x[5m])\n)"), (5, "/ 2")]
+
+
 def test_an_indented_line_without_a_query_above_is_an_error():
     (block,) = fenced_blocks("d.md", "```promql\n# comment\n  up\n```\n")
     with pytest.raises(SnippetError, match=r"^d\.md:3: indented PromQL line"):
