@@ -620,3 +620,10 @@ def test_demo_deployments_carry_revisions_of_every_type():
              for i in [e["info"]]}
     assert types == {"S3", "GitHub", "AppSpecContent", "String"}
     json.dumps(sim.snapshot())  # the state endpoint can serialize it
+
+
+def test_facts_md_is_generated_from_the_table():
+    from exporter.simulator.facts import facts_markdown
+
+    checked_in = (TESTS.parent / "exporter/simulator/FACTS.md").read_text()
+    assert checked_in == facts_markdown(), "run: python -m exporter.simulator.facts > exporter/simulator/FACTS.md"

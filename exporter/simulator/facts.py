@@ -225,6 +225,24 @@ FACTS: tuple[Fact, ...] = (
         CALLER_IDENTITY_MEMBERS,
         ("members", "sts", "GetCallerIdentityResponse"),
     ),
+    Fact(
+        "protocol.request_id",
+        "Every response carries an x-amzn-RequestId header (a UUID); STS puts it in "
+        "ResponseMetadata/RequestId as well.",
+        "ref: AWS common response headers; cli/boto3 ResponseMetadata.RequestId",
+        ("test_responses_carry_the_json_content_type_and_a_request_id",),
+    ),
+    Fact(
+        "faults.throttling",
+        "Injected throttling answers ThrottlingException ('Rate exceeded', HTTP 400), which "
+        "boto3's standard retry mode retries; other injected errors carry the code and HTTP "
+        "status the test chose.",
+        "ref: AWS common errors (ThrottlingException, 400); botocore retry handlers "
+        "(retries on ThrottlingException)",
+        ("test_throttle_fails_exactly_the_next_calls_of_that_operation",
+         "test_boto3_retries_through_a_throttle",
+         "test_injected_errors_carry_their_code_and_http_status"),
+    ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(
         "BatchGetDeployments.max_ids",
@@ -508,3 +526,26 @@ FACTS: tuple[Fact, ...] = (
 )
 
 FACTS_BY_KEY = {fact.key: fact for fact in FACTS}
+
+
+def facts_markdown() -> str:
+    """FACTS.md, generated from the table (a test keeps the checked-in file equal to it)."""
+    lines = [
+        "# Simulator facts",
+        "",
+        "Generated from `exporter/simulator/facts.py` (`python -m exporter.simulator.facts`);",
+        "edit the table, not this file. Sources: see the module docstring.",
+        "",
+        "| Fact | Behaviour | Source | Model check | Tests |",
+        "|---|---|---|---|---|",
+    ]
+    for fact in FACTS:
+        check = f"{fact.model[0]} {fact.model[1]} {fact.model[2]}".strip() if fact.model else ""
+        cells = [f"`{fact.key}`", fact.behaviour, fact.source, check,
+                 ", ".join(f"`{t}`" for t in fact.tests)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(facts_markdown(), end="")
