@@ -243,6 +243,16 @@ FACTS: tuple[Fact, ...] = (
          "test_boto3_retries_through_a_throttle",
          "test_injected_errors_carry_their_code_and_http_status"),
     ),
+    Fact(
+        "calls.accounting",
+        "Every call is recorded (Simulator.calls: operation, params, access key id, time, and "
+        "the region of the SigV4 credential scope) for call-counting tests; the simulator "
+        "checks no signature.",
+        "assumption: test tooling, not AWS behaviour; the Authorization header format is "
+        "SigV4's (Credential=<key>/<date>/<region>/<service>/aws4_request)",
+        ("test_calls_are_recorded_with_operation_params_and_access_key",
+         "test_calls_record_the_region_the_client_signed_for"),
+    ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(
         "BatchGetDeployments.max_ids",
@@ -279,6 +289,7 @@ FACTS: tuple[Fact, ...] = (
         "cost figures assume 100 per ListDeployments page",
         ("test_list_deployment_targets_pages_through_every_target",
          "test_region_wide_listing_pages_by_page_size_newest_first",
+         "test_application_and_group_listings_page_by_page_size",
          "test_tags_are_paged_with_their_own_token_name"),
         DEFAULT_PAGE_SIZE,
     ),
@@ -286,7 +297,7 @@ FACTS: tuple[Fact, ...] = (
         "list.bad_token",
         "A nextToken not issued by the same operation is InvalidNextTokenException.",
         "model: List* errors include InvalidNextTokenException",
-        ("test_aws_error_codes_reach_boto3",),
+        ("test_aws_error_codes_reach_boto3", "test_application_and_group_listings_page_by_page_size"),
     ),
     # ---- enums -------------------------------------------------------------------------
     Fact(
@@ -441,6 +452,13 @@ FACTS: tuple[Fact, ...] = (
         "assumption: AWS documents no order; the console and CLI show newest first",
         ("test_list_deployments_is_newest_first_and_filters_by_status_and_create_time",
          "test_region_wide_listing_pages_by_page_size_newest_first"),
+    ),
+    Fact(
+        "ListDeployments.external_id",
+        "externalId keeps the deployments linked to that external resource (e.g. a "
+        "CloudFormation stack).",
+        "model: ListDeploymentsInput.externalId, DeploymentInfo.externalId",
+        ("test_list_deployments_filters_by_external_id",),
     ),
     Fact(
         "ListDeployments.filters",
