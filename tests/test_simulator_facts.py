@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from test_simulator import (
     CYCLE,
     CYCLE_START,
+    DEMO_GROUPS,
     MODEL,
     assert_matches_shape,
     assert_valid_response,
@@ -668,3 +669,40 @@ def test_application_and_group_listings_page_by_page_size(sim, client):
         client.list_deployment_groups(applicationName="web", nextToken=apps[0]["nextToken"])
     assert error_code(excinfo) == "InvalidNextTokenException"  # another operation's token
     assert body["nextToken"]
+
+
+def test_demo_groups_are_configured_like_their_deployments():
+    sim, _, _ = demo(0.9)
+    for application, group in DEMO_GROUPS:
+        info = sim.deployment_group(application, group)
+        deployments = [e["info"] for e in sim.snapshot()["deployments"].values()
+                       if e["info"]["deploymentGroupName"] == group
+                       and e["info"]["creator"] != "codeDeployRollback"]
+        assert deployments, group
+        for deployment in deployments:
+            for key in ("computePlatform", "deploymentConfigName", "deploymentStyle"):
+                assert info[key] == deployment[key], (group, key)
+        _, tags = sim.handle(
+            "ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)}
+        )
+        assert {t["Key"] for t in tags["Tags"]} == {"team", "env"}
+
+
+def test_an_unconfigured_group_takes_its_platform_from_its_deployments(sim):
+    sim.put_application("fn", ["live"])
+    assert sim.deployment_group("fn", "live")["computePlatform"] == "Server"
+    sim.put_deployment(deployment_info(
+        "d-FN0000001", "fn", "live", "Succeeded", NOW, "Lambda",
+        "CodeDeployDefault.LambdaAllAtOnce", deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+    ))
+    info = sim.deployment_group("fn", "live")
+    assert (info["computePlatform"], info["deploymentConfigName"]) == (
+        "Lambda", "CodeDeployDefault.LambdaAllAtOnce"
+    )
+    sim.put_deployment_group("fn", "live", "Lambda", "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                             "BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
+    sim.put_deployment(deployment_info("d-FN0000002", "fn", "live", "Succeeded", NOW + 1, "Lambda"))
+    assert sim.deployment_group("fn", "live")["deploymentConfigName"] == (
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    )

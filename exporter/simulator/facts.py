@@ -498,10 +498,15 @@ FACTS: tuple[Fact, ...] = (
         "(a UUID), deploymentGroupName, deploymentConfigName, computePlatform, deploymentStyle, "
         "serviceRoleArn, autoScalingGroups [], triggerConfigurations [], "
         "autoRollbackConfiguration {enabled[, events]}, alarmConfiguration when alarms are "
-        "set, lastSuccessfulDeployment/lastAttemptedDeployment when there were deployments.",
+        "set, lastSuccessfulDeployment/lastAttemptedDeployment when there were deployments. "
+        "A group not configured with put_deployment_group takes computePlatform, "
+        "deploymentConfigName and deploymentStyle from its (non-rollback) deployments.",
         "model: DeploymentGroupInfo; cli: deploy/batch-get-deployment-groups.rst; "
-        "moto: get_deployment_group (cross-checked)",
-        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto"),
+        "moto: get_deployment_group (cross-checked); captured: a rollback may use another "
+        "deployment config than its group",
+        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto",
+         "test_an_unconfigured_group_takes_its_platform_from_its_deployments",
+         "test_demo_groups_are_configured_like_their_deployments"),
         GROUP_INFO_MEMBERS,
         ("members", "codedeploy", "DeploymentGroupInfo"),
     ),

@@ -89,6 +89,9 @@ class _Group:
     tags: list[dict] = field(default_factory=list)
     last_attempted: dict | None = None  # LastDeploymentInfo
     last_successful: dict | None = None
+    # Configured by put_deployment_group; otherwise the group takes its platform, config and
+    # style from the deployments put into it (a group created by put_application or on the fly).
+    configured: bool = False
 
 
 def group_id_for(application: str, group: str) -> str:
@@ -193,7 +196,7 @@ class Simulator:
             record = groups.get(group)
             if record is None:
                 groups[group] = record = _Group(config)
-            record.config = config
+            record.config, record.configured = config, True
             if tags is not None:
                 record.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
         return self.deployment_group_arn(application, group)
@@ -289,16 +292,17 @@ class Simulator:
         groups = self._groups.setdefault(application, {})
         record = groups.get(group)
         if record is None:
+            groups[group] = record = _Group({})
+        if not record.configured and info.get("creator") != "codeDeployRollback":
+            # A rollback may use another deployment config than its group (captured output).
             style = info.get("deploymentStyle") or {}
-            groups[group] = record = _Group(
-                self._group_config(
-                    application,
-                    group,
-                    info.get("computePlatform", "Server"),
-                    info.get("deploymentConfigName", "CodeDeployDefault.OneAtATime"),
-                    style.get("deploymentType", "IN_PLACE"),
-                    style.get("deploymentOption", "WITHOUT_TRAFFIC_CONTROL"),
-                )
+            record.config = self._group_config(
+                application,
+                group,
+                info.get("computePlatform", "Server"),
+                info.get("deploymentConfigName", "CodeDeployDefault.OneAtATime"),
+                style.get("deploymentType", "IN_PLACE"),
+                style.get("deploymentOption", "WITHOUT_TRAFFIC_CONTROL"),
             )
         last = _last_deployment(info)
 
