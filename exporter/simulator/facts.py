@@ -465,7 +465,9 @@ FACTS: tuple[Fact, ...] = (
         "includeOnlyStatuses keeps those statuses; createTimeRange keeps start <= createTime "
         "<= end (either bound optional); start > end is InvalidTimeRangeException.",
         "model: ListDeploymentsInput.includeOnlyStatuses, createTimeRange (TimeRange); "
-        "moto: the same inclusive bounds and InvalidTimeRangeException (cross-checked)",
+        "moto: InvalidTimeRangeException and status filtering cross-checked; moto's "
+        "list_deployments compares bounds inclusively too (read, not exercised: moto's "
+        "create times are its own clock); assumption: AWS's bounds are inclusive",
         ("test_region_wide_listing_filters_by_status_and_create_time",
          "test_list_deployments_scope_and_validation_match_moto"),
     ),
