@@ -706,3 +706,13 @@ def test_an_unconfigured_group_takes_its_platform_from_its_deployments(sim):
     assert sim.deployment_group("fn", "live")["deploymentConfigName"] == (
         "CodeDeployDefault.LambdaCanary10Percent5Minutes"
     )
+
+
+def test_a_group_first_seen_through_a_rollback_is_complete(sim):
+    sim.put_deployment(deployment_info("d-RB0000001", "web", "new", "Succeeded", NOW,
+                                       creator="codeDeployRollback"))
+    body = assert_valid_response(
+        sim, "GetDeploymentGroup", {"applicationName": "web", "deploymentGroupName": "new"}
+    )
+    assert body["deploymentGroupInfo"]["deploymentGroupName"] == "new"
+    assert body["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == "d-RB0000001"

@@ -291,10 +291,14 @@ class Simulator:
         application, group = info["applicationName"], info["deploymentGroupName"]
         groups = self._groups.setdefault(application, {})
         record = groups.get(group)
+        # A rollback may use another deployment config than its group (captured output), so
+        # it only configures a group it creates.
+        follows = record is None or (
+            not record.configured and info.get("creator") != "codeDeployRollback"
+        )
         if record is None:
             groups[group] = record = _Group({})
-        if not record.configured and info.get("creator") != "codeDeployRollback":
-            # A rollback may use another deployment config than its group (captured output).
+        if follows:
             style = info.get("deploymentStyle") or {}
             record.config = self._group_config(
                 application,
