@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import tempfile
 
+import jsonschema
 import pytest
 import yaml
 from pydantic import ValidationError
@@ -27,7 +29,7 @@ from exporter.config import (
     parse_config,
     parse_duration,
 )
-from exporter.config.schema import fields
+from exporter.config.schema import fields, outputs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "config.example.yaml"
@@ -642,3 +644,79 @@ def test_any_file_contents_give_a_config_or_a_config_error(contents):
         with open(path, "wb") as handle:
             handle.write(contents)
         _outcome(lambda: load_config(path))
+
+
+# --- the generated schema ------------------------------------------------------------------
+
+SCHEMA = json.loads((REPO_ROOT / "config.schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+
+# Valid configs the tests above and the chart's CI values use.
+GOOD_CONFIGS = [
+    EXAMPLE.read_text(),
+    "",
+    "aws:\npoll:\n  interval: null\nmetrics: null\ntargets:\ndeployments: null\n"
+    "deployment_groups: [{application: web, deployment_group: prod, latest: null}]\n",
+    "poll: {interval: 1h30m, max_concurrency: 3, max_requests_per_second: 2.5, retention: 1d}\n"
+    "metrics: {sparse_status: true, lifecycle_events: all, include: ['codedeploy_.*'], exclude: []}\n",
+    "aws: {role_arn: 'arn:aws-us-gov:iam::123456789012:role/path/to/exporter', account_id: '123456789012'}",
+    "aws: {endpoint_url: 'http://127.0.0.1:4566', external_id: shared-id}\n"
+    "deployments:\n  - {deployment_id: d-ABCDEF123, aws: {role_arn: 'arn:aws:iam::123456789012:role/r'}}\n",
+    *(yaml.safe_dump(yaml.safe_load(p.read_text())["config"])
+      for p in sorted((REPO_ROOT / "helm/codedeploy-exporter/ci").glob("*-values.yaml"))
+      if "config" in yaml.safe_load(p.read_text())),
+]
+# Bad configs the schema can see (the loader refuses each of them too).
+BAD_CONFIGS = [
+    "- a\n- b\n", "poll: 30s", "targets: {deployment_id: d-ABCDEF123}", "poll: {intervall: 5s}",
+    "poll: {max_concurrency: eight}", "poll: {max_concurrency: true}", "poll: {max_concurrency: 2.5}",
+    "metrics: {sparse_status: 'true'}", "poll: {interval: 0}", "poll: {interval: 5 minutes}",
+    "poll: {max_concurrency: 0}", "poll: {retention: -1}", "metrics: {lifecycle_events: some}",
+    "deployment_groups: [{application: a, deployment_group: b, latest: 101}]",
+    "targets: [{deployment_id: d-ABCDEF123}]", "deployments: [null]",
+    "deployments: [{deployment_id: ' d-ABCDEF123'}]", "deployments: [{deployment_id: ''}]",
+    f"deployment_groups: [{{application: {'a' * 101}, deployment_group: g}}]",
+    "aws: {role_arn: 'arn:aws:iam::123456789012:user/alice'}", "aws: {endpoint_url: 'ftp://x'}",
+    "aws: {region: 'us east 1'}", "aws: {account_id: '12345'}", "target: []",
+]
+
+
+@pytest.mark.parametrize("text", GOOD_CONFIGS)
+def test_schema_accepts_every_valid_config(text):
+    loads_config(text)  # valid for the exporter ...
+    errors = [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(text) or {})]
+    assert errors == []  # ... and for editors
+
+
+@pytest.mark.parametrize("text", BAD_CONFIGS)
+def test_schema_rejects_bad_configs_the_loader_rejects(text):
+    with pytest.raises(ConfigError):
+        loads_config(text)
+    assert not VALIDATOR.is_valid(yaml.safe_load(text))
+
+
+def test_example_config_points_editors_at_the_schema():
+    assert EXAMPLE.read_text().startswith("# yaml-language-server: $schema=./config.schema.json\n")
+
+
+def test_generated_files_are_up_to_date():
+    # config.schema.json, the chart's config subtree and the README reference all come from the
+    # models; run `python -m exporter.config` after changing them.
+    for path, text in outputs().items():
+        assert path.read_text() == text, f"{path} is stale: run python -m exporter.config"
+
+
+def test_chart_schema_embeds_the_config_schema_with_resolvable_references():
+    chart = json.loads((REPO_ROOT / "helm/codedeploy-exporter/values.schema.json").read_text())
+    validator = jsonschema.Draft7Validator(chart)
+    values = {"config": yaml.safe_load(EXAMPLE.read_text())}
+    assert list(validator.iter_errors(values)) == []  # every $ref resolves where it is nested
+    bad = {"config": {"poll": {"interval": "5 minutes"}, "deployment_groups": [{"application": "a"}]}}
+    assert len(list(validator.iter_errors(bad))) == 2
+
+
+def test_readme_documents_every_key_with_its_description():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for path, info in fields():
+        if "[].aws." not in path:
+            assert f"| `{path}` |" in readme and info.description in readme, path
