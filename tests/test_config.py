@@ -10,9 +10,9 @@ import tempfile
 import jsonschema
 import pytest
 import yaml
-from pydantic import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from exporter.config import (
     AwsSettings,

@@ -52,7 +52,7 @@ def _cross_checks(data: Any) -> list[Problem]:
             if not all(isinstance(k, str) for k in key):
                 continue  # reported by validation
             if key in seen:
-                shown = ", ".join(f"{k} {v!r}" for k, v in zip(key_fields, key))
+                shown = ", ".join(f"{k} {v!r}" for k, v in zip(key_fields, key, strict=True))
                 problems.append(((section, index), f"duplicate {what} ({shown}); first listed at "
                                  f"{section}[{seen[key]}]"))
             seen.setdefault(key, index)

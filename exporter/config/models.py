@@ -113,7 +113,8 @@ class Config(Model):
     deployments: tuple[DeploymentEntry, ...] = Field(
         (), strict=False, description="Whole deployments to watch.")
     deployment_groups: tuple[GroupEntry, ...] = Field(
-        (), strict=False, description="Deployment groups whose most recent deployments are followed, with all their targets.")
+        (), strict=False, description="Deployment groups whose most recent deployments are followed, "
+        "with all their targets.")
     _source: str = PrivateAttr("<config>")
 
     def __init__(self, source: str = "<config>", **data: Any) -> None:
