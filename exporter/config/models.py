@@ -4,8 +4,6 @@ config.schema.json, the chart's values schema and the README's configuration ref
 Each field's description is its user documentation; keep it a sentence a user can act on.
 """
 
-from __future__ import annotations
-
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
@@ -42,7 +40,7 @@ class AwsSettings(Model):
         None, description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
         "Default: from `role_arn`, else asked of STS once per credential set.")
 
-    def merged_over(self, base: AwsSettings) -> AwsSettings:
+    def merged_over(self, base: "AwsSettings") -> "AwsSettings":
         """Field-wise merge: this block's set values win over `base`."""
         return base.model_copy(update={k: v for k, v in self if v is not None})
 
