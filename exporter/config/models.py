@@ -6,7 +6,8 @@ Each field's description is its user documentation; keep it a sentence a user ca
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, matching, text
 
@@ -113,16 +114,8 @@ class Config(Model):
     deployment_groups: tuple[GroupEntry, ...] = Field(
         (), strict=False, description="Deployment groups whose most recent deployments are followed, "
         "with all their targets.")
-    _source: str = PrivateAttr("<config>")
-
-    def __init__(self, source: str = "<config>", **data: Any) -> None:
-        super().__init__(**data)
-        self._source = source
-
-    @property
-    def source(self) -> str:
-        """Where the config came from (file name), for messages."""
-        return self._source
+    # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
+    source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
     @field_validator("targets", "deployments", "deployment_groups")
     @classmethod
