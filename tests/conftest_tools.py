@@ -59,11 +59,16 @@ PENDING_METRICS = frozenset({
     "codedeploy_deployment_duration_seconds",
     "codedeploy_deployment_rollback_info",
     "codedeploy_exporter_poll_interval_seconds",
+    "codedeploy_deployment_lifecycle_event_targets",
+    "codedeploy_deployment_lifecycle_event_duration_seconds",
+    "codedeploy_deployment_lifecycle_event_max_duration_seconds",
 })
 # What the shipped rules and dashboard may select.
 MONITORING_METRICS = CONTRACT_METRICS | PENDING_METRICS
+# Histograms and summaries: their _bucket/_sum/_count series are named after the family.
 HISTOGRAMS = frozenset({"codedeploy_exporter_api_request_duration_seconds",
-                        "codedeploy_deployment_duration_seconds"})
+                        "codedeploy_deployment_duration_seconds",
+                        "codedeploy_deployment_lifecycle_event_duration_seconds"})
 
 _METRIC_TOKEN = re.compile(r"\bcodedeploy_[a-zA-Z0-9_]+")
 

@@ -205,7 +205,7 @@ def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it()
                 (_minutes(check["eval_time"]), firing))
         for name, timeline in by_alert.items():
             timeline.sort()
-            if any(a[1] and not b[1] for a, b in zip(timeline, timeline[1:])):
+            if any(a[1] and not b[1] for a, b in zip(timeline, timeline[1:], strict=False)):
                 resolved.add(name)
     names = {rule["alert"] for rule in _alerts()}
     assert names <= fired, names - fired

@@ -428,7 +428,7 @@ unless on (job, instance)
         meaning="Rides out transient API errors the next poll recovers from.",
         summary="The CodeDeploy exporter cannot poll some of its targets.",
         description=("{{ $labels.job }}/{{ $labels.instance }} failed to poll "
-                     "{{ $value | printf \"%.0f\" }} targets for <<CodeDeployExporterPollFailing.for>>; their metrics are "
-                     "out of date. The exporter log names the operation and error code."),
+                     "{{ $value | printf \"%.0f\" }} targets for "
+                     "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. The exporter log names the operation and error code."),
     ),
 )
