@@ -21,6 +21,7 @@ import argparse
 import json
 import re
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -242,19 +243,27 @@ def _yaml_scalar(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("\n...").strip()
 
 
+def _doc(indent: int, text: str) -> list[str]:
+    """A helm-docs `# --` comment, wrapped like the hand-written ones."""
+    pad = " " * indent
+    wrapped = textwrap.wrap(text, width=100 - indent - 2, initial_indent="# -- ",
+                            subsequent_indent="# ")
+    return [pad + line for line in wrapped]
+
+
 def render_values_block() -> str:
     lines = [VALUES_BEGIN.rstrip("\n")]
     for alert in ALERTS:
-        lines += [f"    # -- {alert.summary} Runbook: docs/monitoring.md#{alert.name.lower()}",
+        lines += [*_doc(4, f"{alert.summary} Runbook: docs/monitoring.md#{alert.name.lower()}"),
                   f"    {alert.name}:",
-                  "      # -- Create this alert.",
+                  *_doc(6, "Create this alert."),
                   "      enabled: true",
-                  "      # -- `severity` label: info, warning or critical.",
+                  *_doc(6, "`severity` label: info, warning or critical."),
                   f"      severity: {alert.severity}",
-                  f"      # -- `for:` duration. {alert.meaning}",
+                  *_doc(6, f"`for:` duration. {alert.meaning}"),
                   f"      for: {alert.for_}"]
         for knob in alert.knobs:
-            lines += [f"      # -- {knob.meaning}", f"      {knob.name}: {_yaml_scalar(knob.default)}"]
+            lines += [*_doc(6, knob.meaning), f"      {knob.name}: {_yaml_scalar(knob.default)}"]
     lines.append(VALUES_END.rstrip("\n"))
     return "\n".join(lines) + "\n"
 
