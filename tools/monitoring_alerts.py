@@ -103,8 +103,9 @@ max by ({GROUP}) (
         name="CodeDeployGroupDeploymentStopped",
         group="codedeploy",
         # As for Failed, but there is no last-stop timestamp: Prometheus remembers the create
-        # time of the newest attempt it saw Stopped (a subquery over `memory`), and the alert
-        # holds while that is newer than the last success and a redeploy is running.
+        # time of the newest attempt it saw Stopped (a subquery over `memory` at 1m steps, which
+        # keeps it cheap for hundreds of groups), and the alert holds while that is newer than
+        # the last success and a redeploy is running.
         expr=f"""\
 max by ({GROUP}) (
   codedeploy_deployment_group_last_attempted_status{{<<job>>, status="Stopped"}} == 1
@@ -116,7 +117,7 @@ max by ({GROUP}) (
         codedeploy_deployment_group_last_attempted_timestamp_seconds{{<<job>>}}
         and on ({GROUP})
           codedeploy_deployment_group_last_attempted_status{{<<job>>, status="Stopped"}} == 1
-      )[<<CodeDeployGroupDeploymentStopped.memory>>:]
+      )[<<CodeDeployGroupDeploymentStopped.memory>>:1m]
     )
   > (
       codedeploy_deployment_group_last_success_timestamp_seconds{{<<job>>}}
