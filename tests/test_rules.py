@@ -81,12 +81,24 @@ def test_promtool_unit_tests_of_the_rules_pass():
 
 
 def test_one_failed_all_at_once_deployment_over_100_targets_pages_once(tmp_path):
-    """100 failed targets of one deployment: one alert, the count, the first five target ids."""
+    """100 failed targets of one deployment: one deployment alert with the count and the first
+    five target ids, one alert for its group, nothing else."""
     promtool = require_binary("promtool")
+    group = LABELS.rsplit(",", 1)[0]
     series = [{"series": f'codedeploy_deployment_targets{{{LABELS},status="Failed"}}',
                "values": "0 100x5"},
               {"series": f'codedeploy_deployment_status{{{LABELS},status="Failed"}}',
-               "values": "0 1x5"}]
+               "values": "0 1x5"},
+              {"series": f'codedeploy_deployment_complete_timestamp_seconds{{{LABELS}}}',
+               "values": "_ 60x5"},
+              {"series": f'codedeploy_deployment_group_last_attempted_status{{{group},status="Failed"}}',
+               "values": "0 1x5"},
+              {"series": f'codedeploy_deployment_group_last_attempted_info{{{LABELS}}}',
+               "values": "_ 1x5"},
+              {"series": f'codedeploy_deployment_group_last_failure_timestamp_seconds{{{group}}}',
+               "values": "_ 60x5"},
+              {"series": f'codedeploy_deployment_group_last_success_timestamp_seconds{{{group}}}',
+               "values": "10x6"}]
     series += [{"series": f'codedeploy_target_status{{{LABELS},target_id="i-{n:03d}",status="Failed"}}',
                 "values": "_ 1x5"} for n in range(100)]
     series += [{"series": f'codedeploy_lifecycle_event_status{{{LABELS},target_id="i-{n:03d}",'
@@ -96,8 +108,17 @@ def test_one_failed_all_at_once_deployment_over_100_targets_pages_once(tmp_path)
                 "application": "web", "deployment_group": "prod", "deployment_id": "d-BIG"}
     description = ("100 targets of deployment d-BIG of web/prod (account 111111111111, us-east-1) "
                    "failed, among them: i-000, i-001, i-002, i-003, i-004.")
+    paging = {"CodeDeployDeploymentTargetsFailed", "CodeDeployGroupDeploymentFailed"}
     checks = [{"eval_time": "3m", "alertname": rule["alert"], "exp_alerts": []}
-              for rule in _alerts() if rule["alert"] != "CodeDeployDeploymentTargetsFailed"]
+              for rule in _alerts() if rule["alert"] not in paging]
+    group_labels = {k: v for k, v in expected.items() if k != "deployment_id"}
+    checks.append({"eval_time": "3m", "alertname": "CodeDeployGroupDeploymentFailed",
+                   "exp_alerts": [{"exp_labels": group_labels, "exp_annotations": {
+                       "summary": "The latest deployment of a CodeDeploy deployment group failed.",
+                       "description": "The latest finished deployment of web/prod (account "
+                                      "111111111111, us-east-1) failed and no later deployment "
+                                      "has succeeded (latest attempt: d-BIG).",
+                       "runbook_url": RUNBOOK_BASE + "codedeploygroupdeploymentfailed"}}]})
     checks.append({"eval_time": "3m", "alertname": "CodeDeployDeploymentTargetsFailed",
                    "exp_alerts": [{"exp_labels": expected, "exp_annotations": {
                        "summary": "Targets of a CodeDeploy deployment failed.",
