@@ -435,6 +435,44 @@ def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
     _promtool_check(rule, tmp_path)
 
 
+def test_an_overridden_threshold_changes_when_the_rendered_alert_fires(chart, tmp_path):
+    """promtool runs the rendered rules: a 3h threshold keeps a 2h10m deployment quiet."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    rule = only(render(chart, {"nameOverride": "cde", "prometheusRule": {
+        "enabled": True, "alerts": {"CodeDeployDeploymentRunningTooLong": {
+            "thresholdSeconds": 10800}}}}), "PrometheusRule")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    labels = ('job="cde",instance="e:1",account_id="1",region="r",application="a",'
+              'deployment_group="g",deployment_id="d-1"')
+    test_file = tmp_path / "test.yaml"
+    test_file.write_text(yaml.safe_dump({
+        "rule_files": [str(rules_file)], "evaluation_interval": "10m",
+        "tests": [{"interval": "10m", "input_series": [
+            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}",
+             "values": "0x20"},
+            {"series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+             "values": "1x20"}],
+            "alert_rule_test": [
+                {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong",
+                 "exp_alerts": []},
+                {"eval_time": "190m", "alertname": "CodeDeployDeploymentRunningTooLong",
+                 "exp_alerts": [{"exp_labels": {
+                     "severity": "warning", "account_id": "1", "region": "r", "application": "a",
+                     "deployment_group": "g", "deployment_id": "d-1"}, "exp_annotations": {
+                     "summary": "A CodeDeploy deployment has been running for too long.",
+                     "description": "Deployment d-1 of a/g (account 1, r) was created 3h 10m 0s "
+                                    "ago and is still InProgress.",
+                     "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/"
+                                    "blob/main/docs/monitoring.md"
+                                    "#codedeploydeploymentrunningtoolong"}}]}]}]}))
+    result = subprocess.run([promtool, "test", "rules", str(test_file)], check=False,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
 def test_prometheus_rule_job_selector_defaults_to_the_chart_name_and_can_be_set(chart, tmp_path):
     renamed = _rules(only(render(chart, {"nameOverride": "cde-exp",
                                          "prometheusRule": {"enabled": True}}), "PrometheusRule"))
