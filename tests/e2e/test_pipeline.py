@@ -35,11 +35,12 @@ PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
 FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed"}
 
 
-# NOT YET IMPLEMENTED: queries and alerts that select a metric of PENDING_METRICS
+# NOT YET IMPLEMENTED: dashboard queries that select a metric of PENDING_METRICS
 # (tests/conftest_tools.py: group state, DORA counters, rollback info, lifecycle aggregates,
 # the poll interval, named in issues 10 and 11) return no data until the exporter emits them.
-# They must still parse and run; their data expectations are skipped. The lead deletes this
-# list (and PENDING_METRICS) once the metrics land, and then adds to FIRING_IN_DEMO the group
+# They must still parse and run, and for now the tests check that they are empty: a check
+# that fails as soon as the metrics land, so the lead then deletes this list (and
+# PENDING_METRICS) and the real data checks run. Then also add to FIRING_IN_DEMO the group
 # alerts the demo triggers (CodeDeployGroupDeploymentFailed, and with the demo's stopped and
 # rolled back deployments CodeDeployGroupDeploymentStopped and CodeDeployRollback).
 def _needs_pending_metrics(expr: str) -> list[str]:
@@ -218,9 +219,11 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
 def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
     raw, expr = expr, _dashboard_expr(expr)
     prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
-    if raw in NEEDS_PENDING_METRICS:
-        pytest.skip(f"needs metrics the exporter does not emit yet: {_needs_pending_metrics(raw)}")
     start = time.time() - 120
+    if raw in NEEDS_PENDING_METRICS:
+        assert prometheus.query_range(expr, start, time.time()) == [], (
+            f"the exporter now emits {_needs_pending_metrics(raw)}: delete NEEDS_PENDING_METRICS")
+        return
     # Some panels show a phase of the demo cycle (a hook running, a shift in progress).
     wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_CYCLE + 10,
              f"data for panel {title!r}: {expr}", interval=1)
@@ -229,8 +232,10 @@ def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
 def test_dashboard_variables_list_the_demo_deployments(prometheus):
     variables = {v["name"]: v for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}
     pending = _needs_pending_metrics(variables["application"]["query"]["query"])
-    if pending:  # see NEEDS_PENDING_METRICS
-        pytest.skip(f"needs metrics the exporter does not emit yet: {pending}")
+    if pending:  # see NEEDS_PENDING_METRICS: empty until the exporter emits the group info
+        assert prometheus.api("label/application/values", **{"match[]": pending[0]}) == [], (
+            f"the exporter now emits {pending}: delete NEEDS_PENDING_METRICS")
+        return
     values = {}
     for name in ("application", "deployment_group", "deployment_id"):
         query = variables[name]["query"]["query"]
@@ -293,8 +298,10 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
 def test_failed_targets_alert_resolves_when_the_groups_next_deployment_succeeds(
         exporter, prometheus, alertmanager):
     needed = "codedeploy_deployment_group_last_success_timestamp_seconds"
-    if needed not in exporter.metrics():  # see NEEDS_PENDING_METRICS
-        pytest.skip(f"needs metrics the exporter does not emit yet: {needed}")
+    if needed in PENDING_METRICS:  # see NEEDS_PENDING_METRICS: resolution needs the group state
+        assert needed not in exporter.metrics(), (
+            f"the exporter now emits {needed}: delete NEEDS_PENDING_METRICS")
+        return
     (deployment_id, _), _ = wait_for(
         lambda: next(iter(_failed_targets(exporter).items()), None),
         DEMO_CYCLE * 1.3 + 5, "a failed target in the demo", interval=0.5)
