@@ -216,17 +216,21 @@ def _minutes(duration: str) -> float:
 
 
 def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it():
+    """Fired: some check expects it. Silent: some check expects none. Resolved: an alert (by
+    its labels) expected at one time is no longer expected at a later time of the same case."""
     fired, silent, resolved = set(), set(), set()
     for _, checks in _cases():
-        by_alert: dict[str, list[tuple[float, bool]]] = {}
+        by_alert: dict[str, list[tuple[float, set]]] = {}
         for check in checks:
-            firing = bool(check.get("exp_alerts"))
-            (fired if firing else silent).add(check["alertname"])
+            expected = {frozenset(a.get("exp_labels", {}).items())
+                        for a in check.get("exp_alerts") or []}
+            (fired if expected else silent).add(check["alertname"])
             by_alert.setdefault(check["alertname"], []).append(
-                (_minutes(check["eval_time"]), firing))
+                (_minutes(check["eval_time"]), expected))
         for name, timeline in by_alert.items():
-            timeline.sort()
-            if any(a[1] and not b[1] for a, b in zip(timeline, timeline[1:], strict=False)):
+            timeline.sort(key=lambda entry: entry[0])
+            if any(earlier[1] - later[1]
+                   for i, earlier in enumerate(timeline) for later in timeline[i + 1:]):
                 resolved.add(name)
     names = {rule["alert"] for rule in _alerts()}
     assert names <= fired, names - fired

@@ -38,8 +38,9 @@ _DEPLOYMENT_TEXT = "{{ $labels.deployment_id }} of " + _GROUP_TEXT
 _GROUP_ARGS = "$labels.account_id $labels.region $labels.application $labels.deployment_group"
 _GROUP_MATCH = "account_id=%q,region=%q,application=%q,deployment_group=%q"
 _LATEST_ATTEMPT = (
-    "{{ range printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{"
-    + _GROUP_MATCH + "})\" " + _GROUP_ARGS + " | query }}{{ .Labels.deployment_id }}{{ end }}")
+    "{{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{"
+    + _GROUP_MATCH + "})\" " + _GROUP_ARGS + " | query }}{{ range . }}{{ .Labels.deployment_id }}"
+    "{{ end }}{{ else }}unknown{{ end }}")
 
 
 @dataclass(frozen=True)
@@ -430,6 +431,7 @@ unless on (job, instance)
         summary="The CodeDeploy exporter cannot poll some of its targets.",
         description=("{{ $labels.job }}/{{ $labels.instance }} failed to poll "
                      "{{ $value | printf \"%.0f\" }} targets for "
-                     "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. The exporter log names the operation and error code."),
+                     "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. "
+                     "The exporter log names the operation and error code."),
     ),
 )
