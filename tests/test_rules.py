@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import subprocess
 import sys
@@ -64,6 +65,19 @@ def test_generator_check_mode_reports_a_stale_chart_copy(tmp_path, monkeypatch, 
     monkeypatch.setattr(generator, "ROOT", tmp_path)
     assert generator.main(["--check"]) == 1
     assert "dashboard.json is out of date" in capsys.readouterr().err
+
+
+def test_schema_staleness_only_looks_at_the_alerts_subtree(tmp_path, monkeypatch):
+    """The `config` subtree of values.schema.json belongs to another generator and format."""
+    generator = _load("gen_monitoring")
+    schema = json.loads(generator.SCHEMA.read_text())
+    copy = tmp_path / "values.schema.json"
+    copy.write_text(json.dumps(schema, indent=4, sort_keys=True))
+    monkeypatch.setattr(generator, "SCHEMA", copy)
+    assert copy not in generator.stale()
+    schema["properties"]["prometheusRule"]["properties"]["alerts"]["properties"].popitem()
+    copy.write_text(json.dumps(schema, indent=2))
+    assert copy in generator.stale()
 
 
 def test_rules_file_passes_promtool_check_rules():
