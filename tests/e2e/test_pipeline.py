@@ -31,7 +31,6 @@ from .e2e_stack import (
 ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"]
           for rule in group["rules"] if "alert" in rule]
 PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
-# The demo fails an EC2 instance every cycle; nothing else in it is unhealthy.
 # The demo fails targets (demo-web, demo-api) and rolls demo-api back every cycle.
 FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed", "CodeDeployRollback"}
 
