@@ -14,6 +14,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 OUTPUT = Path(__file__).resolve().parent.parent / "exporter" / "monitoring" / "dashboard.json"
 UID = "codedeploy-exporter"
@@ -27,7 +28,7 @@ TARGET_LABELS = DEPLOYMENT_LABELS + ", target_id"
 
 
 def target(expr: str, legend: str = "", *, table: bool = False) -> dict:
-    query = {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend}
+    query: dict[str, Any] = {"datasource": DATASOURCE, "expr": expr, "legendFormat": legend}
     if table:  # tables show the current state: one instant sample per series
         query.update(format="table", instant=True, range=False)
     else:
