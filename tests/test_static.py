@@ -43,5 +43,5 @@ def test_exporter_package_passes_mypy_strict() -> None:
 
 
 def test_tests_tools_and_bench_pass_mypy_default_checks() -> None:
-    # Their imports of exporter are checked too, with the package's own (strict) settings.
-    _assert_clean(_run("mypy", "--no-incremental", "tests", "tools", "bench"))
+    # The package is analysed for its types but its findings are the test above's to report.
+    _assert_clean(_run("mypy", "--no-incremental", "--follow-imports=silent", "tests", "tools", "bench"))
