@@ -10,6 +10,7 @@ output. Written for the benchmark only; it is not a second implementation to mai
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -94,7 +95,7 @@ class ReferenceExporter:
     def render(self) -> bytes:
         return generate_latest(self.registry)
 
-    def _set_deployment(self, info: dict) -> None:
+    def _set_deployment(self, info: Mapping[str, Any]) -> None:
         labels = [info["applicationName"], info["deploymentGroupName"], info["deploymentId"]]
         self.dep_info.labels(*labels, info.get("computePlatform", ""),
                              info.get("deploymentConfigName", ""),
@@ -108,7 +109,7 @@ class ReferenceExporter:
         for status, count in info.get("deploymentOverview", {}).items():
             self.dep_targets.labels(*labels, status).set(count)
 
-    def _set_target(self, labels: list[str], target: dict) -> None:
+    def _set_target(self, labels: list[str], target: Mapping[str, Any]) -> None:
         kind = target.get("deploymentTargetType", "")
         body = next(target[key] for key in BODY_KEYS if key in target)
         self.target_info.labels(*labels, kind, body.get("targetArn", ""),

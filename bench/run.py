@@ -74,19 +74,21 @@ class Worker:
         self.url = self._read()["url"]
 
     def _read(self) -> dict:
+        assert self._proc.stdout is not None  # opened with stdout=PIPE
         line = self._proc.stdout.readline()
         if not line:
             raise RuntimeError(f"bench worker exited with {self._proc.wait()}")
         return json.loads(line)
 
     def ask(self, cmd: str) -> dict:
+        assert self._proc.stdin is not None  # opened with stdin=PIPE
         self._proc.stdin.write(json.dumps({"cmd": cmd}) + "\n")
         self._proc.stdin.flush()
         return self._read()
 
     def close(self) -> None:
         try:
-            if self._proc.poll() is None:
+            if self._proc.poll() is None and self._proc.stdin is not None:
                 self._proc.stdin.write(json.dumps({"cmd": "quit"}) + "\n")
                 self._proc.stdin.close()
                 self._proc.wait(timeout=60)
@@ -102,6 +104,7 @@ class Worker:
 def fetch(url: str, gzip: bool = False) -> tuple[float, bytes, dict]:
     """One scrape on a fresh connection: (seconds until the whole body arrived, body, headers)."""
     parts = urlsplit(url)
+    assert parts.hostname is not None, url
     conn = http.client.HTTPConnection(parts.hostname, parts.port, timeout=900)
     headers = {"Accept-Encoding": "gzip"} if gzip else {}
     started = time.perf_counter()

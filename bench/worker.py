@@ -69,7 +69,7 @@ class ExporterUnderTest:
         # The body a scrape serves is produced by Exporter._publish (views, render, encode):
         # that is what "render" costs here, measured on the thread that runs it.
         self.render_times: list[float] = []
-        self.exporter._publish = _timed(self.exporter._publish, self.render_times)
+        self.exporter._publish = _timed(self.exporter._publish, self.render_times)  # type: ignore[method-assign]
         self.server = serve("127.0.0.1:0", self.exporter)
         self.url = self.server.url + "/metrics"
 

@@ -156,8 +156,12 @@ def activate(config: WebConfig) -> ActiveWebConfig:
     return ActiveWebConfig(config, context, auth)
 
 
-def _signature(paths: tuple[str, ...]) -> tuple:
-    out = []
+# Per file: (path, mtime_ns, size, inode), or (path, None) when it cannot be read.
+FileStamp = tuple[str, int, int, int] | tuple[str, None]
+
+
+def _signature(paths: tuple[str, ...]) -> tuple[FileStamp, ...]:
+    out: list[FileStamp] = []
     for path in paths:
         try:
             st = os.stat(path)
@@ -183,14 +187,14 @@ class WebConfigWatcher:
         self._lock = threading.Lock()
         self.active = activate(load_web_config(path))  # errors at start are fatal (ConfigError)
         self._signature = self._files_signature()
-        self._failed_signature: tuple | None = None
+        self._failed_signature: tuple[FileStamp, ...] | None = None
         self._checked = self._clock()
 
     @property
     def tls(self) -> bool:
         return self.active.ssl_context is not None
 
-    def _files_signature(self) -> tuple:
+    def _files_signature(self) -> tuple[FileStamp, ...]:
         tls = self.active.config.tls
         return _signature((self.path, *(tls.files() if tls else ())))
 
@@ -206,7 +210,7 @@ class WebConfigWatcher:
                     self._reload(signature)
             return self.active
 
-    def _reload(self, signature: tuple) -> None:
+    def _reload(self, signature: tuple[FileStamp, ...]) -> None:
         try:
             config = load_web_config(self.path)
             if (config.tls is None) != (self.active.ssl_context is None):

@@ -6,8 +6,9 @@ failing snippet is named the way an editor jumps to it (``README.md:215``).
 
 Conventions the docs follow (and the tests enforce):
 - ``promql`` blocks: a query is an unindented line plus the indented lines after it (and lines
-  that start with a closing bracket); lines starting with ``#`` are comments. ``# may be empty: <why>`` right before a query marks it as
-  returning nothing on the demo by design (it must still parse).
+  that start with a closing bracket); lines starting with ``#`` are comments.
+  ``# may be empty: <why>`` right before a query marks it as returning nothing on the demo by
+  design (it must still parse).
 - ``yaml`` blocks start with a comment naming their kind, see ``YAML_KINDS``: ``# prometheus``,
   or with a note after a colon, ``# helm-values: my-values.yaml``.
 - shell blocks (``sh``, ``shell``, ``bash``, ``console``): every command line that runs the

@@ -29,7 +29,7 @@ DEPLOYMENT_SHAPE = MODEL.shape_for("DeploymentInfo")
 # Unicode that stresses the text format: quotes, backslashes, newlines, non-BMP, NUL, RTL.
 # Lone surrogates (which JSON escapes can carry) are covered by their own test below.
 NASTY = st.text(alphabet=st.one_of(st.sampled_from('"\\\n\r\t{}=,# \u00e9\u202e\U0001f680\x00'),
-                                   st.characters(blacklist_categories=("Cs",))), max_size=12)
+                                   st.characters(exclude_categories=["Cs"])), max_size=12)
 NUMBERS = st.one_of(st.floats(allow_nan=True, allow_infinity=True),
                     st.sampled_from([0.0, -0.0, 1e308, -1e308, 5e-324, 2.0**53 + 1]))
 TIMESTAMPS = st.one_of(
@@ -75,8 +75,8 @@ def render(targets: list[dict], deployments: list[dict], sparse: bool) -> str:
         views.append(TargetView((n,), prefix, record, bool(n % 2)))
     records = {}
     for raw in deployments:
-        record = parse_deployment(raw)
-        records[record.deployment_id] = record  # the exporter tracks deployments by ID
+        deployment = parse_deployment(raw)
+        records[deployment.deployment_id] = deployment  # the exporter tracks deployments by ID
     return ExpositionCache(sparse=sparse).render(views, records.values())
 
 

@@ -50,7 +50,7 @@ def load_values(path: Path) -> dict[str, Any]:
 def render(chart, values: dict[str, Any] | None = None) -> list[dict[str, Any]]:
     """Render the chart and return its objects (NOTES.txt excluded)."""
     manifests = chart.render(values or {}, name=RELEASE, namespace=NAMESPACE)
-    objects = []
+    objects: list[dict[str, Any]] = []
     for path, text in sorted(manifests.items()):
         if path.endswith("NOTES.txt"):
             continue
@@ -187,7 +187,8 @@ def test_schema_describes_every_value_with_a_type_and_description(chart):
 
 def documented_keys(lines: list[str]) -> tuple[list[str], list[str]]:
     """Walk values.yaml as text: every mapping key must follow a `# --` comment block."""
-    documented, undocumented = [], []
+    documented: list[str] = []
+    undocumented: list[str] = []
     comment_block: list[str] = []
     stack: list[tuple[int, str]] = []
     for line in lines:

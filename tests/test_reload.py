@@ -144,7 +144,8 @@ def test_sparse_status_and_rate_limit_follow_a_reload(setup, sim_server):
 
 
 def _request(server: MetricsServer, method: str, path: str) -> tuple[int, bytes]:
-    conn = http.client.HTTPConnection(*server.server_address[:2], timeout=10)
+    host, port = server.server_address[:2]
+    conn = http.client.HTTPConnection(str(host), port, timeout=10)
     try:
         conn.request(method, path)
         response = conn.getresponse()
@@ -205,6 +206,7 @@ def daemon(tmp_path):
         procs.append(proc)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
+            assert proc.stderr is not None
             line = proc.stderr.readline()
             match = re.search(r"event=started .*listen=http://([\d.]+:\d+)", line)
             if match:

@@ -10,12 +10,14 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TypeVar
 
 import boto3
 import botocore.session
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from botocore.model import ServiceModel, Shape, StringShape, StructureShape
 from test_simulator import (
     CYCLE,
     CYCLE_START,
@@ -28,10 +30,9 @@ from test_simulator import (
     make_client,
 )
 
-from exporter.simulator import Simulator, SimulatorServer
-from exporter.simulator.facts import FACTS, OPERATION_ERRORS
-from exporter.simulator.scenarios import (
-    DEMO_ALARM,
+from exporter.simulator import (
+    Simulator,
+    SimulatorServer,
     appspec_revision,
     build_account,
     deployment_info,
@@ -43,6 +44,8 @@ from exporter.simulator.scenarios import (
     s3_revision,
     string_revision,
 )
+from exporter.simulator.facts import FACTS, OPERATION_ERRORS
+from exporter.simulator.scenarios import DEMO_ALARM
 from exporter.simulator.state import target_body
 
 SESSION = botocore.session.get_session()
@@ -58,16 +61,25 @@ def _documentation(model, operation: str) -> str:
     return re.sub(r"<[^>]+>", "", " ".join(texts))
 
 
+S = TypeVar("S", bound=Shape)
+
+
+def _shape(model: ServiceModel, name: str, kind: type[S]) -> S:
+    shape = model.shape_for(name)
+    assert isinstance(shape, kind), f"{name} is a {type(shape).__name__}, not a {kind.__name__}"
+    return shape
+
+
 def check_against_model(fact) -> None:
     kind, service, name = fact.model
     model = MODELS[service]
     if kind == "enum":
-        assert sorted(fact.value) == sorted(model.shape_for(name).enum), fact.key
+        assert sorted(fact.value) == sorted(_shape(model, name, StringShape).enum), fact.key
     elif kind == "enum_subset":
-        assert set(fact.value) <= set(model.shape_for(name).enum), fact.key
+        assert set(fact.value) <= set(_shape(model, name, StringShape).enum), fact.key
     elif kind == "members":
         values = (fact.value,) if isinstance(fact.value, str) else fact.value
-        assert set(values) <= set(model.shape_for(name).members), fact.key
+        assert set(values) <= set(_shape(model, name, StructureShape).members), fact.key
     elif kind == "doc_number":
         assert re.search(rf"\bis {fact.value}\b", _documentation(model, name)), fact.key
     elif kind == "errors":

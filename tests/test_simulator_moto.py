@@ -9,6 +9,7 @@ facts rest on the model and the CLI examples instead (facts.py)."""
 from __future__ import annotations
 
 import urllib.request
+from typing import Literal
 
 import boto3
 import pytest
@@ -17,7 +18,7 @@ from botocore.exceptions import ClientError
 from moto.server import ThreadedMotoServer
 
 from exporter.simulator import Simulator, SimulatorServer
-from exporter.simulator.scenarios import deployment_id_for, deployment_info
+from exporter.simulator.builders import deployment_id_for, deployment_info
 
 ACCOUNT = "123456789012"  # moto's default account, also the simulator's
 GROUPS = {"web": ["prod", "staging"], "api": ["prod"], "batch": []}
@@ -25,7 +26,7 @@ TAGS = {("web", "prod"): {"team": "payments", "env": "prod"}, ("api", "prod"): {
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/CodeDeployServiceRole"
 
 
-def _client(url: str, service: str = "codedeploy"):
+def _client(url: str, service: Literal["codedeploy", "sts"] = "codedeploy"):
     return boto3.client(
         service,
         endpoint_url=url,

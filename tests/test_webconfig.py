@@ -161,6 +161,7 @@ def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None,
 def get(server: MetricsServer, path: str = "/metrics", context: ssl.SSLContext | None = None,
         auth: tuple[str, str] | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
     port = server.server_address[1]
+    conn: http.client.HTTPConnection
     if context is not None:
         conn = http.client.HTTPSConnection("127.0.0.1", port, context=context, timeout=5)
     else:
@@ -407,7 +408,9 @@ def test_rotated_certificate_is_served_to_new_connections(serve_with, pki, tmp_p
     def served_serial() -> int:
         with socket.create_connection(server.server_address[:2], timeout=5) as raw, \
                 client_context(pki).wrap_socket(raw, server_hostname="localhost") as tls:
-            return x509.load_der_x509_certificate(tls.getpeercert(binary_form=True)).serial_number
+            der = tls.getpeercert(binary_form=True)
+            assert der is not None, "the server sent no certificate"
+            return x509.load_der_x509_certificate(der).serial_number
 
     first = served_serial()
     _leaf(tmp_path, "rotated", pki.server_ca, server=True)

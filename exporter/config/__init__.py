@@ -12,7 +12,7 @@ import re
 from typing import Any
 
 from exporter.config.fields import DURATION_HINT, parse_duration
-from exporter.config.loading import ConfigError, Problem, parse_yaml, read_text, validate
+from exporter.config.loading import ConfigError, Loc, Problem, parse_yaml, read_text, validate
 from exporter.config.models import (
     UNIQUE_KEYS,
     AwsSettings,
@@ -61,7 +61,7 @@ def _cross_checks(data: Any) -> list[Problem]:
     return problems
 
 
-def parse_config(data: object, source: str = "<config>", marks: dict | None = None,
+def parse_config(data: object, source: str = "<config>", marks: dict[Loc, int] | None = None,
                  problems: list[Problem] | None = None) -> Config:
     """Validate decoded YAML; raise ConfigError with every problem, in document order."""
     problems = list(problems or ())

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+from annotated_types import GroupedMetadata
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
 from pydantic_core import PydanticCustomError, PydanticKnownError
 
@@ -82,26 +85,37 @@ def parse_duration(value: object) -> float:
     return seconds
 
 
-def _duration(minimum: float, exclusive: bool) -> Any:
-    def check(value: object) -> float:
-        try:
-            seconds = parse_duration(value)
-        except ValueError:
-            raise _fail("duration", f"must be {DURATION_HINT}") from None
-        if seconds < minimum or (exclusive and seconds == minimum):
-            kind, bound = ("greater_than", "gt") if exclusive else ("greater_than_equal", "ge")
-            raise PydanticKnownError(kind, {bound: minimum})
-        return seconds
+@dataclass(frozen=True)
+class DurationRule(GroupedMetadata):
+    """`Annotated[float, DurationRule(...)]`: seconds, written as a Prometheus duration or a number,
+    at least (or, `exclusive`, more than) `minimum`. pydantic unpacks the validator and schema."""
 
-    number = {"type": "number", "exclusiveMinimum" if exclusive else "minimum": minimum}
-    # No lookahead: Helm checks values against this with Go's RE2.
-    text = {"type": "string", "minLength": 1, "pattern": rf"^(\d+(\.\d+)?|{_DURATION})$"}
-    return Annotated[float, BeforeValidator(check),
-                     WithJsonSchema({"type": ["number", "string"], "anyOf": [number, text]})]
+    minimum: float
+    exclusive: bool = False
+
+    def __iter__(self) -> Iterator[object]:
+        minimum, exclusive = self.minimum, self.exclusive
+
+        def check(value: object) -> float:
+            try:
+                seconds = parse_duration(value)
+            except ValueError:
+                raise _fail("duration", f"must be {DURATION_HINT}") from None
+            if exclusive and seconds <= minimum:
+                raise PydanticKnownError("greater_than", {"gt": minimum})
+            if seconds < minimum:
+                raise PydanticKnownError("greater_than_equal", {"ge": minimum})
+            return seconds
+
+        number = {"type": "number", "exclusiveMinimum" if exclusive else "minimum": minimum}
+        # No lookahead: Helm checks values against this with Go's RE2.
+        text = {"type": "string", "minLength": 1, "pattern": rf"^(\d+(\.\d+)?|{_DURATION})$"}
+        yield BeforeValidator(check)
+        yield WithJsonSchema({"type": ["number", "string"], "anyOf": [number, text]})
 
 
-Duration = _duration(0, exclusive=False)
-PositiveDuration = _duration(0, exclusive=True)
+Duration = Annotated[float, DurationRule(0)]
+PositiveDuration = Annotated[float, DurationRule(0, exclusive=True)]
 
 
 # ---- strings --------------------------------------------------------------------------------
@@ -116,29 +130,49 @@ def _text(value: str) -> str:
     return value
 
 
-def text(max_length: int | None = None) -> Any:
-    schema: dict[str, Any] = {"type": "string", "pattern": r"^\S([\s\S]*\S)?$"}
-    if max_length is None:
-        return Annotated[str, AfterValidator(_text), WithJsonSchema(schema)]
+@dataclass(frozen=True)
+class Text(GroupedMetadata):
+    """`Annotated[str, Text(...)]`: a non-empty string without leading or trailing whitespace, at
+    most `max_length` characters when given."""
 
-    def check(value: str) -> str:
-        if len(value) > max_length:
-            raise PydanticKnownError("string_too_long", {"max_length": max_length})
-        return _text(value)
-    return Annotated[str, AfterValidator(check), WithJsonSchema({**schema, "maxLength": max_length})]
+    max_length: int | None = None
+
+    def __iter__(self) -> Iterator[object]:
+        schema: dict[str, Any] = {"type": "string", "pattern": r"^\S([\s\S]*\S)?$"}
+        max_length = self.max_length
+        if max_length is None:
+            yield AfterValidator(_text)
+            yield WithJsonSchema(schema)
+            return
+
+        def check(value: str) -> str:
+            if len(value) > max_length:
+                raise PydanticKnownError("string_too_long", {"max_length": max_length})
+            return _text(value)
+        yield AfterValidator(check)
+        yield WithJsonSchema({**schema, "maxLength": max_length})
 
 
-def matching(pattern: str, what: str, max_length: int = 1000) -> Any:
-    """A string that fully matches `pattern` (ASCII classes and repeats up to 1000 only, so that
-    Python, editors and Helm's Go RE2 agree)."""
-    compiled = re.compile(pattern)
+@dataclass(frozen=True)
+class Matching(GroupedMetadata):
+    """`Annotated[str, Matching(...)]`: a string that fully matches `pattern`, described to the
+    user as `what` (ASCII classes and repeats up to 1000 only, so that Python, editors and
+    Helm's Go RE2 agree)."""
 
-    def check(value: str) -> str:
-        if not compiled.fullmatch(value) or len(value) > max_length:
-            raise _fail("format", f"must be {what}")
-        return value
-    return Annotated[str, AfterValidator(check), WithJsonSchema(
-        {"type": "string", "pattern": f"^(?:{pattern})$", "maxLength": max_length})]
+    pattern: str
+    what: str
+    max_length: int = 1000
+
+    def __iter__(self) -> Iterator[object]:
+        compiled = re.compile(self.pattern)
+        what, max_length = self.what, self.max_length
+
+        def check(value: str) -> str:
+            if not compiled.fullmatch(value) or len(value) > max_length:
+                raise _fail("format", f"must be {what}")
+            return value
+        yield AfterValidator(check)
+        yield WithJsonSchema({"type": "string", "pattern": f"^(?:{self.pattern})$", "maxLength": max_length})
 
 
 def _url(value: str) -> str:

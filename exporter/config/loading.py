@@ -79,23 +79,25 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, marks: dict[Loc, i
     seen_nodes.add(id(node))
     if isinstance(node, yaml.SequenceNode):
         for index, item in enumerate(node.value):
-            marks[(*loc, index)] = item.start_mark.line + 1
-            _walk(loader, item, (*loc, index), marks, duplicates, seen_nodes)
+            at = (*loc, index)  # not inside [...]: a starred subscript is Python 3.11 syntax to mypy
+            marks[at] = item.start_mark.line + 1
+            _walk(loader, item, at, marks, duplicates, seen_nodes)
     elif isinstance(node, yaml.MappingNode):
         first: dict[Any, int] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # overriding a merged key is what merges are for
             key, line = loader.construct_object(key_node, deep=True), key_node.start_mark.line + 1
+            at = (*loc, key)
             try:
                 if key in first:
-                    duplicates.append(((*loc, key), f"duplicate key (first defined on line {first[key]})",
+                    duplicates.append((at, f"duplicate key (first defined on line {first[key]})",
                                        line))
                     continue
-                first[key] = marks[(*loc, key)] = line
+                first[key] = marks[at] = line
             except TypeError:
                 continue  # an unhashable key: the constructor reports it with its position
-            _walk(loader, value_node, (*loc, key), marks, duplicates, seen_nodes)
+            _walk(loader, value_node, at, marks, duplicates, seen_nodes)
 
 
 # ---- pydantic errors in plain words -----------------------------------------------------------

@@ -9,19 +9,20 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationInfo, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, matching, text
+from exporter.config.fields import Duration, HttpUrl, Matching, Model, PositiveDuration, Regex, Text
 
 # CodeDeploy limits from botocore's model: ApplicationName, DeploymentGroupName 1..100 characters.
-Name = text(max_length=100)
+Name = Annotated[str, Text(max_length=100)]
 # botocore gives DeploymentId and TargetId no pattern, and target IDs differ by platform
 # (i-..., function:alias, cluster:service): only a non-empty trimmed string is required.
-Id = text()
+Id = Annotated[str, Text()]
 # botocore validates a region as a DNS label; a stricter shape would refuse future regions.
-Region = matching(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?", "an AWS region name like us-east-1")
-RoleArn = matching(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+",
-                   "an IAM role ARN like arn:aws:iam::123456789012:role/name")
-ExternalId = matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-", 1224)
-AccountId = matching(r"[0-9]{12}", "a 12-digit AWS account ID")
+Region = Annotated[str, Matching(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?", "an AWS region name like us-east-1")]
+RoleArn = Annotated[str, Matching(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+",
+                                  "an IAM role ARN like arn:aws:iam::123456789012:role/name")]
+ExternalId = Annotated[str, Matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-",
+                                     1224)]
+AccountId = Annotated[str, Matching(r"[0-9]{12}", "a 12-digit AWS account ID")]
 
 
 class AwsSettings(Model):

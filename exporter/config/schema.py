@@ -11,9 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, get_origin
 
-from pydantic import BaseModel, BeforeValidator
+from pydantic import BaseModel
+from pydantic.fields import FieldInfo
 from pydantic.json_schema import GenerateJsonSchema
 
+from exporter.config.fields import DurationRule
 from exporter.config.loading import _find_model
 from exporter.config.models import Config
 from exporter.config.web import WebConfigFile
@@ -63,13 +65,13 @@ def fields(model: type[BaseModel] = Config, path: str = "") -> Iterator[tuple[st
             yield from fields(nested, key + "[]" if get_origin(info.annotation) is tuple else key)
 
 
-def _default(info: Any) -> str:
+def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     value = info.default
     if isinstance(value, BaseModel) or value in ((), None):
         return ""
-    if isinstance(value, float) and any(isinstance(m, BeforeValidator) for m in info.metadata):
+    if isinstance(value, float) and any(isinstance(m, DurationRule) for m in info.metadata):
         seconds = int(value)
         for unit, size in (("h", 3600), ("m", 60), ("s", 1)):
             if seconds % size == 0:

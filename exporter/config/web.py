@@ -13,8 +13,8 @@ from typing import Annotated, Any, ClassVar, Literal
 import bcrypt
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-from exporter.config.fields import Model, _fail, text
-from exporter.config.loading import Problem, validate
+from exporter.config.fields import Model, Text, _fail
+from exporter.config.loading import Loc, Problem, validate
 
 # RequireAnyClientCert (demand a certificate but accept any, unverified) has no equivalent in
 # Python's ssl module, which verifies every client certificate it accepts: refused rather than
@@ -68,7 +68,7 @@ Header = Annotated[str, AfterValidator(_one_line)]
 User = Annotated[str, AfterValidator(_user), WithJsonSchema({"type": "string", "pattern": "^[^:]+$"})]
 BcryptHash = Annotated[str, BeforeValidator(_bcrypt), WithJsonSchema(
     {"type": "string", "pattern": r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"})]
-File = Annotated[text(), Field(description="Path; relative paths are relative to the web config file.")]
+File = Annotated[str, Text(), Field(description="Path; relative paths are relative to the web config file.")]
 
 
 class TlsServerConfig(Model):
@@ -149,13 +149,14 @@ class WebConfig:
 
 
 def parse_web_config(data: object, source: str = "<web config>", base_dir: str = ".",
-                     marks: dict | None = None, problems: list[Problem] | None = None) -> WebConfig:
+                     marks: dict[Loc, int] | None = None, problems: list[Problem] | None = None) -> WebConfig:
     """Validate a decoded web-config.yml; raise ConfigError listing every problem."""
     file = validate(WebConfigFile, data, source, marks, problems or (), _tls_checks)
-    tls = file.tls_server_config
-    if tls is not None and tls.cert_file:  # exporter-toolkit: no certificate means plain HTTP
-        paths = {k: os.path.join(base_dir, v) for k, v in tls if k.endswith("_file") and v}
-        tls = TlsSettings(**{**dict(tls), **paths})
-    return WebConfig(tls=tls if isinstance(tls, TlsSettings) else None, source=source,
+    server = file.tls_server_config
+    tls = None
+    if server is not None and server.cert_file:  # exporter-toolkit: no certificate means plain HTTP
+        paths = {k: os.path.join(base_dir, v) for k, v in server if k.endswith("_file") and v}
+        tls = TlsSettings(**{**dict(server), **paths})
+    return WebConfig(tls=tls, source=source,
                      basic_auth_users=tuple((u, h.encode()) for u, h in file.basic_auth_users.items()),
                      headers=tuple(file.http_server_config.headers.items()))

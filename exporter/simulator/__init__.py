@@ -3,15 +3,10 @@ GetCallerIdentity over the Query protocol on the same port), for demos, tests an
 benchmarks: it implements the deployment-target and deployment-group operations moto lacks
 and deployments that actually progress. Every behaviour is listed in facts.py."""
 
-from .scenarios import (
-    DEMO_GROUPS,
-    Account,
-    DemoDriver,
-    DemoScenarios,
+from .account import Account, build_account
+from .builders import (
     alarm_stop_error,
     appspec_revision,
-    build_account,
-    build_fleet,
     cloudformation_target,
     deployment_info,
     diagnostics,
@@ -22,15 +17,13 @@ from .scenarios import (
     lambda_target,
     lifecycle_event,
     link_rollback,
-    mutate_fraction,
-    put_failed_deployment,
-    put_finished_deployment,
-    put_rollback,
-    put_stopped_deployment,
     s3_revision,
     string_revision,
     task_set,
 )
+from .fleet import build_fleet, mutate_fraction
+from .history import put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
+from .scenarios import DEMO_GROUPS, DemoDriver, DemoScenarios
 from .server import SimulatorServer
 from .state import ApiError, Call, Simulator
 

@@ -4,6 +4,7 @@ DeploymentInfo), exactly as the JSON 1.1 wire format carries them."""
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 EC2_IN_PLACE_HOOKS = (
@@ -64,9 +65,9 @@ def lifecycle_event(
     status: str,
     start: float | None = None,
     end: float | None = None,
-    diagnostics: dict | None = None,
-) -> dict:
-    event: dict = {"lifecycleEventName": name, "status": status}
+    diagnostics: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    event: dict[str, Any] = {"lifecycleEventName": name, "status": status}
     if diagnostics is not None:
         event["diagnostics"] = diagnostics
     if start is not None:
@@ -81,7 +82,7 @@ def diagnostics(
     script_name: str = "",
     message: str = "Succeeded",
     log_tail: str = "",
-) -> dict:
+) -> dict[str, Any]:
     return {
         "errorCode": error_code,
         "scriptName": script_name,
@@ -94,11 +95,11 @@ def instance_target(
     deployment_id: str,
     target_id: str,
     status: str,
-    lifecycle_events: list[dict],
+    lifecycle_events: list[dict[str, Any]],
     last_updated: float,
     instance_label: str | None = None,
     arn: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     body = {
         "deploymentId": deployment_id,
         "targetId": target_id,
@@ -116,7 +117,7 @@ def lambda_target(
     deployment_id: str,
     target_id: str,
     status: str,
-    lifecycle_events: list[dict],
+    lifecycle_events: list[dict[str, Any]],
     last_updated: float,
     function_name: str,
     function_alias: str,
@@ -124,7 +125,7 @@ def lambda_target(
     target_version: str,
     target_version_weight: float,
     arn: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "deploymentTargetType": "LambdaTarget",
         "lambdaTarget": {
@@ -155,7 +156,7 @@ def task_set(
     pending: int,
     running: int,
     target_group: str,
-) -> dict:
+) -> dict[str, Any]:
     return {  # "identifer" is the API's own spelling
         "identifer": identifier,
         "desiredCount": desired,
@@ -172,11 +173,11 @@ def ecs_target(
     deployment_id: str,
     target_id: str,
     status: str,
-    lifecycle_events: list[dict],
+    lifecycle_events: list[dict[str, Any]],
     last_updated: float,
-    task_sets: list[dict],
+    task_sets: list[dict[str, Any]],
     arn: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     cluster, _, service = target_id.partition(":")
     return {
         "deploymentTargetType": "ECSTarget",
@@ -196,11 +197,11 @@ def cloudformation_target(
     deployment_id: str,
     target_id: str,
     status: str,
-    lifecycle_events: list[dict],
+    lifecycle_events: list[dict[str, Any]],
     last_updated: float,
     resource_type: str = "AWS::ECS::Service",
     target_version_weight: float = 0.0,
-) -> dict:
+) -> dict[str, Any]:
     return {
         "deploymentTargetType": "CloudFormationTarget",
         "cloudFormationTarget": {
@@ -228,15 +229,15 @@ def deployment_info(
     deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
     start_time: float | None = None,
     complete_time: float | None = None,
-    overview: dict | None = None,
-    error_information: dict | None = None,
-    revision: dict | None = None,
-    rollback_info: dict | None = None,
+    overview: dict[str, Any] | None = None,
+    error_information: dict[str, Any] | None = None,
+    revision: dict[str, Any] | None = None,
+    rollback_info: dict[str, Any] | None = None,
     instance_termination_wait_time_started: bool | None = None,
     description: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A DeploymentInfo; without ``overview`` the simulator derives it from the targets."""
-    info: dict = {
+    info: dict[str, Any] = {
         "applicationName": application,
         "deploymentGroupName": group,
         "deploymentConfigName": config_name,
@@ -277,7 +278,7 @@ def s3_revision(
     bundle_type: str = "zip",
     version: str | None = None,
     etag: str | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """A RevisionLocation of type S3 (S3Location: bucket, key, bundleType, version, eTag)."""
     location = {"bucket": bucket, "key": key, "bundleType": bundle_type}
     if version is not None:
@@ -287,32 +288,32 @@ def s3_revision(
     return {"revisionType": "S3", "s3Location": location}
 
 
-def github_revision(repository: str, commit_id: str) -> dict:
+def github_revision(repository: str, commit_id: str) -> dict[str, Any]:
     return {
         "revisionType": "GitHub",
         "gitHubLocation": {"repository": repository, "commitId": commit_id},
     }
 
 
-def appspec_revision(content: str) -> dict:
+def appspec_revision(content: str) -> dict[str, Any]:
     """An inline AppSpec revision as GetDeployment/BatchGetDeployments return it: the content
     is left out and only its SHA-256 is given (GetDeployment's documentation)."""
     digest = hashlib.sha256(content.encode()).hexdigest()
     return {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": digest}}
 
 
-def string_revision(content: str) -> dict:
+def string_revision(content: str) -> dict[str, Any]:
     """The deprecated inline ``String`` revision type (RawString: content, sha256)."""
     digest = hashlib.sha256(content.encode()).hexdigest()
     return {"revisionType": "String", "string": {"content": content, "sha256": digest}}
 
 
-def error_information(code: str, message: str | None = None) -> dict:
+def error_information(code: str, message: str | None = None) -> dict[str, Any]:
     defaults = {"HEALTH_CONSTRAINTS": HEALTH_CONSTRAINTS_MESSAGE, "MANUAL_STOP": MANUAL_STOP_MESSAGE}
     return {"code": code, "message": message if message is not None else defaults.get(code, code)}
 
 
-def alarm_stop_error(*alarms: str) -> dict:
+def alarm_stop_error(*alarms: str) -> dict[str, Any]:
     return error_information("ALARM_ACTIVE", ALARM_ACTIVE_MESSAGE.format(alarms="> <".join(alarms)))
 
 
@@ -320,7 +321,7 @@ def rollback_message(rollback_id: str, triggering_id: str) -> str:
     return f"Deployment {rollback_id} is triggered to roll back deployment {triggering_id}."
 
 
-def link_rollback(triggering: dict, rollback: dict) -> tuple[dict, dict]:
+def link_rollback(triggering: dict[str, Any], rollback: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Mark ``rollback`` as the automatic rollback of ``triggering`` the way AWS shows it:
     the triggering deployment names the rollback (rollbackDeploymentId), the rollback deployment
     is created by codeDeployRollback and names its trigger (rollbackTriggeringDeploymentId,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import time
+from typing import Any
 
 from .builders import (
     EC2_IN_PLACE_HOOKS,
@@ -41,7 +42,7 @@ def build_fleet(
     status = "Succeeded" if finished else "InProgress"
     done = hooks if finished else hooks // 2  # hooks finished so far
 
-    def events(names: tuple[str, ...], n_done: int) -> list[dict]:
+    def events(names: tuple[str, ...], n_done: int) -> list[dict[str, Any]]:
         out = []
         for i, name in enumerate(names):
             start = now - 60 + i
@@ -55,7 +56,7 @@ def build_fleet(
 
     result: list[tuple[str, list[str]]] = []
 
-    def add(dep: str, group: str, platform: str, targets: list[dict]) -> None:
+    def add(dep: str, group: str, platform: str, targets: list[dict[str, Any]]) -> None:
         info = deployment_info(
             dep,
             "fleet",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from typing import Any
 
 from .builders import (
     EC2_IN_PLACE_HOOKS,
@@ -23,7 +24,7 @@ _HOOKS = EC2_IN_PLACE_HOOKS[3:10]  # ApplicationStop .. ValidateService: an in-p
 
 def _instance(
     deployment_id: str, n: int, status: str, start: float, end: float, failed_hook: str | None
-) -> dict:
+) -> dict[str, Any]:
     """An EC2 target whose hooks ran from ``start`` to ``end``; after a failed hook, or when
     the target was never reached (Skipped), the remaining hooks are Skipped."""
     step = (end - start) / len(_HOOKS)
@@ -51,11 +52,11 @@ def put_finished_deployment(
     create_time: float,
     duration: float = 60.0,
     instances: int = 2,
-    error: dict | None = None,
+    error: dict[str, Any] | None = None,
     creator: str = "user",
-    revision: dict | None = None,
+    revision: dict[str, Any] | None = None,
     config_name: str = "CodeDeployDefault.OneAtATime",
-) -> dict:
+) -> dict[str, Any]:
     """A Succeeded, Failed or Stopped EC2 in-place deployment with ``instances`` targets.
 
     Failed: the last instance fails ValidateService. Stopped: the last instance was running
@@ -98,8 +99,8 @@ def put_failed_deployment(
     create_time: float,
     code: str = "HEALTH_CONSTRAINTS",
     message: str | None = None,
-    **kwargs,
-) -> dict:
+    **kwargs: Any,
+) -> dict[str, Any]:
     return put_finished_deployment(
         sim, deployment_id, application, group, "Failed", create_time,
         error=error_information(code, message), **kwargs,
@@ -113,8 +114,8 @@ def put_stopped_deployment(
     group: str,
     create_time: float,
     alarms: Sequence[str] = (),
-    **kwargs,
-) -> dict:
+    **kwargs: Any,
+) -> dict[str, Any]:
     """Stopped by a CloudWatch alarm (ALARM_ACTIVE) when ``alarms`` are named, else by a user
     (MANUAL_STOP)."""
     error = alarm_stop_error(*alarms) if alarms else error_information("MANUAL_STOP")
@@ -129,8 +130,8 @@ def put_rollback(
     rollback_id: str,
     create_time: float | None = None,
     status: str = "Succeeded",
-    **kwargs,
-) -> dict:
+    **kwargs: Any,
+) -> dict[str, Any]:
     """The automatic rollback of ``triggering_id`` (a Failed or Stopped deployment in ``sim``):
     created by codeDeployRollback when the trigger ended, rollbackInfo on both sides."""
     triggering = sim.deployment(triggering_id)

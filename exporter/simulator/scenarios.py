@@ -41,7 +41,8 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from .account import Account, build_account  # noqa: F401 (re-exported)
 from .builders import (  # noqa: F401 (re-exported: one import for scenario authors)
@@ -97,7 +98,7 @@ def _run_hooks(
     at: Callable[[float], float],
     fail_at: str | None = None,
     with_diagnostics: bool = False,
-) -> tuple[list[dict], str, float]:
+) -> tuple[list[dict[str, Any]], str, float]:
     """Hooks run back to back from fraction ``first``, ``step`` each.
 
     Returns (events, target status, fraction of the last change). After a failure the
@@ -139,7 +140,7 @@ def _run_hooks(
     return events, status, last
 
 
-def _step_value(f: float, steps: list[tuple[float, float]], initial: float) -> float:
+def _step_value(f: float, steps: Sequence[tuple[float, float]], initial: float) -> float:
     value = initial
     for since, v in steps:
         if f >= since:
@@ -153,13 +154,13 @@ def _last_change(f: float, steps: list[tuple[float, float]], last: float) -> flo
 
 
 def _lifecycle(
-    info: dict,
+    info: dict[str, Any],
     f: float,
     created_until: float,
     end: float | None,
     failed: bool,
     at: Callable[[float], float],
-) -> tuple[dict, bool]:
+) -> tuple[dict[str, Any], bool]:
     """Set status/startTime/completeTime on ``info``; returns (info, started)."""
     if f < created_until:
         return info, False
@@ -174,7 +175,7 @@ def _lifecycle(
     return info, True
 
 
-Built = tuple[dict, list[dict], bool]  # (DeploymentInfo, targets, started)
+Built = tuple[dict[str, Any], list[dict[str, Any]], bool]  # (DeploymentInfo, targets, started)
 EC2_HOOK_STEP, EC2_FIRST = 0.0065, 0.02
 
 
@@ -342,7 +343,7 @@ API_STEP = 0.01
 API_FAILS_AT = 0.02 + len(API_HOOKS) * API_STEP * 2  # instance 2's ValidateService ends: 0.16
 
 
-def _api_revision(cycle: int) -> dict:
+def _api_revision(cycle: int) -> dict[str, Any]:
     return s3_revision(
         "demo-api-artifacts",
         f"demo-api/{cycle}.zip",
@@ -353,7 +354,7 @@ def _api_revision(cycle: int) -> dict:
 
 def _api_instances(
     dep: str, first: float, f: float, at: Callable[[float], float], fail: bool
-) -> list[dict]:
+) -> list[dict[str, Any]]:
     targets = []
     for n in range(2):
         instance = "i-0" + hashlib.sha256(f"demo-api-{n}".encode()).hexdigest()[:16]
@@ -467,7 +468,7 @@ def _commit(seed: str) -> str:
 
 def _bounded_hooks(
     names: tuple[str, ...], bounds: list[float], f: float, at: Callable[[float], float]
-) -> tuple[list[dict], str, float]:
+) -> tuple[list[dict[str, Any]], str, float]:
     """Like _run_hooks but hook i spans bounds[i]..bounds[i+1]."""
     events, last = [], 0.0
     for name, start, end in zip(names, bounds[:-1], bounds[1:], strict=True):

@@ -12,6 +12,7 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from . import sts
 from .state import Simulator, access_key_from_authorization, region_from_authorization
@@ -77,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"message": "not found"}, "application/json")
 
-    def _send(self, status: int, payload: dict, content_type: str = CONTENT_TYPE) -> None:
+    def _send(self, status: int, payload: dict[str, Any], content_type: str = CONTENT_TYPE) -> None:
         self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()))
 
     def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str) -> None:

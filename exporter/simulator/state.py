@@ -60,14 +60,14 @@ class ApiError(Exception):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"__type": self.code, "message": self.message}
 
 
 @dataclass(frozen=True)
 class Call:
     operation: str
-    params: dict
+    params: dict[str, Any]
     access_key_id: str | None
     time: float
     region: str | None = None  # from the SigV4 credential scope: the region the client signed for
@@ -75,8 +75,8 @@ class Call:
 
 @dataclass
 class _Deployment:
-    info: dict
-    targets: dict[str, dict] = field(default_factory=dict)
+    info: dict[str, Any]
+    targets: dict[str, dict[str, Any]] = field(default_factory=dict)
     started: bool = True
     derive_overview: bool = True
 
@@ -85,10 +85,10 @@ class _Deployment:
 class _Group:
     """A deployment group's configuration and the deployments it last saw (DeploymentGroupInfo)."""
 
-    config: dict
-    tags: list[dict] = field(default_factory=list)
-    last_attempted: dict | None = None  # LastDeploymentInfo
-    last_successful: dict | None = None
+    config: dict[str, Any]
+    tags: list[dict[str, Any]] = field(default_factory=list)
+    last_attempted: dict[str, Any] | None = None  # LastDeploymentInfo
+    last_successful: dict[str, Any] | None = None
     # Configured by put_deployment_group; otherwise the group takes its platform, config and
     # style from the deployments put into it (a group created by put_application or on the fly).
     configured: bool = False
@@ -99,7 +99,7 @@ def group_id_for(application: str, group: str) -> str:
     return str(uuid.UUID(bytes=hashlib.sha256(f"{application}/{group}".encode()).digest()[:16]))
 
 
-def _last_deployment(info: dict) -> dict:
+def _last_deployment(info: dict[str, Any]) -> dict[str, Any]:
     last = {
         "deploymentId": info["deploymentId"],
         "status": info["status"],
@@ -122,19 +122,21 @@ def region_from_authorization(header: str | None) -> str | None:
     return match.group(1) if match else None
 
 
-def target_body(target: dict) -> dict:
+def target_body(target: dict[str, Any]) -> dict[str, Any]:
     """The type-specific part of a deploymentTarget (``instanceTarget`` etc.)."""
     key = TARGET_KINDS.get(target.get("deploymentTargetType", ""))
     if key is None or key not in target:
         raise ValueError(f"not a deploymentTarget dict: {target!r}")
-    return target[key]
+    body: dict[str, Any] = target[key]
+    return body
 
 
-def target_id_of(target: dict) -> str:
-    return target_body(target)["targetId"]
+def target_id_of(target: dict[str, Any]) -> str:
+    target_id: str = target_body(target)["targetId"]
+    return target_id
 
 
-def _overview(targets: Iterable[dict]) -> dict:
+def _overview(targets: Iterable[dict[str, Any]]) -> dict[str, Any]:
     counts = dict.fromkeys(OVERVIEW_KEYS, 0)
     for target in targets:
         status = target_body(target).get("status")
@@ -220,7 +222,7 @@ class Simulator:
             f"{application}/{group}"
         )
 
-    def deployment_group(self, application: str, group: str) -> dict:
+    def deployment_group(self, application: str, group: str) -> dict[str, Any]:
         """The group's DeploymentGroupInfo, as BatchGetDeploymentGroups answers it."""
         with self._lock:
             return self._group_info(application, group, self._groups[application][group])
@@ -244,10 +246,10 @@ class Simulator:
         deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
         auto_rollback_events: Iterable[str] | None = None,
         alarms: Iterable[str] = (),
-    ) -> dict:
+    ) -> dict[str, Any]:
         # The members an EC2 group without extras carries in the CLI's
         # batch-get-deployment-groups example (facts.py), plus what the platform implies.
-        config: dict = {
+        config: dict[str, Any] = {
             "applicationName": application,
             "deploymentGroupId": group_id_for(application, group),
             "deploymentGroupName": group,
@@ -276,7 +278,7 @@ class Simulator:
             }
         return config
 
-    def _group_info(self, application: str, group: str, record: _Group) -> dict:
+    def _group_info(self, application: str, group: str, record: _Group) -> dict[str, Any]:
         info = copy.deepcopy(record.config)
         if record.last_successful is not None:
             info["lastSuccessfulDeployment"] = copy.deepcopy(record.last_successful)
@@ -284,7 +286,7 @@ class Simulator:
             info["lastAttemptedDeployment"] = copy.deepcopy(record.last_attempted)
         return info
 
-    def _note_deployment(self, info: dict) -> None:
+    def _note_deployment(self, info: dict[str, Any]) -> None:
         """Keep the group's last attempted/successful deployment in step (under the lock).
 
         Like AWS, the group remembers them even after the deployment is removed here."""
@@ -310,7 +312,7 @@ class Simulator:
             )
         last = _last_deployment(info)
 
-        def newer(current: dict | None) -> bool:
+        def newer(current: dict[str, Any] | None) -> bool:
             return current is None or current["deploymentId"] == last["deploymentId"] or (
                 last["createTime"], last["deploymentId"]
             ) >= (current["createTime"], current["deploymentId"])
@@ -321,7 +323,7 @@ class Simulator:
             record.last_successful = last
 
     def put_deployment(
-        self, info: dict, targets: Iterable[dict] = (), started: bool = True
+        self, info: dict[str, Any], targets: Iterable[dict[str, Any]] = (), started: bool = True
     ) -> None:
         deployment_id = info["deploymentId"]
         if not _DEPLOYMENT_ID.match(deployment_id):
@@ -336,7 +338,7 @@ class Simulator:
             self._deployments[deployment_id] = record
             self._note_deployment(record.info)
 
-    def put_target(self, deployment_id: str, target: dict) -> None:
+    def put_target(self, deployment_id: str, target: dict[str, Any]) -> None:
         with self._lock:
             self._deployments[deployment_id].targets[target_id_of(target)] = copy.deepcopy(target)
 
@@ -364,15 +366,15 @@ class Simulator:
         with self._lock:
             return list(self._deployments[deployment_id].targets)
 
-    def deployment(self, deployment_id: str) -> dict:
+    def deployment(self, deployment_id: str) -> dict[str, Any]:
         with self._lock:
             return self._info(self._deployments[deployment_id])
 
-    def target(self, deployment_id: str, target_id: str) -> dict:
+    def target(self, deployment_id: str, target_id: str) -> dict[str, Any]:
         with self._lock:
             return copy.deepcopy(self._deployments[deployment_id].targets[target_id])
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         with self._lock:
             return {
                 "deployments": {
@@ -394,7 +396,7 @@ class Simulator:
                 },
             }
 
-    def _info(self, record: _Deployment) -> dict:
+    def _info(self, record: _Deployment) -> dict[str, Any]:
         info = copy.deepcopy(record.info)
         if record.derive_overview:
             info["deploymentOverview"] = _overview(record.targets.values())
@@ -440,11 +442,11 @@ class Simulator:
     def handle(
         self,
         operation: str,
-        body: dict,
+        body: dict[str, Any],
         access_key_id: str | None = None,
         service: str = "codedeploy",
         region: str | None = None,
-    ) -> tuple[int, dict]:
+    ) -> tuple[int, dict[str, Any]]:
         """Answer one API call: ``(http_status, json_body)``. Faults apply first.
 
         ``service="sts"`` answers STS operations (the HTTP layer turns the dict into XML)."""
@@ -473,7 +475,7 @@ class Simulator:
         except ApiError as error:
             return error.status, error.body()
 
-    def _caller_identity(self, access_key_id: str | None) -> dict:
+    def _caller_identity(self, access_key_id: str | None) -> dict[str, Any]:
         account = self._key_accounts.get(access_key_id or "", self.account_id)
         # An IAM user per access key: UserId is the user's unique id (AIDA...), as in the
         # CLI's get-caller-identity example.
@@ -485,7 +487,7 @@ class Simulator:
         }
 
     # Operation handlers run under the lock and return deep copies.
-    def _get_started(self, body: dict) -> _Deployment:
+    def _get_started(self, body: dict[str, Any]) -> _Deployment:
         record = self._get(body.get("deploymentId"))
         if not record.started:
             raise ApiError(
@@ -508,7 +510,7 @@ class Simulator:
             )
         return record
 
-    def _lookup_target(self, record: _Deployment, target_id: str) -> dict:
+    def _lookup_target(self, record: _Deployment, target_id: str) -> dict[str, Any]:
         if not isinstance(target_id, str) or not target_id:
             raise ApiError(
                 "InvalidDeploymentTargetIdException", "The target ID provided was not valid."
@@ -521,7 +523,7 @@ class Simulator:
             )
         return copy.deepcopy(target)
 
-    def _op_get_deployment_target(self, body: dict) -> dict:
+    def _op_get_deployment_target(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._get_started(body)
         if "targetId" not in body:
             raise ApiError(
@@ -529,7 +531,7 @@ class Simulator:
             )
         return {"deploymentTarget": self._lookup_target(record, body["targetId"])}
 
-    def _op_batch_get_deployment_targets(self, body: dict) -> dict:
+    def _op_batch_get_deployment_targets(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._get_started(body)
         target_ids = body.get("targetIds") or []
         if not target_ids:
@@ -544,7 +546,7 @@ class Simulator:
             )
         return {"deploymentTargets": [self._lookup_target(record, t) for t in target_ids]}
 
-    def _op_list_deployment_targets(self, body: dict) -> dict:
+    def _op_list_deployment_targets(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._get_started(body)
         filters = body.get("targetFilters") or {}
         unknown = set(filters) - {"TargetStatus", "ServerInstanceLabel"}
@@ -565,10 +567,10 @@ class Simulator:
         ]
         return self._page("ListDeploymentTargets", "targetIds", ids, body)
 
-    def _op_get_deployment(self, body: dict) -> dict:
+    def _op_get_deployment(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"deploymentInfo": self._info(self._get(body.get("deploymentId")))}
 
-    def _op_batch_get_deployments(self, body: dict) -> dict:
+    def _op_batch_get_deployments(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = body.get("deploymentIds") or []
         if not ids:
             raise ApiError(
@@ -592,7 +594,7 @@ class Simulator:
             ]
         }
 
-    def _op_list_deployments(self, body: dict) -> dict:
+    def _op_list_deployments(self, body: dict[str, Any]) -> dict[str, Any]:
         application, group = body.get("applicationName"), body.get("deploymentGroupName")
         if group and not application:
             raise ApiError(
@@ -644,15 +646,15 @@ class Simulator:
             "ListDeployments", "deployments", [i["deploymentId"] for i in infos], body
         )
 
-    def _op_list_applications(self, body: dict) -> dict:
+    def _op_list_applications(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._page("ListApplications", "applications", sorted(self._groups), body)
 
-    def _op_list_deployment_groups(self, body: dict) -> dict:
+    def _op_list_deployment_groups(self, body: dict[str, Any]) -> dict[str, Any]:
         application, groups = self._application_and_group(body)
         page = self._page("ListDeploymentGroups", "deploymentGroups", list(groups), body)
         return {"applicationName": application, **page}
 
-    def _application_and_group(self, body: dict) -> tuple[str, dict[str, _Group]]:
+    def _application_and_group(self, body: dict[str, Any]) -> tuple[str, dict[str, _Group]]:
         application = body.get("applicationName")
         if not application:
             raise ApiError(
@@ -665,7 +667,7 @@ class Simulator:
             )
         return application, self._groups[application]
 
-    def _op_batch_get_deployment_groups(self, body: dict) -> dict:
+    def _op_batch_get_deployment_groups(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("applicationName"):
             self._application_and_group(body)  # raises the required-name error
         names = body.get("deploymentGroupNames") or []
@@ -693,7 +695,7 @@ class Simulator:
             ),
         }
 
-    def _op_get_deployment_group(self, body: dict) -> dict:
+    def _op_get_deployment_group(self, body: dict[str, Any]) -> dict[str, Any]:
         if not body.get("applicationName"):
             self._application_and_group(body)
         group = body.get("deploymentGroupName")
@@ -709,7 +711,7 @@ class Simulator:
             )
         return {"deploymentGroupInfo": self._group_info(application, group, groups[group])}
 
-    def _op_list_tags_for_resource(self, body: dict) -> dict:
+    def _op_list_tags_for_resource(self, body: dict[str, Any]) -> dict[str, Any]:
         arn = body.get("ResourceArn")
         if not arn:
             raise ApiError("ResourceArnRequiredException", "The ARN of a resource is required.")
@@ -718,7 +720,7 @@ class Simulator:
             raise ApiError("InvalidArnException", f"The specified ARN is not in a valid format: {arn}")
         if match["kind"] not in _TAGGABLE:
             raise ApiError("ArnNotSupportedException", f"The specified ARN is not supported: {arn}")
-        tags: list[dict] = []
+        tags: list[dict[str, Any]] = []
         application, _, group = match["name"].partition("/")
         if (
             match["kind"] == "deploymentgroup"
@@ -728,14 +730,14 @@ class Simulator:
             tags = copy.deepcopy(self._groups[application][group].tags)
         # Another account's, or an unknown, resource: an empty list, as moto answers.
         offset = _decode_token("ListTagsForResource", body.get("NextToken"))
-        result: dict = {"Tags": tags[offset : offset + self.page_size]}
+        result: dict[str, Any] = {"Tags": tags[offset : offset + self.page_size]}
         if offset + self.page_size < len(tags):
             result["NextToken"] = _encode_token("ListTagsForResource", offset + self.page_size)
         return result
 
-    def _page(self, operation: str, key: str, items: list, body: dict) -> dict:
+    def _page(self, operation: str, key: str, items: list[Any], body: dict[str, Any]) -> dict[str, Any]:
         offset = _decode_token(operation, body.get("nextToken"))
-        result: dict = {key: items[offset : offset + self.page_size]}
+        result: dict[str, Any] = {key: items[offset : offset + self.page_size]}
         if offset + self.page_size < len(items):
             result["nextToken"] = _encode_token(operation, offset + self.page_size)
         return result
@@ -759,7 +761,7 @@ def _decode_token(operation: str, token: str | None) -> int:
     )
 
 
-_OPERATIONS: dict[str, Callable[[Simulator, dict], dict]] = {
+_OPERATIONS: dict[str, Callable[[Simulator, dict[str, Any]], dict[str, Any]]] = {
     "GetDeploymentTarget": Simulator._op_get_deployment_target,
     "BatchGetDeploymentTargets": Simulator._op_batch_get_deployment_targets,
     "ListDeploymentTargets": Simulator._op_list_deployment_targets,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
@@ -21,7 +22,7 @@ def parse_query(raw: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 
 
-def render_result(operation: str, result: dict, request_id: str) -> bytes:
+def render_result(operation: str, result: dict[str, Any], request_id: str) -> bytes:
     members = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in result.items())
     return (
         f'<{operation}Response xmlns="{STS_NAMESPACE}">'

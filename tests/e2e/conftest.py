@@ -8,6 +8,7 @@ starting Prometheus and waiting for the demo's failure costs tens of seconds.
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
 
 import pytest
 import yaml
@@ -39,7 +40,7 @@ def promtool() -> str:
 
 
 @pytest.fixture(scope="session")
-def exporter(tmp_path_factory) -> Exporter:
+def exporter(tmp_path_factory) -> Iterator[Exporter]:
     workdir = tmp_path_factory.mktemp("exporter")
     port, simulator_port = free_port(), free_port()
     process = Process("exporter", [
@@ -56,7 +57,7 @@ def exporter(tmp_path_factory) -> Exporter:
 
 
 @pytest.fixture(scope="session")
-def alertmanager(tmp_path_factory) -> Alertmanager:
+def alertmanager(tmp_path_factory) -> Iterator[Alertmanager]:
     binary = require_binary("prometheus-alertmanager", "alertmanager")
     workdir = tmp_path_factory.mktemp("alertmanager")
     config = workdir / "alertmanager.yml"
@@ -79,7 +80,7 @@ def alertmanager(tmp_path_factory) -> Alertmanager:
 
 
 @pytest.fixture(scope="session")
-def prometheus(tmp_path_factory, exporter: Exporter, alertmanager: Alertmanager) -> Prometheus:
+def prometheus(tmp_path_factory, exporter: Exporter, alertmanager: Alertmanager) -> Iterator[Prometheus]:
     binary = require_binary("prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
     config = workdir / "prometheus.yml"
