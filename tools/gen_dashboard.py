@@ -34,6 +34,7 @@ from grafana_foundation_sdk.builders import (
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
     DataSourceRef,
     DataTransformerConfig,
     DynamicConfigValue,
@@ -118,13 +119,13 @@ def merge_table(hide: list[str], rename: dict[str, str]) -> list[DataTransformer
 
 
 def legend_table() -> common.VizLegendOptions:
-    return (common.VizLegendOptions().display_mode(common_models.LegendDisplayMode.TABLE)
+    return (common.VizLegendOptions().display_mode(common_models.LegendDisplayMode.TABLE)  # type: ignore[arg-type]  # StrEnum: 3.11+, mypy checks 3.10
             .placement(common_models.LegendPlacement.RIGHT).show_legend(True)
             .calcs(["lastNotNull"]))
 
 
 def multi_tooltip() -> common.VizTooltipOptions:
-    return (common.VizTooltipOptions().mode(common_models.TooltipDisplayMode.MULTI)
+    return (common.VizTooltipOptions().mode(common_models.TooltipDisplayMode.MULTI)  # type: ignore[arg-type]  # StrEnum: 3.11+, mypy checks 3.10
             .sort(common_models.SortOrder.DESCENDING))
 
 
@@ -380,7 +381,7 @@ def variable(name: str, label: str, expr: str) -> dashboard.QueryVariable:
             .sort(VariableSort.ALPHABETICAL_ASC).multi(True).include_all(True).all_value(".*"))
 
 
-def annotations() -> list[dashboard.AnnotationQuery]:
+def deployment_annotations() -> list[dashboard.AnnotationQuery]:
     """Deployment start and end markers; copy them to any dashboard with the same variables."""
     def marker(name: str, metric: str, color: str) -> dashboard.AnnotationQuery:
         return (dashboard.AnnotationQuery().name(name).datasource(DATASOURCE).enable(True)
@@ -410,7 +411,8 @@ def build_dashboard() -> dict[str, Any]:
                           "health.")
              .tags(["codedeploy", "aws", "codedeploy-exporter"]).editable()
              .tooltip(dashboard_tooltip()).refresh("30s").time("now-6h", "now").timezone("")
-             .link(dashboard.DashboardLink("Runbooks").type("link").url(RUNBOOKS + "#runbooks")
+             .link(dashboard.DashboardLink("Runbooks").type(DashboardLinkType.LINK)  # type: ignore[arg-type]  # StrEnum: 3.11+, mypy checks 3.10
+                  .url(RUNBOOKS + "#runbooks")
                    .target_blank(True)))
     board = board.with_variable(dashboard.DatasourceVariable("datasource").label("Data source")
                                 .type("prometheus"))
@@ -429,7 +431,7 @@ def build_dashboard() -> dict[str, Any]:
              .with_variable(variable("deployment_id", "Deployment",
                                      f"label_values(codedeploy_deployment_info{{{SEL_GROUP}}}, "
                                      "deployment_id)")))
-    for marker in annotations():
+    for marker in deployment_annotations():
         board = board.annotation(marker)
     number, y = 1, 0
     for title, height, build in rows:
