@@ -43,12 +43,14 @@ def parse_listen_address(value: str) -> tuple[str, int]:
 
 _LANDING = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>CodeDeploy Exporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}</style></head>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left;vertical-align:top}}
+td{{white-space:pre-wrap}}</style></head>
 <body><h1>CodeDeploy Exporter</h1><p>Version {version}</p>
 <ul><li><a href="{path}">Metrics</a></li><li><a href="/healthz">Health</a></li>
 <li><a href="/readyz">Readiness</a></li></ul>
 <h2>Tracked targets</h2>
-<table><tr><th>Deployment</th><th>Target</th><th>Type</th><th>Status</th><th>Failed hook</th><th>Polling</th></tr>
+<table><tr><th>Deployment</th><th>Target</th><th>Type</th><th>Status</th><th>Failed hook</th>
+<th>Diagnostics</th><th>Polling</th></tr>
 {rows}
 </table></body></html>
 """
@@ -163,7 +165,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_chunks(snapshot.chunks, snapshot.length, {"Content-Type": CONTENT_TYPE},
                                   head)
         elif path == "/healthz":
-            self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
+            # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
+            alive, reason = exporter.alive()
+            self._send(200 if alive else 503, (reason + "\n").encode(), {"Content-Type": "text/plain"},
+                       head)
         elif path == "/readyz":
             if exporter.ready.is_set():
                 self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
@@ -207,6 +212,10 @@ class _Handler(BaseHTTPRequestHandler):
 class MetricsServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: a burst of scrapers connecting at once overflows
+    # it, and the kernel drops the SYNs, which clients retry only after a second. The kernel
+    # caps this at net.core.somaxconn.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], exporter: Exporter,
                  telemetry_path: str = "/metrics", web: WebConfigWatcher | None = None,

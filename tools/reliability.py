@@ -56,8 +56,12 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def scrape_loop(host: str, port: int, threads: int, seconds: float) -> dict:
-    """Run `threads` keep-alive scrapers for `seconds`; latencies and errors as a dict."""
+def scrape_loop(host: str, port: int, threads: int, seconds: float,
+                new_connections: bool = False) -> dict:
+    """Run `threads` scrapers for `seconds`; latencies and errors as a dict.
+
+    With `new_connections` each scrape opens its own TCP connection (a burst of connects is
+    what overflows a short listen backlog); otherwise each scraper keeps one alive."""
     latencies: list[float] = []
     errors: list[str] = []
     sizes: set[int] = set()
@@ -68,24 +72,26 @@ def scrape_loop(host: str, port: int, threads: int, seconds: float) -> dict:
         conn = http.client.HTTPConnection(host, port, timeout=30)
         while time.monotonic() < deadline:
             started = time.perf_counter()
+            status = 0
             try:
                 conn.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})  # as Prometheus
                 response = conn.getresponse()
                 body = response.read()
-                ok = response.status == 200
+                status = response.status
             except (OSError, http.client.HTTPException) as exc:
-                ok, body = False, b""
+                body = b""
                 conn.close()
-                conn = http.client.HTTPConnection(host, port, timeout=30)
                 with lock:
                     errors.append(type(exc).__name__)
+            if new_connections:
+                conn.close()  # the next request connects again (the latency includes connecting)
             elapsed = time.perf_counter() - started
             with lock:
-                if ok:
+                if status == 200:
                     latencies.append(elapsed)
                     sizes.add(len(body))
-                elif body:
-                    errors.append(f"HTTP {response.status}")
+                elif status:
+                    errors.append(f"HTTP {status}")
         conn.close()
 
     pool = [threading.Thread(target=worker) for _ in range(threads)]
@@ -111,6 +117,15 @@ class LoadResult:
     poll_interval: float
     polls_baseline: list[float]  # poll durations without scrapers
     polls_under_load: list[float]  # poll durations while scraped
+    new_connections: bool = True  # each scrape on its own TCP connection
+
+    # The goal for this scenario (issue 13): 50 scrapers on new connections, 1,000 targets.
+    GOAL_P99 = 0.050
+    GOAL_MAX = 0.250
+
+    @property
+    def goal_met(self) -> bool:
+        return not self.errors and self.p99 <= self.GOAL_P99 and self.max <= self.GOAL_MAX
 
     @property
     def rate(self) -> float:
@@ -141,7 +156,7 @@ def _timed_polls(exporter: Exporter, durations: list[float]) -> None:
 
 
 def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
-              interval: float = 2.0) -> LoadResult:
+              interval: float = 2.0, new_connections: bool = True) -> LoadResult:
     """Scrapers run in a separate process so they do not share the exporter's GIL."""
     sim = Simulator()
     with SimulatorServer(sim) as sim_server:
@@ -159,7 +174,8 @@ def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
             mark = len(durations)
             host, port = server.server_address[:2]
             proc = subprocess.run(
-                [sys.executable, __file__, "--scrape", host, str(port), str(scrapers), str(seconds)],
+                [sys.executable, __file__, "--scrape", host, str(port), str(scrapers), str(seconds),
+                 "new" if new_connections else "keep-alive"],
                 capture_output=True, check=True, timeout=seconds + 120)
             result = json.loads(proc.stdout)
             under_load = list(durations[mark:])
@@ -171,7 +187,8 @@ def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
     lat = result["latencies"]
     return LoadResult(targets, scrapers, seconds, len(lat), result["errors"],
                       _percentile(lat, 0.5), _percentile(lat, 0.99), max(lat, default=float("nan")),
-                      max(result["sizes"], default=0), raw, interval, baseline, under_load)
+                      max(result["sizes"], default=0), raw, interval, baseline, under_load,
+                      new_connections)
 
 
 # ---- a slow client ----------------------------------------------------------------------------
@@ -223,6 +240,66 @@ def slow_client_test(targets: int = 1000, client_timeout: float = 5.0,
             server.stop()
     return SlowClientResult(_percentile(result["latencies"], 0.99), len(result["errors"]),
                             released)
+
+
+# ---- shutdown while the API hangs -------------------------------------------------------------
+
+
+@dataclass
+class ShutdownResult:
+    seconds: float  # SIGTERM to process exit
+    exit_code: int
+    calls_hanging: int  # API calls held by the hang fault when SIGTERM was sent
+    calls_after_sigterm: int  # API calls the exporter started after SIGTERM
+    log: str
+
+
+def shutdown_test(targets: int = 200, concurrency: int = 4, timeout: float = 30.0) -> ShutdownResult:
+    """Run the real CLI in a subprocess against a simulator whose target calls hang for 10
+    minutes (past the 15 s read timeout); send SIGTERM while calls hang; time the exit."""
+    import signal
+    import tempfile
+
+    sim = Simulator()
+    with SimulatorServer(sim) as sim_server, tempfile.TemporaryDirectory() as tmp:
+        fleet = build_fleet(sim, targets)
+        sim.hang(600, operation="BatchGetDeploymentTargets", count=1_000_000)
+        config = Path(tmp) / "config.yaml"
+        config.write_text(json.dumps({
+            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "poll": {"interval": "30s", "max_concurrency": concurrency},
+            "deployments": [{"deployment_id": d} for d, _ in fleet]}))  # JSON is YAML
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
+               "PYTHONPATH": str(ROOT)}
+        log_path = Path(tmp) / "log"
+        with log_path.open("wb") as log_file:
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "exporter", "--config.file", str(config),
+                 "--web.listen-address", "127.0.0.1:0"],
+                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+            try:
+                deadline = time.monotonic() + timeout
+                # Wait until every worker is held in a hanging call (and nothing new starts).
+                while sim.call_count("BatchGetDeploymentTargets") < concurrency:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError("the exporter never reached the hanging calls: "
+                                           + log_path.read_text())
+                    time.sleep(0.05)
+                time.sleep(0.5)
+                hanging = sim.call_count("BatchGetDeploymentTargets")
+                calls = sim.call_count()
+                started = time.monotonic()
+                proc.send_signal(signal.SIGTERM)
+                try:
+                    code = proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    code = -1
+                seconds = time.monotonic() - started
+            finally:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+        return ShutdownResult(seconds, code, hanging, sim.call_count() - calls, log_path.read_text())
 
 
 # ---- soak: a day of deployment churn on a fake clock ---------------------------------------
@@ -473,12 +550,13 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run; print, do not write")
-    parser.add_argument("--scrape", nargs=4, metavar=("HOST", "PORT", "THREADS", "SECONDS"),
+    parser.add_argument("--scrape", nargs=5, metavar=("HOST", "PORT", "THREADS", "SECONDS", "CONNECTIONS"),
                         help=argparse.SUPPRESS)  # the scraper subprocess
     args = parser.parse_args(argv)
     if args.scrape:
-        host, port, threads, seconds = args.scrape
-        print(json.dumps(scrape_loop(host, int(port), int(threads), float(seconds))))
+        host, port, threads, seconds, connections = args.scrape
+        print(json.dumps(scrape_loop(host, int(port), int(threads), float(seconds),
+                                     new_connections=connections == "new")))
         return 0
     seconds = 8.0 if args.quick else 30.0
     every = 1800.0
