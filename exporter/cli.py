@@ -14,7 +14,7 @@ import threading
 from exporter import __version__
 from exporter import log as logsetup
 from exporter.config import ConfigError, config_warnings, load_config
-from exporter.health import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
+from exporter.health import DEFAULT_LIVENESS_INTERVALS, LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, listen_address
 from exporter.log import quote
 
 log = logging.getLogger("exporter")
@@ -35,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML file listing what to watch (default: %(default)s)")
     p.add_argument("--config.check", dest="config_check", action="store_true",
                    help="validate the config file, print every problem, exit 0 (valid) or 2")
-    p.add_argument("--web.listen-address", dest="listen_address", default=f":{DEFAULT_PORT}",
-                   help="address to serve metrics on (default: %(default)s)")
+    p.add_argument("--web.listen-address", dest="listen_address", default=listen_address(),
+                   help=f"address to serve metrics on (default: ${LISTEN_ADDRESS_ENV} if set, "
+                        f"else :{DEFAULT_PORT}; now %(default)s)")
     p.add_argument("--web.telemetry-path", dest="telemetry_path", default="/metrics",
                    help="path under which to expose metrics (default: %(default)s)")
     p.add_argument("--web.config.file", dest="web_config_file", default=None,

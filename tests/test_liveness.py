@@ -9,7 +9,7 @@ import pytest
 from expo import FakeClock
 
 from exporter.cli import build_parser
-from exporter.health import LIVENESS_FLOOR, Liveness
+from exporter.health import LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, Liveness, listen_address, probe_url
 from exporter.server import serve
 from exporter.simulator import build_fleet
 
@@ -81,3 +81,21 @@ def test_the_multiple_is_a_flag_with_a_default_of_ten(capsys):
         with pytest.raises(SystemExit):
             parser.parse_args(["--web.healthz.max-poll-intervals", bad])
         assert "--web.healthz.max-poll-intervals" in capsys.readouterr().err
+
+
+def test_the_container_check_probes_the_address_the_process_listens_on():
+    assert listen_address({}) == ":10120"
+    assert listen_address({LISTEN_ADDRESS_ENV: "127.0.0.1:9000"}) == "127.0.0.1:9000"
+    assert probe_url(":10120") == "http://127.0.0.1:10120/healthz"
+    assert probe_url("0.0.0.0:9") == "http://127.0.0.1:9/healthz"
+    assert probe_url("[::]:9") == "http://[::1]:9/healthz"
+    assert probe_url("[::1]:9") == "http://[::1]:9/healthz"
+    assert probe_url("10.0.0.5:9") == "http://10.0.0.5:9/healthz"
+
+
+def test_the_listen_address_flag_defaults_to_the_environment_variable(monkeypatch):
+    monkeypatch.setenv(LISTEN_ADDRESS_ENV, "127.0.0.1:9999")
+    assert build_parser().parse_args([]).listen_address == "127.0.0.1:9999"
+    assert build_parser().parse_args(["--web.listen-address", ":1"]).listen_address == ":1"
+    monkeypatch.delenv(LISTEN_ADDRESS_ENV)
+    assert build_parser().parse_args([]).listen_address == ":10120"
