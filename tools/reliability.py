@@ -57,20 +57,26 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def scrape_loop(host: str, port: int, threads: int, seconds: float,
-                new_connections: bool = False) -> dict:
+                new_connections: bool = False, period: float = 0.0) -> dict:
     """Run `threads` scrapers for `seconds`; latencies and errors as a dict.
 
     With `new_connections` each scrape opens its own TCP connection (a burst of connects is
-    what overflows a short listen backlog); otherwise each scraper keeps one alive."""
+    what overflows a short listen backlog); otherwise each scraper keeps one alive. With a
+    `period`, all scrapers fire together at the start of each period (as Prometheus servers
+    with the same scrape interval may), else each scrapes again as soon as it has an answer."""
     latencies: list[float] = []
     errors: list[str] = []
     sizes: set[int] = set()
     lock = threading.Lock()
-    deadline = time.monotonic() + seconds
+    start = time.monotonic()
+    deadline = start + seconds
 
     def worker() -> None:
         conn = http.client.HTTPConnection(host, port, timeout=30)
         while time.monotonic() < deadline:
+            if period:
+                now = time.monotonic()
+                time.sleep(period - (now - start) % period)  # the next common tick
             started = time.perf_counter()
             status = 0
             try:
@@ -423,8 +429,16 @@ def test_names(path: str) -> list[str]:
 # ---- report -----------------------------------------------------------------------------------
 
 
+def _load_average() -> str:
+    try:
+        return ", ".join(f"{v:.1f}" for v in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
 def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: float,
-           suites: dict[str, str]) -> str:
+           suites: dict[str, str], shutdown: ShutdownResult | None = None,
+           load_before: str = "", load_after: str = "") -> str:
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:.1f} ms"
     base = statistics.mean(load.polls_baseline) if load.polls_baseline else float("nan")
@@ -442,9 +456,18 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         "",
         "## Load: concurrent scrapers",
         "",
-        (f"{load.scrapers} keep-alive scrapers (in a separate process) requested `/metrics` as "
-        f"fast as they could for {load.seconds:.0f} s while the exporter polled "
-        f"{load.targets:,} targets every {load.poll_interval:g} s."),
+        (f"{load.scrapers} scrapers (in a separate process) requested `/metrics` with gzip as "
+        "fast as they could, "
+        + ("each request on a new TCP connection" if load.new_connections else
+           "each on one keep-alive connection")
+        + f", for {load.seconds:.0f} s while the exporter polled "
+        f"{load.targets:,} targets every {load.poll_interval:g} s. The machine is shared: its "
+        f"load average (1, 5, 15 min) was {load_before or _load_average()} before the run and "
+        f"{load_after or _load_average()} after, on {os.cpu_count()} CPUs."),
+        "",
+        (f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
+         f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
+         + ("**met**." if load.goal_met else "**not met** in this run.")),
         "",
         "| figure | value |",
         "|---|---|",
@@ -457,15 +480,36 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         (f"| poll duration, under load (mean / max of {len(load.polls_under_load)}) | {ms(loaded)} / "
         f"{ms(max(load.polls_under_load, default=float('nan')))} |"),
         "",
-        "Scrapes only send the snapshot rendered after each poll (gzipped once per snapshot, "
-        "by the first scrape that asks), so latency is bounded by sending its bytes; the p99 "
-        f"and max reflect {load.scrapers} threads sharing the machine's CPUs with the exporter, "
-        "the simulator and each other. "
+        "Scrapes only send the snapshot rendered after each poll (gzipped once per snapshot, in "
+        "the poll thread), so latency is bounded by sending its bytes; the p99 and max reflect "
+        f"{load.scrapers} threads sharing the machine's CPUs and the exporter's GIL with the "
+        "poll, the simulator and each other. New connections wait in a listen backlog of "
+        "`socket.SOMAXCONN` (socketserver's default of 5 dropped bursts, which clients retried "
+        "only after a second), and the accept loop takes every pending connection per wake-up. "
         + f"{sum(d > load.poll_interval for d in load.polls_under_load)} of "
         f"{len(load.polls_under_load)} polls under load overran their {load.poll_interval:g} s "
         "interval; polls slow down under load because scrapers, exporter and simulator share "
         f"{os.cpu_count()} CPUs, and an overrunning poll delays the next one instead of stacking.",
         "",
+        *([] if shutdown is None else [
+            "## Shutdown while the API hangs",
+            "",
+            (f"The real CLI ran in a subprocess against the simulator with every "
+             "`BatchGetDeploymentTargets` call held for 10 minutes (the simulator's hang fault, "
+             f"past the client's 15 s read timeout); SIGTERM was sent while "
+             f"{shutdown.calls_hanging} calls hung (every poll worker)."),
+            "",
+            "| figure | value |",
+            "|---|---|",
+            f"| SIGTERM to process exit | {shutdown.seconds:.2f} s |",
+            f"| exit code | {shutdown.exit_code} |",
+            f"| API calls started after SIGTERM | {shutdown.calls_after_sigterm} |",
+            "",
+            ("SIGTERM cancels the poll: no API call starts after it, the calls in flight are "
+             "abandoned on their daemon worker threads instead of awaited, and the process "
+             "returns from `main` with exit code 0 (no `os._exit`)."),
+            "",
+        ]),
         "## A slow client",
         "",
         ("One client sent `GET /metrics` (uncompressed) and then read one byte a second with a "
@@ -530,10 +574,12 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         ("- `/readyz` turns 200 after the first *completed* poll, even one that failed: the "
         "exporter is then able to report the failure, and a readiness gate that waited for AWS "
         "would hide it (the pod would never receive scrapes). Alert on the metrics above "
-        "instead. `/healthz` is 200 while the process serves."),
+        "instead. `/healthz` is 200 while polls keep completing (failed or not) and 503 after "
+        "`--web.healthz.max-poll-intervals` intervals (default 10, at least 5 minutes) without "
+        "one, so a liveness probe restarts a wedged poller."),
         ("- A hanging API is cut off by the client read timeout (15 s by default, 4 attempts); a "
         "poll that overruns its interval delays the next one, it is never run alongside it. "
-        "SIGTERM stops within about 10 s even with a poll stuck in API calls."),
+        "SIGTERM cancels a poll stuck in API calls (see above)."),
         "",
         ("Bad inputs (hypothesis): API responses generated from botocore's CodeDeploy service "
         "model with optional members missing, unknown enum values, empty lists, extreme "
@@ -560,14 +606,17 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     seconds = 8.0 if args.quick else 30.0
     every = 1800.0
+    load_before = _load_average()
     load = load_test(seconds=seconds)
+    load_after = _load_average()
     slow = slow_client_test()
+    shutdown = shutdown_test()
     soak = soak_test(every=every)
     suites = {} if args.quick else {
         path: suite_summary([path]) for path in (
             "tests/test_faults.py", "tests/test_fuzz.py", "tests/test_reload.py",
-            "tests/test_webconfig.py")}
-    text = report(load, slow, soak, every, suites)
+            "tests/test_webconfig.py", "tests/test_shutdown.py")}
+    text = report(load, slow, soak, every, suites, shutdown, load_before, load_after)
     if args.quick:
         print(text)
     else:
