@@ -11,13 +11,15 @@ from expo import value
 
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
-from exporter.config import load_config
+from exporter.config import AwsSettings, load_config
 from exporter.metrics import ExporterMetrics
 from exporter.reload import Reloader
 from exporter.simulator import build_fleet
 
 
-def write(path: Path, endpoint: str, deployments: list[str], concurrency: int = 4, west: list[str] = ()) -> None:
+def write(
+    path: Path, endpoint: str, deployments: list[str], concurrency: int = 4, west: tuple[str, ...] | list[str] = ()
+) -> None:
     path.write_text(
         yaml.safe_dump(
             {
@@ -51,7 +53,7 @@ def setup(sim, sim_server, clock, tmp_path):
     return exporter, clients, Reloader(exporter, lambda: load_config(str(path))), path, fleet
 
 
-def settings_by_region(clients: ClientFactory) -> dict[str, object]:
+def settings_by_region(clients: ClientFactory) -> dict[str | None, AwsSettings]:
     return {s.region: s for s in clients.settings_in_use()}
 
 
