@@ -218,8 +218,12 @@ class Poller:
                 tracked = self.deployments.get(key)
                 if tracked is None:
                     tracked = self.deployments[key] = TrackedDeployment(*key)
-                tracked.record = _keep_if_equal(tracked.record, record)
+                previous = tracked.record
+                tracked.record = _keep_if_equal(previous, record)
                 tracked.fetched_in_poll = self.polls
+                if record.status in ("Failed", "Stopped") and (
+                        previous is None or previous.status != record.status):
+                    _log_deployment_ended(record, raw.get("errorInformation"))
         return records
 
     # ---- phase 2: deployment status -----------------------------------------------------------
@@ -404,3 +408,13 @@ def _log_failed_target(record: Target) -> None:
     log.warning("event=target_failed deployment_id=%s target_id=%s " +
                 " ".join(f"{name}=%s" for name in fields),
                 quote(record.deployment_id), quote(record.target_id), *map(quote, fields.values()))
+
+
+def _log_deployment_ended(record: Deployment, error: object) -> None:
+    # CodeDeploy's own words (errorInformation), not script output: logged whatever
+    # --log.diagnostics says.
+    info = error if isinstance(error, dict) else {}
+    log.warning("event=deployment_ended deployment_id=%s application=%s deployment_group=%s "
+                "status=%s error_code=%s message=%s", quote(record.deployment_id),
+                quote(record.application), quote(record.deployment_group), record.status,
+                quote(str(info.get("code") or "")), quote(str(info.get("message") or "")))

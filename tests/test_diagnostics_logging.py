@@ -108,6 +108,30 @@ def test_codedeploy_api_error_messages_are_logged_in_summary_mode(sim, make_expo
     assert "The target i-0diag does not exist in deployment d-DIAG00001" in text
 
 
+def test_codedeploy_deployment_error_information_is_logged_in_summary_mode(sim, make_exporter, caplog):
+    message = "The overall deployment failed because too many individual instances failed deployment"
+    sim.put_deployment(
+        deployment_info(
+            "d-ENDED0001",
+            "web",
+            "prod",
+            "Failed",
+            NOW - 600,
+            complete_time=NOW - 60,
+            error_information={"code": "HEALTH_CONSTRAINTS", "message": message},
+        ),
+        [],
+    )
+    exporter = make_exporter(deployments=[{"deployment_id": "d-ENDED0001"}])
+    with caplog.at_level(logging.WARNING):
+        exporter.poll_once()
+        exporter.poll_once()  # logged when it is first seen ending, not every poll
+    lines = [r.getMessage() for r in caplog.records if "event=deployment_ended" in r.getMessage()]
+    assert len(lines) == 1
+    assert 'error_code="HEALTH_CONSTRAINTS"' in lines[0] and message in lines[0]
+    assert "status=Failed" in lines[0]
+
+
 def test_the_flag_accepts_summary_and_full_only_and_defaults_to_summary(capsys):
     parser = build_parser()
     assert parser.parse_args([]).log_diagnostics == "summary"
