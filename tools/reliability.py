@@ -436,6 +436,14 @@ def _load_average() -> str:
         return "unknown"
 
 
+def _overloaded(*averages: str) -> bool:
+    """Whether any 1-minute load average (as _load_average formats it) exceeded the CPU count."""
+    try:
+        return any(float(a.split(",")[0]) > (os.cpu_count() or 1) for a in averages if a)
+    except ValueError:
+        return False
+
+
 def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: float,
            suites: dict[str, str], shutdown: ShutdownResult | None = None,
            load_before: str = "", load_after: str = "") -> str:
@@ -467,7 +475,12 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         "",
         (f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
          f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
-         + ("**met**." if load.goal_met else "**not met** in this run.")),
+         + ("**met**." if load.goal_met else "**not met** in this run.")
+         + ("" if load.goal_met or not _overloaded(load_before, load_after) else
+            " Other work kept more processes runnable than the machine has CPUs during the run "
+            "(load average above the CPU count), so scrapers, exporter and simulator waited for "
+            "CPU as well as for each other; rerun on a quiet machine before reading the tail "
+            "latencies as the exporter's own.")),
         "",
         "| figure | value |",
         "|---|---|",
