@@ -476,9 +476,10 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         (f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
          f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
          + ("**met**." if load.goal_met else "**not met** in this run.")
-         + ("" if load.goal_met or not _overloaded(load_before, load_after) else
-            " Other work kept more processes runnable than the machine has CPUs during the run "
-            "(load average above the CPU count), so scrapers, exporter and simulator waited for "
+         # Only the reading before the run: during it, the run itself adds runnable processes.
+         + ("" if load.goal_met or not _overloaded(load_before) else
+            " Other work kept more processes runnable than the machine has CPUs when the run "
+            "started (load average above the CPU count), so scrapers, exporter and simulator waited for "
             "CPU as well as for each other; rerun on a quiet machine before reading the tail "
             "latencies as the exporter's own.")),
         "",
