@@ -21,10 +21,14 @@ COPY pyproject.toml README.md ./
 COPY exporter ./exporter
 
 # Build the wheel from the source tree, then install only that wheel (and its
-# pinned-by-range runtime dependencies) into a self-contained virtualenv.
+# pinned-by-range runtime dependencies) into a virtualenv made without pip: the
+# builder's pip installs into it, so pip, setuptools and wheel never enter the image.
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
-RUN python -m venv /opt/venv \
-    && /opt/venv/bin/pip install --no-cache-dir /wheels/*.whl
+RUN python -m venv --without-pip /opt/venv \
+    && pip --python /opt/venv/bin/python install --no-cache-dir --no-compile /wheels/*.whl
+# Bytecode compiled now, so the non-root process (which can write nowhere) does not
+# recompile on every start. unchecked-hash: the image never changes its sources.
+RUN /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib
 
 FROM ${PYTHON_IMAGE}
 
@@ -41,9 +45,12 @@ LABEL org.opencontainers.image.title="codedeploy-exporter" \
 # Only the virtualenv crosses over: no wheel cache, no build tooling.
 COPY --from=builder /opt/venv /opt/venv
 
+# CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS is the default of --web.listen-address:
+# the process and the HEALTHCHECK both read it, so set it (not the flag) to move the port.
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
-    PYTHONUNBUFFERED=1
+    PYTHONUNBUFFERED=1 \
+    CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS=":10120"
 
 # 65532 is the conventional "nonroot" UID/GID of distroless images; it owns
 # nothing in the image, so the process can write nowhere but mounted volumes.
@@ -52,11 +59,10 @@ WORKDIR /
 
 EXPOSE 10120
 
-# The image has no curl: probe with the virtualenv's own interpreter. The
-# address matches the default --web.listen-address; override the check if you
-# change the port.
+# The image has no curl: the exporter's own probe, which reads the listen address
+# from CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS as the process does.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["/opt/venv/bin/python", "-c", "import sys, urllib.request; sys.exit(0 if urllib.request.urlopen('http://127.0.0.1:10120/healthz', timeout=4).status == 200 else 1)"]
+    CMD ["/opt/venv/bin/python", "-m", "exporter.health"]
 
 ENTRYPOINT ["codedeploy-exporter"]
 CMD ["--config.file=/etc/codedeploy-exporter/config.yaml"]

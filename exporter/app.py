@@ -12,10 +12,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from exporter.aws import ClientFactory
-from exporter.config import Config
+from exporter.config import AwsSettings, Config, DeploymentEntry, GroupEntry, TargetEntry
+from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
+from exporter.log import diagnostics_fields
 from exporter.metrics import ExporterMetrics
 from exporter.poller import Poller, PollOutcome
 from exporter.render import ExpositionCache, TargetView
+from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -62,16 +65,26 @@ class Snapshot:
                          for cells in self.landing_cells)
 
 
+def aws_settings(config: Config) -> set[AwsSettings]:
+    """Every distinct AWS setting (region, profile, role) the config polls with."""
+    entries: list[TargetEntry | DeploymentEntry | GroupEntry] = [
+        *config.targets, *config.deployments, *config.deployment_groups]
+    return {entry.aws for entry in entries}
+
+
 class Exporter:
     def __init__(self, config: Config, clients: ClientFactory, metrics: ExporterMetrics,
                  shard: int = 0, total_shards: int = 1,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time, *,
+                 liveness_intervals: float = DEFAULT_LIVENESS_INTERVALS,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
         self.cache = ExpositionCache(sparse=config.metrics.sparse_status)
         self.clock = clock
         self.ready = threading.Event()
         self._poll_lock = threading.Lock()
+        self.liveness = Liveness(liveness_intervals, monotonic)
         metrics.shard_ordinal.set(shard)
         metrics.total_shards.set(total_shards)
         metrics.reload_successful.set(1)
@@ -94,8 +107,15 @@ class Exporter:
             self.poller.config = config
             if config.metrics.sparse_status != self.cache.sparse:
                 self.cache = ExpositionCache(sparse=config.metrics.sparse_status)
-            # The token bucket reads its rate on every acquire; concurrency is read per poll.
-            self.poller.clients.limiter.rate = config.poll.max_requests_per_second
+            # The token bucket reads its rate on every acquire; concurrency is read per poll,
+            # and the connection pool follows it. Clients of AWS settings that left go.
+            self.poller.clients.reconfigure(config.poll.max_concurrency,
+                                            config.poll.max_requests_per_second,
+                                            aws_settings(config))
+
+    def cancel(self) -> None:
+        """Shutdown: a poll in progress ends now (raising Cancelled), abandoning its calls."""
+        self.poller.cancel()
 
     def refresh_self_metrics(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
@@ -106,8 +126,17 @@ class Exporter:
         with self._poll_lock:
             outcome = self.poller.poll()
             self._publish(outcome)
+        self.liveness.poll_completed()
         self.ready.set()
         return outcome
+
+    def alive(self) -> tuple[bool, str]:
+        """Liveness for /healthz: (ok, reason). A completed poll counts even if it failed."""
+        interval = self.config.poll.interval
+        if self.liveness.alive(interval):
+            return True, "OK"
+        return False, (f"unhealthy: no poll completed for {self.liveness.seconds_since_poll():.0f}s "
+                       f"(limit {self.liveness.limit(interval):.0f}s)")
 
     def _publish(self, outcome: PollOutcome) -> None:
         poller = self.poller
@@ -139,13 +168,16 @@ class Exporter:
 
     def _landing_cells(self) -> list[tuple[str, ...]]:
         # Plain values copied now (the poller mutates its records); HTML is made on request.
-        cells = []
+        cells: list[tuple[str, ...]] = []
         for target in list(self.poller.targets.values())[:LANDING_ROWS]:
             record = target.record
             failed = record.failed_event() if record else None
+            # The same diagnostics the log shows (--log.diagnostics), hook name aside.
+            details = list(diagnostics_fields(failed).values())[1:] if failed else []
             cells.append((target.deployment_id, target.target_id,
                           record.target_type if record else "", record.status if record else "",
-                          failed.name if failed else "", "frozen" if target.frozen else
+                          failed.name if failed else "", "\n".join(v for v in details if v),
+                          "frozen" if target.frozen else
                           (_POLL_STATE.get(target.success) or f"failing: {target.error}")))
         return cells
 
@@ -159,6 +191,9 @@ class Exporter:
                 # Prometheus asks for gzip: compress here, in the poll thread, so no scrape
                 # pays for it (~60 ms at 1,000 targets).
                 self.snapshot.gzipped()
+            except Cancelled:
+                log.info("event=poll_cancelled")
+                return
             except Exception:  # never let one bad poll end the daemon
                 log.exception("event=poll_crashed")
             interval = self.config.poll.interval

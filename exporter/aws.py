@@ -23,6 +23,7 @@ from botocore.utils import parse_timestamp
 from exporter import __version__
 from exporter.config import AwsSettings
 from exporter.metrics import ExporterMetrics
+from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
 
@@ -55,15 +56,20 @@ class RateLimiter:
     """Token bucket shared by all clients: at most `rate` calls per second, bursts of `rate`."""
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 cancelled: threading.Event | None = None) -> None:
         self.rate = rate
+        self._cancelled = cancelled
         self._tokens = max(rate, 1.0)
         self._clock, self._sleep = clock, sleep
         self._last = clock()
         self._lock = threading.Lock()
 
     def acquire(self) -> None:
+        """Take a token, waiting for one; returns at once when cancelled (the caller checks)."""
         while True:
+            if self._cancelled is not None and self._cancelled.is_set():
+                return
             with self._lock:
                 now = self._clock()
                 self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
@@ -72,17 +78,33 @@ class RateLimiter:
                     self._tokens -= 1
                     return
                 wait = (1 - self._tokens) / self.rate
-            self._sleep(wait)
+            if self._cancelled is not None:
+                self._cancelled.wait(wait)  # a shutdown ends the wait
+            else:
+                self._sleep(wait)
 
 
 class CodeDeployApi:
     """The read operations the exporter uses, paginated, with errors as ApiError."""
 
-    def __init__(self, client: Any, limiter: RateLimiter, metrics: ExporterMetrics) -> None:
+    def __init__(self, client: Any, limiter: RateLimiter, metrics: ExporterMetrics,
+                 cancelled: threading.Event | None = None) -> None:
         self._client = client
         self._limiter = limiter
         self._metrics = metrics
+        self._cancelled = cancelled if cancelled is not None else threading.Event()
         client.meta.events.register("needs-retry.codedeploy", self._count_attempt)
+        self.closed = False
+
+    @property
+    def max_pool_connections(self) -> int:
+        """Size of this client's connection pool (fixed when botocore made the client)."""
+        return int(self._client.meta.config.max_pool_connections)
+
+    def close(self) -> None:
+        """Close the client's pooled connections (reload dropped its AWS settings)."""
+        self._client.close()
+        self.closed = True
 
     def _count_attempt(self, response=None, operation=None, caught_exception=None, **_: Any) -> None:
         name = getattr(operation, "name", "unknown")
@@ -100,6 +122,8 @@ class CodeDeployApi:
 
     def _call(self, operation: str, method: str, **params: Any) -> dict:
         self._limiter.acquire()
+        if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
+            raise Cancelled()
         started = time.perf_counter()
         try:
             return getattr(self._client, method)(**params)
@@ -151,8 +175,19 @@ class CodeDeployApi:
             params["nextToken"] = page["nextToken"]
 
 
+def pool_size(max_concurrency: int) -> int:
+    """botocore's connection pool per client: every concurrent call gets a connection, with
+    room for calls whose connection is still being returned."""
+    return max(10, max_concurrency * 2)
+
+
 class ClientFactory:
-    """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use."""
+    """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use.
+
+    `reconfigure` (on reload) follows a new `max_concurrency` with the connection pool and
+    closes the clients of AWS settings the config no longer uses; `cancel` (on shutdown)
+    makes every API call from then on raise workers.Cancelled.
+    """
 
     def __init__(self, metrics: ExporterMetrics, max_concurrency: int = 8,
                  max_requests_per_second: float = 10.0,
@@ -160,12 +195,14 @@ class ClientFactory:
                  connect_timeout: float = 5.0, read_timeout: float = 15.0,
                  max_attempts: int = 4) -> None:
         self._metrics = metrics
-        self.limiter = RateLimiter(max_requests_per_second)
+        self.cancelled = threading.Event()
+        self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
         self._static = static_credentials
+        self.max_pool_connections = pool_size(max_concurrency)
         self._boto_config = BotoConfig(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout, read_timeout=read_timeout,
-            max_pool_connections=max(10, max_concurrency * 2),
+            max_pool_connections=self.max_pool_connections,
             user_agent_extra=f"codedeploy-exporter/{__version__}",
         )
         self._apis: dict[AwsSettings, CodeDeployApi] = {}
@@ -175,9 +212,41 @@ class ClientFactory:
         with self._lock:
             api = self._apis.get(settings)
             if api is None:
-                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics)
+                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics,
+                                    self.cancelled)
                 self._apis[settings] = api
             return api
+
+    def settings_in_use(self) -> set[AwsSettings]:
+        with self._lock:
+            return set(self._apis)
+
+    def reconfigure(self, max_concurrency: int, max_requests_per_second: float,
+                    keep: set[AwsSettings]) -> None:
+        """Apply a reloaded config's limits; close clients of settings not in `keep`.
+
+        botocore sizes a client's connection pool when the client is made, so a new pool size
+        means new clients (made again on first use). Call between polls: a client in use
+        would lose its connections (it would still work, reconnecting).
+        """
+        self.limiter.rate = max_requests_per_second
+        with self._lock:
+            size = pool_size(max_concurrency)
+            if size != self.max_pool_connections:
+                self.max_pool_connections = size
+                self._boto_config = self._boto_config.merge(BotoConfig(max_pool_connections=size))
+                drop = set(self._apis)
+            else:
+                drop = set(self._apis) - keep
+            closing = [self._apis.pop(settings) for settings in drop]
+        for api in closing:
+            api.close()
+        if drop:
+            log.debug("event=aws_clients_closed count=%d pool_size=%d", len(drop), size)
+
+    def cancel(self) -> None:
+        """Shutdown: no API call starts from now on; rate-limit waits end at once."""
+        self.cancelled.set()
 
     def _client(self, settings: AwsSettings) -> Any:
         try:

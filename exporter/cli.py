@@ -14,12 +14,17 @@ import threading
 from exporter import __version__
 from exporter import log as logsetup
 from exporter.config import ConfigError, config_warnings, load_config
+from exporter.health import DEFAULT_LIVENESS_INTERVALS, LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, listen_address
 from exporter.log import quote
 
 log = logging.getLogger("exporter")
 
 EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE = 0, 1, 2
 DEFAULT_PORT = 10120
+# SIGTERM to exit within 3 s: responses in flight get DRAIN_ON_STOP, a cancelled poll (which
+# returns within ~50 ms) STOP_TIMEOUT.
+DRAIN_ON_STOP = 1.5
+STOP_TIMEOUT = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -30,8 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="YAML file listing what to watch (default: %(default)s)")
     p.add_argument("--config.check", dest="config_check", action="store_true",
                    help="validate the config file, print every problem, exit 0 (valid) or 2")
-    p.add_argument("--web.listen-address", dest="listen_address", default=f":{DEFAULT_PORT}",
-                   help="address to serve metrics on (default: %(default)s)")
+    p.add_argument("--web.listen-address", dest="listen_address", default=listen_address(),
+                   help=f"address to serve metrics on (default: ${LISTEN_ADDRESS_ENV} if set, "
+                        f"else :{DEFAULT_PORT}; now %(default)s)")
     p.add_argument("--web.telemetry-path", dest="telemetry_path", default="/metrics",
                    help="path under which to expose metrics (default: %(default)s)")
     p.add_argument("--web.config.file", dest="web_config_file", default=None,
@@ -41,6 +47,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--log.level", dest="log_level", default="info",
                    choices=["debug", "info", "warn", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
+    p.add_argument("--log.diagnostics", dest="log_diagnostics", default="summary",
+                   choices=list(logsetup.DIAGNOSTICS),
+                   help="what of a failed hook's diagnostics the log and the landing page show: "
+                        "'summary' (hook, error code, script name) or 'full' (adds the script's "
+                        "message and log tail, which may hold secrets) (default: %(default)s)")
+    p.add_argument("--web.healthz.max-poll-intervals", dest="healthz_max_poll_intervals",
+                   type=_positive_float, default=DEFAULT_LIVENESS_INTERVALS,
+                   help="/healthz fails (503) when no poll completed within this many poll "
+                        f"intervals, and at least {LIVENESS_FLOOR:.0f}s (default: %(default)g)")
     p.add_argument("--once", action="store_true",
                    help="poll once, print the exposition to stdout, exit 1 if a target failed to poll")
     p.add_argument("--shard", default="0",
@@ -55,6 +70,16 @@ def build_parser() -> argparse.ArgumentParser:
                    default="127.0.0.1:0", help="where the demo's simulator listens")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
+
+
+def _positive_float(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = float("nan")
+    if not number > 0 or number == float("inf"):
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a positive number")
+    return number
 
 
 def resolve_shard(value: str, total: int) -> int:
@@ -78,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(f"codedeploy-exporter {__version__}")
         return EXIT_OK
-    logsetup.setup(args.log_level, args.log_format)
+    logsetup.setup(args.log_level, args.log_format, args.log_diagnostics)
     try:
         shard = resolve_shard(args.shard, args.total_shards)
     except ValueError as exc:
@@ -145,7 +170,8 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     metrics = ExporterMetrics()
     clients = ClientFactory(metrics, config.poll.max_concurrency, config.poll.max_requests_per_second,
                             static_credentials=credentials)
-    exporter = Exporter(config, clients, metrics, shard, args.total_shards)
+    exporter = Exporter(config, clients, metrics, shard, args.total_shards,
+                        liveness_intervals=args.healthz_max_poll_intervals)
     if args.once:
         outcome = exporter.poll_once()
         sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
@@ -185,17 +211,10 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
             reload_requested.clear()
             log.info("event=reload_requested via=SIGHUP")
             reloader.reload()
-    server.stop()
-    # A poll in flight finishes or is abandoned after the timeout: the daemon thread dies with us.
-    poller.join(timeout=5)
-    if poller.is_alive():
-        # A poll stuck in API calls (hanging endpoint, long retries) would hold the interpreter
-        # at exit: concurrent.futures joins its worker threads then. Its result is worthless now.
-        log.info("event=stopped abandoned_poll=true")
-        logging.shutdown()
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(EXIT_OK)
-    log.info("event=stopped")
+    # Cancel first: the poll issues no more API calls and stops waiting for the ones in
+    # flight (daemon threads, abandoned), so neither it nor a hanging API delays the exit.
+    exporter.cancel()
+    server.stop(drain_timeout=DRAIN_ON_STOP)
+    poller.join(timeout=STOP_TIMEOUT)
+    log.info("event=stopped abandoned_poll=%s", str(poller.is_alive()).lower())
     return EXIT_OK
-

@@ -10,7 +10,12 @@ import json
 import logging
 import re
 import time
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from exporter.model import LifecycleEvent
+
+DIAGNOSTICS = ("summary", "full")
 LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
           "error": logging.ERROR}
 _KV = re.compile(r"^[a-z_]+=")
@@ -50,7 +55,44 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, ensure_ascii=False)
 
 
-def setup(level: str = "info", fmt: str = "logfmt") -> None:
+class _Settings:
+    # Set once by the CLI (like the handlers); read by the poller's failure log and the
+    # landing page, so both show the same amount of a deploy script's output.
+    diagnostics = "summary"
+
+
+def diagnostics_setting() -> str:
+    """`summary` (hook, error code, script name) or `full` (adds script message and log tail)."""
+    return _Settings.diagnostics
+
+
+def set_diagnostics(value: str) -> None:
+    if value not in DIAGNOSTICS:
+        raise ValueError(f"--log.diagnostics {value!r}: expected one of {', '.join(DIAGNOSTICS)}")
+    _Settings.diagnostics = value
+
+
+def diagnostics_fields(event: LifecycleEvent | None, full: bool | None = None) -> dict[str, str]:
+    """The failed hook's diagnostics to show, as ordered name -> value.
+
+    A deploy script's message and log tail are its own stdout/stderr, which may hold secrets:
+    they are shown only with `--log.diagnostics=full`. Error code and script name are
+    CodeDeploy's and always shown.
+    """
+    if full is None:
+        full = _Settings.diagnostics == "full"
+    diag = event.diagnostics if event else None
+    fields = {"lifecycle_event": event.name if event else "",
+              "error_code": diag.error_code if diag else "",
+              "script_name": diag.script_name if diag else ""}
+    if full:
+        fields["message"] = diag.message if diag else ""
+        fields["log_tail"] = diag.log_tail if diag else ""
+    return fields
+
+
+def setup(level: str = "info", fmt: str = "logfmt", diagnostics: str = "summary") -> None:
+    set_diagnostics(diagnostics)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
     root = logging.getLogger()

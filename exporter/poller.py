@@ -12,16 +12,16 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from exporter.aws import BATCH_DEPLOYMENTS_MAX, BATCH_TARGETS_MAX, ApiError, ClientFactory
 from exporter.config import AwsSettings, Config, GroupEntry
-from exporter.log import quote
+from exporter.log import diagnostics_fields, quote
 from exporter.model import Deployment, Target
 from exporter.parse import parse_deployment, parse_target
 from exporter.render import label_pairs
 from exporter.shard import owns
+from exporter.workers import DaemonPool
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,9 @@ class Poller:
         self.polls += 1
         self._api_wide = []
         now = self.clock()
-        with ThreadPoolExecutor(max_workers=self.config.poll.max_concurrency,
-                                thread_name_prefix="poll") as pool:
+        # Daemon workers: a cancelled poll (SIGTERM) abandons calls in flight (see cancel()).
+        with DaemonPool(self.config.poll.max_concurrency, self.clients.cancelled,
+                        thread_name_prefix="poll") as pool:
             listed = self._wanted_deployments(pool, now)
             self._refresh_deployments(pool, now)
             self._list_targets(pool, listed, now)
@@ -117,6 +118,11 @@ class Poller:
         self._api_wide_before = set(self._api_wide)
         failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, list(self._api_wide), failed)
+
+    def cancel(self) -> None:
+        """Stop polling for good (shutdown): no new API calls; a poll in progress raises
+        workers.Cancelled without waiting for the calls it has in flight."""
+        self.clients.cancel()
 
     def deployment_of(self, target: TrackedTarget) -> Deployment | None:
         tracked = self.deployments.get((target.deployment_id, target.aws))
@@ -130,7 +136,7 @@ class Poller:
     def _owned(self, deployment_id: str) -> bool:
         return owns(deployment_id, self.shard, self.total_shards)
 
-    def _wanted_deployments(self, pool: ThreadPoolExecutor, now: float) -> set[DeploymentKey]:
+    def _wanted_deployments(self, pool: DaemonPool, now: float) -> set[DeploymentKey]:
         """Sync self.deployments with the config; returns the deployments whose targets are listed."""
         cfg = self.config
         wanted: set[DeploymentKey] = set()
@@ -212,13 +218,17 @@ class Poller:
                 tracked = self.deployments.get(key)
                 if tracked is None:
                     tracked = self.deployments[key] = TrackedDeployment(*key)
-                tracked.record = _keep_if_equal(tracked.record, record)
+                previous = tracked.record
+                tracked.record = _keep_if_equal(previous, record)
                 tracked.fetched_in_poll = self.polls
+                if record.status in ("Failed", "Stopped") and (
+                        previous is None or previous.status != record.status):
+                    _log_deployment_ended(record, raw.get("errorInformation"))
         return records
 
     # ---- phase 2: deployment status -----------------------------------------------------------
 
-    def _refresh_deployments(self, pool: ThreadPoolExecutor, now: float) -> None:
+    def _refresh_deployments(self, pool: DaemonPool, now: float) -> None:
         due = [d for d in self.deployments.values()
                if (d.record is None or not d.record.terminal) and d.retry_at <= now
                and d.fetched_in_poll != self.polls]  # discovery may have just fetched it
@@ -257,7 +267,7 @@ class Poller:
 
     # ---- phase 3: target lists ----------------------------------------------------------------
 
-    def _list_targets(self, pool: ThreadPoolExecutor, listed: set[DeploymentKey], now: float) -> None:
+    def _list_targets(self, pool: DaemonPool, listed: set[DeploymentKey], now: float) -> None:
         due = [self.deployments[key] for key in listed
                if not self.deployments[key].list_final and self.deployments[key].retry_at <= now
                and self.deployments[key].record is not None]
@@ -294,7 +304,7 @@ class Poller:
 
     # ---- phase 4: targets ---------------------------------------------------------------------
 
-    def _poll_targets(self, pool: ThreadPoolExecutor, now: float) -> None:
+    def _poll_targets(self, pool: DaemonPool, now: float) -> None:
         by_deployment: dict[DeploymentKey, list[TrackedTarget]] = {}
         for target in self.targets.values():
             if not target.frozen and target.retry_at <= now:
@@ -393,11 +403,18 @@ def _keep_if_equal(old, new):
 
 
 def _log_failed_target(record: Target) -> None:
-    event = record.failed_event()
-    diag = event.diagnostics if event else None
-    log.warning(
-        "event=target_failed deployment_id=%s target_id=%s lifecycle_event=%s error_code=%s "
-        "script_name=%s message=%s log_tail=%s",
-        quote(record.deployment_id), quote(record.target_id), quote(event.name if event else ""),
-        quote(diag.error_code if diag else ""), quote(diag.script_name if diag else ""),
-        quote(diag.message if diag else ""), quote(diag.log_tail if diag else ""))
+    # What of the script's output is logged follows --log.diagnostics (see exporter.log).
+    fields = diagnostics_fields(record.failed_event())
+    log.warning("event=target_failed deployment_id=%s target_id=%s " +
+                " ".join(f"{name}=%s" for name in fields),
+                quote(record.deployment_id), quote(record.target_id), *map(quote, fields.values()))
+
+
+def _log_deployment_ended(record: Deployment, error: object) -> None:
+    # CodeDeploy's own words (errorInformation), not script output: logged whatever
+    # --log.diagnostics says.
+    info = error if isinstance(error, dict) else {}
+    log.warning("event=deployment_ended deployment_id=%s application=%s deployment_group=%s "
+                "status=%s error_code=%s message=%s", quote(record.deployment_id),
+                quote(record.application), quote(record.deployment_group), record.status,
+                quote(str(info.get("code") or "")), quote(str(info.get("message") or "")))

@@ -8,6 +8,7 @@ client-certificate checks. `POST /-/reload` exists only with `--web.enable-lifec
 
 from __future__ import annotations
 
+import _thread
 import base64
 import binascii
 import logging
@@ -30,6 +31,7 @@ WRITE_BLOCK = 256 * 1024  # bytes per socket write when sending the snapshot
 CLIENT_TIMEOUT = 30.0  # idle, slow or stalled clients are dropped after this (whole response)
 DRAIN_TIMEOUT = 5.0  # on shutdown, responses in flight get this long to finish
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz"})
+SWITCH_INTERVAL = 0.0005  # seconds; see MetricsServer.start
 ReloadFn = Callable[[], "tuple[bool, str]"]
 
 
@@ -43,12 +45,14 @@ def parse_listen_address(value: str) -> tuple[str, int]:
 
 _LANDING = """<!DOCTYPE html>
 <html><head><meta charset="utf-8"><title>CodeDeploy Exporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left}}</style></head>
+<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left;vertical-align:top}}
+td{{white-space:pre-wrap}}</style></head>
 <body><h1>CodeDeploy Exporter</h1><p>Version {version}</p>
 <ul><li><a href="{path}">Metrics</a></li><li><a href="/healthz">Health</a></li>
 <li><a href="/readyz">Readiness</a></li></ul>
 <h2>Tracked targets</h2>
-<table><tr><th>Deployment</th><th>Target</th><th>Type</th><th>Status</th><th>Failed hook</th><th>Polling</th></tr>
+<table><tr><th>Deployment</th><th>Target</th><th>Type</th><th>Status</th><th>Failed hook</th>
+<th>Diagnostics</th><th>Polling</th></tr>
 {rows}
 </table></body></html>
 """
@@ -163,7 +167,10 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_chunks(snapshot.chunks, snapshot.length, {"Content-Type": CONTENT_TYPE},
                                   head)
         elif path == "/healthz":
-            self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
+            # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
+            alive, reason = exporter.alive()
+            self._send(200 if alive else 503, (reason + "\n").encode(), {"Content-Type": "text/plain"},
+                       head)
         elif path == "/readyz":
             if exporter.ready.is_set():
                 self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
@@ -207,6 +214,10 @@ class _Handler(BaseHTTPRequestHandler):
 class MetricsServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    # socketserver listens with a backlog of 5: a burst of scrapers connecting at once overflows
+    # it, and the kernel drops the SYNs, which clients retry only after a second. The kernel
+    # caps this at net.core.somaxconn.
+    request_queue_size = socket.SOMAXCONN
 
     def __init__(self, address: tuple[str, int], exporter: Exporter,
                  telemetry_path: str = "/metrics", web: WebConfigWatcher | None = None,
@@ -229,6 +240,37 @@ class MetricsServer(ThreadingHTTPServer):
         host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         scheme = "https" if self.web is not None and self.web.tls else "http"
         return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+
+    # Under a burst of new connections while a poll keeps the GIL busy, every GIL handoff in the
+    # accept loop costs up to one switch interval (5 ms), and the loop runs for one connection at
+    # a time: the last of 50 waited most of a second. So the loop takes every pending connection
+    # per wake-up, and starts handler threads without waiting for them to report "started".
+
+    def _handle_request_noblock(self) -> None:
+        self.socket.setblocking(False)
+        try:
+            while True:
+                try:
+                    request, client_address = self.get_request()
+                except OSError:  # BlockingIOError: nothing left to accept
+                    return
+                request.setblocking(True)
+                if self.verify_request(request, client_address):
+                    try:
+                        self.process_request(request, client_address)
+                    except Exception:
+                        self.handle_error(request, client_address)
+                        self.shutdown_request(request)
+                else:
+                    self.shutdown_request(request)
+        finally:
+            self.socket.setblocking(True)
+
+    def process_request(self, request, client_address) -> None:
+        # threading.Thread.start() blocks until the new thread runs; a daemon thread of the
+        # low-level API does the same work (process_request_thread handles errors and closes
+        # the socket) without that round trip. Like daemon_threads, nothing joins it at exit.
+        _thread.start_new_thread(self.process_request_thread, (request, client_address))
 
     def get_request(self):
         sock, address = super().get_request()
@@ -267,6 +309,11 @@ class MetricsServer(ThreadingHTTPServer):
             log.exception("event=http_handler_error client=%s", client_address[0])
 
     def start(self) -> MetricsServer:
+        # While a poll computes, a handler thread back from a socket call waits up to one GIL
+        # switch interval (5 ms by default) for every handoff, and a scrape makes several. A
+        # shorter interval costs nothing while nobody waits (no forced switches) and trades a
+        # little poll time for scrape latency while scraped.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="http", daemon=True)
         self._thread.start()

@@ -353,8 +353,52 @@ def test_connection_test_fetches_metrics_through_the_service(chart):
     assert pod["metadata"]["annotations"]["helm.sh/hook"] == "test"
     (container,) = pod["spec"]["containers"]
     url = f"http://{service['metadata']['name']}:{service['spec']['ports'][0]['port']}/metrics"
-    assert container["command"][-1] == url
+    # The script takes the URL and the text the answer must contain.
+    assert container["command"][-2:] == [url, "codedeploy_exporter_build_info"]
     assert container["securityContext"]["readOnlyRootFilesystem"] is True
+
+
+def run_connection_test(container: dict[str, Any], url: str) -> subprocess.CompletedProcess:
+    python, flag, script, _, expect = container["command"]
+    assert (python, flag) == ("python", "-c")
+    return subprocess.run([sys.executable, "-c", script, url, expect], capture_output=True,
+                          text=True, timeout=60, check=False)
+
+
+def test_connection_test_script_passes_against_a_running_exporter(chart, make_exporter):
+    from exporter.server import serve
+
+    container = only(render(chart), "Pod")["spec"]["containers"][0]
+    server = serve("127.0.0.1:0", make_exporter())
+    try:
+        result = run_connection_test(container, server.url + "/metrics")
+        assert result.returncode == 0, result.stderr
+        assert run_connection_test(container, server.url + "/nope").returncode != 0
+    finally:
+        server.stop()
+
+
+def test_with_a_tls_web_config_probes_and_helm_test_use_https_and_healthz(chart):
+    objects = render(chart, load_values(CHART / "ci" / "secure-values.yaml"))
+    container = exporter_container(objects)
+    assert "--web.config.file=/etc/codedeploy-exporter-web/web.yml" in container["args"]
+    (mount,) = [m for m in container["volumeMounts"] if m["name"] == "web-config"]
+    assert mount == {"name": "web-config", "mountPath": "/etc/codedeploy-exporter-web", "readOnly": True}
+    (volume,) = [v for v in workload(objects)["spec"]["template"]["spec"]["volumes"]
+                 if v["name"] == "web-config"]
+    assert volume["secret"] == {"secretName": "codedeploy-exporter-web", "defaultMode": 0o440}
+    assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
+    test_pod = only(objects, "Pod")["spec"]["containers"][0]
+    # /metrics may need a password the test pod does not have; /healthz never does.
+    assert test_pod["command"][-2:] == [f"https://{FULLNAME}:10120/healthz", "OK"]
+
+
+def test_without_a_web_config_nothing_is_mounted_and_probes_stay_http(chart):
+    container = exporter_container(render(chart))
+    assert not [a for a in container["args"] if a.startswith("--web.config.file")]
+    assert [m["name"] for m in container["volumeMounts"]] == ["config"]
+    assert "scheme" not in container["livenessProbe"]["httpGet"]
 
 
 # --- the exporter accepts what the chart renders ----------------------------------------------
@@ -592,6 +636,8 @@ ALLOWED_ENDPOINT_KEYS = {
     "relabelings",
     "metricRelabelings",
     "scheme",
+    "tlsConfig",
+    "basicAuth",
 }
 
 
@@ -720,3 +766,68 @@ def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path
         (payload,) = dashboard["data"].values()
         assert json.loads(payload) == json.loads(
             (REPO / "exporter" / "monitoring" / "dashboard.json").read_text())
+
+
+# --- scrape settings, PodMonitor, flags (issue 13) -------------------------------------------
+
+
+def test_service_monitor_carries_sample_limit_tls_and_basic_auth(chart):
+    values = load_values(CHART / "ci" / "secure-values.yaml")
+    monitor = only(render(chart, values), "ServiceMonitor")
+    assert monitor["spec"]["sampleLimit"] == 500000
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["scheme"] == "https"  # follows webConfig.tls
+    assert endpoint["scrapeTimeout"] == "20s"
+    assert endpoint["tlsConfig"] == values["serviceMonitor"]["tlsConfig"]
+    assert endpoint["basicAuth"] == values["serviceMonitor"]["basicAuth"]
+
+
+def test_service_monitor_defaults_to_plain_http_without_limits_or_credentials(chart):
+    monitor = only(render(chart, {"serviceMonitor": {"enabled": True}}), "ServiceMonitor")
+    assert "sampleLimit" not in monitor["spec"]
+    (endpoint,) = monitor["spec"]["endpoints"]
+    assert endpoint["scheme"] == "http"
+    assert "tlsConfig" not in endpoint and "basicAuth" not in endpoint
+
+
+@pytest.mark.parametrize("values_file", enabling("podMonitor"), ids=ci_id)
+def test_pod_monitor_selects_the_exporter_pods_and_their_metrics_port(chart, values_file):
+    values = load_values(values_file)
+    objects = render(chart, values)
+    monitor = only(objects, "PodMonitor")
+    assert monitor["apiVersion"] == OPERATOR_API
+    assert monitor["metadata"]["namespace"] == (values["podMonitor"].get("namespace") or NAMESPACE)
+    spec = monitor["spec"]
+    assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
+    pod_labels = workload(objects)["spec"]["template"]["metadata"]["labels"]
+    assert spec["selector"]["matchLabels"].items() <= pod_labels.items()
+    port_names = {p["name"] for p in exporter_container(objects)["ports"]}
+    (endpoint,) = spec["podMetricsEndpoints"]
+    assert set(endpoint) <= ALLOWED_ENDPOINT_KEYS
+    assert endpoint["port"] in port_names and endpoint["path"] == "/metrics"
+    # The same scrape settings as the ServiceMonitor's endpoint.
+    if values.get("serviceMonitor", {}).get("enabled"):
+        assert endpoint == only(objects, "ServiceMonitor")["spec"]["endpoints"][0]
+
+
+def test_diagnostics_and_liveness_settings_become_exporter_flags(chart):
+    args = exporter_container(render(chart))["args"]
+    assert "--log.diagnostics=summary" in args
+    assert "--web.healthz.max-poll-intervals=10" in args
+    args = exporter_container(render(chart, {"logDiagnostics": "full",
+                                             "healthzMaxPollIntervals": 4}))["args"]
+    assert "--log.diagnostics=full" in args
+    assert "--web.healthz.max-poll-intervals=4" in args
+    for bad in ({"logDiagnostics": "everything"}, {"healthzMaxPollIntervals": 0},
+                {"webConfig": {"existingSecret": "s", "key": "../x"}},
+                {"serviceMonitor": {"sampleLimit": -1}}, {"podMonitor": {"enable": True}}):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema(bad)
+
+
+def test_flags_the_chart_passes_are_accepted_by_the_exporter(chart):
+    from exporter.cli import build_parser
+
+    for values_file in CI_VALUES:
+        args = exporter_container(render(chart, load_values(values_file)))["args"]
+        build_parser().parse_args(args)  # exits (SystemExit) on an unknown or bad flag

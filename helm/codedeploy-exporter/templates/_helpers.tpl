@@ -121,6 +121,11 @@ spec:
         - --web.listen-address=:{{ .Values.containerPort }}
         - --log.level={{ .Values.logLevel }}
         - --log.format={{ .Values.logFormat }}
+        - --log.diagnostics={{ .Values.logDiagnostics }}
+        - --web.healthz.max-poll-intervals={{ .Values.healthzMaxPollIntervals }}
+        {{- if .Values.webConfig.existingSecret }}
+        - --web.config.file={{ include "codedeploy-exporter.webConfigDir" . }}/{{ .Values.webConfig.key }}
+        {{- end }}
         {{- if .Values.sharding.enabled }}
         {{- /* auto: the ordinal is the trailing -N of $POD_NAME (set below). */}}
         - --shard=auto
@@ -151,9 +156,9 @@ spec:
           containerPort: {{ .Values.containerPort }}
           protocol: TCP
       livenessProbe:
-        {{- toYaml .Values.livenessProbe | nindent 8 }}
+        {{- include "codedeploy-exporter.probe" (dict "probe" .Values.livenessProbe "root" .) | nindent 8 }}
       readinessProbe:
-        {{- toYaml .Values.readinessProbe | nindent 8 }}
+        {{- include "codedeploy-exporter.probe" (dict "probe" .Values.readinessProbe "root" .) | nindent 8 }}
       resources:
         {{- toYaml .Values.resources | nindent 8 }}
       securityContext:
@@ -162,6 +167,11 @@ spec:
         - name: config
           mountPath: /etc/codedeploy-exporter
           readOnly: true
+        {{- if .Values.webConfig.existingSecret }}
+        - name: web-config
+          mountPath: {{ include "codedeploy-exporter.webConfigDir" . }}
+          readOnly: true
+        {{- end }}
         {{- with .Values.extraVolumeMounts }}
         {{- toYaml . | nindent 8 }}
         {{- end }}
@@ -169,6 +179,13 @@ spec:
     - name: config
       configMap:
         name: {{ include "codedeploy-exporter.configMapName" . }}
+    {{- if .Values.webConfig.existingSecret }}
+    {{- /* Certificates, keys and password hashes: readable by the pod's group only (0440). */}}
+    - name: web-config
+      secret:
+        secretName: {{ .Values.webConfig.existingSecret }}
+        defaultMode: 288
+    {{- end }}
     {{- with .Values.extraVolumes }}
     {{- toYaml . | nindent 4 }}
     {{- end }}
@@ -188,4 +205,60 @@ spec:
   topologySpreadConstraints:
     {{- toYaml . | nindent 4 }}
   {{- end }}
+{{- end }}
+
+{{/*
+Where the web config Secret is mounted; relative paths inside the web config (cert_file,
+key_file, client_ca_file) resolve against this directory, i.e. other keys of the Secret.
+*/}}
+{{- define "codedeploy-exporter.webConfigDir" -}}
+/etc/codedeploy-exporter-web
+{{- end }}
+
+{{/*
+The scheme the metrics port speaks: https when the web config turns on TLS.
+*/}}
+{{- define "codedeploy-exporter.scheme" -}}
+{{- if and .Values.webConfig.existingSecret .Values.webConfig.tls }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/*
+A probe from values, switched to HTTPS when the metrics port speaks TLS (kubelet does not
+verify the certificate; /healthz and /readyz need no basic auth).
+Call with (dict "probe" <probe values> "root" $).
+*/}}
+{{- define "codedeploy-exporter.probe" -}}
+{{- $probe := deepCopy .probe }}
+{{- if and $probe.httpGet (eq (include "codedeploy-exporter.scheme" .root) "https") }}
+{{- $_ := set $probe.httpGet "scheme" (default "HTTPS" $probe.httpGet.scheme) }}
+{{- end }}
+{{- toYaml $probe }}
+{{- end }}
+
+{{/*
+The scrape settings shared by the ServiceMonitor endpoint and the PodMonitor endpoint.
+*/}}
+{{- define "codedeploy-exporter.scrapeEndpoint" -}}
+port: http
+path: /metrics
+scheme: {{ default (include "codedeploy-exporter.scheme" .) .Values.serviceMonitor.scheme }}
+interval: {{ .Values.serviceMonitor.interval }}
+scrapeTimeout: {{ .Values.serviceMonitor.scrapeTimeout }}
+honorLabels: {{ .Values.serviceMonitor.honorLabels }}
+{{- with .Values.serviceMonitor.tlsConfig }}
+tlsConfig:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.serviceMonitor.basicAuth }}
+basicAuth:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.serviceMonitor.relabelings }}
+relabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
+{{- with .Values.serviceMonitor.metricRelabelings }}
+metricRelabelings:
+  {{- toYaml . | nindent 2 }}
+{{- end }}
 {{- end }}

@@ -1,0 +1,89 @@
+"""Peak RSS of the exporter by fleet size and metrics setting, for the chart's resource defaults.
+
+    python tools/memory_sizing.py 1000 5000     # prints a Markdown table
+
+Each measurement runs in a fresh process: the simulator serves the fleet from a separate
+process, the exporter polls it twice through real boto3 and compresses the snapshot (as for a
+Prometheus scrape); the figure is that process's peak RSS (ru_maxrss).
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SETTINGS = {"default": {}, "sparse_status": {"sparse_status": True}}
+
+_SIM = """
+import json, sys
+from exporter.simulator import Simulator, SimulatorServer, build_fleet
+sim = Simulator()
+fleet = build_fleet(sim, int(sys.argv[1]))
+server = SimulatorServer(sim).start()
+print(json.dumps({"url": server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True)
+sys.stdin.read()
+server.stop()
+"""
+
+
+def _measure(url: str, deployments: list[str], metrics: dict[str, bool]) -> dict[str, float]:
+    from exporter.app import Exporter
+    from exporter.aws import ClientFactory
+    from exporter.config import parse_config
+    from exporter.metrics import ExporterMetrics
+
+    config = parse_config({
+        "aws": {"region": "us-east-1", "endpoint_url": url},
+        "poll": {"interval": 30, "max_concurrency": 8, "max_requests_per_second": 1000},
+        "metrics": metrics,
+        "deployments": [{"deployment_id": d} for d in deployments]})
+    exporter_metrics = ExporterMetrics()
+    clients = ClientFactory(exporter_metrics, 8, 1000, static_credentials=("t", "t"))
+    exporter = Exporter(config, clients, exporter_metrics)
+    for _ in range(2):
+        exporter.poll_once()
+        exporter.snapshot.gzipped()
+    series = sum(1 for line in exporter.snapshot.body.split(b"\n") if line and line[:1] != b"#")
+    return {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            "series": series}
+
+
+def measure(targets: int, setting: str) -> dict[str, float]:
+    sim = subprocess.Popen([sys.executable, "-c", _SIM, str(targets)], cwd=ROOT, text=True,
+                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    try:
+        assert sim.stdout is not None
+        info = json.loads(sim.stdout.readline())
+        out = subprocess.run([sys.executable, __file__, "--one", info["url"], setting],
+                             input=json.dumps(info["deployments"]), capture_output=True,
+                             text=True, check=True, cwd=ROOT)
+        return dict(json.loads(out.stdout))
+    finally:
+        if sim.stdin is not None:
+            sim.stdin.close()
+        sim.wait(timeout=30)
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--one"]:
+        sys.path.insert(0, str(ROOT))
+        url, setting = argv[1], argv[2]
+        print(json.dumps(_measure(url, json.loads(sys.stdin.read()), SETTINGS[setting])))
+        return 0
+    sizes = [int(a) for a in argv] or [1000, 5000]
+    print("| targets | metrics setting | series | peak RSS |")
+    print("|---|---|---|---|")
+    for targets in sizes:
+        for setting in SETTINGS:
+            result = measure(targets, setting)
+            print(f"| {targets:,} | {setting} | {result['series']:,.0f} | "
+                  f"{result['peak_rss_mib']:.0f} MiB |", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
