@@ -109,7 +109,17 @@ class Exporter:
         self.ready.set()
         return outcome
 
-    def _publish(self, outcome: PollOutcome) -> None:
+    def refresh_now(self, deployment_ids) -> bool:
+        """Read the given deployments and their targets now (an event said they changed) and
+        publish a new snapshot if anything did. Returns whether anything changed."""
+        with self._poll_lock:
+            started = time.perf_counter()
+            changed = self.poller.refresh_now(deployment_ids)
+            if changed:
+                self._publish(PollOutcome(time.perf_counter() - started, [], 0), self_metrics=False)
+        return changed
+
+    def _publish(self, outcome: PollOutcome, self_metrics: bool = True) -> None:
         poller = self.poller
         views = []
         frozen = 0
@@ -118,17 +128,18 @@ class Exporter:
                 continue  # never asked: nothing to say about it yet
             deployment = poller.deployment_of(target)
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
-            views.append(TargetView(key, target.identity_labels(app, group), target.record,
-                                    target.success))
+            prefix = self.cache.target_prefix(key, app, group, target.deployment_id, target.target_id)
+            views.append(TargetView(key, prefix, target.record, target.success))
             frozen += target.frozen
         m = self.metrics
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
-        m.poll_duration.set(outcome.duration)
-        if not outcome.api_wide_errors:
-            m.last_poll_success.set(self.clock())
+        if self_metrics:  # a between-polls refresh is not a poll
+            m.poll_duration.set(outcome.duration)
+            if not outcome.api_wide_errors:
+                m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
-        self._chunks = self.cache.chunks(views, poller.rendered_deployments())
+        self._chunks = self.cache.chunks(views, poller.rendered_deployments(), poller.group_views())
         self.snapshot = self._snapshot(self._landing_cells())
         log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",
                   outcome.duration, len(views), frozen, self.cache.rendered_last,

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 BATCH_TARGETS_MAX = 25
 BATCH_DEPLOYMENTS_MAX = 25
+BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 group names
 
 # Errors that concern one deployment or target ID, not the API as a whole.
 ID_ERRORS = frozenset({
@@ -136,19 +137,56 @@ class CodeDeployApi:
                 return ids
             params["nextToken"] = page["nextToken"]
 
-    def list_deployments(self, application: str, group: str,
-                         created_after: float | None = None) -> list[str]:
-        ids: list[str] = []
-        params: dict[str, Any] = {"applicationName": application, "deploymentGroupName": group}
+    def list_deployments(self, application: str | None, group: str | None,
+                         created_after: float | None = None,
+                         statuses: tuple[str, ...] = ()) -> list[str]:
+        """Deployment IDs, newest first; with no application, every deployment of the region."""
+        params: dict[str, Any] = {}
+        if application is not None:
+            params = {"applicationName": application, "deploymentGroupName": group}
         if created_after is not None:
             params["createTimeRange"] = {
                 "start": datetime.fromtimestamp(created_after, tz=timezone.utc)}
+        if statuses:
+            params["includeOnlyStatuses"] = list(statuses)
+        return self._pages("ListDeployments", "list_deployments", "deployments", params)
+
+    def list_applications(self) -> list[str]:
+        return self._pages("ListApplications", "list_applications", "applications", {})
+
+    def list_deployment_groups(self, application: str) -> list[str]:
+        return self._pages("ListDeploymentGroups", "list_deployment_groups", "deploymentGroups",
+                           {"applicationName": application})
+
+    def batch_get_deployment_groups(self, application: str, names: list[str]) -> list[dict]:
+        response = self._call("BatchGetDeploymentGroups", "batch_get_deployment_groups",
+                              applicationName=application, deploymentGroupNames=names)
+        return response.get("deploymentGroupsInfo") or []
+
+    def list_tags_for_resource(self, arn: str) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        params: dict[str, Any] = {"ResourceArn": arn}
         while True:
-            page = self._call("ListDeployments", "list_deployments", **params)
-            ids.extend(page.get("deployments") or [])
+            page = self._call("ListTagsForResource", "list_tags_for_resource", **params)
+            for tag in page.get("Tags") or []:
+                tags[str(tag.get("Key", ""))] = str(tag.get("Value", ""))
+            if not page.get("NextToken"):
+                return tags
+            params["NextToken"] = page["NextToken"]
+
+    def _pages(self, operation: str, method: str, key: str, params: dict[str, Any]) -> list[str]:
+        items: list[str] = []
+        params = dict(params)
+        while True:
+            page = self._call(operation, method, **params)
+            items.extend(page.get(key) or [])
             if not page.get("nextToken"):
-                return ids
+                return items
             params["nextToken"] = page["nextToken"]
+
+    @property
+    def region(self) -> str:
+        return self._client.meta.region_name or ""
 
 
 class ClientFactory:

@@ -71,6 +71,7 @@ class PollSettings:
     max_concurrency: int = 8
     max_requests_per_second: float = 10.0
     retention: float = 86400.0  # seconds
+    group_refresh: float = 600.0  # seconds between BatchGetDeploymentGroups of a group
 
 
 @dataclass(frozen=True)
@@ -400,6 +401,7 @@ _POLL_SPEC: dict[str, Validator] = {
     "max_concurrency": _bounded(_integer, at_least=1),
     "max_requests_per_second": _bounded(_number, above=0),
     "retention": _bounded(_duration, at_least=0),
+    "group_refresh": _bounded(_duration, above=0),
 }
 
 _METRICS_SPEC: dict[str, Validator] = {"sparse_status": _boolean}

@@ -99,3 +99,27 @@ class Deployment:
     def single_target_batches(self) -> bool:
         # BatchGetDeploymentTargets takes exactly one ID for ECS and Lambda deployments.
         return self.compute_platform in ("ECS", "Lambda")
+
+
+@dataclass(frozen=True)
+class LastDeployment:
+    """A deployment group's lastAttemptedDeployment or lastSuccessfulDeployment."""
+
+    deployment_id: str
+    status: str
+    create_time: float | None
+    end_time: float | None
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One deployment group as BatchGetDeploymentGroups describes it."""
+
+    application: str
+    deployment_group: str
+    compute_platform: str
+    deployment_config: str
+    deployment_type: str
+    deployment_option: str
+    last_attempted: LastDeployment | None
+    last_success: LastDeployment | None

@@ -10,7 +10,16 @@ import math
 from datetime import datetime
 from typing import Any
 
-from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, Target, TaskSet
+from exporter.model import (
+    Deployment,
+    Diagnostics,
+    GroupRecord,
+    LambdaFunction,
+    LastDeployment,
+    LifecycleEvent,
+    Target,
+    TaskSet,
+)
 
 _TARGET_KEYS = {
     "InstanceTarget": "instanceTarget",
@@ -151,4 +160,31 @@ def parse_deployment(data: Any) -> Deployment:
         create_time=timestamp(data.get("createTime")),
         complete_time=timestamp(data.get("completeTime")),
         overview=overview,
+    )
+
+
+def _last_deployment(data: Any) -> LastDeployment | None:
+    if not isinstance(data, dict) or not data.get("deploymentId"):
+        return None
+    return LastDeployment(
+        deployment_id=_text(data.get("deploymentId")),
+        status=_text(data.get("status")),
+        create_time=timestamp(data.get("createTime")),
+        end_time=timestamp(data.get("endTime")),
+    )
+
+
+def parse_deployment_group(data: Any) -> GroupRecord:
+    """One element of BatchGetDeploymentGroups' deploymentGroupsInfo."""
+    data = _mapping(data)
+    style = _mapping(data.get("deploymentStyle"))
+    return GroupRecord(
+        application=_text(data.get("applicationName")),
+        deployment_group=_text(data.get("deploymentGroupName")),
+        compute_platform=_text(data.get("computePlatform")),
+        deployment_config=_text(data.get("deploymentConfigName")),
+        deployment_type=_text(style.get("deploymentType")),
+        deployment_option=_text(style.get("deploymentOption")),
+        last_attempted=_last_deployment(data.get("lastAttemptedDeployment")),
+        last_success=_last_deployment(data.get("lastSuccessfulDeployment")),
     )

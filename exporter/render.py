@@ -17,6 +17,7 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from exporter.groups import GroupView
 from exporter.model import (
     DEPLOYMENT_STATUSES,
     LIFECYCLE_STATUSES,
@@ -25,6 +26,7 @@ from exporter.model import (
     Deployment,
     Target,
 )
+from exporter.render_groups import GROUP_FAMILIES, group_samples
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -240,7 +242,21 @@ class ExpositionCache:
         self.sparse = sparse
         self._targets: dict[tuple, tuple[Target | None, str, bool, Encoded]] = {}
         self._deployments: dict[str, tuple[Deployment, Encoded]] = {}
+        self._groups: dict[tuple, tuple[GroupView, Encoded]] = {}
+        self._prefixes: dict[tuple, tuple[tuple[str, str], str]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
+
+    def target_prefix(self, key: tuple, application: str, group: str, deployment_id: str,
+                      target_id: str) -> str:
+        """A target's rendered identity labels, kept here (not on the poller's records) and
+        rebuilt only when its deployment's application or group becomes known or changes."""
+        cached = self._prefixes.get(key)
+        if cached is None or cached[0] != (application, group):
+            cached = ((application, group), label_pairs(
+                application=application, deployment_group=group, deployment_id=deployment_id,
+                target_id=target_id))
+            self._prefixes[key] = cached
+        return cached[1]
 
     def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
@@ -259,16 +275,38 @@ class ExpositionCache:
         self.rendered_last += 1
         return _encode(render_deployment(deployment, self.sparse))
 
-    def chunks(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> list[bytes]:
+    def _group_fragments(self, view: GroupView) -> Encoded:
+        key = (view.account, view.region, view.application, view.deployment_group)
+        cached = self._groups.get(key)
+        if cached is not None and cached[0] == view:
+            return cached[1]
+        self.rendered_last += 1
+        fragments: Fragments = {}
+        for family, name, labels, value in group_samples(view):
+            text = value if isinstance(value, str) else fmt(value)
+            _add(fragments, family, f"{name}{{{label_pairs(**labels)}}} {text}\n")
+        return _encode(fragments)
+
+    def chunks(self, targets: Iterable[TargetView], deployments: Iterable[Deployment],
+               groups: Iterable[GroupView] = ()) -> list[bytes]:
         """The exposition as an ordered list of cached byte strings, grouped by family."""
         self.rendered_last = 0
         by_family: dict[str, list[bytes]] = {family.name: [] for family in _ALL_FAMILIES}
+        new_groups = {}
+        for view in groups:
+            fragments = self._group_fragments(view)
+            new_groups[(view.account, view.region, view.application, view.deployment_group)] = \
+                (view, fragments)
+            for name, data in fragments.items():
+                by_family[name].append(data)
+        self._groups = new_groups
         new_targets = {}
         for view in targets:
             fragments = self._target_fragments(view)
             new_targets[view.key] = (view.target, view.prefix, view.success, fragments)
             for name, data in fragments.items():
                 by_family[name].append(data)
+        self._prefixes = {k: v for k, v in self._prefixes.items() if k in new_targets}
         new_deployments = {}
         for deployment in deployments:
             fragments = self._deployment_fragments(deployment)
@@ -285,12 +323,14 @@ class ExpositionCache:
                 parts.extend(pieces)
         return parts
 
-    def render(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> str:
-        return b"".join(self.chunks(targets, deployments)).decode("utf-8")
+    def render(self, targets: Iterable[TargetView], deployments: Iterable[Deployment],
+               groups: Iterable[GroupView] = ()) -> str:
+        return b"".join(self.chunks(targets, deployments, groups)).decode("utf-8")
 
 
 Encoded = dict  # family name -> rendered lines as UTF-8 bytes
-_ALL_FAMILIES = DEPLOYMENT_FAMILIES + TARGET_FAMILIES
+_ALL_FAMILIES = tuple(Family(name, help_, type_) for name, help_, type_ in GROUP_FAMILIES) \
+    + DEPLOYMENT_FAMILIES + TARGET_FAMILIES
 _HEADERS = {family.name: family.header.encode("utf-8") for family in _ALL_FAMILIES}
 
 
