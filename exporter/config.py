@@ -28,8 +28,10 @@ __all__ = [
     "Config",
     "ConfigError",
     "DeploymentEntry",
+    "DiscoveryScope",
     "GroupEntry",
     "MetricsSettings",
+    "NameFilter",
     "PollSettings",
     "TargetEntry",
     "config_warnings",
@@ -101,6 +103,34 @@ class GroupEntry:
 
 
 @dataclass(frozen=True)
+class NameFilter:
+    """Names to keep: full match of `include` (everything if unset) and not of `exclude`."""
+
+    include: re.Pattern[str] | None = None
+    exclude: re.Pattern[str] | None = None
+
+    def matches(self, name: str) -> bool:
+        if self.include is not None and not self.include.fullmatch(name):
+            return False
+        return self.exclude is None or not self.exclude.fullmatch(name)
+
+
+@dataclass(frozen=True)
+class DiscoveryScope:
+    """One `discovery:` entry: the groups of a region (and role) matching names and tags."""
+
+    aws: AwsSettings
+    applications: NameFilter = NameFilter()
+    deployment_groups: NameFilter = NameFilter()
+    tags: tuple[tuple[str, re.Pattern[str]], ...] = ()  # all must match (value regexes)
+    latest: int = 1
+    refresh: float = 600.0  # seconds between re-reads of applications, groups and tags
+
+    def tags_match(self, tags: Mapping[str, str]) -> bool:
+        return all(key in tags and pattern.fullmatch(tags[key]) for key, pattern in self.tags)
+
+
+@dataclass(frozen=True)
 class Config:
     aws: AwsSettings
     poll: PollSettings
@@ -108,6 +138,7 @@ class Config:
     targets: tuple[TargetEntry, ...] = ()
     deployments: tuple[DeploymentEntry, ...] = ()
     deployment_groups: tuple[GroupEntry, ...] = ()
+    discovery: tuple[DiscoveryScope, ...] = ()
     source: str = "<config>"
 
 
@@ -544,7 +575,71 @@ _ENTRY_PARSERS = {
     ),
 }
 
-_TOP_LEVEL_KEYS = ("aws", "poll", "metrics", *_ENTRY_PARSERS)
+def _regex(value: object, path: str, problems: Problems) -> Any:
+    text = _string(value, path, problems)
+    if text is _INVALID:
+        return _INVALID
+    try:
+        return re.compile(text)
+    except re.error as exc:
+        problems.append((path, f"invalid regular expression {_short(text)}: {exc}"))
+        return _INVALID
+
+
+def _name_filter(value: object, path: str, problems: Problems) -> Any:
+    data = _mapping(value, path, problems, null_ok=True)
+    if data is None:
+        return _INVALID
+    return NameFilter(**_fields(data, path, problems, {"include": _regex, "exclude": _regex}))
+
+
+def _tags(value: object, path: str, problems: Problems) -> Any:
+    data = _mapping(value, path, problems, null_ok=True)
+    if data is None:
+        return _INVALID
+    tags = []
+    for key, pattern in data.items():
+        key_path = _key_path(path, key)
+        if not isinstance(key, str) or not key:
+            problems.append((key_path, "a tag key must be a non-empty string"))
+            continue
+        compiled = _regex(pattern, key_path, problems) if pattern is not None else _INVALID
+        if pattern is None:
+            problems.append((key_path, "expected a regular expression for the tag value"))
+        if compiled is not _INVALID:
+            tags.append((key, compiled))
+    return tuple(tags)
+
+
+_DISCOVERY_SPEC: dict[str, Validator] = {
+    "aws": _aws_block,
+    "applications": _name_filter,
+    "deployment_groups": _name_filter,
+    "tags": _tags,
+    "latest": _bounded(_integer, at_least=1, at_most=_LATEST_MAX),
+    "refresh": _bounded(_duration, above=0),
+}
+
+
+def _discovery(value: object, base_aws: AwsSettings, problems: Problems) -> tuple[DiscoveryScope, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, (list, tuple)):
+        problems.append(("discovery", f"expected a list, got {_describe(value)}"))
+        return ()
+    scopes = []
+    for index, item in enumerate(value):
+        path = f"discovery[{index}]"
+        data = _mapping(item, path, problems, null_ok=False)
+        if data is None:
+            continue
+        parsed = _fields(data, path, problems, _DISCOVERY_SPEC)
+        own_aws = parsed.pop("aws", None) or AwsSettings()
+        scopes.append(DiscoveryScope(aws=own_aws.merged_over(base_aws), **parsed))
+    return tuple(scopes)
+
+
+_TOP_LEVEL_KEYS = ("aws", "poll", "metrics", *_ENTRY_PARSERS, "discovery")
 
 
 def parse_config(data: object, source: str = "<config>") -> Config:
@@ -573,6 +668,7 @@ def parse_config(data: object, source: str = "<config>") -> Config:
         name: parser.parse(document.get(name), aws, buckets.get(name, []))
         for name, parser in _ENTRY_PARSERS.items()
     }
+    discovery = _discovery(document.get("discovery"), aws, buckets.get("discovery", []))
     for key in document:
         if key not in _TOP_LEVEL_KEYS:
             buckets[key].append(_unknown_key(_key_path("", key), key, list(_TOP_LEVEL_KEYS)))
@@ -585,7 +681,7 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     problems = [item for key in document for item in buckets[key]]
     if problems:
         raise ConfigError([f"{source}: {path}: {message}" for path, message in problems])
-    return Config(aws=aws, poll=poll, metrics=metrics, source=source, **lists)
+    return Config(aws=aws, poll=poll, metrics=metrics, source=source, discovery=discovery, **lists)
 
 
 def config_warnings(config: Config) -> list[str]:

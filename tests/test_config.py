@@ -556,6 +556,12 @@ def test_example_config_documents_every_key():
         "application",
         "deployment_group",
         "latest",
+        "discovery",
+        "applications",
+        "include",
+        "exclude",
+        "tags",
+        "refresh",
     }
     keys |= {
         f.name
