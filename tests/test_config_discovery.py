@@ -29,7 +29,7 @@ def test_the_issue_example_parses_with_aws_merged_over_the_top_level_block():
     assert (scope.aws.region, scope.aws.profile) == ("us-east-1", "ops")
     assert scope.aws.role_arn == "arn:aws:iam::111111111111:role/codedeploy-read"
     assert (scope.latest, scope.refresh) == (3, 600.0)
-    assert [k for k, _ in scope.tags] == ["team", "env"]
+    assert list(scope.tags) == ["team", "env"]
 
 
 def test_name_filters_are_full_matches_and_exclude_wins():
@@ -63,20 +63,23 @@ def test_bad_scope_fields_are_each_reported_with_their_path():
         "    refresh: soon\n"
         "    regions: [us-east-1]\n"
     )
-    assert problems[0].startswith("config.yaml: discovery[0].applications.include: invalid regular expression")
-    assert problems[1] == "config.yaml: discovery[0].tags.env: expected a regular expression for the tag value"
-    assert problems[2] == "config.yaml: discovery[0].latest: must be at least 1, got integer 0"
-    assert problems[3].startswith("config.yaml: discovery[0].refresh: invalid duration 'soon'")
-    assert problems[4].startswith("config.yaml: discovery[0].regions: unknown key")
-    assert len(problems) == 5
+    assert problems == [
+        "config.yaml:2: discovery[0].applications.include: is not a valid regular expression (missing ), "
+        "unterminated subpattern at position 0), got string '('",
+        "config.yaml:3: discovery[0].tags.env: expected a string, got null",
+        "config.yaml:4: discovery[0].latest: must be at least 1, got integer 0",
+        "config.yaml:5: discovery[0].refresh: must be a duration like 30s, 5m or 1h30m, or a number of "
+        "seconds, got string 'soon'",
+        "config.yaml:6: discovery[0].regions: unknown key",
+    ]
 
 
 def test_discovery_must_be_a_list():
-    assert problems_of("discovery: {aws: {}}") == ["config.yaml: discovery: expected a list, got a mapping"]
+    assert problems_of("discovery: {aws: {}}") == ["config.yaml:1: discovery: expected a list, got a mapping"]
 
 
 def test_group_refresh_is_a_duration_defaulting_to_ten_minutes():
     assert loads_config("{}").poll.group_refresh == 600.0
     assert loads_config("poll: {group_refresh: 1h}").poll.group_refresh == 3600.0
     assert problems_of("poll: {group_refresh: 0}") == [
-        "config.yaml: poll.group_refresh: must be greater than 0, got integer 0"]
+        "config.yaml:1: poll.group_refresh: must be greater than 0, got integer 0"]
