@@ -171,10 +171,16 @@ def _fleet(sim: Simulator, tier: Tier, finished: bool, now: float) -> list[tuple
                        finished=finished, now=now)
 
 
-def theoretical_minimum(fleet: list[tuple[str, list[str]]]) -> int:
-    """ceil(targets/25) BatchGetDeploymentTargets per deployment + ceil(deployments/25)."""
+def theoretical_minimum(fleet: list[tuple[str, list[str]]], sim: Simulator) -> int:
+    """ceil(targets/25) BatchGetDeploymentTargets per deployment + ceil(deployments/25)
+    BatchGetDeployments + ceil(groups/100) BatchGetDeploymentGroups per application (the group
+    state of the deployments' groups, issue 11)."""
+    groups: dict[str, set[str]] = {}
+    for deployment_id, _ in fleet:
+        info = sim.deployment(deployment_id)
+        groups.setdefault(info["applicationName"], set()).add(info["deploymentGroupName"])
     return sum(math.ceil(len(targets) / BATCH) for _, targets in fleet) + \
-        math.ceil(len(fleet) / BATCH)
+        math.ceil(len(fleet) / BATCH) + sum(math.ceil(len(g) / 100) for g in groups.values())
 
 
 def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
@@ -267,7 +273,7 @@ def _deployments_mode(sim: Simulator, endpoint: str, tier: Tier, now: float) -> 
     finally:
         impl.stop()
     return {"first_poll_total": first, "steady_total": steady,
-            "minimum": theoretical_minimum(fleet) + len(fleet)}
+            "minimum": theoretical_minimum(fleet, sim) + len(fleet)}
 
 
 def run_tier(tier: Tier, keep_body: bool = False, log=print) -> dict[str, Any]:
@@ -279,7 +285,7 @@ def run_tier(tier: Tier, keep_body: bool = False, log=print) -> dict[str, Any]:
         result["targets"] = sum(len(t) for _, t in fleet)
         result["instance_targets"] = tier.instances
         result["deployments"] = len(fleet)
-        result["minimum_calls"] = theoretical_minimum(fleet)
+        result["minimum_calls"] = theoretical_minimum(fleet, sim)
         for impl in ("exporter", "reference"):
             result[impl] = _measure(impl, sim, server.endpoint_url, tier, now, keep_body, log)
         log("  exporter: deployments mode (API calls only)")

@@ -78,7 +78,7 @@ class Poller:
         with ThreadPoolExecutor(max_workers=self.config.poll.max_concurrency,
                                 thread_name_prefix="poll") as pool:
             ctx = PollContext(self.config, now, self.polls, pool.map, self._api, self.outages,
-                              self.store, self.owns_group)
+                              self.store, self.owns_group, self.identity)
             wanted = union(source.want(ctx) for source in self.sources)
             self.store.sync(wanted.deployment_keys())
             self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval)

@@ -37,6 +37,7 @@ class PollContext:
     outages: Outages
     deployments: DeploymentStore
     owns_group: Callable[[AwsSettings, str, str], bool]
+    identity: Callable[[AwsSettings], tuple[str, str]]  # (account id, region)
 
 
 @dataclass
