@@ -106,14 +106,12 @@ class Poller:
                                 thread_name_prefix="refresh") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
-            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval)
+            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval,
+                               only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
-            listed = [k for k in keys if k in self.wanted.listed]
-            self.target_store.list(pool.map, listed, now)
-            pairs = {p for p in self.targets if p[0] not in ids} | \
-                {p for p in self.wanted.pairs if p[0] in ids}
-            self.target_store.sync(pairs, self.wanted.listed)
-            self.target_store.poll(pool.map, now)
+            self.target_store.list(pool.map, [k for k in keys if k in self.wanted.listed], now)
+            self.target_store.sync(self.wanted.pairs, self.wanted.listed)
+            self.target_store.poll(pool.map, now, only=ids)
         return any(self.store.record(k) != before[k] for k in keys) or any(
             self.targets[k].record != r for k, r in targets_before.items() if k in self.targets)
 

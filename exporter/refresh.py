@@ -87,10 +87,12 @@ class DeploymentStore:
                 del self.tracked[key]
 
     def refresh(self, map_: Callable, api_for: Callable[[AwsSettings], CodeDeployApi],
-                outages: Outages, now: float, interval: float) -> None:
-        due = [d for d in self.tracked.values()
+                outages: Outages, now: float, interval: float,
+                only: set[DeploymentKey] | None = None) -> None:
+        due = [d for k, d in self.tracked.items()
                if (d.record is None or (d.owned and not d.record.terminal)) and d.retry_at <= now
-               and d.fetched_in_poll != self.poll_number]  # a source may have just fetched it
+               and d.fetched_in_poll != self.poll_number  # a source may have just fetched it
+               and (only is None or k in only)]
         by_aws: dict[AwsSettings, list[TrackedDeployment]] = {}
         for tracked in due:
             by_aws.setdefault(tracked.aws, []).append(tracked)

@@ -89,10 +89,10 @@ class TargetStore:
 
     # ---- batch-fetch --------------------------------------------------------------------------
 
-    def poll(self, map_: Callable, now: float) -> None:
+    def poll(self, map_: Callable, now: float, only: set[str] | None = None) -> None:
         by_deployment: dict[DeploymentKey, list[TrackedTarget]] = {}
         for target in self.tracked.values():
-            if not target.frozen and target.retry_at <= now:
+            if not target.frozen and target.retry_at <= now and (only is None or target.deployment_id in only):
                 by_deployment.setdefault((target.deployment_id, target.aws), []).append(target)
         jobs = []
         for key, targets in by_deployment.items():

@@ -165,3 +165,22 @@ def test_groups_of_explicit_deployments_get_group_state_but_no_counters(sim, mak
     assert value(body, "codedeploy_deployment_group_last_attempted_info", deployment_id="d-EXPLICIT1") == 1
     # Only a listing sees every deployment of a group: no counter that would undercount.
     assert series(body, "codedeploy_deployments_total") == {}
+
+
+def test_refresh_now_reads_the_named_deployments_between_polls(sim, make_exporter, clock):
+    put(sim, "d-EVENTED01", "InProgress", clock.now - 60)
+    put(sim, "d-EVENTED02", "InProgress", clock.now - 50, group="other")
+    exporter = make_exporter(deployments=[{"deployment_id": "d-EVENTED01"}, {"deployment_id": "d-EVENTED02"}])
+    exporter.poll_once()
+    assert exporter.refresh_now(["d-EVENTED01"]) is False  # nothing changed
+    finish(sim, "d-EVENTED01", "Succeeded", clock.now)
+    sim.reset_calls()
+    assert exporter.refresh_now(["d-EVENTED01", "d-UNKNOWN01"]) is True
+    body = exporter.snapshot.body
+    assert value(body, "codedeploy_deployment_status", deployment_id="d-EVENTED01", status="Succeeded") == 1
+    assert value(body, "codedeploy_deployment_group_last_attempted_status", deployment_group="prod",
+                 status="Succeeded") == 1
+    # Only the named, followed deployment was read: no listing, no other deployment.
+    assert [c.params.get("deploymentIds") for c in sim.calls if c.operation == "BatchGetDeployments"] == \
+        [["d-EVENTED01"]]
+    assert {c.params["deploymentId"] for c in sim.calls if "deploymentId" in c.params} == {"d-EVENTED01"}

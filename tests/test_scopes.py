@@ -191,3 +191,19 @@ def test_three_shards_split_a_scope_and_cost_at_most_three_calls_per_idle_poll(s
         for exporter in shards:
             exporter.poll_once()
         assert sim.call_count() <= 3
+
+
+def test_refresh_is_spread_over_polls_within_half_an_interval_of_the_rate_limit(sim, make_exporter, clock):
+    build_account(sim, applications=4, groups=24, deployments=48, spread_seconds=3600, now=clock.now)
+    # Budget per poll: 20 requests/s x 1 s / 2 = 10 calls; the pass needs 1 + 4 + 24 = 29.
+    exporter = with_account(make_exporter, discovery=[{"tags": {"env": ".*"}, "refresh": "1h"}],
+                            poll={**AWS_POLL, "interval": "1s", "max_requests_per_second": 20})
+    refresh_ops = ("ListApplications", "ListDeploymentGroups", "ListTagsForResource")
+    per_poll = []
+    for _ in range(4):
+        sim.reset_calls()
+        exporter.poll_once()
+        per_poll.append(sum(sim.call_count(op) for op in refresh_ops))
+        clock.advance(1)
+    assert per_poll == [10, 10, 9, 0]
+    assert len(groups_of(exporter.snapshot.body)) == 24  # matched once the pass completed
