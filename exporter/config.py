@@ -52,6 +52,7 @@ class AwsSettings:
     role_arn: str | None = None
     external_id: str | None = None
     endpoint_url: str | None = None
+    account_id: str | None = None  # the account's 12 digits, when there is no role_arn to read it from
 
     def merged_over(self, base: AwsSettings) -> AwsSettings:
         """Field-wise merge: this block's non-null values win over ``base``."""
@@ -75,7 +76,10 @@ class PollSettings:
 
 @dataclass(frozen=True)
 class MetricsSettings:
-    sparse_status: bool = False
+    sparse_status: bool = True
+    lifecycle_events: str = "active"  # active | all
+    include: tuple[str, ...] = ()  # regexes, full match on family names
+    exclude: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -329,6 +333,7 @@ _AWS_SPEC: dict[str, Validator] = {
     ),
     "external_id": _patterned(_EXTERNAL_ID_RE, "2-1224 characters of letters, digits and +=,.@:/-"),
     "endpoint_url": _endpoint_url,
+    "account_id": _patterned(re.compile(r"\d{12}"), "a 12-digit AWS account ID"),
 }
 
 
@@ -402,7 +407,40 @@ _POLL_SPEC: dict[str, Validator] = {
     "retention": _bounded(_duration, at_least=0),
 }
 
-_METRICS_SPEC: dict[str, Validator] = {"sparse_status": _boolean}
+def _choice(*choices: str) -> Validator:
+    def validate(value: object, path: str, problems: Problems) -> Any:
+        if value not in choices or not isinstance(value, str):
+            problems.append((path, f"must be one of {', '.join(choices)}, got {_describe(value)}"))
+            return _INVALID
+        return value
+
+    return validate
+
+
+def _regex_list(value: object, path: str, problems: Problems) -> Any:
+    if not isinstance(value, (list, tuple)):
+        problems.append((path, f"expected a list of regular expressions, got {_describe(value)}"))
+        return _INVALID
+    patterns = []
+    for index, item in enumerate(value):
+        text = _string(item, f"{path}[{index}]", problems)
+        if text is _INVALID:
+            continue
+        try:
+            re.compile(text)
+        except re.error as exc:
+            problems.append((f"{path}[{index}]", f"invalid regular expression: {exc}"))
+            continue
+        patterns.append(text)
+    return tuple(patterns) if len(patterns) == len(value) else _INVALID
+
+
+_METRICS_SPEC: dict[str, Validator] = {
+    "sparse_status": _boolean,
+    "lifecycle_events": _choice("active", "all"),
+    "include": _regex_list,
+    "exclude": _regex_list,
+}
 
 # CodeDeploy limits from botocore's model: ApplicationName and
 # DeploymentGroupName are 1..100 characters.
