@@ -78,6 +78,19 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """Where the deployed revision lives (RevisionLocation); unused fields are empty."""
+
+    revision_type: str
+    s3_bucket: str = ""
+    s3_key: str = ""
+    s3_version: str = ""
+    github_repository: str = ""
+    github_commit: str = ""
+    content_sha256: str = ""  # String / AppSpecContent revisions: the content is not a label
+
+
+@dataclass(frozen=True)
 class Deployment:
     deployment_id: str
     application: str
@@ -90,6 +103,13 @@ class Deployment:
     create_time: float | None
     complete_time: float | None
     overview: tuple[tuple[str, int], ...]
+    start_time: float | None = None
+    error_code: str = ""
+    error_message: str = ""
+    rollback_deployment_id: str = ""
+    rollback_triggering_deployment_id: str = ""
+    revision: Revision | None = None
+    termination_wait_started: bool | None = None
 
     @property
     def terminal(self) -> bool:

@@ -44,13 +44,16 @@ class TrackedTarget:
     retry_at: float = 0.0
     error: str = ""
     prefix: str = ""
-    prefix_for: tuple[str, str] | None = None
+    prefix_for: tuple[str, ...] | None = None
 
-    def identity_labels(self, application: str, group: str) -> str:
-        if self.prefix_for != (application, group):
-            self.prefix = label_pairs(application=application, deployment_group=group,
+    def identity_labels(self, application: str, group: str, account_id: str = "",
+                        region: str = "") -> str:
+        """exporter.families.TARGET_LABELS, rendered once and kept while they hold."""
+        if self.prefix_for != (application, group, account_id, region):
+            self.prefix = label_pairs(account_id=account_id, region=region,
+                                      application=application, deployment_group=group,
                                       deployment_id=self.deployment_id, target_id=self.target_id)
-            self.prefix_for = (application, group)
+            self.prefix_for = (application, group, account_id, region)
         return self.prefix
 
 
@@ -65,6 +68,20 @@ class TrackedDeployment:
     retry_at: float = 0.0
     error: str = ""
     fetched_in_poll: int = -1
+    prefix: str = ""
+    prefix_for: tuple[str, ...] | None = None
+
+    def identity_labels(self, account_id: str, region: str) -> str:
+        """exporter.families.DEPLOYMENT_LABELS, rendered once and kept while they hold."""
+        record = self.record
+        labels = (record.application if record else "", record.deployment_group if record else "",
+                  account_id, region)
+        if self.prefix_for != labels:
+            self.prefix = label_pairs(account_id=account_id, region=region,
+                                      application=labels[0], deployment_group=labels[1],
+                                      deployment_id=self.deployment_id)
+            self.prefix_for = labels
+        return self.prefix
 
 
 @dataclass
@@ -96,6 +113,7 @@ class Poller:
         self._api_wide_before: set[str] = set()  # ... and of the previous one
         self._lock = threading.Lock()
         self.polls = 0
+        self.identities: dict[AwsSettings, tuple[str, str]] = {}  # aws -> (account_id, region)
 
     # ---- public -------------------------------------------------------------------------------
 
@@ -111,12 +129,23 @@ class Poller:
             self._list_targets(pool, listed, now)
             self._sync_targets(listed)
             self._poll_targets(pool, now)
+        self._resolve_identities()
         ended = self._api_wide_before.difference(self._api_wide)
         if ended:
             log.info("event=api_recovered error_codes=%s", ",".join(sorted(ended)))
         self._api_wide_before = set(self._api_wide)
         failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, list(self._api_wide), failed)
+
+    def identity(self, aws: AwsSettings) -> tuple[str, str]:
+        """(account_id, region) of an entry's AWS settings, as the last poll resolved them."""
+        return self.identities.get(aws, ("", aws.region or ""))
+
+    def _resolve_identities(self) -> None:
+        # After the poll's calls: clients exist by now, so the region is boto3's resolved one.
+        settings = {d.aws for d in self.deployments.values()}
+        self.identities = {aws: (self.clients.account_id(aws), self.clients.region(aws))
+                           for aws in settings}
 
     def deployment_of(self, target: TrackedTarget) -> Deployment | None:
         tracked = self.deployments.get((target.deployment_id, target.aws))
@@ -212,6 +241,12 @@ class Poller:
                 tracked = self.deployments.get(key)
                 if tracked is None:
                     tracked = self.deployments[key] = TrackedDeployment(*key)
+                if record.error_code and (tracked.record is None
+                                          or tracked.record.error_code != record.error_code):
+                    # The message is for people: logged here, not put in a label.
+                    log.warning("event=deployment_failed deployment_id=%s status=%s error_code=%s "
+                                "message=%s", quote(record.deployment_id), record.status,
+                                record.error_code, quote(record.error_message))
                 tracked.record = _keep_if_equal(tracked.record, record)
                 tracked.fetched_in_poll = self.polls
         return records
