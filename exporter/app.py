@@ -136,10 +136,10 @@ class Exporter:
         self.ready.set()
         return outcome
 
-    def _publish(self, outcome: PollOutcome) -> None:
+    def views(self) -> tuple[list[TargetView], list[DeploymentView]]:
+        """What the renderer is given: every target asked about so far, every known deployment."""
         poller = self.poller
         views = []
-        frozen = 0
         for key, target in poller.targets.items():
             if target.success is None:
                 continue  # never asked: nothing to say about it yet
@@ -150,7 +150,14 @@ class Exporter:
                                     target.record, target.success, target.frozen,
                                     deployment is not None and deployment.terminal,
                                     (target.deployment_id, target.aws)))
-            frozen += target.frozen
+        deployments = [DeploymentView(key, tracked.identity_labels(*poller.identity(tracked.aws)),
+                                      tracked.record)
+                       for key, tracked in poller.deployments.items() if tracked.record is not None]
+        return views, deployments
+
+    def _publish(self, outcome: PollOutcome) -> None:
+        views, deployments = self.views()
+        frozen = sum(1 for view in views if view.frozen)
         m = self.metrics
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
@@ -158,9 +165,6 @@ class Exporter:
         if not outcome.api_wide_errors:
             m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
-        deployments = [DeploymentView(key, tracked.identity_labels(*poller.identity(tracked.aws)),
-                                      tracked.record)
-                       for key, tracked in poller.deployments.items() if tracked.record is not None]
         self._chunks = self.cache.chunks(views, deployments)
         self.snapshot = self._snapshot(self._landing_cells())
         log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",

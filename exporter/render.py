@@ -184,6 +184,19 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     return out
 
 
+def render_uncached(targets: Iterable[TargetView], deployments: Iterable[DeploymentView],
+                    selection: Selection) -> Iterable[bytes]:
+    """The same series as ExpositionCache with ``selection``, one object at a time and kept
+    nowhere (not grouped by family): for counting what another setting would cost."""
+    plan = _Plan(selection)
+    members: dict[tuple, list[Target | None]] = {}
+    for view in targets:
+        members.setdefault(view.owner, []).append(view.target)
+        yield from _encode(render_target(view, plan)).values()
+    for view in deployments:
+        yield from _encode(render_deployment(view, members.get(view.key, ()), plan)).values()
+
+
 def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
     prefix = label_pairs(account_id=account_id, region=region,
                          application=deployment.application,
@@ -287,4 +300,4 @@ def _encode(fragments: Fragments) -> Encoded:
     return {name: text.encode("utf-8", "replace") for name, text in fragments.items()}
 
 
-__all__ += ["FULL", "aggregate_hooks", "deployment_view", "fmt"]
+__all__ += ["FULL", "aggregate_hooks", "deployment_view", "fmt", "render_uncached"]
