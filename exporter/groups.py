@@ -13,53 +13,25 @@ counted (counters start at 0 like every Prometheus counter; `increase()` handles
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from exporter.aws import BATCH_GROUPS_MAX, ApiError, CodeDeployApi
 from exporter.config import AwsSettings
-from exporter.model import Deployment, GroupRecord, LastDeployment
+from exporter.model import (
+    COUNTED_STATUSES,
+    EMPTY_HISTOGRAM,
+    Deployment,
+    GroupRecord,
+    GroupView,
+    Histogram,
+    LastDeployment,
+)
 from exporter.outages import Outages
 from exporter.parse import parse_deployment_group
 from exporter.refresh import chunks
 
 GroupRef = tuple[AwsSettings, str, str]  # aws settings, application, deployment group
-COUNTED_STATUSES = ("Succeeded", "Failed", "Stopped")
-DURATION_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
-
-
-@dataclass(frozen=True)
-class Histogram:
-    buckets: tuple[int, ...]  # cumulative counts per DURATION_BUCKETS bound (le)
-    sum: float
-    count: int
-
-    def observe(self, value: float) -> Histogram:
-        first = bisect.bisect_left(DURATION_BUCKETS, value)
-        buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(self.buckets))
-        return Histogram(buckets, self.sum + value, self.count + 1)
-
-
-EMPTY_HISTOGRAM = Histogram((0,) * len(DURATION_BUCKETS), 0.0, 0)
-
-
-@dataclass(frozen=True)
-class GroupView:
-    """What the renderer needs of one group (immutable: compared to skip re-rendering)."""
-
-    account: str
-    region: str
-    application: str
-    deployment_group: str
-    record: GroupRecord | None
-    last_attempted: LastDeployment | None
-    last_success_end: float | None
-    last_failure_end: float | None
-    totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
-    durations: tuple[tuple[str, Histogram], ...] | None
-
-
 @dataclass
 class GroupState:
     account: str

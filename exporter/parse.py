@@ -6,6 +6,7 @@ so the same parser serves the exporter and the simulator's tests.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,7 @@ from exporter.model import (
     LambdaFunction,
     LastDeployment,
     LifecycleEvent,
+    Revision,
     Target,
     TaskSet,
 )
@@ -148,6 +150,9 @@ def parse_deployment(data: Any) -> Deployment:
         for status, raw in _mapping(data.get("deploymentOverview")).items()
         if (count := _count(raw)) is not None
     )
+    error = _mapping(data.get("errorInformation"))
+    rollback = _mapping(data.get("rollbackInfo"))
+    wait = data.get("instanceTerminationWaitTimeStarted")
     return Deployment(
         deployment_id=_text(data.get("deploymentId")),
         application=_text(data.get("applicationName")),
@@ -160,6 +165,35 @@ def parse_deployment(data: Any) -> Deployment:
         create_time=timestamp(data.get("createTime")),
         complete_time=timestamp(data.get("completeTime")),
         overview=overview,
+        start_time=timestamp(data.get("startTime")),
+        error_code=_text(error.get("code")),
+        error_message=_text(error.get("message")),
+        rollback_deployment_id=_text(rollback.get("rollbackDeploymentId")),
+        rollback_triggering_deployment_id=_text(rollback.get("rollbackTriggeringDeploymentId")),
+        revision=parse_revision(data.get("revision")),
+        termination_wait_started=wait if isinstance(wait, bool) else None,
+    )
+
+
+def parse_revision(data: Any) -> Revision | None:
+    """RevisionLocation: S3 bucket/key/version, GitHub repository/commit, or inline content,
+    which is summarised by its SHA-256 (the API's own when it gives one)."""
+    if not isinstance(data, dict):
+        return None
+    s3 = _mapping(data.get("s3Location"))
+    github = _mapping(data.get("gitHubLocation"))
+    inline = _mapping(data.get("appSpecContent")) or _mapping(data.get("string"))
+    digest = _text(inline.get("sha256"))
+    if not digest and isinstance(inline.get("content"), str):
+        digest = hashlib.sha256(inline["content"].encode("utf-8", "replace")).hexdigest()
+    return Revision(
+        revision_type=_text(data.get("revisionType")),
+        s3_bucket=_text(s3.get("bucket")),
+        s3_key=_text(s3.get("key")),
+        s3_version=_text(s3.get("version")),
+        github_repository=_text(github.get("repository")),
+        github_commit=_text(github.get("commitId")),
+        content_sha256=digest,
     )
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config
 from exporter.groups import GroupStates, GroupView
-from exporter.identity import account_of, group_shard_key
+from exporter.identity import group_shard_key
 from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment
@@ -55,7 +55,6 @@ class Poller:
         self.target_store = TargetStore(self.store, self._api, self.outages, clock)
         self.groups = GroupStates()
         self.wanted = Wanted()
-        self._identities: dict[AwsSettings, tuple[str, str]] = {}
         self.polls = 0
 
     @property
@@ -118,11 +117,11 @@ class Poller:
     def deployment_of(self, target: TrackedTarget) -> Deployment | None:
         return self.store.record((target.deployment_id, target.aws))
 
-    def rendered_deployments(self) -> Iterable[Deployment]:
+    def rendered_deployments(self) -> Iterable[tuple[DeploymentKey, Deployment]]:
         """Followed deployments and those of explicit target pairs (watched-only ones are
         read for group state and counters, not exported)."""
         keys = self.wanted.listed | {(d, aws) for d, _, aws in self.wanted.pairs}
-        return (t.record for k, t in self.store.tracked.items() if k in keys and t.record is not None)
+        return ((k, t.record) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
         return self.groups.views()
@@ -130,12 +129,10 @@ class Poller:
     # ---- sharding -----------------------------------------------------------------------------
 
     def identity(self, aws: AwsSettings) -> tuple[str, str]:
-        """(account id, region) of a settings block: group labels and shard key."""
-        found = self._identities.get(aws)
-        if found is None:
-            region = aws.region or self._api(aws).region
-            found = self._identities[aws] = (account_of(aws), region)
-        return found
+        """(account id, region) of a settings block: the account_id and region labels, and the
+        shard key of its groups. The client factory caches both (one STS call per credential
+        set at most, and only when neither role_arn nor aws.account_id says it)."""
+        return self.clients.account_id(aws), self.clients.region(aws)
 
     def owns_group(self, aws: AwsSettings, application: str, group: str) -> bool:
         if self.total_shards <= 1:

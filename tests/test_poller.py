@@ -81,7 +81,8 @@ def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, m
     assert sim.call_count() == 0
     second = samples(exporter.snapshot.body)
     def strip(series):
-        return {k: v for k, v in series.items() if not k[0].startswith("codedeploy_exporter_")}
+        return {k: v for k, v in series.items()
+                if not k[0].startswith(("codedeploy_exporter_", "process_"))}
     assert strip(second) == strip(first)
 
 

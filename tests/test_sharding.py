@@ -35,7 +35,7 @@ REPO = Path(__file__).resolve().parent.parent
 TOTAL_SHARDS = 3
 # Per-target work: these calls must not be repeated by the replicas.
 TARGET_OPERATIONS = ("BatchGetDeploymentTargets", "ListDeploymentTargets")
-SELF_METRIC_PREFIX = "codedeploy_exporter_"
+SELF_METRIC_PREFIX = ("codedeploy_exporter_", "process_")  # own metrics and the process collector
 
 Series = dict[tuple[str, frozenset], float]
 
