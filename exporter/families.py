@@ -26,8 +26,8 @@ from typing import Any
 
 from exporter.model import (
     COUNTED_STATUSES,
-    DURATION_BUCKETS,
     DEPLOYMENT_STATUSES,
+    DURATION_BUCKETS,
     LIFECYCLE_STATUSES,
     TARGET_STATUSES,
     TASK_SET_STATUSES,
