@@ -19,7 +19,8 @@ def put(sim, deployment_id, application, group, status, create_time, complete_ti
 
 
 def contract(body) -> dict:
-    return {k: v for k, v in samples(body).items() if not k[0].startswith("codedeploy_exporter_")}
+    return {k: v for k, v in samples(body).items()
+            if not k[0].startswith(("codedeploy_exporter_", "process_"))}
 
 
 def groups_of(body, family="codedeploy_deployment_group_info") -> set[tuple[str, str]]:
