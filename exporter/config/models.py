@@ -4,14 +4,13 @@ config.schema.json, the chart's values schema and the README's configuration ref
 Each field's description is its user documentation; keep it a sentence a user can act on.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PrivateAttr, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, matching, text
 
@@ -45,7 +44,7 @@ class AwsSettings(Model):
         None, description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
         "Default: from `role_arn`, else asked of STS once per credential set.")
 
-    def merged_over(self, base: AwsSettings) -> AwsSettings:
+    def merged_over(self, base: "AwsSettings") -> "AwsSettings":
         """Field-wise merge: this block's set values win over `base`."""
         return base.model_copy(update={k: v for k, v in self if v is not None})
 
@@ -155,20 +154,13 @@ class Config(Model):
     deployments: tuple[DeploymentEntry, ...] = Field(
         (), strict=False, description="Whole deployments to watch.")
     deployment_groups: tuple[GroupEntry, ...] = Field(
-        (), strict=False, description="Deployment groups whose most recent deployments are followed, with all their targets.")
+        (), strict=False, description="Deployment groups whose most recent deployments are followed, "
+        "with all their targets.")
     discovery: tuple[DiscoveryScope, ...] = Field(
         (), strict=False, description="Discovery scopes: watch every deployment group of a region "
         "whose names and tags match; one region-wide ListDeployments per scope per poll.")
-    _source: str = PrivateAttr("<config>")
-
-    def __init__(self, source: str = "<config>", **data: Any) -> None:
-        super().__init__(**data)
-        self._source = source
-
-    @property
-    def source(self) -> str:
-        """Where the config came from (file name), for messages."""
-        return self._source
+    # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
+    source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
     @field_validator("targets", "deployments", "deployment_groups", "discovery")
     @classmethod
