@@ -21,7 +21,6 @@ from exporter.render import (
     DeploymentView,
     TargetView,
     _Plan,
-    label_pairs,
     render_deployment,
     render_target,
 )
