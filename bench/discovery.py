@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from typing import Any
 
+from bench import machine
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
@@ -55,7 +56,7 @@ def run(log=print) -> dict[str, Any]:
     matching = [g for g in account.groups if account.tags[g]["env"] in ("prod", "staging")]
     out: dict[str, Any] = {"applications": APPLICATIONS, "groups": GROUPS, "deployments": DEPLOYMENTS,
                            "in_window": len(window), "matching_groups": len(matching),
-                           "cpus": os.cpu_count(), "load": os.getloadavg()}
+                           "machine": machine.describe(), "load": os.getloadavg()}
     with SimulatorServer(sim) as server:
         log("discovery: first poll")
         exporter = _exporter(server.endpoint_url)
@@ -124,8 +125,9 @@ def markdown(r: dict[str, Any], command: str) -> str:
         f"{r['deployments']:,} finished deployments over 30 days ({r['in_window']} in the 24 h "
         f"retention window); one scope with a tag filter matching {r['matching_groups']} groups; "
         "simulator pages of 100; the exporter in-process over real boto3. Machine: "
-        f"{r['cpus']} CPUs, load average {load} (shared with other work; wall times are "
-        "indicative, call counts exact).",
+        f"{r['machine']['CPU']}, {r['machine']['Cores']} cores, {r['machine']['Python']}, "
+        f"{r['machine']['Date']}; load average {load} while it ran (the machine was shared "
+        "with other work: wall times are indicative, call counts exact).",
         "",
         "| measure | result | goal |",
         "|---|---|---|",
