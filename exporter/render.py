@@ -50,7 +50,7 @@ def fmt(value: float) -> str:
     return repr(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetView:
     """What the renderer needs of one tracked target."""
 
@@ -69,7 +69,7 @@ class TargetView:
         return (self.target.deployment_id if self.target is not None else self.key[0],)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeploymentView:
     key: tuple
     prefix: str  # exporter.families.DEPLOYMENT_LABELS, rendered
