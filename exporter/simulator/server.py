@@ -1,6 +1,8 @@
-"""HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback.
+"""HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback, and STS's
+Query protocol on the same port.
 
 boto3 with ``endpoint_url`` POSTs to ``/`` with ``X-Amz-Target: CodeDeploy_20141006.<Op>``;
+its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that header;
 ``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
 """
 
@@ -11,7 +13,8 @@ import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from .state import Simulator, access_key_from_authorization
+from . import sts
+from .state import Simulator, access_key_from_authorization, region_from_authorization
 
 TARGET_PREFIX = "CodeDeploy_20141006."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -26,6 +29,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
+        if sts.is_query_request(target, self.headers.get("Content-Type")):
+            self._answer_query(raw)
+            return
         if not target.startswith(TARGET_PREFIX):
             self._send(
                 400,
@@ -37,11 +43,33 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"})
             return
-        access_key = access_key_from_authorization(self.headers.get("Authorization"))
+        authorization = self.headers.get("Authorization")
         status, payload = self.server.simulator.handle(
-            target[len(TARGET_PREFIX) :], body, access_key_id=access_key
+            target[len(TARGET_PREFIX) :],
+            body,
+            access_key_id=access_key_from_authorization(authorization),
+            region=region_from_authorization(authorization),
         )
         self._send(status, payload)
+
+    def _answer_query(self, raw: bytes) -> None:
+        params = sts.parse_query(raw)
+        operation = params.pop("Action", "")
+        params.pop("Version", None)
+        authorization = self.headers.get("Authorization")
+        status, payload = self.server.simulator.handle(
+            operation,
+            params,
+            access_key_id=access_key_from_authorization(authorization),
+            service="sts",
+            region=region_from_authorization(authorization),
+        )
+        request_id = str(uuid.uuid4())
+        if status == 200:
+            data = sts.render_result(operation, payload, request_id)
+        else:
+            data = sts.render_error(payload["__type"], payload["message"], request_id, status)
+        self._send_bytes(status, data, sts.XML_CONTENT_TYPE, request_id)
 
     def do_GET(self) -> None:
         if self.path.split("?")[0] == "/_simulator/state":
@@ -50,12 +78,14 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"message": "not found"}, "application/json")
 
     def _send(self, status: int, payload: dict, content_type: str = CONTENT_TYPE) -> None:
-        data = json.dumps(payload).encode()
+        self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()))
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.send_header("x-amzn-RequestId", request_id)
             self.end_headers()
             self.wfile.write(data)
         except OSError:
