@@ -27,11 +27,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
     p.add_argument("--from-json", dest="from_json", default=None,
                    help="do not run: rebuild the table and report from results saved by --json")
+    p.add_argument("--discovery", action="store_true",
+                   help="only the account-discovery benchmark (issue 12); writes its section of "
+                        "docs/benchmarks.md (or --output)")
     return p
+
+
+def run_discovery(args: argparse.Namespace) -> int:
+    from bench import discovery
+
+    result = discovery.run(log=lambda m: print(m, file=sys.stderr, flush=True))
+    section = discovery.markdown(result, "python -m bench --discovery")
+    print(section)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
+    current = output.read_text(encoding="utf-8") if output.exists() else ""
+    output.write_text(discovery.splice(current, section), encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.discovery:
+        return run_discovery(args)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -55,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        Path(output).write_text(report.markdown(results, machine.describe(), command, notes),
-                                encoding="utf-8")
+        from bench import discovery  # a tier run keeps the discovery section
+
+        kept = discovery.section_of(Path(output).read_text(encoding="utf-8")) if Path(output).exists() else ""
+        text = report.markdown(results, machine.describe(), command, notes)
+        Path(output).write_text(discovery.splice(text, kept) if kept else text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0

@@ -6,11 +6,23 @@ so the same parser serves the exporter and the simulator's tests.
 
 from __future__ import annotations
 
+import hashlib
 import math
+import sys
 from datetime import datetime
 from typing import Any
 
-from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, Target, TaskSet
+from exporter.model import (
+    Deployment,
+    Diagnostics,
+    GroupRecord,
+    LambdaFunction,
+    LastDeployment,
+    LifecycleEvent,
+    Revision,
+    Target,
+    TaskSet,
+)
 
 _TARGET_KEYS = {
     "InstanceTarget": "instanceTarget",
@@ -32,6 +44,13 @@ def _text(value: Any) -> str:
     if value is None:
         return ""
     return value if isinstance(value, str) else str(value)
+
+
+def _word(value: Any) -> str:
+    """_text for values that repeat across targets (statuses, hook names, error codes): one
+    shared string each instead of one per occurrence in every parsed response."""
+    text = _text(value)
+    return sys.intern(text) if len(text) <= 64 else text
 
 
 def _number(value: Any) -> float | None:
@@ -67,14 +86,14 @@ def parse_lifecycle_event(data: Any) -> LifecycleEvent:
     if isinstance(data.get("diagnostics"), dict):
         raw = data["diagnostics"]
         diagnostics = Diagnostics(
-            error_code=_text(raw.get("errorCode")),
-            script_name=_text(raw.get("scriptName")),
-            message=_text(raw.get("message")),
-            log_tail=_text(raw.get("logTail")),
+            error_code=_word(raw.get("errorCode")),
+            script_name=_word(raw.get("scriptName")),
+            message=_word(raw.get("message")),
+            log_tail=_word(raw.get("logTail")),
         )
     return LifecycleEvent(
-        name=_text(data.get("lifecycleEventName")),
-        status=_text(data.get("status")),
+        name=_word(data.get("lifecycleEventName")),
+        status=_word(data.get("status")),
         start=timestamp(data.get("startTime")),
         end=timestamp(data.get("endTime")),
         diagnostics=diagnostics,
@@ -118,9 +137,9 @@ def parse_target(data: Any) -> Target:
     return Target(
         deployment_id=_text(body.get("deploymentId")),
         target_id=_text(body.get("targetId")),
-        target_type=target_type,
+        target_type=_word(target_type),
         target_arn=_text(body.get("targetArn")),
-        status=_text(body.get("status")),
+        status=_word(body.get("status")),
         last_updated=timestamp(body.get("lastUpdatedAt")),
         instance_label=_text(body.get("instanceLabel")),
         lifecycle_events=tuple(parse_lifecycle_event(e) for e in _list(body.get("lifecycleEvents"))),
@@ -139,6 +158,9 @@ def parse_deployment(data: Any) -> Deployment:
         for status, raw in _mapping(data.get("deploymentOverview")).items()
         if (count := _count(raw)) is not None
     )
+    error = _mapping(data.get("errorInformation"))
+    rollback = _mapping(data.get("rollbackInfo"))
+    wait = data.get("instanceTerminationWaitTimeStarted")
     return Deployment(
         deployment_id=_text(data.get("deploymentId")),
         application=_text(data.get("applicationName")),
@@ -151,4 +173,60 @@ def parse_deployment(data: Any) -> Deployment:
         create_time=timestamp(data.get("createTime")),
         complete_time=timestamp(data.get("completeTime")),
         overview=overview,
+        start_time=timestamp(data.get("startTime")),
+        error_code=_text(error.get("code")),
+        error_message=_text(error.get("message")),
+        rollback_deployment_id=_text(rollback.get("rollbackDeploymentId")),
+        rollback_triggering_deployment_id=_text(rollback.get("rollbackTriggeringDeploymentId")),
+        revision=parse_revision(data.get("revision")),
+        termination_wait_started=wait if isinstance(wait, bool) else None,
+    )
+
+
+def parse_revision(data: Any) -> Revision | None:
+    """RevisionLocation: S3 bucket/key/version, GitHub repository/commit, or inline content,
+    which is summarised by its SHA-256 (the API's own when it gives one)."""
+    if not isinstance(data, dict):
+        return None
+    s3 = _mapping(data.get("s3Location"))
+    github = _mapping(data.get("gitHubLocation"))
+    inline = _mapping(data.get("appSpecContent")) or _mapping(data.get("string"))
+    digest = _text(inline.get("sha256"))
+    if not digest and isinstance(inline.get("content"), str):
+        digest = hashlib.sha256(inline["content"].encode("utf-8", "replace")).hexdigest()
+    return Revision(
+        revision_type=_text(data.get("revisionType")),
+        s3_bucket=_text(s3.get("bucket")),
+        s3_key=_text(s3.get("key")),
+        s3_version=_text(s3.get("version")),
+        github_repository=_text(github.get("repository")),
+        github_commit=_text(github.get("commitId")),
+        content_sha256=digest,
+    )
+
+
+def _last_deployment(data: Any) -> LastDeployment | None:
+    if not isinstance(data, dict) or not data.get("deploymentId"):
+        return None
+    return LastDeployment(
+        deployment_id=_text(data.get("deploymentId")),
+        status=_text(data.get("status")),
+        create_time=timestamp(data.get("createTime")),
+        end_time=timestamp(data.get("endTime")),
+    )
+
+
+def parse_deployment_group(data: Any) -> GroupRecord:
+    """One element of BatchGetDeploymentGroups' deploymentGroupsInfo."""
+    data = _mapping(data)
+    style = _mapping(data.get("deploymentStyle"))
+    return GroupRecord(
+        application=_text(data.get("applicationName")),
+        deployment_group=_text(data.get("deploymentGroupName")),
+        compute_platform=_text(data.get("computePlatform")),
+        deployment_config=_text(data.get("deploymentConfigName")),
+        deployment_type=_text(style.get("deploymentType")),
+        deployment_option=_text(style.get("deploymentOption")),
+        last_attempted=_last_deployment(data.get("lastAttemptedDeployment")),
+        last_success=_last_deployment(data.get("lastSuccessfulDeployment")),
     )

@@ -4,6 +4,9 @@ config.schema.json, the chart's values schema and the README's configuration ref
 Each field's description is its user documentation; keep it a sentence a user can act on.
 """
 
+import functools
+import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -63,8 +66,9 @@ class PollSettings(Model):
 class MetricsSettings(Model):
     """What the exposition contains."""
 
-    sparse_status: bool = Field(False, description="Status sets emit only the series of the current "
-                                "status (value 1) instead of one series per known status.")
+    sparse_status: bool = Field(True, description="Target, lifecycle-event and task-set status sets "
+                                "emit only the series of the current status (value 1) instead of one "
+                                "series per known status. Deployment status sets always emit every status.")
     lifecycle_events: Literal["active", "all"] = Field(
         "active", description="`active`: per-target lifecycle-event series only for targets that did not "
         "succeed or whose deployment is not finished; `all`: for every target.")
@@ -101,6 +105,45 @@ class GroupEntry(Model):
     aws: Aws = AwsSettings()
 
 
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class NameFilter(Model):
+    """Names to keep: a full match of `include` and none of `exclude`."""
+
+    include: Regex | None = Field(None, description="Regular expression (full match); only matching "
+                                  "names are kept. Default: every name.")
+    exclude: Regex | None = Field(None, description="Regular expression (full match); matching names "
+                                  "are dropped, even if included.")
+
+    def matches(self, name: str) -> bool:
+        if self.include is not None and not _compiled(self.include).fullmatch(name):
+            return False
+        return self.exclude is None or not _compiled(self.exclude).fullmatch(name)
+
+
+class DiscoveryScope(Model):
+    """The deployment groups of one region (and role) whose names and tags match."""
+
+    aws: Aws = AwsSettings()
+    applications: NameFilter = Field(NameFilter(), description="Which applications to watch.")
+    deployment_groups: NameFilter = Field(NameFilter(), description="Which deployment groups to watch.")
+    tags: dict[str, Regex] = Field({}, strict=False, description="Deployment-group tags that must all be "
+                                   "present, each value a regular expression (full match). Default: no "
+                                   "tag filter, and no ListTagsForResource calls.")
+    latest: int = Field(1, ge=1, le=100, description="How many of each group's most recent deployments "
+                        "to follow.")
+    refresh: PositiveDuration = Field(600.0, description="How often applications, groups and tags are "
+                                      "re-read (ListApplications, ListDeploymentGroups, "
+                                      "ListTagsForResource), spread over polls.")
+
+    def tags_match(self, tags: Mapping[str, str]) -> bool:
+        return all(key in tags and _compiled(pattern).fullmatch(tags[key])
+                   for key, pattern in self.tags.items())
+
+
 class Config(Model):
     """codedeploy-exporter configuration. Every key is optional; null means "use the default"."""
 
@@ -115,10 +158,13 @@ class Config(Model):
     deployment_groups: tuple[GroupEntry, ...] = Field(
         (), strict=False, description="Deployment groups whose most recent deployments are followed, "
         "with all their targets.")
+    discovery: tuple[DiscoveryScope, ...] = Field(
+        (), strict=False, description="Discovery scopes: watch every deployment group of a region "
+        "whose names and tags match; one region-wide ListDeployments per scope per poll.")
     # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
     source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
-    @field_validator("targets", "deployments", "deployment_groups")
+    @field_validator("targets", "deployments", "deployment_groups", "discovery")
     @classmethod
     def _merge_aws(cls, entries: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
         # `aws` is declared first, so it is validated already (absent from data if invalid).
