@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from exporter.aws import ClientFactory
-from exporter.config import AwsSettings, Config, DeploymentEntry, GroupEntry, TargetEntry
+from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.log import diagnostics_fields
 from exporter.metrics import ExporterMetrics
@@ -84,8 +84,8 @@ class Snapshot:
 
 def aws_settings(config: Config) -> set[AwsSettings]:
     """Every distinct AWS setting (region, profile, role) the config polls with."""
-    entries: list[TargetEntry | DeploymentEntry | GroupEntry] = [
-        *config.targets, *config.deployments, *config.deployment_groups]
+    entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope] = [
+        *config.targets, *config.deployments, *config.deployment_groups, *config.discovery]
     return {entry.aws for entry in entries}
 
 
