@@ -74,10 +74,13 @@ class DeploymentStore:
                         tracked = self.tracked[key] = TrackedDeployment(*key)
                     if record.error_code and (tracked.record is None
                                               or tracked.record.error_code != record.error_code):
-                        # The message is for people: logged here, not put in a label.
-                        log.warning("event=deployment_failed deployment_id=%s status=%s error_code=%s "
-                                    "message=%s", quote(record.deployment_id), record.status,
-                                    record.error_code, quote(record.error_message))
+                        # CodeDeploy's own words (not script output): logged whatever
+                        # --log.diagnostics says, never put in a label.
+                        log.warning("event=deployment_ended deployment_id=%s application=%s "
+                                    "deployment_group=%s status=%s error_code=%s message=%s",
+                                    quote(record.deployment_id), quote(record.application),
+                                    quote(record.deployment_group), record.status,
+                                    quote(record.error_code), quote(record.error_message))
                     tracked.record = keep_if_equal(tracked.record, record)
                     tracked.fetched_in_poll = self.poll_number
                     self.fetched.append((aws, record))

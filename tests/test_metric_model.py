@@ -174,7 +174,7 @@ def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_label
     assert [v for _, v in series(body, "codedeploy_deployment_start_timestamp_seconds")] == [NOW - 890]
     assert [v for _, v in series(body, "codedeploy_deployment_instance_termination_wait_started")] == [0]
     assert b"too many instances failed" not in body
-    logged = [r.getMessage() for r in caplog.records if "event=deployment_failed" in r.getMessage()]
+    logged = [r.getMessage() for r in caplog.records if "event=deployment_ended" in r.getMessage()]
     assert len(logged) == 1 and "too many instances failed" in logged[0]
     assert any("too many instances failed" in cell for row in exporter.snapshot.landing_cells
                for cell in row)
