@@ -137,23 +137,31 @@ class Exporter:
         return outcome
 
     def views(self) -> tuple[list[TargetView], list[DeploymentView]]:
-        """What the renderer is given: every target asked about so far, every known deployment."""
+        """What the renderer is given: every target asked about so far, every known deployment.
+
+        Cache keys are the tracked objects' ids, which live as long as the objects: hashing the
+        (id, AwsSettings) keys instead costs a pydantic hash per target per poll."""
         poller = self.poller
+        deployments: dict[int, DeploymentView] = {}
+        identities: dict[int, tuple[str, str]] = {}
+        for tracked in poller.deployments.values():
+            identity = identities[id(tracked)] = poller.identity(tracked.aws)
+            if tracked.record is not None:
+                deployments[id(tracked)] = DeploymentView(
+                    id(tracked), tracked.identity_labels(*identity), tracked.record)
         views = []
-        for key, target in poller.targets.items():
+        for target in poller.targets.values():
             if target.success is None:
                 continue  # never asked: nothing to say about it yet
-            deployment = poller.deployment_of(target)
+            tracked = poller.deployments.get((target.deployment_id, target.aws))
+            deployment = tracked.record if tracked is not None else None
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
-            account, region = poller.identity(target.aws)
-            views.append(TargetView(key, target.identity_labels(app, group, account, region),
+            account, region = identities.get(id(tracked), ("", "")) if tracked else ("", "")
+            views.append(TargetView(id(target), target.identity_labels(app, group, account, region),
                                     target.record, target.success, target.frozen,
                                     deployment is not None and deployment.terminal,
-                                    (target.deployment_id, target.aws)))
-        deployments = [DeploymentView(key, tracked.identity_labels(*poller.identity(tracked.aws)),
-                                      tracked.record)
-                       for key, tracked in poller.deployments.items() if tracked.record is not None]
-        return views, deployments
+                                    id(tracked)))
+        return views, list(deployments.values())
 
     def _publish(self, outcome: PollOutcome) -> None:
         views, deployments = self.views()
