@@ -208,8 +208,9 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
         ("- **Reference** (`bench/reference.py`): sequential boto3 `GetDeployment` per deployment "
         "and `GetDeploymentTarget` per pair, long-lived labelled `prometheus_client.Gauge`s "
         "set in the loop, `prometheus_client.start_http_server` (`generate_latest` on every "
-        "scrape). It emits the same series as the exporter (checked by "
-        "`tests/test_bench_smoke.py`)."),
+        "scrape). It emits the original metric contract, which the exporter's full setting "
+        "reproduces series for series, `account_id`/`region` and the new families aside (checked "
+        "by `tests/test_bench_smoke.py`)."),
         ("- Each implementation runs in its own process (`bench/worker.py`), so peak RSS "
         "(`ru_maxrss`, over the whole run including scrapes) is its own; the simulator and the "
         "scrapers run in the parent process."),

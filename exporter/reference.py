@@ -82,7 +82,7 @@ def deployment_cost(hooks: int, selection: Selection) -> int:
                             1.0, 3.0, (("Pending", 0), ("InProgress", 0), ("Succeeded", 25),
                                        ("Failed", 0), ("Skipped", 0), ("Ready", 0)), start_time=2.0)
     targets = [_target("InstanceTarget", EC2_HOOKS[:hooks])]
-    view = DeploymentView(("d-EXAMPLE01",), 'x="y"', deployment)
+    view = DeploymentView("d-EXAMPLE01", 'x="y"', deployment)
     return sum(len(lines) for lines in render_deployment(view, targets, _Plan(selection)).values())
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
 from exporter.families import (
@@ -54,24 +54,26 @@ def fmt(value: float) -> str:
 class TargetView:
     """What the renderer needs of one tracked target."""
 
-    key: tuple
+    key: Hashable  # stable while the target is tracked
     prefix: str  # its identity labels, rendered (exporter.families.TARGET_LABELS)
     target: Target | None
     success: bool
     frozen: bool = False
     deployment_finished: bool = False
-    deployment_key: tuple | None = None  # the DeploymentView.key its aggregates go to
+    deployment_key: Hashable | None = None  # the DeploymentView.key its aggregates go to
 
     @property
-    def owner(self) -> tuple:
+    def owner(self) -> Hashable:
+        """The DeploymentView.key whose aggregates count this target."""
         if self.deployment_key is not None:
             return self.deployment_key
-        return (self.target.deployment_id if self.target is not None else self.key[0],)
+        # Without one: the deployment ID, which deployment_view() uses as its key.
+        return self.target.deployment_id if self.target is not None else None
 
 
 @dataclass(frozen=True, slots=True)
 class DeploymentView:
-    key: tuple
+    key: Hashable
     prefix: str  # exporter.families.DEPLOYMENT_LABELS, rendered
     deployment: Deployment
 
@@ -230,7 +232,7 @@ def deployment_view(deployment: Deployment, account_id: str = "", region: str = 
                          application=deployment.application,
                          deployment_group=deployment.deployment_group,
                          deployment_id=deployment.deployment_id)
-    return DeploymentView((deployment.deployment_id,), prefix, deployment)
+    return DeploymentView(deployment.deployment_id, prefix, deployment)
 
 
 class ExpositionCache:
