@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 from exporter.config import (
     AwsSettings,
@@ -31,6 +32,9 @@ class Demo:
     def start(self) -> Demo:
         self.driver.start()
         self.server.start()
+        # The account_id label comes from STS GetCallerIdentity; the simulator answers it, so
+        # the demo never calls AWS (boto3 reads this variable like any endpoint override).
+        os.environ["AWS_ENDPOINT_URL_STS"] = self.server.endpoint_url
         log.info("event=demo_started simulator=%s state=%s/_simulator/state",
                  self.server.endpoint_url, self.server.endpoint_url)
         return self
