@@ -28,6 +28,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DeploymentEntry",
+    "EventsSettings",
     "GroupEntry",
     "MetricsSettings",
     "PollSettings",
@@ -100,6 +101,18 @@ class GroupEntry:
 
 
 @dataclass(frozen=True)
+class EventsSettings:
+    """The optional ``events:`` section: CodeDeploy events read from an SQS queue."""
+
+    sqs_queue_url: str
+    # Effective settings for the SQS client: events.aws merged over the top-level block, with
+    # endpoint_url = events.endpoint_url (never CodeDeploy's; None lets boto3 resolve
+    # AWS_ENDPOINT_URL_SQS / AWS_ENDPOINT_URL).
+    aws: AwsSettings = AwsSettings()
+    debounce: float = 1.0  # seconds: events are collected this long before one refresh
+
+
+@dataclass(frozen=True)
 class Config:
     aws: AwsSettings
     poll: PollSettings
@@ -108,6 +121,7 @@ class Config:
     deployments: tuple[DeploymentEntry, ...] = ()
     deployment_groups: tuple[GroupEntry, ...] = ()
     source: str = "<config>"
+    events: EventsSettings | None = None
 
 
 class ConfigError(Exception):
@@ -542,7 +556,52 @@ _ENTRY_PARSERS = {
     ),
 }
 
-_TOP_LEVEL_KEYS = ("aws", "poll", "metrics", *_ENTRY_PARSERS)
+_TOP_LEVEL_KEYS = ("aws", "poll", "metrics", *_ENTRY_PARSERS, "events")
+
+# SQS ReceiveMessage long-polls for 20 s; a longer debounce would hold received messages past
+# the queue's default 30 s visibility timeout and have them delivered twice.
+_DEBOUNCE_MAX = 20.0
+_SQS_HOST_RE = re.compile(r"sqs[.-]([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
+
+
+def _queue_url(value: object, path: str, problems: Problems) -> Any:
+    text = _endpoint_url(value, path, problems)
+    if text is _INVALID:
+        return _INVALID
+    if len([part for part in urlsplit(text).path.split("/") if part]) != 2:
+        problems.append((path, f"must be a queue URL like https://sqs.us-east-1.amazonaws.com/"
+                               f"111111111111/name, got {_short(text)}"))
+        return _INVALID
+    return text
+
+
+_EVENTS_SPEC: dict[str, Validator] = {
+    "sqs_queue_url": _queue_url,
+    "aws": _aws_block,
+    "endpoint_url": _endpoint_url,
+    "debounce": _bounded(_duration, at_least=0, at_most=_DEBOUNCE_MAX),
+}
+
+
+def _events(value: object, base_aws: AwsSettings, problems: Problems) -> EventsSettings | None:
+    data = _mapping(value, "events", problems, null_ok=True)
+    if data is None:
+        return None
+    _require(data, "events", problems, "sqs_queue_url")
+    fields = _fields(data, "events", problems, _EVENTS_SPEC)
+    own = fields.pop("aws", None) or AwsSettings()
+    if own.endpoint_url is not None:
+        problems.append(("events.aws.endpoint_url", "the SQS endpoint is set by events.endpoint_url; "
+                                                    "aws.endpoint_url is CodeDeploy's"))
+    merged = dataclasses.replace(own.merged_over(base_aws), endpoint_url=fields.pop("endpoint_url", None))
+    if "sqs_queue_url" not in fields:
+        return None
+    if merged.region is None:  # https://sqs.<region>.amazonaws.com/... names its region
+        host = urlsplit(fields["sqs_queue_url"]).hostname or ""
+        match = _SQS_HOST_RE.fullmatch(host)
+        if match:
+            merged = dataclasses.replace(merged, region=match.group(1))
+    return EventsSettings(aws=merged, **fields)
 
 
 def parse_config(data: object, source: str = "<config>") -> Config:
@@ -571,6 +630,7 @@ def parse_config(data: object, source: str = "<config>") -> Config:
         name: parser.parse(document.get(name), aws, buckets.get(name, []))
         for name, parser in _ENTRY_PARSERS.items()
     }
+    events = _events(document.get("events"), aws, buckets.get("events", []))
     for key in document:
         if key not in _TOP_LEVEL_KEYS:
             buckets[key].append(_unknown_key(_key_path("", key), key, list(_TOP_LEVEL_KEYS)))
@@ -583,7 +643,7 @@ def parse_config(data: object, source: str = "<config>") -> Config:
     problems = [item for key in document for item in buckets[key]]
     if problems:
         raise ConfigError([f"{source}: {path}: {message}" for path, message in problems])
-    return Config(aws=aws, poll=poll, metrics=metrics, source=source, **lists)
+    return Config(aws=aws, poll=poll, metrics=metrics, source=source, events=events, **lists)
 
 
 def config_warnings(config: Config) -> list[str]:
