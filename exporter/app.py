@@ -7,12 +7,14 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from exporter.aws import ClientFactory
 from exporter.config import Config
+from exporter.events.parse import DeploymentChange
+from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.metrics import ExporterMetrics
 from exporter.poller import Poller, PollOutcome
 from exporter.render import ExpositionCache, TargetView
@@ -77,6 +79,7 @@ class Exporter:
         metrics.reload_successful.set(1)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
+        self._event_refresher: EventRefresher | None = None
         self.snapshot = self._snapshot([])
 
     @property
@@ -109,7 +112,34 @@ class Exporter:
         self.ready.set()
         return outcome
 
+    def refresh_events(self, changes: Iterable[DeploymentChange],
+                       account: Callable[[RefreshOutcome], None] = lambda outcome: None) -> RefreshOutcome:
+        """Refresh the deployments events named and publish a new snapshot now.
+
+        `account(outcome)` runs before publishing, so the snapshot's self-metrics count this
+        refresh. Not a poll: readiness, the poll duration and the last-poll-success timestamp
+        keep following the regular poll, which is the safety net for events the queue missed.
+        """
+        with self._poll_lock:
+            if self._event_refresher is None:
+                self._event_refresher = EventRefresher(self.poller)
+            outcome = self._event_refresher.refresh(changes)
+            account(outcome)
+            self._publish_snapshot()
+        self.snapshot.gzipped()  # as after a poll: no scrape pays for compression
+        return outcome
+
     def _publish(self, outcome: PollOutcome) -> None:
+        m = self.metrics
+        m.poll_duration.set(outcome.duration)
+        if not outcome.api_wide_errors:
+            m.last_poll_success.set(self.clock())
+        self._publish_snapshot()
+        log.debug("event=poll_done duration=%.3f targets=%d rerendered=%d errors=%s",
+                  outcome.duration, len(self.poller.targets), self.cache.rendered_last,
+                  ",".join(outcome.api_wide_errors) or "none")
+
+    def _publish_snapshot(self) -> None:
         poller = self.poller
         views = []
         frozen = 0
@@ -124,15 +154,9 @@ class Exporter:
         m = self.metrics
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
-        m.poll_duration.set(outcome.duration)
-        if not outcome.api_wide_errors:
-            m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, poller.rendered_deployments())
         self.snapshot = self._snapshot(self._landing_cells())
-        log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",
-                  outcome.duration, len(views), frozen, self.cache.rendered_last,
-                  ",".join(outcome.api_wide_errors) or "none")
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
         return Snapshot([*self._chunks, self.metrics.render().encode("utf-8")], landing_cells)

@@ -134,6 +134,7 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
+    from exporter.events.runner import EventsRunner
     from exporter.metrics import ExporterMetrics
     from exporter.reload import Reloader
     from exporter.server import serve
@@ -176,15 +177,20 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
              shard, args.total_shards)
     poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
     poller.start()
+    events = EventsRunner(exporter, clients)
+    events.apply(config.events)
     while not stop.wait(0.2):
         if reload_requested.is_set():
             reload_requested.clear()
             log.info("event=reload_requested via=SIGHUP")
             reloader.reload()
+        events.apply(exporter.config.events)  # a reload (SIGHUP or HTTP) may have changed it
     server.stop()
+    # The consumer's receiver is a daemon thread in a long poll: not waited for.
+    events_stopped = events.stop()
     # A poll in flight finishes or is abandoned after the timeout: the daemon thread dies with us.
     poller.join(timeout=5)
-    if poller.is_alive():
+    if poller.is_alive() or not events_stopped:
         # A poll stuck in API calls (hanging endpoint, long retries) would hold the interpreter
         # at exit: concurrent.futures joins its worker threads then. Its result is worthless now.
         log.info("event=stopped abandoned_poll=true")
