@@ -99,23 +99,27 @@ def main(argv: list[str] | None = None) -> int:
             config = load_config(args.config_file)
         except ConfigError as exc:
             print(str(exc), file=sys.stderr)
-            return EXIT_USAGE
+            config = None  # the web config is still checked: every problem in one go
         credentials = None
-    web = None
+    web, web_ok = None, True
     if args.web_config_file and not args.once:
         from exporter.webconfig import WebConfigWatcher
         try:
             web = WebConfigWatcher(args.web_config_file)
         except ConfigError as exc:
             print(str(exc), file=sys.stderr)
-            if demo is not None:
-                demo.stop()
-            return EXIT_USAGE
+            web_ok = False
+    if config is None or not web_ok:
+        if demo is not None:
+            demo.stop()
+        return EXIT_USAGE
     if args.config_check:
         for warning in config_warnings(config):
             print(f"warning: {warning}", file=sys.stderr)
         print(f"{config.source}: OK ({len(config.targets)} targets, {len(config.deployments)} "
               f"deployments, {len(config.deployment_groups)} deployment groups)")
+        if web is not None:
+            print(f"{args.web_config_file}: OK")
         return EXIT_OK
     for warning in config_warnings(config):
         log.warning("event=config_warning message=%s", quote(warning))

@@ -19,6 +19,7 @@ files it names) when they change; a broken new version is logged and the previou
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import hmac
 import logging
@@ -31,9 +32,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import bcrypt
-import yaml
 
 from exporter.config import ConfigError
+from exporter.config.loading import format_problems, parse_yaml, read_text
 from exporter.log import quote
 
 log = logging.getLogger(__name__)
@@ -112,11 +113,16 @@ def _kind(value: object) -> str:
     return f"a {type(value).__name__}"
 
 
-def _key(path: str, key: object) -> str:
-    return f"{path}.{key}" if path else str(key)
+def _key(path: tuple, key: object) -> tuple:
+    return (*path, key)
 
 
-def _nonempty_string(value: object, path: str, problems: list) -> str | None:
+def _unknown(where: tuple, known: tuple[str, ...]) -> tuple[tuple, str]:
+    hint = difflib.get_close_matches(str(where[-1]), known, n=1)
+    return where, "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
+
+
+def _nonempty_string(value: object, path: tuple, problems: list) -> str | None:
     if not isinstance(value, str) or not value.strip():
         problems.append((path, f"expected a non-empty string, got {_kind(value)}"))
         return None
@@ -124,7 +130,7 @@ def _nonempty_string(value: object, path: str, problems: list) -> str | None:
 
 
 def _parse_tls(data: object, base_dir: str, problems: list) -> TlsSettings | None:
-    path = "tls_server_config"
+    path = ("tls_server_config",)
     if data is None:
         return None
     if not isinstance(data, dict):
@@ -136,7 +142,7 @@ def _parse_tls(data: object, base_dir: str, problems: list) -> TlsSettings | Non
         if key in _NOT_IMPLEMENTED:
             problems.append((where, "is not supported by this exporter"))
         elif key not in _TLS_KEYS:
-            problems.append((where, "unknown key"))
+            problems.append(_unknown(where, _TLS_KEYS))
         elif value is None:
             continue
         elif key in ("cert_file", "key_file", "client_ca_file"):
@@ -187,7 +193,7 @@ def _parse_tls(data: object, base_dir: str, problems: list) -> TlsSettings | Non
 
 
 def _parse_users(data: object, problems: list) -> tuple[tuple[str, bytes], ...]:
-    path = "basic_auth_users"
+    path = ("basic_auth_users",)
     if data is None:
         return ()
     if not isinstance(data, dict):
@@ -195,7 +201,7 @@ def _parse_users(data: object, problems: list) -> tuple[tuple[str, bytes], ...]:
         return ()
     users = []
     for user, hashed in data.items():
-        where = f"{path}[{user!r}]"
+        where = (*path, user)
         if not isinstance(user, str) or not user or ":" in user:
             problems.append((where, "user names must be non-empty strings without ':'"))
             continue
@@ -213,7 +219,7 @@ def _parse_users(data: object, problems: list) -> tuple[tuple[str, bytes], ...]:
 
 
 def _parse_http(data: object, problems: list) -> tuple[tuple[str, str], ...]:
-    path = "http_server_config"
+    path = ("http_server_config",)
     if data is None:
         return ()
     if not isinstance(data, dict):
@@ -233,44 +239,44 @@ def _parse_http(data: object, problems: list) -> tuple[tuple[str, str], ...]:
             for name, text in value.items():
                 if not isinstance(name, str) or not name or not isinstance(text, str) \
                         or any(c in name + text for c in "\r\n"):
-                    problems.append((f"{where}[{name!r}]", ("expected a header name and a "
+                    problems.append(((*where, name), ("expected a header name and a "
                                                            "single-line string value")))
                 else:
                     headers.append((name, text))
         else:
-            problems.append((where, "unknown key"))
+            problems.append(_unknown(where, ("headers", "http2")))
     return tuple(headers)
 
 
-def parse_web_config(data: object, source: str = "<web config>",
-                     base_dir: str = ".") -> WebConfig:
-    """Validate a decoded web-config.yml; raise ConfigError listing every problem."""
-    if data is None:
+_TOP_KEYS = ("tls_server_config", "basic_auth_users", "http_server_config")
+
+
+def parse_web_config(data: object, source: str = "<web config>", base_dir: str = ".",
+                     marks: dict | None = None, problems: list | None = None) -> WebConfig:
+    """Validate a decoded web-config.yml; raise ConfigError listing every problem as
+    `FILE:LINE: path: message` (lines when `marks` from the YAML loader are given)."""
+    problems = list(problems or ())
+    if data is None and not problems:
         return WebConfig(source=source)  # an empty file: plain HTTP, no auth
-    problems: list[tuple[str, str]] = []
     if not isinstance(data, dict):
-        raise ConfigError([f"{source}: (top level): expected a mapping, got {_kind(data)}"])
+        problems.append(((), f"expected a mapping, got {_kind(data)}"))
+        raise ConfigError(format_problems(problems, source, marks or {}))
     for key in data:
-        if key not in ("tls_server_config", "basic_auth_users", "http_server_config"):
-            problems.append((str(key), "unknown key"))
+        if key not in _TOP_KEYS:
+            problems.append(_unknown((key,), _TOP_KEYS))
     tls = _parse_tls(data.get("tls_server_config"), base_dir, problems)
     users = _parse_users(data.get("basic_auth_users"), problems)
     headers = _parse_http(data.get("http_server_config"), problems)
     if problems:
-        raise ConfigError([f"{source}: {path}: {message}" for path, message in problems])
+        raise ConfigError(format_problems(problems, source, marks or {}))
     return WebConfig(tls=tls, basic_auth_users=users, headers=headers, source=source)
 
 
 def load_web_config(path: str) -> WebConfig:
     """Read, parse and validate a web config file, and check its TLS files load."""
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except OSError as exc:
-        raise ConfigError([f"{path}: cannot read file: {exc.strerror or exc}"]) from None
-    except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise ConfigError([f"{path}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
-    config = parse_web_config(data, path, os.path.dirname(os.path.abspath(path)))
+    # The config file's loader: duplicate keys (a user listed twice) are refused, with lines.
+    data, marks, duplicates = parse_yaml(read_text(path), path)
+    config = parse_web_config(data, path, os.path.dirname(os.path.abspath(path)), marks, duplicates)
     if config.tls is not None:
         build_ssl_context(config.tls, source=path)  # unreadable or mismatched files fail here
     return config

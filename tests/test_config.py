@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import pathlib
 import tempfile
 
+import jsonschema
 import pytest
 import yaml
+from pydantic import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -26,6 +29,7 @@ from exporter.config import (
     parse_config,
     parse_duration,
 )
+from exporter.config.schema import fields, outputs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "config.example.yaml"
@@ -93,8 +97,8 @@ def test_invalid_duration_raises_value_error_with_a_hint(value):
 
 def test_bad_duration_in_poll_section_names_the_field_and_the_value():
     problem = only_problem("poll: {interval: 5 minutes}")
-    assert problem.startswith("config.yaml: poll.interval: invalid duration '5 minutes'")
-    assert "30s" in problem  # shows an example of the accepted syntax
+    assert problem == ("config.yaml:1: poll.interval: must be a duration like 30s, 5m or 1h30m, "
+                       "or a number of seconds, got string '5 minutes'")
 
 
 # --- defaults and empty documents ----------------------------------------------
@@ -133,7 +137,7 @@ def test_values_are_parsed_into_typed_settings():
 
 def test_config_is_immutable():
     config = loads_config("poll: {interval: 5s}")
-    with pytest.raises(AttributeError):
+    with pytest.raises(ValidationError, match="frozen"):
         config.poll.interval = 1.0  # type: ignore[misc]
 
 
@@ -141,30 +145,30 @@ def test_config_is_immutable():
 
 
 def test_top_level_document_must_be_a_mapping():
-    assert only_problem("- a\n- b\n") == "config.yaml: (top level): expected a mapping, got a list"
+    assert only_problem("- a\n- b\n") == "config.yaml:1: (top level): expected a mapping, got a list"
 
 
 def test_section_must_be_a_mapping():
-    assert only_problem("poll: 30s") == "config.yaml: poll: expected a mapping, got string '30s'"
+    assert only_problem("poll: 30s") == "config.yaml:1: poll: expected a mapping, got string '30s'"
 
 
 def test_entry_list_must_be_a_list():
     assert only_problem("targets: {deployment_id: d-ABCDEF123}") == (
-        "config.yaml: targets: expected a list, got a mapping"
+        "config.yaml:1: targets: expected a list, got a mapping"
     )
 
 
 def test_unknown_key_gets_a_did_you_mean_hint():
     assert only_problem("poll: {intervall: 5s}") == (
-        "config.yaml: poll.intervall: unknown key (did you mean 'interval'?)"
+        "config.yaml:1: poll.intervall: unknown key (did you mean 'interval'?)"
     )
 
 
 def test_unknown_top_level_key_gets_a_hint_when_one_is_close():
     assert only_problem("target: []") == (
-        "config.yaml: target: unknown key (did you mean 'targets'?)"
+        "config.yaml:1: target: unknown key (did you mean 'targets'?)"
     )
-    assert only_problem("zzz: 1") == "config.yaml: zzz: unknown key"
+    assert only_problem("zzz: 1") == "config.yaml:1: zzz: unknown key"
 
 
 def test_unknown_key_in_an_entry_names_the_entry_index():
@@ -173,31 +177,31 @@ def test_unknown_key_in_an_entry_names_the_entry_index():
         "  - {application: a, deployment_group: c, lastest: 2}\n"
     )
     assert problem == (
-        "config.yaml: deployment_groups[1].lastest: unknown key (did you mean 'latest'?)"
+        "config.yaml:3: deployment_groups[1].lastest: unknown key (did you mean 'latest'?)"
     )
 
 
 def test_string_where_an_integer_is_expected_is_reported_with_the_value():
     assert only_problem("poll: {max_concurrency: eight}") == (
-        "config.yaml: poll.max_concurrency: expected an integer, got string 'eight'"
+        "config.yaml:1: poll.max_concurrency: expected an integer, got string 'eight'"
     )
 
 
 def test_booleans_are_not_accepted_as_integers():
     assert only_problem("poll: {max_concurrency: true}") == (
-        "config.yaml: poll.max_concurrency: expected an integer, got boolean true"
+        "config.yaml:1: poll.max_concurrency: expected an integer, got boolean true"
     )
 
 
 def test_float_is_not_accepted_as_an_integer():
     assert only_problem("poll: {max_concurrency: 2.5}") == (
-        "config.yaml: poll.max_concurrency: expected an integer, got number 2.5"
+        "config.yaml:1: poll.max_concurrency: expected an integer, got number 2.5"
     )
 
 
 def test_sparse_status_must_be_a_real_boolean():
     assert only_problem("metrics: {sparse_status: 'true'}") == (
-        "config.yaml: metrics.sparse_status: expected true or false, got string 'true'"
+        "config.yaml:1: metrics.sparse_status: expected true or false, got string 'true'"
     )
 
 
@@ -227,7 +231,7 @@ def test_sparse_status_must_be_a_real_boolean():
     ],
 )
 def test_out_of_range_values_are_reported(yaml_text, expected):
-    assert only_problem(yaml_text) == f"config.yaml: {expected}"
+    assert only_problem(yaml_text) == f"config.yaml:1: {expected}"
 
 
 def test_zero_retention_is_allowed():
@@ -241,16 +245,16 @@ def test_missing_required_fields_are_reported_per_entry():
         "deployment_groups:\n  - {application: web}\n"
     )
     assert problems == [
-        "config.yaml: targets[0].target_id: required",
-        "config.yaml: targets[1].deployment_id: required",
-        "config.yaml: deployments[0].deployment_id: required",
-        "config.yaml: deployment_groups[0].deployment_group: required",
+        "config.yaml:2: targets[0].target_id: required",
+        "config.yaml:3: targets[1].deployment_id: required",
+        "config.yaml:5: deployments[0].deployment_id: required",
+        "config.yaml:7: deployment_groups[0].deployment_group: required",
     ]
 
 
 def test_null_entry_is_not_a_mapping():
     assert only_problem("deployments: [null]") == (
-        "config.yaml: deployments[0]: expected a mapping, got null"
+        "config.yaml:1: deployments[0]: expected a mapping, got null"
     )
 
 
@@ -259,20 +263,20 @@ def test_null_entry_is_not_a_mapping():
     [
         ("''", "must not be empty"),
         ("'   '", "must not be empty"),
-        ("' d-ABCDEF123'", "must not have leading or trailing whitespace, got ' d-ABCDEF123'"),
+        ("' d-ABCDEF123'", "must not have leading or trailing whitespace, got string ' d-ABCDEF123'"),
         ("123", "expected a string, got integer 123"),
     ],
 )
 def test_ids_must_be_non_empty_trimmed_strings(value, message):
     assert only_problem(f"deployments: [{{deployment_id: {value}}}]") == (
-        f"config.yaml: deployments[0].deployment_id: {message}"
+        f"config.yaml:1: deployments[0].deployment_id: {message}"
     )
 
 
 def test_application_name_longer_than_the_api_allows_is_rejected():
     name = "a" * 101
     assert only_problem(f"deployment_groups: [{{application: {name}, deployment_group: g}}]") == (
-        "config.yaml: deployment_groups[0].application: must be at most 100 characters, got 101"
+        "config.yaml:1: deployment_groups[0].application: must be at most 100 characters, got 101"
     )
 
 
@@ -310,14 +314,14 @@ def test_role_arns_in_any_partition_are_accepted(arn):
 )
 def test_role_arn_must_look_like_an_iam_role_arn(arn):
     problem = only_problem(f"aws: {{role_arn: '{arn}'}}")
-    assert problem.startswith("config.yaml: aws.role_arn: must be an IAM role ARN")
+    assert problem.startswith("config.yaml:1: aws.role_arn: must be an IAM role ARN")
     assert repr(arn) in problem
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com", "localhost:4566", "http://", "http://h:x"])
 def test_endpoint_url_must_be_an_http_url(url):
     assert only_problem(f"aws: {{endpoint_url: '{url}'}}") == (
-        f"config.yaml: aws.endpoint_url: must be an http:// or https:// URL, got {url!r}"
+        f"config.yaml:1: aws.endpoint_url: must be an http:// or https:// URL, got string {url!r}"
     )
 
 
@@ -328,16 +332,16 @@ def test_endpoint_url_with_port_is_accepted():
 
 def test_region_must_be_a_plausible_region_name():
     assert only_problem("aws: {region: 'us east 1'}") == (
-        "config.yaml: aws.region: must be an AWS region name such as 'us-east-1', got 'us east 1'"
+        "config.yaml:1: aws.region: must be an AWS region name like us-east-1, got string 'us east 1'"
     )
 
 
 def test_external_id_without_role_arn_is_reported():
     assert only_problem("aws: {external_id: abc123}") == (
-        "config.yaml: aws.external_id: has no effect without role_arn"
+        "config.yaml:1: aws.external_id: has no effect without role_arn"
     )
     problem = only_problem("deployments: [{deployment_id: d-ABCDEF123, aws: {external_id: ab}}]")
-    assert problem.startswith("config.yaml: deployments[0].aws.external_id: has no effect")
+    assert problem.startswith("config.yaml:1: deployments[0].aws.external_id: has no effect")
 
 
 def test_top_level_external_id_is_fine_when_every_entry_assumes_a_role():
@@ -356,7 +360,7 @@ def test_duplicate_target_names_both_positions():
         "  - {deployment_id: d-ABCDEF123, target_id: i-1}\n"
     )
     assert problem == (
-        "config.yaml: targets[2]: duplicate target (deployment_id 'd-ABCDEF123', target_id 'i-1');"
+        "config.yaml:4: targets[2]: duplicate target (deployment_id 'd-ABCDEF123', target_id 'i-1');"
         " first listed at targets[0]"
     )
 
@@ -370,11 +374,11 @@ def test_duplicate_deployment_and_group_are_reported():
     )
     assert problems == [
         (
-            "config.yaml: deployments[1]: duplicate deployment (deployment_id 'd-ABCDEF123');"
+            "config.yaml:1: deployments[1]: duplicate deployment (deployment_id 'd-ABCDEF123');"
             " first listed at deployments[0]"
         ),
         (
-            "config.yaml: deployment_groups[1]: duplicate deployment group (application 'web',"
+            "config.yaml:4: deployment_groups[1]: duplicate deployment group (application 'web',"
             " deployment_group 'prod'); first listed at deployment_groups[0]"
         ),
     ]
@@ -388,18 +392,23 @@ def test_same_ids_in_another_region_are_still_duplicates():
     )
     assert problems == [
         (
-            "config.yaml: deployments[1]: duplicate deployment (deployment_id 'd-ABCDEF123');"
+            "config.yaml:3: deployments[1]: duplicate deployment (deployment_id 'd-ABCDEF123');"
             " first listed at deployments[0]"
         )
     ]
 
 
-def test_duplicate_yaml_key_is_an_error_with_its_line():
+def test_duplicate_yaml_key_is_an_error_with_both_lines():
     problem = only_problem("poll:\n  interval: 5s\n  interval: 10s\n")
-    assert problem == (
-        "config.yaml: line 3, column 3: invalid YAML: found duplicate key 'interval'"
-        " (first defined on line 2)"
-    )
+    assert problem == "config.yaml:3: poll.interval: duplicate key (first defined on line 2)"
+
+
+def test_every_duplicate_key_is_reported_along_with_other_problems():
+    assert problems_of("aws: {region: a, region: b}\npoll: {interval: 0}\naws: {}\n") == [
+        "config.yaml:1: aws.region: duplicate key (first defined on line 1)",
+        "config.yaml:2: poll.interval: must be greater than 0, got integer 0",
+        "config.yaml:3: aws: duplicate key (first defined on line 1)",
+    ]
 
 
 def test_yaml_merge_keys_may_be_overridden():
@@ -427,14 +436,13 @@ def test_all_problems_are_reported_at_once_in_document_order():
         "metrics: {sparse_status: 1}\n"  # 5: wrong type
     )
     problems = problems_of(text)
-    assert [p.split(": ")[1] for p in problems] == [
-        "poll.intervall",
-        "poll.max_concurrency",
-        "aws.endpoint_url",
-        "targets[0].target_id",
-        "metrics.sparse_status",
+    assert [p.split(": ")[:2] for p in problems] == [
+        ["config.yaml:2", "poll.intervall"],
+        ["config.yaml:3", "poll.max_concurrency"],
+        ["config.yaml:5", "aws.endpoint_url"],
+        ["config.yaml:7", "targets[0].target_id"],
+        ["config.yaml:8", "metrics.sparse_status"],
     ]
-    assert all(p.startswith("config.yaml: ") for p in problems)
 
 
 def test_config_error_str_lists_every_problem_on_its_own_line():
@@ -477,7 +485,7 @@ def test_entry_aws_block_overrides_top_level_field_by_field():
 def test_invalid_entry_aws_value_is_reported_with_the_entry_path():
     assert (
         only_problem("deployments: [{deployment_id: d-ABCDEF123, aws: {regoin: eu-west-1}}]")
-        == "config.yaml: deployments[0].aws.regoin: unknown key (did you mean 'region'?)"
+        == "config.yaml:1: deployments[0].aws.regoin: unknown key (did you mean 'region'?)"
     )
 
 
@@ -490,8 +498,8 @@ def test_yaml_syntax_error_reports_file_line_and_column(tmp_path):
     with pytest.raises(ConfigError) as excinfo:
         load_config(str(path))
     (problem,) = excinfo.value.problems
-    assert problem.startswith(f"{path}: line 3, column ")
-    assert "invalid YAML" in problem
+    assert problem.startswith(f"{path}:3: invalid YAML: ")
+    assert problem.endswith("(column 2)")
 
 
 def test_missing_file_is_a_config_error_not_a_traceback(tmp_path):
@@ -522,17 +530,17 @@ def test_example_config_validates_and_shows_all_three_modes():
     assert config.metrics == MetricsSettings()
     top = AwsSettings(region="us-east-1")
     assert config.targets == (
-        TargetEntry("d-ABCDEF123", "i-0123456789abcdef0", top),
-        TargetEntry("d-ABCDEF123", "i-0fedcba9876543210", top),
+        TargetEntry(deployment_id="d-ABCDEF123", target_id="i-0123456789abcdef0", aws=top),
+        TargetEntry(deployment_id="d-ABCDEF123", target_id="i-0fedcba9876543210", aws=top),
     )
-    assert config.deployments == (DeploymentEntry("d-GHIJKL456", top),)
+    assert config.deployments == (DeploymentEntry(deployment_id="d-GHIJKL456", aws=top),)
     assert config.deployment_groups == (
-        GroupEntry("web", "prod", 3, top),
+        GroupEntry(application="web", deployment_group="prod", latest=3, aws=top),
         GroupEntry(
-            "payments",
-            "prod-eu",
-            1,
-            AwsSettings(
+            application="payments",
+            deployment_group="prod-eu",
+            latest=1,
+            aws=AwsSettings(
                 region="eu-west-1",
                 role_arn="arn:aws:iam::210987654321:role/codedeploy-exporter",
                 external_id="codedeploy-exporter-monitoring",
@@ -557,11 +565,7 @@ def test_example_config_documents_every_key():
         "deployment_group",
         "latest",
     }
-    keys |= {
-        f.name
-        for cls in (AwsSettings, PollSettings, MetricsSettings)
-        for f in cls.__dataclass_fields__.values()
-    }
+    keys |= {path.rsplit(".", 1)[-1] for path, _ in fields()}
     for key in keys:
         assert f"{key}:" in text, key
 
@@ -640,3 +644,79 @@ def test_any_file_contents_give_a_config_or_a_config_error(contents):
         with open(path, "wb") as handle:
             handle.write(contents)
         _outcome(lambda: load_config(path))
+
+
+# --- the generated schema ------------------------------------------------------------------
+
+SCHEMA = json.loads((REPO_ROOT / "config.schema.json").read_text())
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
+
+# Valid configs the tests above and the chart's CI values use.
+GOOD_CONFIGS = [
+    EXAMPLE.read_text(),
+    "",
+    "aws:\npoll:\n  interval: null\nmetrics: null\ntargets:\ndeployments: null\n"
+    "deployment_groups: [{application: web, deployment_group: prod, latest: null}]\n",
+    "poll: {interval: 1h30m, max_concurrency: 3, max_requests_per_second: 2.5, retention: 1d}\n"
+    "metrics: {sparse_status: true, lifecycle_events: all, include: ['codedeploy_.*'], exclude: []}\n",
+    "aws: {role_arn: 'arn:aws-us-gov:iam::123456789012:role/path/to/exporter', account_id: '123456789012'}",
+    "aws: {endpoint_url: 'http://127.0.0.1:4566', external_id: shared-id}\n"
+    "deployments:\n  - {deployment_id: d-ABCDEF123, aws: {role_arn: 'arn:aws:iam::123456789012:role/r'}}\n",
+    *(yaml.safe_dump(yaml.safe_load(p.read_text())["config"])
+      for p in sorted((REPO_ROOT / "helm/codedeploy-exporter/ci").glob("*-values.yaml"))
+      if "config" in yaml.safe_load(p.read_text())),
+]
+# Bad configs the schema can see (the loader refuses each of them too).
+BAD_CONFIGS = [
+    "- a\n- b\n", "poll: 30s", "targets: {deployment_id: d-ABCDEF123}", "poll: {intervall: 5s}",
+    "poll: {max_concurrency: eight}", "poll: {max_concurrency: true}", "poll: {max_concurrency: 2.5}",
+    "metrics: {sparse_status: 'true'}", "poll: {interval: 0}", "poll: {interval: 5 minutes}",
+    "poll: {max_concurrency: 0}", "poll: {retention: -1}", "metrics: {lifecycle_events: some}",
+    "deployment_groups: [{application: a, deployment_group: b, latest: 101}]",
+    "targets: [{deployment_id: d-ABCDEF123}]", "deployments: [null]",
+    "deployments: [{deployment_id: ' d-ABCDEF123'}]", "deployments: [{deployment_id: ''}]",
+    f"deployment_groups: [{{application: {'a' * 101}, deployment_group: g}}]",
+    "aws: {role_arn: 'arn:aws:iam::123456789012:user/alice'}", "aws: {endpoint_url: 'ftp://x'}",
+    "aws: {region: 'us east 1'}", "aws: {account_id: '12345'}", "target: []",
+]
+
+
+@pytest.mark.parametrize("text", GOOD_CONFIGS)
+def test_schema_accepts_every_valid_config(text):
+    loads_config(text)  # valid for the exporter ...
+    errors = [e.message for e in VALIDATOR.iter_errors(yaml.safe_load(text) or {})]
+    assert errors == []  # ... and for editors
+
+
+@pytest.mark.parametrize("text", BAD_CONFIGS)
+def test_schema_rejects_bad_configs_the_loader_rejects(text):
+    with pytest.raises(ConfigError):
+        loads_config(text)
+    assert not VALIDATOR.is_valid(yaml.safe_load(text))
+
+
+def test_example_config_points_editors_at_the_schema():
+    assert EXAMPLE.read_text().startswith("# yaml-language-server: $schema=./config.schema.json\n")
+
+
+def test_generated_files_are_up_to_date():
+    # config.schema.json, the chart's config subtree and the README reference all come from the
+    # models; run `python -m exporter.config` after changing them.
+    for path, text in outputs().items():
+        assert path.read_text() == text, f"{path} is stale: run python -m exporter.config"
+
+
+def test_chart_schema_embeds_the_config_schema_with_resolvable_references():
+    chart = json.loads((REPO_ROOT / "helm/codedeploy-exporter/values.schema.json").read_text())
+    validator = jsonschema.Draft7Validator(chart)
+    values = {"config": yaml.safe_load(EXAMPLE.read_text())}
+    assert list(validator.iter_errors(values)) == []  # every $ref resolves where it is nested
+    bad = {"config": {"poll": {"interval": "5 minutes"}, "deployment_groups": [{"application": "a"}]}}
+    assert len(list(validator.iter_errors(bad))) == 2
+
+
+def test_readme_documents_every_key_with_its_description():
+    readme = (REPO_ROOT / "README.md").read_text()
+    for path, info in fields():
+        if "[].aws." not in path:
+            assert f"| `{path}` |" in readme and info.description in readme, path

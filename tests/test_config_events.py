@@ -48,11 +48,11 @@ events:
   debounse: 1s
 """, source="c.yaml")
     problems = exc.value.problems
-    assert any(p.startswith("c.yaml: events.sqs_queue_url: must be an http:// or https:// URL") for p in problems)
-    assert any(p.startswith("c.yaml: events.debounce: must be at most 20") for p in problems)
-    assert any(p.startswith("c.yaml: events.aws.endpoint_url: the SQS endpoint is set by events.endpoint_url")
-               for p in problems)
-    assert any("events.debounse: unknown key" in p and "debounce" in p for p in problems)
+    assert len(problems) == 4
+    assert problems[0].startswith("c.yaml:3: events.sqs_queue_url: must be an http:// or https:// URL")
+    assert problems[1].startswith("c.yaml:4: events.debounce: must be at most 20")
+    assert problems[2].startswith("c.yaml:5: events.aws: the SQS endpoint is set by events.endpoint_url")
+    assert problems[3] == "c.yaml:6: events.debounse: unknown key (did you mean 'debounce'?)"
 
 
 def test_queue_url_must_name_account_and_queue_and_is_required():
@@ -61,4 +61,4 @@ def test_queue_url_must_name_account_and_queue_and_is_required():
     assert "queue URL like" in str(exc.value.problems)
     with pytest.raises(ConfigError) as exc:
         loads_config("events: {debounce: 1s}", source="c.yaml")
-    assert exc.value.problems == ["c.yaml: events.sqs_queue_url: required"]
+    assert exc.value.problems == ["c.yaml:1: events.sqs_queue_url: required"]

@@ -147,9 +147,24 @@ def leaf_paths(node: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]
 def schema_node(schema: dict[str, Any], path: tuple[str, ...]) -> dict[str, Any] | None:
     node = schema
     for key in path:
-        node = node.get("properties", {}).get(key)
+        node = resolve(schema, node).get("properties", {}).get(key)
         if node is None:
             return None
+    return node
+
+
+def resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    """Follow `$ref` (JSON pointers into this document) and the non-null branch of `anyOf`:
+    the generated `config` subtree uses both."""
+    while "properties" not in node:
+        if "$ref" in node:
+            pointer, node = node["$ref"], schema
+            for part in pointer.removeprefix("#/").split("/"):
+                node = node[part]
+        elif "anyOf" in node:
+            node = next(branch for branch in node["anyOf"] if branch.get("type") != "null")
+        else:
+            break
     return node
 
 
@@ -266,7 +281,7 @@ def test_config_values_render_verbatim_into_the_config_map(chart):
     config = yaml.safe_load(rendered_config(objects))
     assert config["deployment_groups"] == groups
     assert config["poll"] == {"interval": "1m"}
-    assert config["aws"] == {"region": "us-east-1"}
+    assert config["aws"] == {}  # the chart injects no region: the user's config or AWS_REGION decides
 
 
 def checksum(objects: list[dict[str, Any]]) -> str | None:

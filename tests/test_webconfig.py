@@ -220,8 +220,8 @@ def test_every_problem_is_reported_at_once_with_its_path():
                      "tls_server_config.client_auth_type: must be one of",
                      "tls_server_config.min_version: TLS10 is not supported",
                      "tls_server_config.key_file: required when cert_file is set",
-                     "basic_auth_users['alice']: expected a bcrypt hash",
-                     "basic_auth_users['bob']: expected a bcrypt hash"):
+                     "basic_auth_users.alice: expected a bcrypt hash",
+                     "basic_auth_users.bob: expected a bcrypt hash"):
         assert fragment in text
     assert len(problems) == 8
 
@@ -395,7 +395,7 @@ def test_broken_new_web_config_keeps_the_previous_one(serve_with, tmp_path, capl
     assert get(server, auth=("prometheus", PASSWORD))[0] == 200
     assert get(server)[0] == 401  # auth did not silently switch off
     failures = [r for r in caplog.records if "web_config_reload_failed" in r.getMessage()]
-    assert len(failures) == 1 and "basic_auth_users['prometheus']" in failures[0].getMessage()
+    assert len(failures) == 1 and "basic_auth_users.prometheus" in failures[0].getMessage()
 
 
 def test_rotated_certificate_is_served_to_new_connections(serve_with, pki, tmp_path):
@@ -430,4 +430,39 @@ def test_cli_exits_2_listing_web_config_problems(tmp_path, capsys):
     code = main(["--config.file", str(config), "--web.config.file", str(web), "--config.check"])
     err = capsys.readouterr().err
     assert code == 2
-    assert "basic_auth_users['a']" in err and "min_version" in err
+    assert "basic_auth_users.a" in err and "min_version" in err
+
+
+def test_user_listed_twice_is_refused_with_both_lines(tmp_path):
+    path = tmp_path / "web.yml"
+    path.write_text(f"basic_auth_users:\n  alice: {HASH}\n  bob: {HASH}\n  alice: {HASH}\n")
+    with pytest.raises(ConfigError) as err:
+        load_web_config(str(path))
+    assert err.value.problems == [
+        f"{path}:4: basic_auth_users.alice: duplicate key (first defined on line 2)"]
+
+
+def test_unknown_web_config_keys_get_a_hint_and_a_line(tmp_path):
+    path = tmp_path / "web.yml"
+    path.write_text("tls_server_config:\n  cert_fille: a.crt\nbasic_auth_user: {}\n")
+    with pytest.raises(ConfigError) as err:
+        load_web_config(str(path))
+    assert err.value.problems == [
+        f"{path}:2: tls_server_config.cert_fille: unknown key (did you mean 'cert_file'?)",
+        f"{path}:3: basic_auth_user: unknown key (did you mean 'basic_auth_users'?)"]
+
+
+def test_config_check_checks_the_web_config_too(tmp_path, capsys):
+    config, web = tmp_path / "config.yaml", tmp_path / "web.yml"
+    config.write_text("aws: {region: us-east-1}\n")
+    web.write_text(f"basic_auth_users:\n  prometheus: {HASH}\n")
+    args = ["--config.file", str(config), "--web.config.file", str(web), "--config.check"]
+    assert main(args) == 0
+    assert f"{web}: OK" in capsys.readouterr().out
+    # Both files broken: both are reported, in one run.
+    config.write_text("poll: {intervall: 5s}\n")
+    web.write_text("basic_auth_users: []\n")
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{config}:1: poll.intervall: unknown key" in err
+    assert f"{web}:1: basic_auth_users: expected a mapping" in err

@@ -1,0 +1,168 @@
+"""Building blocks of the config models: a strict, frozen base model and the domain types.
+
+Each type carries its rule twice in one place: a validator raising a plain-language error, and
+the JSON Schema fragment editors use (`WithJsonSchema`), so the two cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, WithJsonSchema, model_validator
+from pydantic_core import PydanticCustomError, PydanticKnownError
+
+
+def _allow_null(schema: dict[str, Any]) -> None:
+    """An optional key may be null ("use the default"), as the loader allows: say so to editors.
+    Every property keeps a `type` (the chart's schema conventions ask for one)."""
+    for name, prop in schema.get("properties", {}).items():
+        if name in schema.get("required", ()):
+            continue
+        if "anyOf" in prop and {"type": "null"} in prop["anyOf"]:  # `X | None`: already nullable
+            prop["type"] = sorted({t for branch in prop["anyOf"] for t in _types(branch)})
+        elif "$ref" in prop or "anyOf" in prop:
+            meta = {k: prop.pop(k) for k in ("title", "description", "default") if k in prop}
+            prop_types = _types(prop)
+            schema["properties"][name] = {**meta, "type": [*prop_types, "null"],
+                                          "anyOf": [prop, {"type": "null"}]}
+        else:
+            prop["type"] = [*_types(prop), "null"]
+            if "enum" in prop:
+                prop["enum"] = [*prop["enum"], None]
+
+
+def _types(schema: dict[str, Any]) -> list[str]:
+    types = schema.get("type", "object" if "$ref" in schema else [])
+    return [types] if isinstance(types, str) else list(types)
+
+
+class Model(BaseModel):
+    # strict: "true", "8" and 2.0 stay errors where a bool or an int is expected.
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False,
+                              json_schema_extra=_allow_null)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        if not isinstance(data, dict):
+            return data
+        # A YAML key like `1:` is not a str; as one it is reported as an unknown key.
+        return {k if isinstance(k, str) else str(k): v for k, v in data.items() if v is not None}
+
+
+def _fail(kind: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(kind, message)
+
+
+# ---- durations ----------------------------------------------------------------------------
+
+# Prometheus' grammar: units in descending order, each at most once, integer amounts.
+_UNITS = {"y": 365 * 86400.0, "w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0,
+          "ms": 0.001}
+_DURATION = "".join(rf"(?:(\d+){unit})?" for unit in _UNITS)
+_DURATION_RE = re.compile(rf"(?=\d){_DURATION}")
+_SECONDS_RE = re.compile(r"\d+(?:\.\d+)?")
+DURATION_HINT = "a duration like 30s, 5m or 1h30m, or a number of seconds"
+
+
+def parse_duration(value: object) -> float:
+    """Seconds from a Prometheus duration or a plain number of seconds; ValueError otherwise."""
+    seconds = math.nan
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value) if not isinstance(value, int) or value.bit_length() < 1024 else math.inf
+    elif isinstance(value, str) and _SECONDS_RE.fullmatch(value):
+        seconds = float(value)
+    elif isinstance(value, str) and (match := _DURATION_RE.fullmatch(value)):
+        seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNITS.values()) if n)
+    if not math.isfinite(seconds):
+        raise ValueError(f"must be {DURATION_HINT}")
+    return seconds
+
+
+def _duration(minimum: float, exclusive: bool) -> Any:
+    def check(value: object) -> float:
+        try:
+            seconds = parse_duration(value)
+        except ValueError:
+            raise _fail("duration", f"must be {DURATION_HINT}") from None
+        if seconds < minimum or (exclusive and seconds == minimum):
+            kind, bound = ("greater_than", "gt") if exclusive else ("greater_than_equal", "ge")
+            raise PydanticKnownError(kind, {bound: minimum})
+        return seconds
+
+    number = {"type": "number", "exclusiveMinimum" if exclusive else "minimum": minimum}
+    # No lookahead: Helm checks values against this with Go's RE2.
+    text = {"type": "string", "minLength": 1, "pattern": rf"^(\d+(\.\d+)?|{_DURATION})$"}
+    return Annotated[float, BeforeValidator(check),
+                     WithJsonSchema({"type": ["number", "string"], "anyOf": [number, text]})]
+
+
+Duration = _duration(0, exclusive=False)
+PositiveDuration = _duration(0, exclusive=True)
+
+
+# ---- strings --------------------------------------------------------------------------------
+
+
+def _text(value: str) -> str:
+    # IDs and names are copied into API calls verbatim: a stray space would never match.
+    if not value.strip():
+        raise _fail("empty", "must not be empty")
+    if value != value.strip():
+        raise _fail("whitespace", "must not have leading or trailing whitespace")
+    return value
+
+
+def text(max_length: int | None = None) -> Any:
+    schema: dict[str, Any] = {"type": "string", "pattern": r"^\S([\s\S]*\S)?$"}
+    if max_length is None:
+        return Annotated[str, AfterValidator(_text), WithJsonSchema(schema)]
+
+    def check(value: str) -> str:
+        if len(value) > max_length:
+            raise PydanticKnownError("string_too_long", {"max_length": max_length})
+        return _text(value)
+    return Annotated[str, AfterValidator(check), WithJsonSchema({**schema, "maxLength": max_length})]
+
+
+def matching(pattern: str, what: str, max_length: int = 1000) -> Any:
+    """A string that fully matches `pattern` (ASCII classes and repeats up to 1000 only, so that
+    Python, editors and Helm's Go RE2 agree)."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value) or len(value) > max_length:
+            raise _fail("format", f"must be {what}")
+        return value
+    return Annotated[str, AfterValidator(check), WithJsonSchema(
+        {"type": "string", "pattern": f"^(?:{pattern})$", "maxLength": max_length})]
+
+
+def _url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        ok = parts.scheme in ("http", "https") and bool(parts.hostname) and " " not in value
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError:
+        ok = False
+    if not ok:
+        raise _fail("url", "must be an http:// or https:// URL")
+    return value
+
+
+HttpUrl = Annotated[str, AfterValidator(_url),
+                    WithJsonSchema({"type": "string", "pattern": "^https?://[^\\s/:]+"})]
+
+
+def _regex(value: str) -> str:
+    try:
+        re.compile(value)
+    except re.error as exc:
+        raise _fail("regex", f"is not a valid regular expression ({exc})") from None
+    return value
+
+
+Regex = Annotated[str, AfterValidator(_regex), WithJsonSchema({"type": "string", "format": "regex"})]
