@@ -53,6 +53,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "scenarios; needs no AWS account")
     p.add_argument("--demo.simulator-address", dest="demo_simulator_address",
                    default="127.0.0.1:0", help="where the demo's simulator listens")
+    p.add_argument("--demo.events", dest="demo_events", action="store_true",
+                   help="with --demo: the simulator also puts EventBridge events on its own SQS queue "
+                        "and the exporter consumes them; polls every 60 s instead of 2 s")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
@@ -89,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from exporter.demo import DEMO_CREDENTIALS, Demo
         try:
-            demo = Demo(args.demo_simulator_address).start()
+            demo = Demo(args.demo_simulator_address, events=args.demo_events).start()
         except (OSError, ValueError) as exc:
             print(f"codedeploy-exporter: --demo.simulator-address: {exc}", file=sys.stderr)
             return EXIT_USAGE
