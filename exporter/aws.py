@@ -177,6 +177,11 @@ class SqsApi:
                               MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"])
         return response.get("Messages") or []
 
+    def queue_attributes(self, queue_url: str, names: list[str]) -> dict[str, str]:
+        response = self._call("GetQueueAttributes", "get_queue_attributes", QueueUrl=queue_url,
+                              AttributeNames=names)
+        return response.get("Attributes") or {}
+
     def delete(self, queue_url: str, receipt_handles: list[str]) -> list[tuple[int, str]]:
         """Delete up to 10 messages; returns (index, error code) of those SQS did not delete."""
         entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]

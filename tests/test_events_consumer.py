@@ -351,3 +351,15 @@ def test_stop_returns_while_the_receiver_sits_in_a_20_second_long_poll(make_expo
     receiver = next(t for t in threading.enumerate() if t.name == "events-receiver")
     assert receiver.daemon  # cannot hold the process at exit
     assert consumer.stop(timeout=5)
+
+
+def test_queue_is_named_at_start_and_a_too_short_visibility_timeout_is_warned(
+        make_exporter, sqs, start_consumer, caplog):
+    short = sqs.create_queue(QueueName=f"short-{time.monotonic_ns()}",
+                             Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    caplog.set_level(logging.INFO, logger="exporter.events.consumer")
+    start_consumer(make_exporter(), short, debounce=1.0)
+    wait_for(lambda: any("event=events_queue_visibility_short" in r.getMessage() for r in caplog.records),
+             what="the visibility warning")
+    [named] = [r.getMessage() for r in caplog.records if "event=events_queue " in r.getMessage()]
+    assert "queue_arn=\"arn:aws:sqs:us-east-1:123456789012:short-" in named and "visibility_timeout=5s" in named

@@ -26,6 +26,7 @@ from exporter.log import quote
 log = logging.getLogger(__name__)
 
 ERROR_BACKOFF = (1.0, 60.0)  # first and longest wait after a failed ReceiveMessage
+MIN_REFRESH_TIME = 10.0  # headroom a refresh (and a poll it may wait for) gets within the visibility timeout
 _LOGGED_IDS_MAX = 10_000  # message ids remembered for log-once
 
 # refresh(changes, account): refreshes, calls account(outcome) so the self-metrics it publishes
@@ -85,7 +86,27 @@ class EventConsumer:
             return not self._pending and not self._busy and not self._counted_only
 
     # ---- receiving ---------------------------------------------------------------------------------
+    def _check_queue(self) -> None:
+        """Say which queue this is, and warn when its visibility timeout is too short: a message
+        that becomes visible again before its refresh completed is delivered twice."""
+        try:
+            attributes = self._sqs.queue_attributes(self.queue_url, ["QueueArn", "VisibilityTimeout"])
+        except ApiError as exc:
+            # Counted; the outage itself, if it is one, is logged by the receive loop.
+            self.metrics.errors.labels(exc.operation, exc.code).inc()
+            log.warning("event=events_queue_check_failed error_code=%s message=%s", exc.code, quote(exc.message))
+            return
+        visibility = float(attributes.get("VisibilityTimeout", "30"))
+        log.info("event=events_queue queue_arn=%s visibility_timeout=%.0fs", quote(attributes.get("QueueArn", "")),
+                 visibility)
+        wanted = self.debounce + MIN_REFRESH_TIME
+        if visibility < wanted:
+            log.warning("event=events_queue_visibility_short visibility_timeout=%.0fs debounce=%.3fs hint=%s",
+                        visibility, self.debounce, quote(f"raise the queue's VisibilityTimeout to at least "
+                                                         f"{wanted:.0f}s or messages may be handled twice"))
+
     def _receive_loop(self) -> None:
+        self._check_queue()
         failures = 0
         while not self._stop.is_set():
             try:

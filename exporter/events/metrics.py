@@ -17,7 +17,7 @@ from exporter.events.parse import EVENT_TYPES
 
 IGNORE_REASONS = ("not_codedeploy", "untracked", "finished")
 REFRESH_RESULTS = ("success", "error")
-SQS_OPERATIONS = ("ReceiveMessage", "DeleteMessageBatch")
+SQS_OPERATIONS = ("GetQueueAttributes", "ReceiveMessage", "DeleteMessageBatch")
 # Codes a consumer outage usually shows; others appear when they happen.
 KNOWN_ERROR_CODES = ("AccessDenied", "AWS.SimpleQueueService.NonExistentQueue", "EndpointConnectionError")
 
