@@ -27,11 +27,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
     p.add_argument("--from-json", dest="from_json", default=None,
                    help="do not run: rebuild the table and report from results saved by --json")
+    p.add_argument("--events", action="store_true",
+                   help="only the events benchmark (issue 14): latency from a CodeDeploy event to "
+                        "/metrics, with events and with polling alone; writes its section of "
+                        "docs/benchmarks.md unless --output says otherwise")
+    p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
+    p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
+    p.add_argument("--events.off-interval", dest="events_off_interval", type=float, default=300.0,
+                   help="poll interval of the polling-only comparison, seconds (default: 300)")
     return p
+
+
+def run_events(args: argparse.Namespace) -> int:
+    from bench import events
+
+    command = "python -m bench --events" + (
+        "" if (args.events_targets, args.events_changes, args.events_off_interval) == (1000, 50, 300.0)
+        else f" --events.targets {args.events_targets} --events.changes {args.events_changes} "
+             f"--events.off-interval {args.events_off_interval:g}")
+    result = events.run(args.events_targets, args.events_changes, args.events_changes,
+                        args.events_off_interval, log=lambda m: print(m, file=sys.stderr, flush=True))
+    section = events.markdown(result, command)
+    print(section)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
+    current = output.read_text(encoding="utf-8") if output.exists() else ""
+    output.write_text(events.splice(current, section), encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.events:
+        return run_events(args)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -55,7 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        Path(output).write_text(report.markdown(results, machine.describe(), command, notes),
-                                encoding="utf-8")
+        text = report.markdown(results, machine.describe(), command, notes)
+        from bench.events import existing_section, splice
+
+        previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
+        kept = existing_section(previous)  # `--events` writes that section; a tier run keeps it
+        Path(output).write_text(splice(text, kept) if kept else text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0
