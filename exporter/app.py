@@ -126,7 +126,8 @@ class Exporter:
             outcome = self._event_refresher.refresh(changes)
             account(outcome)
             self._publish_snapshot()
-        self.snapshot.gzipped()  # as after a poll: no scrape pays for compression
+        # Unlike after a poll, gzip is left to the first scrape that asks for it: during a rollout
+        # events can refresh every second, far more often than Prometheus scrapes.
         return outcome
 
     def _publish(self, outcome: PollOutcome) -> None:
