@@ -6,7 +6,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bench.run import CHANGED_FRACTION, HOOKS, MAX_CONCURRENCY, MAX_RPS, PER_DEPLOYMENT, SCRAPERS
+from bench.run import (
+    CHANGED_FRACTION,
+    FAILED_FRACTION,
+    HOOKS,
+    MAX_CONCURRENCY,
+    MAX_RPS,
+    PER_DEPLOYMENT,
+    SCRAPERS,
+)
+
+BODY_LIMIT = 15e6  # bytes: plain body of the finished 10k fleet with defaults
+RSS_LIMIT = 250.0  # MB: peak RSS at 10k with defaults
 
 
 @dataclass(frozen=True)
@@ -77,7 +88,12 @@ def tier_rows(result: dict[str, Any]) -> list[Row]:
         scrape("Scrape p99, plain", "scrape_plain", "p99"),
         scrape("Scrape p50, gzip", "scrape_gzip", "p50"),
         scrape("Scrape p99, gzip", "scrape_gzip", "p99"),
-        Row("Series", f"{e['series']:,}", f"{r['series']:,}", "-"),
+        Row("Series, in progress", f"{e['series']:,}", f"{r['series']:,}",
+            ratio(r["series"], e["series"])),
+        Row("Series, finished", f"{e['finished_series']:,}", f"{r['finished_series']:,}",
+            ratio(r["finished_series"], e["finished_series"])),
+        Row("Body, plain, finished", size(e["finished_body_bytes"]),
+            size(r["finished_body_bytes"]), ratio(r["finished_body_bytes"], e["finished_body_bytes"])),
         Row("Body, plain", size(e["body_bytes"]), size(r["body_bytes"]), "-"),
         Row("Body, gzip", size(e["gzip_bytes"]), size(r["gzip_bytes"]), "-"),
         both("Peak RSS", "maxrss_mb", lambda mb: f"{mb:.0f} MB"),
@@ -114,8 +130,21 @@ def goals(results: list[dict[str, Any]]) -> list[Goal]:
         out.append(Goal("Full poll ≥30x faster", "1k", f"{fold:.0f}x", fold >= 30))
         fold = r["scrape_plain"]["p50"] / e["scrape_plain"]["p50"]
         out.append(Goal("Scrape p50 ≥50x faster", "1k", f"{fold:.0f}x", fold >= 50))
+    for result in results:
+        e, name = result["exporter"], result["tier"]
+        fold = e["finished_series_full"] / max(e["finished_series"], 1)
+        out.append(Goal("Finished fleet: defaults ≥10x fewer series than the full setting", name,
+                        f"{e['finished_series']:,} vs {e['finished_series_full']:,} ({fold:.1f}x)",
+                        fold >= 10))
+        fold = e["series_full"] / max(e["series"], 1)
+        out.append(Goal("In progress: defaults ≥2x fewer series than the full setting", name,
+                        f"{e['series']:,} vs {e['series_full']:,} ({fold:.1f}x)", fold >= 2))
     if "10k" in by_tier:
         e, r = by_tier["10k"]["exporter"], by_tier["10k"]["reference"]
+        out.append(Goal("Finished fleet, defaults: plain body ≤ 15 MB", "10k",
+                        size(e["finished_body_bytes"]), e["finished_body_bytes"] <= BODY_LIMIT))
+        out.append(Goal("Defaults: peak RSS ≤ 250 MB", "10k", f"{e['maxrss_mb']:.0f} MB",
+                        e["maxrss_mb"] <= RSS_LIMIT))
         share = e["maxrss_mb"] / r["maxrss_mb"]
         out.append(Goal("Peak RSS ≤ 1/3 of the reference", "10k",
                         f"{e['maxrss_mb']:.0f} MB vs {r['maxrss_mb']:.0f} MB ({share:.2f})",
@@ -191,8 +220,15 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
         (f"- *Scrapes*: {SCRAPERS} concurrent scrapers over real HTTP on loopback, each on a new "
         "connection, timed until the whole body is read; n = samples (exporter / reference). "
         "The reference is sampled less at large tiers because each of its scrapes takes seconds."),
-        ("- *Steady state*: the fleet then finishes (all deployments Succeeded), one poll sees "
-        "that, and the calls of the next poll are counted."),
+        (f"- *Steady state*: the fleet then finishes ({1 - FAILED_FRACTION:.0%} of EC2 targets "
+        f"Succeeded, {FAILED_FRACTION:.0%} Failed with a failed last hook, their deployments "
+        "Failed), one poll sees that, and the calls of the next poll are counted. *Finished* "
+        "series and body are scraped then."),
+        ("- The exporter runs with the default metric settings (`sparse_status: true`, "
+        "`lifecycle_events: active`). Its *full setting* figures (`sparse_status: false`, "
+        "`lifecycle_events: all`: the reference's contract plus the aggregates and deployment "
+        "facts) are rendered from the same poll state by `bench.worker`'s `full` command, one "
+        "object at a time and dropped, after the RSS reading."),
         "",
         "## Goals",
         "",
@@ -216,6 +252,10 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
                    f"with one ListDeploymentTargets per deployment: {dm['minimum']}), steady "
                    f"state {dm['steady_total']}.")
         e = result["exporter"]
+        out.append(f"Exporter series, default vs full setting: in progress {e['series']:,} vs "
+                   f"{e['series_full']:,}; finished {e['finished_series']:,} vs "
+                   f"{e['finished_series_full']:,} ({size(e['finished_body_bytes'])} vs "
+                   f"{size(e['finished_body_bytes_full'])} plain).")
         if "rerendered_after_change" in e:
             out.append(f"After the change the exporter re-rendered {e['rerendered_after_change']}"
                        f" fragments (targets and deployments) of {result['targets'] + result['deployments']:,}.")

@@ -171,10 +171,39 @@ def _fleet(sim: Simulator, tier: Tier, finished: bool, now: float) -> list[tuple
                        finished=finished, now=now)
 
 
-def theoretical_minimum(fleet: list[tuple[str, list[str]]]) -> int:
-    """ceil(targets/25) BatchGetDeploymentTargets per deployment + ceil(deployments/25)."""
+FAILED_FRACTION = 0.01
+
+
+def fail_fraction(sim: Simulator, fraction: float, rng: random.Random) -> list[tuple[str, str]]:
+    """Turn ``fraction`` of the EC2 targets of a finished fleet into failed ones: status Failed,
+    last hook Failed with ScriptFailed diagnostics; their deployments become Failed."""
+    from exporter.simulator.state import target_body
+
+    pairs = [(d, t) for d in sim.deployment_ids() for t in sim.target_ids(d) if t.startswith("i-")]
+    chosen = rng.sample(pairs, max(1, round(len(pairs) * fraction)))
+    for deployment_id, target_id in chosen:
+        target = sim.target(deployment_id, target_id)
+        body = target_body(target)
+        body["status"] = "Failed"
+        hook = body["lifecycleEvents"][-1]
+        hook["status"] = "Failed"
+        hook["diagnostics"] = {"errorCode": "ScriptFailed", "scriptName": "scripts/validate.sh",
+                               "message": "Script failed with exit code 1", "logTail": ""}
+        sim.put_target(deployment_id, target)
+        sim.update_deployment(deployment_id, status="Failed")
+    return chosen
+
+
+def theoretical_minimum(fleet: list[tuple[str, list[str]]], sim: Simulator) -> int:
+    """ceil(targets/25) BatchGetDeploymentTargets per deployment + ceil(deployments/25)
+    BatchGetDeployments + ceil(groups/100) BatchGetDeploymentGroups per application (the group
+    state of the deployments' groups, issue 11)."""
+    groups: dict[str, set[str]] = {}
+    for deployment_id, _ in fleet:
+        info = sim.deployment(deployment_id)
+        groups.setdefault(info["applicationName"], set()).add(info["deploymentGroupName"])
     return sum(math.ceil(len(targets) / BATCH) for _, targets in fleet) + \
-        math.ceil(len(fleet) / BATCH)
+        math.ceil(len(fleet) / BATCH) + sum(math.ceil(len(g) / 100) for g in groups.values())
 
 
 def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
@@ -182,7 +211,9 @@ def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
     fleet = _fleet(sim, tier, finished=False, now=now)
     pairs = [(d, t) for d, targets in fleet for t in targets]
     worker = Worker({"impl": impl, "endpoint": endpoint, "pairs": pairs, "mode": "targets",
-                     "max_concurrency": MAX_CONCURRENCY, "max_requests_per_second": MAX_RPS})
+                     "max_concurrency": MAX_CONCURRENCY, "max_requests_per_second": MAX_RPS,
+                     "keep_body": keep_body})
+    exporter = impl == "exporter"
     out: dict[str, Any] = {}
     try:
         with_latency = impl == "exporter" or tier.reference_latency
@@ -208,6 +239,13 @@ def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
         out["series"] = series_lines(plain)
         if keep_body:
             out["body"] = plain.decode("utf-8")
+        if exporter:
+            # The same in-progress state in the full setting (sparse_status false,
+            # lifecycle_events all): what the defaults save while every target runs.
+            full = worker.ask("full")
+            out["series_full"] = full["series"]
+            if keep_body:
+                out["body_full"] = full["body"]
         per_scraper = tier.exporter_scrapes if impl == "exporter" else tier.reference_scrapes
         for gzip in (False, True):
             log(f"  {impl}: {SCRAPERS} scrapers x {per_scraper} {'gzip' if gzip else 'plain'}")
@@ -228,8 +266,10 @@ def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
             out["render_profile"] = worker.ask("profile")["text"]
         out["maxrss_mb_after_polls"] = worker.ask("rss")["maxrss_mb"]
 
-        # Steady state: every deployment finished (and was seen finished once).
+        # Steady state: every deployment finished (and was seen finished once), 1% of the
+        # targets failed.
         _fleet(sim, tier, finished=True, now=now)
+        fail_fraction(sim, FAILED_FRACTION, random.Random(SEED))
         sim.set_latency(0.0)
         worker.ask("poll")
         sim.reset_calls()
@@ -239,7 +279,16 @@ def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
         out["steady_total"] = sum(calls.values())
         out["steady_target_calls"] = sum(n for op, n in calls.items() if "Target" in op)
         out["steady_poll_wall_no_latency"] = steady["wall"]
+        _, finished, _ = fetch(worker.url)
+        out["finished_series"] = series_lines(finished)
+        out["finished_body_bytes"] = len(finished)
+        if keep_body:
+            out["finished_body"] = finished.decode("utf-8")
         out["maxrss_mb"] = worker.ask("rss")["maxrss_mb"]
+        if exporter:
+            full = worker.ask("full")  # after the RSS reading: it is not the default's cost
+            out["finished_series_full"] = full["series"]
+            out["finished_body_bytes_full"] = full["bytes"]
     finally:
         worker.close()
     return out
@@ -267,7 +316,7 @@ def _deployments_mode(sim: Simulator, endpoint: str, tier: Tier, now: float) -> 
     finally:
         impl.stop()
     return {"first_poll_total": first, "steady_total": steady,
-            "minimum": theoretical_minimum(fleet) + len(fleet)}
+            "minimum": theoretical_minimum(fleet, sim) + len(fleet)}
 
 
 def run_tier(tier: Tier, keep_body: bool = False, log=print) -> dict[str, Any]:
@@ -279,7 +328,7 @@ def run_tier(tier: Tier, keep_body: bool = False, log=print) -> dict[str, Any]:
         result["targets"] = sum(len(t) for _, t in fleet)
         result["instance_targets"] = tier.instances
         result["deployments"] = len(fleet)
-        result["minimum_calls"] = theoretical_minimum(fleet)
+        result["minimum_calls"] = theoretical_minimum(fleet, sim)
         for impl in ("exporter", "reference"):
             result[impl] = _measure(impl, sim, server.endpoint_url, tier, now, keep_body, log)
         log("  exporter: deployments mode (API calls only)")

@@ -6,6 +6,8 @@ stdin/stdout, one JSON object per line:
     -> {"cmd": "poll"}      <- {"wall": s, "cpu": s, "render_cpu": s, ...}
     -> {"cmd": "profile"}   <- {"text": "<cProfile of one render>"}
     -> {"cmd": "rss"}       <- {"maxrss_mb": MB}
+    -> {"cmd": "full"}      <- {"series": n, "bytes": n[, "body": text]}: the same state in the
+                               full setting (sparse_status false, lifecycle_events all)
     -> {"cmd": "quit"}
 
 Started as ``python -m bench.worker SPEC.json``; the first line it prints is {"url": ...} of
@@ -51,7 +53,10 @@ class ExporterUnderTest:
         from exporter.server import serve
 
         document: dict[str, Any] = {
-            "aws": {"region": "us-east-1", "endpoint_url": spec["endpoint"]},
+            # account_id given: no STS call (the benchmark measures CodeDeploy polling).
+            "aws": {"region": "us-east-1", "endpoint_url": spec["endpoint"],
+                    "account_id": "123456789012"},
+            "metrics": spec.get("metrics") or {},
             "poll": {"interval": "30s", "max_concurrency": spec["max_concurrency"],
                      "max_requests_per_second": spec["max_requests_per_second"]},
         }
@@ -87,11 +92,33 @@ class ExporterUnderTest:
         from exporter.render import ExpositionCache
 
         saved = self.exporter.cache
-        self.exporter.cache = ExpositionCache(saved.sparse)
+        self.exporter.cache = ExpositionCache(saved.selection)
         try:
             self.exporter._publish(self._outcome())
         finally:
             self.exporter.cache = saved
+
+    def full(self, keep_body: bool) -> dict:
+        """Series and bytes the full setting would serve for the same poll state, rendered
+        one object at a time and dropped (peak RSS stays the default setting's)."""
+        from exporter.families import FULL
+        from exporter.render import render_uncached
+
+        series = size = 0
+        kept: list[bytes] = []
+        for piece in render_uncached(*self.exporter.views(), FULL):
+            series += piece.count(b"\n")
+            size += len(piece)
+            if keep_body:
+                kept.append(piece)
+        # Self-metrics as served, so that both counts are of a whole scrape.
+        own = self.exporter.metrics.render().encode("utf-8")
+        series += sum(1 for line in own.splitlines() if line and not line.startswith(b"#"))
+        size += len(own)
+        out = {"series": series, "bytes": size}
+        if keep_body:
+            out["body"] = _grouped(b"".join(kept).decode("utf-8"))
+        return out
 
     def _outcome(self):
         from exporter.poller import PollOutcome
@@ -126,6 +153,18 @@ class ReferenceUnderTest:
 
     def stop(self) -> None:
         self.server.shutdown()
+
+
+def _grouped(lines: str) -> str:
+    """Sample lines (ungrouped) as a parseable exposition: grouped by family, with TYPE lines."""
+    from exporter.families import BY_NAME
+
+    by_family: dict[str, list[str]] = {}
+    for line in lines.splitlines():
+        name = line.split("{", 1)[0]
+        family = name if name in BY_NAME else name.rsplit("_", 1)[0]
+        by_family.setdefault(family, []).append(line)
+    return "".join(BY_NAME[f].header + "\n".join(ls) + "\n" for f, ls in by_family.items())
 
 
 def _profile(run: Callable[[], None], top: int = 12) -> str:
@@ -170,6 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             reply(impl.poll())
         elif command == "profile":
             reply({"text": _profile(impl.render_for_profile)})
+        elif command == "full":
+            reply(impl.full(bool(spec.get("keep_body"))))
         elif command == "rss":
             # Linux reports ru_maxrss in KiB.
             reply({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})

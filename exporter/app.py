@@ -17,7 +17,7 @@ from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.metrics import ExporterMetrics
 from exporter.poller import Poller, PollOutcome
-from exporter.render import ExpositionCache, TargetView
+from exporter.render import DeploymentView, ExpositionCache, Selection, TargetView, openmetrics
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +37,28 @@ class Snapshot:
     chunks: list[bytes]
     landing_cells: list[tuple[str, ...]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
+    # The record-rendered chunks and a maker of the self-metrics in OpenMetrics form: the
+    # OpenMetrics body is built from them on the first request that asks for it.
+    openmetrics_parts: tuple[list[bytes], Callable[[], bytes]] | None = None
     _gzip: bytes | None = None
+    _openmetrics: list[bytes] | None = None
+    _openmetrics_gzip: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def openmetrics_gzipped(self) -> bytes:
+        chunks = self.openmetrics()
+        with self._lock:
+            if self._openmetrics_gzip is None:
+                self._openmetrics_gzip = _gzip(chunks)
+            return self._openmetrics_gzip
+
+    def openmetrics(self) -> list[bytes]:
+        """The exposition as OpenMetrics 1.0 chunks, made once per snapshot."""
+        with self._lock:
+            if self._openmetrics is None:
+                data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
+                self._openmetrics = openmetrics(data, self_metrics())
+            return self._openmetrics
 
     @cached_property
     def length(self) -> int:
@@ -52,10 +72,7 @@ class Snapshot:
     def gzipped(self) -> bytes:
         with self._lock:
             if self._gzip is None:
-                compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-                parts = [compressor.compress(chunk) for chunk in self.chunks]
-                parts.append(compressor.flush())
-                self._gzip = b"".join(parts)
+                self._gzip = _gzip(self.chunks)
             return self._gzip
 
     @cached_property
@@ -64,13 +81,21 @@ class Snapshot:
                          for cells in self.landing_cells)
 
 
+def _gzip(chunks: list[bytes]) -> bytes:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
+    parts = [compressor.compress(chunk) for chunk in chunks]
+    parts.append(compressor.flush())
+    return b"".join(parts)
+
+
 class Exporter:
     def __init__(self, config: Config, clients: ClientFactory, metrics: ExporterMetrics,
                  shard: int = 0, total_shards: int = 1,
                  clock: Callable[[], float] = time.time) -> None:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
-        self.cache = ExpositionCache(sparse=config.metrics.sparse_status)
+        self.cache = ExpositionCache(Selection.of(config.metrics))
+        metrics.selection = self.cache.selection
         self.clock = clock
         self.ready = threading.Event()
         self._poll_lock = threading.Lock()
@@ -95,8 +120,10 @@ class Exporter:
         """
         with self._poll_lock:
             self.poller.config = config
-            if config.metrics.sparse_status != self.cache.sparse:
-                self.cache = ExpositionCache(sparse=config.metrics.sparse_status)
+            selection = Selection.of(config.metrics)
+            if selection != self.cache.selection:
+                self.cache = ExpositionCache(selection)
+                self.metrics.selection = selection
             # The token bucket reads its rate on every acquire; concurrency is read per poll.
             self.poller.clients.limiter.rate = config.poll.max_requests_per_second
 
@@ -125,42 +152,65 @@ class Exporter:
                 self._event_refresher = EventRefresher(self.poller)
             outcome = self._event_refresher.refresh(changes)
             account(outcome)
-            self._publish_snapshot()
+            self._publish(PollOutcome(outcome.duration, outcome.api_wide_errors, 0), self_metrics=False)
         # Unlike after a poll, gzip is left to the first scrape that asks for it: during a rollout
         # events can refresh every second, far more often than Prometheus scrapes.
         return outcome
 
-    def _publish(self, outcome: PollOutcome) -> None:
-        m = self.metrics
-        m.poll_duration.set(outcome.duration)
-        if not outcome.api_wide_errors:
-            m.last_poll_success.set(self.clock())
-        self._publish_snapshot()
-        log.debug("event=poll_done duration=%.3f targets=%d rerendered=%d errors=%s",
-                  outcome.duration, len(self.poller.targets), self.cache.rendered_last,
-                  ",".join(outcome.api_wide_errors) or "none")
+    def refresh_now(self, deployment_ids) -> bool:
+        """Read the given deployments and their targets now (an event said they changed) and
+        publish a new snapshot if anything did. Returns whether anything changed."""
+        with self._poll_lock:
+            started = time.perf_counter()
+            changed = self.poller.refresh_now(deployment_ids)
+            if changed:
+                self._publish(PollOutcome(time.perf_counter() - started, [], 0), self_metrics=False)
+        return changed
 
-    def _publish_snapshot(self) -> None:
-        poller = self.poller
+    def views(self) -> tuple[list[TargetView], list[DeploymentView]]:
+        """What the renderer is given: every target asked about so far, every exported deployment.
+        Identity labels are rendered by the cache, which keeps them between polls."""
+        poller, cache = self.poller, self.cache
         views = []
-        frozen = 0
         for key, target in poller.targets.items():
             if target.success is None:
                 continue  # never asked: nothing to say about it yet
             deployment = poller.deployment_of(target)
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
-            views.append(TargetView(key, target.identity_labels(app, group), target.record,
-                                    target.success))
-            frozen += target.frozen
+            account, region = poller.identity(target.aws)
+            prefix = cache.prefix(key, account_id=account, region=region, application=app,
+                                  deployment_group=group, deployment_id=target.deployment_id,
+                                  target_id=target.target_id)
+            views.append(TargetView(key, prefix, target.record, target.success, target.frozen,
+                                    deployment is not None and deployment.terminal,
+                                    (target.deployment_id, target.aws)))
+        deployments = []
+        for key, record in poller.rendered_deployments():
+            account, region = poller.identity(key[1])
+            prefix = cache.prefix(key, account_id=account, region=region, application=record.application,
+                                  deployment_group=record.deployment_group,
+                                  deployment_id=record.deployment_id)
+            deployments.append(DeploymentView(key, prefix, record))
+        return views, deployments
+
+    def _publish(self, outcome: PollOutcome, self_metrics: bool = True) -> None:
+        views, deployments = self.views()
+        frozen = sum(1 for view in views if view.frozen)
         m = self.metrics
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
+        if self_metrics:  # a between-polls refresh is not a poll
+            m.poll_duration.set(outcome.duration)
+            if not outcome.api_wide_errors:
+                m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
-        self._chunks = self.cache.chunks(views, poller.rendered_deployments())
+        self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())
         self.snapshot = self._snapshot(self._landing_cells())
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
-        return Snapshot([*self._chunks, self.metrics.render().encode("utf-8")], landing_cells)
+        chunks = self._chunks
+        return Snapshot([*chunks, self.metrics.render().encode("utf-8")], landing_cells,
+                        openmetrics_parts=(chunks, self.metrics.render_openmetrics))
 
     def _landing_cells(self) -> list[tuple[str, ...]]:
         # Plain values copied now (the poller mutates its records); HTML is made on request.
@@ -168,9 +218,14 @@ class Exporter:
         for target in list(self.poller.targets.values())[:LANDING_ROWS]:
             record = target.record
             failed = record.failed_event() if record else None
+            hook = failed.name if failed else ""
+            deployment = self.poller.deployment_of(target)
+            if deployment is not None and deployment.error_code:
+                # errorInformation's message is shown here and logged, never a label.
+                hook = f"{hook} (deployment {deployment.error_code}: {deployment.error_message})"
             cells.append((target.deployment_id, target.target_id,
                           record.target_type if record else "", record.status if record else "",
-                          failed.name if failed else "", "frozen" if target.frozen else
+                          hook.strip(), "frozen" if target.frozen else
                           (_POLL_STATE.get(target.success) or f"failing: {target.error}")))
         return cells
 

@@ -32,6 +32,8 @@ SQS_WAIT_SECONDS = 20  # ReceiveMessage's longest long poll
 SQS_MAX_MESSAGES = 10  # ReceiveMessage / DeleteMessageBatch maximum
 # The read timeout must outlast the long poll, or every empty poll would end in a timeout.
 SQS_READ_TIMEOUT = SQS_WAIT_SECONDS + 10
+BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 group names
+ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
 
 # Errors that concern one deployment or target ID, not the API as a whole.
 ID_ERRORS = frozenset({
@@ -120,6 +122,11 @@ class CodeDeployApi:
         finally:
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
 
+    @property
+    def region(self) -> str:
+        """The region boto3 resolved for this client (config, profile or environment)."""
+        return self._client.meta.region_name or ""
+
     def batch_get_deployment_targets(self, deployment_id: str, target_ids: list[str]) -> list[dict]:
         response = self._call("BatchGetDeploymentTargets", "batch_get_deployment_targets",
                               deploymentId=deployment_id, targetIds=target_ids)
@@ -140,18 +147,51 @@ class CodeDeployApi:
                 return ids
             params["nextToken"] = page["nextToken"]
 
-    def list_deployments(self, application: str, group: str,
-                         created_after: float | None = None) -> list[str]:
-        ids: list[str] = []
-        params: dict[str, Any] = {"applicationName": application, "deploymentGroupName": group}
+    def list_deployments(self, application: str | None, group: str | None,
+                         created_after: float | None = None,
+                         statuses: tuple[str, ...] = ()) -> list[str]:
+        """Deployment IDs, newest first; with no application, every deployment of the region."""
+        params: dict[str, Any] = {}
+        if application is not None:
+            params = {"applicationName": application, "deploymentGroupName": group}
         if created_after is not None:
             params["createTimeRange"] = {
                 "start": datetime.fromtimestamp(created_after, tz=timezone.utc)}
+        if statuses:
+            params["includeOnlyStatuses"] = list(statuses)
+        return self._pages("ListDeployments", "list_deployments", "deployments", params)
+
+    def list_applications(self) -> list[str]:
+        return self._pages("ListApplications", "list_applications", "applications", {})
+
+    def list_deployment_groups(self, application: str) -> list[str]:
+        return self._pages("ListDeploymentGroups", "list_deployment_groups", "deploymentGroups",
+                           {"applicationName": application})
+
+    def batch_get_deployment_groups(self, application: str, names: list[str]) -> list[dict]:
+        response = self._call("BatchGetDeploymentGroups", "batch_get_deployment_groups",
+                              applicationName=application, deploymentGroupNames=names)
+        return response.get("deploymentGroupsInfo") or []
+
+    def list_tags_for_resource(self, arn: str) -> dict[str, str]:
+        tags: dict[str, str] = {}
+        params: dict[str, Any] = {"ResourceArn": arn}
         while True:
-            page = self._call("ListDeployments", "list_deployments", **params)
-            ids.extend(page.get("deployments") or [])
+            page = self._call("ListTagsForResource", "list_tags_for_resource", **params)
+            for tag in page.get("Tags") or []:
+                tags[str(tag.get("Key", ""))] = str(tag.get("Value", ""))
+            if not page.get("NextToken"):
+                return tags
+            params["NextToken"] = page["NextToken"]
+
+    def _pages(self, operation: str, method: str, key: str, params: dict[str, Any]) -> list[str]:
+        items: list[str] = []
+        params = dict(params)
+        while True:
+            page = self._call(operation, method, **params)
+            items.extend(page.get(key) or [])
             if not page.get("nextToken"):
-                return ids
+                return items
             params["nextToken"] = page["nextToken"]
 
 
@@ -209,6 +249,13 @@ class ClientFactory:
         )
         self._apis: dict[AwsSettings, CodeDeployApi] = {}
         self._lock = threading.Lock()
+        # STS is asked once per credential set, quickly: a failure only leaves a label empty.
+        self._sts_config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1},
+                                      connect_timeout=connect_timeout, read_timeout=read_timeout,
+                                      user_agent_extra=f"codedeploy-exporter/{__version__}")
+        self._accounts: dict[tuple, tuple[str, float]] = {}  # credential set -> (account, retry_at)
+        self._account_lock = threading.Lock()
+        self.clock: Callable[[], float] = time.monotonic
 
     def api(self, settings: AwsSettings) -> CodeDeployApi:
         with self._lock:
@@ -229,6 +276,38 @@ class ClientFactory:
                                                          config=config))
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
+
+    def region(self, settings: AwsSettings) -> str:
+        """The entry's resolved region ("" when boto3 cannot resolve one)."""
+        try:
+            return self.api(settings).region
+        except ApiError:
+            return settings.region or ""
+
+    def account_id(self, settings: AwsSettings) -> str:
+        """The account the entry's calls go to: from role_arn, else aws.account_id, else one
+        STS GetCallerIdentity per credential set, cached. On failure: "" and one WARNING, and
+        asked again after ACCOUNT_RETRY seconds; polling does not depend on it."""
+        if settings.role_arn:
+            return settings.role_arn.split(":")[4]
+        if settings.account_id:
+            return settings.account_id
+        key = (settings.profile, settings.region, settings.endpoint_url)
+        with self._account_lock:
+            account, retry_at = self._accounts.get(key, ("", 0.0))
+            if account or self.clock() < retry_at:
+                return account
+            try:
+                sts = self._session(settings).client("sts", config=self._sts_config)
+                account = str(sts.get_caller_identity().get("Account") or "")
+            except (BotoCoreError, ClientError) as exc:
+                if key not in self._accounts:
+                    log.warning("event=account_id_unknown profile=%s region=%s error=%s "
+                                "retry_in=%ds", settings.profile or "default",
+                                settings.region or "default", type(exc).__name__, ACCOUNT_RETRY)
+                account = ""
+            self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
+            return account
 
     def _client(self, settings: AwsSettings) -> Any:
         try:

@@ -47,7 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="shard this replica exports, 0-based; 'auto' takes it from the trailing "
                         "-N of $POD_NAME or the hostname (StatefulSet ordinal)")
     p.add_argument("--total-shards", dest="total_shards", type=int, default=1,
-                   help="number of replicas sharing the deployments (default: %(default)s)")
+                   help="number of replicas sharing the deployment groups (default: %(default)s)")
     p.add_argument("--demo", action="store_true",
                    help="run against the embedded CodeDeploy simulator with cycling demo "
                         "scenarios; needs no AWS account")

@@ -1,59 +1,104 @@
-"""The exporter's own metrics, kept in a private registry (prometheus-client instruments)."""
+"""The exporter's own metrics, kept in a private registry (prometheus-client instruments).
+
+Names and help texts come from the family table (exporter.families), so the README reference
+and /metrics cannot disagree. Besides these: prometheus-client's process_* collector.
+"""
 
 from __future__ import annotations
 
+import os
+import platform
+from pathlib import Path
+
 import prometheus_client
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from exporter import __version__
+from exporter.families import BY_NAME, Selection
 
 # `_created` series double the size of every counter and help nobody here.
 prometheus_client.disable_created_metrics()
 
 API_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
+# The operations the exporter calls, and the error classes operators alert on: their counters
+# exist at 0 from the start, so rate() and increase() see the first error.
+OPERATIONS = ("BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets",
+              "ListDeployments")
+KNOWN_ERRORS = ("ThrottlingException", "AccessDeniedException", "EndpointConnectionError",
+                "ReadTimeoutError", "NoCredentialsError")
+
+# Written at image build time (`git rev-parse HEAD > exporter/REVISION`); the environment
+# variable wins, so a build can pass it without touching the source tree.
+_REVISION_FILE = Path(__file__).with_name("REVISION")
+
+
+def build_revision() -> str:
+    revision = os.environ.get("CODEDEPLOY_EXPORTER_REVISION", "").strip()
+    if not revision and _REVISION_FILE.is_file():
+        revision = _REVISION_FILE.read_text(encoding="utf-8", errors="replace").strip()
+    return revision[:64]
+
+
+def _help(name: str) -> str:
+    return BY_NAME[name].help
+
+
+def _bare(name: str) -> str:
+    # prometheus-client appends _total to counters itself.
+    return name[:-len("_total")] if name.endswith("_total") else name
+
 
 class ExporterMetrics:
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
         r = self.registry
-        Gauge("codedeploy_exporter_build_info", "Version of the exporter; always 1.", ["version"],
-              registry=r).labels(__version__).set(1)
-        self.api_requests = Counter(
-            "codedeploy_exporter_api_requests", "CodeDeploy API requests sent, retries included.",
-            ["operation"], registry=r)
-        self.api_errors = Counter(
-            "codedeploy_exporter_api_request_errors",
-            "CodeDeploy API requests that failed, by AWS error code (ThrottlingException when "
-            "throttled), retries included.", ["operation", "error_code"], registry=r)
-        self.api_duration = Histogram(
-            "codedeploy_exporter_api_request_duration_seconds",
-            "Duration of CodeDeploy API calls, retries included.", ["operation"],
-            buckets=API_BUCKETS, registry=r)
-        self.poll_duration = Gauge(
-            "codedeploy_exporter_poll_duration_seconds", "Wall time of the last completed poll.",
-            registry=r)
-        self.last_poll_success = Gauge(
-            "codedeploy_exporter_last_poll_success_timestamp_seconds",
-            "When the last poll without API-wide errors completed, Unix seconds. Scrapes serve that "
-            "poll's snapshot and never call AWS, so this says how fresh the data is.", registry=r)
-        self.targets = Gauge(
-            "codedeploy_exporter_targets",
-            "Tracked targets: polled each interval, or frozen (finished, served from cache).",
-            ["state"], registry=r)
-        self.shard_ordinal = Gauge(
-            "codedeploy_exporter_shard_ordinal", "Shard this replica exports (--shard).", registry=r)
-        self.total_shards = Gauge(
-            "codedeploy_exporter_total_shards", "Number of shards (--total-shards).", registry=r)
-        self.reload_successful = Gauge(
-            "codedeploy_exporter_config_last_reload_successful",
-            "Whether the last configuration load succeeded.", registry=r)
-        self.reload_success_time = Gauge(
-            "codedeploy_exporter_config_last_reload_success_timestamp_seconds",
-            "When the configuration was last loaded successfully, Unix seconds.", registry=r)
+
+        def gauge(name: str, labels: tuple[str, ...] = ()) -> Gauge:
+            return Gauge(name, _help(name), list(labels), registry=r)
+
+        gauge("codedeploy_exporter_build_info", ("version", "revision", "python_version")).labels(
+            __version__, build_revision(), platform.python_version()).set(1)
+        name = "codedeploy_exporter_api_requests_total"
+        self.api_requests = Counter(_bare(name), _help(name), ["operation"], registry=r)
+        name = "codedeploy_exporter_api_request_errors_total"
+        self.api_errors = Counter(_bare(name), _help(name), ["operation", "error_code"], registry=r)
+        name = "codedeploy_exporter_api_request_duration_seconds"
+        self.api_duration = Histogram(name, _help(name), ["operation"], buckets=API_BUCKETS,
+                                      registry=r)
+        self.poll_duration = gauge("codedeploy_exporter_poll_duration_seconds")
+        self.last_poll_success = gauge("codedeploy_exporter_last_poll_success_timestamp_seconds")
+        self.targets = gauge("codedeploy_exporter_targets", ("state",))
+        self.shard_ordinal = gauge("codedeploy_exporter_shard_ordinal")
+        self.total_shards = gauge("codedeploy_exporter_total_shards")
+        self.reload_successful = gauge("codedeploy_exporter_config_last_reload_successful")
+        self.reload_success_time = gauge(
+            "codedeploy_exporter_config_last_reload_success_timestamp_seconds")
+        ProcessCollector(registry=r)
         for state in ("polled", "frozen"):
             self.targets.labels(state)
+        for operation in OPERATIONS:
+            self.api_requests.labels(operation)
+            for code in KNOWN_ERRORS:
+                self.api_errors.labels(operation, code)
         self.total_shards.set(1)
+        self.selection = Selection()
+
+    def _registry(self):
+        # metrics.include / metrics.exclude apply to these families as well.
+        selection = self.selection
+        if not selection.include and not selection.exclude:
+            return self.registry
+        names = set()
+        for collector_family in self.registry.collect():
+            family = collector_family.name + ("_total" if collector_family.type == "counter" else "")
+            if selection.wants(family):
+                names.update(sample.name for sample in collector_family.samples)
+        return self.registry.restricted_registry(names)
 
     def render(self) -> str:
-        return prometheus_client.generate_latest(self.registry).decode("utf-8")
+        return prometheus_client.generate_latest(self._registry()).decode("utf-8")
+
+    def render_openmetrics(self) -> bytes:
+        return generate_openmetrics(self._registry())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass
 
 TERMINAL_DEPLOYMENT_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
@@ -78,6 +79,19 @@ class Target:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """Where the deployed revision lives (RevisionLocation); unused fields are empty."""
+
+    revision_type: str
+    s3_bucket: str = ""
+    s3_key: str = ""
+    s3_version: str = ""
+    github_repository: str = ""
+    github_commit: str = ""
+    content_sha256: str = ""  # String / AppSpecContent revisions: the content is not a label
+
+
+@dataclass(frozen=True)
 class Deployment:
     deployment_id: str
     application: str
@@ -90,6 +104,13 @@ class Deployment:
     create_time: float | None
     complete_time: float | None
     overview: tuple[tuple[str, int], ...]
+    start_time: float | None = None
+    error_code: str = ""
+    error_message: str = ""
+    rollback_deployment_id: str = ""
+    rollback_triggering_deployment_id: str = ""
+    revision: Revision | None = None
+    termination_wait_started: bool | None = None
 
     @property
     def terminal(self) -> bool:
@@ -99,3 +120,62 @@ class Deployment:
     def single_target_batches(self) -> bool:
         # BatchGetDeploymentTargets takes exactly one ID for ECS and Lambda deployments.
         return self.compute_platform in ("ECS", "Lambda")
+
+
+@dataclass(frozen=True)
+class LastDeployment:
+    """A deployment group's lastAttemptedDeployment or lastSuccessfulDeployment."""
+
+    deployment_id: str
+    status: str
+    create_time: float | None
+    end_time: float | None
+
+
+@dataclass(frozen=True)
+class GroupRecord:
+    """One deployment group as BatchGetDeploymentGroups describes it."""
+
+    application: str
+    deployment_group: str
+    compute_platform: str
+    deployment_config: str
+    deployment_type: str
+    deployment_option: str
+    last_attempted: LastDeployment | None
+    last_success: LastDeployment | None
+
+
+COUNTED_STATUSES = ("Succeeded", "Failed", "Stopped")
+DURATION_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0)
+
+
+@dataclass(frozen=True)
+class Histogram:
+    buckets: tuple[int, ...]  # cumulative counts per DURATION_BUCKETS bound (le)
+    sum: float
+    count: int
+
+    def observe(self, value: float) -> Histogram:
+        first = bisect.bisect_left(DURATION_BUCKETS, value)
+        buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(self.buckets))
+        return Histogram(buckets, self.sum + value, self.count + 1)
+
+
+EMPTY_HISTOGRAM = Histogram((0,) * len(DURATION_BUCKETS), 0.0, 0)
+
+
+@dataclass(frozen=True)
+class GroupView:
+    """What the renderer needs of one group (immutable: compared to skip re-rendering)."""
+
+    account: str
+    region: str
+    application: str
+    deployment_group: str
+    record: GroupRecord | None
+    last_attempted: LastDeployment | None
+    last_success_end: float | None
+    last_failure_end: float | None
+    totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
+    durations: tuple[tuple[str, Histogram], ...] | None

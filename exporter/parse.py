@@ -6,11 +6,22 @@ so the same parser serves the exporter and the simulator's tests.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from datetime import datetime
 from typing import Any
 
-from exporter.model import Deployment, Diagnostics, LambdaFunction, LifecycleEvent, Target, TaskSet
+from exporter.model import (
+    Deployment,
+    Diagnostics,
+    GroupRecord,
+    LambdaFunction,
+    LastDeployment,
+    LifecycleEvent,
+    Revision,
+    Target,
+    TaskSet,
+)
 
 _TARGET_KEYS = {
     "InstanceTarget": "instanceTarget",
@@ -139,6 +150,9 @@ def parse_deployment(data: Any) -> Deployment:
         for status, raw in _mapping(data.get("deploymentOverview")).items()
         if (count := _count(raw)) is not None
     )
+    error = _mapping(data.get("errorInformation"))
+    rollback = _mapping(data.get("rollbackInfo"))
+    wait = data.get("instanceTerminationWaitTimeStarted")
     return Deployment(
         deployment_id=_text(data.get("deploymentId")),
         application=_text(data.get("applicationName")),
@@ -151,4 +165,60 @@ def parse_deployment(data: Any) -> Deployment:
         create_time=timestamp(data.get("createTime")),
         complete_time=timestamp(data.get("completeTime")),
         overview=overview,
+        start_time=timestamp(data.get("startTime")),
+        error_code=_text(error.get("code")),
+        error_message=_text(error.get("message")),
+        rollback_deployment_id=_text(rollback.get("rollbackDeploymentId")),
+        rollback_triggering_deployment_id=_text(rollback.get("rollbackTriggeringDeploymentId")),
+        revision=parse_revision(data.get("revision")),
+        termination_wait_started=wait if isinstance(wait, bool) else None,
+    )
+
+
+def parse_revision(data: Any) -> Revision | None:
+    """RevisionLocation: S3 bucket/key/version, GitHub repository/commit, or inline content,
+    which is summarised by its SHA-256 (the API's own when it gives one)."""
+    if not isinstance(data, dict):
+        return None
+    s3 = _mapping(data.get("s3Location"))
+    github = _mapping(data.get("gitHubLocation"))
+    inline = _mapping(data.get("appSpecContent")) or _mapping(data.get("string"))
+    digest = _text(inline.get("sha256"))
+    if not digest and isinstance(inline.get("content"), str):
+        digest = hashlib.sha256(inline["content"].encode("utf-8", "replace")).hexdigest()
+    return Revision(
+        revision_type=_text(data.get("revisionType")),
+        s3_bucket=_text(s3.get("bucket")),
+        s3_key=_text(s3.get("key")),
+        s3_version=_text(s3.get("version")),
+        github_repository=_text(github.get("repository")),
+        github_commit=_text(github.get("commitId")),
+        content_sha256=digest,
+    )
+
+
+def _last_deployment(data: Any) -> LastDeployment | None:
+    if not isinstance(data, dict) or not data.get("deploymentId"):
+        return None
+    return LastDeployment(
+        deployment_id=_text(data.get("deploymentId")),
+        status=_text(data.get("status")),
+        create_time=timestamp(data.get("createTime")),
+        end_time=timestamp(data.get("endTime")),
+    )
+
+
+def parse_deployment_group(data: Any) -> GroupRecord:
+    """One element of BatchGetDeploymentGroups' deploymentGroupsInfo."""
+    data = _mapping(data)
+    style = _mapping(data.get("deploymentStyle"))
+    return GroupRecord(
+        application=_text(data.get("applicationName")),
+        deployment_group=_text(data.get("deploymentGroupName")),
+        compute_platform=_text(data.get("computePlatform")),
+        deployment_config=_text(data.get("deploymentConfigName")),
+        deployment_type=_text(style.get("deploymentType")),
+        deployment_option=_text(style.get("deploymentOption")),
+        last_attempted=_last_deployment(data.get("lastAttemptedDeployment")),
+        last_success=_last_deployment(data.get("lastSuccessfulDeployment")),
     )

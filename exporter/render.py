@@ -1,102 +1,41 @@
-"""Prometheus text exposition for targets and deployments, rendered once per poll.
+"""Renders the family table (exporter.families) for targets and deployments, once per poll.
 
 Each target's and deployment's lines are rendered into per-family fragments and cached; a
 target whose record did not change (every frozen one, most polled ones) reuses its fragments,
-so a poll costs rendering time only for what changed plus one join. Example output:
+so a poll costs rendering time only for what changed plus one join. Which families and which
+of their series are rendered is the :class:`~exporter.families.Selection` (sparse status sets,
+lifecycle-event detail, include/exclude), applied here and nowhere else.
 
-    codedeploy_target_status{application="web",deployment_group="prod",deployment_id="d-ABCDEF123",
-                             target_id="i-0abc",status="Failed"} 1   (one line in the output)
-    codedeploy_lifecycle_event_duration_seconds{application="web",...,lifecycle_event="Install"} 12.5
-    codedeploy_ecs_task_set_traffic_weight{...,task_set_id="ecs-svc/123",task_set_label="Green",
-                                           target_group="tg-green"} 50
+Per-deployment, per-lifecycle-event aggregates are computed from the records of the
+deployment's tracked targets, and re-rendered only when one of those records changed.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from exporter.model import (
-    DEPLOYMENT_STATUSES,
-    LIFECYCLE_STATUSES,
-    TARGET_STATUSES,
-    TASK_SET_STATUSES,
-    Deployment,
-    Target,
+from exporter.families import (
+    BY_NAME,
+    FAMILIES,
+    FULL,
+    Family,
+    Selection,
+    escape,
+    label_pairs,
 )
+from exporter.model import Deployment, GroupView, Target
+
+__all__ = ["CONTENT_TYPE", "OPENMETRICS_CONTENT_TYPE", "DeploymentView", "ExpositionCache",
+           "HookAggregate", "Selection", "TargetView", "escape", "label_pairs", "openmetrics"]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-
-
-@dataclass(frozen=True)
-class Family:
-    name: str
-    help: str
-    type: str = "gauge"
-
-    @property
-    def header(self) -> str:
-        return f"# HELP {self.name} {self.help}\n# TYPE {self.name} {self.type}\n"
-
-
-_FRESHNESS = " Served from the snapshot of the last completed poll; scrapes never call AWS."
-
-TARGET_FAMILIES = (
-    Family("codedeploy_target_info", "Deployment target facts (type, ARN, blue/green label); always 1."
-           + _FRESHNESS),
-    Family("codedeploy_target_status", "Deployment target status: 1 for the current status, 0 for the others."
-           + _FRESHNESS),
-    Family("codedeploy_target_last_updated_timestamp_seconds",
-           "When CodeDeploy last updated the target (lastUpdatedAt), Unix seconds." + _FRESHNESS),
-    Family("codedeploy_lifecycle_event_status",
-           "Lifecycle event (hook) status of a target: 1 for the current status, 0 for the others."
-           + _FRESHNESS),
-    Family("codedeploy_lifecycle_event_start_timestamp_seconds",
-           "When the lifecycle event started, Unix seconds." + _FRESHNESS),
-    Family("codedeploy_lifecycle_event_duration_seconds",
-           "Lifecycle event duration (endTime - startTime), seconds." + _FRESHNESS),
-    Family("codedeploy_lifecycle_event_diagnostics_info",
-           "Diagnostics of a lifecycle event that did not succeed (error code, script); always 1."
-           + _FRESHNESS),
-    Family("codedeploy_lambda_target_version_weight",
-           "Traffic weight of the Lambda target version, as the API gives it (0 to 1)." + _FRESHNESS),
-    Family("codedeploy_ecs_task_set_traffic_weight",
-           "Traffic weight of an ECS task set, as the API gives it (percent)." + _FRESHNESS),
-    Family("codedeploy_ecs_task_set_desired_tasks", "Desired tasks of an ECS task set." + _FRESHNESS),
-    Family("codedeploy_ecs_task_set_pending_tasks", "Pending tasks of an ECS task set." + _FRESHNESS),
-    Family("codedeploy_ecs_task_set_running_tasks", "Running tasks of an ECS task set." + _FRESHNESS),
-    Family("codedeploy_ecs_task_set_status",
-           "ECS task set status: 1 for the current status, 0 for the others." + _FRESHNESS),
-    Family("codedeploy_cloudformation_target_version_weight",
-           "Traffic weight of a CloudFormation blue/green target version, as the API gives it."
-           + _FRESHNESS),
-    Family("codedeploy_exporter_target_poll_success",
-           "Whether the last poll of this target succeeded (1) or failed (0); a failed target keeps "
-           "its previous values."),
-)
-
-DEPLOYMENT_FAMILIES = (
-    Family("codedeploy_deployment_info", "Deployment facts (platform, config, type, creator); always 1."
-           + _FRESHNESS),
-    Family("codedeploy_deployment_status",
-           "Deployment status: 1 for the current status, 0 for the others." + _FRESHNESS),
-    Family("codedeploy_deployment_create_timestamp_seconds", "When the deployment was created, Unix seconds."
-           + _FRESHNESS),
-    Family("codedeploy_deployment_complete_timestamp_seconds",
-           "When the deployment completed, Unix seconds." + _FRESHNESS),
-    Family("codedeploy_deployment_targets",
-           "Targets of the deployment per status (deploymentOverview)." + _FRESHNESS),
-)
+OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 Fragments = dict  # family name -> rendered lines
-
-
-def escape(value: str) -> str:
-    """Escape a label value for the text format."""
-    if "\\" in value or '"' in value or "\n" in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return value
+Encoded = dict  # family name -> rendered lines as UTF-8 bytes
 
 
 def fmt(value: float) -> str:
@@ -111,189 +50,311 @@ def fmt(value: float) -> str:
     return repr(value)
 
 
-def label_pairs(**labels: str) -> str:
-    return ",".join(f'{name}="{escape(value)}"' for name, value in labels.items())
-
-
-def _status_set(name: str, prefix: str, current: str, known: tuple[str, ...], sparse: bool) -> str:
-    lines = [
-        f'{name}{{{prefix},status="{status}"}} {1 if status == current else 0}\n'
-        for status in known
-        if not sparse or status == current
-    ]
-    if current and current not in known:
-        # A value newer than botocore's enum: export it rather than hide it.
-        lines.append(f'{name}{{{prefix},status="{escape(current)}"}} 1\n')
-    return "".join(lines)
-
-
-def _add(fragments: Fragments, family: str, text: str) -> None:
-    if text:
-        fragments[family] = fragments.get(family, "") + text
-
-
-def _sample(fragments: Fragments, family: str, labels: str, value: object) -> None:
-    """One sample line; ``value`` is a preformatted string, an int count or a float."""
-    if not isinstance(value, str):
-        value = fmt(value)
-    _add(fragments, family, f"{family}{{{labels}}} {value}\n")
-
-
-def render_target(target: Target | None, prefix: str, success: bool, sparse: bool) -> Fragments:
-    """All series of one target. ``prefix`` holds its rendered identity labels."""
-    out: Fragments = {}
-    _sample(out, "codedeploy_exporter_target_poll_success", prefix, "1" if success else "0")
-    if target is None:
-        return out
-    info = label_pairs(target_type=target.target_type, target_arn=target.target_arn,
-                       instance_label=target.instance_label)
-    _sample(out, "codedeploy_target_info", f"{prefix},{info}", "1")
-    _add(out, "codedeploy_target_status",
-         _status_set("codedeploy_target_status", prefix, target.status, TARGET_STATUSES, sparse))
-    if target.last_updated is not None:
-        _sample(out, "codedeploy_target_last_updated_timestamp_seconds", prefix, target.last_updated)
-    seen: set[str] = set()
-    for event in target.lifecycle_events:
-        if event.name in seen:  # a repeated hook name would duplicate series
-            continue
-        seen.add(event.name)
-        ev = f'{prefix},lifecycle_event="{escape(event.name)}"'
-        _add(out, "codedeploy_lifecycle_event_status",
-             _status_set("codedeploy_lifecycle_event_status", ev, event.status, LIFECYCLE_STATUSES, sparse))
-        if event.start is not None:
-            _sample(out, "codedeploy_lifecycle_event_start_timestamp_seconds", ev, event.start)
-            if event.end is not None:
-                _sample(out, "codedeploy_lifecycle_event_duration_seconds", ev, event.end - event.start)
-        diag = event.diagnostics
-        if diag is not None and diag.error_code != "Success":
-            codes = label_pairs(error_code=diag.error_code, script_name=diag.script_name)
-            _sample(out, "codedeploy_lifecycle_event_diagnostics_info", f"{ev},{codes}", "1")
-    fn = target.lambda_function
-    if fn is not None and fn.weight is not None:
-        versions = label_pairs(function_name=fn.function_name, function_alias=fn.function_alias,
-                               current_version=fn.current_version, target_version=fn.target_version)
-        _sample(out, "codedeploy_lambda_target_version_weight", f"{prefix},{versions}", fn.weight)
-    seen_sets: set[str] = set()
-    for task_set in target.task_sets:
-        if task_set.id in seen_sets:
-            continue
-        seen_sets.add(task_set.id)
-        ts = f"{prefix},{label_pairs(task_set_id=task_set.id, task_set_label=task_set.label)}"
-        if task_set.traffic_weight is not None:
-            _sample(out, "codedeploy_ecs_task_set_traffic_weight",
-                    f'{ts},target_group="{escape(task_set.target_group)}"', task_set.traffic_weight)
-        for family, count in (
-            ("codedeploy_ecs_task_set_desired_tasks", task_set.desired),
-            ("codedeploy_ecs_task_set_pending_tasks", task_set.pending),
-            ("codedeploy_ecs_task_set_running_tasks", task_set.running),
-        ):
-            if count is not None:
-                _sample(out, family, ts, count)
-        _add(out, "codedeploy_ecs_task_set_status",
-             _status_set("codedeploy_ecs_task_set_status", ts, task_set.status, TASK_SET_STATUSES, sparse))
-    if target.cfn_weight is not None:
-        _sample(out, "codedeploy_cloudformation_target_version_weight",
-                f'{prefix},resource_type="{escape(target.cfn_resource_type or "")}"', target.cfn_weight)
-    return out
-
-
-def render_deployment(deployment: Deployment, sparse: bool) -> Fragments:
-    prefix = label_pairs(application=deployment.application,
-                         deployment_group=deployment.deployment_group,
-                         deployment_id=deployment.deployment_id)
-    out: Fragments = {}
-    info = label_pairs(compute_platform=deployment.compute_platform,
-                       deployment_config=deployment.deployment_config,
-                       deployment_type=deployment.deployment_type, creator=deployment.creator)
-    _sample(out, "codedeploy_deployment_info", f"{prefix},{info}", "1")
-    _add(out, "codedeploy_deployment_status",
-         _status_set("codedeploy_deployment_status", prefix, deployment.status, DEPLOYMENT_STATUSES, sparse))
-    for family, value in (
-        ("codedeploy_deployment_create_timestamp_seconds", deployment.create_time),
-        ("codedeploy_deployment_complete_timestamp_seconds", deployment.complete_time),
-    ):
-        if value is not None:
-            _sample(out, family, prefix, value)
-    seen: set[str] = set()
-    for status, count in deployment.overview:
-        if status not in seen:
-            seen.add(status)
-            _sample(out, "codedeploy_deployment_targets", f'{prefix},status="{escape(status)}"', count)
-    return out
-
-
 @dataclass(frozen=True)
 class TargetView:
     """What the renderer needs of one tracked target."""
 
     key: tuple
-    prefix: str
+    prefix: str  # its identity labels, rendered (exporter.families.TARGET_LABELS)
     target: Target | None
     success: bool
+    frozen: bool = False
+    deployment_finished: bool = False
+    deployment_key: tuple | None = None  # the DeploymentView.key its aggregates go to
+
+    @property
+    def owner(self) -> tuple:
+        if self.deployment_key is not None:
+            return self.deployment_key
+        return (self.target.deployment_id if self.target is not None else self.key[0],)
+
+
+@dataclass(frozen=True)
+class DeploymentView:
+    key: tuple
+    prefix: str  # exporter.families.DEPLOYMENT_LABELS, rendered
+    deployment: Deployment
+
+
+@dataclass
+class HookAggregate:
+    """One lifecycle event over the targets of one deployment."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    duration_sum: float = 0.0
+    duration_count: int = 0
+    duration_max: float = 0.0
+
+
+def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
+    hooks: dict[str, HookAggregate] = {}
+    for target in targets:
+        if target is None:
+            continue
+        seen: set[str] = set()
+        for event in target.lifecycle_events:
+            if event.name in seen:
+                continue
+            seen.add(event.name)
+            agg = hooks.get(event.name)
+            if agg is None:
+                agg = hooks[event.name] = HookAggregate()
+            agg.counts[event.status] = agg.counts.get(event.status, 0) + 1
+            if event.start is not None and event.end is not None:
+                duration = event.end - event.start
+                agg.duration_sum += duration
+                agg.duration_count += 1
+                if agg.duration_count == 1 or duration > agg.duration_max:
+                    agg.duration_max = duration
+    return hooks
+
+
+def _bound(families: tuple[Family, ...], sparse: bool) -> tuple:
+    return tuple((f.name, functools.partial(f.samples, sparse=sparse) if f.sparse else f.samples)
+                 for f in families)
+
+
+class _Plan:
+    """The selection turned into per-level (name, sample function) lists, made once."""
+
+    def __init__(self, selection: Selection) -> None:
+        s = selection
+        self.selection = s
+        self.target = _bound(s.families("target"), s.sparse_status)
+        self.event = _bound(s.families("lifecycle event"), s.sparse_status)
+        self.task_set = _bound(s.families("task set"), s.sparse_status)
+        self.deployment = _bound(s.families("deployment"), s.sparse_status)
+        self.hook = tuple((f.name, f.samples, f.type == "summary")
+                          for f in s.families("deployment lifecycle event"))
+        self.group = tuple((f.name, f.samples, f.type == "histogram")
+                           for f in s.families("deployment group"))
+        self.all_hooks = s.lifecycle_events == "all"
+
+
+def _emit(out: Fragments, families: tuple, obj: object, prefix: str) -> None:
+    for name, samples in families:
+        lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
+                 f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(obj)]
+        if lines:
+            text = "".join(lines)
+            out[name] = out[name] + text if name in out else text
+
+
+def render_target(view: TargetView, plan: _Plan) -> Fragments:
+    """All series of one target."""
+    out: Fragments = {}
+    prefix = view.prefix
+    _emit(out, plan.target, view, prefix)
+    target = view.target
+    if target is None:
+        return out
+    if plan.event and (plan.all_hooks or target.status != "Succeeded"
+                       or not view.deployment_finished):
+        seen: set[str] = set()
+        for event in target.lifecycle_events:
+            if event.name in seen:  # a repeated hook name would duplicate series
+                continue
+            seen.add(event.name)
+            _emit(out, plan.event, (view, event), f'{prefix},lifecycle_event="{escape(event.name)}"')
+    if plan.task_set:
+        seen_sets: set[str] = set()
+        for task_set in target.task_sets:
+            if task_set.id in seen_sets:
+                continue
+            seen_sets.add(task_set.id)
+            labels = label_pairs(task_set_id=task_set.id, task_set_label=task_set.label)
+            _emit(out, plan.task_set, (view, task_set), f"{prefix},{labels}")
+    return out
+
+
+def render_deployment(view: DeploymentView, members: Iterable[Target | None], plan: _Plan) -> Fragments:
+    """The deployment's own series and its per-lifecycle-event aggregates."""
+    out: Fragments = {}
+    _emit(out, plan.deployment, view, view.prefix)
+    if plan.hook:
+        for hook, agg in aggregate_hooks(members).items():
+            prefix = f'{view.prefix},lifecycle_event="{escape(hook)}"'
+            for name, samples, summary in plan.hook:
+                if summary:
+                    lines = [f"{name}{suffix}{{{prefix}}} {fmt(value)}\n"
+                             for suffix, _, value in samples(agg)]
+                else:
+                    lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
+                             f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(agg)]
+                if lines:
+                    out[name] = out.get(name, "") + "".join(lines)
+    return out
+
+
+def group_prefix(view: GroupView) -> str:
+    return label_pairs(account_id=view.account, region=view.region, application=view.application,
+                       deployment_group=view.deployment_group)
+
+
+def render_group(view: GroupView, plan: _Plan) -> Fragments:
+    """A deployment group's state and counters."""
+    out: Fragments = {}
+    prefix = group_prefix(view)
+    for name, samples, histogram in plan.group:
+        if histogram:
+            lines = [f"{name}{suffix}{{{prefix},{labels}}} {fmt(value)}\n"
+                     for suffix, labels, value in samples(view)]
+        else:
+            lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
+                     f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(view)]
+        if lines:
+            out[name] = "".join(lines)
+    return out
+
+
+def render_uncached(targets: Iterable[TargetView], deployments: Iterable[DeploymentView],
+                    selection: Selection) -> Iterable[bytes]:
+    """The same series as ExpositionCache with ``selection``, one object at a time and kept
+    nowhere (not grouped by family): for counting what another setting would cost."""
+    plan = _Plan(selection)
+    members: dict[tuple, list[Target | None]] = {}
+    for view in targets:
+        members.setdefault(view.owner, []).append(view.target)
+        yield from _encode(render_target(view, plan)).values()
+    for view in deployments:
+        yield from _encode(render_deployment(view, members.get(view.key, ()), plan)).values()
+
+
+def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
+    prefix = label_pairs(account_id=account_id, region=region,
+                         application=deployment.application,
+                         deployment_group=deployment.deployment_group,
+                         deployment_id=deployment.deployment_id)
+    return DeploymentView((deployment.deployment_id,), prefix, deployment)
 
 
 class ExpositionCache:
     """Keeps each target's and deployment's rendered fragments between polls, as bytes, so a
     poll's body is one join over cached pieces (no re-encoding, no intermediate copies)."""
 
-    def __init__(self, sparse: bool = False) -> None:
-        self.sparse = sparse
-        self._targets: dict[tuple, tuple[Target | None, str, bool, Encoded]] = {}
-        self._deployments: dict[str, tuple[Deployment, Encoded]] = {}
+    def __init__(self, selection: Selection | bool | None = None, *, sparse: bool | None = None) -> None:
+        if isinstance(selection, bool) or sparse is not None:
+            # The former ExpositionCache(sparse) signature: every lifecycle event, as before.
+            flag = selection if isinstance(selection, bool) else bool(sparse)
+            selection = Selection(sparse_status=flag, lifecycle_events="all")
+        self.selection: Selection = selection if selection is not None else Selection()
+        self._plan = _Plan(self.selection)
+        self._targets: dict[tuple, tuple[TargetView, Encoded]] = {}
+        self._deployments: dict[tuple, tuple[DeploymentView, tuple, Encoded]] = {}
+        self._groups: dict[tuple, tuple[GroupView, Encoded]] = {}
+        # Rendered identity labels, kept here rather than on the poller's records.
+        self._prefixes: dict[tuple, tuple[tuple[str, ...], str]] = {}
+        self._prefixes_used: dict[tuple, tuple[tuple[str, ...], str]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
+
+    def prefix(self, key: tuple, **labels: str) -> str:
+        """`labels` rendered, rebuilt only when one of them changed since the last poll."""
+        values = tuple(labels.values())
+        cached = self._prefixes.get(key)
+        if cached is None or cached[0] != values:
+            cached = (values, label_pairs(**labels))
+        self._prefixes_used[key] = cached
+        return cached[1]
+
+    @property
+    def sparse(self) -> bool:
+        return self.selection.sparse_status
 
     def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
         if cached is not None:
-            target, prefix, success, fragments = cached
-            if (target is view.target or target == view.target) and prefix == view.prefix \
-                    and success == view.success:
+            old = cached[0]
+            if (old.target is view.target or old.target == view.target) and old.prefix == view.prefix \
+                    and old.success == view.success and old.frozen == view.frozen \
+                    and old.deployment_finished == view.deployment_finished:
+                return cached[1]
+        self.rendered_last += 1
+        return _encode(render_target(view, self._plan))
+
+    def _deployment_fragments(self, view: DeploymentView, members: tuple) -> Encoded:
+        cached = self._deployments.get(view.key)
+        if cached is not None:
+            old, old_members, fragments = cached
+            # Tuple comparison checks identity first: unchanged records compare in no time.
+            if (old.deployment is view.deployment or old.deployment == view.deployment) \
+                    and old.prefix == view.prefix and old_members == members:
                 return fragments
         self.rendered_last += 1
-        return _encode(render_target(view.target, view.prefix, view.success, self.sparse))
+        return _encode(render_deployment(view, members, self._plan))
 
-    def _deployment_fragments(self, deployment: Deployment) -> Encoded:
-        cached = self._deployments.get(deployment.deployment_id)
-        if cached is not None and (cached[0] is deployment or cached[0] == deployment):
+    def _group_fragments(self, view: GroupView) -> Encoded:
+        cached = self._groups.get(_group_key(view))
+        if cached is not None and cached[0] == view:
             return cached[1]
         self.rendered_last += 1
-        return _encode(render_deployment(deployment, self.sparse))
+        return _encode(render_group(view, self._plan))
 
-    def chunks(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> list[bytes]:
+    def chunks(self, targets: Iterable[TargetView],
+               deployments: Iterable[DeploymentView | Deployment],
+               groups: Iterable[GroupView] = ()) -> list[bytes]:
         """The exposition as an ordered list of cached byte strings, grouped by family."""
         self.rendered_last = 0
-        by_family: dict[str, list[bytes]] = {family.name: [] for family in _ALL_FAMILIES}
+        by_family: dict[str, list[bytes]] = {name: [] for name in _RENDERED}
+        new_groups = {}
+        for view in groups:
+            fragments = self._group_fragments(view)
+            new_groups[_group_key(view)] = (view, fragments)
+            for name, data in fragments.items():
+                by_family[name].append(data)
+        self._groups = new_groups
+        self._prefixes, self._prefixes_used = self._prefixes_used, {}
         new_targets = {}
+        members: dict[tuple, list[Target | None]] = {}
         for view in targets:
             fragments = self._target_fragments(view)
-            new_targets[view.key] = (view.target, view.prefix, view.success, fragments)
+            new_targets[view.key] = (view, fragments)
+            members.setdefault(view.owner, []).append(view.target)
             for name, data in fragments.items():
                 by_family[name].append(data)
         new_deployments = {}
-        for deployment in deployments:
-            fragments = self._deployment_fragments(deployment)
-            new_deployments[deployment.deployment_id] = (deployment, fragments)
+        for item in deployments:
+            view = item if isinstance(item, DeploymentView) else deployment_view(item)
+            records = tuple(members.get(view.key, ()))
+            fragments = self._deployment_fragments(view, records)
+            new_deployments[view.key] = (view, records, fragments)
             for name, data in fragments.items():
                 by_family[name].append(data)
         # Entries that were not rendered this time (targets that left) drop out of the cache.
         self._targets, self._deployments = new_targets, new_deployments
         parts: list[bytes] = []
-        for family in _ALL_FAMILIES:
-            pieces = by_family[family.name]
+        for name in _RENDERED:
+            pieces = by_family[name]
             if pieces:
-                parts.append(_HEADERS[family.name])
+                parts.append(_HEADERS[name])
                 parts.extend(pieces)
         return parts
 
-    def render(self, targets: Iterable[TargetView], deployments: Iterable[Deployment]) -> str:
-        return b"".join(self.chunks(targets, deployments)).decode("utf-8")
+    def render(self, targets: Iterable[TargetView],
+               deployments: Iterable[DeploymentView | Deployment] = (),
+               groups: Iterable[GroupView] = ()) -> str:
+        return b"".join(self.chunks(targets, deployments, groups)).decode("utf-8")
 
 
-Encoded = dict  # family name -> rendered lines as UTF-8 bytes
-_ALL_FAMILIES = DEPLOYMENT_FAMILIES + TARGET_FAMILIES
-_HEADERS = {family.name: family.header.encode("utf-8") for family in _ALL_FAMILIES}
+def _group_key(view: GroupView) -> tuple:
+    return (view.account, view.region, view.application, view.deployment_group)
+
+
+_RENDERED = tuple(f.name for f in FAMILIES if f.samples is not None)
+_HEADERS = {name: BY_NAME[name].header.encode("utf-8") for name in _RENDERED}
+_OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode("utf-8")
+                        for name in _RENDERED}
+
+
+def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
+    """The same samples as OpenMetrics 1.0: headers swapped for OpenMetrics ones (with UNIT),
+    then the self-metrics in OpenMetrics form, which end in ``# EOF``. Every family rendered
+    from records is a gauge or a summary, whose sample lines the two formats write alike."""
+    return [_OPENMETRICS_HEADERS.get(chunk, chunk) for chunk in chunks] + [self_metrics]
 
 
 def _encode(fragments: Fragments) -> Encoded:
     # "replace": a lone surrogate decoded from a JSON escape must not fail the whole poll.
     return {name: text.encode("utf-8", "replace") for name, text in fragments.items()}
+
+
+__all__ += ["FULL", "aggregate_hooks", "deployment_view", "fmt", "render_uncached"]

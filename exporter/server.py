@@ -21,7 +21,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from exporter import __version__
 from exporter.app import Exporter
-from exporter.render import CONTENT_TYPE
+from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import WebConfigWatcher
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,27 @@ _LANDING = """<!DOCTYPE html>
 {rows}
 </table></body></html>
 """
+
+
+def wants_openmetrics(accept: str) -> bool:
+    """Whether an Accept header prefers OpenMetrics to the 0.0.4 text format (Prometheus sends
+    openmetrics-text first, with text/plain as a lower-q fallback)."""
+    best = {"openmetrics": -1.0, "text": -1.0}
+    for media_range in accept.split(","):
+        kind, *params = (part.strip() for part in media_range.split(";"))
+        q = 1.0
+        for param in params:
+            if param.lower().startswith("q="):
+                try:
+                    q = float(param[2:])
+                except ValueError:
+                    q = 0.0
+        kind = kind.lower()
+        key = "openmetrics" if kind == "application/openmetrics-text" else \
+            "text" if kind in ("text/plain", "text/*", "*/*") else None
+        if key is not None:
+            best[key] = max(best[key], q)
+    return best["openmetrics"] > 0 and best["openmetrics"] >= best["text"]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -156,7 +177,17 @@ class _Handler(BaseHTTPRequestHandler):
                                                      "Allow": "POST, PUT"}, head)
         elif path == self.server.telemetry_path:
             snapshot = exporter.snapshot
-            if "gzip" in (self.headers.get("Accept-Encoding") or ""):
+            gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
+            if wants_openmetrics(self.headers.get("Accept") or ""):
+                if gzip:
+                    self._send(200, snapshot.openmetrics_gzipped(),
+                               {"Content-Type": OPENMETRICS_CONTENT_TYPE,
+                                "Content-Encoding": "gzip"}, head)
+                else:
+                    chunks = snapshot.openmetrics()
+                    self._send_chunks(chunks, sum(map(len, chunks)),
+                                      {"Content-Type": OPENMETRICS_CONTENT_TYPE}, head)
+            elif gzip:
                 self._send(200, snapshot.gzipped(),
                            {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, head)
             else:

@@ -12,6 +12,14 @@ from exporter.metrics import ExporterMetrics
 from exporter.simulator import Simulator, SimulatorServer
 
 
+@pytest.fixture(autouse=True)
+def _sts_on_loopback(monkeypatch):
+    """Exporters without aws.account_id ask STS for it: never let that leave 127.0.0.1.
+    Nothing listens on port 9, so GetCallerIdentity fails at once unless a test points
+    AWS_ENDPOINT_URL_STS at a server it started."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+
+
 @pytest.fixture
 def sim() -> Simulator:
     return Simulator(page_size=10)

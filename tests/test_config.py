@@ -564,6 +564,12 @@ def test_example_config_documents_every_key():
         "application",
         "deployment_group",
         "latest",
+        "discovery",
+        "applications",
+        "include",
+        "exclude",
+        "tags",
+        "refresh",
     }
     keys |= {path.rsplit(".", 1)[-1] for path, _ in fields()}
     for key in keys:
@@ -589,6 +595,10 @@ REAL_KEYS = [
     "max_requests_per_second",
     "retention",
     "sparse_status",
+    "lifecycle_events",
+    "include",
+    "exclude",
+    "account_id",
     "deployment_id",
     "target_id",
     "application",

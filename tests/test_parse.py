@@ -96,3 +96,43 @@ def test_ecs_and_lambda_deployments_take_single_target_batches():
     assert parse_deployment({"computePlatform": "ECS"}).single_target_batches
     assert parse_deployment({"computePlatform": "Lambda"}).single_target_batches
     assert not parse_deployment({"status": "InProgress"}).terminal
+
+
+DEPLOYMENTS = json.loads((Path(__file__).parent / "fixtures/batch_get_deployments.json").read_text())
+FAILED, ROLLBACK, INLINE = DEPLOYMENTS["deploymentsInfo"]
+
+
+def test_failed_deployment_keeps_its_error_code_message_start_and_rollback():
+    d = parse_deployment(FAILED)
+    assert (d.error_code, d.start_time) == ("HEALTH_CONSTRAINTS", 1764149010.5)
+    assert d.error_message.startswith("The overall deployment failed")
+    assert (d.rollback_deployment_id, d.rollback_triggering_deployment_id) == ("d-ROLLBACK1", "")
+    assert d.termination_wait_started is False
+
+
+def test_s3_and_github_revisions_keep_their_location():
+    s3 = parse_deployment(FAILED).revision
+    assert (s3.revision_type, s3.s3_bucket, s3.s3_key, s3.s3_version) == (
+        "S3", "artifacts", "web/app.zip", "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+    rollback = parse_deployment(ROLLBACK)
+    assert rollback.rollback_triggering_deployment_id == "d-FAILED001"
+    assert (rollback.revision.github_repository, rollback.revision.github_commit) == (
+        "acme/web", "4f1c0d2e9b7a")
+    assert rollback.termination_wait_started is True
+
+
+def test_inline_appspec_is_summarised_by_its_sha256_not_copied():
+    import hashlib
+    revision = parse_deployment(INLINE).revision
+    content = INLINE["revision"]["appSpecContent"]["content"]
+    assert revision.content_sha256 == hashlib.sha256(content.encode()).hexdigest()
+    assert revision.revision_type == "AppSpecContent"
+    # The API's own digest wins when it sends one.
+    given = {**INLINE, "revision": {"revisionType": "String", "string": {"content": "x", "sha256": "abc"}}}
+    assert parse_deployment(given).revision.content_sha256 == "abc"
+
+
+def test_deployment_without_the_optional_facts_has_empty_ones():
+    d = parse_deployment({"deploymentId": "d-1", "errorInformation": "odd", "revision": []})
+    assert (d.error_code, d.rollback_deployment_id, d.revision, d.termination_wait_started,
+            d.start_time) == ("", "", None, None, None)

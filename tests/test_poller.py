@@ -81,7 +81,8 @@ def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, m
     assert sim.call_count() == 0
     second = samples(exporter.snapshot.body)
     def strip(series):
-        return {k: v for k, v in series.items() if not k[0].startswith("codedeploy_exporter_")}
+        return {k: v for k, v in series.items()
+                if not k[0].startswith(("codedeploy_exporter_", "process_"))}
     assert strip(second) == strip(first)
 
 
@@ -215,18 +216,26 @@ def test_targets_removed_from_the_config_disappear_on_reload_of_the_poller(sim, 
     assert value(exporter.snapshot.body, "codedeploy_target_info", target_id=ids[0]) == 1
 
 
-def test_shards_split_deployments_without_overlap(sim, make_exporter):
-    fleet = build_fleet(sim, 100, per_deployment=5)
-    deployments = [{"deployment_id": d} for d, _ in fleet]
-    seen = []
+def test_shards_split_deployments_by_group_without_overlap(sim, make_exporter):
+    # Contract (issue 12): a deployment belongs to the shard of its group key, not of its ID.
+    deployments = []
+    for n in range(24):
+        put_ec2(sim, f"d-SHARD{n:04d}", 2, group=f"g{n}")
+        deployments.append({"deployment_id": f"d-SHARD{n:04d}"})
+    seen, groups = [], []
     for shard in range(3):
         exporter = make_exporter(deployments=deployments, shard=shard, total_shards=3)
         exporter.poll_once()
-        seen.append({dict(ls)["target_id"] for (n, ls), _ in samples(exporter.snapshot.body).items()
+        exported = samples(exporter.snapshot.body)
+        seen.append({dict(ls)["target_id"] for (n, ls), _ in exported.items()
                      if n == "codedeploy_target_info"})
+        groups.append({dict(ls)["deployment_group"] for (n, ls), _ in exported.items()
+                       if n == "codedeploy_target_info"})
         assert value(exporter.snapshot.body, "codedeploy_exporter_shard_ordinal") == shard
-    assert sum(len(s) for s in seen) == len(set().union(*seen)) == 100
+    assert sum(len(s) for s in seen) == len(set().union(*seen)) == 48
     assert all(seen)
+    # Every group's targets come from one shard only.
+    assert sum(len(g) for g in groups) == len(set().union(*groups)) == 24
 
 
 def test_targets_of_a_deployment_that_has_not_started_wait_without_failing(sim, make_exporter, clock):

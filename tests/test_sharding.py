@@ -3,8 +3,10 @@
 Like the chart's StatefulSet, M exporter processes run side by side against one
 CodeDeploy simulator, each with `--once --shard i --total-shards M`. Their
 expositions, minus the exporter's own metrics, must partition the unsharded
-exposition: same series and values, no series exported twice, and the
-per-target API work done exactly once overall.
+exposition: same series and values, no series exported twice, every series of a
+group (its deployments, targets and group state) on the shard of its group key
+(account, region, application, group), and the per-target API work done exactly
+once overall.
 """
 
 from __future__ import annotations
@@ -18,14 +20,22 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.identity import group_shard_key
 from exporter.shard import shard_of
-from exporter.simulator import Simulator, SimulatorServer, build_fleet
+from exporter.simulator import (
+    Simulator,
+    SimulatorServer,
+    build_fleet,
+    deployment_info,
+    instance_target,
+    lifecycle_event,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 TOTAL_SHARDS = 3
 # Per-target work: these calls must not be repeated by the replicas.
 TARGET_OPERATIONS = ("BatchGetDeploymentTargets", "ListDeploymentTargets")
-SELF_METRIC_PREFIX = "codedeploy_exporter_"
+SELF_METRIC_PREFIX = ("codedeploy_exporter_", "process_")  # own metrics and the process collector
 
 Series = dict[tuple[str, frozenset], float]
 
@@ -47,20 +57,30 @@ def deployment_of(key: tuple[str, frozenset]) -> str:
     return dict(key[1])["deployment_id"]
 
 
+def group_of(key: tuple[str, frozenset]) -> tuple[str, str]:
+    labels = dict(key[1])
+    return labels["application"], labels["deployment_group"]
+
+
+def group_shard(application: str, group: str) -> int:
+    # No role ARN in these configs: the account part of the group key is empty.
+    return shard_of(group_shard_key("", "us-east-1", application, group), TOTAL_SHARDS)
+
+
 @pytest.fixture(scope="module")
 def fleet():
-    """A mixed fleet frozen in time, so every run sees the same state."""
+    """A mixed fleet over a dozen groups, frozen in time, so every run sees the same state."""
+    now = 1_800_000_000.0
     sim = Simulator()
-    deployments = build_fleet(
-        sim,
-        instance_targets=90,
-        per_deployment=10,
-        hooks=5,
-        ecs=3,
-        lambdas=3,
-        cloudformation=2,
-        now=1_800_000_000.0,
-    )
+    deployments = build_fleet(sim, instance_targets=0, ecs=3, lambdas=3, cloudformation=2, now=now)
+    for n in range(9):
+        deployment_id = f"d-SHARDEC2{n}"
+        targets = [instance_target(deployment_id, f"i-{n:03d}{t:014d}", "InProgress",
+                                   [lifecycle_event("Install", "Succeeded", now - 60, now - 50)], now - 10)
+                   for t in range(10)]
+        sim.put_deployment(deployment_info(deployment_id, f"app-{n % 3}", f"group-{n}", "InProgress",
+                                           now - 600), targets)
+        deployments.append((deployment_id, [t["instanceTarget"]["targetId"] for t in targets]))
     groups: dict[str, set[str]] = {}
     for deployment_id, _ in deployments:
         info = sim.deployment(deployment_id)
@@ -137,13 +157,13 @@ def entries_for(mode: str, deployment_ids: list[str], groups: dict[str, set[str]
 def test_shards_partition_the_unsharded_series_and_target_api_work(fleet, tmp_path, mode):
     sim, server, deployment_ids, groups = fleet
     config = write_config(tmp_path, server, entries_for(mode, deployment_ids, groups))
-    # Guard against a vacuous pass: every shard must own some of this fleet.
-    assert {shard_of(d, TOTAL_SHARDS) for d in deployment_ids} == set(range(TOTAL_SHARDS))
+    # Guard against a vacuous pass: every shard must own some of this fleet's groups.
+    assert {group_shard(a, g) for a, names in groups.items() for g in names} == set(range(TOTAL_SHARDS))
 
     sim.reset_calls()
     unsharded = parse_series(finish(run_once(config)))
     unsharded_calls = target_calls(sim)
-    assert {deployment_of(k) for k in unsharded} == set(deployment_ids)
+    assert {deployment_of(k) for k in unsharded if "deployment_id" in dict(k[1])} == set(deployment_ids)
     assert unsharded_calls["BatchGetDeploymentTargets"] > 0
 
     sim.reset_calls()
@@ -156,9 +176,10 @@ def test_shards_partition_the_unsharded_series_and_target_api_work(fleet, tmp_pa
     sharded_calls = target_calls(sim)
 
     for ordinal, series in enumerate(shards):
-        owned = {deployment_of(k) for k in series}
+        owned = {group_of(k) for k in series}
         assert owned, f"shard {ordinal} exported nothing"
-        assert {shard_of(d, TOTAL_SHARDS) for d in owned} == {ordinal}
+        # A deployment, its targets and its group's series live on the shard of its group key.
+        assert {group_shard(*g) for g in owned} == {ordinal}
     for i in range(TOTAL_SHARDS):
         for j in range(i + 1, TOTAL_SHARDS):
             overlap = shards[i].keys() & shards[j].keys()

@@ -692,7 +692,7 @@ def test_every_demo_response_matches_the_model_through_a_whole_cycle():
         ]
         assert len(infos) == len(ids)
         for info in infos:
-            assert info["status"] in ("Created", "InProgress", "Succeeded", "Failed")
+            assert info["status"] in ("Created", "InProgress", "Succeeded", "Failed", "Stopped")
             if info["status"] == "Created":
                 continue
             listed = assert_valid_response(
@@ -717,6 +717,17 @@ def test_every_demo_response_matches_the_model_through_a_whole_cycle():
                 "ListDeployments",
                 {"applicationName": application, "deploymentGroupName": group},
             )
+            assert_valid_response(
+                sim,
+                "BatchGetDeploymentGroups",
+                {"applicationName": application, "deploymentGroupNames": [group]},
+            )
+            assert_valid_response(
+                sim,
+                "ListTagsForResource",
+                {"ResourceArn": sim.deployment_group_arn(application, group)},
+            )
+        assert_valid_response(sim, "ListDeployments", {})  # region-wide
 
 
 def test_demo_instance_3_fails_application_start_in_the_first_quarter_and_the_deployment_fails():
@@ -818,7 +829,9 @@ def test_demo_target_operations_wait_until_the_deployment_starts():
 def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
     sim, scenarios, clock = demo(0.5)
     first_ids = set(sim.deployment_ids())
-    assert len(first_ids) == 12  # four groups, the current and two previous cycles
+    # Six groups, the current and two previous cycles, plus each of those cycles' demo-api
+    # rollback (created a sixth into the cycle).
+    assert len(first_ids) == 6 * 3 + 3
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in first_ids)
     assert set(demo(0.7)[0].deployment_ids()) == first_ids  # same cycle, same ids
     for application, group in DEMO_GROUPS:
@@ -829,11 +842,11 @@ def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
         assert [i["createTime"] for i in infos] == sorted(
             (i["createTime"] for i in infos), reverse=True
         )
-        assert all(i["status"] in ("Succeeded", "Failed") for i in infos[1:])
+        assert all(i["status"] in ("Succeeded", "Failed", "Stopped") for i in infos[1:])
     clock.now += CYCLE
     scenarios.advance()
     now_ids = set(sim.deployment_ids())
-    assert len(now_ids) == 12 and len(now_ids - first_ids) == 4 and len(first_ids - now_ids) == 4
+    assert len(now_ids) == 21 and len(now_ids - first_ids) == 7 and len(first_ids - now_ids) == 7
 
 
 def test_demo_last_updated_never_goes_backwards():
@@ -857,7 +870,8 @@ def test_demo_driver_advances_on_start_and_stops():
     ).start()
     try:
         assert driver.running
-        assert len(sim.deployment_ids()) == 12
+        # At a cycle's start: six groups over three cycles, rollbacks in the two past ones.
+        assert len(sim.deployment_ids()) == 6 * 3 + 2
     finally:
         driver.stop()
     assert not driver.running

@@ -466,3 +466,25 @@ def test_config_check_checks_the_web_config_too(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{config}:1: poll.intervall: unknown key" in err
     assert f"{web}:1: basic_auth_users: expected a mapping" in err
+
+
+def test_web_config_schema_matches_what_the_loader_accepts():
+    import json
+
+    import jsonschema
+    schema = json.loads((Path(__file__).resolve().parent.parent / "web-config.schema.json").read_text())
+    validator = jsonschema.Draft202012Validator(schema)
+    good = {"tls_server_config": {"cert_file": "server.crt", "key_file": "server.key",
+                                  "client_auth_type": "RequireAndVerifyClientCert",
+                                  "client_ca_file": "client-ca.crt", "min_version": "TLS13"},
+            "basic_auth_users": {"prometheus": HASH},
+            "http_server_config": {"http2": False, "headers": {"X-Frame-Options": "deny"}}}
+    parse_web_config(good)
+    assert list(validator.iter_errors(good)) == []
+    for bad in ({"basic_auth_users": {"alice": "plaintext"}}, {"extra": True},
+                {"tls_server_config": {"min_version": "TLS10"}},
+                {"tls_server_config": {"client_auth_type": "RequireAnyClientCert"}},
+                {"http_server_config": {"http2": "yes"}}):
+        with pytest.raises(ConfigError):
+            parse_web_config(bad)
+        assert not validator.is_valid(bad), bad

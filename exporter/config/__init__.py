@@ -18,16 +18,18 @@ from exporter.config.models import (
     AwsSettings,
     Config,
     DeploymentEntry,
+    DiscoveryScope,
     EventsSettings,
     GroupEntry,
     MetricsSettings,
+    NameFilter,
     PollSettings,
     TargetEntry,
 )
 
-__all__ = ["DURATION_HINT", "AwsSettings", "Config", "ConfigError", "DeploymentEntry", "EventsSettings", "GroupEntry",
-           "MetricsSettings", "PollSettings", "TargetEntry", "config_warnings", "load_config",
-           "loads_config", "parse_config", "parse_duration"]
+__all__ = ["DURATION_HINT", "AwsSettings", "Config", "ConfigError", "DeploymentEntry", "DiscoveryScope",
+           "EventsSettings", "GroupEntry", "MetricsSettings", "NameFilter", "PollSettings", "TargetEntry",
+           "config_warnings", "load_config", "loads_config", "parse_config", "parse_duration"]
 
 
 def _cross_checks(data: Any) -> list[Problem]:

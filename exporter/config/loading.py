@@ -107,10 +107,10 @@ _WORDS = {
     "model_attributes_type": "expected a mapping", "tuple_type": "expected a list",
     "list_type": "expected a list", "finite_number": "must be a finite number",
     "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}", "literal_error": "must be {expected}",
+    "less_than_equal": "must be at most {le}", "literal_error": "must be one of {expected}",
     "string_too_long": "must be at most {max_length} characters", "empty": "must not be empty",
 }
-_NO_VALUE = ("missing", "empty")  # the value adds nothing to these messages
+_NO_VALUE = ("missing", "empty", "unsupported")  # the value adds nothing to these messages
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
@@ -176,7 +176,8 @@ def _explain(model: type[BaseModel], data: Any, error: Any) -> Problem:
         hint = difflib.get_close_matches(str(key), list(known.model_fields), n=1) if known else []
         return loc, reason or "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     value = error["input"] if "[key]" in loc or loc[-1:] == () else _value_at(data, loc)
-    ctx = {k: f"{v:g}" if isinstance(v, (int, float)) else v for k, v in error.get("ctx", {}).items()}
+    ctx = {k: f"{v:g}" if isinstance(v, (int, float)) else str(v).replace(" or ", ", ")
+           for k, v in error.get("ctx", {}).items()}
     message = _WORDS[kind].format(**ctx) if kind in _WORDS else error["msg"]
     if kind == "string_too_long":
         return loc, f"{message}, got {len(value)}"

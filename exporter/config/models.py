@@ -6,7 +6,9 @@ Each field's description is its user documentation; keep it a sentence a user ca
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
@@ -66,14 +68,14 @@ class PollSettings(Model):
 class MetricsSettings(Model):
     """What the exposition contains."""
 
-    sparse_status: bool = Field(False, description="Status sets emit only the series of the current "
+    sparse_status: bool = Field(True, description="Status sets emit only the series of the current "
                                 "status (value 1) instead of one series per known status.")
     lifecycle_events: Literal["active", "all"] = Field(
         "active", description="`active`: per-target lifecycle-event series only for targets that did not "
         "succeed or whose deployment is not finished; `all`: for every target.")
     include: tuple[Regex, ...] = Field(
-        (".*",), strict=False, description="Regular expressions; a metric family is exported only if "
-        "its name fully matches one. Default: every family.")
+        (), strict=False, description="Regular expressions; a metric family is exported only if "
+        "its name fully matches one. Default: none given, every family.")
     exclude: tuple[Regex, ...] = Field(
         (), strict=False, description="Regular expressions; a metric family whose name fully matches "
         "one is not exported, even if included.")
@@ -102,6 +104,45 @@ class GroupEntry(Model):
     latest: int = Field(1, ge=1, le=100, description="How many of the group's most recent deployments "
                         "to follow.")
     aws: Aws = AwsSettings()
+
+
+@functools.lru_cache(maxsize=4096)
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
+class NameFilter(Model):
+    """Names to keep: a full match of `include` and none of `exclude`."""
+
+    include: Regex | None = Field(None, description="Regular expression (full match); only matching "
+                                  "names are kept. Default: every name.")
+    exclude: Regex | None = Field(None, description="Regular expression (full match); matching names "
+                                  "are dropped, even if included.")
+
+    def matches(self, name: str) -> bool:
+        if self.include is not None and not _compiled(self.include).fullmatch(name):
+            return False
+        return self.exclude is None or not _compiled(self.exclude).fullmatch(name)
+
+
+class DiscoveryScope(Model):
+    """The deployment groups of one region (and role) whose names and tags match."""
+
+    aws: Aws = AwsSettings()
+    applications: NameFilter = Field(NameFilter(), description="Which applications to watch.")
+    deployment_groups: NameFilter = Field(NameFilter(), description="Which deployment groups to watch.")
+    tags: dict[str, Regex] = Field({}, strict=False, description="Deployment-group tags that must all be "
+                                   "present, each value a regular expression (full match). Default: no "
+                                   "tag filter, and no ListTagsForResource calls.")
+    latest: int = Field(1, ge=1, le=100, description="How many of each group's most recent deployments "
+                        "to follow.")
+    refresh: PositiveDuration = Field(600.0, description="How often applications, groups and tags are "
+                                      "re-read (ListApplications, ListDeploymentGroups, "
+                                      "ListTagsForResource), spread over polls.")
+
+    def tags_match(self, tags: Mapping[str, str]) -> bool:
+        return all(key in tags and _compiled(pattern).fullmatch(tags[key])
+                   for key, pattern in self.tags.items())
 
 
 def _queue_url(value: str) -> str:
@@ -164,6 +205,9 @@ class Config(Model):
         (), strict=False, description="Whole deployments to watch.")
     deployment_groups: tuple[GroupEntry, ...] = Field(
         (), strict=False, description="Deployment groups whose most recent deployments are followed, with all their targets.")
+    discovery: tuple[DiscoveryScope, ...] = Field(
+        (), strict=False, description="Discovery scopes: watch every deployment group of a region "
+        "whose names and tags match; one region-wide ListDeployments per scope per poll.")
     events: EventsSettings | None = Field(None, description="Optional: read CodeDeploy's state-change events "
                                           "from SQS and refresh what they name at once.")
     _source: str = PrivateAttr("<config>")
@@ -177,7 +221,7 @@ class Config(Model):
         """Where the config came from (file name), for messages."""
         return self._source
 
-    @field_validator("targets", "deployments", "deployment_groups")
+    @field_validator("targets", "deployments", "deployment_groups", "discovery")
     @classmethod
     def _merge_aws(cls, entries: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
         # `aws` is declared first, so it is validated already (absent from data if invalid).

@@ -1,10 +1,11 @@
 """Refresh the deployments that events named, now, without waiting for the poll.
 
-A small entry point on the current Poller (kept apart so it can move onto the split poller's
-shared refresh/targets parts): one BatchGetDeployments per 25 named deployments, the usual target
-lists and batches for those deployments only, and a listing of a followed group when an event
-names one of its deployments the exporter does not track yet. It is not a poll: the poll counter,
-poll duration and the last-poll-success timestamp are untouched.
+Built on the poller's `refresh_now(deployment_ids)` (shared refresh and targets: one
+BatchGetDeployments per 25 named deployments, their target lists and batches only). What events
+add: an event naming a deployment the exporter does not track yet, of a followed group, lists
+that group (incrementally, through its source) so the new deployment is followed at once; and
+each named deployment gets a verdict for the self-metrics (applied, untracked, finished). It is
+not a poll: the last-poll-success timestamp, readiness and poll duration are untouched.
 """
 
 from __future__ import annotations
@@ -14,10 +15,13 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from exporter.aws import BATCH_DEPLOYMENTS_MAX, BATCH_TARGETS_MAX
-from exporter.config import AwsSettings, GroupEntry
+from exporter.aws import ApiError
+from exporter.config import GroupEntry
 from exporter.events.parse import DeploymentChange
-from exporter.poller import NOT_STARTED, DeploymentKey, Poller, TrackedDeployment, TrackedTarget, _chunks
+from exporter.poller import Poller
+from exporter.refresh import DeploymentKey, TrackedDeployment
+from exporter.scopes import ScopesSource
+from exporter.sources import GroupsSource, PollContext, Wanted
 
 
 @dataclass
@@ -42,91 +46,53 @@ class EventRefresher:
     def refresh(self, changes: Iterable[DeploymentChange]) -> RefreshOutcome:
         """Caller holds the exporter's poll lock (the poller is not thread-safe)."""
         started = time.perf_counter()
-        poller = self.poller
         named: dict[str, DeploymentChange] = {}
         for change in changes:
             if change.deployment_id not in named or named[change.deployment_id].application is None:
                 named[change.deployment_id] = change
         outcome = RefreshOutcome()
-        # API-wide errors are logged when an outage starts: an outage the last poll or refresh
-        # already logged is not logged again by every refresh during it.
-        saved_errors, saved_before = poller._api_wide, poller._api_wide_before
-        poller._api_wide = []
-        poller._api_wide_before = saved_before | self._errors_before
+        outages = self.poller.outages
+        # API-wide errors are logged when an outage starts: one the last poll or refresh already
+        # logged is not logged again by every refresh during it. The poll's own list is kept.
+        saved_current, saved_before = outages.current, outages._before
+        outages.current, outages._before = [], saved_before | self._errors_before
         try:
-            with ThreadPoolExecutor(max_workers=poller.config.poll.max_concurrency,
-                                    thread_name_prefix="event-refresh") as pool:
-                self._refresh(pool, named, outcome)
+            self._refresh(named, outcome)
         finally:
-            outcome.api_wide_errors = list(poller._api_wide)
-            self._errors_before = set(poller._api_wide)
-            poller._api_wide, poller._api_wide_before = saved_errors, saved_before
+            outcome.api_wide_errors = list(outages.current)
+            self._errors_before = set(outages.current)
+            outages.current, outages._before = saved_current, saved_before
         outcome.duration = time.perf_counter() - started
         return outcome
 
-    def _refresh(self, pool: ThreadPoolExecutor, named: dict[str, DeploymentChange],
-                 outcome: RefreshOutcome) -> None:
+    def _refresh(self, named: dict[str, DeploymentChange], outcome: RefreshOutcome) -> None:
         poller = self.poller
-        now = poller.clock()
-        tracked_ids = {key[0] for key in poller.deployments}
-        groups = {poller._group_key(entry): entry for entry in self._groups_to_list(named, tracked_ids)}
-        before = set(poller.deployments)
-        for key, followed in zip(groups, pool.map(lambda g: poller._discover(g, now), groups.values()),
-                                 strict=True):
-            for deployment_id in followed:
-                new = (deployment_id, groups[key].aws)
-                if poller._owned(deployment_id) and new not in poller.deployments:
-                    poller.deployments[new] = TrackedDeployment(*new)
-        listed = self._listed_keys()
-        targets_of: dict[DeploymentKey, list[TrackedTarget]] = {}
+        untracked = {d: c for d, c in named.items() if d not in {key[0] for key in poller.store.tracked}}
+        if untracked:
+            self._find_new(untracked)
+        wanted = poller.wanted
+        exported = wanted.listed | {(d, aws) for d, _, aws in wanted.pairs}
+        targets_of: dict[DeploymentKey, list] = {}
         for target in poller.targets.values():
             targets_of.setdefault((target.deployment_id, target.aws), []).append(target)
-
-        keys = [key for key in poller.deployments if key[0] in named]
-        due: list[TrackedDeployment] = []
-        for key in keys:
-            tracked = poller.deployments[key]
-            if self._finished(tracked, key in listed, targets_of.get(key, [])):
-                outcome.finished.add(key[0])
-            elif key in before:  # new ones were just fetched by the group listing
-                due.append(tracked)
-        outcome.applied = {key[0] for key in keys} - outcome.finished
-        outcome.untracked = set(named) - outcome.applied - outcome.finished
-
-        by_aws: dict[AwsSettings, list[TrackedDeployment]] = {}
-        for tracked in due:
-            by_aws.setdefault(tracked.aws, []).append(tracked)
-        jobs = [(aws, chunk) for aws, items in by_aws.items() for chunk in _chunks(items, BATCH_DEPLOYMENTS_MAX)]
-        list(pool.map(lambda job: poller._refresh_chunk(*job, now), jobs))
-
-        applied_keys = [key for key in keys if key[0] in outcome.applied]
-        to_list = [poller.deployments[key] for key in applied_keys if key in listed
-                   and not poller.deployments[key].list_final and poller.deployments[key].record is not None]
-        list(pool.map(poller._list_one, to_list))
-        for tracked in to_list:
-            for target_id in tracked.target_ids:
-                key = (tracked.deployment_id, target_id, tracked.aws)
-                if key not in poller.targets:
-                    poller.targets[key] = TrackedTarget(*key)
-                    targets_of.setdefault((tracked.deployment_id, tracked.aws), []).append(poller.targets[key])
-
-        target_jobs = []
-        for key in applied_keys:
-            record = poller.deployments[key].record
-            if record is not None and record.status in NOT_STARTED:
+        for key, tracked in poller.store.tracked.items():
+            if key[0] not in named or key not in exported or not tracked.owned:
                 continue
-            pending = [t for t in targets_of.get(key, []) if not t.frozen and t.retry_at <= now]
-            size = 1 if record is not None and record.single_target_batches else BATCH_TARGETS_MAX
-            terminal = record is not None and record.terminal
-            target_jobs.extend((chunk, terminal) for chunk in _chunks(pending, size))
-        list(pool.map(lambda job: poller._fetch_targets(*job), target_jobs))
+            if self._finished(tracked, key in wanted.listed, targets_of.get(key, [])):
+                outcome.finished.add(key[0])
+            else:
+                outcome.applied.add(key[0])
+        outcome.finished -= outcome.applied  # tracked under two AWS settings: refresh both
+        outcome.untracked = set(named) - outcome.applied - outcome.finished
+        if outcome.applied:
+            poller.refresh_now(outcome.applied)
 
-    def _groups_to_list(self, named: dict[str, DeploymentChange], tracked_ids: set[str]) -> list[GroupEntry]:
-        """Followed groups that an event says have a deployment we do not track yet."""
+    def _groups_to_list(self, named: dict[str, DeploymentChange], tracked: set[str]) -> list[GroupEntry]:
+        """Followed groups an event says have a deployment the exporter does not track yet."""
         wanted = []
         for entry in self.poller.config.deployment_groups:
             for deployment_id, change in named.items():
-                if (deployment_id not in tracked_ids and self.poller._owned(deployment_id)
+                if (deployment_id not in tracked
                         and (change.application, change.deployment_group)
                         == (entry.application, entry.deployment_group)
                         and (entry.aws.region is None or change.region is None
@@ -135,18 +101,49 @@ class EventRefresher:
                     break
         return wanted
 
-    def _listed_keys(self) -> set[DeploymentKey]:
-        """Deployments whose targets come from ListDeploymentTargets (not explicit pairs)."""
+    def _find_new(self, untracked: dict[str, DeploymentChange]) -> None:
+        """New deployments of followed or discovered groups: list those groups (incrementally, as
+        a poll's sources do); what they now follow joins what the poller exports until the next
+        poll recomputes it. Groups no poll has listed yet, or another shard's, are left to polls."""
         poller = self.poller
-        listed = {(e.deployment_id, e.aws) for e in poller.config.deployments}
-        for entry in poller.config.deployment_groups:
-            state = poller.groups.get(poller._group_key(entry))
-            if state is not None:
-                listed.update((deployment_id, entry.aws) for deployment_id in state.followed)
-        return listed
+        with ThreadPoolExecutor(max_workers=poller.config.poll.max_concurrency,
+                                thread_name_prefix="event-refresh") as pool:
+            ctx = PollContext(poller.config, poller.clock(), poller.polls, pool.map, poller._api,
+                              poller.outages, poller.store, poller.owns_group, poller.identity)
+            for source in poller.sources:
+                if isinstance(source, GroupsSource):
+                    for entry in self._groups_to_list(untracked, set()):
+                        ref = (entry.aws, entry.application, entry.deployment_group)
+                        if ref in source.listings and poller.owns_group(*ref):
+                            source._list(ctx, ref, entry)
+                            listing = source.listings[ref]
+                            self._join(Wanted(listed={(i, entry.aws) for i in listing.followed},
+                                              watched={(i, entry.aws) for i in listing.watched}))
+                elif isinstance(source, ScopesSource):
+                    for scope in source.scopes.values():
+                        region = scope.config.aws.region
+                        if scope.matched is None or not any(
+                                (c.application, c.deployment_group) in scope.matched
+                                and (region is None or c.region is None or region == c.region)
+                                for c in untracked.values()):
+                            continue
+                        try:
+                            scope._list(ctx, ctx.api_for(scope.config.aws))
+                        except ApiError as exc:
+                            ctx.outages.note(exc, "discovery scope (event)")
+                            continue
+                        self._join(scope._select(ctx, scope.config.aws))
+
+    def _join(self, wanted: Wanted) -> None:
+        poller = self.poller
+        for key in wanted.listed | wanted.watched:
+            if key not in poller.store.tracked:
+                poller.store.tracked[key] = TrackedDeployment(*key)
+        poller.wanted.listed |= wanted.listed
+        poller.wanted.watched |= wanted.watched - poller.wanted.listed
 
     @staticmethod
-    def _finished(tracked: TrackedDeployment, listed: bool, targets: list[TrackedTarget]) -> bool:
+    def _finished(tracked: TrackedDeployment, listed: bool, targets: list) -> bool:
         record = tracked.record
         return (record is not None and record.terminal and (tracked.list_final or not listed)
                 and all(t.frozen for t in targets))

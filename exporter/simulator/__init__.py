@@ -1,20 +1,34 @@
-"""A CodeDeploy simulator speaking the JSON 1.1 protocol on loopback, for demos, tests and
-benchmarks: it implements the deployment-target operations moto lacks and deployments that
-actually progress."""
+"""A CodeDeploy simulator speaking the JSON 1.1 protocol on loopback (and STS's
+GetCallerIdentity over the Query protocol on the same port), for demos, tests and
+benchmarks: it implements the deployment-target and deployment-group operations moto lacks
+and deployments that actually progress. Every behaviour is listed in facts.py."""
 
 from .scenarios import (
     DEMO_GROUPS,
+    Account,
     DemoDriver,
     DemoScenarios,
+    alarm_stop_error,
+    appspec_revision,
+    build_account,
     build_fleet,
     cloudformation_target,
     deployment_info,
     diagnostics,
     ecs_target,
+    error_information,
+    github_revision,
     instance_target,
     lambda_target,
     lifecycle_event,
+    link_rollback,
     mutate_fraction,
+    put_failed_deployment,
+    put_finished_deployment,
+    put_rollback,
+    put_stopped_deployment,
+    s3_revision,
+    string_revision,
     task_set,
 )
 from .server import SimulatorServer
@@ -22,20 +36,33 @@ from .state import ApiError, Call, Simulator
 
 __all__ = [
     "DEMO_GROUPS",
+    "Account",
     "ApiError",
     "Call",
     "DemoDriver",
     "DemoScenarios",
     "Simulator",
     "SimulatorServer",
+    "alarm_stop_error",
+    "appspec_revision",
+    "build_account",
     "build_fleet",
     "cloudformation_target",
     "deployment_info",
     "diagnostics",
     "ecs_target",
+    "error_information",
+    "github_revision",
     "instance_target",
     "lambda_target",
     "lifecycle_event",
+    "link_rollback",
     "mutate_fraction",
+    "put_failed_deployment",
+    "put_finished_deployment",
+    "put_rollback",
+    "put_stopped_deployment",
+    "s3_revision",
+    "string_revision",
     "task_set",
 ]

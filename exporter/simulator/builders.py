@@ -46,6 +46,17 @@ ECS_HOOKS = (
 )
 LAMBDA_HOOKS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+# ErrorInformation.code values the scenarios use, with messages as AWS words them (facts.py).
+HEALTH_CONSTRAINTS_MESSAGE = (
+    "The overall deployment failed because too many individual instances failed deployment, "
+    "too few healthy instances are available for deployment, or some instances in your "
+    "deployment group are experiencing problems."
+)
+ALARM_ACTIVE_MESSAGE = (
+    "One or more alarms have been activated according to the Amazon CloudWatch metrics you "
+    "selected, and the affected deployments have been stopped. Activated alarms: <{alarms}>"
+)
+MANUAL_STOP_MESSAGE = "The deployment was stopped by a user."
 
 
 def lifecycle_event(
@@ -219,6 +230,10 @@ def deployment_info(
     complete_time: float | None = None,
     overview: dict | None = None,
     error_information: dict | None = None,
+    revision: dict | None = None,
+    rollback_info: dict | None = None,
+    instance_termination_wait_time_started: bool | None = None,
+    description: str | None = None,
 ) -> dict:
     """A DeploymentInfo; without ``overview`` the simulator derives it from the targets."""
     info: dict = {
@@ -240,6 +255,10 @@ def deployment_info(
         "completeTime": complete_time,
         "deploymentOverview": overview,
         "errorInformation": error_information,
+        "revision": revision,
+        "rollbackInfo": rollback_info,
+        "instanceTerminationWaitTimeStarted": instance_termination_wait_time_started,
+        "description": description,
     }
     info.update({k: v for k, v in optional.items() if v is not None})
     return info
@@ -249,3 +268,68 @@ def deployment_id_for(seed: str) -> str:
     """A valid, deterministic deployment id (``d-`` + 9 of [A-Z0-9]) for ``seed``."""
     digest = hashlib.sha256(seed.encode()).digest()
     return "d-" + "".join(_ID_CHARS[b % len(_ID_CHARS)] for b in digest[:9])
+
+
+# ---- deployment facts: revisions, errors, rollbacks ----------------------------------------
+def s3_revision(
+    bucket: str,
+    key: str,
+    bundle_type: str = "zip",
+    version: str | None = None,
+    etag: str | None = None,
+) -> dict:
+    """A RevisionLocation of type S3 (S3Location: bucket, key, bundleType, version, eTag)."""
+    location = {"bucket": bucket, "key": key, "bundleType": bundle_type}
+    if version is not None:
+        location["version"] = version
+    if etag is not None:
+        location["eTag"] = etag
+    return {"revisionType": "S3", "s3Location": location}
+
+
+def github_revision(repository: str, commit_id: str) -> dict:
+    return {
+        "revisionType": "GitHub",
+        "gitHubLocation": {"repository": repository, "commitId": commit_id},
+    }
+
+
+def appspec_revision(content: str) -> dict:
+    """An inline AppSpec revision as GetDeployment/BatchGetDeployments return it: the content
+    is left out and only its SHA-256 is given (GetDeployment's documentation)."""
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return {"revisionType": "AppSpecContent", "appSpecContent": {"sha256": digest}}
+
+
+def string_revision(content: str) -> dict:
+    """The deprecated inline ``String`` revision type (RawString: content, sha256)."""
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    return {"revisionType": "String", "string": {"content": content, "sha256": digest}}
+
+
+def error_information(code: str, message: str | None = None) -> dict:
+    defaults = {"HEALTH_CONSTRAINTS": HEALTH_CONSTRAINTS_MESSAGE, "MANUAL_STOP": MANUAL_STOP_MESSAGE}
+    return {"code": code, "message": message if message is not None else defaults.get(code, code)}
+
+
+def alarm_stop_error(*alarms: str) -> dict:
+    return error_information("ALARM_ACTIVE", ALARM_ACTIVE_MESSAGE.format(alarms="> <".join(alarms)))
+
+
+def rollback_message(rollback_id: str, triggering_id: str) -> str:
+    return f"Deployment {rollback_id} is triggered to roll back deployment {triggering_id}."
+
+
+def link_rollback(triggering: dict, rollback: dict) -> tuple[dict, dict]:
+    """Mark ``rollback`` as the automatic rollback of ``triggering`` the way AWS shows it:
+    the triggering deployment names the rollback (rollbackDeploymentId), the rollback deployment
+    is created by codeDeployRollback and names its trigger (rollbackTriggeringDeploymentId,
+    with a message). Returns updated copies."""
+    triggering, rollback = dict(triggering), dict(rollback)
+    triggering["rollbackInfo"] = {"rollbackDeploymentId": rollback["deploymentId"]}
+    rollback["creator"] = "codeDeployRollback"
+    rollback["rollbackInfo"] = {
+        "rollbackTriggeringDeploymentId": triggering["deploymentId"],
+        "rollbackMessage": rollback_message(rollback["deploymentId"], triggering["deploymentId"]),
+    }
+    return triggering, rollback

@@ -21,6 +21,18 @@ cycle) creates one new deployment in each demo group, with ids fixed per cycle:
 * demo-cfn / demo-cfn-prod (CloudFormation blue/green of an AWS::ECS::Service): Created until
   0.04; hooks as ECS; targetVersionWeight 0 -> 0.5 (0.40) -> 1.0 (0.60); Succeeded at 0.85.
 
+* demo-api / demo-api-prod (Server, IN_PLACE, automatic rollback on failure), 2 instances,
+  7 hooks (ApplicationStop..ValidateService) of 0.01 each, S3 revision of the cycle:
+  Created until 0.01; instance 1 runs 0.02-0.09, instance 2 fails ValidateService at 0.16
+  and the deployment ends Failed (HEALTH_CONSTRAINTS). At 0.16 CodeDeploy creates the
+  rollback deployment (creator codeDeployRollback, the previous cycle's revision): Created
+  until 0.17, both instances redeploy 0.18-0.25 and 0.25-0.32, Succeeded at 0.32;
+  rollbackInfo links the two both ways from 0.16.
+* demo-canary / demo-canary-prod (Lambda canary behind a CloudWatch alarm), hooks as
+  demo-lambda: in even cycles the alarm stops it in AllowTraffic at 0.30 (Stopped,
+  ALARM_ACTIVE, weight back to 0, the running hook Failed, the rest Skipped); in odd
+  cycles it succeeds like demo-lambda. Its revision is inline AppSpec content (a SHA-256).
+
 The previous ``history`` cycles' (terminal) deployments are kept so groups have history.
 """
 
@@ -31,6 +43,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .account import Account, build_account  # noqa: F401 (re-exported)
 from .builders import (  # noqa: F401 (re-exported: one import for scenario authors)
     ACCOUNT,
     EC2_BLUE_GREEN_ORIGINAL_HOOKS,
@@ -39,17 +52,30 @@ from .builders import (  # noqa: F401 (re-exported: one import for scenario auth
     ECS_HOOKS,
     LAMBDA_HOOKS,
     REGION,
+    alarm_stop_error,
+    appspec_revision,
     cloudformation_target,
     deployment_id_for,
     deployment_info,
     diagnostics,
     ecs_target,
+    error_information,
+    github_revision,
     instance_target,
     lambda_target,
     lifecycle_event,
+    link_rollback,
+    s3_revision,
+    string_revision,
     task_set,
 )
 from .fleet import build_fleet, mutate_fraction  # noqa: F401 (re-exported)
+from .history import (  # noqa: F401 (re-exported)
+    put_failed_deployment,
+    put_finished_deployment,
+    put_rollback,
+    put_stopped_deployment,
+)
 from .state import Simulator
 
 DEMO_GROUPS = [
@@ -57,7 +83,10 @@ DEMO_GROUPS = [
     ("demo-ecs", "demo-ecs-prod"),
     ("demo-lambda", "demo-lambda-prod"),
     ("demo-cfn", "demo-cfn-prod"),
+    ("demo-api", "demo-api-prod"),
+    ("demo-canary", "demo-canary-prod"),
 ]
+DEMO_ALARM = "demo-canary-errors"
 
 
 def _run_hooks(
@@ -139,14 +168,7 @@ def _lifecycle(
         info["status"] = "Failed" if failed else "Succeeded"
         info["completeTime"] = at(end)
         if failed:
-            info["errorInformation"] = {
-                "code": "HEALTH_CONSTRAINTS",
-                "message": (
-                    "The overall deployment failed because too many individual instances failed "
-                    "deployment, too few healthy instances are available for deployment, or some "
-                    "instances in your deployment group are experiencing problems."
-                ),
-            }
+            info["errorInformation"] = error_information("HEALTH_CONSTRAINTS")
     else:
         info["status"] = "InProgress"
     return info, True
@@ -158,7 +180,14 @@ EC2_HOOK_STEP, EC2_FIRST = 0.0065, 0.02
 
 def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     dep = deployment_id_for(f"demo-web-prod:{cycle}")
-    info = deployment_info(dep, "demo-web", "demo-web-prod", "Created", at(0.0))
+    info = deployment_info(
+        dep,
+        "demo-web",
+        "demo-web-prod",
+        "Created",
+        at(0.0),
+        revision=github_revision("example/demo-web", _commit(f"demo-web:{cycle}")),
+    )
     per_instance = len(EC2_IN_PLACE_HOOKS) * EC2_HOOK_STEP
     targets, failed_at = [], None
     for n in range(4):
@@ -196,6 +225,8 @@ def _ecs(cycle: int, f: float, at: Callable[[float], float]) -> Built:
         "DemoECSSteps10-50-100",
         deployment_type="BLUE_GREEN",
         deployment_option="WITH_TRAFFIC_CONTROL",
+        revision=appspec_revision(f"demo-ecs task definition revision {cycle}"),
+        instance_termination_wait_time_started=False,
     )
     # BeforeInstall 0.02-0.06, Install 0.06-0.16, short hooks, AllowTraffic 0.34-0.70.
     bounds = [0.02, 0.06, 0.16, 0.20, 0.24, 0.30, 0.34, 0.70, 0.76]
@@ -236,6 +267,8 @@ def _ecs(cycle: int, f: float, at: Callable[[float], float]) -> Built:
         last = _last_change(f, tasks + shifts, last)
     target = ecs_target(dep, "demo-cluster:demo-service", status, events, at(last), task_sets)
     info, started = _lifecycle(info, f, 0.02, bounds[-1], False, at)
+    # The original (Blue) task set's termination wait starts once traffic has moved.
+    info["instanceTerminationWaitTimeStarted"] = done
     return info, [target], started
 
 
@@ -251,6 +284,9 @@ def _lambda(cycle: int, f: float, at: Callable[[float], float]) -> Built:
         "CodeDeployDefault.LambdaCanary10Percent5Minutes",
         deployment_type="BLUE_GREEN",
         deployment_option="WITH_TRAFFIC_CONTROL",
+        revision=s3_revision(
+            "demo-lambda-artifacts", "appspec.yaml", "YAML", version=f"v{cycle % 1000 + 1}"
+        ),
     )
     bounds = [0.02, 0.10, 0.60, 0.66]
     events, status, last = _bounded_hooks(LAMBDA_HOOKS, bounds, f, at)
@@ -287,6 +323,7 @@ def _cloudformation(cycle: int, f: float, at: Callable[[float], float]) -> Built
         creator="CloudFormation",
         deployment_type="BLUE_GREEN",
         deployment_option="WITH_TRAFFIC_CONTROL",
+        revision=string_revision(f"demo-cfn stack update {cycle}"),
     )
     bounds = [0.04, 0.08, 0.20, 0.24, 0.28, 0.32, 0.36, 0.80, 0.85]
     events, status, last = _bounded_hooks(ECS_HOOKS, bounds, f, at)
@@ -298,6 +335,134 @@ def _cloudformation(cycle: int, f: float, at: Callable[[float], float]) -> Built
     )
     info, started = _lifecycle(info, f, 0.04, bounds[-1], False, at)
     return info, [target], started
+
+
+API_HOOKS = EC2_IN_PLACE_HOOKS[3:10]  # ApplicationStop .. ValidateService
+API_STEP = 0.01
+API_FAILS_AT = 0.02 + len(API_HOOKS) * API_STEP * 2  # instance 2's ValidateService ends: 0.16
+
+
+def _api_revision(cycle: int) -> dict:
+    return s3_revision(
+        "demo-api-artifacts",
+        f"demo-api/{cycle}.zip",
+        version=_commit(f"demo-api-version:{cycle}")[:32],
+        etag=_commit(f"demo-api-etag:{cycle}")[:32],
+    )
+
+
+def _api_instances(
+    dep: str, first: float, f: float, at: Callable[[float], float], fail: bool
+) -> list[dict]:
+    targets = []
+    for n in range(2):
+        instance = "i-0" + hashlib.sha256(f"demo-api-{n}".encode()).hexdigest()[:16]
+        events, status, last = _run_hooks(
+            API_HOOKS,
+            first + n * len(API_HOOKS) * API_STEP,
+            API_STEP,
+            f,
+            at,
+            fail_at="ValidateService" if fail and n == 1 else None,
+            with_diagnostics=True,
+        )
+        targets.append(instance_target(dep, instance, status, events, at(last)))
+    return targets
+
+
+def _api(cycle: int, f: float, at: Callable[[float], float]) -> list[Built]:
+    """A failing deployment and, once it failed, its automatic rollback."""
+    dep = deployment_id_for(f"demo-api-prod:{cycle}")
+    info = deployment_info(
+        dep, "demo-api", "demo-api-prod", "Created", at(0.0), revision=_api_revision(cycle)
+    )
+    targets = _api_instances(dep, 0.02, f, at, fail=True)
+    failed = f >= API_FAILS_AT
+    info, started = _lifecycle(info, f, 0.01, API_FAILS_AT, failed, at)
+    built: list[Built] = [(info, targets, started)]
+    if failed:
+        rollback_id = deployment_id_for(f"demo-api-prod-rollback:{cycle}")
+        rollback = deployment_info(
+            rollback_id,
+            "demo-api",
+            "demo-api-prod",
+            "Created",
+            at(API_FAILS_AT),
+            revision=_api_revision(cycle - 1),
+        )
+        first = API_FAILS_AT + 0.02
+        end = first + 2 * len(API_HOOKS) * API_STEP
+        rollback_targets = _api_instances(rollback_id, first, f, at, fail=False)
+        rollback, rollback_started = _lifecycle(
+            rollback, f, API_FAILS_AT + 0.01, end, False, at
+        )
+        info, rollback = link_rollback(info, rollback)
+        built = [(info, targets, started), (rollback, rollback_targets, rollback_started)]
+    return built
+
+
+CANARY_STOPS_AT = 0.30
+
+
+def _canary(cycle: int, f: float, at: Callable[[float], float]) -> Built:
+    """demo-lambda's canary, stopped by its alarm in even cycles."""
+    dep = deployment_id_for(f"demo-canary-prod:{cycle}")
+    info = deployment_info(
+        dep,
+        "demo-canary",
+        "demo-canary-prod",
+        "Created",
+        at(0.0),
+        "Lambda",
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+        deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+        revision=appspec_revision(f"demo-canary appspec {cycle}"),
+    )
+    bounds = [0.02, 0.10, 0.60, 0.66]
+    stops = cycle % 2 == 0
+    stopped = stops and f >= CANARY_STOPS_AT
+    events, status, last = _bounded_hooks(
+        LAMBDA_HOOKS, bounds, min(f, CANARY_STOPS_AT) if stopped else f, at
+    )
+    shifts = [(0.10, 0.1), (0.50, 1.0)]
+    weight = _step_value(f, shifts, 0.0)
+    last = _last_change(f, shifts, last)
+    if stopped:
+        # The alarm stops the shift: traffic goes back to the current version, the running
+        # hook fails and the ones after it never run.
+        events = [
+            lifecycle_event(e["lifecycleEventName"], "Failed", e["startTime"], at(CANARY_STOPS_AT))
+            if e["status"] == "InProgress"
+            else lifecycle_event(e["lifecycleEventName"], "Skipped")
+            if e["status"] == "Pending"
+            else e
+            for e in events
+        ]
+        status, weight, last = "Failed", 0.0, CANARY_STOPS_AT
+    version = cycle % 1000 + 1
+    target = lambda_target(
+        dep,
+        "demo-canary-function:live",
+        status,
+        events,
+        at(last),
+        "demo-canary-function",
+        "live",
+        str(version),
+        str(version + 1),
+        weight,
+    )
+    info, started = _lifecycle(info, f, 0.02, bounds[-1], False, at)
+    if stopped:
+        info["status"] = "Stopped"
+        info["completeTime"] = at(CANARY_STOPS_AT)
+        info["errorInformation"] = alarm_stop_error(DEMO_ALARM)
+    return info, [target], started
+
+
+def _commit(seed: str) -> str:
+    return hashlib.sha1(seed.encode()).hexdigest()
 
 
 def _bounded_hooks(
@@ -323,14 +488,16 @@ def _task_set_id(cycle: int) -> str:
 
 
 def cycle_deployments(cycle: int, cycle_seconds: float, now: float) -> list[Built]:
-    """The four demo deployments of ``cycle`` as they are at time ``now`` (pure)."""
+    """The demo deployments of ``cycle`` as they are at time ``now`` (pure): one per demo
+    group, plus demo-api's rollback once its deployment failed."""
     t0 = cycle * cycle_seconds
     f = min(max((now - t0) / cycle_seconds, 0.0), 1.0)
 
     def at(fraction: float) -> float:
         return round(t0 + fraction * cycle_seconds, 3)
 
-    return [build(cycle, f, at) for build in (_ec2, _ecs, _lambda, _cloudformation)]
+    built = [build(cycle, f, at) for build in (_ec2, _ecs, _lambda, _cloudformation)]
+    return [*built, *_api(cycle, f, at), _canary(cycle, f, at)]
 
 
 class DemoScenarios:
@@ -348,6 +515,16 @@ class DemoScenarios:
         self._ours: set[str] = set()
         for application, group in DEMO_GROUPS:
             sim.put_application(application, [group])
+        sim.put_deployment_group(
+            "demo-api", "demo-api-prod", tags={"team": "api", "env": "prod"},
+            auto_rollback_events=["DEPLOYMENT_FAILURE"],
+        )
+        sim.put_deployment_group(
+            "demo-canary", "demo-canary-prod", "Lambda",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes", "BLUE_GREEN",
+            "WITH_TRAFFIC_CONTROL", tags={"team": "functions", "env": "prod"},
+            alarms=[DEMO_ALARM],
+        )
 
     def cycle(self, now: float | None = None) -> int:
         return int((self._clock() if now is None else now) // self.cycle_seconds)

@@ -1,6 +1,8 @@
-"""HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback.
+"""HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback, and STS's
+Query protocol on the same port.
 
 boto3 with ``endpoint_url`` POSTs to ``/`` with ``X-Amz-Target: CodeDeploy_20141006.<Op>``;
+its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that header;
 ``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
 """
 
@@ -12,6 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import sqs as sqs_sim
+from . import sts
 from .state import Simulator, access_key_from_authorization
 
 TARGET_PREFIX = "CodeDeploy_20141006."
@@ -29,6 +32,9 @@ class _Handler(BaseHTTPRequestHandler):
         target = self.headers.get("X-Amz-Target", "")
         if target.startswith(sqs_sim.TARGET_PREFIX):
             self._sqs(target[len(sqs_sim.TARGET_PREFIX) :], raw)
+            return
+        if sts.is_query_request(target, self.headers.get("Content-Type")):
+            self._answer_query(raw)
             return
         if not target.startswith(TARGET_PREFIX):
             self._send(
@@ -59,6 +65,21 @@ class _Handler(BaseHTTPRequestHandler):
         status, payload, headers = self.server.sqs.handle(operation, body, f"http://{host}:{port}")
         self._send(status, payload, sqs_sim.CONTENT_TYPE, headers)
 
+    def _answer_query(self, raw: bytes) -> None:
+        params = sts.parse_query(raw)
+        operation = params.pop("Action", "")
+        params.pop("Version", None)
+        access_key = access_key_from_authorization(self.headers.get("Authorization"))
+        status, payload = self.server.simulator.handle(
+            operation, params, access_key_id=access_key, service="sts"
+        )
+        request_id = str(uuid.uuid4())
+        if status == 200:
+            data = sts.render_result(operation, payload, request_id)
+        else:
+            data = sts.render_error(payload["__type"], payload["message"], request_id, status)
+        self._send_bytes(status, data, sts.XML_CONTENT_TYPE, request_id)
+
     def do_GET(self) -> None:
         if self.path.split("?")[0] == "/_simulator/state":
             self._send(200, self.server.simulator.snapshot(), "application/json")
@@ -67,14 +88,17 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, status: int, payload: dict, content_type: str = CONTENT_TYPE,
               headers: dict[str, str] | None = None) -> None:
-        data = json.dumps(payload).encode()
+        self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()), headers)
+
+    def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str,
+                    headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
             for name, value in (headers or {}).items():
                 self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
-            self.send_header("x-amzn-RequestId", str(uuid.uuid4()))
+            self.send_header("x-amzn-RequestId", request_id)
             self.end_headers()
             self.wfile.write(data)
         except OSError:

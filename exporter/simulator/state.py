@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import re
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .faults import Faults
+
+ACCOUNT, REGION = "123456789012", "us-east-1"  # the simulator's own account and region
 
 TARGET_KINDS = {
     "InstanceTarget": "instanceTarget",
@@ -37,6 +41,13 @@ DEPLOYMENT_STATUSES = (
 )
 OVERVIEW_KEYS = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready")
 MAX_BATCH = 25  # both BatchGetDeployments and BatchGetDeploymentTargets
+MAX_GROUP_BATCH = 100  # BatchGetDeploymentGroups (facts.py: not stated in the model)
+DEFAULT_PAGE_SIZE = 100  # list operations (facts.py: AWS documents no page size)
+_GROUP_ARN = re.compile(
+    r"^arn:(?P<partition>aws[a-z-]*):codedeploy:(?P<region>[a-z0-9-]+):(?P<account>\d{12}):"
+    r"(?P<kind>[A-Za-z]+):(?P<name>.+)$"
+)
+_TAGGABLE = ("application", "deploymentgroup", "deploymentconfig")
 _DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 
@@ -66,6 +77,32 @@ class _Deployment:
     targets: dict[str, dict] = field(default_factory=dict)
     started: bool = True
     derive_overview: bool = True
+
+
+@dataclass
+class _Group:
+    """A deployment group's configuration and the deployments it last saw (DeploymentGroupInfo)."""
+
+    config: dict
+    tags: list[dict] = field(default_factory=list)
+    last_attempted: dict | None = None  # LastDeploymentInfo
+    last_successful: dict | None = None
+
+
+def group_id_for(application: str, group: str) -> str:
+    """A stable deploymentGroupId (a UUID, as AWS's are) for an application/group pair."""
+    return str(uuid.UUID(bytes=hashlib.sha256(f"{application}/{group}".encode()).digest()[:16]))
+
+
+def _last_deployment(info: dict) -> dict:
+    last = {
+        "deploymentId": info["deploymentId"],
+        "status": info["status"],
+        "createTime": info.get("createTime", 0),
+    }
+    if "completeTime" in info:
+        last["endTime"] = info["completeTime"]
+    return last
 
 
 def access_key_from_authorization(header: str | None) -> str | None:
@@ -100,15 +137,19 @@ class Simulator:
 
     def __init__(
         self,
-        page_size: int = 100,
+        page_size: int = DEFAULT_PAGE_SIZE,
         clock: Callable[[], float] = time.time,
         max_calls: int = 100_000,
+        account_id: str = ACCOUNT,
+        region: str = REGION,
     ) -> None:
         self.page_size = page_size
+        self.account_id, self.region = account_id, region
         self._clock = clock
         self._lock = threading.Lock()
         self._deployments: dict[str, _Deployment] = {}
-        self._groups: dict[str, dict[str, None]] = {}  # application -> ordered set of groups
+        self._groups: dict[str, dict[str, _Group]] = {}  # application -> group name -> group
+        self._key_accounts: dict[str, str] = {}  # access key id -> account (GetCallerIdentity)
         self.faults = Faults()
         self.calls: list[Call] = []
         self.max_calls = max_calls  # bounds memory in long --demo runs
@@ -117,7 +158,151 @@ class Simulator:
     def put_application(self, application: str, groups: Iterable[str] = ()) -> None:
         with self._lock:
             known = self._groups.setdefault(application, {})
-            known.update(dict.fromkeys(groups))
+            for group in groups:
+                if group not in known:
+                    known[group] = _Group(self._group_config(application, group))
+
+    def put_deployment_group(
+        self,
+        application: str,
+        group: str,
+        compute_platform: str = "Server",
+        deployment_config: str = "CodeDeployDefault.OneAtATime",
+        deployment_type: str = "IN_PLACE",
+        deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
+        tags: dict[str, str] | None = None,
+        auto_rollback_events: Iterable[str] | None = None,
+        alarms: Iterable[str] = (),
+    ) -> str:
+        """Create or reconfigure a group (its tags and last deployments are kept unless
+        ``tags`` is given); returns its ARN, as ListTagsForResource takes it."""
+        config = self._group_config(
+            application, group, compute_platform, deployment_config, deployment_type,
+            deployment_option, auto_rollback_events, alarms,
+        )
+        with self._lock:
+            groups = self._groups.setdefault(application, {})
+            record = groups.get(group)
+            if record is None:
+                groups[group] = record = _Group(config)
+            record.config = config
+            if tags is not None:
+                record.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
+        return self.deployment_group_arn(application, group)
+
+    def tag_deployment_group(self, application: str, group: str, tags: dict[str, str]) -> None:
+        """Add or overwrite tags of an existing group (TagResource semantics)."""
+        with self._lock:
+            record = self._groups[application][group]
+            merged = {t["Key"]: t["Value"] for t in record.tags} | tags
+            record.tags = [{"Key": k, "Value": v} for k, v in merged.items()]
+
+    def untag_deployment_group(self, application: str, group: str, keys: Iterable[str]) -> None:
+        with self._lock:
+            record = self._groups[application][group]
+            drop = set(keys)
+            record.tags = [t for t in record.tags if t["Key"] not in drop]
+
+    def deployment_group_arn(self, application: str, group: str) -> str:
+        return (
+            f"arn:aws:codedeploy:{self.region}:{self.account_id}:deploymentgroup:"
+            f"{application}/{group}"
+        )
+
+    def deployment_group(self, application: str, group: str) -> dict:
+        """The group's DeploymentGroupInfo, as BatchGetDeploymentGroups answers it."""
+        with self._lock:
+            return self._group_info(application, group, self._groups[application][group])
+
+    def group_names(self) -> list[tuple[str, str]]:
+        with self._lock:
+            return [(a, g) for a, groups in self._groups.items() for g in groups]
+
+    def set_account(self, access_key_id: str, account_id: str) -> None:
+        """Make GetCallerIdentity answer ``account_id`` for calls signed with this key."""
+        with self._lock:
+            self._key_accounts[access_key_id] = account_id
+
+    def _group_config(
+        self,
+        application: str,
+        group: str,
+        compute_platform: str = "Server",
+        deployment_config: str = "CodeDeployDefault.OneAtATime",
+        deployment_type: str = "IN_PLACE",
+        deployment_option: str = "WITHOUT_TRAFFIC_CONTROL",
+        auto_rollback_events: Iterable[str] | None = None,
+        alarms: Iterable[str] = (),
+    ) -> dict:
+        # The members an EC2 group without extras carries in the CLI's
+        # batch-get-deployment-groups example (facts.py), plus what the platform implies.
+        config: dict = {
+            "applicationName": application,
+            "deploymentGroupId": group_id_for(application, group),
+            "deploymentGroupName": group,
+            "deploymentConfigName": deployment_config,
+            "computePlatform": compute_platform,
+            "deploymentStyle": {
+                "deploymentType": deployment_type,
+                "deploymentOption": deployment_option,
+            },
+            "serviceRoleArn": f"arn:aws:iam::{self.account_id}:role/CodeDeployServiceRole",
+            "autoScalingGroups": [],
+            "triggerConfigurations": [],
+            "autoRollbackConfiguration": {"enabled": False},
+        }
+        if auto_rollback_events is not None:
+            config["autoRollbackConfiguration"] = {
+                "enabled": True,
+                "events": list(auto_rollback_events),
+            }
+        alarms = list(alarms)
+        if alarms:
+            config["alarmConfiguration"] = {
+                "enabled": True,
+                "ignorePollAlarmFailure": False,
+                "alarms": [{"name": a} for a in alarms],
+            }
+        return config
+
+    def _group_info(self, application: str, group: str, record: _Group) -> dict:
+        info = copy.deepcopy(record.config)
+        if record.last_successful is not None:
+            info["lastSuccessfulDeployment"] = copy.deepcopy(record.last_successful)
+        if record.last_attempted is not None:
+            info["lastAttemptedDeployment"] = copy.deepcopy(record.last_attempted)
+        return info
+
+    def _note_deployment(self, info: dict) -> None:
+        """Keep the group's last attempted/successful deployment in step (under the lock).
+
+        Like AWS, the group remembers them even after the deployment is removed here."""
+        application, group = info["applicationName"], info["deploymentGroupName"]
+        groups = self._groups.setdefault(application, {})
+        record = groups.get(group)
+        if record is None:
+            style = info.get("deploymentStyle") or {}
+            groups[group] = record = _Group(
+                self._group_config(
+                    application,
+                    group,
+                    info.get("computePlatform", "Server"),
+                    info.get("deploymentConfigName", "CodeDeployDefault.OneAtATime"),
+                    style.get("deploymentType", "IN_PLACE"),
+                    style.get("deploymentOption", "WITHOUT_TRAFFIC_CONTROL"),
+                )
+            )
+        last = _last_deployment(info)
+
+        def newer(current: dict | None) -> bool:
+            return current is None or current["deploymentId"] == last["deploymentId"] or (
+                last["createTime"], last["deploymentId"]
+            ) >= (current["createTime"], current["deploymentId"])
+
+        if newer(record.last_attempted):
+            record.last_attempted = last
+        if info["status"] == "Succeeded" and newer(record.last_successful):
+            record.last_successful = last
 
     def put_deployment(
         self, info: dict, targets: Iterable[dict] = (), started: bool = True
@@ -133,8 +318,7 @@ class Simulator:
         )
         with self._lock:
             self._deployments[deployment_id] = record
-            groups = self._groups.setdefault(info["applicationName"], {})
-            groups[info["deploymentGroupName"]] = None
+            self._note_deployment(record.info)
 
     def put_target(self, deployment_id: str, target: dict) -> None:
         with self._lock:
@@ -146,6 +330,7 @@ class Simulator:
         with self._lock:
             record = self._deployments[deployment_id]
             record.info.update(copy.deepcopy(fields))
+            self._note_deployment(record.info)
             if "deploymentOverview" in fields:
                 record.derive_overview = False
             if started is not None:
@@ -180,7 +365,17 @@ class Simulator:
                         "targets": copy.deepcopy(record.targets),
                     }
                     for deployment_id, record in self._deployments.items()
-                }
+                },
+                "deploymentGroups": {
+                    application: {
+                        group: {
+                            "info": self._group_info(application, group, record),
+                            "tags": copy.deepcopy(record.tags),
+                        }
+                        for group, record in groups.items()
+                    }
+                    for application, groups in self._groups.items()
+                },
             }
 
     def _info(self, record: _Deployment) -> dict:
@@ -227,9 +422,15 @@ class Simulator:
 
     # ---- dispatch ------------------------------------------------------------------
     def handle(
-        self, operation: str, body: dict, access_key_id: str | None = None
+        self,
+        operation: str,
+        body: dict,
+        access_key_id: str | None = None,
+        service: str = "codedeploy",
     ) -> tuple[int, dict]:
-        """Answer one API call: ``(http_status, json_body)``. Faults apply first."""
+        """Answer one API call: ``(http_status, json_body)``. Faults apply first.
+
+        ``service="sts"`` answers STS operations (the HTTP layer turns the dict into XML)."""
         with self._lock:
             self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock()))
             if len(self.calls) > self.max_calls:
@@ -237,6 +438,11 @@ class Simulator:
         injected = self.faults.before_call(operation)  # may sleep: outside the lock
         if injected is not None:
             return injected.status, {"__type": injected.code, "message": injected.message}
+        if service == "sts":
+            if operation != "GetCallerIdentity":
+                return 400, ApiError("InvalidAction", f"Could not find operation {operation}").body()
+            with self._lock:
+                return 200, self._caller_identity(access_key_id)
         handler = _OPERATIONS.get(operation)
         if handler is None:
             return 400, ApiError(
@@ -247,6 +453,17 @@ class Simulator:
                 return 200, handler(self, body)
         except ApiError as error:
             return error.status, error.body()
+
+    def _caller_identity(self, access_key_id: str | None) -> dict:
+        account = self._key_accounts.get(access_key_id or "", self.account_id)
+        # An IAM user per access key: UserId is the user's unique id (AIDA...), as in the
+        # CLI's get-caller-identity example.
+        digest = hashlib.sha256((access_key_id or "").encode()).hexdigest().upper()
+        return {
+            "UserId": "AIDA" + digest[:17],
+            "Account": account,
+            "Arn": f"arn:aws:iam::{account}:user/simulator",
+        }
 
     # Operation handlers run under the lock and return deep copies.
     def _get_started(self, body: dict) -> _Deployment:
@@ -410,6 +627,11 @@ class Simulator:
         return self._page("ListApplications", "applications", sorted(self._groups), body)
 
     def _op_list_deployment_groups(self, body: dict) -> dict:
+        application, groups = self._application_and_group(body)
+        page = self._page("ListDeploymentGroups", "deploymentGroups", list(groups), body)
+        return {"applicationName": application, **page}
+
+    def _application_and_group(self, body: dict) -> tuple[str, dict[str, _Group]]:
         application = body.get("applicationName")
         if not application:
             raise ApiError(
@@ -420,10 +642,75 @@ class Simulator:
             raise ApiError(
                 "ApplicationDoesNotExistException", f"No application found for name: {application}"
             )
-        page = self._page(
-            "ListDeploymentGroups", "deploymentGroups", list(self._groups[application]), body
-        )
-        return {"applicationName": application, **page}
+        return application, self._groups[application]
+
+    def _op_batch_get_deployment_groups(self, body: dict) -> dict:
+        if not body.get("applicationName"):
+            self._application_and_group(body)  # raises the required-name error
+        names = body.get("deploymentGroupNames") or []
+        if not names:
+            raise ApiError(
+                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
+            )
+        if len(names) > MAX_GROUP_BATCH:
+            raise ApiError(
+                "BatchLimitExceededException",
+                "The maximum number of names or IDs allowed "
+                f"for this request ({MAX_GROUP_BATCH}) was exceeded.",
+            )
+        application, groups = self._application_and_group(body)
+        missing = [n for n in names if n not in groups]
+        return {
+            "deploymentGroupsInfo": [
+                self._group_info(application, n, groups[n]) for n in names if n in groups
+            ],
+            # Unknown names are left out and named here; "" when all were found (CLI example).
+            "errorMessage": (
+                f"Deployment groups not found for application {application}: {', '.join(missing)}"
+                if missing
+                else ""
+            ),
+        }
+
+    def _op_get_deployment_group(self, body: dict) -> dict:
+        if not body.get("applicationName"):
+            self._application_and_group(body)
+        group = body.get("deploymentGroupName")
+        if not group:
+            raise ApiError(
+                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
+            )
+        application, groups = self._application_and_group(body)
+        if group not in groups:
+            raise ApiError(
+                "DeploymentGroupDoesNotExistException",
+                f"No Deployment Group found for name: {group}",
+            )
+        return {"deploymentGroupInfo": self._group_info(application, group, groups[group])}
+
+    def _op_list_tags_for_resource(self, body: dict) -> dict:
+        arn = body.get("ResourceArn")
+        if not arn:
+            raise ApiError("ResourceArnRequiredException", "The ARN of a resource is required.")
+        match = _GROUP_ARN.match(arn)
+        if match is None:
+            raise ApiError("InvalidArnException", f"The specified ARN is not in a valid format: {arn}")
+        if match["kind"] not in _TAGGABLE:
+            raise ApiError("ArnNotSupportedException", f"The specified ARN is not supported: {arn}")
+        tags: list[dict] = []
+        application, _, group = match["name"].partition("/")
+        if (
+            match["kind"] == "deploymentgroup"
+            and (match["region"], match["account"]) == (self.region, self.account_id)
+            and group in self._groups.get(application, {})
+        ):
+            tags = copy.deepcopy(self._groups[application][group].tags)
+        # Another account's, or an unknown, resource: an empty list, as moto answers.
+        offset = _decode_token("ListTagsForResource", body.get("NextToken"))
+        result: dict = {"Tags": tags[offset : offset + self.page_size]}
+        if offset + self.page_size < len(tags):
+            result["NextToken"] = _encode_token("ListTagsForResource", offset + self.page_size)
+        return result
 
     def _page(self, operation: str, key: str, items: list, body: dict) -> dict:
         offset = _decode_token(operation, body.get("nextToken"))
@@ -460,4 +747,7 @@ _OPERATIONS: dict[str, Callable[[Simulator, dict], dict]] = {
     "ListDeployments": Simulator._op_list_deployments,
     "ListApplications": Simulator._op_list_applications,
     "ListDeploymentGroups": Simulator._op_list_deployment_groups,
+    "BatchGetDeploymentGroups": Simulator._op_batch_get_deployment_groups,
+    "GetDeploymentGroup": Simulator._op_get_deployment_group,
+    "ListTagsForResource": Simulator._op_list_tags_for_resource,
 }

@@ -1,0 +1,510 @@
+"""The facts table: every API behaviour the simulator implements, with where it comes from.
+
+Each :class:`Fact` says what the simulator does, cites its source, and names the tests that
+check it (tests/test_simulator*.py). Where botocore's service model states the fact, ``model``
+says how to read it there and tests/test_simulator_facts.py compares ``value`` (taken from the
+simulator's own constants, not retyped) with the model. Sources are abbreviated:
+
+- ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15), shape/member;
+- ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/codedeploy/
+  latest/APIReference/API_<Operation>.html) or the SDK reference generated from it;
+- ``cli:`` an example of the AWS CLI (github.com/aws/aws-cli, awscli/examples/<service>/...);
+- ``moto:`` moto's implementation (moto/codedeploy, moto/sts), cross-checked in
+  tests/test_simulator_moto.py;
+- ``captured:`` `aws deploy get-deployment` output people published (GitHub code search);
+- ``assumption:`` not documented anywhere we could find; chosen, and said so.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .builders import (
+    ALARM_ACTIVE_MESSAGE,
+    HEALTH_CONSTRAINTS_MESSAGE,
+    MANUAL_STOP_MESSAGE,
+)
+from .state import (
+    _OPERATIONS,
+    DEFAULT_PAGE_SIZE,
+    DEPLOYMENT_STATUSES,
+    MAX_BATCH,
+    MAX_GROUP_BATCH,
+    OVERVIEW_KEYS,
+    TARGET_KINDS,
+    TARGET_STATUSES,
+)
+from .sts import STS_NAMESPACE, STS_VERSION
+
+# What the scenarios and builders emit, declared once so tests can hold them to the model.
+SCENARIO_ERROR_CODES = ("HEALTH_CONSTRAINTS", "ALARM_ACTIVE", "MANUAL_STOP")
+SCENARIO_CREATORS = ("user", "CloudFormation", "codeDeployRollback")
+REVISION_TYPES = ("S3", "GitHub", "AppSpecContent", "String")
+GROUP_INFO_MEMBERS = (
+    "applicationName",
+    "deploymentGroupId",
+    "deploymentGroupName",
+    "deploymentConfigName",
+    "computePlatform",
+    "deploymentStyle",
+    "serviceRoleArn",
+    "autoScalingGroups",
+    "triggerConfigurations",
+    "autoRollbackConfiguration",
+    "alarmConfiguration",
+    "lastSuccessfulDeployment",
+    "lastAttemptedDeployment",
+)
+LAST_DEPLOYMENT_MEMBERS = ("deploymentId", "status", "endTime", "createTime")
+DEPLOYMENT_INFO_MEMBERS = (
+    "applicationName",
+    "deploymentGroupName",
+    "deploymentConfigName",
+    "deploymentId",
+    "status",
+    "createTime",
+    "startTime",
+    "completeTime",
+    "creator",
+    "computePlatform",
+    "deploymentStyle",
+    "deploymentOverview",
+    "errorInformation",
+    "revision",
+    "rollbackInfo",
+    "instanceTerminationWaitTimeStarted",
+    "description",
+)
+ROLLBACK_INFO_MEMBERS = ("rollbackDeploymentId", "rollbackTriggeringDeploymentId", "rollbackMessage")
+CALLER_IDENTITY_MEMBERS = ("UserId", "Account", "Arn")
+# Every error code each operation can answer with (besides injected faults).
+OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
+    "GetDeploymentTarget": (
+        "DeploymentIdRequiredException",
+        "InvalidDeploymentIdException",
+        "DeploymentDoesNotExistException",
+        "DeploymentNotStartedException",
+        "DeploymentTargetIdRequiredException",
+        "InvalidDeploymentTargetIdException",
+        "DeploymentTargetDoesNotExistException",
+    ),
+    "BatchGetDeploymentTargets": (
+        "DeploymentIdRequiredException",
+        "InvalidDeploymentIdException",
+        "DeploymentDoesNotExistException",
+        "DeploymentNotStartedException",
+        "DeploymentTargetIdRequiredException",
+        "InvalidDeploymentTargetIdException",
+        "DeploymentTargetDoesNotExistException",
+        "DeploymentTargetListSizeExceededException",
+    ),
+    "ListDeploymentTargets": (
+        "DeploymentIdRequiredException",
+        "InvalidDeploymentIdException",
+        "DeploymentDoesNotExistException",
+        "DeploymentNotStartedException",
+        "InvalidTargetFilterNameException",
+        "InvalidInstanceStatusException",
+        "InvalidNextTokenException",
+    ),
+    "GetDeployment": (
+        "DeploymentIdRequiredException",
+        "InvalidDeploymentIdException",
+        "DeploymentDoesNotExistException",
+    ),
+    "BatchGetDeployments": (
+        "DeploymentIdRequiredException",
+        "InvalidDeploymentIdException",
+        "BatchLimitExceededException",
+    ),
+    "ListDeployments": (
+        "ApplicationNameRequiredException",
+        "DeploymentGroupNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "DeploymentGroupDoesNotExistException",
+        "InvalidDeploymentStatusException",
+        "InvalidTimeRangeException",
+        "InvalidNextTokenException",
+    ),
+    "ListApplications": ("InvalidNextTokenException",),
+    "ListDeploymentGroups": (
+        "ApplicationNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "InvalidNextTokenException",
+    ),
+    "BatchGetDeploymentGroups": (
+        "ApplicationNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "DeploymentGroupNameRequiredException",
+        "BatchLimitExceededException",
+    ),
+    "GetDeploymentGroup": (
+        "ApplicationNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "DeploymentGroupNameRequiredException",
+        "DeploymentGroupDoesNotExistException",
+    ),
+    "ListTagsForResource": (
+        "ResourceArnRequiredException",
+        "InvalidArnException",
+        "ArnNotSupportedException",
+    ),
+}
+CODEDEPLOY_OPERATIONS = tuple(_OPERATIONS)
+
+
+@dataclass(frozen=True)
+class Fact:
+    key: str
+    behaviour: str
+    source: str
+    tests: tuple[str, ...]
+    value: object = None
+    # How tests read the fact from botocore's model: (kind, service, name), kind one of
+    # enum (value equals the shape's enum), enum_subset, members (value is a subset of the
+    # structure's members), errors (value is a subset of the operation's errors),
+    # doc_number (the operation's documentation states value), protocol, operations.
+    model: tuple[str, str, str] | None = None
+
+
+FACTS: tuple[Fact, ...] = (
+    # ---- protocol ------------------------------------------------------------------------
+    Fact(
+        "codedeploy.protocol",
+        "CodeDeploy speaks JSON 1.1: POST / with X-Amz-Target CodeDeploy_20141006.<Operation>, "
+        "JSON bodies, errors as {__type, message} with HTTP 400.",
+        "model: metadata protocols [smithy-rpc-v2-cbor, json], jsonVersion 1.1, targetPrefix "
+        "CodeDeploy_20141006; the installed botocore resolves json (a botocore that picks "
+        "CBOR would need the simulator to speak it)",
+        ("test_aws_error_codes_reach_boto3", "test_responses_carry_the_json_content_type_and_a_request_id"),
+        "json",
+        ("protocol", "codedeploy", ""),
+    ),
+    Fact(
+        "codedeploy.operations",
+        "The operations the simulator answers; any other is UnknownOperationException.",
+        "model: operations",
+        ("test_unknown_operation_is_rejected",),
+        CODEDEPLOY_OPERATIONS,
+        ("operations", "codedeploy", ""),
+    ),
+    Fact(
+        "codedeploy.operation_errors",
+        "Each operation answers only with error codes its model declares (OPERATION_ERRORS).",
+        "model: operations.<Operation>.errors",
+        ("test_aws_error_codes_reach_boto3", "test_each_operation_raises_only_its_model_errors"),
+        OPERATION_ERRORS,
+        ("errors", "codedeploy", ""),
+    ),
+    Fact(
+        "codedeploy.timestamps",
+        "Timestamps are epoch seconds (numbers) on the wire.",
+        "model: Timestamp (type timestamp; JSON protocols default to unixTimestamp)",
+        ("test_validator_rejects_a_misspelled_key_a_bad_enum_and_a_string_timestamp",),
+    ),
+    Fact(
+        "sts.protocol",
+        "STS GetCallerIdentity over the Query protocol on the same port: a form-encoded POST "
+        "(Action, Version) without X-Amz-Target, answered in XML "
+        "(<GetCallerIdentityResponse><GetCallerIdentityResult>...), errors as <ErrorResponse>.",
+        "model: sts metadata protocol=query, xmlNamespace; GetCallerIdentity output "
+        "resultWrapper GetCallerIdentityResult",
+        ("test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
+         "test_sts_errors_reach_boto3_as_query_protocol_errors"),
+        ("query", STS_VERSION, STS_NAMESPACE),
+        ("protocol", "sts", ""),
+    ),
+    Fact(
+        "sts.get_caller_identity",
+        "GetCallerIdentity answers UserId, Account, Arn; Account is the simulator's account_id, "
+        "or the account set for the request's access key (Simulator.set_account).",
+        "model: GetCallerIdentityResponse members; cli: sts/get-caller-identity.rst; "
+        "moto: sts get_caller_identity",
+        ("test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
+         "test_caller_identity_has_moto_s_members_and_account"),
+        CALLER_IDENTITY_MEMBERS,
+        ("members", "sts", "GetCallerIdentityResponse"),
+    ),
+    # ---- limits and paging ---------------------------------------------------------------
+    Fact(
+        "BatchGetDeployments.max_ids",
+        "BatchGetDeployments takes at most 25 ids; 26 is BatchLimitExceededException.",
+        "model: BatchGetDeployments documentation ('The maximum number ... is 25')",
+        ("test_aws_error_codes_reach_boto3", "test_batch_limits_are_exact"),
+        MAX_BATCH,
+        ("doc_number", "codedeploy", "BatchGetDeployments"),
+    ),
+    Fact(
+        "BatchGetDeploymentTargets.max_ids",
+        "BatchGetDeploymentTargets takes at most 25 target ids (1 for ECS and Lambda "
+        "deployments); more is DeploymentTargetListSizeExceededException.",
+        "model: BatchGetDeploymentTargets documentation (25; ECS/Lambda: one target)",
+        ("test_aws_error_codes_reach_boto3", "test_batch_limits_are_exact"),
+        MAX_BATCH,
+        ("doc_number", "codedeploy", "BatchGetDeploymentTargets"),
+    ),
+    Fact(
+        "BatchGetDeploymentGroups.max_names",
+        "BatchGetDeploymentGroups takes at most 100 group names of one application; 101 is "
+        "BatchLimitExceededException.",
+        "ref: AWS SDK for .NET BatchGetDeploymentGroups (BatchLimitExceededException: "
+        "'(100)'); issue 11 ('up to 100 groups'); not stated in the botocore model",
+        ("test_batch_limits_are_exact",),
+        MAX_GROUP_BATCH,
+    ),
+    Fact(
+        "list.page_size",
+        "List operations (ListApplications, ListDeploymentGroups, ListDeployments, "
+        "ListDeploymentTargets, ListTagsForResource) return pages of Simulator.page_size "
+        "(default 100) with an opaque nextToken (NextToken for tags) while more remain.",
+        "assumption: AWS documents no page size (the model has no limit member); issue 12's "
+        "cost figures assume 100 per ListDeployments page",
+        ("test_list_deployment_targets_pages_through_every_target",
+         "test_region_wide_listing_pages_by_page_size_newest_first",
+         "test_tags_are_paged_with_their_own_token_name"),
+        DEFAULT_PAGE_SIZE,
+    ),
+    Fact(
+        "list.bad_token",
+        "A nextToken not issued by the same operation is InvalidNextTokenException.",
+        "model: List* errors include InvalidNextTokenException",
+        ("test_aws_error_codes_reach_boto3",),
+    ),
+    # ---- enums -------------------------------------------------------------------------
+    Fact(
+        "status.deployment",
+        "Deployment statuses: Created, Queued, InProgress, Baking, Succeeded, Failed, Stopped, "
+        "Ready; includeOnlyStatuses outside them is InvalidDeploymentStatusException.",
+        "model: DeploymentStatus enum",
+        ("test_region_wide_listing_filters_by_status_and_create_time",),
+        DEPLOYMENT_STATUSES,
+        ("enum", "codedeploy", "DeploymentStatus"),
+    ),
+    Fact(
+        "status.target",
+        "Target statuses (and ListDeploymentTargets' TargetStatus filter values).",
+        "model: TargetStatus enum; ListDeploymentTargets targetFilters documentation",
+        ("test_list_deployment_targets_honours_status_and_label_filters",),
+        TARGET_STATUSES,
+        ("enum", "codedeploy", "TargetStatus"),
+    ),
+    Fact(
+        "target.kinds",
+        "deploymentTargetType and the member carrying each kind's body.",
+        "model: DeploymentTarget members, DeploymentTargetType enum",
+        ("test_each_target_type_reaches_boto3_intact_and_matches_the_model",),
+        tuple(TARGET_KINDS),
+        ("enum_subset", "codedeploy", "DeploymentTargetType"),
+    ),
+    Fact(
+        "deployment.overview",
+        "deploymentOverview counts targets per status (Pending, InProgress, Succeeded, Failed, "
+        "Skipped, Ready), derived from the targets unless the scenario set it explicitly.",
+        "model: DeploymentOverview members; cli: deploy/get-deployment.rst",
+        ("test_batch_get_deployments_silently_omits_unknown_ids",
+         "test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets"),
+        OVERVIEW_KEYS,
+        ("members", "codedeploy", "DeploymentOverview"),
+    ),
+    Fact(
+        "deployment.error_codes",
+        "errorInformation {code, message} on Failed and Stopped deployments; scenarios use "
+        "HEALTH_CONSTRAINTS (failed targets), ALARM_ACTIVE (stopped by a CloudWatch alarm, "
+        "message names the alarms) and MANUAL_STOP (stopped by a user).",
+        "model: ErrorInformation, ErrorCode enum; captured: HEALTH_CONSTRAINTS and "
+        "ALARM_ACTIVE messages; assumption: MANUAL_STOP's message text",
+        ("test_failed_deployment_reports_its_error_code_and_message",
+         "test_stopped_deployment_names_the_alarm_that_stopped_it"),
+        SCENARIO_ERROR_CODES,
+        ("enum_subset", "codedeploy", "ErrorCode"),
+    ),
+    Fact(
+        "deployment.error_messages",
+        "The messages the scenarios use for those codes.",
+        "captured: get-deployment output of failed and alarm-stopped deployments",
+        ("test_failed_deployment_reports_its_error_code_and_message",),
+        (HEALTH_CONSTRAINTS_MESSAGE, ALARM_ACTIVE_MESSAGE, MANUAL_STOP_MESSAGE),
+    ),
+    Fact(
+        "deployment.creators",
+        "creator: user for ordinary deployments, CloudFormation for the CloudFormation "
+        "blue/green scenario, codeDeployRollback for automatic rollbacks.",
+        "model: DeploymentCreator enum and DeploymentInfo.creator documentation",
+        ("test_rollback_is_linked_both_ways_and_created_by_codedeployrollback",),
+        SCENARIO_CREATORS,
+        ("enum_subset", "codedeploy", "DeploymentCreator"),
+    ),
+    Fact(
+        "deployment.revision",
+        "revision as RevisionLocation: S3 {bucket, key, bundleType, version, eTag}, GitHub "
+        "{repository, commitId}, AppSpecContent {sha256} (content left out, as GetDeployment "
+        "documents), String {content, sha256}.",
+        "model: RevisionLocation, S3Location, GitHubLocation, AppSpecContent, RawString; "
+        "GetDeployment documentation (appSpecContent.content is always null); "
+        "cli: deploy/get-deployment.rst (S3 revision)",
+        ("test_revisions_of_each_type_reach_boto3",),
+        REVISION_TYPES,
+        ("enum", "codedeploy", "RevisionLocationType"),
+    ),
+    Fact(
+        "deployment.rollback_info",
+        "An automatic rollback: the triggering (Failed/Stopped) deployment carries "
+        "rollbackInfo.rollbackDeploymentId; the rollback deployment is created by "
+        "codeDeployRollback and carries rollbackTriggeringDeploymentId and the message "
+        "'Deployment <rollback> is triggered to roll back deployment <trigger>.'",
+        "model: RollbackInfo members; captured: get-deployment of Lambda/ECS rollbacks",
+        ("test_rollback_is_linked_both_ways_and_created_by_codedeployrollback",
+         "test_demo_api_fails_and_is_rolled_back_every_cycle"),
+        ROLLBACK_INFO_MEMBERS,
+        ("members", "codedeploy", "RollbackInfo"),
+    ),
+    Fact(
+        "deployment.info_members",
+        "DeploymentInfo members the simulator fills: names, id, status, create/start/complete "
+        "time, creator, computePlatform, deploymentStyle, deploymentOverview, "
+        "errorInformation, revision, rollbackInfo, instanceTerminationWaitTimeStarted, "
+        "description. Absent when unknown (no startTime before the deployment starts, no "
+        "completeTime before it ends).",
+        "model: DeploymentInfo members; cli: deploy/get-deployment.rst",
+        ("test_every_demo_response_matches_the_model_through_a_whole_cycle",),
+        DEPLOYMENT_INFO_MEMBERS,
+        ("members", "codedeploy", "DeploymentInfo"),
+    ),
+    Fact(
+        "deployment.termination_wait",
+        "instanceTerminationWaitTimeStarted: false while an ECS blue/green deployment shifts, "
+        "true once the original task set's termination wait started.",
+        "model: DeploymentInfo.instanceTerminationWaitTimeStarted documentation",
+        ("test_demo_ecs_termination_wait_starts_when_traffic_has_moved",),
+    ),
+    # ---- deployments and targets -------------------------------------------------------
+    Fact(
+        "deployment.not_started",
+        "Before a deployment starts (Created), target operations answer "
+        "DeploymentNotStartedException; GetDeployment/BatchGetDeployments answer normally.",
+        "model: DeploymentNotStartedException on the target operations only",
+        ("test_demo_target_operations_wait_until_the_deployment_starts",),
+    ),
+    Fact(
+        "BatchGetDeployments.unknown_ids",
+        "BatchGetDeployments leaves unknown (well-formed) ids out of deploymentsInfo.",
+        "moto: batch_get_deployments skips unknown ids (cross-checked)",
+        ("test_batch_get_deployments_silently_omits_unknown_ids",
+         "test_batch_get_deployments_omits_unknown_ids_like_moto"),
+    ),
+    Fact(
+        "deployment.id_format",
+        "Deployment ids are d- followed by 9 of [A-Z0-9]; others are InvalidDeploymentIdException.",
+        "cli: deploy examples (d-A1B2C3123); model: InvalidDeploymentIdException",
+        ("test_aws_error_codes_reach_boto3",),
+    ),
+    Fact(
+        "ecs.identifer",
+        "ECS task sets spell their id member 'identifer', as the API does.",
+        "model: ECSTaskSet.identifer",
+        ("test_ecs_task_sets_use_the_api_spelling_identifer",),
+        "identifer",
+        ("members", "codedeploy", "ECSTaskSet"),
+    ),
+    # ---- ListDeployments ---------------------------------------------------------------
+    Fact(
+        "ListDeployments.scope",
+        "ListDeployments with applicationName and deploymentGroupName lists that group; with "
+        "neither, every deployment of the region (account); one without the other is "
+        "DeploymentGroupNameRequiredException / ApplicationNameRequiredException.",
+        "model: ListDeploymentsInput applicationName/deploymentGroupName documentation; "
+        "moto: list_deployments (cross-checked)",
+        ("test_region_wide_listing_returns_every_deployment_of_every_group",
+         "test_list_deployments_scope_and_validation_match_moto"),
+    ),
+    Fact(
+        "ListDeployments.order",
+        "Newest createTime first (ties by id), across pages.",
+        "assumption: AWS documents no order; the console and CLI show newest first",
+        ("test_list_deployments_is_newest_first_and_filters_by_status_and_create_time",
+         "test_region_wide_listing_pages_by_page_size_newest_first"),
+    ),
+    Fact(
+        "ListDeployments.filters",
+        "includeOnlyStatuses keeps those statuses; createTimeRange keeps start <= createTime "
+        "<= end (either bound optional); start > end is InvalidTimeRangeException.",
+        "model: ListDeploymentsInput.includeOnlyStatuses, createTimeRange (TimeRange); "
+        "moto: the same inclusive bounds and InvalidTimeRangeException (cross-checked)",
+        ("test_region_wide_listing_filters_by_status_and_create_time",
+         "test_list_deployments_scope_and_validation_match_moto"),
+    ),
+    # ---- applications, groups, tags ----------------------------------------------------
+    Fact(
+        "ListApplications.order",
+        "ListApplications lists application names sorted, paged.",
+        "assumption: order undocumented; moto lists the same set (cross-checked)",
+        ("test_get_deployment_and_application_listings", "test_listings_match_moto"),
+    ),
+    Fact(
+        "ListDeploymentGroups",
+        "ListDeploymentGroups answers applicationName and the group names, paged; an unknown "
+        "application is ApplicationDoesNotExistException.",
+        "model: ListDeploymentGroupsOutput; cli: deploy/list-deployment-groups.rst; moto",
+        ("test_get_deployment_and_application_listings", "test_listings_match_moto"),
+    ),
+    Fact(
+        "BatchGetDeploymentGroups.unknown_names",
+        "Unknown group names are left out of deploymentGroupsInfo and named in errorMessage; "
+        "errorMessage is '' when every name was found. Unknown application: "
+        "ApplicationDoesNotExistException.",
+        "cli: deploy/batch-get-deployment-groups.rst (errorMessage ''); assumption: the "
+        "wording of the message for unknown names",
+        ("test_batch_get_deployment_groups_leaves_unknown_names_out_and_says_so",),
+    ),
+    Fact(
+        "DeploymentGroupInfo.members",
+        "DeploymentGroupInfo as the CLI example shows it: applicationName, deploymentGroupId "
+        "(a UUID), deploymentGroupName, deploymentConfigName, computePlatform, deploymentStyle, "
+        "serviceRoleArn, autoScalingGroups [], triggerConfigurations [], "
+        "autoRollbackConfiguration {enabled[, events]}, alarmConfiguration when alarms are "
+        "set, lastSuccessfulDeployment/lastAttemptedDeployment when there were deployments.",
+        "model: DeploymentGroupInfo; cli: deploy/batch-get-deployment-groups.rst; "
+        "moto: get_deployment_group (cross-checked)",
+        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto"),
+        GROUP_INFO_MEMBERS,
+        ("members", "codedeploy", "DeploymentGroupInfo"),
+    ),
+    Fact(
+        "DeploymentGroupInfo.last_deployments",
+        "lastAttemptedDeployment is the group's newest deployment by createTime (any status, "
+        "endTime once it completed); lastSuccessfulDeployment the newest Succeeded one. Both "
+        "follow the deployments as the simulator moves them and survive the deployment's "
+        "removal from the simulator.",
+        "model: LastDeploymentInfo documentation ('most recent deployment'); "
+        "cli: deploy/batch-get-deployment-groups.rst (lastAttemptedDeployment Failed with "
+        "endTime); assumption: an in-progress deployment already counts as attempted",
+        ("test_last_deployments_follow_the_deployments_the_simulator_moves",),
+        LAST_DEPLOYMENT_MEMBERS,
+        ("members", "codedeploy", "LastDeploymentInfo"),
+    ),
+    Fact(
+        "ListTagsForResource",
+        "A deployment group's ARN is arn:aws:codedeploy:<region>:<account>:deploymentgroup:"
+        "<application>/<group>; ListTagsForResource answers its Tags [{Key, Value}] (paged "
+        "with NextToken). A malformed ARN is InvalidArnException, a non-CodeDeploy resource "
+        "type ArnNotSupportedException, a missing one ResourceArnRequiredException; a "
+        "well-formed ARN of an unknown group or another account answers no tags.",
+        "model: ListTagsForResourceInput/Output, Tag; moto: deployment group ARN format and "
+        "empty tags for unknown resources (cross-checked); assumption: the simulator's "
+        "choice of error for malformed ARNs",
+        ("test_group_tags_are_listed_by_arn", "test_list_tags_for_resource_matches_moto",
+         "test_bad_arns_are_rejected_with_the_model_s_errors"),
+    ),
+    # ---- demo --------------------------------------------------------------------------
+    Fact(
+        "demo.groups",
+        "The demo's groups: demo-web (EC2, fails), demo-ecs, demo-lambda, demo-cfn (succeed), "
+        "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
+        "stopped by its alarm in even cycles, succeeds in odd ones).",
+        "scenarios.py docstring (the demo's own timeline)",
+        ("test_demo_api_fails_and_is_rolled_back_every_cycle",
+         "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only"),
+    ),
+)
+
+FACTS_BY_KEY = {fact.key: fact for fact in FACTS}

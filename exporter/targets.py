@@ -1,0 +1,169 @@
+"""Targets: list a deployment's targets, batch-fetch them, back off bad IDs, freeze finished ones.
+
+Shared by every source. A deployment's status is read (refresh) before its targets, so targets
+fetched after the deployment was seen terminal hold their final state and are frozen.
+Records kept here are pure data; labels are the renderer's business.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from exporter.aws import BATCH_TARGETS_MAX, ApiError, CodeDeployApi
+from exporter.config import AwsSettings
+from exporter.log import quote
+from exporter.model import Target
+from exporter.outages import Outages
+from exporter.parse import parse_target
+from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment, backoff, chunks, keep_if_equal
+
+log = logging.getLogger("exporter.poller")
+
+TargetKey = tuple[str, str, AwsSettings]
+NOT_STARTED = frozenset({"Created", "Queued"})
+_DEPLOYMENT_WIDE = frozenset({
+    "DeploymentDoesNotExistException", "InvalidDeploymentIdException",
+    "DeploymentNotStartedException",
+})
+
+
+@dataclass
+class TrackedTarget:
+    deployment_id: str
+    target_id: str
+    aws: AwsSettings
+    record: Target | None = None
+    success: bool | None = None  # None: not asked yet (e.g. its deployment has not started)
+    frozen: bool = False
+    failures: int = 0
+    retry_at: float = 0.0
+    error: str = ""
+
+
+class TargetStore:
+    def __init__(self, deployments: DeploymentStore, api_for: Callable[[AwsSettings], CodeDeployApi],
+                 outages: Outages, clock: Callable[[], float]) -> None:
+        self.deployments = deployments
+        self.api_for = api_for
+        self.outages = outages
+        self.clock = clock
+        self.interval = 30.0
+        self.tracked: dict[TargetKey, TrackedTarget] = {}
+
+    # ---- target lists -------------------------------------------------------------------------
+
+    def list(self, map_: Callable, listed: Iterable[DeploymentKey], now: float) -> None:
+        tracked = self.deployments.tracked
+        due = [tracked[key] for key in listed
+               if not tracked[key].list_final and tracked[key].retry_at <= now
+               and tracked[key].record is not None]
+        list(map_(self._list_one, due))
+
+    def _list_one(self, tracked: TrackedDeployment) -> None:
+        # Read before listing: a list taken after the deployment was terminal is final.
+        terminal = tracked.record is not None and tracked.record.terminal
+        try:
+            ids = self.api_for(tracked.aws).list_deployment_targets(tracked.deployment_id)
+        except ApiError as exc:
+            if exc.code == "DeploymentNotStartedException":
+                return  # no targets yet; list again next poll
+            if exc.id_specific:
+                self.deployments.failed(tracked, exc.code, self.clock(), self.interval)
+            else:
+                self.outages.note(exc, "ListDeploymentTargets")
+            return
+        tracked.target_ids = tuple(dict.fromkeys(ids))
+        tracked.list_final = terminal
+
+    def sync(self, pairs: Iterable[TargetKey], listed: Iterable[DeploymentKey]) -> None:
+        wanted: list[TargetKey] = list(pairs)
+        for key in listed:
+            tracked = self.deployments.tracked[key]
+            wanted.extend((tracked.deployment_id, t, tracked.aws) for t in tracked.target_ids)
+        targets = {}
+        for key in wanted:
+            targets[key] = self.tracked.get(key) or targets.get(key) or TrackedTarget(*key)
+        self.tracked = targets
+
+    # ---- batch-fetch --------------------------------------------------------------------------
+
+    def poll(self, map_: Callable, now: float, only: set[str] | None = None) -> None:
+        by_deployment: dict[DeploymentKey, list[TrackedTarget]] = {}
+        for target in self.tracked.values():
+            if not target.frozen and target.retry_at <= now and (only is None or target.deployment_id in only):
+                by_deployment.setdefault((target.deployment_id, target.aws), []).append(target)
+        jobs = []
+        for key, targets in by_deployment.items():
+            record = self.deployments.record(key)
+            if record is not None and record.status in NOT_STARTED:
+                continue  # target operations would only answer DeploymentNotStartedException
+            size = 1 if record is not None and record.single_target_batches else BATCH_TARGETS_MAX
+            terminal = record is not None and record.terminal
+            jobs.extend((chunk, terminal) for chunk in chunks(targets, size))
+        list(map_(lambda job: self._fetch(*job), jobs))
+
+    def _fetch(self, chunk: list[TrackedTarget], terminal: bool) -> None:
+        first = chunk[0]
+        try:
+            api = self.api_for(first.aws)
+            raw = api.batch_get_deployment_targets(first.deployment_id, [t.target_id for t in chunk])
+        except ApiError as exc:
+            if exc.code == "DeploymentNotStartedException":
+                return  # started between our status read and this call, or queued: ask next poll
+            if len(chunk) > 1 and exc.id_specific and exc.code not in _DEPLOYMENT_WIDE:
+                # One bad ID fails the whole batch: split until the bad one stands alone.
+                middle = len(chunk) // 2
+                self._fetch(chunk[:middle], terminal)
+                self._fetch(chunk[middle:], terminal)
+                return
+            if not exc.id_specific:
+                self.outages.note(exc, "BatchGetDeploymentTargets")
+            for target in chunk:
+                self._failed(target, exc)
+            return
+        by_id = {}
+        for item in raw:
+            record = parse_target(item)
+            by_id[record.target_id] = record
+        for target in chunk:
+            record = by_id.get(target.target_id)
+            if record is None:
+                self._failed(target, ApiError("BatchGetDeploymentTargets", "TargetNotReturned"))
+            else:
+                self._polled(target, record, terminal)
+
+    def _polled(self, target: TrackedTarget, record: Target, terminal: bool) -> None:
+        previous = target.record
+        target.record = keep_if_equal(previous, record)
+        if target.error:
+            log.info("event=target_recovered deployment_id=%s target_id=%s",
+                     quote(target.deployment_id), quote(target.target_id))
+        target.success, target.failures, target.error, target.retry_at = True, 0, "", 0.0
+        target.frozen = terminal
+        if record.status == "Failed" and (previous is None or previous.status != "Failed"):
+            _log_failed_target(record)
+
+    def _failed(self, target: TrackedTarget, exc: ApiError) -> None:
+        target.success = False
+        if exc.id_specific:
+            target.failures += 1
+            target.retry_at = self.clock() + backoff(self.interval, target.failures)
+            if target.error != exc.code:
+                log.warning("event=target_poll_failed deployment_id=%s target_id=%s error_code=%s "
+                            "message=%s retry_in=%.0fs", quote(target.deployment_id),
+                            quote(target.target_id), exc.code, quote(exc.message),
+                            target.retry_at - self.clock())
+        target.error = exc.code
+
+
+def _log_failed_target(record: Target) -> None:
+    event = record.failed_event()
+    diag = event.diagnostics if event else None
+    log.warning(
+        "event=target_failed deployment_id=%s target_id=%s lifecycle_event=%s error_code=%s "
+        "script_name=%s message=%s log_tail=%s",
+        quote(record.deployment_id), quote(record.target_id), quote(event.name if event else ""),
+        quote(diag.error_code if diag else ""), quote(diag.script_name if diag else ""),
+        quote(diag.message if diag else ""), quote(diag.log_tail if diag else ""))
