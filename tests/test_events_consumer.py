@@ -363,3 +363,31 @@ def test_queue_is_named_at_start_and_a_too_short_visibility_timeout_is_warned(
              what="the visibility warning")
     [named] = [r.getMessage() for r in caplog.records if "event=events_queue " in r.getMessage()]
     assert "queue_arn=\"arn:aws:sqs:us-east-1:123456789012:short-" in named and "visibility_timeout=5s" in named
+
+
+def test_new_deployment_of_a_discovered_group_is_picked_up_from_its_event(
+        sim, make_exporter, sqs, queue, start_consumer, clock):
+    sim.put_deployment_group("web-shop", "shop-prod", tags={"team": "payments"})
+    put_ec2_in(sim, "d-SCOPEEVE1", "web-shop", "shop-prod", clock.now - 600)
+    exporter = make_exporter(poll={"interval": "5m", "retention": "1d"}, discovery=[{
+        "applications": {"include": "web-.*"}, "deployment_groups": {"include": ".*-prod"}, "latest": 2}])
+    exporter.poll_once()
+    assert value(exporter.snapshot.body, "codedeploy_deployment_info", deployment_id="d-SCOPEEVE1") == 1
+    new = put_ec2_in(sim, "d-SCOPEEVE2", "web-shop", "shop-prod", clock.now - 10)
+    sim.reset_calls()
+    sqs.send_message(QueueUrl=queue, MessageBody=deployment_event("d-SCOPEEVE2", application="web-shop",
+                                                                  group="shop-prod"))
+    consumer = start_consumer(exporter, queue)
+    wait_for(lambda: status_of(exporter, new) == "InProgress", what="the discovered group's new deployment")
+    wait_for(consumer.idle)
+    # One region-wide listing (the scope's, incremental), not a poll: no ListApplications etc.
+    assert sorted({c.operation for c in sim.calls}) == [
+        "BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets", "ListDeployments"]
+    assert metric(exporter, "codedeploy_exporter_events_applied_total") == 1
+
+
+def put_ec2_in(sim, deployment_id, application, group, create_time):
+    target_id = f"i-{deployment_id[-6:].lower()}"
+    sim.put_deployment(deployment_info(deployment_id, application, group, "InProgress", create_time),
+                       [_target(deployment_id, target_id, "InProgress")])
+    return target_id
