@@ -44,6 +44,18 @@ CONTRACT_METRICS = frozenset({
     "codedeploy_exporter_config_last_reload_success_timestamp_seconds",
 })
 HISTOGRAMS = frozenset({"codedeploy_exporter_api_request_duration_seconds"})
+# The event consumer's self-metrics: exported only with `events` configured (docs/events.md), so
+# the demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
+EVENT_METRICS = frozenset({
+    "codedeploy_exporter_events_received_total",
+    "codedeploy_exporter_events_applied_total",
+    "codedeploy_exporter_events_ignored_total",
+    "codedeploy_exporter_events_malformed_total",
+    "codedeploy_exporter_event_age_seconds",
+    "codedeploy_exporter_event_refreshes_total",
+    "codedeploy_exporter_last_event_refresh_timestamp_seconds",
+    "codedeploy_exporter_event_consumer_errors_total",
+})
 
 _METRIC_TOKEN = re.compile(r"\bcodedeploy_[a-zA-Z0-9_]+")
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 import yaml
-from conftest_tools import require_binary
+from conftest_tools import EVENT_METRICS, require_binary
 
 from exporter.simulator import SimulatorServer, deployment_info, instance_target, lifecycle_event
 from exporter.simulator.eventbridge import instance_event
@@ -117,4 +117,7 @@ def test_an_event_brings_a_failed_target_to_alertmanager_long_before_the_next_po
     assert 'codedeploy_exporter_events_received_total{type="instance_state_change"} 1.0' in body
     assert "codedeploy_exporter_events_applied_total 1.0" in body
     assert server.sqs.depth(queue) == (0, 0)  # handled and deleted
+    exposed = {line.split("{")[0].split(" ")[0] for line in body.splitlines()
+               if line.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event"))}
+    assert exposed == EVENT_METRICS
     print(f"event -> Alertmanager in {elapsed:.1f} s with poll.interval 1h")
