@@ -1,4 +1,5 @@
-"""Self-metrics of the event consumer (registered only when `events` is configured).
+"""Self-metrics of the event consumer (registered only when `events` is configured); declared,
+with their help texts, in the family table (exporter.families).
 
     codedeploy_exporter_events_received_total{type="instance_state_change"} 12
     codedeploy_exporter_events_applied_total 10
@@ -14,6 +15,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from exporter.events.parse import EVENT_TYPES
+from exporter.families import BY_NAME
 
 IGNORE_REASONS = ("not_codedeploy", "untracked", "finished")
 REFRESH_RESULTS = ("success", "error")
@@ -22,43 +24,23 @@ SQS_OPERATIONS = ("GetQueueAttributes", "ReceiveMessage", "DeleteMessageBatch")
 KNOWN_ERROR_CODES = ("AccessDenied", "AWS.SimpleQueueService.NonExistentQueue", "EndpointConnectionError")
 
 
+def _family(name: str) -> tuple[str, str]:
+    """(name without _total, help) from the family table, so /metrics and the README agree."""
+    return (name[:-len("_total")] if name.endswith("_total") else name), BY_NAME[name].help
+
+
 class EventMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.received = Counter(
-            "codedeploy_exporter_events_received", "SQS messages received by the event consumer, by "
-            "type: deployment_state_change and instance_state_change (EventBridge), deployment_trigger "
-            "and instance_trigger (CodeDeploy triggers via SNS), other (not a CodeDeploy event), "
-            "malformed.", ["type"], registry=registry)
-        self.applied = Counter(
-            "codedeploy_exporter_events_applied",
-            "CodeDeploy events whose deployment was refreshed because of them.", registry=registry)
-        self.ignored = Counter(
-            "codedeploy_exporter_events_ignored",
-            "Messages that caused no refresh: not_codedeploy (another kind of message), untracked "
-            "(a deployment the exporter does not follow), finished (a finished deployment whose "
-            "targets are all frozen: a late or duplicate event).", ["reason"], registry=registry)
-        self.malformed = Counter(
-            "codedeploy_exporter_events_malformed",
-            "Messages that are not JSON or are CodeDeploy events with unusable fields; deleted.",
-            registry=registry)
-        self.age = Gauge(
-            "codedeploy_exporter_event_age_seconds",
-            "Age of the newest CodeDeploy event when it was received: now minus the event's own time "
-            "(EventBridge time, trigger time or SNS timestamp).", registry=registry)
-        self.refreshes = Counter(
-            "codedeploy_exporter_event_refreshes",
-            "Refreshes triggered by events (one per debounce window), by result: error when an "
-            "API-wide error or an unexpected failure hit it. Not polls: "
-            "codedeploy_exporter_last_poll_success_timestamp_seconds ignores them.",
-            ["result"], registry=registry)
-        self.last_refresh = Gauge(
-            "codedeploy_exporter_last_event_refresh_timestamp_seconds",
-            "When the last refresh triggered by events completed, Unix seconds.", registry=registry)
-        self.errors = Counter(
-            "codedeploy_exporter_event_consumer_errors",
-            "Failed SQS calls of the event consumer by operation and error code (AccessDenied, "
-            "AWS.SimpleQueueService.NonExistentQueue ...). Polling goes on regardless.",
-            ["operation", "error_code"], registry=registry)
+        r = registry
+        self.received = Counter(*_family("codedeploy_exporter_events_received_total"), ["type"], registry=r)
+        self.applied = Counter(*_family("codedeploy_exporter_events_applied_total"), registry=r)
+        self.ignored = Counter(*_family("codedeploy_exporter_events_ignored_total"), ["reason"], registry=r)
+        self.malformed = Counter(*_family("codedeploy_exporter_events_malformed_total"), registry=r)
+        self.age = Gauge(*_family("codedeploy_exporter_event_age_seconds"), registry=r)
+        self.refreshes = Counter(*_family("codedeploy_exporter_event_refreshes_total"), ["result"], registry=r)
+        self.last_refresh = Gauge(*_family("codedeploy_exporter_last_event_refresh_timestamp_seconds"), registry=r)
+        self.errors = Counter(*_family("codedeploy_exporter_event_consumer_errors_total"),
+                              ["operation", "error_code"], registry=r)
         for kind in EVENT_TYPES:
             self.received.labels(kind)
         for reason in IGNORE_REASONS:
