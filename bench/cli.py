@@ -27,10 +27,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
     p.add_argument("--from-json", dest="from_json", default=None,
                    help="do not run: rebuild the table and report from results saved by --json")
+    p.add_argument("--discovery", action="store_true",
+                   help="only the account-discovery benchmark (issue 12); writes its section of "
+                        "docs/benchmarks.md (or --output)")
     p.add_argument("--events", action="store_true",
                    help="only the events benchmark (issue 14): latency from a CodeDeploy event to "
                         "/metrics, with events and with polling alone; writes its section of "
-                        "docs/benchmarks.md unless --output says otherwise")
+                        "docs/benchmarks.md (or --output)")
     p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
     p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
     p.add_argument("--events.off-interval", dest="events_off_interval", type=float, default=300.0,
@@ -58,8 +61,25 @@ def run_events(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_discovery(args: argparse.Namespace) -> int:
+    from bench import discovery
+
+    result = discovery.run(log=lambda m: print(m, file=sys.stderr, flush=True))
+    section = discovery.markdown(result, "python -m bench --discovery")
+    print(section)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
+    current = output.read_text(encoding="utf-8") if output.exists() else ""
+    output.write_text(discovery.splice(current, section), encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.discovery:
+        return run_discovery(args)
     if args.events:
         return run_events(args)
     names: list[str] = []
@@ -85,11 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        text = report.markdown(results, machine.describe(), command, notes)
-        from bench.events import existing_section, splice
+        from bench import discovery, events  # a tier run keeps the discovery and events sections
 
         previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
-        kept = existing_section(previous)  # `--events` writes that section; a tier run keeps it
-        Path(output).write_text(splice(text, kept) if kept else text, encoding="utf-8")
+        text = report.markdown(results, machine.describe(), command, notes)
+        kept = discovery.section_of(previous)
+        text = discovery.splice(text, kept) if kept else text
+        kept = events.existing_section(previous)
+        Path(output).write_text(events.splice(text, kept) if kept else text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0

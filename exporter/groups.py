@@ -68,6 +68,8 @@ class GroupStates:
                 state.listed, state.first_poll, state.started_at = True, poll, now - interval
                 state.totals, state.durations, state.running, state.done = {}, {}, set(), {}
             state.listed = listed
+            # An account id learned late (STS answered after a failure) relabels the group.
+            state.account, state.region = identity(ref[0])
             states[ref] = state
         self.states = states
 

@@ -32,8 +32,3 @@ def group_arn(partition: str, region: str, account: str, application: str, group
     # DeploymentGroupInfo carries no ARN; this is the documented resource format.
     return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
 
-
-def group_shard_key(account: str, region: str, application: str, group: str) -> str:
-    """The string a group's shard is hashed from (exporter.shard)."""
-    return "\x1f".join((account, region, application, group))
-

@@ -1,4 +1,8 @@
-"""Typed records the rest of the exporter works on (no I/O, no boto3)."""
+"""Typed records the rest of the exporter works on (no I/O, no boto3).
+
+Slotted: a 10k-target fleet holds ~100k lifecycle events, and a per-instance __dict__ would
+cost tens of MB of peak RSS.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ DEPLOYMENT_STATUSES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Diagnostics:
     error_code: str
     script_name: str
@@ -24,7 +28,7 @@ class Diagnostics:
     log_tail: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LifecycleEvent:
     name: str
     status: str
@@ -33,7 +37,7 @@ class LifecycleEvent:
     diagnostics: Diagnostics | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TaskSet:
     id: str
     label: str
@@ -45,7 +49,7 @@ class TaskSet:
     traffic_weight: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class LambdaFunction:
     function_name: str
     function_alias: str
@@ -54,7 +58,7 @@ class LambdaFunction:
     weight: float | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Target:
     """One deployment target as GetDeploymentTarget describes it, whatever its type."""
 
@@ -78,7 +82,7 @@ class Target:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Revision:
     """Where the deployed revision lives (RevisionLocation); unused fields are empty."""
 
@@ -91,7 +95,7 @@ class Revision:
     content_sha256: str = ""  # String / AppSpecContent revisions: the content is not a label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Deployment:
     deployment_id: str
     application: str

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import sys
 from datetime import datetime
 from typing import Any
 
@@ -45,6 +46,13 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _word(value: Any) -> str:
+    """_text for values that repeat across targets (statuses, hook names, error codes): one
+    shared string each instead of one per occurrence in every parsed response."""
+    text = _text(value)
+    return sys.intern(text) if len(text) <= 64 else text
+
+
 def _number(value: Any) -> float | None:
     if isinstance(value, bool) or value is None:
         return None
@@ -78,14 +86,14 @@ def parse_lifecycle_event(data: Any) -> LifecycleEvent:
     if isinstance(data.get("diagnostics"), dict):
         raw = data["diagnostics"]
         diagnostics = Diagnostics(
-            error_code=_text(raw.get("errorCode")),
-            script_name=_text(raw.get("scriptName")),
-            message=_text(raw.get("message")),
-            log_tail=_text(raw.get("logTail")),
+            error_code=_word(raw.get("errorCode")),
+            script_name=_word(raw.get("scriptName")),
+            message=_word(raw.get("message")),
+            log_tail=_word(raw.get("logTail")),
         )
     return LifecycleEvent(
-        name=_text(data.get("lifecycleEventName")),
-        status=_text(data.get("status")),
+        name=_word(data.get("lifecycleEventName")),
+        status=_word(data.get("status")),
         start=timestamp(data.get("startTime")),
         end=timestamp(data.get("endTime")),
         diagnostics=diagnostics,
@@ -129,9 +137,9 @@ def parse_target(data: Any) -> Target:
     return Target(
         deployment_id=_text(body.get("deploymentId")),
         target_id=_text(body.get("targetId")),
-        target_type=target_type,
+        target_type=_word(target_type),
         target_arn=_text(body.get("targetArn")),
-        status=_text(body.get("status")),
+        status=_word(body.get("status")),
         last_updated=timestamp(body.get("lastUpdatedAt")),
         instance_label=_text(body.get("instanceLabel")),
         lifecycle_events=tuple(parse_lifecycle_event(e) for e in _list(body.get("lifecycleEvents"))),

@@ -22,12 +22,11 @@ from dataclasses import dataclass
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config
 from exporter.groups import GroupStates, GroupView
-from exporter.identity import group_shard_key
 from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment
 from exporter.scopes import ScopesSource
-from exporter.shard import owns
+from exporter.sharding import Sharding
 from exporter.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Wanted, union
 from exporter.targets import TargetStore, TrackedTarget
 
@@ -54,6 +53,7 @@ class Poller:
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self._api, self.outages, clock)
         self.groups = GroupStates()
+        self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
 
@@ -81,7 +81,7 @@ class Poller:
             wanted = union(source.want(ctx) for source in self.sources)
             self.store.sync(wanted.deployment_keys())
             self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval)
-            self.wanted = wanted = self._owned(wanted)
+            self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
         errors = self.outages.end_poll()
@@ -126,7 +126,7 @@ class Poller:
     def group_views(self) -> list[GroupView]:
         return self.groups.views()
 
-    # ---- sharding -----------------------------------------------------------------------------
+    # ---- identity and sharding ----------------------------------------------------------------
 
     def identity(self, aws: AwsSettings) -> tuple[str, str]:
         """(account id, region) of a settings block: the account_id and region labels, and the
@@ -135,32 +135,7 @@ class Poller:
         return self.clients.account_id(aws), self.clients.region(aws)
 
     def owns_group(self, aws: AwsSettings, application: str, group: str) -> bool:
-        if self.total_shards <= 1:
-            return True
-        return owns(group_shard_key(*self.identity(aws), application, group),
-                    self.shard, self.total_shards)
-
-    def _owned(self, wanted: Wanted) -> Wanted:
-        """Drop what another shard owns, now that every wanted deployment's group is known."""
-        for tracked in self.store.tracked.values():
-            record = tracked.record
-            if record is not None:
-                tracked.owned = self.owns_group(tracked.aws, record.application, record.deployment_group)
-            else:
-                tracked.owned = owns(tracked.deployment_id, self.shard, self.total_shards)
-
-        def mine(key: DeploymentKey) -> bool:
-            tracked = self.store.tracked.get(key)
-            return tracked is not None and tracked.owned
-
-        out = Wanted(listed={k for k in wanted.listed if mine(k)},
-                     watched={k for k in wanted.watched if mine(k)},
-                     pairs={p for p in wanted.pairs if mine((p[0], p[2]))}, groups=dict(wanted.groups))
-        for key in out.listed | {(d, aws) for d, _, aws in out.pairs}:
-            record = self.store.record(key)
-            if record is not None and record.application:
-                out.groups.setdefault((key[1], record.application, record.deployment_group), False)
-        return out
+        return self.sharding.owns_group(aws, application, group)
 
     # ---- phases -------------------------------------------------------------------------------
 

@@ -21,7 +21,6 @@ from exporter.render import (
     DeploymentView,
     TargetView,
     _Plan,
-    label_pairs,
     render_deployment,
     render_target,
 )
@@ -75,7 +74,7 @@ DEFAULT = Selection()
 def target_cost(target: Target, selection: Selection, polled: bool, finished: bool) -> int:
     view = TargetView(("k",), 'x="y"', target, True, frozen=not polled,
                       deployment_finished=finished)
-    return sum(text.count("\n") for text in render_target(view, _Plan(selection)).values())
+    return sum(len(lines) for lines in render_target(view, _Plan(selection)).values())
 
 
 def deployment_cost(hooks: int, selection: Selection) -> int:
@@ -84,8 +83,7 @@ def deployment_cost(hooks: int, selection: Selection) -> int:
                                        ("Failed", 0), ("Skipped", 0), ("Ready", 0)), start_time=2.0)
     targets = [_target("InstanceTarget", EC2_HOOKS[:hooks])]
     view = DeploymentView(("d-EXAMPLE01",), 'x="y"', deployment)
-    return sum(text.count("\n") for text in
-               render_deployment(view, targets, _Plan(selection)).values())
+    return sum(len(lines) for lines in render_deployment(view, targets, _Plan(selection)).values())
 
 
 def cost_table() -> list[str]:

@@ -34,7 +34,7 @@ __all__ = ["CONTENT_TYPE", "OPENMETRICS_CONTENT_TYPE", "DeploymentView", "Exposi
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-Fragments = dict  # family name -> rendered lines
+Fragments = dict  # family name -> list of rendered lines
 Encoded = dict  # family name -> rendered lines as UTF-8 bytes
 
 
@@ -50,7 +50,7 @@ def fmt(value: float) -> str:
     return repr(value)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TargetView:
     """What the renderer needs of one tracked target."""
 
@@ -69,7 +69,7 @@ class TargetView:
         return (self.target.deployment_id if self.target is not None else self.key[0],)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DeploymentView:
     key: tuple
     prefix: str  # exporter.families.DEPLOYMENT_LABELS, rendered
@@ -131,18 +131,23 @@ class _Plan:
         self.all_hooks = s.lifecycle_events == "all"
 
 
-def _emit(out: Fragments, families: tuple, obj: object, prefix: str) -> None:
+def _emit(out: dict[str, list[str]], families: tuple, obj: object, prefix: str) -> None:
     for name, samples in families:
-        lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
-                 f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(obj)]
-        if lines:
-            text = "".join(lines)
-            out[name] = out[name] + text if name in out else text
+        for labels, value in samples(obj):
+            # fmt inlined for the common cases: ints and integral floats.
+            text = str(value) if type(value) is int else fmt(value)
+            line = f"{name}{{{prefix},{labels}}} {text}\n" if labels else \
+                f"{name}{{{prefix}}} {text}\n"
+            lines = out.get(name)
+            if lines is None:
+                out[name] = [line]
+            else:
+                lines.append(line)
 
 
 def render_target(view: TargetView, plan: _Plan) -> Fragments:
-    """All series of one target."""
-    out: Fragments = {}
+    """All series of one target, as family name -> lines."""
+    out: dict[str, list[str]] = {}
     prefix = view.prefix
     _emit(out, plan.target, view, prefix)
     target = view.target
@@ -169,7 +174,7 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
 
 def render_deployment(view: DeploymentView, members: Iterable[Target | None], plan: _Plan) -> Fragments:
     """The deployment's own series and its per-lifecycle-event aggregates."""
-    out: Fragments = {}
+    out: dict[str, list[str]] = {}
     _emit(out, plan.deployment, view, view.prefix)
     if plan.hook:
         for hook, agg in aggregate_hooks(members).items():
@@ -182,7 +187,7 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
                     lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
                              f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(agg)]
                 if lines:
-                    out[name] = out.get(name, "") + "".join(lines)
+                    out.setdefault(name, []).extend(lines)
     return out
 
 
@@ -354,7 +359,7 @@ def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
 
 def _encode(fragments: Fragments) -> Encoded:
     # "replace": a lone surrogate decoded from a JSON escape must not fail the whole poll.
-    return {name: text.encode("utf-8", "replace") for name, text in fragments.items()}
+    return {name: "".join(lines).encode("utf-8", "replace") for name, lines in fragments.items()}
 
 
 __all__ += ["FULL", "aggregate_hooks", "deployment_view", "fmt", "render_uncached"]

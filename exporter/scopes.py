@@ -76,15 +76,17 @@ class Scope:
         self.matched: set[Group] | None = None  # from the last complete refresh
         self.refresh: ScopeRefresh | None = None
         self.next_refresh = 0.0
+        self.failures = 0
 
     def want(self, ctx: PollContext) -> Wanted:
         aws = self.config.aws
-        try:
-            api = ctx.api_for(aws)
-            self._refresh(ctx, api)
-            self._list(ctx, api)
-        except ApiError as exc:
-            ctx.outages.note(exc, f"discovery scope {aws.region or ''} {aws.role_arn or ''}".strip())
+        where = f"discovery scope {aws.region or ''} {aws.role_arn or ''}".strip()
+        # A failing refresh (e.g. no ListTagsForResource permission) does not stop the listing.
+        for step in (self._refresh, self._list):
+            try:
+                step(ctx, ctx.api_for(aws))
+            except ApiError as exc:
+                ctx.outages.note(exc, where)
         return self._select(ctx, aws)
 
     def _refresh(self, ctx: PollContext, api: CodeDeployApi) -> None:
@@ -95,9 +97,17 @@ class Scope:
         poll = ctx.config.poll
         # Spread: at most half an interval's worth of the rate limit per poll.
         budget = max(1, int(poll.max_requests_per_second * poll.interval / 2))
-        job, self.refresh = self.refresh, None  # an API error abandons the pass; retried next poll
-        if job.advance(ctx, self.config, api, budget):
-            self.matched = job.matched
+        job, self.refresh = self.refresh, None
+        try:
+            done = job.advance(ctx, self.config, api, budget)
+        except ApiError:
+            # The pass is abandoned and started again after a backoff (1, 2, 4 ... intervals,
+            # at most `refresh`); the last complete pass keeps deciding what matches.
+            self.failures += 1
+            self.next_refresh = ctx.now + min(self.config.refresh, poll.interval * 2 ** (self.failures - 1))
+            raise
+        if done:
+            self.matched, self.failures = job.matched, 0
             self.next_refresh = job.started + self.config.refresh
         else:
             self.refresh = job

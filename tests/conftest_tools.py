@@ -8,54 +8,17 @@ import shutil
 
 import pytest
 
-# The metric contract of the exporter: every name a rule or
-# a dashboard query may use. Histograms list their base name; _bucket/_sum/_count are derived.
-CONTRACT_METRICS = frozenset({
-    "codedeploy_target_info",
-    "codedeploy_target_status",
-    "codedeploy_target_last_updated_timestamp_seconds",
-    "codedeploy_lifecycle_event_status",
-    "codedeploy_lifecycle_event_start_timestamp_seconds",
-    "codedeploy_lifecycle_event_duration_seconds",
-    "codedeploy_lifecycle_event_diagnostics_info",
-    "codedeploy_lambda_target_version_weight",
-    "codedeploy_ecs_task_set_traffic_weight",
-    "codedeploy_ecs_task_set_desired_tasks",
-    "codedeploy_ecs_task_set_pending_tasks",
-    "codedeploy_ecs_task_set_running_tasks",
-    "codedeploy_ecs_task_set_status",
-    "codedeploy_cloudformation_target_version_weight",
-    "codedeploy_deployment_info",
-    "codedeploy_deployment_status",
-    "codedeploy_deployment_create_timestamp_seconds",
-    "codedeploy_deployment_complete_timestamp_seconds",
-    "codedeploy_deployment_targets",
-    "codedeploy_exporter_build_info",
-    "codedeploy_exporter_api_requests_total",
-    "codedeploy_exporter_api_request_errors_total",
-    "codedeploy_exporter_api_request_duration_seconds",
-    "codedeploy_exporter_poll_duration_seconds",
-    "codedeploy_exporter_last_poll_success_timestamp_seconds",
-    "codedeploy_exporter_target_poll_success",
-    "codedeploy_exporter_targets",
-    "codedeploy_exporter_shard_ordinal",
-    "codedeploy_exporter_total_shards",
-    "codedeploy_exporter_config_last_reload_successful",
-    "codedeploy_exporter_config_last_reload_success_timestamp_seconds",
-})
-HISTOGRAMS = frozenset({"codedeploy_exporter_api_request_duration_seconds"})
-# The event consumer's self-metrics: exported only with `events` configured (docs/events.md), so
-# the demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
-EVENT_METRICS = frozenset({
-    "codedeploy_exporter_events_received_total",
-    "codedeploy_exporter_events_applied_total",
-    "codedeploy_exporter_events_ignored_total",
-    "codedeploy_exporter_events_malformed_total",
-    "codedeploy_exporter_event_age_seconds",
-    "codedeploy_exporter_event_refreshes_total",
-    "codedeploy_exporter_last_event_refresh_timestamp_seconds",
-    "codedeploy_exporter_event_consumer_errors_total",
-})
+from exporter.families import FAMILIES
+
+# The metric contract of the exporter: every name a rule or a dashboard query may use, read
+# from the family table (exporter.families). Histograms and summaries list their base name;
+# _bucket/_sum/_count are derived.
+CONTRACT_METRICS = frozenset(family.name for family in FAMILIES)
+HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary"))
+# The event consumer's families: exported only with `events` configured (docs/events.md), so the
+# demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
+EVENT_METRICS = frozenset(name for name in CONTRACT_METRICS
+                          if name.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event")))
 
 _METRIC_TOKEN = re.compile(r"\bcodedeploy_[a-zA-Z0-9_]+")
 

@@ -10,9 +10,9 @@ import tempfile
 import jsonschema
 import pytest
 import yaml
-from pydantic import ValidationError
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 from exporter.config import (
     AwsSettings,
@@ -730,3 +730,9 @@ def test_readme_documents_every_key_with_its_description():
     for path, info in fields():
         if "[].aws." not in path:
             assert f"| `{path}` |" in readme and info.description in readme, path
+
+
+def test_source_is_not_a_key_of_the_file():
+    # Config.source says where the config came from; a file cannot set it.
+    assert only_problem("source: elsewhere.yaml") == "config.yaml:1: source: unknown key"
+    assert loads_config("", "mine.yaml").source == "mine.yaml"

@@ -201,3 +201,44 @@ def test_configs_round_trip_through_yaml_text_without_tracebacks(data):
         loads_config(text, "fuzz.yaml")
     except ConfigError as exc:
         assert exc.problems
+
+
+_WEB = st.fixed_dictionaries({}, optional={
+    "tls_server_config": st.one_of(st.fixed_dictionaries({}, optional={
+        "cert_file": st.one_of(st.just("server.crt"), _ANY), "key_file": st.one_of(st.just("k"), _ANY),
+        "client_auth_type": st.one_of(st.sampled_from(["NoClientCert", "RequireAnyClientCert",
+                                                       "VerifyClientCertIfGiven"]), _ANY),
+        "client_ca_file": _ANY, "min_version": st.one_of(st.sampled_from(["TLS12", "TLS13", "TLS10"]), _ANY),
+        "max_version": st.one_of(st.sampled_from(["TLS12", "TLS13"]), _ANY), "cipher_suites": _ANY}), _ANY),
+    "basic_auth_users": st.one_of(st.dictionaries(st.one_of(NASTY, st.integers()),
+                                                  st.one_of(st.just("$2b$04$" + "a" * 53), _ANY), max_size=3),
+                                  _ANY),
+    "http_server_config": st.one_of(st.fixed_dictionaries({}, optional={
+        "http2": _ANY, "headers": st.one_of(st.dictionaries(NASTY, _ANY, max_size=2), _ANY)}), _ANY),
+    "typo_key": _ANY,
+})
+
+
+@settings(max_examples=300, deadline=None)
+@given(_WEB)
+def test_near_valid_web_configs_give_a_web_config_or_a_complete_error_listing(data):
+    from exporter.webconfig import WebConfig, parse_web_config
+    try:
+        config = parse_web_config(data, "web.yml")
+    except ConfigError as exc:
+        assert exc.problems and all(p.startswith("web.yml: ") for p in exc.problems)
+        return
+    assert isinstance(config, WebConfig)
+    assert config.tls is None or config.tls.client_auth_type != "RequireAnyClientCert"
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.binary(max_size=200))
+def test_any_web_config_file_contents_give_a_web_config_or_a_config_error(tmp_path_factory, contents):
+    from exporter.webconfig import WebConfig, load_web_config
+    path = tmp_path_factory.mktemp("web") / "web.yml"
+    path.write_bytes(contents)
+    try:
+        assert isinstance(load_web_config(str(path)), WebConfig)
+    except ConfigError as exc:
+        assert exc.problems and all(p.startswith(str(path)) for p in exc.problems)

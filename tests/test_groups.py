@@ -184,3 +184,48 @@ def test_refresh_now_reads_the_named_deployments_between_polls(sim, make_exporte
     assert [c.params.get("deploymentIds") for c in sim.calls if c.operation == "BatchGetDeployments"] == \
         [["d-EVENTED01"]]
     assert {c.params["deploymentId"] for c in sim.calls if "deploymentId" in c.params} == {"d-EVENTED01"}
+
+
+def test_group_metrics_equal_the_ground_truth_of_a_moving_demo(sim, make_exporter, clock):
+    """The demo's six groups over four cycles (deployments that fail, stop, roll back), polled
+    every 5 s: group state equals the simulator's DeploymentGroupInfo, and the counters equal
+    the deployments that finished after the first poll, per group, status and creator."""
+    from exporter.simulator import DEMO_GROUPS, DemoScenarios
+
+    scenarios = DemoScenarios(sim, clock=clock, cycle_seconds=60.0)
+    groups = list(DEMO_GROUPS)
+    assert len(groups) == 6
+    exporter = make_exporter(poll={"interval": "5s", "retention": "1h", "group_refresh": "10m"},
+                             deployment_groups=[{"application": a, "deployment_group": g, "latest": 2}
+                                                for a, g in groups])
+    scenarios.advance()
+    exporter.poll_once()
+    first_poll = clock.now
+    truth: dict[str, tuple] = {}
+    for _ in range(4 * 12):
+        clock.advance(5)
+        scenarios.advance()
+        for deployment_id, item in sim.snapshot()["deployments"].items():
+            info = item["info"]
+            if info["status"] in ("Succeeded", "Failed", "Stopped") and info.get("completeTime", 0) > first_poll:
+                truth[deployment_id] = (info["deploymentGroupName"], info["status"], info["creator"])
+        exporter.poll_once()
+    body = exporter.snapshot.body
+    counted = {(dict(ls)["deployment_group"], dict(ls)["status"], dict(ls)["creator"]): v
+               for ls, v in series(body, "codedeploy_deployments_total").items() if v}
+    expected: dict[tuple, int] = {}
+    for key in truth.values():
+        expected[key] = expected.get(key, 0) + 1
+    assert counted == expected
+    assert {s for _, s, _ in expected} == {"Succeeded", "Failed", "Stopped"}  # the demo has them all
+    assert any(c == "codeDeployRollback" for _, _, c in expected)
+    for application, group in groups:
+        info = sim.deployment_group(application, group)
+        last = info["lastAttemptedDeployment"]
+        assert value(body, "codedeploy_deployment_group_last_attempted_info", deployment_group=group,
+                     deployment_id=last["deploymentId"]) == 1, group
+        assert value(body, "codedeploy_deployment_group_last_attempted_status", deployment_group=group,
+                     status=last["status"]) == 1, group
+        if "lastSuccessfulDeployment" in info:
+            assert value(body, "codedeploy_deployment_group_last_success_timestamp_seconds",
+                         deployment_group=group) == info["lastSuccessfulDeployment"]["endTime"], group

@@ -236,3 +236,17 @@ def test_sts_failure_leaves_the_label_empty_warns_once_and_polling_goes_on(
     warnings = [r for r in caplog.records if "event=account_id_unknown" in r.getMessage()]
     assert len(warnings) == 1
     assert len(series(exporter.snapshot.body, "codedeploy_target_status")) == 8
+
+
+@pytest.mark.parametrize("settings", [{}, {"sparse_status": False, "lifecycle_events": "all"}])
+def test_nothing_undeclared_is_served(fleet, make_exporter, settings):
+    from exporter.families import BY_NAME
+
+    exporter = make_exporter(deployments=fleet, metrics_section=settings)
+    exporter.poll_once()
+    for (name, labels), _ in samples(exporter.snapshot.body).items():
+        if name.startswith("process_"):
+            continue  # prometheus-client's process collector
+        family = BY_NAME.get(name) or BY_NAME.get(name.rsplit("_", 1)[0])
+        assert family is not None, name
+        assert {k for k, _ in labels} - {"le"} == set(family.label_names()), name

@@ -189,7 +189,7 @@ def test_hook_aggregates_count_statuses_and_sum_and_max_durations():
     for selection in (Selection(), FULL):
         out = render(*targets, selection=selection, deployments=DEPLOYMENTS[:1], finished=True)
 
-        def agg(name, hook, **extra):
+        def agg(name, hook, out=out, **extra):
             return {v for ls, v in named(out, name)
                     if ls["lifecycle_event"] == hook and extra.items() <= ls.items()}
 

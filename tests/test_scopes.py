@@ -19,7 +19,8 @@ def put(sim, deployment_id, application, group, status, create_time, complete_ti
 
 
 def contract(body) -> dict:
-    return {k: v for k, v in samples(body).items() if not k[0].startswith("codedeploy_exporter_")}
+    return {k: v for k, v in samples(body).items()
+            if not k[0].startswith(("codedeploy_exporter_", "process_"))}
 
 
 def groups_of(body, family="codedeploy_deployment_group_info") -> set[tuple[str, str]]:
@@ -207,3 +208,23 @@ def test_refresh_is_spread_over_polls_within_half_an_interval_of_the_rate_limit(
         clock.advance(1)
     assert per_poll == [10, 10, 9, 0]
     assert len(groups_of(exporter.snapshot.body)) == 24  # matched once the pass completed
+
+
+def test_a_failing_refresh_does_not_stop_the_listing_of_known_groups(sim, make_exporter, clock):
+    small_account(sim, clock.now)
+    exporter = with_account(make_exporter, discovery=[{**SCOPE, "refresh": "5m"}], poll=AWS_POLL)
+    exporter.poll_once()
+    sim.reset_calls()
+    sim.fail(1000, "AccessDeniedException", operation="ListTagsForResource")
+    for n in range(20):  # from the next refresh on, tags are denied
+        put(sim, f"d-DENIED{n:03d}", "api", "api-prod", "InProgress", clock.now + 1)
+        clock.advance(30)
+        exporter.poll_once()
+    # Due at poll 10 (5 m), then retried after 1, 2 and 4 intervals (polls 11, 13, 17), not every poll.
+    assert sim.call_count("ListApplications") == 4
+    assert sim.call_count("ListTagsForResource") >= 4
+    assert value(exporter.snapshot.body, "codedeploy_exporter_api_request_errors_total",
+                 operation="ListTagsForResource", error_code="AccessDeniedException") >= 4
+    body = exporter.snapshot.body
+    assert ("api", "api-prod") in groups_of(body)  # the last complete refresh still holds
+    assert value(body, "codedeploy_deployment_status", deployment_id="d-DENIED019", status="InProgress") == 1

@@ -20,8 +20,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.identity import group_shard_key
-from exporter.shard import shard_of
+from exporter.shard import group_key, shard_of
 from exporter.simulator import (
     Simulator,
     SimulatorServer,
@@ -63,8 +62,8 @@ def group_of(key: tuple[str, frozenset]) -> tuple[str, str]:
 
 
 def group_shard(application: str, group: str) -> int:
-    # No role ARN in these configs: the account part of the group key is empty.
-    return shard_of(group_shard_key("", "us-east-1", application, group), TOTAL_SHARDS)
+    # The configs name the account (aws.account_id), so no replica asks STS.
+    return shard_of(group_key("123456789012", "us-east-1", application, group), TOTAL_SHARDS)
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +92,7 @@ def fleet():
 
 def write_config(tmp_path: Path, server, entries: dict) -> Path:
     config = {
-        "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
+        "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url, "account_id": "123456789012"},
         "poll": {"max_requests_per_second": 1000, "max_concurrency": 4},
         **entries,
     }

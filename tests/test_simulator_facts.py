@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from test_simulator import (
     CYCLE,
     CYCLE_START,
+    DEMO_GROUPS,
     MODEL,
     assert_matches_shape,
     assert_valid_response,
@@ -620,3 +621,98 @@ def test_demo_deployments_carry_revisions_of_every_type():
              for i in [e["info"]]}
     assert types == {"S3", "GitHub", "AppSpecContent", "String"}
     json.dumps(sim.snapshot())  # the state endpoint can serialize it
+
+
+def test_facts_md_is_generated_from_the_table():
+    from exporter.simulator.facts import facts_markdown
+
+    checked_in = (TESTS.parent / "exporter/simulator/FACTS.md").read_text()
+    assert checked_in == facts_markdown(), "run: python -m exporter.simulator.facts > exporter/simulator/FACTS.md"
+
+
+def test_calls_record_the_region_the_client_signed_for(sim, server):
+    make_client(server).list_applications()
+    boto3.client(
+        "codedeploy", endpoint_url=server.endpoint_url, region_name="eu-west-1",
+        aws_access_key_id="k", aws_secret_access_key="s",
+    ).list_applications()
+    sts_client(server).get_caller_identity()
+    assert [(c.operation, c.region) for c in sim.calls] == [
+        ("ListApplications", "us-east-1"),
+        ("ListApplications", "eu-west-1"),
+        ("GetCallerIdentity", "us-east-1"),
+    ]
+
+
+def test_list_deployments_filters_by_external_id(sim, client):
+    linked = deployment_info("d-EXT000001", "stack", "prod", "Succeeded", NOW, creator="CloudFormation")
+    linked["externalId"] = "arn:aws:cloudformation:us-east-1:123456789012:stack/s/1"
+    sim.put_deployment(linked)
+    sim.put_deployment(deployment_info("d-EXT000002", "stack", "prod", "Succeeded", NOW + 1))
+    assert listed(client, externalId=linked["externalId"]) == ["d-EXT000001"]
+    assert listed(client) == ["d-EXT000002", "d-EXT000001"]
+
+
+def test_application_and_group_listings_page_by_page_size(sim, client):
+    sim.put_application("web", [f"g{n}" for n in range(7)])
+    for n in range(4):
+        sim.put_application(f"app{n}")
+    pages = list(client.get_paginator("list_deployment_groups").paginate(applicationName="web"))
+    assert [len(p["deploymentGroups"]) for p in pages] == [3, 3, 1]
+    assert all(p["applicationName"] == "web" for p in pages)
+    assert [g for p in pages for g in p["deploymentGroups"]] == [f"g{n}" for n in range(7)]
+    apps = list(client.get_paginator("list_applications").paginate())
+    assert [a for p in apps for a in p["applications"]] == ["app0", "app1", "app2", "app3", "web"]
+    assert [len(p["applications"]) for p in apps] == [3, 2]
+    body = assert_valid_response(sim, "ListDeploymentGroups", {"applicationName": "web"})
+    with pytest.raises(ClientError) as excinfo:
+        client.list_deployment_groups(applicationName="web", nextToken=apps[0]["nextToken"])
+    assert error_code(excinfo) == "InvalidNextTokenException"  # another operation's token
+    assert body["nextToken"]
+
+
+def test_demo_groups_are_configured_like_their_deployments():
+    sim, _, _ = demo(0.9)
+    for application, group in DEMO_GROUPS:
+        info = sim.deployment_group(application, group)
+        deployments = [e["info"] for e in sim.snapshot()["deployments"].values()
+                       if e["info"]["deploymentGroupName"] == group
+                       and e["info"]["creator"] != "codeDeployRollback"]
+        assert deployments, group
+        for deployment in deployments:
+            for key in ("computePlatform", "deploymentConfigName", "deploymentStyle"):
+                assert info[key] == deployment[key], (group, key)
+        _, tags = sim.handle(
+            "ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)}
+        )
+        assert {t["Key"] for t in tags["Tags"]} == {"team", "env"}
+
+
+def test_an_unconfigured_group_takes_its_platform_from_its_deployments(sim):
+    sim.put_application("fn", ["live"])
+    assert sim.deployment_group("fn", "live")["computePlatform"] == "Server"
+    sim.put_deployment(deployment_info(
+        "d-FN0000001", "fn", "live", "Succeeded", NOW, "Lambda",
+        "CodeDeployDefault.LambdaAllAtOnce", deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+    ))
+    info = sim.deployment_group("fn", "live")
+    assert (info["computePlatform"], info["deploymentConfigName"]) == (
+        "Lambda", "CodeDeployDefault.LambdaAllAtOnce"
+    )
+    sim.put_deployment_group("fn", "live", "Lambda", "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+                             "BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
+    sim.put_deployment(deployment_info("d-FN0000002", "fn", "live", "Succeeded", NOW + 1, "Lambda"))
+    assert sim.deployment_group("fn", "live")["deploymentConfigName"] == (
+        "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+    )
+
+
+def test_a_group_first_seen_through_a_rollback_is_complete(sim):
+    sim.put_deployment(deployment_info("d-RB0000001", "web", "new", "Succeeded", NOW,
+                                       creator="codeDeployRollback"))
+    body = assert_valid_response(
+        sim, "GetDeploymentGroup", {"applicationName": "web", "deploymentGroupName": "new"}
+    )
+    assert body["deploymentGroupInfo"]["deploymentGroupName"] == "new"
+    assert body["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == "d-RB0000001"

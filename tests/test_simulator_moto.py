@@ -8,6 +8,8 @@ facts rest on the model and the CLI examples instead (facts.py)."""
 
 from __future__ import annotations
 
+import urllib.request
+
 import boto3
 import pytest
 from botocore.config import Config
@@ -40,6 +42,8 @@ def both():
     moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     moto.start()
     host, port = moto.get_host_and_port()
+    # moto's backends are process-wide: start from, and leave, an empty moto.
+    _reset_moto(host, port)
     moto_client = _client(f"http://{host}:{port}")
     sim = Simulator(page_size=1000)  # moto does not page; compare whole listings
     server = SimulatorServer(sim).start()
@@ -78,8 +82,14 @@ def both():
                            started=False)
         deployments["sim"].append(dep)
     yield {"moto": moto_client, "sim": sim_client, "simulator": sim, "deployments": deployments}
+    _reset_moto(host, port)
     server.stop()
     moto.stop()
+
+
+def _reset_moto(host: str, port: int) -> None:
+    request = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+    urllib.request.urlopen(request, timeout=5).close()
 
 
 def answer(client, method: str, **kwargs):

@@ -488,3 +488,11 @@ def test_web_config_schema_matches_what_the_loader_accepts():
         with pytest.raises(ConfigError):
             parse_web_config(bad)
         assert not validator.is_valid(bad), bad
+
+
+def test_tls_versions_of_the_wrong_type_are_reported_not_crashed_on():
+    # Found by hypothesis: the max < min check ran on a list.
+    with pytest.raises(ConfigError) as err:
+        parse_web_config({"tls_server_config": {"cert_file": "a", "key_file": "b", "max_version": []}})
+    assert err.value.problems == [
+        "<web config>: tls_server_config.max_version: must be one of 'TLS12', 'TLS13', got a list"]

@@ -55,7 +55,7 @@ def _cross_checks(data: Any) -> list[Problem]:
             if not all(isinstance(k, str) for k in key):
                 continue  # reported by validation
             if key in seen:
-                shown = ", ".join(f"{k} {v!r}" for k, v in zip(key_fields, key))
+                shown = ", ".join(f"{k} {v!r}" for k, v in zip(key_fields, key, strict=True))
                 problems.append(((section, index), f"duplicate {what} ({shown}); first listed at "
                                  f"{section}[{seen[key]}]"))
             seen.setdefault(key, index)
@@ -67,11 +67,13 @@ def _cross_checks(data: Any) -> list[Problem]:
 def parse_config(data: object, source: str = "<config>", marks: dict | None = None,
                  problems: list[Problem] | None = None) -> Config:
     """Validate decoded YAML; raise ConfigError with every problem, in document order."""
-    if isinstance(data, dict):  # Config.__init__ takes keywords: a YAML key like `1:` must be a str
-        data = {k if isinstance(k, str) else str(k): v for k, v in data.items()}
-    config = validate(Config, data, source, marks, problems or (), _cross_checks)
-    config._source = source
-    return config
+    problems = list(problems or ())
+    data = {} if data is None else data  # an empty file
+    if isinstance(data, dict):
+        if "source" in data:  # the one field that is not a key of the file
+            problems.append((("source",), "unknown key"))
+        data = {**data, "source": source}
+    return validate(Config, data, source, marks, problems, _cross_checks)
 
 
 def loads_config(text: str, source: str = "<config>") -> Config:

@@ -76,7 +76,7 @@ def parse_duration(value: object) -> float:
     elif isinstance(value, str) and _SECONDS_RE.fullmatch(value):
         seconds = float(value)
     elif isinstance(value, str) and (match := _DURATION_RE.fullmatch(value)):
-        seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNITS.values()) if n)
+        seconds = sum(int(n) * unit for n, unit in zip(match.groups(), _UNITS.values(), strict=True) if n)
     if not math.isfinite(seconds):
         raise ValueError(f"must be {DURATION_HINT}")
     return seconds

@@ -173,7 +173,8 @@ def _explain(model: type[BaseModel], data: Any, error: Any) -> Problem:
         known = _model_at(model, loc[:-1])
         key = loc[-1]
         reason = getattr(known, "unsupported", {}).get(key)
-        hint = difflib.get_close_matches(str(key), list(known.model_fields), n=1) if known else []
+        keys = [k for k, f in known.model_fields.items() if not f.exclude] if known else []
+        hint = difflib.get_close_matches(str(key), keys, n=1)
         return loc, reason or "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     value = error["input"] if "[key]" in loc or loc[-1:] == () else _value_at(data, loc)
     ctx = {k: f"{v:g}" if isinstance(v, (int, float)) else str(v).replace(" or ", ", ")

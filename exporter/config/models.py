@@ -4,15 +4,14 @@ config.schema.json, the chart's values schema and the README's configuration ref
 Each field's description is its user documentation; keep it a sentence a user can act on.
 """
 
-from __future__ import annotations
-
 import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, Field, PrivateAttr, ValidationInfo, WithJsonSchema, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
+from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
 from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, matching, text
@@ -47,7 +46,7 @@ class AwsSettings(Model):
         None, description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
         "Default: from `role_arn`, else asked of STS once per credential set.")
 
-    def merged_over(self, base: AwsSettings) -> AwsSettings:
+    def merged_over(self, base: "AwsSettings") -> "AwsSettings":
         """Field-wise merge: this block's set values win over `base`."""
         return base.model_copy(update={k: v for k, v in self if v is not None})
 
@@ -182,7 +181,7 @@ class EventsSettings(Model):
                                       "aws.endpoint_url is CodeDeploy's")
         return aws
 
-    def effective(self, top: AwsSettings) -> EventsSettings:
+    def effective(self, top: AwsSettings) -> "EventsSettings":
         """`aws` merged over the top-level block, with the SQS endpoint (never CodeDeploy's) and,
         when nothing names a region, the queue URL's."""
         aws = self.aws.merged_over(top).model_copy(update={"endpoint_url": self.endpoint_url})
@@ -204,22 +203,15 @@ class Config(Model):
     deployments: tuple[DeploymentEntry, ...] = Field(
         (), strict=False, description="Whole deployments to watch.")
     deployment_groups: tuple[GroupEntry, ...] = Field(
-        (), strict=False, description="Deployment groups whose most recent deployments are followed, with all their targets.")
+        (), strict=False, description="Deployment groups whose most recent deployments are followed, "
+        "with all their targets.")
     discovery: tuple[DiscoveryScope, ...] = Field(
         (), strict=False, description="Discovery scopes: watch every deployment group of a region "
         "whose names and tags match; one region-wide ListDeployments per scope per poll.")
     events: EventsSettings | None = Field(None, description="Optional: read CodeDeploy's state-change events "
                                           "from SQS and refresh what they name at once.")
-    _source: str = PrivateAttr("<config>")
-
-    def __init__(self, source: str = "<config>", **data: Any) -> None:
-        super().__init__(**data)
-        self._source = source
-
-    @property
-    def source(self) -> str:
-        """Where the config came from (file name), for messages."""
-        return self._source
+    # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
+    source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
     @field_validator("targets", "deployments", "deployment_groups", "discovery")
     @classmethod

@@ -54,6 +54,8 @@ def chart_schema(current: dict[str, Any]) -> dict[str, Any]:
 def fields(model: type[BaseModel] = Config, path: str = "") -> Iterator[tuple[str, Any]]:
     """(yaml.path, FieldInfo) of every key, parents first; list entries as `section[]`."""
     for name, info in model.model_fields.items():
+        if info.exclude:
+            continue  # not a key of the file (Config.source)
         key = f"{path}.{name}" if path else name
         yield key, info
         nested = _find_model(info.annotation)

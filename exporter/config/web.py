@@ -118,7 +118,7 @@ def _tls_checks(data: Any) -> list[Problem]:
         problems.append(((*at, "client_ca_file"), "is set but client_auth_type does not verify client "
                          "certificates (set VerifyClientCertIfGiven or RequireAndVerifyClientCert)"))
     low, high = tls.get("min_version") or "TLS12", tls.get("max_version")
-    if {low, high} <= {"TLS12", "TLS13"} and high < low:
+    if low in ("TLS12", "TLS13") and high in ("TLS12", "TLS13") and high < low:
         problems.append(((*at, "max_version"), f"{high} is below min_version {low}"))
     return problems
 

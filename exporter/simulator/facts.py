@@ -225,6 +225,34 @@ FACTS: tuple[Fact, ...] = (
         CALLER_IDENTITY_MEMBERS,
         ("members", "sts", "GetCallerIdentityResponse"),
     ),
+    Fact(
+        "protocol.request_id",
+        "Every response carries an x-amzn-RequestId header (a UUID); STS puts it in "
+        "ResponseMetadata/RequestId as well.",
+        "ref: AWS common response headers; cli/boto3 ResponseMetadata.RequestId",
+        ("test_responses_carry_the_json_content_type_and_a_request_id",),
+    ),
+    Fact(
+        "faults.throttling",
+        "Injected throttling answers ThrottlingException ('Rate exceeded', HTTP 400), which "
+        "boto3's standard retry mode retries; other injected errors carry the code and HTTP "
+        "status the test chose.",
+        "ref: AWS common errors (ThrottlingException, 400); botocore retry handlers "
+        "(retries on ThrottlingException)",
+        ("test_throttle_fails_exactly_the_next_calls_of_that_operation",
+         "test_boto3_retries_through_a_throttle",
+         "test_injected_errors_carry_their_code_and_http_status"),
+    ),
+    Fact(
+        "calls.accounting",
+        "Every call is recorded (Simulator.calls: operation, params, access key id, time, and "
+        "the region of the SigV4 credential scope) for call-counting tests; the simulator "
+        "checks no signature.",
+        "assumption: test tooling, not AWS behaviour; the Authorization header format is "
+        "SigV4's (Credential=<key>/<date>/<region>/<service>/aws4_request)",
+        ("test_calls_are_recorded_with_operation_params_and_access_key",
+         "test_calls_record_the_region_the_client_signed_for"),
+    ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(
         "BatchGetDeployments.max_ids",
@@ -261,6 +289,7 @@ FACTS: tuple[Fact, ...] = (
         "cost figures assume 100 per ListDeployments page",
         ("test_list_deployment_targets_pages_through_every_target",
          "test_region_wide_listing_pages_by_page_size_newest_first",
+         "test_application_and_group_listings_page_by_page_size",
          "test_tags_are_paged_with_their_own_token_name"),
         DEFAULT_PAGE_SIZE,
     ),
@@ -268,7 +297,7 @@ FACTS: tuple[Fact, ...] = (
         "list.bad_token",
         "A nextToken not issued by the same operation is InvalidNextTokenException.",
         "model: List* errors include InvalidNextTokenException",
-        ("test_aws_error_codes_reach_boto3",),
+        ("test_aws_error_codes_reach_boto3", "test_application_and_group_listings_page_by_page_size"),
     ),
     # ---- enums -------------------------------------------------------------------------
     Fact(
@@ -425,11 +454,20 @@ FACTS: tuple[Fact, ...] = (
          "test_region_wide_listing_pages_by_page_size_newest_first"),
     ),
     Fact(
+        "ListDeployments.external_id",
+        "externalId keeps the deployments linked to that external resource (e.g. a "
+        "CloudFormation stack).",
+        "model: ListDeploymentsInput.externalId, DeploymentInfo.externalId",
+        ("test_list_deployments_filters_by_external_id",),
+    ),
+    Fact(
         "ListDeployments.filters",
         "includeOnlyStatuses keeps those statuses; createTimeRange keeps start <= createTime "
         "<= end (either bound optional); start > end is InvalidTimeRangeException.",
         "model: ListDeploymentsInput.includeOnlyStatuses, createTimeRange (TimeRange); "
-        "moto: the same inclusive bounds and InvalidTimeRangeException (cross-checked)",
+        "moto: InvalidTimeRangeException and status filtering cross-checked; moto's "
+        "list_deployments compares bounds inclusively too (read, not exercised: moto's "
+        "create times are its own clock); assumption: AWS's bounds are inclusive",
         ("test_region_wide_listing_filters_by_status_and_create_time",
          "test_list_deployments_scope_and_validation_match_moto"),
     ),
@@ -462,10 +500,16 @@ FACTS: tuple[Fact, ...] = (
         "(a UUID), deploymentGroupName, deploymentConfigName, computePlatform, deploymentStyle, "
         "serviceRoleArn, autoScalingGroups [], triggerConfigurations [], "
         "autoRollbackConfiguration {enabled[, events]}, alarmConfiguration when alarms are "
-        "set, lastSuccessfulDeployment/lastAttemptedDeployment when there were deployments.",
+        "set, lastSuccessfulDeployment/lastAttemptedDeployment when there were deployments. "
+        "A group not configured with put_deployment_group takes computePlatform, "
+        "deploymentConfigName and deploymentStyle from its (non-rollback) deployments.",
         "model: DeploymentGroupInfo; cli: deploy/batch-get-deployment-groups.rst; "
-        "moto: get_deployment_group (cross-checked)",
-        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto"),
+        "moto: get_deployment_group (cross-checked); captured: a rollback may use another "
+        "deployment config than its group",
+        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto",
+         "test_an_unconfigured_group_takes_its_platform_from_its_deployments",
+         "test_demo_groups_are_configured_like_their_deployments",
+         "test_a_group_first_seen_through_a_rollback_is_complete"),
         GROUP_INFO_MEMBERS,
         ("members", "codedeploy", "DeploymentGroupInfo"),
     ),
@@ -508,3 +552,26 @@ FACTS: tuple[Fact, ...] = (
 )
 
 FACTS_BY_KEY = {fact.key: fact for fact in FACTS}
+
+
+def facts_markdown() -> str:
+    """FACTS.md, generated from the table (a test keeps the checked-in file equal to it)."""
+    lines = [
+        "# Simulator facts",
+        "",
+        "Generated from `exporter/simulator/facts.py` (`python -m exporter.simulator.facts`);",
+        "edit the table, not this file. Sources: see the module docstring.",
+        "",
+        "| Fact | Behaviour | Source | Model check | Tests |",
+        "|---|---|---|---|---|",
+    ]
+    for fact in FACTS:
+        check = f"{fact.model[0]} {fact.model[1]} {fact.model[2]}".strip() if fact.model else ""
+        cells = [f"`{fact.key}`", fact.behaviour, fact.source, check,
+                 ", ".join(f"`{t}`" for t in fact.tests)]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(facts_markdown(), end="")

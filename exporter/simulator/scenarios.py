@@ -513,8 +513,22 @@ class DemoScenarios:
         self.sim, self._clock = sim, clock
         self.cycle_seconds, self.history = cycle_seconds, history
         self._ours: set[str] = set()
-        for application, group in DEMO_GROUPS:
-            sim.put_application(application, [group])
+        # Groups are configured like their deployments (DeploymentGroupInfo follows them).
+        blue_green = ("BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
+        sim.put_deployment_group("demo-web", "demo-web-prod", tags={"team": "web", "env": "prod"})
+        sim.put_deployment_group(
+            "demo-ecs", "demo-ecs-prod", "ECS", "DemoECSSteps10-50-100", *blue_green,
+            tags={"team": "containers", "env": "prod"},
+        )
+        sim.put_deployment_group(
+            "demo-lambda", "demo-lambda-prod", "Lambda",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes", *blue_green,
+            tags={"team": "functions", "env": "prod"},
+        )
+        sim.put_deployment_group(
+            "demo-cfn", "demo-cfn-prod", "ECS", "CodeDeployDefault.ECSAllAtOnce", *blue_green,
+            tags={"team": "containers", "env": "prod"},
+        )
         sim.put_deployment_group(
             "demo-api", "demo-api-prod", tags={"team": "api", "env": "prod"},
             auto_rollback_events=["DEPLOYMENT_FAILURE"],

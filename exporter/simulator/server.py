@@ -15,7 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from . import sqs as sqs_sim
 from . import sts
-from .state import Simulator, access_key_from_authorization
+from .state import Simulator, access_key_from_authorization, region_from_authorization
 
 TARGET_PREFIX = "CodeDeploy_20141006."
 CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -47,9 +47,12 @@ class _Handler(BaseHTTPRequestHandler):
         except ValueError:
             self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"})
             return
-        access_key = access_key_from_authorization(self.headers.get("Authorization"))
+        authorization = self.headers.get("Authorization")
         status, payload = self.server.simulator.handle(
-            target[len(TARGET_PREFIX) :], body, access_key_id=access_key
+            target[len(TARGET_PREFIX) :],
+            body,
+            access_key_id=access_key_from_authorization(authorization),
+            region=region_from_authorization(authorization),
         )
         self._send(status, payload)
 
@@ -69,9 +72,13 @@ class _Handler(BaseHTTPRequestHandler):
         params = sts.parse_query(raw)
         operation = params.pop("Action", "")
         params.pop("Version", None)
-        access_key = access_key_from_authorization(self.headers.get("Authorization"))
+        authorization = self.headers.get("Authorization")
         status, payload = self.server.simulator.handle(
-            operation, params, access_key_id=access_key, service="sts"
+            operation,
+            params,
+            access_key_id=access_key_from_authorization(authorization),
+            service="sts",
+            region=region_from_authorization(authorization),
         )
         request_id = str(uuid.uuid4())
         if status == 200:

@@ -50,6 +50,7 @@ _GROUP_ARN = re.compile(
 _TAGGABLE = ("application", "deploymentgroup", "deploymentconfig")
 _DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
 
 
 class ApiError(Exception):
@@ -69,6 +70,7 @@ class Call:
     params: dict
     access_key_id: str | None
     time: float
+    region: str | None = None  # from the SigV4 credential scope: the region the client signed for
 
 
 @dataclass
@@ -87,6 +89,9 @@ class _Group:
     tags: list[dict] = field(default_factory=list)
     last_attempted: dict | None = None  # LastDeploymentInfo
     last_successful: dict | None = None
+    # Configured by put_deployment_group; otherwise the group takes its platform, config and
+    # style from the deployments put into it (a group created by put_application or on the fly).
+    configured: bool = False
 
 
 def group_id_for(application: str, group: str) -> str:
@@ -108,6 +113,12 @@ def _last_deployment(info: dict) -> dict:
 def access_key_from_authorization(header: str | None) -> str | None:
     """Parse the access key id out of a SigV4 ``Authorization`` header."""
     match = _CREDENTIAL.search(header or "")
+    return match.group(1) if match else None
+
+
+def region_from_authorization(header: str | None) -> str | None:
+    """Parse the signing region out of a SigV4 ``Authorization`` header's credential scope."""
+    match = _SCOPE_REGION.search(header or "")
     return match.group(1) if match else None
 
 
@@ -185,7 +196,7 @@ class Simulator:
             record = groups.get(group)
             if record is None:
                 groups[group] = record = _Group(config)
-            record.config = config
+            record.config, record.configured = config, True
             if tags is not None:
                 record.tags = [{"Key": k, "Value": v} for k, v in tags.items()]
         return self.deployment_group_arn(application, group)
@@ -280,17 +291,22 @@ class Simulator:
         application, group = info["applicationName"], info["deploymentGroupName"]
         groups = self._groups.setdefault(application, {})
         record = groups.get(group)
+        # A rollback may use another deployment config than its group (captured output), so
+        # it only configures a group it creates.
+        follows = record is None or (
+            not record.configured and info.get("creator") != "codeDeployRollback"
+        )
         if record is None:
+            groups[group] = record = _Group({})
+        if follows:
             style = info.get("deploymentStyle") or {}
-            groups[group] = record = _Group(
-                self._group_config(
-                    application,
-                    group,
-                    info.get("computePlatform", "Server"),
-                    info.get("deploymentConfigName", "CodeDeployDefault.OneAtATime"),
-                    style.get("deploymentType", "IN_PLACE"),
-                    style.get("deploymentOption", "WITHOUT_TRAFFIC_CONTROL"),
-                )
+            record.config = self._group_config(
+                application,
+                group,
+                info.get("computePlatform", "Server"),
+                info.get("deploymentConfigName", "CodeDeployDefault.OneAtATime"),
+                style.get("deploymentType", "IN_PLACE"),
+                style.get("deploymentOption", "WITHOUT_TRAFFIC_CONTROL"),
             )
         last = _last_deployment(info)
 
@@ -427,12 +443,15 @@ class Simulator:
         body: dict,
         access_key_id: str | None = None,
         service: str = "codedeploy",
+        region: str | None = None,
     ) -> tuple[int, dict]:
         """Answer one API call: ``(http_status, json_body)``. Faults apply first.
 
         ``service="sts"`` answers STS operations (the HTTP layer turns the dict into XML)."""
         with self._lock:
-            self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock()))
+            self.calls.append(
+                Call(operation, copy.deepcopy(body), access_key_id, self._clock(), region)
+            )
             if len(self.calls) > self.max_calls:
                 del self.calls[: len(self.calls) - self.max_calls // 2]
         injected = self.faults.before_call(operation)  # may sleep: outside the lock
@@ -595,6 +614,7 @@ class Simulator:
                 f"No Deployment Group found for name: {group}",
             )
         statuses = body.get("includeOnlyStatuses") or []
+        external_id = body.get("externalId")
         if not set(statuses) <= set(DEPLOYMENT_STATUSES):
             raise ApiError(
                 "InvalidDeploymentStatusException", "The specified deployment status doesn't exist."
@@ -615,6 +635,7 @@ class Simulator:
                 == (application, group)
             )
             and (not statuses or r.info.get("status") in statuses)
+            and (not external_id or r.info.get("externalId") == external_id)
             and (start is None or r.info.get("createTime", 0) >= start)
             and (end is None or r.info.get("createTime", 0) <= end)
         ]

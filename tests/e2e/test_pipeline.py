@@ -13,7 +13,7 @@ import time
 
 import pytest
 import yaml
-from conftest_tools import CONTRACT_METRICS, HISTOGRAMS, panel_queries
+from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, panel_queries
 
 from .e2e_stack import (
     DASHBOARD,
@@ -71,13 +71,14 @@ def test_exporter_output_passes_promtool_check_metrics(exporter, promtool):
 def test_demo_exposes_exactly_the_metric_contract(exporter):
     names = set()
     for line in exporter.metrics().splitlines():
-        if line and not line.startswith("#"):
+        if line and not line.startswith(("#", "process_")):  # process_*: prometheus-client's
             name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
             base = re.sub(r"_(bucket|sum|count)$", "", name)
             names.add(base if base in HISTOGRAMS else name)
     assert names <= CONTRACT_METRICS, f"not in the contract: {sorted(names - CONTRACT_METRICS)}"
-    # Error counters only appear once an API call failed, which the demo does not promise.
-    missing = CONTRACT_METRICS - names - {"codedeploy_exporter_api_request_errors_total"}
+    # Error counters only appear once an API call failed, which the demo does not promise; the
+    # event consumer's families only with `events` configured (tests/e2e/test_events_alert.py).
+    missing = CONTRACT_METRICS - names - {"codedeploy_exporter_api_request_errors_total"} - EVENT_METRICS
     assert not missing, f"contract metrics the demo never exposes: {sorted(missing)}"
 
 
@@ -117,8 +118,15 @@ def _settled_target(exporter, prometheus, target_type: str):
     return wait_for(find, DEMO_CYCLE + 10, f"a finished {target_type} in Prometheus", interval=1)
 
 
+def _hooks_exported(deployment: dict, body: dict) -> bool:
+    # metrics.lifecycle_events: active (the default): a target that succeeded in a finished
+    # deployment has no per-target hook series; its hooks live on in the aggregates.
+    return body["status"] != "Succeeded" or deployment["info"]["status"] not in (
+        "Succeeded", "Failed", "Stopped")
+
+
 def _expected(deployment: dict, body: dict, target_type: str) -> dict:
-    events = body["lifecycleEvents"]
+    events = body["lifecycleEvents"] if _hooks_exported(deployment, body) else []
     expected = {
         "deployment status": deployment["info"]["status"],
         "status": body["status"],
@@ -194,6 +202,17 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
     expected = _expected(deployment, body, target_type)
     observed = _observed(prometheus, selector, deployment["info"]["deploymentId"], target_type)
     assert observed == expected
+    # The per-deployment aggregates count this target's hooks whether or not they are shown.
+    deployment_id = deployment["info"]["deploymentId"]
+    counted = {(s["metric"]["lifecycle_event"], s["metric"]["status"]): float(s["value"][1])
+               for s in prometheus.query(
+                   f'codedeploy_deployment_lifecycle_event_targets{{deployment_id="{deployment_id}"}}')}
+    truth: dict = {}
+    for target in deployment["targets"].values():
+        for event in target[TARGET_KEYS[target["deploymentTargetType"]]]["lifecycleEvents"]:
+            key = (event["lifecycleEventName"], event["status"])
+            truth[key] = truth.get(key, 0) + 1
+    assert counted == truth
 
 
 # ---- every dashboard query runs against the demo ---------------------------------------
@@ -228,14 +247,20 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
         return {(deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
                 for deployment_id, deployment in exporter.ground_truth().items()
                 for target_id, target in deployment["targets"].items()
-                if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"}
+                if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"
+                # a Stopped deployment's failed target (demo-canary) raises no DeploymentFailed
+                and deployment["info"]["status"] == "Failed"}
 
     already_failed = set(failed_targets())
-    # The demo fails instance 3 about a quarter into every cycle: wait for the next one.
+    # The demo fails instance 3 of demo-web about a quarter into every cycle (and, since the
+    # demo gained a rolled-back and an alarm-stopped group, targets of demo-api and
+    # demo-canary too): wait for the next failure, whichever group it is in.
     (deployment_id, target_id), body = wait_for(
         lambda: next(((k, v) for k, v in failed_targets().items() if k not in already_failed), None),
         DEMO_CYCLE * 1.3 + 5, "the demo's next failing instance", interval=0.05)
     failed_at = body["lastUpdatedAt"]
+    info = exporter.ground_truth()[deployment_id]["info"]
+    application, group = info["applicationName"], info["deploymentGroupName"]
 
     # Worst case: the simulator publishes the failure one tick late, the exporter polls just
     # before it, Prometheus scrapes just before the poll lands, evaluates just before the
@@ -258,9 +283,9 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
                  if a["labels"].get("target_id") == target_id
                  and a["labels"].get("deployment_id") == deployment_id)
     assert alert["labels"]["severity"] == "warning"
-    assert alert["labels"]["application"] == "demo-web"
-    assert alert["labels"]["deployment_group"] == "demo-web-prod"
-    for value in (target_id, deployment_id, "demo-web", "demo-web-prod"):
+    assert alert["labels"]["application"] == application
+    assert alert["labels"]["deployment_group"] == group
+    for value in (target_id, deployment_id, application, group):
         assert value in alert["annotations"]["description"]
     assert alert["annotations"]["runbook_url"].endswith("#codedeploytargetfailed")
 
