@@ -45,3 +45,19 @@ def test_delete_reports_the_entries_sqs_refused_and_errors_become_api_errors(ser
     with pytest.raises(ApiError) as exc:
         api.receive(server.endpoint_url + "/123456789012/missing", wait_seconds=0)
     assert (exc.value.operation, exc.value.code) == ("ReceiveMessage", "AWS.SimpleQueueService.NonExistentQueue")
+
+
+def test_sqs_endpoint_resolves_from_aws_endpoint_url_sqs_when_the_config_names_none(server, monkeypatch):
+    from exporter.config import loads_config
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SQS", server.endpoint_url)
+    config = loads_config("""
+aws: {region: us-east-1, endpoint_url: "http://127.0.0.1:9"}   # CodeDeploy's, not SQS's
+events: {sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q"}
+""")
+    assert config.events.aws.endpoint_url is None
+    url = server.sqs.create_queue("q", server.endpoint_url)
+    server.sqs.send(url, "via the environment")
+    api = ClientFactory(ExporterMetrics(), static_credentials=("t", "t")).sqs(config.events.aws)
+    [message] = api.receive(config.events.sqs_queue_url, wait_seconds=0)
+    assert message["Body"] == "via the environment"
