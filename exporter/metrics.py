@@ -85,20 +85,31 @@ class ExporterMetrics:
         self.total_shards.set(1)
         self.selection = Selection()
 
-    def _registry(self):
+    def _registry(self) -> CollectorRegistry:
         # metrics.include / metrics.exclude apply to these families as well.
         selection = self.selection
-        if not selection.include and not selection.exclude:
+        if not selection.exclude and all(p == ".*" for p in selection.include):
             return self.registry
-        names = set()
-        for collector_family in self.registry.collect():
-            family = collector_family.name + ("_total" if collector_family.type == "counter" else "")
-            if selection.wants(family):
-                names.update(sample.name for sample in collector_family.samples)
-        return self.registry.restricted_registry(names)
+        filtered = CollectorRegistry(auto_describe=False)
+        filtered.register(_Filtered(self.registry, selection))
+        return filtered
 
     def render(self) -> str:
         return prometheus_client.generate_latest(self._registry()).decode("utf-8")
 
     def render_openmetrics(self) -> bytes:
         return generate_openmetrics(self._registry())
+
+
+class _Filtered:
+    """The families of a registry that a Selection wants (a collector, so that both exposition
+    formats render it with prometheus-client's own code)."""
+
+    def __init__(self, registry: CollectorRegistry, selection: Selection) -> None:
+        self._registry, self._selection = registry, selection
+
+    def collect(self):
+        for family in self._registry.collect():
+            name = family.name + ("_total" if family.type == "counter" else "")
+            if self._selection.wants(name):
+                yield family

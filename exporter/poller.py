@@ -74,8 +74,7 @@ class Poller:
         self.store.begin_poll(self.polls)
         self.target_store.interval = self.config.poll.interval
         now = self.clock()
-        with ThreadPoolExecutor(max_workers=self.config.poll.max_concurrency,
-                                thread_name_prefix="poll") as pool:
+        with self._pool("poll") as pool:
             ctx = PollContext(self.config, now, self.polls, pool.map, self._api, self.outages,
                               self.store, self.owns_group, self.identity)
             wanted = union(source.want(ctx) for source in self.sources)
@@ -101,8 +100,7 @@ class Poller:
         self.polls += 1
         self.store.begin_poll(self.polls)
         now = self.clock()
-        with ThreadPoolExecutor(max_workers=self.config.poll.max_concurrency,
-                                thread_name_prefix="refresh") as pool:
+        with self._pool("refresh") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
             self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval,
@@ -152,6 +150,10 @@ class Poller:
 
     def _forget_after(self) -> float:
         return self.config.poll.retention + 2 * 3600.0
+
+    def _pool(self, name: str) -> ThreadPoolExecutor:
+        """The bounded pool a poll's API calls run on (one place to swap it)."""
+        return ThreadPoolExecutor(max_workers=self.config.poll.max_concurrency, thread_name_prefix=name)
 
     def _api(self, aws: AwsSettings):
         return self.clients.api(aws)

@@ -10,6 +10,7 @@ checked structurally here.
 from __future__ import annotations
 
 import copy
+import importlib.util
 import json
 import re
 import shutil
@@ -33,7 +34,7 @@ FULLNAME = f"{RELEASE}-codedeploy-exporter"
 KUBE_VERSIONS = ("1.28.0", "1.34.0")
 OPERATOR_API = "monitoring.coreos.com/v1"
 
-helm.disable_logging()  # Helm logs every symlink it follows at INFO
+helm.disable_logging()  # Helm's SDK logs chart loading at INFO
 
 
 @pytest.fixture(scope="module")
@@ -376,18 +377,152 @@ def test_rendered_config_passes_the_exporters_config_check(chart, values_file, t
 # --- monitoring objects: one source of truth ------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["alerts.yaml", "dashboard.json"])
-def test_chart_monitoring_files_are_links_to_the_exporters_canonical_files(name):
-    link = CHART / "files" / name
-    assert link.is_symlink(), f"{link} must be a symlink, not a copy that can drift"
-    assert link.resolve() == (REPO / "exporter" / "monitoring" / name).resolve()
-    assert link.resolve().is_file()
+def _generator():
+    sys.path.insert(0, str(REPO / "tools"))
+    try:
+        spec = importlib.util.spec_from_file_location("gen_monitoring", REPO / "tools" / "gen_monitoring.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+    finally:
+        sys.path.remove(str(REPO / "tools"))
+
+
+def test_chart_has_no_symlinks_and_its_generated_files_are_current():
+    links = [p for p in CHART.rglob("*") if p.is_symlink()]
+    assert links == [], "the chart must package and check out without symlinks"
+    stale = [p for p in _generator().stale() if CHART in p.parents]
+    assert stale == [], "run python tools/gen_monitoring.py"
+    assert (CHART / "files" / "dashboard.json").read_text() == (
+        REPO / "exporter" / "monitoring" / "dashboard.json").read_text()
+
+
+def _canonical_groups() -> list[dict[str, Any]]:
+    return yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())["groups"]
+
+
+def _rules(rule: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
+
+
+def _promtool_check(rule: dict[str, Any], tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    result = subprocess.run([promtool, "check", "rules", str(rules_file)], check=False,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_prometheus_rule_carries_the_shipped_alerts_unchanged(chart):
-    shipped = yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())
     rule = only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule")
-    assert rule["spec"]["groups"] == shipped["groups"]
+    assert rule["spec"]["groups"] == _canonical_groups()
+
+
+def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
+    values = {"prometheusRule": {"enabled": True, "alerts": {
+        "CodeDeployRollback": {"enabled": False},
+        "CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800, "for": "10m",
+                                               "severity": "critical"},
+        "CodeDeployTargetsPendingTooLong": {"window": "45m"},
+        "CodeDeployExporterDataStale": {"intervals": 5, "minSeconds": 600},
+    }}}
+    rule = only(render(chart, values), "PrometheusRule")
+    rules = _rules(rule)
+    canonical = {r["alert"]: r for g in _canonical_groups() for r in g["rules"]}
+    assert set(rules) == set(canonical) - {"CodeDeployRollback"}
+    running = rules["CodeDeployDeploymentRunningTooLong"]
+    assert running["expr"].endswith("> 10800")
+    assert running["for"] == "10m" and running["labels"] == {"severity": "critical"}
+    pending = rules["CodeDeployTargetsPendingTooLong"]
+    assert "offset 45m" in pending["expr"] and "[45m]" in pending["expr"]
+    assert "for 45m while" in pending["annotations"]["description"]
+    # One threshold feeds both alerts that share it: stale data silences PollFailing.
+    for name in ("CodeDeployExporterDataStale", "CodeDeployExporterPollFailing"):
+        assert "5 * codedeploy_exporter_poll_interval_seconds" in rules[name]["expr"]
+        assert re.search(r",\s*600\s*\)", rules[name]["expr"]), rules[name]["expr"]
+    untouched = set(rules) - {"CodeDeployDeploymentRunningTooLong",
+                              "CodeDeployTargetsPendingTooLong", "CodeDeployExporterDataStale",
+                              "CodeDeployExporterPollFailing"}
+    assert all(rules[name] == canonical[name] for name in untouched)
+    _promtool_check(rule, tmp_path)
+
+
+def test_an_overridden_threshold_changes_when_the_rendered_alert_fires(chart, tmp_path):
+    """promtool runs the rendered rules: a 3h threshold keeps a 2h10m deployment quiet."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    rule = only(render(chart, {"nameOverride": "cde", "prometheusRule": {
+        "enabled": True, "alerts": {"CodeDeployDeploymentRunningTooLong": {
+            "thresholdSeconds": 10800}}}}), "PrometheusRule")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    labels = ('job="cde",instance="e:1",account_id="1",region="r",application="a",'
+              'deployment_group="g",deployment_id="d-1"')
+    test_file = tmp_path / "test.yaml"
+    test_file.write_text(yaml.safe_dump({
+        "rule_files": [str(rules_file)], "evaluation_interval": "10m",
+        "tests": [{"interval": "10m", "input_series": [
+            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}",
+             "values": "0x20"},
+            {"series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+             "values": "1x20"}],
+            "alert_rule_test": [
+                {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong",
+                 "exp_alerts": []},
+                {"eval_time": "190m", "alertname": "CodeDeployDeploymentRunningTooLong",
+                 "exp_alerts": [{"exp_labels": {
+                     "severity": "warning", "account_id": "1", "region": "r", "application": "a",
+                     "deployment_group": "g", "deployment_id": "d-1"}, "exp_annotations": {
+                     "summary": "A CodeDeploy deployment has been running for too long.",
+                     "description": "Deployment d-1 of a/g (account 1, r) was created 3h 10m 0s "
+                                    "ago and is still InProgress.",
+                     "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/"
+                                    "blob/main/docs/monitoring.md"
+                                    "#codedeploydeploymentrunningtoolong"}}]}]}]}))
+    result = subprocess.run([promtool, "test", "rules", str(test_file)], check=False,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_prometheus_rule_job_selector_defaults_to_the_chart_name_and_can_be_set(chart, tmp_path):
+    renamed = _rules(only(render(chart, {"nameOverride": "cde-exp",
+                                         "prometheusRule": {"enabled": True}}), "PrometheusRule"))
+    assert 'up{job="cde-exp"} == 0' == renamed["CodeDeployExporterDown"]["expr"]
+    assert 'job="codedeploy-exporter"' not in renamed["CodeDeployGroupDeploymentFailed"]["expr"]
+    rule = only(render(chart, {"prometheusRule": {
+        "enabled": True, "jobSelector": 'job=~"cde|codedeploy"'}}), "PrometheusRule")
+    rules = _rules(rule)
+    for alert in rules.values():
+        assert 'job="codedeploy-exporter"' not in alert["expr"] + str(alert["annotations"])
+        assert 'job=~"cde|codedeploy"' in alert["expr"], alert["alert"]
+    assert rules["CodeDeployExporterAbsent"]["annotations"]["description"].startswith(
+        'No target matches up{job=~"cde|codedeploy"}')
+    _promtool_check(rule, tmp_path)
+
+
+def test_a_group_whose_alerts_are_all_disabled_is_left_out(chart):
+    exporter_alerts = [r["alert"] for g in _canonical_groups() if g["name"] == "codedeploy-exporter"
+                       for r in g["rules"]]
+    rule = only(render(chart, {"prometheusRule": {"enabled": True, "alerts": {
+        name: {"enabled": False} for name in exporter_alerts}}}), "PrometheusRule")
+    assert [g["name"] for g in rule["spec"]["groups"]] == ["codedeploy"]
+
+
+def test_schema_rejects_unknown_alerts_and_bad_thresholds(chart):
+    for bad in (
+        {"prometheusRule": {"alerts": {"CodeDeployTargetFailed": {"enabled": False}}}},
+        {"prometheusRule": {"alerts": {"CodeDeployRollback": {"severity": "page"}}}},
+        {"prometheusRule": {"alerts": {"CodeDeployRollback": {"for": "soon"}}}},
+        {"prometheusRule": {"alerts": {"CodeDeployDeploymentRunningTooLong": {
+            "thresholdSeconds": "2h"}}}},
+        {"prometheusRule": {"alerts": {"CodeDeployRollback": {"threshold": 1}}}},
+    ):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema(bad)
 
 
 def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_ones(chart):
@@ -567,11 +702,20 @@ def test_unsharded_install_passes_no_shard_flags(chart):
     assert "env" not in container
 
 
-def test_packaged_chart_embeds_the_monitoring_files(tmp_path):
-    archive = helm.package(CHART, destination=tmp_path)
+def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path):
+    """No file outside the chart directory is needed (issue 13: no symlinks)."""
+    alone = tmp_path / "alone" / "codedeploy-exporter"
+    shutil.copytree(CHART, alone, symlinks=True)
+    archive = helm.package(alone, destination=tmp_path)
     with helm.Chart.load(archive) as packaged:
         files = {f["name"] for f in packaged.files}
-        assert {"files/alerts.yaml", "files/dashboard.json"} <= files
+        assert "files/dashboard.json" in files
         assert not any(name.startswith("ci/") for name in files)
-        rule = only(render(packaged, {"prometheusRule": {"enabled": True}}), "PrometheusRule")
-        assert rule["spec"]["groups"]
+        objects = render(packaged, {"prometheusRule": {"enabled": True},
+                                    "grafanaDashboard": {"enabled": True}})
+        rule = only(objects, "PrometheusRule")
+        assert rule["spec"]["groups"] == _canonical_groups()
+        dashboard = only(objects, "ConfigMap", f"{FULLNAME}-dashboard")
+        (payload,) = dashboard["data"].values()
+        assert json.loads(payload) == json.loads(
+            (REPO / "exporter" / "monitoring" / "dashboard.json").read_text())

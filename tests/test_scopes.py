@@ -228,3 +228,29 @@ def test_a_failing_refresh_does_not_stop_the_listing_of_known_groups(sim, make_e
     body = exporter.snapshot.body
     assert ("api", "api-prod") in groups_of(body)  # the last complete refresh still holds
     assert value(body, "codedeploy_deployment_status", deployment_id="d-DENIED019", status="InProgress") == 1
+
+
+def test_while_deploying_a_scope_costs_no_more_than_explicit_entries_for_the_same_deployments(
+        sim, make_exporter, clock):
+    expected = small_account(sim, clock.now)  # one running deployment in each group
+    for n in range(7):  # one page (10 here) in the overlap window
+        sim.remove_deployment(f"d-SCOPEB{n:03d}")
+    explicit_entries = [{"application": a, "deployment_group": g, "latest": 2} for a, g in sorted(expected)]
+    exporters = {"scope": with_account(make_exporter, discovery=[SCOPE], poll=AWS_POLL),
+                 "explicit": with_account(make_exporter, deployment_groups=explicit_entries, poll=AWS_POLL)}
+    for exporter in exporters.values():
+        exporter.poll_once()
+    costs = {}
+    for name, exporter in exporters.items():
+        sim.reset_calls()
+        clock.advance(30)
+        exporter.poll_once()
+        costs[name] = {op: sim.call_count(op) for op in
+                       ("ListDeployments", "BatchGetDeployments", "ListDeploymentTargets",
+                        "BatchGetDeploymentTargets")}
+        clock.advance(-30)
+    # The same reads of the running deployments and their targets; one listing instead of one per group.
+    assert {k: v for k, v in costs["scope"].items() if k != "ListDeployments"} == \
+        {k: v for k, v in costs["explicit"].items() if k != "ListDeployments"}
+    assert costs["scope"]["BatchGetDeployments"] >= 1
+    assert costs["scope"]["ListDeployments"] == 1 and costs["explicit"]["ListDeployments"] == len(expected)

@@ -67,14 +67,15 @@ class PollSettings(Model):
 class MetricsSettings(Model):
     """What the exposition contains."""
 
-    sparse_status: bool = Field(True, description="Status sets emit only the series of the current "
-                                "status (value 1) instead of one series per known status.")
+    sparse_status: bool = Field(True, description="Target, lifecycle-event and task-set status sets "
+                                "emit only the series of the current status (value 1) instead of one "
+                                "series per known status. Deployment status sets always emit every status.")
     lifecycle_events: Literal["active", "all"] = Field(
         "active", description="`active`: per-target lifecycle-event series only for targets that did not "
         "succeed or whose deployment is not finished; `all`: for every target.")
     include: tuple[Regex, ...] = Field(
-        (), strict=False, description="Regular expressions; a metric family is exported only if "
-        "its name fully matches one. Default: none given, every family.")
+        (".*",), strict=False, description="Regular expressions; a metric family is exported only if "
+        "its name fully matches one. Default: every family.")
     exclude: tuple[Regex, ...] = Field(
         (), strict=False, description="Regular expressions; a metric family whose name fully matches "
         "one is not exported, even if included.")

@@ -13,7 +13,7 @@ import time
 
 import pytest
 import yaml
-from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, panel_queries
+from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, PENDING_METRICS, metric_names, panel_queries
 
 from .e2e_stack import (
     DASHBOARD,
@@ -32,7 +32,27 @@ ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"]
           for rule in group["rules"] if "alert" in rule]
 PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
 # The demo fails an EC2 instance every cycle; nothing else in it is unhealthy.
-FIRING_IN_DEMO = {"CodeDeployTargetFailed", "CodeDeployDeploymentFailed"}
+FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed", "CodeDeployRollback",  # rollback_info (issue 10)
+                  # group state is emitted (issue 11): demo-web fails every cycle, demo-canary is
+                  # stopped by its alarm in even cycles
+                  "CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped"}
+
+
+# NOT YET IMPLEMENTED: dashboard queries that select a metric of PENDING_METRICS
+# (tests/conftest_tools.py: group state, DORA counters, rollback info, lifecycle aggregates,
+# the poll interval, named in issues 10 and 11) return no data until the exporter emits them.
+# They must still parse and run, and for now the tests check that they are empty: a check
+# that fails as soon as the metrics land, so the lead then deletes this list (and
+# PENDING_METRICS) and the real data checks run. Then also add to FIRING_IN_DEMO the group
+# alerts the demo triggers (CodeDeployGroupDeploymentFailed, and with the demo's stopped and
+# rolled back deployments CodeDeployGroupDeploymentStopped and CodeDeployRollback).
+def _needs_pending_metrics(expr: str) -> list[str]:
+    return sorted(metric_names(expr) & PENDING_METRICS)
+
+
+# Alert expressions are not listed: the ones that need pending metrics are silent on the
+# demo until then, which the silence check below accepts.
+NEEDS_PENDING_METRICS = [expr for _, expr in PANEL_QUERIES if _needs_pending_metrics(expr)]
 TARGET_KEYS = {"InstanceTarget": "instanceTarget", "ECSTarget": "ecsTarget",
                "LambdaTarget": "lambdaTarget", "CloudFormationTarget": "cloudFormationTarget"}
 # Time the exporter, Prometheus and Alertmanager need beyond the configured intervals to do
@@ -51,7 +71,7 @@ def _for(alertname: str) -> float:
 
 def _dashboard_expr(expr: str) -> str:
     """What Grafana sends with every variable at "All"."""
-    for name in ("application", "deployment_group", "deployment_id"):
+    for name in ("account_id", "region", "application", "deployment_group", "deployment_id"):
         expr = expr.replace(f"${name}", ".*")
     return expr.replace("$__rate_interval", "30s")
 
@@ -219,9 +239,13 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
 @pytest.mark.parametrize("title, expr", PANEL_QUERIES,
                          ids=[f"{title}:{i}" for i, (title, _) in enumerate(PANEL_QUERIES)])
 def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
-    expr = _dashboard_expr(expr)
+    raw, expr = expr, _dashboard_expr(expr)
     prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
     start = time.time() - 120
+    if raw in NEEDS_PENDING_METRICS:
+        assert prometheus.query_range(expr, start, time.time()) == [], (
+            f"the exporter now emits {_needs_pending_metrics(raw)}: delete NEEDS_PENDING_METRICS")
+        return
     # Some panels show a phase of the demo cycle (a hook running, a shift in progress).
     wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_CYCLE + 10,
              f"data for panel {title!r}: {expr}", interval=1)
@@ -229,6 +253,11 @@ def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
 
 def test_dashboard_variables_list_the_demo_deployments(prometheus):
     variables = {v["name"]: v for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}
+    pending = _needs_pending_metrics(variables["application"]["query"]["query"])
+    if pending:  # see NEEDS_PENDING_METRICS: empty until the exporter emits the group info
+        assert prometheus.api("label/application/values", **{"match[]": pending[0]}) == [], (
+            f"the exporter now emits {pending}: delete NEEDS_PENDING_METRICS")
+        return
     values = {}
     for name in ("application", "deployment_group", "deployment_id"):
         query = variables[name]["query"]["query"]
@@ -240,23 +269,29 @@ def test_dashboard_variables_list_the_demo_deployments(prometheus):
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in values["deployment_id"])
 
 
-# ---- the failing instance reaches Alertmanager -----------------------------------------
+# ---- the failing instance reaches Alertmanager, once per deployment ---------------------
+def _failed_targets(exporter) -> dict:
+    return {(deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
+            for deployment_id, deployment in exporter.ground_truth().items()
+            for target_id, target in deployment["targets"].items()
+            if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"
+            # a Stopped deployment's failed targets (demo-canary) are not what these tests follow
+            and deployment["info"]["status"] == "Failed"}
+
+
+def _alerts_of(alertmanager, deployment_id: str) -> list[dict]:
+    return [alert for alert in alertmanager.alerts("CodeDeployDeploymentTargetsFailed")
+            if alert["labels"].get("deployment_id") == deployment_id]
+
+
 def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
         exporter, prometheus, alertmanager, capsys):
-    def failed_targets() -> dict:
-        return {(deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
-                for deployment_id, deployment in exporter.ground_truth().items()
-                for target_id, target in deployment["targets"].items()
-                if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"
-                # a Stopped deployment's failed target (demo-canary) raises no DeploymentFailed
-                and deployment["info"]["status"] == "Failed"}
-
-    already_failed = set(failed_targets())
-    # The demo fails instance 3 of demo-web about a quarter into every cycle (and, since the
-    # demo gained a rolled-back and an alarm-stopped group, targets of demo-api and
-    # demo-canary too): wait for the next failure, whichever group it is in.
+    already_failed = set(_failed_targets(exporter))
+    # The demo fails instance 3 of demo-web about a quarter into every cycle (and targets of
+    # the rolled-back demo-api): wait for the next failure, whichever group it is in.
     (deployment_id, target_id), body = wait_for(
-        lambda: next(((k, v) for k, v in failed_targets().items() if k not in already_failed), None),
+        lambda: next(((k, v) for k, v in _failed_targets(exporter).items()
+                      if k not in already_failed), None),
         DEMO_CYCLE * 1.3 + 5, "the demo's next failing instance", interval=0.05)
     failed_at = body["lastUpdatedAt"]
     info = exporter.ground_truth()[deployment_id]["info"]
@@ -266,32 +301,54 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
     # before it, Prometheus scrapes just before the poll lands, evaluates just before the
     # scrape, holds the alert for `for:`, and Alertmanager groups it.
     bound = (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL
-             + _for("CodeDeployTargetFailed") + GROUP_WAIT + PROCESSING_SLACK)
+             + _for("CodeDeployDeploymentTargetsFailed") + GROUP_WAIT + PROCESSING_SLACK)
 
-    def received() -> bool:
-        return any(alert["labels"].get("deployment_id") == deployment_id
-                   and alert["labels"].get("target_id") == target_id
-                   for alert in alertmanager.alerts("CodeDeployTargetFailed"))
-
-    wait_for(received, bound + 30, "CodeDeployTargetFailed in Alertmanager", interval=0.05)
+    alerts = wait_for(lambda: _alerts_of(alertmanager, deployment_id), bound + 30,
+                      "CodeDeployDeploymentTargetsFailed in Alertmanager", interval=0.05)
     latency = time.time() - failed_at
     with capsys.disabled():
-        print(f"\nCodeDeployTargetFailed detection latency: {latency:.2f}s "
+        print(f"\nCodeDeployDeploymentTargetsFailed detection latency: {latency:.2f}s "
               f"(failure of {target_id} in {deployment_id} -> Alertmanager; bound {bound:.1f}s)")
     assert latency <= bound
-    alert = next(a for a in alertmanager.alerts("CodeDeployTargetFailed")
-                 if a["labels"].get("target_id") == target_id
-                 and a["labels"].get("deployment_id") == deployment_id)
+    # One alert per deployment, not one per failed target.
+    assert len(alerts) == 1
+    alert = alerts[0]
     assert alert["labels"]["severity"] == "warning"
     assert alert["labels"]["application"] == application
     assert alert["labels"]["deployment_group"] == group
+    assert "target_id" not in alert["labels"]
     for value in (target_id, deployment_id, application, group):
         assert value in alert["annotations"]["description"]
-    assert alert["annotations"]["runbook_url"].endswith("#codedeploytargetfailed")
+    assert alert["annotations"]["runbook_url"].endswith("#codedeploydeploymenttargetsfailed")
 
-    wait_for(lambda: any(a["labels"].get("deployment_id") == deployment_id
-                         for a in alertmanager.alerts("CodeDeployDeploymentFailed")),
-             bound, "CodeDeployDeploymentFailed in Alertmanager")
+
+def test_failed_targets_alert_resolves_when_the_groups_next_deployment_succeeds(
+        exporter, prometheus, alertmanager):
+    needed = "codedeploy_deployment_group_last_success_timestamp_seconds"
+    if needed in PENDING_METRICS:  # see NEEDS_PENDING_METRICS: resolution needs the group state
+        assert needed not in exporter.metrics(), (
+            f"the exporter now emits {needed}: delete NEEDS_PENDING_METRICS")
+        return
+    (deployment_id, _), _ = wait_for(
+        lambda: next(iter(_failed_targets(exporter).items()), None),
+        DEMO_CYCLE * 1.3 + 5, "a failed target in the demo", interval=0.5)
+    wait_for(lambda: _alerts_of(alertmanager, deployment_id), DEMO_CYCLE,
+             f"CodeDeployDeploymentTargetsFailed for {deployment_id}")
+    failed = exporter.ground_truth()[deployment_id]["info"]
+
+    def later_success():
+        return next((d for d in exporter.ground_truth().values()
+                     if d["info"]["deploymentGroupName"] == failed["deploymentGroupName"]
+                     and d["info"]["applicationName"] == failed["applicationName"]
+                     and d["info"]["createTime"] > failed["createTime"]
+                     and d["info"]["status"] == "Succeeded"), None)
+    wait_for(later_success, 3 * DEMO_CYCLE,
+             f"a later successful deployment of {failed['applicationName']}/"
+             f"{failed['deploymentGroupName']} in the demo", interval=1)
+    resolve_bound = (DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL + GROUP_WAIT
+                     + PROCESSING_SLACK + DEMO_TICK)
+    wait_for(lambda: not _alerts_of(alertmanager, deployment_id), resolve_bound + 10,
+             f"CodeDeployDeploymentTargetsFailed for {deployment_id} to resolve", interval=0.1)
 
 
 # ---- every alert expression, once the demo has run through a failure -----------------
@@ -301,8 +358,12 @@ def test_alert_expression_runs_and_fires_only_on_what_the_demo_breaks(prometheus
     if rule["alert"] in FIRING_IN_DEMO:
         wait_for(lambda: prometheus.query(rule["expr"]), DEMO_CYCLE, rule["alert"])
     else:
-        # Over everything Prometheus has seen so far, not just this instant.
-        seen = prometheus.query_range(rule["expr"], time.time() - 600, time.time())
+        # Over everything Prometheus has seen so far, not just this instant: from its first
+        # scrape of the exporter (before it, absent(up) is 1 by definition).
+        now = time.time()
+        scraped = prometheus.query_range(f'up{{job="{JOB}"}}', now - 600, now)
+        first_scrape = min(float(v[0]) for s in scraped for v in s["values"])
+        seen = prometheus.query_range(rule["expr"], first_scrape, now)
         assert seen == [], f"{rule['alert']} would fire on the healthy parts of the demo"
 
 

@@ -1,0 +1,437 @@
+"""The exporter's alerts, declared once as data.
+
+tools/gen_monitoring.py renders these into the canonical rules file
+(exporter/monitoring/alerts.yaml, thresholds at their defaults) and into the Helm chart's
+PrometheusRule template (thresholds, `for:`, severity, the `job` selector and each alert's
+switch read from values). Expressions and texts use two kinds of placeholders:
+
+- ``<<job>>``: the label matcher selecting the exporter's scrape job (``job="codedeploy-exporter"``);
+- ``<<Alert.knob>>``: a threshold of an alert (its own or, to stay consistent, another alert's).
+
+Annotations are Prometheus templates (``{{ $labels.x }}``); they must not contain backticks,
+which the chart template uses to pass them through Helm untouched.
+
+Status sets: target, lifecycle-event and task-set status series are sparse by default (only
+the current status, value 1), so every expression selects ``== 1`` and never relies on a
+0-valued series. Deployment and group status sets are dense but are used the same way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
+DEFAULT_JOB = 'job="codedeploy-exporter"'
+
+# Label sets the alerts aggregate to: one alert per group, per deployment, per exporter.
+GROUP = "account_id, region, application, deployment_group"
+DEPLOYMENT = GROUP + ", deployment_id"
+TARGET = DEPLOYMENT + ", target_id"
+EXPORTER = "job, instance"
+RUNNING = "Created|Queued|InProgress|Baking|Ready"
+THROTTLING = "Throttling.*|TooManyRequests.*|RequestLimitExceeded"
+
+# A Prometheus template listing who the group is, reused by the group alerts.
+_GROUP_TEXT = ("{{ $labels.application }}/{{ $labels.deployment_group }} "
+               "(account {{ $labels.account_id }}, {{ $labels.region }})")
+_DEPLOYMENT_TEXT = "{{ $labels.deployment_id }} of " + _GROUP_TEXT
+_GROUP_ARGS = "$labels.account_id $labels.region $labels.application $labels.deployment_group"
+_GROUP_MATCH = "account_id=%q,region=%q,application=%q,deployment_group=%q"
+_LATEST_ATTEMPT = (
+    "{{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{"
+    + _GROUP_MATCH + "})\" " + _GROUP_ARGS + " | query }}{{ range . }}{{ .Labels.deployment_id }}"
+    "{{ end }}{{ else }}unknown{{ end }}")
+
+
+@dataclass(frozen=True)
+class Knob:
+    """A threshold users may override; ``default`` is a number or a Prometheus duration."""
+
+    name: str
+    default: int | float | str
+    meaning: str
+
+
+@dataclass(frozen=True)
+class Alert:
+    name: str
+    group: str
+    expr: str
+    summary: str
+    description: str
+    for_: str
+    meaning: str  # one line for the docs' threshold table: what `for:` protects against
+    severity: str = "warning"
+    knobs: tuple[Knob, ...] = field(default_factory=tuple)
+
+    @property
+    def runbook_url(self) -> str:
+        return RUNBOOK_BASE + self.name.lower()
+
+
+ALERTS: tuple[Alert, ...] = (
+    Alert(
+        name="CodeDeployGroupDeploymentFailed",
+        group="codedeploy",
+        # The latest deployment of the group failed; or, while a redeploy is still running,
+        # the newest failure is more recent than the last success. So the alert stays active
+        # through the redeploy and resolves only when a later deployment succeeds (the last
+        # success then ends after the last failure), not when a new one merely starts.
+        # last_failure comes from deployments the exporter has seen (within `retention`);
+        # the first branch reads the API's last attempt, which survives exporter restarts.
+        expr=f"""\
+max by ({GROUP}) (
+  codedeploy_deployment_group_last_attempted_status{{<<job>>, status="Failed"}} == 1
+)
+or on ({GROUP})
+max by ({GROUP}) (
+    codedeploy_deployment_group_last_failure_timestamp_seconds{{<<job>>}}
+  > (
+      codedeploy_deployment_group_last_success_timestamp_seconds{{<<job>>}}
+    or
+      0 * codedeploy_deployment_group_last_failure_timestamp_seconds{{<<job>>}}
+  )
+  and on ({GROUP})
+    codedeploy_deployment_group_last_attempted_status{{<<job>>, status=~"{RUNNING}"}} == 1
+)""",
+        for_="0m",
+        meaning="Failed is terminal: waiting would only delay the page.",
+        summary="The latest deployment of a CodeDeploy deployment group failed.",
+        description=("The latest finished deployment of " + _GROUP_TEXT + " failed and no later "
+                     "deployment has succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."),
+    ),
+    Alert(
+        name="CodeDeployGroupDeploymentStopped",
+        group="codedeploy",
+        # As for Failed, but there is no last-stop timestamp: Prometheus remembers the create
+        # time of the newest attempt it saw Stopped (a subquery over `memory` at 1m steps, which
+        # keeps it cheap for hundreds of groups), and the alert holds while that is newer than
+        # the last success and a redeploy is running.
+        expr=f"""\
+max by ({GROUP}) (
+  codedeploy_deployment_group_last_attempted_status{{<<job>>, status="Stopped"}} == 1
+)
+or on ({GROUP})
+max by ({GROUP}) (
+    max_over_time(
+      (
+        codedeploy_deployment_group_last_attempted_timestamp_seconds{{<<job>>}}
+        and on ({GROUP})
+          codedeploy_deployment_group_last_attempted_status{{<<job>>, status="Stopped"}} == 1
+      )[<<CodeDeployGroupDeploymentStopped.memory>>:1m]
+    )
+  > (
+      codedeploy_deployment_group_last_success_timestamp_seconds{{<<job>>}}
+    or
+      0 * codedeploy_deployment_group_last_attempted_timestamp_seconds{{<<job>>}}
+  )
+  and on ({GROUP})
+    codedeploy_deployment_group_last_attempted_status{{<<job>>, status=~"{RUNNING}"}} == 1
+)""",
+        for_="0m",
+        meaning="Stopped is terminal: waiting would only delay the page.",
+        summary="The latest deployment of a CodeDeploy deployment group was stopped.",
+        description=("The latest finished deployment of " + _GROUP_TEXT + " was stopped (by a "
+                     "CloudWatch alarm, a user or the API) and no later deployment has "
+                     "succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."),
+        knobs=(Knob("memory", "1d", "How long Prometheus remembers a stop while a redeploy runs "
+                    "(range of the subquery). A redeploy that runs longer than this after a stop "
+                    "resolves the alert early."),),
+    ),
+    Alert(
+        name="CodeDeployRollback",
+        group="codedeploy",
+        # A deployment created by CodeDeploy's automatic rollback (or carrying rollback info
+        # naming the deployment it rolls back). It resolves once a later deployment of the
+        # group succeeded: the group then runs a fixed revision again.
+        expr=f"""\
+(
+    max by ({DEPLOYMENT}) (
+      codedeploy_deployment_info{{<<job>>, creator="codeDeployRollback"}}
+    )
+  or on ({DEPLOYMENT})
+    max by ({DEPLOYMENT}) (
+      codedeploy_deployment_rollback_info{{<<job>>, rollback_triggering_deployment_id!=""}}
+    )
+)
+unless on ({DEPLOYMENT})
+(
+    max by ({DEPLOYMENT}) (codedeploy_deployment_complete_timestamp_seconds{{<<job>>}})
+  < on ({GROUP}) group_left
+    max by ({GROUP}) (codedeploy_deployment_group_last_success_timestamp_seconds{{<<job>>}})
+)""",
+        for_="0m",
+        meaning="A rollback is an event that already happened.",
+        summary="CodeDeploy rolled back a deployment.",
+        description=("Deployment " + _DEPLOYMENT_TEXT + " is an automatic rollback"
+                     "{{ range printf \"max by (rollback_triggering_deployment_id) "
+                     "(codedeploy_deployment_rollback_info{account_id=%q,region=%q,"
+                     "deployment_id=%q})\" $labels.account_id $labels.region "
+                     "$labels.deployment_id | query }} of "
+                     "{{ .Labels.rollback_triggering_deployment_id }}{{ end }}; the group "
+                     "runs its previous revision until a new deployment succeeds."),
+    ),
+    Alert(
+        name="CodeDeployDeploymentRunningTooLong",
+        group="codedeploy",
+        expr=f"""\
+(
+    time() - max by ({DEPLOYMENT}) (codedeploy_deployment_create_timestamp_seconds{{<<job>>}})
+  and on ({DEPLOYMENT})
+    max by ({DEPLOYMENT}) (
+      codedeploy_deployment_status{{<<job>>, status=~"InProgress|Baking|Ready"}} == 1
+    )
+)
+> <<CodeDeployDeploymentRunningTooLong.thresholdSeconds>>""",
+        for_="0m",
+        meaning="The age only grows while the deployment runs; the threshold is the wait.",
+        summary="A CodeDeploy deployment has been running for too long.",
+        description=("Deployment " + _DEPLOYMENT_TEXT + " was created "
+                     "{{ $value | humanizeDuration }} ago and is still "
+                     "{{ range printf \"max by (status) (codedeploy_deployment_status{"
+                     "account_id=%q,region=%q,deployment_id=%q} == 1)\" $labels.account_id "
+                     "$labels.region $labels.deployment_id | query }}"
+                     "{{ .Labels.status }}{{ end }}."),
+        knobs=(Knob("thresholdSeconds", 7200, "Age (since creation) after which a deployment "
+                    "still InProgress, Baking or Ready alerts. Raise it above your longest "
+                    "blue/green wait (termination wait, manual reroute)."),),
+    ),
+    Alert(
+        name="CodeDeployTargetsPendingTooLong",
+        group="codedeploy",
+        # Targets still Pending while the deployment runs and no target of it changed status
+        # for the whole window: nothing is picking them up, usually a CodeDeploy agent that is
+        # down or cannot reach the endpoint. A slow OneAtATime deployment keeps changing and
+        # stays quiet; requiring the count a window ago keeps a fresh deployment quiet.
+        expr=f"""\
+max by ({DEPLOYMENT}) (codedeploy_deployment_targets{{<<job>>, status="Pending"}}) > 0
+and on ({DEPLOYMENT})
+  max by ({DEPLOYMENT}) (codedeploy_deployment_status{{<<job>>, status="InProgress"}} == 1)
+and on ({DEPLOYMENT})
+  max by ({DEPLOYMENT}) (
+    codedeploy_deployment_targets{{<<job>>, status="Pending"}}
+      offset <<CodeDeployTargetsPendingTooLong.window>>
+  )
+unless on ({DEPLOYMENT})
+  (
+    sum by ({DEPLOYMENT}) (
+      changes(codedeploy_deployment_targets{{<<job>>}}[<<CodeDeployTargetsPendingTooLong.window>>])
+    ) > 0
+  )""",
+        for_="0m",
+        meaning="The window already requires the targets to sit still.",
+        summary="Targets of a running CodeDeploy deployment are stuck Pending.",
+        description=("{{ $value | printf \"%.0f\" }} targets of deployment " + _DEPLOYMENT_TEXT
+                     + " are Pending and no target of it has changed status for "
+                     "<<CodeDeployTargetsPendingTooLong.window>> while the deployment is "
+                     "InProgress; is the CodeDeploy agent running on them?"),
+        knobs=(Knob("window", "30m", "How long no target of a running deployment may change "
+                    "status while some are Pending. Longer than your slowest single host "
+                    "(OneAtATime deployments move one host at a time)."),),
+    ),
+    Alert(
+        name="CodeDeployDeploymentTargetsFailed",
+        group="codedeploy",
+        # One alert per deployment, whatever the number of failed targets (1,000 failed hosts
+        # of an AllAtOnce deployment page once). It resolves when a later deployment of the
+        # group succeeded (the last success ends after this deployment completed).
+        expr=f"""\
+max by ({DEPLOYMENT}) (codedeploy_deployment_targets{{<<job>>, status="Failed"}}) > 0
+unless on ({DEPLOYMENT})
+(
+    max by ({DEPLOYMENT}) (codedeploy_deployment_complete_timestamp_seconds{{<<job>>}})
+  < on ({GROUP}) group_left
+    max by ({GROUP}) (codedeploy_deployment_group_last_success_timestamp_seconds{{<<job>>}})
+)""",
+        for_="0m",
+        meaning="Failed is terminal for a target: waiting would only delay the page.",
+        summary="Targets of a CodeDeploy deployment failed.",
+        description=("{{ $value | printf \"%.0f\" }} targets of deployment " + _DEPLOYMENT_TEXT
+                     + " failed, among them: "
+                     "{{ range $i, $t := printf \"max by (target_id) (codedeploy_target_status{"
+                     "account_id=%q,region=%q,deployment_id=%q,status=\\\"Failed\\\"} == 1)\" "
+                     "$labels.account_id $labels.region $labels.deployment_id | query "
+                     "| sortByLabel \"target_id\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}"
+                     "{{ $t.Labels.target_id }}{{ end }}{{ end }}."),
+    ),
+    Alert(
+        name="CodeDeployLifecycleEventStuck",
+        group="codedeploy",
+        # A script hook cannot legitimately run longer than its appspec timeout (at most
+        # 3600s), so InProgress beyond that means CodeDeploy is not hearing back from the
+        # agent or the hook function. AllowTraffic lasts as long as a linear/canary shift:
+        # CodeDeployTrafficShiftStalled watches it. One alert per deployment and hook.
+        expr=f"""\
+count by ({DEPLOYMENT}, lifecycle_event) (
+    (
+        time()
+      - codedeploy_lifecycle_event_start_timestamp_seconds{{<<job>>, lifecycle_event!~"<<CodeDeployLifecycleEventStuck.excludedEvents>>"}}
+    ) > <<CodeDeployLifecycleEventStuck.thresholdSeconds>>
+  and on ({TARGET}, lifecycle_event)
+    codedeploy_lifecycle_event_status{{<<job>>, status="InProgress"}} == 1
+)""",
+        for_="5m",
+        meaning="Rides out a hook that finishes just after the threshold.",
+        summary="A CodeDeploy lifecycle event has been in progress for too long.",
+        description=("Lifecycle event {{ $labels.lifecycle_event }} of "
+                     "{{ $value | printf \"%.0f\" }} targets in deployment " + _DEPLOYMENT_TEXT
+                     + " has been InProgress for more than "
+                     "<<CodeDeployLifecycleEventStuck.thresholdSeconds>> seconds."),
+        knobs=(Knob("thresholdSeconds", 3600, "How long a lifecycle event may stay InProgress; "
+                    "3600s is the largest appspec hook timeout."),
+               Knob("excludedEvents", "AllowTraffic", "Regex of lifecycle events never "
+                    "checked (AllowTraffic lasts as long as the traffic shift).")),
+    ),
+    Alert(
+        name="CodeDeployTrafficShiftStalled",
+        group="codedeploy",
+        # Stalled: the weight towards the new version sits strictly between 0 and 100 without
+        # changing for the whole window while the deployment is InProgress. The intermediate
+        # weight keeps the bake time after a shift quiet; requiring the series a window ago
+        # keeps a fresh series (whose changes() is 0 by construction) quiet.
+        expr=f"""\
+(
+    (
+      codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}} > 0 < 100
+      unless changes(codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
+    )
+    and codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}} offset <<CodeDeployTrafficShiftStalled.window>>
+  or
+    (
+      100 * codedeploy_lambda_target_version_weight{{<<job>>}} > 0 < 100
+      unless changes(codedeploy_lambda_target_version_weight{{<<job>>}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
+    )
+    and codedeploy_lambda_target_version_weight{{<<job>>}} offset <<CodeDeployTrafficShiftStalled.window>>
+  or
+    (
+      100 * codedeploy_cloudformation_target_version_weight{{<<job>>}} > 0 < 100
+      unless changes(codedeploy_cloudformation_target_version_weight{{<<job>>}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
+    )
+    and codedeploy_cloudformation_target_version_weight{{<<job>>}} offset <<CodeDeployTrafficShiftStalled.window>>
+)
+and on ({DEPLOYMENT})
+  max by ({DEPLOYMENT}) (codedeploy_deployment_status{{<<job>>, status="InProgress"}} == 1)""",
+        for_="5m",
+        meaning="Rides out a step that ends just after the window.",
+        summary="A CodeDeploy traffic shift has stopped progressing.",
+        description=("Traffic of target {{ $labels.target_id }} in deployment " + _DEPLOYMENT_TEXT
+                     + " has been stuck at {{ $value | printf \"%.0f\" }}% towards the new "
+                     "version for <<CodeDeployTrafficShiftStalled.window>> while the deployment "
+                     "is InProgress."),
+        knobs=(Knob("window", "1h", "How long a partial weight may stay unchanged; longer than "
+                    "the longest step of your deployment configs (Canary10Percent30Minutes "
+                    "holds 10% for 30m)."),),
+    ),
+    # ---- the exporter itself: one alert per scraped exporter (job, instance) ----------
+    Alert(
+        name="CodeDeployExporterDown",
+        group="codedeploy-exporter",
+        expr="up{<<job>>} == 0",
+        for_="5m",
+        meaning="Rides out a restart or a single failed scrape.",
+        summary="Prometheus cannot scrape the CodeDeploy exporter.",
+        description=("Prometheus has failed to scrape {{ $labels.job }}/{{ $labels.instance }} "
+                     "for <<CodeDeployExporterDown.for>>; every CodeDeploy alert is blind meanwhile."),
+    ),
+    Alert(
+        name="CodeDeployExporterAbsent",
+        group="codedeploy-exporter",
+        # Plain Prometheus has no TargetDown: catches a missing or renamed scrape job too
+        # (the `job` selector of these rules then matches nothing).
+        expr="absent(up{<<job>>})",
+        for_="15m",
+        meaning="Rides out a Prometheus restart or a redeploy of the exporter.",
+        summary="Prometheus has no CodeDeploy exporter target to scrape.",
+        description=("No target matches up{<<job>>}: the exporter is not deployed, its service "
+                     "discovery broke, or the scrape job is named differently from these rules' "
+                     "job selector."),
+    ),
+    Alert(
+        name="CodeDeployExporterDataStale",
+        group="codedeploy-exporter",
+        # Relative to the configured poll interval, so a 5m interval does not page after 5m;
+        # with a floor so a fast interval does not page on one slow poll.
+        expr="""\
+  time() - codedeploy_exporter_last_poll_success_timestamp_seconds{<<job>>}
+>
+  clamp_min(
+    <<CodeDeployExporterDataStale.intervals>> * codedeploy_exporter_poll_interval_seconds{<<job>>},
+    <<CodeDeployExporterDataStale.minSeconds>>
+  )""",
+        for_="5m",
+        meaning="Covers the first poll after a start, which may take minutes on a big fleet.",
+        summary="The CodeDeploy exporter has not completed a poll recently.",
+        description=("{{ $labels.job }}/{{ $labels.instance }} last completed a successful poll "
+                     "{{ $value | humanizeDuration }} ago; all CodeDeploy metrics it serves are "
+                     "stale."),
+        knobs=(Knob("intervals", 3, "Poll intervals (codedeploy_exporter_poll_interval_seconds) "
+                    "without a successful poll that count as stale."),
+               Knob("minSeconds", 300, "Floor of the staleness threshold, seconds, so a short "
+                    "interval does not page on one slow poll.")),
+    ),
+    Alert(
+        name="CodeDeployExporterConfigReloadFailed",
+        group="codedeploy-exporter",
+        expr="codedeploy_exporter_config_last_reload_successful{<<job>>} == 0",
+        for_="5m",
+        meaning="Leaves time to fix a typo and reload again.",
+        summary="The CodeDeploy exporter failed to reload its configuration.",
+        description=("{{ $labels.job }}/{{ $labels.instance }} rejected its configuration file "
+                     "and keeps polling with the previous one; its log names every problem."),
+    ),
+    Alert(
+        name="CodeDeployExporterPollSlow",
+        group="codedeploy-exporter",
+        expr="""\
+  codedeploy_exporter_poll_duration_seconds{<<job>>}
+>
+  <<CodeDeployExporterPollSlow.ratio>> * codedeploy_exporter_poll_interval_seconds{<<job>>}""",
+        for_="15m",
+        meaning="One slow poll (a throttled burst) is normal; a trend is not.",
+        summary="CodeDeploy exporter polls take nearly the whole poll interval.",
+        description=("The last poll of {{ $labels.job }}/{{ $labels.instance }} took "
+                     "{{ $value | humanizeDuration }}, close to its poll interval; data will "
+                     "soon lag behind."),
+        knobs=(Knob("ratio", 0.8, "Fraction of the poll interval a poll may take."),),
+    ),
+    Alert(
+        name="CodeDeployExporterThrottled",
+        group="codedeploy-exporter",
+        expr=f"""\
+sum by ({EXPORTER}) (
+  increase(codedeploy_exporter_api_request_errors_total{{<<job>>, error_code=~"{THROTTLING}"}}[<<CodeDeployExporterThrottled.window>>])
+) > <<CodeDeployExporterThrottled.threshold>>""",
+        for_="15m",
+        meaning="Short bursts are absorbed by the exporter's retries.",
+        summary="The CodeDeploy API is throttling the exporter.",
+        description=("{{ $labels.job }}/{{ $labels.instance }} received "
+                     "{{ $value | printf \"%.0f\" }} throttling errors in the last "
+                     "<<CodeDeployExporterThrottled.window>>, continuously for <<CodeDeployExporterThrottled.for>>."),
+        knobs=(Knob("window", "10m", "Range of the increase() over throttling errors."),
+               Knob("threshold", 0, "Throttling errors per window tolerated.")),
+    ),
+    Alert(
+        name="CodeDeployExporterPollFailing",
+        group="codedeploy-exporter",
+        # Aggregated per exporter, and silenced (`unless`) while its data is stale, when
+        # CodeDeployExporterDataStale says the same thing louder: no inhibit rule needed.
+        expr="""\
+count by (job, instance) (codedeploy_exporter_target_poll_success{<<job>>} == 0) > 0
+unless on (job, instance)
+(
+    time() - codedeploy_exporter_last_poll_success_timestamp_seconds{<<job>>}
+  >
+    clamp_min(
+      <<CodeDeployExporterDataStale.intervals>> * codedeploy_exporter_poll_interval_seconds{<<job>>},
+      <<CodeDeployExporterDataStale.minSeconds>>
+    )
+)""",
+        for_="10m",
+        meaning="Rides out transient API errors the next poll recovers from.",
+        summary="The CodeDeploy exporter cannot poll some of its targets.",
+        description=("{{ $labels.job }}/{{ $labels.instance }} failed to poll "
+                     "{{ $value | printf \"%.0f\" }} targets for "
+                     "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. "
+                     "The exporter log names the operation and error code."),
+    ),
+)
