@@ -30,7 +30,35 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--discovery", action="store_true",
                    help="only the account-discovery benchmark (issue 12); writes its section of "
                         "docs/benchmarks.md (or --output)")
+    p.add_argument("--events", action="store_true",
+                   help="only the events benchmark (issue 14): latency from a CodeDeploy event to "
+                        "/metrics, with events and with polling alone; writes its section of "
+                        "docs/benchmarks.md (or --output)")
+    p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
+    p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
+    p.add_argument("--events.off-interval", dest="events_off_interval", type=float, default=300.0,
+                   help="poll interval of the polling-only comparison, seconds (default: 300)")
     return p
+
+
+def run_events(args: argparse.Namespace) -> int:
+    from bench import events
+
+    command = "python -m bench --events" + (
+        "" if (args.events_targets, args.events_changes, args.events_off_interval) == (1000, 50, 300.0)
+        else f" --events.targets {args.events_targets} --events.changes {args.events_changes} "
+             f"--events.off-interval {args.events_off_interval:g}")
+    result = events.run(args.events_targets, args.events_changes, args.events_changes,
+                        args.events_off_interval, log=lambda m: print(m, file=sys.stderr, flush=True))
+    section = events.markdown(result, command)
+    print(section)
+    if args.json_path:
+        Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
+    output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
+    current = output.read_text(encoding="utf-8") if output.exists() else ""
+    output.write_text(events.splice(current, section), encoding="utf-8")
+    print(f"wrote {output}", file=sys.stderr)
+    return 0
 
 
 def run_discovery(args: argparse.Namespace) -> int:
@@ -52,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if args.discovery:
         return run_discovery(args)
+    if args.events:
+        return run_events(args)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -75,10 +105,13 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        from bench import discovery  # a tier run keeps the discovery section
+        from bench import discovery, events  # a tier run keeps the discovery and events sections
 
-        kept = discovery.section_of(Path(output).read_text(encoding="utf-8")) if Path(output).exists() else ""
+        previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
         text = report.markdown(results, machine.describe(), command, notes)
-        Path(output).write_text(discovery.splice(text, kept) if kept else text, encoding="utf-8")
+        kept = discovery.section_of(previous)
+        text = discovery.splice(text, kept) if kept else text
+        kept = events.existing_section(previous)
+        Path(output).write_text(events.splice(text, kept) if kept else text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0

@@ -7,12 +7,14 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
+from exporter.events.parse import DeploymentChange
+from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.log import diagnostics_fields
 from exporter.metrics import ExporterMetrics
@@ -115,6 +117,7 @@ class Exporter:
         metrics.reload_successful.set(1)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
+        self._event_refresher: EventRefresher | None = None
         self.snapshot = self._snapshot([])
 
     @property
@@ -165,6 +168,23 @@ class Exporter:
         return False, (f"unhealthy: no poll completed for {self.liveness.seconds_since_poll():.0f}s "
                        f"(limit {self.liveness.limit(interval):.0f}s)")
 
+    def refresh_events(self, changes: Iterable[DeploymentChange],
+                       account: Callable[[RefreshOutcome], None] = lambda outcome: None) -> RefreshOutcome:
+        """Refresh the deployments events named and publish a new snapshot now.
+
+        `account(outcome)` runs before publishing, so the snapshot's self-metrics count this
+        refresh. Not a poll: readiness, the poll duration and the last-poll-success timestamp
+        keep following the regular poll, which is the safety net for events the queue missed.
+        """
+        with self._poll_lock:
+            if self._event_refresher is None:
+                self._event_refresher = EventRefresher(self.poller)
+            outcome = self._event_refresher.refresh(changes)
+            account(outcome)
+            self._publish(PollOutcome(outcome.duration, outcome.api_wide_errors, 0), self_metrics=False)
+        # Unlike after a poll, gzip is left to the first scrape that asks for it: during a rollout
+        # events can refresh every second, far more often than Prometheus scrapes.
+        return outcome
 
     def refresh_now(self, deployment_ids) -> bool:
         """Read the given deployments and their targets now (an event said they changed) and
@@ -215,9 +235,6 @@ class Exporter:
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())
         self.snapshot = self._snapshot(self._landing_cells())
-        log.debug("event=poll_done duration=%.3f targets=%d frozen=%d rerendered=%d errors=%s",
-                  outcome.duration, len(views), frozen, self.cache.rendered_last,
-                  ",".join(outcome.api_wide_errors) or "none")
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
         chunks = self._chunks

@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 
 BATCH_TARGETS_MAX = 25
 BATCH_DEPLOYMENTS_MAX = 25
+SQS_WAIT_SECONDS = 20  # ReceiveMessage's longest long poll
+SQS_MAX_MESSAGES = 10  # ReceiveMessage / DeleteMessageBatch maximum
+# The read timeout must outlast the long poll, or every empty poll would end in a timeout.
+SQS_READ_TIMEOUT = SQS_WAIT_SECONDS + 10
 BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 group names
 ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
 
@@ -221,6 +225,41 @@ def pool_size(max_concurrency: int) -> int:
     return max(10, max_concurrency * 2)
 
 
+class SqsApi:
+    """The SQS calls of the event consumer, with errors as ApiError (not rate-limited: the
+    CodeDeploy limiter protects CodeDeploy's quotas, and a long poll is one call per 20 s)."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+
+    def _call(self, operation: str, method: str, **params: Any) -> dict:
+        try:
+            return getattr(self._client, method)(**params)
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            raise ApiError(operation, error.get("Code", "Unknown"), error.get("Message", "")) from None
+        except BotoCoreError as exc:
+            raise ApiError(operation, type(exc).__name__, str(exc)) from None
+
+    def receive(self, queue_url: str, wait_seconds: int = SQS_WAIT_SECONDS) -> list[dict]:
+        response = self._call("ReceiveMessage", "receive_message", QueueUrl=queue_url,
+                              WaitTimeSeconds=wait_seconds, MaxNumberOfMessages=SQS_MAX_MESSAGES,
+                              MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"])
+        return response.get("Messages") or []
+
+    def queue_attributes(self, queue_url: str, names: list[str]) -> dict[str, str]:
+        response = self._call("GetQueueAttributes", "get_queue_attributes", QueueUrl=queue_url,
+                              AttributeNames=names)
+        return response.get("Attributes") or {}
+
+    def delete(self, queue_url: str, receipt_handles: list[str]) -> list[tuple[int, str]]:
+        """Delete up to 10 messages; returns (index, error code) of those SQS did not delete."""
+        entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]
+        response = self._call("DeleteMessageBatch", "delete_message_batch", QueueUrl=queue_url,
+                              Entries=entries)
+        return [(int(f["Id"]), f.get("Code", "Unknown")) for f in response.get("Failed") or []]
+
+
 class ClientFactory:
     """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use.
 
@@ -294,6 +333,18 @@ class ClientFactory:
     def cancel(self) -> None:
         """Shutdown: no API call starts from now on; rate-limit waits end at once."""
         self.cancelled.set()
+
+    def sqs(self, settings: AwsSettings) -> SqsApi:
+        """A new SQS client for the event consumer (endpoint_url None: AWS_ENDPOINT_URL_SQS etc.)."""
+        config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 3},
+                            connect_timeout=self._boto_config.connect_timeout,
+                            read_timeout=SQS_READ_TIMEOUT,
+                            user_agent_extra=f"codedeploy-exporter/{__version__}")
+        try:
+            return SqsApi(self._session(settings).client("sqs", endpoint_url=settings.endpoint_url,
+                                                         config=config))
+        except BotoCoreError as exc:
+            raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
 
     def region(self, settings: AwsSettings) -> str:
         """The entry's resolved region ("" when boto3 cannot resolve one)."""

@@ -68,6 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
                         "scenarios; needs no AWS account")
     p.add_argument("--demo.simulator-address", dest="demo_simulator_address",
                    default="127.0.0.1:0", help="where the demo's simulator listens")
+    p.add_argument("--demo.events", dest="demo_events", action="store_true",
+                   help="with --demo: the simulator also puts EventBridge events on its own SQS queue "
+                        "and the exporter consumes them; polls every 60 s instead of 2 s")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
@@ -114,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.demo:
         from exporter.demo import DEMO_CREDENTIALS, Demo
         try:
-            demo = Demo(args.demo_simulator_address).start()
+            demo = Demo(args.demo_simulator_address, events=args.demo_events).start()
         except (OSError, ValueError) as exc:
             print(f"codedeploy-exporter: --demo.simulator-address: {exc}", file=sys.stderr)
             return EXIT_USAGE
@@ -163,6 +166,7 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
+    from exporter.events.runner import EventsRunner
     from exporter.metrics import ExporterMetrics
     from exporter.reload import Reloader
     from exporter.server import serve
@@ -206,15 +210,21 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
              shard, args.total_shards)
     poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
     poller.start()
+    events = EventsRunner(exporter, clients)
+    events.apply(config.events)
     while not stop.wait(0.2):
         if reload_requested.is_set():
             reload_requested.clear()
             log.info("event=reload_requested via=SIGHUP")
             reloader.reload()
-    # Cancel first: the poll issues no more API calls and stops waiting for the ones in
-    # flight (daemon threads, abandoned), so neither it nor a hanging API delays the exit.
+        events.apply(exporter.config.events)  # a reload (SIGHUP or HTTP) may have changed it
+    # Cancel first: the poll and event refreshes issue no more API calls and stop waiting for
+    # the ones in flight (daemon threads, abandoned), so no hanging API delays the exit.
     exporter.cancel()
     server.stop(drain_timeout=DRAIN_ON_STOP)
+    # The consumer's receiver is a daemon thread in a long poll: not waited for.
+    events_stopped = events.stop()
     poller.join(timeout=STOP_TIMEOUT)
-    log.info("event=stopped abandoned_poll=%s", str(poller.is_alive()).lower())
+    log.info("event=stopped abandoned_poll=%s abandoned_event_refresh=%s",
+             str(poller.is_alive()).lower(), str(not events_stopped).lower())
     return EXIT_OK

@@ -482,6 +482,39 @@ FAMILIES: tuple[Family, ...] = (
     F("codedeploy_exporter_config_last_reload_success_timestamp_seconds", "gauge",
       "When the configuration was last loaded successfully, Unix seconds.", "exporter",
       unit="seconds", value="Unix seconds"),
+    # ---- the event consumer (exporter.events.metrics; only with `events` configured) ----
+    F("codedeploy_exporter_events_received_total", "counter",
+      "SQS messages received by the event consumer, by type: deployment_state_change and "
+      "instance_state_change (EventBridge), deployment_trigger and instance_trigger (CodeDeploy "
+      "triggers via SNS), other (not a CodeDeploy event), malformed.", "exporter", ("type",),
+      value="messages; every type starts at 0"),
+    F("codedeploy_exporter_events_applied_total", "counter",
+      "CodeDeploy events whose deployment was refreshed because of them.", "exporter",
+      value="events"),
+    F("codedeploy_exporter_events_ignored_total", "counter",
+      "Messages that caused no refresh: not_codedeploy (another kind of message), untracked (a "
+      "deployment the exporter does not follow), finished (a finished deployment whose targets "
+      "are all frozen: a late or duplicate event).", "exporter", ("reason",),
+      value="messages; every reason starts at 0"),
+    F("codedeploy_exporter_events_malformed_total", "counter",
+      "Messages that are not JSON or are CodeDeploy events with unusable fields; deleted.",
+      "exporter", value="messages"),
+    F("codedeploy_exporter_event_age_seconds", "gauge",
+      "Age of the newest CodeDeploy event when it was received: now minus the event's own time "
+      "(EventBridge time, trigger time or SNS timestamp).", "exporter", unit="seconds",
+      value="seconds"),
+    F("codedeploy_exporter_event_refreshes_total", "counter",
+      "Refreshes triggered by events (one per debounce window), by result: error when an "
+      "API-wide error or an unexpected failure hit it. Not polls: "
+      "codedeploy_exporter_last_poll_success_timestamp_seconds ignores them.", "exporter",
+      ("result",), value="refreshes (success, error)"),
+    F("codedeploy_exporter_last_event_refresh_timestamp_seconds", "gauge",
+      "When the last refresh triggered by events completed, Unix seconds.", "exporter",
+      unit="seconds", value="Unix seconds"),
+    F("codedeploy_exporter_event_consumer_errors_total", "counter",
+      "Failed SQS calls of the event consumer by operation and error code (AccessDenied, "
+      "AWS.SimpleQueueService.NonExistentQueue ...). Polling goes on regardless.", "exporter",
+      ("operation", "error_code"), value="failed calls; the common codes start at 0"),
 )
 
 BY_NAME: dict[str, Family] = {family.name: family for family in FAMILIES}

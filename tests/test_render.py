@@ -8,6 +8,7 @@ from pathlib import Path
 from expo import samples
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
+from exporter.events.metrics import EventMetrics
 from exporter.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
 from exporter.metrics import ExporterMetrics
 from exporter.model import EMPTY_HISTOGRAM, GroupRecord, GroupView, LastDeployment, Target
@@ -265,6 +266,7 @@ def test_nothing_undeclared_is_emitted_and_labels_match_the_table():
     metrics = ExporterMetrics()
     metrics.api_requests.labels("ListDeployments").inc()
     metrics.api_duration.labels("ListDeployments").observe(0.2)
+    EventMetrics(metrics.registry)  # the event consumer's families, present with `events` configured
     text = ExpositionCache(FULL).render(views, deployments, [GROUP]) + metrics.render()
     seen = set()
     for (name, labels), _ in samples(text).items():

@@ -19,6 +19,7 @@ from exporter.config.models import (
     Config,
     DeploymentEntry,
     DiscoveryScope,
+    EventsSettings,
     GroupEntry,
     MetricsSettings,
     NameFilter,
@@ -27,8 +28,8 @@ from exporter.config.models import (
 )
 
 __all__ = ["DURATION_HINT", "AwsSettings", "Config", "ConfigError", "DeploymentEntry", "DiscoveryScope",
-           "GroupEntry", "MetricsSettings", "NameFilter", "PollSettings", "TargetEntry", "config_warnings",
-           "load_config", "loads_config", "parse_config", "parse_duration"]
+           "EventsSettings", "GroupEntry", "MetricsSettings", "NameFilter", "PollSettings", "TargetEntry",
+           "config_warnings", "load_config", "loads_config", "parse_config", "parse_duration"]
 
 
 def _cross_checks(data: Any) -> list[Problem]:

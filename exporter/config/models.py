@@ -8,9 +8,11 @@ import functools
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
 from pydantic.json_schema import SkipJsonSchema
+from pydantic_core import PydanticCustomError
 
 from exporter.config.fields import Duration, HttpUrl, Matching, Model, PositiveDuration, Regex, Text
 
@@ -144,6 +146,53 @@ class DiscoveryScope(Model):
                    for key, pattern in self.tags.items())
 
 
+def _queue_url(value: str) -> str:
+    if len([part for part in urlsplit(value).path.split("/") if part]) != 2:
+        raise PydanticCustomError("queue_url", "must be a queue URL like "
+                                  "https://sqs.us-east-1.amazonaws.com/111111111111/name")
+    return value
+
+
+QueueUrl = Annotated[HttpUrl, AfterValidator(_queue_url), WithJsonSchema(
+    {"type": "string", "pattern": "^https?://[^\\s/:]+(:[0-9]+)?/[^/\\s]+/[^/\\s]+/?$"})]
+# https://sqs.<region>.amazonaws.com/<account>/<name> names its region.
+_SQS_HOST = re.compile(r"sqs[.-]([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
+
+
+class EventsSettings(Model):
+    """CodeDeploy events from an SQS queue (docs/events.md): a change is exported seconds after it
+    happens; polling goes on at `poll.interval` and catches what the queue missed."""
+
+    sqs_queue_url: QueueUrl = Field(description="The SQS queue EventBridge (or SNS) delivers CodeDeploy "
+                                    "events to, e.g. `https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events`.")
+    aws: AwsSettings = Field(AwsSettings(), description="AWS connection for SQS; its set values override the "
+                             "top-level `aws` block key by key. Its `endpoint_url` is not allowed: the "
+                             "top-level one is CodeDeploy's, the SQS one is `events.endpoint_url`.")
+    endpoint_url: HttpUrl | None = Field(None, description="SQS endpoint. Default: the SDK's "
+                                         "(`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL`, the region's).")
+    # ReceiveMessage long-polls for 20 s; a longer debounce would hold received messages past the
+    # queue's default 30 s visibility timeout and have them delivered twice.
+    debounce: Duration = Field(1.0, le=20.0, description="Events are collected this long after the first "
+                               "one, then every deployment they name is refreshed in one batch (at most 20s).")
+
+    @field_validator("aws")
+    @classmethod
+    def _no_codedeploy_endpoint(cls, aws: AwsSettings) -> AwsSettings:
+        if aws.endpoint_url is not None:
+            raise PydanticCustomError("sqs_endpoint", "the SQS endpoint is set by events.endpoint_url; "
+                                      "aws.endpoint_url is CodeDeploy's")
+        return aws
+
+    def effective(self, top: AwsSettings) -> "EventsSettings":
+        """`aws` merged over the top-level block, with the SQS endpoint (never CodeDeploy's) and,
+        when nothing names a region, the queue URL's."""
+        aws = self.aws.merged_over(top).model_copy(update={"endpoint_url": self.endpoint_url})
+        match = _SQS_HOST.fullmatch(urlsplit(self.sqs_queue_url).hostname or "")
+        if aws.region is None and match:
+            aws = aws.model_copy(update={"region": match.group(1)})
+        return self.model_copy(update={"aws": aws})
+
+
 class Config(Model):
     """codedeploy-exporter configuration. Every key is optional; null means "use the default"."""
 
@@ -161,6 +210,8 @@ class Config(Model):
     discovery: tuple[DiscoveryScope, ...] = Field(
         (), strict=False, description="Discovery scopes: watch every deployment group of a region "
         "whose names and tags match; one region-wide ListDeployments per scope per poll.")
+    events: EventsSettings | None = Field(None, description="Optional: read CodeDeploy's state-change events "
+                                          "from SQS and refresh what they name at once.")
     # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
     source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
@@ -170,6 +221,11 @@ class Config(Model):
         # `aws` is declared first, so it is validated already (absent from data if invalid).
         top = info.data.get("aws", AwsSettings())
         return tuple(e.model_copy(update={"aws": e.aws.merged_over(top)}) for e in entries)
+
+    @field_validator("events")
+    @classmethod
+    def _events_aws(cls, events: EventsSettings | None, info: ValidationInfo) -> EventsSettings | None:
+        return None if events is None else events.effective(info.data.get("aws", AwsSettings()))
 
 
 # Entries that would export the same series twice; region and account are not part of the key

@@ -14,6 +14,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from . import sqs as sqs_sim
 from . import sts
 from .state import Simulator, access_key_from_authorization, region_from_authorization
 
@@ -30,6 +31,9 @@ class _Handler(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         target = self.headers.get("X-Amz-Target", "")
+        if target.startswith(sqs_sim.TARGET_PREFIX):
+            self._sqs(target[len(sqs_sim.TARGET_PREFIX) :], raw)
+            return
         if sts.is_query_request(target, self.headers.get("Content-Type")):
             self._answer_query(raw)
             return
@@ -52,6 +56,18 @@ class _Handler(BaseHTTPRequestHandler):
             region=region_from_authorization(authorization),
         )
         self._send(status, payload)
+
+    def _sqs(self, operation: str, raw: bytes) -> None:
+        # SQS (JSON 1.0) for the exporter's event consumer: see sqs.py and its FACTS.
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"},
+                       sqs_sim.CONTENT_TYPE)
+            return
+        host, port = self.server.server_address[:2]
+        status, payload, headers = self.server.sqs.handle(operation, body, f"http://{host}:{port}")
+        self._send(status, payload, sqs_sim.CONTENT_TYPE, headers)
 
     def _answer_query(self, raw: bytes) -> None:
         params = sts.parse_query(raw)
@@ -78,13 +94,17 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"message": "not found"}, "application/json")
 
-    def _send(self, status: int, payload: dict[str, Any], content_type: str = CONTENT_TYPE) -> None:
-        self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()))
+    def _send(self, status: int, payload: dict[str, Any], content_type: str = CONTENT_TYPE,
+              headers: dict[str, str] | None = None) -> None:
+        self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()), headers)
 
-    def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str) -> None:
+    def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str,
+                    headers: dict[str, str] | None = None) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
             self.send_header("Content-Length", str(len(data)))
             self.send_header("x-amzn-RequestId", request_id)
             self.end_headers()
@@ -99,9 +119,10 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
+    def __init__(self, address: tuple[str, int], simulator: Simulator, sqs: sqs_sim.SqsService) -> None:
         super().__init__(address, _Handler)
         self.simulator = simulator
+        self.sqs = sqs
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # disconnects mid-request are expected with timeouts and hangs
@@ -111,9 +132,11 @@ class SimulatorServer:
     """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
 
     def __init__(
-        self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0
+        self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0,
+        sqs: sqs_sim.SqsService | None = None,
     ) -> None:
         self.simulator = simulator if simulator is not None else Simulator()
+        self.sqs = sqs if sqs is not None else sqs_sim.SqsService()
         self._address = (host, port)
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -127,7 +150,7 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         if self._httpd is None:
-            self._httpd = _Server(self._address, self.simulator)
+            self._httpd = _Server(self._address, self.simulator, self.sqs)
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -141,6 +164,7 @@ class SimulatorServer:
         if self._httpd is None:
             return
         self.simulator.interrupt_waits()  # release requests held by hang/latency faults
+        self.sqs.interrupt_waits()  # ... and SQS long polls
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:
