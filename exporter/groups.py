@@ -30,6 +30,7 @@ from exporter.model import (
 from exporter.outages import Outages
 from exporter.parse import parse_deployment_group
 from exporter.refresh import chunks
+from exporter.workers import PoolMap
 
 GroupRef = tuple[AwsSettings, str, str]  # aws settings, application, deployment group
 @dataclass
@@ -73,7 +74,7 @@ class GroupStates:
             states[ref] = state
         self.states = states
 
-    def refresh(self, map_: Callable, api_for: Callable[[AwsSettings], CodeDeployApi],
+    def refresh(self, map_: PoolMap, api_for: Callable[[AwsSettings], CodeDeployApi],
                 outages: Outages, now: float, every: float, interval: float) -> None:
         """BatchGetDeploymentGroups for the groups that are due, one application per call."""
         due: dict[tuple[AwsSettings, str], list[str]] = {}

@@ -18,16 +18,16 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from exporter.aws import ClientFactory
+from exporter.aws import ClientFactory, CodeDeployApi
 from exporter.config import AwsSettings, Config
-from exporter.groups import GroupStates, GroupView
-from exporter.model import Deployment
+from exporter.groups import GroupStates
+from exporter.model import Deployment, GroupView
 from exporter.outages import Outages
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment
 from exporter.scopes import ScopesSource
 from exporter.sharding import Sharding
-from exporter.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Wanted, union
-from exporter.targets import TargetStore, TrackedTarget
+from exporter.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Source, Wanted, union
+from exporter.targets import TargetKey, TargetStore, TrackedTarget
 from exporter.workers import DaemonPool
 
 # Re-exported for modules and tests that imported them from here.
@@ -49,7 +49,7 @@ class Poller:
         self.shard, self.total_shards = shard, total_shards
         self.clock = clock
         self.outages = Outages()
-        self.sources = [PairsSource(), DeploymentsSource(), GroupsSource(), ScopesSource()]
+        self.sources: list[Source] = [PairsSource(), DeploymentsSource(), GroupsSource(), ScopesSource()]
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self._api, self.outages, clock)
         self.groups = GroupStates()
@@ -62,7 +62,7 @@ class Poller:
         return self.store.tracked
 
     @property
-    def targets(self) -> dict:
+    def targets(self) -> dict[TargetKey, TrackedTarget]:
         return self.target_store.tracked
 
     # ---- public -------------------------------------------------------------------------------
@@ -161,5 +161,5 @@ class Poller:
         (SIGTERM) abandons calls in flight (see cancel())."""
         return DaemonPool(self.config.poll.max_concurrency, self.clients.cancelled, thread_name_prefix=name)
 
-    def _api(self, aws: AwsSettings):
+    def _api(self, aws: AwsSettings) -> CodeDeployApi:
         return self.clients.api(aws)

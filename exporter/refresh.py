@@ -11,6 +11,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from exporter.aws import BATCH_DEPLOYMENTS_MAX, ApiError, CodeDeployApi
 from exporter.config import AwsSettings
@@ -18,12 +19,14 @@ from exporter.log import quote
 from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.parse import parse_deployment
+from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")
 
 MAX_BACKOFF_INTERVALS = 16  # a bad ID is retried at most every 16 poll intervals
 
 DeploymentKey = tuple[str, AwsSettings]
+T = TypeVar("T")
 
 
 @dataclass
@@ -41,7 +44,7 @@ class TrackedDeployment:
 
 
 def backoff(interval: float, failures: int) -> float:
-    return interval * min(2 ** (failures - 1), MAX_BACKOFF_INTERVALS) - 1e-6
+    return interval * float(min(2 ** (failures - 1), MAX_BACKOFF_INTERVALS)) - 1e-6
 
 
 class DeploymentStore:
@@ -95,7 +98,7 @@ class DeploymentStore:
             if key not in wanted:
                 del self.tracked[key]
 
-    def refresh(self, map_: Callable, api_for: Callable[[AwsSettings], CodeDeployApi],
+    def refresh(self, map_: PoolMap, api_for: Callable[[AwsSettings], CodeDeployApi],
                 outages: Outages, now: float, interval: float,
                 only: set[DeploymentKey] | None = None) -> None:
         due = [d for k, d in self.tracked.items()
@@ -134,10 +137,10 @@ class DeploymentStore:
         tracked.error = code
 
 
-def chunks(items: list, size: int) -> list[list]:
+def chunks(items: list[T], size: int) -> list[list[T]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def keep_if_equal(old, new):
+def keep_if_equal(old: T | None, new: T) -> T:
     # Keeping the old object lets the renderer's identity check skip unchanged records.
     return old if old is not None and old == new else new

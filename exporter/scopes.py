@@ -114,7 +114,7 @@ class Scope:
 
     def _list(self, ctx: PollContext, api: CodeDeployApi) -> None:
         first = self.list_from is None
-        start = ctx.now - ctx.config.poll.retention if first else self.list_from
+        start = ctx.now - ctx.config.poll.retention if self.list_from is None else self.list_from
         ids = api.list_deployments(None, None, start)
         if first:
             ids += api.list_deployments(None, None, statuses=NON_TERMINAL)
@@ -140,7 +140,7 @@ class Scope:
             return out  # no complete refresh yet: nothing is known to match
         retention = ctx.config.poll.retention
         for group in self.matched:
-            out.groups[(aws, *group)] = True  # group state even without recent deployments
+            out.groups[(aws, group[0], group[1])] = True  # group state even without recent deployments
         for group, listing in self.listings.items():
             if group not in self.matched:
                 continue

@@ -19,11 +19,12 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, cast
 
 from exporter import __version__
 from exporter.app import Exporter
 from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
-from exporter.webconfig import WebConfigWatcher
+from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +34,7 @@ DRAIN_TIMEOUT = 5.0  # on shutdown, responses in flight get this long to finish
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz"})
 SWITCH_INTERVAL = 0.0005  # seconds; see MetricsServer.start
 ReloadFn = Callable[[], "tuple[bool, str]"]
+_Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's request: a stream or a datagram
 
 
 def parse_listen_address(value: str) -> tuple[str, int]:
@@ -86,16 +88,16 @@ class _Handler(BaseHTTPRequestHandler):
     # connection would wait for the client's delayed ACK (~40 ms).
     disable_nagle_algorithm = True
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
         log.debug("event=http_request client=%s request=%s", self.client_address[0],
                   (format % args).replace('"', "'"))
 
     def setup(self) -> None:
-        self.timeout = self.server.client_timeout
+        # The server's timeout, set here: StreamRequestHandler.setup applies only the class's.
+        self.request.settimeout(self.server.client_timeout)
         if isinstance(self.request, ssl.SSLSocket):
             # The handshake runs here, in the connection's thread, so a client that stalls
             # in it holds up nobody else (and is dropped after the timeout).
-            self.request.settimeout(self.timeout)
             self.request.do_handshake()
         super().setup()
 
@@ -111,7 +113,7 @@ class _Handler(BaseHTTPRequestHandler):
     def do_PUT(self) -> None:  # noqa: N802
         self._guarded(self._lifecycle)
 
-    def _guarded(self, handler: Callable[..., None], **kwargs) -> None:
+    def _guarded(self, handler: Callable[..., None], **kwargs: bool) -> None:
         self.server.request_started()
         try:
             self._extra_headers = self._web.config.headers if self._web else ()
@@ -121,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.server.request_finished()
 
     @property
-    def _web(self):
+    def _web(self) -> ActiveWebConfig | None:
         watcher = self.server.web
         return watcher.current() if watcher is not None else None
 
@@ -131,7 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.path.split("?", 1)[0] in UNAUTHENTICATED_PATHS:
             return True
         scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
-        user = password = None
+        user: str | None = None
+        password = ""  # read only once a user is given
         if scheme.lower() == "basic":
             try:
                 user, sep, password = base64.b64decode(encoded.strip(), validate=True) \
@@ -215,10 +218,10 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, b"not found\n", {"Content-Type": "text/plain"}, head)
 
-    def _send(self, status: int, body: bytes, headers: dict, head: bool) -> None:
+    def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
         self._send_chunks([body], len(body), headers, head, status)
 
-    def _send_chunks(self, chunks: list[bytes], length: int, headers: dict, head: bool,
+    def _send_chunks(self, chunks: list[bytes], length: int, headers: dict[str, str], head: bool,
                      status: int = 200) -> None:
         self.send_response(status)
         for name, value in getattr(self, "_extra_headers", ()):
@@ -267,7 +270,7 @@ class MetricsServer(ThreadingHTTPServer):
 
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
+        host, port = cast("tuple[str, int]", self.server_address[:2])  # getsockname(): str hosts
         host = "127.0.0.1" if host in ("", "0.0.0.0") else host
         scheme = "https" if self.web is not None and self.web.tls else "http"
         return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
@@ -297,16 +300,16 @@ class MetricsServer(ThreadingHTTPServer):
         finally:
             self.socket.setblocking(True)
 
-    def process_request(self, request, client_address) -> None:
+    def process_request(self, request: _Request, client_address: Any) -> None:
         # threading.Thread.start() blocks until the new thread runs; a daemon thread of the
         # low-level API does the same work (process_request_thread handles errors and closes
         # the socket) without that round trip. Like daemon_threads, nothing joins it at exit.
         _thread.start_new_thread(self.process_request_thread, (request, client_address))
 
-    def get_request(self):
+    def get_request(self) -> tuple[socket.socket, Any]:
         sock, address = super().get_request()
-        if self.web is not None and self.web.tls:
-            context = self.web.current().ssl_context
+        context = self.web.current().ssl_context if self.web is not None and self.web.tls else None
+        if context is not None:  # `tls` says the current web config has one
             # Handshake later, in the connection's own thread (see _Handler.setup).
             sock = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
         return sock, address
@@ -326,7 +329,7 @@ class MetricsServer(ThreadingHTTPServer):
             self._in_flight -= 1
             self._idle.notify_all()
 
-    def handle_error(self, request, client_address) -> None:
+    def handle_error(self, request: _Request, client_address: Any) -> None:
         # A scraper that hangs up mid-response is routine, not a traceback; so is a client
         # failing the TLS handshake (plain HTTP to the TLS port, an untrusted certificate).
         exc = sys.exc_info()[1]

@@ -12,12 +12,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from exporter.aws import ApiError, CodeDeployApi
 from exporter.config import AwsSettings, Config, GroupEntry
 from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.refresh import DeploymentKey, DeploymentStore
+from exporter.workers import PoolMap
 
 DISCOVERY_OVERLAP = 3600.0  # re-list deployments created up to an hour before the newest seen
 
@@ -32,7 +34,7 @@ class PollContext:
     config: Config
     now: float
     number: int
-    map: Callable  # the poll's bounded thread pool
+    map: PoolMap  # the poll's bounded thread pool
     api_for: Callable[[AwsSettings], CodeDeployApi]
     outages: Outages
     deployments: DeploymentStore
@@ -56,6 +58,12 @@ class Wanted:
 
     def deployment_keys(self) -> set[DeploymentKey]:
         return self.listed | self.watched | {(d, aws) for d, _, aws in self.pairs}
+
+
+class Source(Protocol):
+    """One part of the config that says which deployments it wants (the classes below)."""
+
+    def want(self, ctx: PollContext) -> Wanted: ...
 
 
 class PairsSource:

@@ -7,6 +7,7 @@ Records kept here are pure data; labels are the renderer's business.
 
 from __future__ import annotations
 
+import builtins  # TargetStore.list shadows `list` in annotations in its class body
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from exporter.model import Target
 from exporter.outages import Outages
 from exporter.parse import parse_target
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment, backoff, chunks, keep_if_equal
+from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")
 
@@ -54,7 +56,7 @@ class TargetStore:
 
     # ---- target lists -------------------------------------------------------------------------
 
-    def list(self, map_: Callable, listed: Iterable[DeploymentKey], now: float) -> None:
+    def list(self, map_: PoolMap, listed: Iterable[DeploymentKey], now: float) -> None:
         tracked = self.deployments.tracked
         due = [tracked[key] for key in listed
                if not tracked[key].list_final and tracked[key].retry_at <= now
@@ -82,19 +84,19 @@ class TargetStore:
         for key in listed:
             tracked = self.deployments.tracked[key]
             wanted.extend((tracked.deployment_id, t, tracked.aws) for t in tracked.target_ids)
-        targets = {}
-        for key in wanted:
-            targets[key] = self.tracked.get(key) or targets.get(key) or TrackedTarget(*key)
+        targets: dict[TargetKey, TrackedTarget] = {}
+        for pair in wanted:
+            targets[pair] = self.tracked.get(pair) or targets.get(pair) or TrackedTarget(*pair)
         self.tracked = targets
 
     # ---- batch-fetch --------------------------------------------------------------------------
 
-    def poll(self, map_: Callable, now: float, only: set[str] | None = None) -> None:
+    def poll(self, map_: PoolMap, now: float, only: set[str] | None = None) -> None:
         by_deployment: dict[DeploymentKey, list[TrackedTarget]] = {}
         for target in self.tracked.values():
             if not target.frozen and target.retry_at <= now and (only is None or target.deployment_id in only):
                 by_deployment.setdefault((target.deployment_id, target.aws), []).append(target)
-        jobs = []
+        jobs: builtins.list[tuple[builtins.list[TrackedTarget], bool]] = []
         for key, targets in by_deployment.items():
             record = self.deployments.record(key)
             if record is not None and record.status in NOT_STARTED:
@@ -104,7 +106,7 @@ class TargetStore:
             jobs.extend((chunk, terminal) for chunk in chunks(targets, size))
         list(map_(lambda job: self._fetch(*job), jobs))
 
-    def _fetch(self, chunk: list[TrackedTarget], terminal: bool) -> None:
+    def _fetch(self, chunk: builtins.list[TrackedTarget], terminal: bool) -> None:
         first = chunk[0]
         try:
             api = self.api_for(first.aws)
@@ -123,16 +125,16 @@ class TargetStore:
             for target in chunk:
                 self._failed(target, exc)
             return
-        by_id = {}
+        by_id: dict[str, Target] = {}
         for item in raw:
             record = parse_target(item)
             by_id[record.target_id] = record
         for target in chunk:
-            record = by_id.get(target.target_id)
-            if record is None:
+            found = by_id.get(target.target_id)
+            if found is None:
                 self._failed(target, ApiError("BatchGetDeploymentTargets", "TargetNotReturned"))
             else:
-                self._polled(target, record, terminal)
+                self._polled(target, found, terminal)
 
     def _polled(self, target: TrackedTarget, record: Target, terminal: bool) -> None:
         previous = target.record

@@ -10,12 +10,18 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 WAIT_STEP = 0.05  # how often a waiting poll checks for cancellation, seconds
+
+
+class PoolMap(Protocol):
+    """What the poll's parts are handed to run calls concurrently: DaemonPool.map's signature."""
+
+    def __call__(self, fn: Callable[[T], R], items: Iterable[T], /) -> list[R]: ...
 
 
 class Cancelled(Exception):

@@ -210,7 +210,7 @@ def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
         if n == 2:
             failed_at = first + (EC2_IN_PLACE_HOOKS.index("ApplicationStart") + 1) * EC2_HOOK_STEP
         targets.append(instance_target(dep, instance, status, events, at(last)))
-    info, started = _lifecycle(info, f, 0.01, failed_at, f >= failed_at, at)
+    info, started = _lifecycle(info, f, 0.01, failed_at, failed_at is not None and f >= failed_at, at)
     return info, targets, started
 
 

@@ -12,7 +12,7 @@ import json
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, cast
 
 from . import sqs as sqs_sim
 from . import sts
@@ -145,7 +145,7 @@ class SimulatorServer:
     def endpoint_url(self) -> str:
         if self._httpd is None:
             raise RuntimeError("simulator server is not started")
-        host, port = self._httpd.server_address[:2]
+        host, port = cast("tuple[str, int]", self._httpd.server_address[:2])  # getsockname(): str hosts
         return f"http://{host}:{port}"
 
     def start(self) -> SimulatorServer:
