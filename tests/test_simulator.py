@@ -654,7 +654,7 @@ class FakeClock:
 
 
 CYCLE = 60.0
-CYCLE_START = 28_333_333 * CYCLE  # a cycle boundary in late 2023
+CYCLE_START = 28_333_334 * CYCLE  # an even cycle (demo-web fails, demo-canary stops) in late 2023
 
 
 def demo(fraction: float = 0.0):
@@ -730,7 +730,7 @@ def test_every_demo_response_matches_the_model_through_a_whole_cycle():
         assert_valid_response(sim, "ListDeployments", {})  # region-wide
 
 
-def test_demo_instance_3_fails_application_start_in_the_first_quarter_and_the_deployment_fails():
+def test_demo_instance_3_fails_application_start_in_an_even_cycle_and_the_deployment_fails():
     sim, scenarios, clock = demo()
     failed_at = None
     for step in range(101):
@@ -751,6 +751,25 @@ def test_demo_instance_3_fails_application_start_in_the_first_quarter_and_the_de
     assert failed["diagnostics"]["logTail"] and failed["diagnostics"]["message"]
     assert events["ValidateService"]["status"] == "Skipped"
     assert len({t["targetId"] for t in targets}) == 4
+
+
+def test_demo_web_succeeds_in_the_odd_cycle_after_its_failure():
+    sim, scenarios, clock = demo()
+    failed, _ = at_fraction(sim, scenarios, clock, 0.99, "demo-web")
+    assert failed["status"] == "Failed"
+    statuses = []
+    for step in range(100):  # the odd cycle, up to (not into) the next even one
+        info, targets = at_fraction(sim, scenarios, clock, 1 + step / 100, "demo-web")
+        if not statuses or statuses[-1] != info["status"]:
+            statuses.append(info["status"])
+        assert all(t["status"] != "Failed" for t in targets)
+    assert statuses == ["Created", "InProgress", "Succeeded"]
+    assert info["createTime"] > failed["completeTime"]
+    assert info["completeTime"] == CYCLE_START + CYCLE + 0.358 * CYCLE
+    assert [t["status"] for t in targets] == ["Succeeded"] * 4
+    assert all(e["status"] == "Succeeded" for t in targets for e in t["lifecycleEvents"])
+    group = sim.deployment_group("demo-web", "demo-web-prod")
+    assert group["lastSuccessfulDeployment"]["deploymentId"] == info["deploymentId"]
 
 
 def test_demo_instances_move_through_hooks_one_after_another():

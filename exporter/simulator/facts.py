@@ -542,12 +542,15 @@ FACTS: tuple[Fact, ...] = (
     # ---- demo --------------------------------------------------------------------------
     Fact(
         "demo.groups",
-        "The demo's groups: demo-web (EC2, fails), demo-ecs, demo-lambda, demo-cfn (succeed), "
+        "The demo's groups: demo-web (EC2, fails in even cycles, succeeds in odd ones), "
+        "demo-ecs, demo-lambda, demo-cfn (succeed), "
         "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
         "stopped by its alarm in even cycles, succeeds in odd ones).",
         "scenarios.py docstring (the demo's own timeline)",
         ("test_demo_api_fails_and_is_rolled_back_every_cycle",
-         "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only"),
+         "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",
+         "test_demo_instance_3_fails_application_start_in_an_even_cycle_and_the_deployment_fails",
+         "test_demo_web_succeeds_in_the_odd_cycle_after_its_failure"),
     ),
 )
 

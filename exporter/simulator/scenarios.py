@@ -6,9 +6,12 @@ cycle) creates one new deployment in each demo group, with ids fixed per cycle:
 * demo-web / demo-web-prod (Server, IN_PLACE, CodeDeployDefault.OneAtATime), 4 instances,
   13 hooks each, a hook every 0.0065 of the cycle:
   f < 0.01 Created (target operations answer DeploymentNotStartedException);
-  instance 1 runs f 0.02-0.105, instance 2 f 0.105-0.189, instance 3 starts at 0.189 and
-  fails ApplicationStart at f ~0.247 (ScriptFailed, scripts/start_server.sh, log tail);
-  its later hooks and instance 4 are Skipped and the deployment ends Failed (HEALTH_CONSTRAINTS).
+  instance 1 runs f 0.02-0.105, instance 2 f 0.105-0.189, instance 3 starts at 0.189.
+  In even cycles (a broken release) instance 3 fails ApplicationStart at f ~0.247
+  (ScriptFailed, scripts/start_server.sh, log tail); its later hooks and instance 4 are
+  Skipped and the deployment ends Failed (HEALTH_CONSTRAINTS). In odd cycles (the fix) every
+  instance succeeds, instance 4 ends at 0.358 and the deployment Succeeded: the group's next
+  ordinary deployment after each failure succeeds, so the failure alerts resolve.
 * demo-ecs / demo-ecs-prod (ECS, BLUE_GREEN): Created until 0.02; BeforeInstall 0.02-0.06;
   Install 0.06-0.16 starts the Green task set (pending 4 -> 2 -> 0, running 0 -> 2 -> 4);
   AfterInstall, AllowTestTraffic, AfterAllowTestTraffic, BeforeAllowTraffic until 0.34;
@@ -180,7 +183,9 @@ EC2_HOOK_STEP, EC2_FIRST = 0.0065, 0.02
 
 
 def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
+    """demo-web's rolling deployment: a broken release in even cycles, its fix in odd ones."""
     dep = deployment_id_for(f"demo-web-prod:{cycle}")
+    fails = cycle % 2 == 0
     info = deployment_info(
         dep,
         "demo-web",
@@ -204,13 +209,16 @@ def _ec2(cycle: int, f: float, at: Callable[[float], float]) -> Built:
                 EC2_HOOK_STEP,
                 f,
                 at,
-                fail_at="ApplicationStart" if n == 2 else None,
+                fail_at="ApplicationStart" if fails and n == 2 else None,
                 with_diagnostics=True,
             )
-        if n == 2:
+        if fails and n == 2:
             failed_at = first + (EC2_IN_PLACE_HOOKS.index("ApplicationStart") + 1) * EC2_HOOK_STEP
         targets.append(instance_target(dep, instance, status, events, at(last)))
-    info, started = _lifecycle(info, f, 0.01, failed_at, failed_at is not None and f >= failed_at, at)
+    if failed_at is not None:
+        info, started = _lifecycle(info, f, 0.01, failed_at, f >= failed_at, at)
+    else:
+        info, started = _lifecycle(info, f, 0.01, EC2_FIRST + 4 * per_instance, False, at)
     return info, targets, started
 
 

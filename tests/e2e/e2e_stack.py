@@ -24,6 +24,9 @@ EVALUATION_INTERVAL = 1.0
 GROUP_WAIT = 1.0
 DEMO_POLL_INTERVAL = 2.0  # the demo's built-in config
 DEMO_CYCLE = 60.0  # every cycle starts a new deployment per demo group
+# The demo repeats every two cycles: demo-web fails and demo-canary is stopped in even cycles,
+# both succeed in odd ones (exporter/simulator/scenarios.py).
+DEMO_PERIOD = 2 * DEMO_CYCLE
 DEMO_TICK = 0.5  # how often the demo driver advances the simulator's state
 JOB = "codedeploy-exporter"
 
@@ -131,6 +134,12 @@ class Prometheus:
 class Alertmanager:
     url: str
     process: Process
+
+    def active_alerts(self) -> list[dict]:
+        """Every alert Alertmanager holds as active (resolved ones are left out by the API)."""
+        status, body = http_get(f"{self.url}/api/v2/alerts")
+        assert status == 200, body
+        return json.loads(body)
 
     def alerts(self, alertname: str) -> list[dict]:
         query = urllib.parse.urlencode({"filter": f'alertname="{alertname}"'})

@@ -14,11 +14,11 @@ import pytest
 from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, metric_names
 from docsnippets import DOC_GLOBS, Query, SnippetError, fenced_blocks, promql_queries
 
-from .e2e_stack import DEMO_CYCLE, ROOT, wait_for
+from .e2e_stack import DEMO_PERIOD, ROOT, wait_for
 
 DOC_FILES = [path for pattern in DOC_GLOBS for path in sorted(ROOT.glob(pattern))]
-# How far back a range query looks for data: more than a demo cycle, within the stack's life.
-LOOKBACK = 2 * DEMO_CYCLE
+# How far back a range query looks for data: a whole period of the demo (two cycles).
+LOOKBACK = DEMO_PERIOD
 
 
 def _queries() -> list[Query]:
@@ -62,8 +62,9 @@ def test_docs_hold_promql_queries():
 def test_doc_query_parses_and_returns_data_on_the_demo(prometheus, query: Query):
     _evaluate(prometheus, query)
     if query.may_be_empty is None:
-        # Some queries show a phase of the demo cycle (a hook running, a shift in progress).
-        wait_for(lambda: _has_data(prometheus, query), DEMO_CYCLE + 10,
+        # Some queries show a phase of the demo (a hook running, a shift in progress, the even
+        # cycles' failure and stop): within one period of it.
+        wait_for(lambda: _has_data(prometheus, query), DEMO_PERIOD + 10,
                  f"{query.where}: data for the documented query\n{query.expr}", interval=1)
 
 

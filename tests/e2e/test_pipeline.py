@@ -10,14 +10,19 @@ import json
 import re
 import subprocess
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import pytest
 import yaml
 from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, PENDING_METRICS, metric_names, panel_queries
 
+from exporter.simulator import DEMO_GROUPS
+
 from .e2e_stack import (
     DASHBOARD,
     DEMO_CYCLE,
+    DEMO_PERIOD,
     DEMO_POLL_INTERVAL,
     DEMO_TICK,
     EVALUATION_INTERVAL,
@@ -31,20 +36,17 @@ from .e2e_stack import (
 ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"]
           for rule in group["rules"] if "alert" in rule]
 PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
-# The demo fails targets (demo-web, demo-api) and rolls demo-api back every cycle; group state
-# (issue 11): demo-web fails every cycle, demo-canary is stopped by its alarm in even cycles.
+# The demo fails targets of demo-api and rolls it back every cycle; demo-web fails and
+# demo-canary is stopped by its alarm in even cycles, and both succeed in odd ones.
 FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed", "CodeDeployRollback",
                   "CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped"}
 
 
 # NOT YET IMPLEMENTED: dashboard queries that select a metric of PENDING_METRICS
-# (tests/conftest_tools.py: group state, DORA counters, rollback info, lifecycle aggregates,
-# the poll interval, named in issues 10 and 11) return no data until the exporter emits them.
-# They must still parse and run, and for now the tests check that they are empty: a check
-# that fails as soon as the metrics land, so the lead then deletes this list (and
-# PENDING_METRICS) and the real data checks run. Then also add to FIRING_IN_DEMO the group
-# alerts the demo triggers (CodeDeployGroupDeploymentFailed, and with the demo's stopped and
-# rolled back deployments CodeDeployGroupDeploymentStopped and CodeDeployRollback).
+# (tests/conftest_tools.py: the poll interval of issue 11, which a colleague is adding) return
+# no data until the exporter emits it. They must still parse and run, and for now the tests
+# check that they are empty: a check that fails as soon as the metric lands, so the lead then
+# deletes this list (and PENDING_METRICS) and the real data checks run.
 def _needs_pending_metrics(expr: str) -> list[str]:
     return sorted(metric_names(expr) & PENDING_METRICS)
 
@@ -57,6 +59,13 @@ TARGET_KEYS = {"InstanceTarget": "instanceTarget", "ECSTarget": "ecsTarget",
 # Time the exporter, Prometheus and Alertmanager need beyond the configured intervals to do
 # their work (a poll, a scrape, a rule evaluation, two HTTP pushes) on a slow CI machine.
 PROCESSING_SLACK = 2.0
+# Worst case from a change in the simulator to Alertmanager's view of an alert: the simulator
+# publishes it one tick late, the exporter polls just before that, Prometheus scrapes just
+# before the poll lands and evaluates just before the scrape. Prometheus sends an alert (or
+# its resolution) right after the evaluation, and Alertmanager's API shows it at once:
+# group_wait delays notifications, not the alert list.
+PIPELINE_BOUND = (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL
+                  + PROCESSING_SLACK)
 
 
 def _seconds(duration: str) -> float:
@@ -66,6 +75,11 @@ def _seconds(duration: str) -> float:
 
 def _for(alertname: str) -> float:
     return _seconds(next(rule for rule in ALERTS if rule["alert"] == alertname).get("for", "0s"))
+
+
+def _detection_bound(alertname: str) -> float:
+    """A failure to the alert in Alertmanager: the pipeline, `for:`, and the group wait."""
+    return PIPELINE_BOUND + _for(alertname) + GROUP_WAIT
 
 
 def _dashboard_expr(expr: str) -> str:
@@ -243,30 +257,26 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
 def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
     raw, expr = expr, _dashboard_expr(expr)
     prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
-    start = time.time() - 120
+    start = time.time() - DEMO_PERIOD
     if raw in NEEDS_PENDING_METRICS:
         assert prometheus.query_range(expr, start, time.time()) == [], (
             f"the exporter now emits {_needs_pending_metrics(raw)}: delete NEEDS_PENDING_METRICS")
         return
-    # Some panels show a phase of the demo cycle (a hook running, a shift in progress).
-    wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_CYCLE + 10,
+    # Some panels show a phase of the demo (a hook running, a shift in progress, the even
+    # cycles' failure and stop): within one period of it.
+    wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_PERIOD + 10,
              f"data for panel {title!r}: {expr}", interval=1)
 
 
 def test_dashboard_variables_list_the_demo_deployments(prometheus):
     variables = {v["name"]: v for v in json.loads(DASHBOARD.read_text())["templating"]["list"]}
-    pending = _needs_pending_metrics(variables["application"]["query"]["query"])
-    if pending:  # see NEEDS_PENDING_METRICS: empty until the exporter emits the group info
-        assert prometheus.api("label/application/values", **{"match[]": pending[0]}) == [], (
-            f"the exporter now emits {pending}: delete NEEDS_PENDING_METRICS")
-        return
     values = {}
     for name in ("application", "deployment_group", "deployment_id"):
         query = variables[name]["query"]["query"]
         series, label = re.fullmatch(r"label_values\((.+), (\w+)\)", query).groups()
         values[name] = prometheus.api(f"label/{label}/values",
                                       **{"match[]": _dashboard_expr(series)})
-    assert {"demo-web", "demo-ecs", "demo-lambda", "demo-cfn"} <= set(values["application"])
+    assert {app for app, _ in DEMO_GROUPS} <= set(values["application"])
     assert "demo-web-prod" in values["deployment_group"]
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in values["deployment_id"])
 
@@ -289,8 +299,8 @@ def _alerts_of(alertmanager, deployment_id: str) -> list[dict]:
 def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
         exporter, prometheus, alertmanager, capsys):
     already_failed = set(_failed_targets(exporter))
-    # The demo fails instance 3 of demo-web about a quarter into every cycle (and targets of
-    # the rolled-back demo-api): wait for the next failure, whichever group it is in.
+    # The demo fails targets of demo-api a sixth into every cycle, and instance 3 of demo-web
+    # a quarter into even cycles: wait for the next failure, whichever group it is in.
     (deployment_id, target_id), body = wait_for(
         lambda: next(((k, v) for k, v in _failed_targets(exporter).items()
                       if k not in already_failed), None),
@@ -299,11 +309,7 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
     info = exporter.ground_truth()[deployment_id]["info"]
     application, group = info["applicationName"], info["deploymentGroupName"]
 
-    # Worst case: the simulator publishes the failure one tick late, the exporter polls just
-    # before it, Prometheus scrapes just before the poll lands, evaluates just before the
-    # scrape, holds the alert for `for:`, and Alertmanager groups it.
-    bound = (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL
-             + _for("CodeDeployDeploymentTargetsFailed") + GROUP_WAIT + PROCESSING_SLACK)
+    bound = _detection_bound("CodeDeployDeploymentTargetsFailed")
 
     alerts = wait_for(lambda: _alerts_of(alertmanager, deployment_id), bound + 30,
                       "CodeDeployDeploymentTargetsFailed in Alertmanager", interval=0.05)
@@ -324,33 +330,156 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
     assert alert["annotations"]["runbook_url"].endswith("#codedeploydeploymenttargetsfailed")
 
 
-def test_failed_targets_alert_resolves_when_the_groups_next_deployment_succeeds(
-        exporter, prometheus, alertmanager):
-    needed = "codedeploy_deployment_group_last_success_timestamp_seconds"
-    if needed in PENDING_METRICS:  # see NEEDS_PENDING_METRICS: resolution needs the group state
-        assert needed not in exporter.metrics(), (
-            f"the exporter now emits {needed}: delete NEEDS_PENDING_METRICS")
-        return
-    (deployment_id, _), _ = wait_for(
-        lambda: next(iter(_failed_targets(exporter).items()), None),
-        DEMO_CYCLE * 1.3 + 5, "a failed target in the demo", interval=0.5)
-    wait_for(lambda: _alerts_of(alertmanager, deployment_id), DEMO_CYCLE,
-             f"CodeDeployDeploymentTargetsFailed for {deployment_id}")
-    failed = exporter.ground_truth()[deployment_id]["info"]
+# ---- each failure alert of the demo reaches Alertmanager, then resolves -----------------
+@dataclass(frozen=True)
+class Watch:
+    """A failure alert the demo triggers, the group it follows there, and when a deployment of
+    that group starts an incident of it (None: it does not)."""
 
-    def later_success():
-        return next((d for d in exporter.ground_truth().values()
-                     if d["info"]["deploymentGroupName"] == failed["deploymentGroupName"]
-                     and d["info"]["applicationName"] == failed["applicationName"]
-                     and d["info"]["createTime"] > failed["createTime"]
-                     and d["info"]["status"] == "Succeeded"), None)
-    wait_for(later_success, 3 * DEMO_CYCLE,
-             f"a later successful deployment of {failed['applicationName']}/"
-             f"{failed['deploymentGroupName']} in the demo", interval=1)
-    resolve_bound = (DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL + GROUP_WAIT
-                     + PROCESSING_SLACK + DEMO_TICK)
-    wait_for(lambda: not _alerts_of(alertmanager, deployment_id), resolve_bound + 10,
-             f"CodeDeployDeploymentTargetsFailed for {deployment_id} to resolve", interval=0.1)
+    alert: str
+    application: str
+    starts: Callable[[dict], float | None]
+    per_deployment: bool  # the alert is labelled with the deployment, not only the group
+
+
+def _failed_targets_at(deployment: dict) -> float | None:
+    info = deployment["info"]
+    failed = any(t[TARGET_KEYS[t["deploymentTargetType"]]]["status"] == "Failed"
+                 for t in deployment["targets"].values())
+    return info["completeTime"] if info["status"] == "Failed" and failed else None
+
+
+def _ended(status: str) -> Callable[[dict], float | None]:
+    return lambda d: d["info"]["completeTime"] if d["info"]["status"] == status else None
+
+
+def _rollback_at(deployment: dict) -> float | None:
+    info = deployment["info"]
+    return info["createTime"] if info.get("creator") == "codeDeployRollback" else None
+
+
+# Every failure alert resolves once a later deployment of its group succeeded: demo-web's
+# (even-cycle) failure by its next, odd-cycle deployment, demo-canary's stop likewise, and
+# demo-api's rollback by the next successful deployment, the next cycle's rollback.
+WATCHES = [
+    Watch("CodeDeployDeploymentTargetsFailed", "demo-web", _failed_targets_at, True),
+    Watch("CodeDeployGroupDeploymentFailed", "demo-web", _ended("Failed"), False),
+    Watch("CodeDeployGroupDeploymentStopped", "demo-canary", _ended("Stopped"), False),
+    Watch("CodeDeployRollback", "demo-api", _rollback_at, True),
+]
+
+
+@dataclass
+class Incident:
+    watch: Watch
+    info: dict  # the deployment that started it
+    started: float
+    adopted: bool  # already under way when the observation began
+    first_seen: float | None = None  # when Alertmanager first showed the alert (at the latest)
+    last_seen: float | None = None  # the last time it surely still showed it
+    gaps: list[float] = field(default_factory=list)  # absent before the group's next success
+    success: dict | None = None  # the group's next successful deployment
+    resolved: float | None = None  # when it was gone after that success (at the latest)
+
+    def matches(self, alert: dict) -> bool:
+        labels = alert["labels"]
+        if labels.get("alertname") != self.watch.alert:
+            return False
+        if self.watch.per_deployment:
+            return labels.get("deployment_id") == self.info["deploymentId"]
+        return (labels.get("application"), labels.get("deployment_group")) == (
+            self.info["applicationName"], self.info["deploymentGroupName"])
+
+
+def _later_success(info: dict, truth: dict) -> dict | None:
+    later = [d["info"] for d in truth.values()
+             if (d["info"]["applicationName"], d["info"]["deploymentGroupName"])
+             == (info["applicationName"], info["deploymentGroupName"])
+             and d["info"]["createTime"] > info["createTime"]
+             and d["info"]["status"] == "Succeeded"]
+    return min(later, key=lambda i: i["completeTime"], default=None)
+
+
+def _open_incident(watch: Watch, truth: dict, began: float) -> Incident | None:
+    """The oldest incident of ``watch`` whose group has not succeeded since (the quickest to
+    resolve): one under way when the observation began is followed too, which keeps the
+    observation within one period of the demo."""
+    open_ = [(started, d["info"]) for d in truth.values()
+             if d["info"]["applicationName"] == watch.application
+             and (started := watch.starts(d)) is not None
+             and _later_success(d["info"], truth) is None]
+    if not open_:
+        return None
+    started, info = min(open_, key=lambda item: item[0])
+    return Incident(watch, info, started, adopted=started < began)
+
+
+@pytest.fixture(scope="module")
+def demo_incidents(exporter, prometheus, alertmanager) -> dict[str, Incident]:
+    """Follows one incident of every watched alert at once, from the failure to Alertmanager
+    and from the group's next success to the alert's resolution."""
+    began = time.time()
+    # Worst case: a watch's group succeeded just before; its next success after an incident
+    # comes one period of the demo later, and the resolution reaches Alertmanager within
+    # PIPELINE_BOUND of it.
+    deadline = began + DEMO_PERIOD + PIPELINE_BOUND
+    incidents: dict[str, Incident] = {}
+    while time.time() < deadline and not (
+            len(incidents) == len(WATCHES) and all(i.resolved for i in incidents.values())):
+        truth = exporter.ground_truth()
+        before = time.time()
+        active = alertmanager.active_alerts()
+        after = time.time()
+        for watch in WATCHES:
+            incident = incidents.get(watch.alert) or _open_incident(watch, truth, began)
+            if incident is None or incident.resolved:
+                continue
+            incidents[watch.alert] = incident
+            if incident.success is None:
+                incident.success = _later_success(incident.info, truth)
+            if any(incident.matches(alert) for alert in active):
+                incident.first_seen = incident.first_seen or after
+                incident.last_seen = before
+            elif incident.first_seen is not None and incident.success is None:
+                incident.gaps.append(before)
+            elif incident.first_seen is not None:
+                incident.resolved = after
+        time.sleep(0.1)
+    return incidents
+
+
+@pytest.mark.parametrize("watch", WATCHES, ids=[f"{w.alert}:{w.application}" for w in WATCHES])
+def test_failure_alert_reaches_alertmanager_and_resolves_when_the_groups_next_deployment_succeeds(
+        demo_incidents, watch, capsys):
+    incident = demo_incidents.get(watch.alert)
+    assert incident is not None, f"no {watch.alert} incident of {watch.application} in the demo"
+    deployment_id = incident.info["deploymentId"]
+    assert incident.first_seen is not None, (
+        f"{watch.alert} for {deployment_id} never reached Alertmanager")
+    detection = incident.first_seen - incident.started
+    if not incident.adopted:  # seen from its start: its detection latency is known
+        assert detection <= _detection_bound(watch.alert)
+    success = incident.success
+    assert success is not None, (
+        f"no later successful deployment of {watch.application} after {deployment_id}")
+    # Not when the next deployment merely starts: it was still active after a start would
+    # have resolved it (the demo's successful deployments run longer than that).
+    assert success["completeTime"] - success["startTime"] > PIPELINE_BOUND
+    assert incident.last_seen >= success["startTime"] + PIPELINE_BOUND, incident
+    assert incident.resolved is not None, (
+        f"{watch.alert} for {deployment_id} still active after {success['deploymentId']} "
+        "succeeded")
+    resolution = incident.resolved - success["completeTime"]
+    with capsys.disabled():
+        print(f"\n{watch.alert} ({watch.application}, {deployment_id}): detection "
+              f"{'(under way before the test)' if incident.adopted else f'{detection:.2f}s'}, "
+              f"resolution {resolution:.2f}s after {success['deploymentId']} succeeded "
+              f"(bound {PIPELINE_BOUND:.1f}s); absent before the success at {incident.gaps}")
+    assert resolution <= PIPELINE_BOUND
+
+
+def test_every_failure_alert_of_the_demo_is_watched_until_it_resolves():
+    assert {watch.alert for watch in WATCHES} == FIRING_IN_DEMO
 
 
 # ---- every alert expression, once the demo has run through a failure -----------------
@@ -358,7 +487,8 @@ def test_failed_targets_alert_resolves_when_the_groups_next_deployment_succeeds(
 def test_alert_expression_runs_and_fires_only_on_what_the_demo_breaks(prometheus, rule):
     prometheus.query(rule["expr"])  # parses and evaluates
     if rule["alert"] in FIRING_IN_DEMO:
-        wait_for(lambda: prometheus.query(rule["expr"]), DEMO_CYCLE, rule["alert"])
+        # Within one period of the demo (demo-canary is stopped in even cycles only).
+        wait_for(lambda: prometheus.query(rule["expr"]), DEMO_PERIOD, rule["alert"])
     else:
         # Over everything Prometheus has seen so far, not just this instant: from its first
         # scrape of the exporter (before it, absent(up) is 1 by definition).
