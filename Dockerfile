@@ -33,7 +33,9 @@ RUN /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-has
 FROM ${PYTHON_IMAGE}
 
 ARG VERSION=dev
-ARG REVISION=unknown
+# The git commit (`--build-arg REVISION=$(git rev-parse HEAD)`): becomes the image label and
+# codedeploy_exporter_build_info{revision}; empty when not given.
+ARG REVISION=""
 
 LABEL org.opencontainers.image.title="codedeploy-exporter" \
       org.opencontainers.image.description="Prometheus exporter for AWS CodeDeploy deployment targets, lifecycle hooks and traffic shifting" \
@@ -50,7 +52,8 @@ COPY --from=builder /opt/venv /opt/venv
 ENV PATH="/opt/venv/bin:${PATH}" \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
-    CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS=":10120"
+    CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS=":10120" \
+    CODEDEPLOY_EXPORTER_REVISION="${REVISION}"
 
 # 65532 is the conventional "nonroot" UID/GID of distroless images; it owns
 # nothing in the image, so the process can write nowhere but mounted volumes.

@@ -115,6 +115,7 @@ class Exporter:
         metrics.shard_ordinal.set(shard)
         metrics.total_shards.set(total_shards)
         metrics.reload_successful.set(1)
+        metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
         self._event_refresher: EventRefresher | None = None
@@ -133,6 +134,7 @@ class Exporter:
         """
         with self._poll_lock:
             self.poller.config = config
+            self.metrics.poll_interval.set(config.poll.interval)
             selection = Selection.of(config.metrics)
             if selection != self.cache.selection:
                 self.cache = ExpositionCache(selection)

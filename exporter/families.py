@@ -466,6 +466,9 @@ FAMILIES: tuple[Family, ...] = (
       unit="seconds", value="histogram"),
     F("codedeploy_exporter_poll_duration_seconds", "gauge",
       "Wall time of the last completed poll.", "exporter", unit="seconds", value="seconds"),
+    F("codedeploy_exporter_poll_interval_seconds", "gauge",
+      "The configured poll.interval: alerts measure staleness and slow polls against it.",
+      "exporter", unit="seconds", value="seconds"),
     F("codedeploy_exporter_last_poll_success_timestamp_seconds", "gauge",
       "When the last poll without API-wide errors completed, Unix seconds. Scrapes serve that "
       "poll's snapshot and never call AWS, so this says how fresh the data is.", "exporter",

@@ -68,6 +68,7 @@ class ExporterMetrics:
         self.api_duration = Histogram(name, _help(name), ["operation"], buckets=API_BUCKETS,
                                       registry=r)
         self.poll_duration = gauge("codedeploy_exporter_poll_duration_seconds")
+        self.poll_interval = gauge("codedeploy_exporter_poll_interval_seconds")
         self.last_poll_success = gauge("codedeploy_exporter_last_poll_success_timestamp_seconds")
         self.targets = gauge("codedeploy_exporter_targets", ("state",))
         self.shard_ordinal = gauge("codedeploy_exporter_shard_ordinal")

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import yaml
-from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, PENDING_METRICS, metric_names, panel_queries
+from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, metric_names, panel_queries
 
 from exporter.simulator import DEMO_GROUPS
 
@@ -42,18 +42,6 @@ FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed", "CodeDeployRollback",
                   "CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped"}
 
 
-# NOT YET IMPLEMENTED: dashboard queries that select a metric of PENDING_METRICS
-# (tests/conftest_tools.py: the poll interval of issue 11, which a colleague is adding) return
-# no data until the exporter emits it. They must still parse and run, and for now the tests
-# check that they are empty: a check that fails as soon as the metric lands, so the lead then
-# deletes this list (and PENDING_METRICS) and the real data checks run.
-def _needs_pending_metrics(expr: str) -> list[str]:
-    return sorted(metric_names(expr) & PENDING_METRICS)
-
-
-# Alert expressions are not listed: the ones that need pending metrics are silent on the
-# demo until then, which the silence check below accepts.
-NEEDS_PENDING_METRICS = [expr for _, expr in PANEL_QUERIES if _needs_pending_metrics(expr)]
 TARGET_KEYS = {"InstanceTarget": "instanceTarget", "ECSTarget": "ecsTarget",
                "LambdaTarget": "lambdaTarget", "CloudFormationTarget": "cloudFormationTarget"}
 # Time the exporter, Prometheus and Alertmanager need beyond the configured intervals to do
@@ -255,13 +243,9 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
 @pytest.mark.parametrize("title, expr", PANEL_QUERIES,
                          ids=[f"{title}:{i}" for i, (title, _) in enumerate(PANEL_QUERIES)])
 def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
-    raw, expr = expr, _dashboard_expr(expr)
+    expr = _dashboard_expr(expr)
     prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
     start = time.time() - DEMO_PERIOD
-    if raw in NEEDS_PENDING_METRICS:
-        assert prometheus.query_range(expr, start, time.time()) == [], (
-            f"the exporter now emits {_needs_pending_metrics(raw)}: delete NEEDS_PENDING_METRICS")
-        return
     # Some panels show a phase of the demo (a hook running, a shift in progress, the even
     # cycles' failure and stop): within one period of it.
     wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_PERIOD + 10,
