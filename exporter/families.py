@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol, Union
+from typing import TYPE_CHECKING, Any, Protocol
 
 from exporter.model import (
     COUNTED_STATUSES,
@@ -65,7 +65,7 @@ class SparseSamples(Protocol):
 
 
 # Which of the three a family has follows from its type (summary, histogram) and `sparse`.
-Samples = Union[PlainSamples, SuffixedSamples, SparseSamples]
+Samples = PlainSamples | SuffixedSamples | SparseSamples
 
 
 @dataclass(frozen=True)

@@ -116,7 +116,9 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
 
 
 def _bound(families: tuple[Family, ...], sparse: bool) -> tuple[tuple[str, PlainSamples], ...]:
-    return tuple((f.name, functools.partial(cast(SparseSamples, f.samples), sparse=sparse) if f.sparse else cast(PlainSamples, f.samples))
+    # Family.sparse says which kind of sample function a family has.
+    return tuple((f.name, functools.partial(cast(SparseSamples, f.samples), sparse=sparse) if f.sparse
+                  else cast(PlainSamples, f.samples))
                  for f in families)
 
 
