@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from exporter.model import (
     COUNTED_STATUSES,
@@ -32,6 +32,10 @@ from exporter.model import (
     TARGET_STATUSES,
     TASK_SET_STATUSES,
 )
+
+if TYPE_CHECKING:  # the sample functions' objects; exporter.render imports this module
+    from exporter.model import GroupView, LifecycleEvent, TaskSet
+    from exporter.render import DeploymentView, HookAggregate, TargetView
 
 # Identity labels of each level, in the order they are rendered.
 # account_id and region first: the identity reads from the widest scope to the narrowest.
@@ -48,7 +52,20 @@ LEVEL_LABELS: dict[str, tuple[str, ...]] = {
     "exporter": (),
 }
 
-Samples = Callable[[Any], Iterable[tuple]]
+Sample = tuple[str, float]  # (the family's own labels, rendered; value)
+SuffixedSample = tuple[str, str, float]  # summaries and histograms: (suffix, labels, value)
+PlainSamples = Callable[[Any], Iterable[Sample]]
+SuffixedSamples = Callable[[Any], Iterable[SuffixedSample]]
+
+
+class SparseSamples(Protocol):
+    """A status set's samples: the renderer binds ``sparse`` (Family.sparse) once per plan."""
+
+    def __call__(self, obj: Any, /, sparse: bool) -> Iterable[Sample]: ...
+
+
+# Which of the three a family has follows from its type (summary, histogram) and `sparse`.
+Samples = PlainSamples | SuffixedSamples | SparseSamples
 
 
 @dataclass(frozen=True)
@@ -109,23 +126,23 @@ def status_set(current: str, known: tuple[str, ...], sparse: bool) -> Iterator[t
 # Objects: exporter.render's TargetView / DeploymentView, (view, LifecycleEvent),
 # (view, TaskSet) and HookAggregate. Each function is small and pure.
 
-def _target_info(v) -> Iterator[tuple[str, Any]]:
+def _target_info(v: TargetView) -> Iterator[Sample]:
     t = v.target
     if t is not None:
         yield label_pairs(target_type=t.target_type, target_arn=t.target_arn,
                           instance_label=t.instance_label), 1
 
 
-def _target_status(v, sparse: bool) -> Iterable[tuple[str, Any]]:
+def _target_status(v: TargetView, sparse: bool) -> Iterable[Sample]:
     return status_set(v.target.status, TARGET_STATUSES, sparse) if v.target is not None else ()
 
 
-def _target_last_updated(v) -> Iterator[tuple[str, Any]]:
+def _target_last_updated(v: TargetView) -> Iterator[Sample]:
     if v.target is not None and v.target.last_updated is not None:
         yield "", v.target.last_updated
 
 
-def _lambda_weight(v) -> Iterator[tuple[str, Any]]:
+def _lambda_weight(v: TargetView) -> Iterator[Sample]:
     fn = v.target.lambda_function if v.target is not None else None
     if fn is not None and fn.weight is not None:
         yield label_pairs(function_name=fn.function_name, function_alias=fn.function_alias,
@@ -133,76 +150,76 @@ def _lambda_weight(v) -> Iterator[tuple[str, Any]]:
                           target_version=fn.target_version), fn.weight
 
 
-def _cfn_weight(v) -> Iterator[tuple[str, Any]]:
+def _cfn_weight(v: TargetView) -> Iterator[Sample]:
     t = v.target
     if t is not None and t.cfn_weight is not None:
         yield label_pairs(resource_type=t.cfn_resource_type or ""), t.cfn_weight
 
 
-def _poll_success(v) -> Iterator[tuple[str, Any]]:
+def _poll_success(v: TargetView) -> Iterator[Sample]:
     if not v.frozen:  # a frozen target was, by definition, polled successfully
         yield "", 1 if v.success else 0
 
 
-def _event_status(pair, sparse: bool) -> Iterable[tuple[str, Any]]:
+def _event_status(pair: tuple[TargetView, LifecycleEvent], sparse: bool) -> Iterable[Sample]:
     return status_set(pair[1].status, LIFECYCLE_STATUSES, sparse)
 
 
-def _event_start(pair) -> Iterator[tuple[str, Any]]:
+def _event_start(pair: tuple[TargetView, LifecycleEvent]) -> Iterator[Sample]:
     if pair[1].start is not None:
         yield "", pair[1].start
 
 
-def _event_duration(pair) -> Iterator[tuple[str, Any]]:
+def _event_duration(pair: tuple[TargetView, LifecycleEvent]) -> Iterator[Sample]:
     event = pair[1]
     if event.start is not None and event.end is not None:
         yield "", event.end - event.start
 
 
-def _event_diagnostics(pair) -> Iterator[tuple[str, Any]]:
+def _event_diagnostics(pair: tuple[TargetView, LifecycleEvent]) -> Iterator[Sample]:
     diag = pair[1].diagnostics
     if diag is not None and diag.error_code != "Success":
         yield label_pairs(error_code=diag.error_code, script_name=diag.script_name), 1
 
 
-def _task_set_weight(pair) -> Iterator[tuple[str, Any]]:
+def _task_set_weight(pair: tuple[TargetView, TaskSet]) -> Iterator[Sample]:
     ts = pair[1]
     if ts.traffic_weight is not None:
         yield f'target_group="{escape(ts.target_group)}"', ts.traffic_weight
 
 
 def _task_count(attribute: str) -> Samples:
-    def samples(pair) -> Iterator[tuple[str, Any]]:
+    def samples(pair: tuple[TargetView, TaskSet]) -> Iterator[Sample]:
         count = getattr(pair[1], attribute)
         if count is not None:
             yield "", count
     return samples
 
 
-def _task_set_status(pair, sparse: bool) -> Iterable[tuple[str, Any]]:
+def _task_set_status(pair: tuple[TargetView, TaskSet], sparse: bool) -> Iterable[Sample]:
     return status_set(pair[1].status, TASK_SET_STATUSES, sparse)
 
 
-def _deployment_info(v) -> Iterator[tuple[str, Any]]:
+def _deployment_info(v: DeploymentView) -> Iterator[Sample]:
     d = v.deployment
     yield label_pairs(compute_platform=d.compute_platform, deployment_config=d.deployment_config,
                       deployment_type=d.deployment_type, creator=d.creator), 1
 
 
-def _deployment_status(v) -> Iterable[tuple[str, Any]]:
+def _deployment_status(v: DeploymentView) -> Iterable[Sample]:
     # Always every known status: few series, and `== 0` queries keep working.
     return status_set(v.deployment.status, DEPLOYMENT_STATUSES, False)
 
 
 def _deployment_time(attribute: str) -> Samples:
-    def samples(v) -> Iterator[tuple[str, Any]]:
+    def samples(v: DeploymentView) -> Iterator[Sample]:
         value = getattr(v.deployment, attribute)
         if value is not None:
             yield "", value
     return samples
 
 
-def _deployment_targets(v) -> Iterator[tuple[str, Any]]:
+def _deployment_targets(v: DeploymentView) -> Iterator[Sample]:
     seen: set[str] = set()
     for status, count in v.deployment.overview:
         if status not in seen:
@@ -210,19 +227,19 @@ def _deployment_targets(v) -> Iterator[tuple[str, Any]]:
             yield f'status="{escape(status)}"', count
 
 
-def _deployment_error(v) -> Iterator[tuple[str, Any]]:
+def _deployment_error(v: DeploymentView) -> Iterator[Sample]:
     if v.deployment.error_code:
         yield f'error_code="{escape(v.deployment.error_code)}"', 1
 
 
-def _deployment_rollback(v) -> Iterator[tuple[str, Any]]:
+def _deployment_rollback(v: DeploymentView) -> Iterator[Sample]:
     d = v.deployment
     if d.rollback_deployment_id or d.rollback_triggering_deployment_id:
         yield label_pairs(rollback_deployment_id=d.rollback_deployment_id,
                           rollback_triggering_deployment_id=d.rollback_triggering_deployment_id), 1
 
 
-def _deployment_revision(v) -> Iterator[tuple[str, Any]]:
+def _deployment_revision(v: DeploymentView) -> Iterator[Sample]:
     r = v.deployment.revision
     if r is not None:
         yield label_pairs(revision_type=r.revision_type, s3_bucket=r.s3_bucket, s3_key=r.s3_key,
@@ -230,61 +247,61 @@ def _deployment_revision(v) -> Iterator[tuple[str, Any]]:
                           github_commit=r.github_commit, content_sha256=r.content_sha256), 1
 
 
-def _termination_wait(v) -> Iterator[tuple[str, Any]]:
+def _termination_wait(v: DeploymentView) -> Iterator[Sample]:
     started = v.deployment.termination_wait_started
     if started is not None:
         yield "", 1 if started else 0
 
 
-def _hook_targets(agg) -> Iterator[tuple[str, Any]]:
+def _hook_targets(agg: HookAggregate) -> Iterator[Sample]:
     for status, count in agg.counts.items():
         if count:
             yield f'status="{escape(status)}"', count
 
 
-def _hook_duration(agg) -> Iterator[tuple[str, str, Any]]:
+def _hook_duration(agg: HookAggregate) -> Iterator[SuffixedSample]:
     yield "_sum", "", agg.duration_sum
     yield "_count", "", agg.duration_count
 
 
-def _hook_max_duration(agg) -> Iterator[tuple[str, Any]]:
+def _hook_max_duration(agg: HookAggregate) -> Iterator[Sample]:
     if agg.duration_count:
         yield "", agg.duration_max
 
 
 # ---- deployment groups (exporter.groups' GroupView) ----
 
-def _group_info(v) -> Iterator[tuple[str, Any]]:
+def _group_info(v: GroupView) -> Iterator[Sample]:
     r = v.record
     if r is not None:
         yield label_pairs(compute_platform=r.compute_platform, deployment_config=r.deployment_config,
                           deployment_type=r.deployment_type, deployment_option=r.deployment_option), 1
 
 
-def _group_last_status(v) -> Iterable[tuple[str, Any]]:
+def _group_last_status(v: GroupView) -> Iterable[Sample]:
     # Always every known status: `== 1` and `== 0` both work, and few groups exist.
     return status_set(v.last_attempted.status, DEPLOYMENT_STATUSES, False) if v.last_attempted else ()
 
 
-def _group_last_created(v) -> Iterator[tuple[str, Any]]:
+def _group_last_created(v: GroupView) -> Iterator[Sample]:
     if v.last_attempted is not None and v.last_attempted.create_time is not None:
         yield "", v.last_attempted.create_time
 
 
-def _group_last_attempted(v) -> Iterator[tuple[str, Any]]:
+def _group_last_attempted(v: GroupView) -> Iterator[Sample]:
     if v.last_attempted is not None:
         yield f'deployment_id="{escape(v.last_attempted.deployment_id)}"', 1
 
 
 def _group_time(attribute: str) -> Samples:
-    def samples(v) -> Iterator[tuple[str, Any]]:
+    def samples(v: GroupView) -> Iterator[Sample]:
         value = getattr(v, attribute)
         if value is not None:
             yield "", value
     return samples
 
 
-def _deployments_total(v) -> Iterator[tuple[str, Any]]:
+def _deployments_total(v: GroupView) -> Iterator[Sample]:
     if v.totals is None:
         return  # the group is not listed: not every deployment of it is seen
     totals = dict(v.totals)
@@ -299,7 +316,7 @@ def _le(bound: float) -> str:
     return str(int(bound)) if bound == int(bound) else repr(bound)
 
 
-def _deployment_duration(v) -> Iterator[tuple[str, str, Any]]:
+def _deployment_duration(v: GroupView) -> Iterator[SuffixedSample]:
     for status, histogram in v.durations or ():
         own = f'status="{escape(status)}"'
         for bound, count in zip(DURATION_BUCKETS, histogram.buckets, strict=True):

@@ -16,13 +16,17 @@ import functools
 import math
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
+from typing import cast
 
 from exporter.families import (
     BY_NAME,
     FAMILIES,
     FULL,
     Family,
+    PlainSamples,
     Selection,
+    SparseSamples,
+    SuffixedSamples,
     escape,
     label_pairs,
 )
@@ -34,13 +38,13 @@ __all__ = ["CONTENT_TYPE", "OPENMETRICS_CONTENT_TYPE", "DeploymentView", "Exposi
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
-Fragments = dict  # family name -> list of rendered lines
-Encoded = dict  # family name -> rendered lines as UTF-8 bytes
+Fragments = dict[str, list[str]]  # family name -> list of rendered lines
+Encoded = dict[str, bytes]  # family name -> rendered lines as UTF-8 bytes
 
 
 def fmt(value: float) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
+    if isinstance(value, int):
+        return str(int(value)) if isinstance(value, bool) else str(value)
     if math.isnan(value):
         return "NaN"
     if math.isinf(value):
@@ -111,8 +115,10 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
     return hooks
 
 
-def _bound(families: tuple[Family, ...], sparse: bool) -> tuple:
-    return tuple((f.name, functools.partial(f.samples, sparse=sparse) if f.sparse else f.samples)
+def _bound(families: tuple[Family, ...], sparse: bool) -> tuple[tuple[str, PlainSamples], ...]:
+    # Family.sparse says which kind of sample function a family has.
+    return tuple((f.name, functools.partial(cast(SparseSamples, f.samples), sparse=sparse) if f.sparse
+                  else cast(PlainSamples, f.samples))
                  for f in families)
 
 
@@ -133,7 +139,7 @@ class _Plan:
         self.all_hooks = s.lifecycle_events == "all"
 
 
-def _emit(out: dict[str, list[str]], families: tuple, obj: object, prefix: str) -> None:
+def _emit(out: dict[str, list[str]], families: tuple[tuple[str, PlainSamples], ...], obj: object, prefix: str) -> None:
     for name, samples in families:
         for labels, value in samples(obj):
             # fmt inlined for the common cases: ints and integral floats.
@@ -184,10 +190,10 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
             for name, samples, summary in plan.hook:
                 if summary:
                     lines = [f"{name}{suffix}{{{prefix}}} {fmt(value)}\n"
-                             for suffix, _, value in samples(agg)]
+                             for suffix, _, value in cast(SuffixedSamples, samples)(agg)]
                 else:
                     lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
-                             f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(agg)]
+                             f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in cast(PlainSamples, samples)(agg)]
                 if lines:
                     out.setdefault(name, []).extend(lines)
     return out
@@ -205,12 +211,12 @@ def render_group(view: GroupView, plan: _Plan) -> Fragments:
     for name, samples, histogram in plan.group:
         if histogram:
             lines = [f"{name}{suffix}{{{prefix},{labels}}} {fmt(value)}\n"
-                     for suffix, labels, value in samples(view)]
+                     for suffix, labels, value in cast(SuffixedSamples, samples)(view)]
         else:
             lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
-                     f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in samples(view)]
+                     f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in cast(PlainSamples, samples)(view)]
         if lines:
-            out[name] = "".join(lines)
+            out[name] = lines
     return out
 
 
@@ -219,12 +225,12 @@ def render_uncached(targets: Iterable[TargetView], deployments: Iterable[Deploym
     """The same series as ExpositionCache with ``selection``, one object at a time and kept
     nowhere (not grouped by family): for counting what another setting would cost."""
     plan = _Plan(selection)
-    members: dict[tuple, list[Target | None]] = {}
+    members: dict[Hashable, list[Target | None]] = {}
     for view in targets:
         members.setdefault(view.owner, []).append(view.target)
         yield from _encode(render_target(view, plan)).values()
-    for view in deployments:
-        yield from _encode(render_deployment(view, members.get(view.key, ()), plan)).values()
+    for dview in deployments:
+        yield from _encode(render_deployment(dview, members.get(dview.key, ()), plan)).values()
 
 
 def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
@@ -246,15 +252,15 @@ class ExpositionCache:
             selection = Selection(sparse_status=flag, lifecycle_events="all")
         self.selection: Selection = selection if selection is not None else Selection()
         self._plan = _Plan(self.selection)
-        self._targets: dict[tuple, tuple[TargetView, Encoded]] = {}
-        self._deployments: dict[tuple, tuple[DeploymentView, tuple, Encoded]] = {}
-        self._groups: dict[tuple, tuple[GroupView, Encoded]] = {}
+        self._targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
+        self._deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
+        self._groups: dict[_GroupKey, tuple[GroupView, Encoded]] = {}
         # Rendered identity labels, kept here rather than on the poller's records.
-        self._prefixes: dict[tuple, tuple[tuple[str, ...], str]] = {}
-        self._prefixes_used: dict[tuple, tuple[tuple[str, ...], str]] = {}
+        self._prefixes: dict[Hashable, tuple[tuple[str, ...], str]] = {}
+        self._prefixes_used: dict[Hashable, tuple[tuple[str, ...], str]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
 
-    def prefix(self, key: tuple, **labels: str) -> str:
+    def prefix(self, key: Hashable, **labels: str) -> str:
         """`labels` rendered, rebuilt only when one of them changed since the last poll."""
         values = tuple(labels.values())
         cached = self._prefixes.get(key)
@@ -278,7 +284,7 @@ class ExpositionCache:
         self.rendered_last += 1
         return _encode(render_target(view, self._plan))
 
-    def _deployment_fragments(self, view: DeploymentView, members: tuple) -> Encoded:
+    def _deployment_fragments(self, view: DeploymentView, members: tuple[Target | None, ...]) -> Encoded:
         cached = self._deployments.get(view.key)
         if cached is not None:
             old, old_members, fragments = cached
@@ -302,28 +308,28 @@ class ExpositionCache:
         """The exposition as an ordered list of cached byte strings, grouped by family."""
         self.rendered_last = 0
         by_family: dict[str, list[bytes]] = {name: [] for name in _RENDERED}
-        new_groups = {}
-        for view in groups:
-            fragments = self._group_fragments(view)
-            new_groups[_group_key(view)] = (view, fragments)
+        new_groups: dict[_GroupKey, tuple[GroupView, Encoded]] = {}
+        for gview in groups:
+            fragments = self._group_fragments(gview)
+            new_groups[_group_key(gview)] = (gview, fragments)
             for name, data in fragments.items():
                 by_family[name].append(data)
         self._groups = new_groups
         self._prefixes, self._prefixes_used = self._prefixes_used, {}
-        new_targets = {}
-        members: dict[tuple, list[Target | None]] = {}
+        new_targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
+        members: dict[Hashable, list[Target | None]] = {}
         for view in targets:
             fragments = self._target_fragments(view)
             new_targets[view.key] = (view, fragments)
             members.setdefault(view.owner, []).append(view.target)
             for name, data in fragments.items():
                 by_family[name].append(data)
-        new_deployments = {}
+        new_deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
         for item in deployments:
-            view = item if isinstance(item, DeploymentView) else deployment_view(item)
-            records = tuple(members.get(view.key, ()))
-            fragments = self._deployment_fragments(view, records)
-            new_deployments[view.key] = (view, records, fragments)
+            dview = item if isinstance(item, DeploymentView) else deployment_view(item)
+            records = tuple(members.get(dview.key, ()))
+            fragments = self._deployment_fragments(dview, records)
+            new_deployments[dview.key] = (dview, records, fragments)
             for name, data in fragments.items():
                 by_family[name].append(data)
         # Entries that were not rendered this time (targets that left) drop out of the cache.
@@ -342,7 +348,10 @@ class ExpositionCache:
         return b"".join(self.chunks(targets, deployments, groups)).decode("utf-8")
 
 
-def _group_key(view: GroupView) -> tuple:
+_GroupKey = tuple[str, str, str, str]  # account, region, application, deployment group
+
+
+def _group_key(view: GroupView) -> _GroupKey:
     return (view.account, view.region, view.application, view.deployment_group)
 
 
