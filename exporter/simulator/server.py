@@ -65,7 +65,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"},
                        sqs_sim.CONTENT_TYPE)
             return
-        host, port = self.server.server_address[:2]
+        host, port = cast(tuple[str, int], self.server.server_address[:2])  # AF_INET: a str host
         status, payload, headers = self.server.sqs.handle(operation, body, f"http://{host}:{port}")
         self._send(status, payload, sqs_sim.CONTENT_TYPE, headers)
 
