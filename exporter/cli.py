@@ -30,7 +30,10 @@ STOP_TIMEOUT = 1.0
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="codedeploy-exporter",
-        description="Prometheus exporter for AWS CodeDeploy deployment targets.")
+        description="Prometheus exporter for AWS CodeDeploy deployment targets.",
+        # `--config.fil` must be an error, not --config.file: a typo in a unit file would
+        # otherwise keep working until a new flag makes the prefix ambiguous.
+        allow_abbrev=False)
     p.add_argument("--config.file", dest="config_file", default="config.yaml",
                    help="YAML file listing what to watch (default: %(default)s)")
     p.add_argument("--config.check", dest="config_check", action="store_true",

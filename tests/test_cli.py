@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from expo import samples
 
-from exporter.cli import main, resolve_shard
+from exporter.cli import build_parser, main, resolve_shard
 from exporter.simulator import build_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -133,3 +133,10 @@ def test_demo_serves_live_metrics_of_all_four_target_types_and_stops_on_sigterm(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_abbreviated_flags_are_refused(capsys):
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["--config.fil", "x.yaml"])
+    assert exc.value.code == 2
+    assert "unrecognized arguments: --config.fil" in capsys.readouterr().err
