@@ -188,7 +188,7 @@ class Exporter:
         # events can refresh every second, far more often than Prometheus scrapes.
         return outcome
 
-    def refresh_now(self, deployment_ids) -> bool:
+    def refresh_now(self, deployment_ids: Iterable[str]) -> bool:
         """Read the given deployments and their targets now (an event said they changed) and
         publish a new snapshot if anything did. Returns whether anything changed."""
         with self._poll_lock:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.session
@@ -24,6 +24,10 @@ from exporter import __version__
 from exporter.config import AwsSettings
 from exporter.metrics import ExporterMetrics
 from exporter.workers import Cancelled
+
+if TYPE_CHECKING:  # the stubs are a test dependency: never imported at run time
+    from mypy_boto3_codedeploy import CodeDeployClient
+    from mypy_boto3_sqs import SQSClient
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +97,7 @@ class RateLimiter:
 class CodeDeployApi:
     """The read operations the exporter uses, paginated, with errors as ApiError."""
 
-    def __init__(self, client: Any, limiter: RateLimiter, metrics: ExporterMetrics,
+    def __init__(self, client: CodeDeployClient, limiter: RateLimiter, metrics: ExporterMetrics,
                  cancelled: threading.Event | None = None) -> None:
         self._client = client
         self._limiter = limiter
@@ -105,14 +109,16 @@ class CodeDeployApi:
     @property
     def max_pool_connections(self) -> int:
         """Size of this client's connection pool (fixed when botocore made the client)."""
-        return int(self._client.meta.config.max_pool_connections)
+        # (botocore sets Config's options as attributes at run time; botocore-stubs does not declare them)
+        return int(self._client.meta.config.max_pool_connections)  # type: ignore[attr-defined]
 
     def close(self) -> None:
         """Close the client's pooled connections (reload dropped its AWS settings)."""
         self._client.close()
         self.closed = True
 
-    def _count_attempt(self, response=None, operation=None, caught_exception=None, **_: Any) -> None:
+    def _count_attempt(self, response: tuple[Any, dict[str, Any] | None] | None = None, operation: Any = None,
+                       caught_exception: Exception | None = None, **_: Any) -> None:
         name = getattr(operation, "name", "unknown")
         self._metrics.api_requests.labels(name).inc()
         code = None
@@ -126,13 +132,14 @@ class CodeDeployApi:
             self._metrics.api_errors.labels(name, code).inc()
         return None  # never vote on retrying: botocore's own handler decides
 
-    def _call(self, operation: str, method: str, **params: Any) -> dict:
+    def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
         self._limiter.acquire()
         if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
             raise Cancelled()
         started = time.perf_counter()
         try:
-            return getattr(self._client, method)(**params)
+            response: dict[str, Any] = getattr(self._client, method)(**params)
+            return response
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise ApiError(operation, error.get("Code", "Unknown"), error.get("Message", "")) from None
@@ -151,12 +158,12 @@ class CodeDeployApi:
         """The region boto3 resolved for this client (config, profile or environment)."""
         return self._client.meta.region_name or ""
 
-    def batch_get_deployment_targets(self, deployment_id: str, target_ids: list[str]) -> list[dict]:
+    def batch_get_deployment_targets(self, deployment_id: str, target_ids: list[str]) -> list[dict[str, Any]]:
         response = self._call("BatchGetDeploymentTargets", "batch_get_deployment_targets",
                               deploymentId=deployment_id, targetIds=target_ids)
         return response.get("deploymentTargets") or []
 
-    def batch_get_deployments(self, deployment_ids: list[str]) -> list[dict]:
+    def batch_get_deployments(self, deployment_ids: list[str]) -> list[dict[str, Any]]:
         response = self._call("BatchGetDeployments", "batch_get_deployments",
                               deploymentIds=deployment_ids)
         return response.get("deploymentsInfo") or []
@@ -192,7 +199,7 @@ class CodeDeployApi:
         return self._pages("ListDeploymentGroups", "list_deployment_groups", "deploymentGroups",
                            {"applicationName": application})
 
-    def batch_get_deployment_groups(self, application: str, names: list[str]) -> list[dict]:
+    def batch_get_deployment_groups(self, application: str, names: list[str]) -> list[dict[str, Any]]:
         response = self._call("BatchGetDeploymentGroups", "batch_get_deployment_groups",
                               applicationName=application, deploymentGroupNames=names)
         return response.get("deploymentGroupsInfo") or []
@@ -229,19 +236,20 @@ class SqsApi:
     """The SQS calls of the event consumer, with errors as ApiError (not rate-limited: the
     CodeDeploy limiter protects CodeDeploy's quotas, and a long poll is one call per 20 s)."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: SQSClient) -> None:
         self._client = client
 
-    def _call(self, operation: str, method: str, **params: Any) -> dict:
+    def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
         try:
-            return getattr(self._client, method)(**params)
+            response: dict[str, Any] = getattr(self._client, method)(**params)
+            return response
         except ClientError as exc:
             error = exc.response.get("Error", {})
             raise ApiError(operation, error.get("Code", "Unknown"), error.get("Message", "")) from None
         except BotoCoreError as exc:
             raise ApiError(operation, type(exc).__name__, str(exc)) from None
 
-    def receive(self, queue_url: str, wait_seconds: int = SQS_WAIT_SECONDS) -> list[dict]:
+    def receive(self, queue_url: str, wait_seconds: int = SQS_WAIT_SECONDS) -> list[dict[str, Any]]:
         response = self._call("ReceiveMessage", "receive_message", QueueUrl=queue_url,
                               WaitTimeSeconds=wait_seconds, MaxNumberOfMessages=SQS_MAX_MESSAGES,
                               MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"])
@@ -290,7 +298,8 @@ class ClientFactory:
         self._sts_config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1},
                                       connect_timeout=connect_timeout, read_timeout=read_timeout,
                                       user_agent_extra=f"codedeploy-exporter/{__version__}")
-        self._accounts: dict[tuple, tuple[str, float]] = {}  # credential set -> (account, retry_at)
+        # credential set (profile, region, endpoint_url) -> (account, retry_at)
+        self._accounts: dict[tuple[str | None, str | None, str | None], tuple[str, float]] = {}
         self._account_lock = threading.Lock()
         self.clock: Callable[[], float] = time.monotonic
 
@@ -336,8 +345,9 @@ class ClientFactory:
 
     def sqs(self, settings: AwsSettings) -> SqsApi:
         """A new SQS client for the event consumer (endpoint_url None: AWS_ENDPOINT_URL_SQS etc.)."""
+        # (botocore sets Config's options as attributes at run time; botocore-stubs does not declare them)
         config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 3},
-                            connect_timeout=self._boto_config.connect_timeout,
+                            connect_timeout=self._boto_config.connect_timeout,  # type: ignore[attr-defined]
                             read_timeout=SQS_READ_TIMEOUT,
                             user_agent_extra=f"codedeploy-exporter/{__version__}")
         try:
@@ -378,7 +388,7 @@ class ClientFactory:
             self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
             return account
 
-    def _client(self, settings: AwsSettings) -> Any:
+    def _client(self, settings: AwsSettings) -> CodeDeployClient:
         try:
             session = self._session(settings)
             # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
@@ -388,7 +398,7 @@ class ClientFactory:
             raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
 
     def _session(self, settings: AwsSettings) -> boto3.Session:
-        keys = {}
+        keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
         if self._static is not None:
             keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
         base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
@@ -400,8 +410,8 @@ class ClientFactory:
                                  region_name=settings.region, **keys)
         sts = base.client("sts", config=self._boto_config)
 
-        def refresh() -> dict:
-            params = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
+        def refresh() -> dict[str, str]:
+            params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
             if settings.external_id:
                 params["ExternalId"] = settings.external_id
             creds = sts.assume_role(**params)["Credentials"]
@@ -412,7 +422,8 @@ class ClientFactory:
 
         # botocore refreshes these before they expire (the same mechanism its own
         # assume-role provider uses); deferred so start-up does not depend on STS.
-        core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")
+        # (botocore's only way in for refreshable credentials; its stubs omit the private attribute)
+        core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")  # type: ignore[attr-defined]
         return boto3.Session(botocore_session=core, region_name=base.region_name)
 
 

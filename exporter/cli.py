@@ -10,12 +10,18 @@ import signal
 import socket
 import sys
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter import log as logsetup
-from exporter.config import ConfigError, config_warnings, load_config
+from exporter.config import Config, ConfigError, config_warnings, load_config
 from exporter.health import DEFAULT_LIVENESS_INTERVALS, LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, listen_address
 from exporter.log import quote
+
+if TYPE_CHECKING:  # imported lazily at run time (see _run)
+    from exporter.webconfig import WebConfigWatcher
 
 log = logging.getLogger("exporter")
 
@@ -155,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     for warning in config_warnings(config):
         log.warning("event=config_warning message=%s", quote(warning))
 
-    def load():
+    def load() -> Config:
         return demo.config() if demo is not None else load_config(args.config_file)
 
     try:
@@ -165,7 +171,8 @@ def main(argv: list[str] | None = None) -> int:
             demo.stop()
 
 
-def _run(args, config, credentials, shard: int, web, load) -> int:
+def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] | None, shard: int,
+         web: WebConfigWatcher | None, load: Callable[[], Config]) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
@@ -196,11 +203,11 @@ def _run(args, config, credentials, shard: int, web, load) -> int:
     stop = threading.Event()
     reload_requested = threading.Event()
 
-    def on_signal(signum, _frame) -> None:
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
         log.info("event=shutdown signal=%s", signal.Signals(signum).name)
         stop.set()
 
-    def on_hangup(_signum, _frame) -> None:
+    def on_hangup(_signum: int, _frame: FrameType | None) -> None:
         reload_requested.set()  # reloaded by the main loop, not inside the signal handler
 
     signal.signal(signal.SIGTERM, on_signal)

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
 from pathlib import Path
 
 import prometheus_client
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, ProcessCollector
+from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from exporter import __version__
 from exporter.families import BY_NAME, Selection
 
 # `_created` series double the size of every counter and help nobody here.
-prometheus_client.disable_created_metrics()
+prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
 
 API_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
@@ -99,7 +101,8 @@ class ExporterMetrics:
         return prometheus_client.generate_latest(self._registry()).decode("utf-8")
 
     def render_openmetrics(self) -> bytes:
-        return generate_openmetrics(self._registry())
+        body: bytes = generate_openmetrics(self._registry())  # type: ignore[no-untyped-call]  # unannotated upstream
+        return body
 
 
 class _Filtered:
@@ -109,7 +112,7 @@ class _Filtered:
     def __init__(self, registry: CollectorRegistry, selection: Selection) -> None:
         self._registry, self._selection = registry, selection
 
-    def collect(self):
+    def collect(self) -> Iterator[Metric]:
         for family in self._registry.collect():
             name = family.name + ("_total" if family.type == "counter" else "")
             if self._selection.wants(name):

@@ -58,7 +58,7 @@ def queue(sqs):
     return sqs.create_queue(QueueName=f"q{next(_n)}-{time.monotonic_ns()}")["QueueUrl"]
 
 
-def _code(exc: ClientError) -> str:
+def _code(exc: pytest.ExceptionInfo[ClientError]) -> str:
     return exc.value.response["Error"]["Code"]
 
 

@@ -16,6 +16,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from exporter.aws import SQS_MAX_MESSAGES, SQS_WAIT_SECONDS, ApiError, SqsApi
 from exporter.events.metrics import EventMetrics
@@ -126,7 +127,7 @@ class EventConsumer:
             if messages and not self._stop.is_set():
                 self._accept(messages)
 
-    def _accept(self, messages: list[dict]) -> None:
+    def _accept(self, messages: list[dict[str, Any]]) -> None:
         now = self._clock()
         newest = None
         discard = []
@@ -136,7 +137,7 @@ class EventConsumer:
                 handle = message.get("ReceiptHandle")
                 if not isinstance(handle, str):
                     continue
-                parsed = parse_message(message.get("Body") if isinstance(message.get("Body"), str) else "")
+                parsed = parse_message(message.get("Body", "") if isinstance(message.get("Body"), str) else "")
                 self.metrics.received.labels(parsed.type).inc()
                 if parsed.change is None:
                     if parsed.outcome == "malformed":
@@ -261,7 +262,7 @@ class EventConsumer:
             log.info("event=events_consumer_recovered operation=%s error_code=%s", operation, code)
 
 
-def _sent_timestamp(message: dict) -> float | None:
+def _sent_timestamp(message: dict[str, Any]) -> float | None:
     try:
         return int((message.get("Attributes") or {})["SentTimestamp"]) / 1000.0
     except (KeyError, TypeError, ValueError):

@@ -94,11 +94,11 @@ class _Malformed(Exception):
     pass
 
 
-def _eventbridge(event: dict, sent_at: float | None) -> ParsedMessage:
+def _eventbridge(event: dict[str, Any], sent_at: float | None) -> ParsedMessage:
     source, detail_type = event.get("source"), event.get("detail-type")
     if source != "aws.codedeploy":
         return ParsedMessage("other", reason=f"EventBridge event from source {_short(source)}")
-    kind = DETAIL_TYPES.get(detail_type)  # type: ignore[arg-type]
+    kind = DETAIL_TYPES.get(detail_type)  # type: ignore[arg-type]  # None or non-str: no kind
     if kind is None:
         return ParsedMessage("other", reason=f"aws.codedeploy event of detail-type {_short(detail_type)}")
     detail = event.get("detail")
@@ -117,7 +117,7 @@ def _eventbridge(event: dict, sent_at: float | None) -> ParsedMessage:
     ))
 
 
-def _trigger(trigger: dict, sent_at: float | None) -> ParsedMessage:
+def _trigger(trigger: dict[str, Any], sent_at: float | None) -> ParsedMessage:
     instance = _name(trigger, "instanceId")
     kind = "instance_trigger" if instance is not None else "deployment_trigger"
     when = None
@@ -144,7 +144,7 @@ def _deployment_id(value: Any) -> str:
     return value
 
 
-def _name(document: dict, key: str) -> str | None:
+def _name(document: dict[str, Any], key: str) -> str | None:
     value = document.get(key)
     if value is None:
         return None

@@ -22,6 +22,7 @@ from exporter.poller import Poller
 from exporter.refresh import DeploymentKey, TrackedDeployment
 from exporter.scopes import ScopesSource
 from exporter.sources import GroupsSource, PollContext, Wanted
+from exporter.targets import TrackedTarget
 
 
 @dataclass
@@ -72,7 +73,7 @@ class EventRefresher:
             self._find_new(untracked)
         wanted = poller.wanted
         exported = wanted.listed | {(d, aws) for d, _, aws in wanted.pairs}
-        targets_of: dict[DeploymentKey, list] = {}
+        targets_of: dict[DeploymentKey, list[TrackedTarget]] = {}
         for target in poller.targets.values():
             targets_of.setdefault((target.deployment_id, target.aws), []).append(target)
         for key, tracked in poller.store.tracked.items():
@@ -143,7 +144,7 @@ class EventRefresher:
         poller.wanted.watched |= wanted.watched - poller.wanted.listed
 
     @staticmethod
-    def _finished(tracked: TrackedDeployment, listed: bool, targets: list) -> bool:
+    def _finished(tracked: TrackedDeployment, listed: bool, targets: list[TrackedTarget]) -> bool:
         record = tracked.record
         return (record is not None and record.terminal and (tracked.list_final or not listed)
                 and all(t.frozen for t in targets))

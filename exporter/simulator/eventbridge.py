@@ -17,6 +17,7 @@ import threading
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timezone
+from typing import Any
 
 from .sqs import SqsService
 from .state import Simulator, target_body
@@ -26,8 +27,8 @@ DEPLOYMENT_STATES = {"InProgress": "START", "Succeeded": "SUCCESS", "Failed": "F
 TARGET_STATES = {"InProgress": "START", "Succeeded": "SUCCESS", "Failed": "FAILURE", "Ready": "READY"}
 
 
-def _envelope(detail_type: str, detail: dict, resources: list[str], now: float, account: str,
-              region: str) -> dict:
+def _envelope(detail_type: str, detail: dict[str, Any], resources: list[str], now: float, account: str,
+              region: str) -> dict[str, Any]:
     return {
         "account": account, "region": region, "detail-type": detail_type, "source": "aws.codedeploy",
         "version": "0", "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -35,8 +36,8 @@ def _envelope(detail_type: str, detail: dict, resources: list[str], now: float, 
     }
 
 
-def deployment_event(info: dict, state: str, now: float, account: str = "123456789012",
-                     region: str = "us-east-1") -> dict:
+def deployment_event(info: dict[str, Any], state: str, now: float, account: str = "123456789012",
+                     region: str = "us-east-1") -> dict[str, Any]:
     app, group = info["applicationName"], info["deploymentGroupName"]
     return _envelope(
         "CodeDeploy Deployment State-change Notification",
@@ -46,8 +47,8 @@ def deployment_event(info: dict, state: str, now: float, account: str = "1234567
          f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{app}/{group}"], now, account, region)
 
 
-def instance_event(info: dict, target_id: str, state: str, now: float, account: str = "123456789012",
-                   region: str = "us-east-1") -> dict:
+def instance_event(info: dict[str, Any], target_id: str, state: str, now: float, account: str = "123456789012",
+                   region: str = "us-east-1") -> dict[str, Any]:
     app, group = info["applicationName"], info["deploymentGroupName"]
     return _envelope(
         "CodeDeploy Instance State-change Notification",
@@ -59,7 +60,7 @@ def instance_event(info: dict, target_id: str, state: str, now: float, account: 
          f"arn:aws:codedeploy:{region}:{account}:application:{app}"], now, account, region)
 
 
-def state_changes(before: dict, after: dict, now: float) -> list[dict]:
+def state_changes(before: dict[str, Any], after: dict[str, Any], now: float) -> list[dict[str, Any]]:
     """Events for every deployment and target status that differs between two snapshots."""
     events = []
     old = before.get("deployments", {})

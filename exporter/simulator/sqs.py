@@ -19,6 +19,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 TARGET_PREFIX = "AmazonSQS."
@@ -121,7 +122,7 @@ class SqsError(Exception):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.status = code, message, status
 
-    def body(self) -> dict:
+    def body(self) -> dict[str, Any]:
         return {"__type": f"com.amazonaws.sqs#{self.code}", "message": self.message}
 
     def headers(self) -> dict[str, str]:
@@ -207,7 +208,7 @@ class SqsService:
             self._cond.notify_all()
 
     # ---- dispatch --------------------------------------------------------------------------------
-    def handle(self, operation: str, body: dict, endpoint: str) -> tuple[int, dict, dict[str, str]]:
+    def handle(self, operation: str, body: dict[str, Any], endpoint: str) -> tuple[int, dict[str, Any], dict[str, str]]:
         handler = _OPERATIONS.get(operation)
         with self._cond:
             self.calls.append(operation)
@@ -229,28 +230,28 @@ class SqsService:
             raise SqsError("QueueDoesNotExist", "The specified queue does not exist.")
         return queue
 
-    def _op_create_queue(self, body: dict, endpoint: str) -> dict:
+    def _op_create_queue(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         name = body.get("QueueName")
         if not isinstance(name, str) or not name:
             raise SqsError("InvalidParameterValue", "QueueName is required")
         timeout = int((body.get("Attributes") or {}).get("VisibilityTimeout", DEFAULT_VISIBILITY_TIMEOUT))
         return {"QueueUrl": self.create_queue(name, endpoint, visibility_timeout=timeout)}
 
-    def _op_get_queue_url(self, body: dict, endpoint: str) -> dict:
+    def _op_get_queue_url(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         account = body.get("QueueOwnerAWSAccountId") or DEFAULT_ACCOUNT
         url = f"{endpoint.rstrip('/')}/{account}/{body.get('QueueName')}"
         with self._cond:
             self._queue(url)
         return {"QueueUrl": url}
 
-    def _op_send_message(self, body: dict, endpoint: str) -> dict:
+    def _op_send_message(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         text = body.get("MessageBody")
         if not isinstance(text, str) or not text:
             raise SqsError("InvalidParameterValue", "MessageBody must be at least one character")
-        message_id = self.send(body.get("QueueUrl"), text)
+        message_id = self.send(body.get("QueueUrl", ""), text)  # "" fails like a missing one
         return {"MessageId": message_id, "MD5OfMessageBody": _md5(text)}
 
-    def _op_receive_message(self, body: dict, endpoint: str) -> dict:
+    def _op_receive_message(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         limit = _int_in(body, "MaxNumberOfMessages", 1, 1, MAX_MESSAGES, "must be between 1 and 10, if provided")
         wait = _int_in(body, "WaitTimeSeconds", 0, 0, MAX_WAIT_SECONDS, "must be >= 0 and <= 20 if provided")
         wanted = set(body.get("MessageSystemAttributeNames") or []) | set(body.get("AttributeNames") or [])
@@ -276,7 +277,7 @@ class SqsService:
                 message.visible_at = now + hidden_for
                 message.receipt_handle = uuid.uuid4().hex + uuid.uuid4().hex
                 queue.handles.add(message.receipt_handle)
-                item = {"MessageId": message.message_id, "ReceiptHandle": message.receipt_handle,
+                item: dict[str, Any] = {"MessageId": message.message_id, "ReceiptHandle": message.receipt_handle,
                         "MD5OfBody": _md5(message.body), "Body": message.body}
                 values = {"SenderId": "AIDASIMULATOR", "SentTimestamp": str(message.sent_ms),
                           "ApproximateReceiveCount": str(message.receive_count),
@@ -292,12 +293,12 @@ class SqsService:
                                                      "receipt handle.")
         queue.messages = [m for m in queue.messages if m.receipt_handle != handle]
 
-    def _op_delete_message(self, body: dict, endpoint: str) -> dict:
+    def _op_delete_message(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         with self._cond:
             self._delete(self._queue(body.get("QueueUrl")), body.get("ReceiptHandle"))
         return {}
 
-    def _op_delete_message_batch(self, body: dict, endpoint: str) -> dict:
+    def _op_delete_message_batch(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         entries = body.get("Entries") or []
         with self._cond:
             queue = self._queue(body.get("QueueUrl"))
@@ -316,7 +317,7 @@ class SqsService:
                                    "Message": error.message})
         return {"Successful": ok, "Failed": failed}
 
-    def _op_get_queue_attributes(self, body: dict, endpoint: str) -> dict:
+    def _op_get_queue_attributes(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         names = body.get("AttributeNames") or []
         unknown = [n for n in names if n not in _ALL_QUEUE_ATTRIBUTE_NAMES]
         if unknown:
@@ -342,7 +343,7 @@ class SqsService:
         return {"Attributes": {n: values[n] for n in wanted}} if wanted else {}
 
 
-_OPERATIONS: dict[str, Callable[[SqsService, dict, str], dict]] = {
+_OPERATIONS: dict[str, Callable[[SqsService, dict[str, Any], str], dict[str, Any]]] = {
     "CreateQueue": SqsService._op_create_queue,
     "GetQueueUrl": SqsService._op_get_queue_url,
     "SendMessage": SqsService._op_send_message,
@@ -361,7 +362,7 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode("utf-8")).hexdigest()  # noqa: S324 - the protocol's checksum
 
 
-def _int_in(body: dict, name: str, default: int, low: int, high: int, reason: str) -> int:
+def _int_in(body: dict[str, Any], name: str, default: int, low: int, high: int, reason: str) -> int:
     value = body.get(name)
     if value is None:
         return default
