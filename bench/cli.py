@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
         text = report.markdown(results, machine.describe(), command, notes)
         kept = discovery.section_of(previous)
         text = discovery.splice(text, kept) if kept else text
-        kept = events.existing_section(previous)
-        Path(output).write_text(events.splice(text, kept) if kept else text, encoding="utf-8")
+        kept_events = events.existing_section(previous)
+        Path(output).write_text(events.splice(text, kept_events) if kept_events else text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0

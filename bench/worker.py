@@ -115,7 +115,7 @@ class ExporterUnderTest:
         own = self.exporter.metrics.render().encode("utf-8")
         series += sum(1 for line in own.splitlines() if line and not line.startswith(b"#"))
         size += len(own)
-        out = {"series": series, "bytes": size}
+        out: dict[str, object] = {"series": series, "bytes": size}
         if keep_body:
             out["body"] = _grouped(b"".join(kept).decode("utf-8"))
         return out
@@ -210,6 +210,7 @@ def main(argv: list[str] | None = None) -> int:
         elif command == "profile":
             reply({"text": _profile(impl.render_for_profile)})
         elif command == "full":
+            assert isinstance(impl, ExporterUnderTest), "the full setting is the exporter's"
             reply(impl.full(bool(spec.get("keep_body"))))
         elif command == "rss":
             # Linux reports ru_maxrss in KiB.

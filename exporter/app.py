@@ -216,12 +216,12 @@ class Exporter:
                                     deployment is not None and deployment.terminal,
                                     (target.deployment_id, target.aws)))
         deployments = []
-        for key, record in poller.rendered_deployments():
-            account, region = poller.identity(key[1])
-            prefix = cache.prefix(key, account_id=account, region=region, application=record.application,
+        for dkey, record in poller.rendered_deployments():
+            account, region = poller.identity(dkey[1])
+            prefix = cache.prefix(dkey, account_id=account, region=region, application=record.application,
                                   deployment_group=record.deployment_group,
                                   deployment_id=record.deployment_id)
-            deployments.append(DeploymentView(key, prefix, record))
+            deployments.append(DeploymentView(dkey, prefix, record))
         return views, deployments
 
     def _publish(self, outcome: PollOutcome, self_metrics: bool = True) -> None:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from exporter.aws import ApiError
@@ -107,8 +106,8 @@ class EventRefresher:
         a poll's sources do); what they now follow joins what the poller exports until the next
         poll recomputes it. Groups no poll has listed yet, or another shard's, are left to polls."""
         poller = self.poller
-        with ThreadPoolExecutor(max_workers=poller.config.poll.max_concurrency,
-                                thread_name_prefix="event-refresh") as pool:
+        # The poller's cancellable pool: a shutdown abandons this listing like a poll's.
+        with poller._pool("event-refresh") as pool:
             ctx = PollContext(poller.config, poller.clock(), poller.polls, pool.map, poller._api,
                               poller.outages, poller.store, poller.owns_group, poller.identity)
             for source in poller.sources:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import yaml
-from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, metric_names, panel_queries
+from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, panel_queries
 
 from exporter.simulator import DEMO_GROUPS
 
