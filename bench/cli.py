@@ -18,26 +18,47 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m bench",
         description="Benchmark the exporter against a straightforward reference implementation "
-                    "on the CodeDeploy simulator.")
-    p.add_argument("--tier", action="append", choices=[*TIERS, "full"],
-                   help="tier to run; repeatable (default: full = 100, 1k and 10k)")
-    p.add_argument("--output", default=None,
-                   help="markdown report to write (default: docs/benchmarks.md for the full "
-                        "run, nothing for other tiers)")
+        "on the CodeDeploy simulator.",
+    )
+    p.add_argument(
+        "--tier",
+        action="append",
+        choices=[*TIERS, "full"],
+        help="tier to run; repeatable (default: full = 100, 1k and 10k)",
+    )
+    p.add_argument(
+        "--output",
+        default=None,
+        help="markdown report to write (default: docs/benchmarks.md for the full run, nothing for other tiers)",
+    )
     p.add_argument("--json", dest="json_path", default=None, help="also write raw results here")
-    p.add_argument("--from-json", dest="from_json", default=None,
-                   help="do not run: rebuild the table and report from results saved by --json")
-    p.add_argument("--discovery", action="store_true",
-                   help="only the account-discovery benchmark (issue 12); writes its section of "
-                        "docs/benchmarks.md (or --output)")
-    p.add_argument("--events", action="store_true",
-                   help="only the events benchmark (issue 14): latency from a CodeDeploy event to "
-                        "/metrics, with events and with polling alone; writes its section of "
-                        "docs/benchmarks.md (or --output)")
+    p.add_argument(
+        "--from-json",
+        dest="from_json",
+        default=None,
+        help="do not run: rebuild the table and report from results saved by --json",
+    )
+    p.add_argument(
+        "--discovery",
+        action="store_true",
+        help="only the account-discovery benchmark (issue 12); writes its section of docs/benchmarks.md (or --output)",
+    )
+    p.add_argument(
+        "--events",
+        action="store_true",
+        help="only the events benchmark (issue 14): latency from a CodeDeploy event to "
+        "/metrics, with events and with polling alone; writes its section of "
+        "docs/benchmarks.md (or --output)",
+    )
     p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
     p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
-    p.add_argument("--events.off-interval", dest="events_off_interval", type=float, default=300.0,
-                   help="poll interval of the polling-only comparison, seconds (default: 300)")
+    p.add_argument(
+        "--events.off-interval",
+        dest="events_off_interval",
+        type=float,
+        default=300.0,
+        help="poll interval of the polling-only comparison, seconds (default: 300)",
+    )
     return p
 
 
@@ -45,11 +66,18 @@ def run_events(args: argparse.Namespace) -> int:
     from bench import events
 
     command = "python -m bench --events" + (
-        "" if (args.events_targets, args.events_changes, args.events_off_interval) == (1000, 50, 300.0)
+        ""
+        if (args.events_targets, args.events_changes, args.events_off_interval) == (1000, 50, 300.0)
         else f" --events.targets {args.events_targets} --events.changes {args.events_changes} "
-             f"--events.off-interval {args.events_off_interval:g}")
-    result = events.run(args.events_targets, args.events_changes, args.events_changes,
-                        args.events_off_interval, log=lambda m: print(m, file=sys.stderr, flush=True))
+        f"--events.off-interval {args.events_off_interval:g}"
+    )
+    result = events.run(
+        args.events_targets,
+        args.events_changes,
+        args.events_changes,
+        args.events_off_interval,
+        log=lambda m: print(m, file=sys.stderr, flush=True),
+    )
     section = events.markdown(result, command)
     print(section)
     if args.json_path:
@@ -93,8 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         results = []
         for name in dict.fromkeys(names):
             print(f"tier {name} ...", file=sys.stderr, flush=True)
-            results.append(run_tier(TIERS[name],
-                                    log=lambda m: print(m, file=sys.stderr, flush=True)))
+            results.append(run_tier(TIERS[name], log=lambda m: print(m, file=sys.stderr, flush=True)))
     output = args.output
     if output is None and tuple(names) == FULL:
         output = str(ROOT / "docs" / "benchmarks.md")

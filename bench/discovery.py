@@ -33,11 +33,19 @@ ACCOUNT = "123456789012"  # the simulator's
 
 
 def _exporter(endpoint: str, shard: int = 0, total: int = 1) -> Exporter:
-    config = parse_config({
-        "aws": {"region": "us-east-1", "endpoint_url": endpoint, "account_id": ACCOUNT},
-        "poll": {"interval": "30s", "retention": RETENTION, "max_concurrency": 8,
-                 "max_requests_per_second": 1000, "group_refresh": "10m"},
-        "discovery": [SCOPE]})
+    config = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": endpoint, "account_id": ACCOUNT},
+            "poll": {
+                "interval": "30s",
+                "retention": RETENTION,
+                "max_concurrency": 8,
+                "max_requests_per_second": 1000,
+                "group_refresh": "10m",
+            },
+            "discovery": [SCOPE],
+        }
+    )
     metrics = ExporterMetrics()
     clients = ClientFactory(metrics, 8, 1000, static_credentials=("bench", "bench"))
     return Exporter(config, clients, metrics, shard, total)
@@ -54,9 +62,15 @@ def run(log=print) -> dict[str, Any]:
     account = build_account(sim, APPLICATIONS, GROUPS, DEPLOYMENTS, now=now)
     window = [d for d in account.deployments if sim.deployment(d)["createTime"] >= now - RETENTION]
     matching = [g for g in account.groups if account.tags[g]["env"] in ("prod", "staging")]
-    out: dict[str, Any] = {"applications": APPLICATIONS, "groups": GROUPS, "deployments": DEPLOYMENTS,
-                           "in_window": len(window), "matching_groups": len(matching),
-                           "machine": machine.describe(), "load": os.getloadavg()}
+    out: dict[str, Any] = {
+        "applications": APPLICATIONS,
+        "groups": GROUPS,
+        "deployments": DEPLOYMENTS,
+        "in_window": len(window),
+        "matching_groups": len(matching),
+        "machine": machine.describe(),
+        "load": os.getloadavg(),
+    }
     with SimulatorServer(sim) as server:
         log("discovery: first poll")
         exporter = _exporter(server.endpoint_url)
@@ -66,16 +80,18 @@ def run(log=print) -> dict[str, Any]:
         out["first_poll_wall"] = time.perf_counter() - started
         first = _calls(sim)
         out["first_poll_calls"] = dict(first)
-        followed = {d for (d, _), t in exporter.poller.deployments.items()
-                    if t.owned and (d, t.aws) in exporter.poller.wanted.listed}
+        followed = {
+            d
+            for (d, _), t in exporter.poller.deployments.items()
+            if t.owned and (d, t.aws) in exporter.poller.wanted.listed
+        }
         apps_matching = {a for a, _ in matching}
         # The issue's bound, term by term.
         out["bound"] = {
             "ListDeployments (window pages + 1 non-terminal)": math.ceil(len(window) / 100) + 1,
             "BatchGetDeployments (new IDs / 25)": math.ceil(len(window) / 25),
             "target calls of followed deployments": 2 * len(followed),
-            "refresh (ListApplications + ListDeploymentGroups + ListTagsForResource)":
-                1 + APPLICATIONS + GROUPS,
+            "refresh (ListApplications + ListDeploymentGroups + ListTagsForResource)": 1 + APPLICATIONS + GROUPS,
             "group state (BatchGetDeploymentGroups, per application)": len(apps_matching),
         }
         out["first_poll_total"] = sum(first.values())
@@ -117,50 +133,52 @@ def markdown(r: dict[str, Any], command: str) -> str:
     bound = "\n".join(f"| {term} | {n} |" for term, n in r["bound"].items())
     calls = ", ".join(f"{op} {n}" for op, n in sorted(r["first_poll_calls"].items()))
     load = ", ".join(f"{x:.2f}" for x in r["load"])
-    return "\n".join([
-        BEGIN,
-        "## Account discovery (issue 12)",
-        "",
-        f"`{command}`: {r['applications']} applications, {r['groups']} tagged groups, "
-        f"{r['deployments']:,} finished deployments over 30 days ({r['in_window']} in the 24 h "
-        f"retention window); one scope with a tag filter matching {r['matching_groups']} groups; "
-        "simulator pages of 100; the exporter in-process over real boto3. Machine: "
-        f"{r['machine']['CPU']}, {r['machine']['Cores']} cores, {r['machine']['Python']}, "
-        f"{r['machine']['Date']}; load average {load} while it ran (the machine was shared "
-        "with other work: wall times are indicative, call counts exact).",
-        "",
-        "| measure | result | goal |",
-        "|---|---|---|",
-        f"| calls per idle poll ({len(r['idle_calls'])} polls) | {sorted(set(r['idle_calls']))} | 1 per scope |",
-        f"| first poll, calls | {r['first_poll_total']} | <= bound {r['bound_total']} |",
-        f"| restart: deployments read older than retention | {r['restart_read_outside_window']} | 0 |",
-        f"| 3 shards: sum of calls per idle poll | {sorted(set(r['shards_idle_sum']))} | <= 3 |",
-        f"| 3 shards: first poll, sum of calls | {r['shards_first_poll_total']} | |",
-        f"| groups exported (unsharded; per shard) | {r['exported_groups']}; {r['shards_groups']} | "
-        f"{r['matching_groups']}; summing to it |",
-        f"| first poll wall time | {r['first_poll_wall']:.2f} s | |",
-        f"| slowest idle poll wall time | {r['idle_wall'] * 1000:.0f} ms | |",
-        "",
-        f"First poll by operation: {calls}. The bound, term by term:",
-        "",
-        "| term | calls |",
-        "|---|---|",
-        bound,
-        "",
-        "The refresh (applications, groups, tags) is paid once per `refresh`; at the production "
-        "default of 10 requests/s and a 30 s interval it is spread over polls, 150 calls each.",
-        END,
-    ])
+    return "\n".join(
+        [
+            BEGIN,
+            "## Account discovery (issue 12)",
+            "",
+            f"`{command}`: {r['applications']} applications, {r['groups']} tagged groups, "
+            f"{r['deployments']:,} finished deployments over 30 days ({r['in_window']} in the 24 h "
+            f"retention window); one scope with a tag filter matching {r['matching_groups']} groups; "
+            "simulator pages of 100; the exporter in-process over real boto3. Machine: "
+            f"{r['machine']['CPU']}, {r['machine']['Cores']} cores, {r['machine']['Python']}, "
+            f"{r['machine']['Date']}; load average {load} while it ran (the machine was shared "
+            "with other work: wall times are indicative, call counts exact).",
+            "",
+            "| measure | result | goal |",
+            "|---|---|---|",
+            f"| calls per idle poll ({len(r['idle_calls'])} polls) | {sorted(set(r['idle_calls']))} | 1 per scope |",
+            f"| first poll, calls | {r['first_poll_total']} | <= bound {r['bound_total']} |",
+            f"| restart: deployments read older than retention | {r['restart_read_outside_window']} | 0 |",
+            f"| 3 shards: sum of calls per idle poll | {sorted(set(r['shards_idle_sum']))} | <= 3 |",
+            f"| 3 shards: first poll, sum of calls | {r['shards_first_poll_total']} | |",
+            f"| groups exported (unsharded; per shard) | {r['exported_groups']}; {r['shards_groups']} | "
+            f"{r['matching_groups']}; summing to it |",
+            f"| first poll wall time | {r['first_poll_wall']:.2f} s | |",
+            f"| slowest idle poll wall time | {r['idle_wall'] * 1000:.0f} ms | |",
+            "",
+            f"First poll by operation: {calls}. The bound, term by term:",
+            "",
+            "| term | calls |",
+            "|---|---|",
+            bound,
+            "",
+            "The refresh (applications, groups, tags) is paid once per `refresh`; at the production "
+            "default of 10 requests/s and a 30 s interval it is spread over polls, 150 calls each.",
+            END,
+        ]
+    )
 
 
 def splice(document: str, section: str) -> str:
     """`document` with its discovery section replaced (or appended)."""
     start, end = document.find(BEGIN), document.find(END)
     if start >= 0 and end >= 0:
-        return document[:start] + section + document[end + len(END):]
+        return document[:start] + section + document[end + len(END) :]
     return document.rstrip("\n") + "\n\n" + section + "\n"
 
 
 def section_of(document: str) -> str:
     start, end = document.find(BEGIN), document.find(END)
-    return document[start:end + len(END)] if start >= 0 and end >= 0 else ""
+    return document[start : end + len(END)] if start >= 0 and end >= 0 else ""

@@ -57,13 +57,29 @@ class ExporterProcess:
         with os.fdopen(handle, "w") as out:
             yaml.safe_dump(config, out)
         self.port = _free_port()
-        env = dict(os.environ, AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench",
-                   PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        env = dict(
+            os.environ,
+            AWS_ACCESS_KEY_ID="bench",
+            AWS_SECRET_ACCESS_KEY="bench",
+            PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),
+        )
         env.pop("AWS_PROFILE", None)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "exporter", "--config.file", self.config_path,
-             "--web.listen-address", f"127.0.0.1:{self.port}", "--log.level", "error"],
-            cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+            [
+                sys.executable,
+                "-m",
+                "exporter",
+                "--config.file",
+                self.config_path,
+                "--web.listen-address",
+                f"127.0.0.1:{self.port}",
+                "--log.level",
+                "error",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+        )
         self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
         deadline = time.monotonic() + 120
         while self.get("/readyz")[0] != 200:
@@ -97,7 +113,7 @@ def shows_failed(body: bytes, target_id: str) -> bool:
     while at >= 0:
         start = body.rfind(b"\n", 0, at) + 1
         end = body.find(b"\n", at)
-        line = body[start:end if end >= 0 else len(body)]
+        line = body[start : end if end >= 0 else len(body)]
         if line.startswith(b"codedeploy_target_status{") and b'status="Failed"' in line and line.endswith(b" 1"):
             return True
         at = body.find(needle, at + 1)
@@ -111,10 +127,16 @@ def _fail_target(server: SimulatorServer, deployment_id: str, target_id: str, no
     body["lastUpdatedAt"] = now
     for event in body.get("lifecycleEvents", []):
         if event.get("status") == "InProgress":
-            event.update(status="Failed", endTime=now, diagnostics={
-                "errorCode": "ScriptFailed", "scriptName": "scripts/start.sh",
-                "message": "Script at specified location: scripts/start.sh failed with exit code 1",
-                "logTail": "bench"})
+            event.update(
+                status="Failed",
+                endTime=now,
+                diagnostics={
+                    "errorCode": "ScriptFailed",
+                    "scriptName": "scripts/start.sh",
+                    "message": "Script at specified location: scripts/start.sh failed with exit code 1",
+                    "logTail": "bench",
+                },
+            )
     server.simulator.put_target(deployment_id, target)
 
 
@@ -124,8 +146,12 @@ def _percentile(values: list[float], q: float) -> float:
 
 
 def _summary(latencies: list[float]) -> dict[str, float]:
-    return {"n": len(latencies), "p50": statistics.median(latencies), "p99": _percentile(latencies, 0.99),
-            "max": max(latencies)}
+    return {
+        "n": len(latencies),
+        "p50": statistics.median(latencies),
+        "p99": _percentile(latencies, 0.99),
+        "max": max(latencies),
+    }
 
 
 def _config(server: SimulatorServer, fleet: list, interval: str, queue_url: str | None) -> dict:
@@ -163,18 +189,25 @@ def run_with_events(targets: int, changes: int, log: Callable[[str], None]) -> d
                 while server.sqs.depth(queue_url) != (0, 0):  # deleted: its refresh is complete
                     time.sleep(0.01)
                 calls = server.simulator.calls[before:]
-                costs.append({"operations": dict(Counter(c.operation for c in calls)),
-                              "other_deployments": sorted({d for c in calls for d in _deployments_of(c)}
-                                                          - {deployment_id})})
+                costs.append(
+                    {
+                        "operations": dict(Counter(c.operation for c in calls)),
+                        "other_deployments": sorted({d for c in calls for d in _deployments_of(c)} - {deployment_id}),
+                    }
+                )
             polls = server.simulator.call_count("BatchGetDeployments") - calls_at_start - len(order)
         finally:
             exporter.stop()
     log(f"events on: p50 {statistics.median(latencies):.3f} s, p99 {_percentile(latencies, 0.99):.3f} s")
     per_change = Counter(json.dumps(c["operations"], sort_keys=True) for c in costs)
-    return {"targets": sum(len(t) for _, t in fleet), "deployments": len(fleet),
-            "latency": _summary(latencies), "cost_per_change": dict(per_change),
-            "other_deployments_touched": sum(bool(c["other_deployments"]) for c in costs),
-            "extra_batch_get_deployments": polls}
+    return {
+        "targets": sum(len(t) for _, t in fleet),
+        "deployments": len(fleet),
+        "latency": _summary(latencies),
+        "cost_per_change": dict(per_change),
+        "other_deployments_touched": sum(bool(c["other_deployments"]) for c in costs),
+        "extra_batch_get_deployments": polls,
+    }
 
 
 def _deployments_of(call) -> list[str]:
@@ -215,56 +248,68 @@ def run_without_events(targets: int, changes: int, interval: float, log: Callabl
     return {"interval": interval, "latency": _summary(latencies)}
 
 
-def run(targets: int = 1000, changes: int = 50, off_changes: int = 50, off_interval: float = 300.0,
-        log: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+def run(
+    targets: int = 1000,
+    changes: int = 50,
+    off_changes: int = 50,
+    off_interval: float = 300.0,
+    log: Callable[[str], None] = lambda message: None,
+) -> dict[str, Any]:
     load_before = os.getloadavg()[0]
     with_events = run_with_events(targets, changes, log)
     load_after = os.getloadavg()[0]
-    return {"with_events": with_events,
-            "without_events": run_without_events(targets, off_changes, off_interval, log),
-            "load": [round(load_before, 1), round(load_after, 1)], "cpus": os.cpu_count(),
-            "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    return {
+        "with_events": with_events,
+        "without_events": run_without_events(targets, off_changes, off_interval, log),
+        "load": [round(load_before, 1), round(load_after, 1)],
+        "cpus": os.cpu_count(),
+        "measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+    }
 
 
 def markdown(result: dict[str, Any], command: str) -> str:
     on, off = result["with_events"], result["without_events"]
     lat, off_lat = on["latency"], off["latency"]
-    costs = "; ".join(f"{', '.join(f'{op} {n}' for op, n in sorted(json.loads(ops).items()))} "
-                      f"({count} of {lat['n']} changes)" for ops, count in on["cost_per_change"].items())
+    costs = "; ".join(
+        f"{', '.join(f'{op} {n}' for op, n in sorted(json.loads(ops).items()))} ({count} of {lat['n']} changes)"
+        for ops, count in on["cost_per_change"].items()
+    )
     met = "yes" if lat["p99"] <= 2.0 and on["other_deployments_touched"] == 0 else "no"
-    return "\n".join([
-        BEGIN,
-        "## Events: a failure in /metrics within seconds",
-        "",
-        f"`{command}`, {result['measured_at']}. The exporter runs as `python -m exporter` with "
-        f"`poll.interval: 5m` over {on['targets']:,} tracked targets in {on['deployments']} in-progress "
-        "deployments (`deployments:` mode, 10 hooks per target). The simulator answers CodeDeploy and "
-        "SQS on one port with no added latency. With events (`events.debounce` at its default, 1 s), "
-        "each change is made in the simulator, then its \"CodeDeploy Instance State-change "
-        "Notification\" is put on the queue (time 0), then `/metrics` is fetched every "
-        f"{PROBE_INTERVAL * 1000:.0f} ms until the target shows `Failed`. Changes are made one after the "
-        "other, so the API calls each one costs are counted exactly. With polling alone, the same kind "
-        "of change happens at random "
-        f"moments of one {off['interval']:g} s poll interval and is seen at the next poll. The machine "
-        f"({result['cpus']} CPUs) is shared: its 1-minute load average was {result['load'][0]:g} before "
-        f"and {result['load'][1]:g} after the event-driven run, which every figure here includes.",
-        "",
-        "| | with events | polling only |",
-        "|---|---|---|",
-        f"| changes measured | {lat['n']} | {off_lat['n']} |",
-        f"| event sent (or change made) → Failed in /metrics, p50 | {lat['p50']:.2f} s | {off_lat['p50']:.1f} s |",
-        f"| p99 | {lat['p99']:.2f} s | {off_lat['p99']:.1f} s |",
-        f"| max | {lat['max']:.2f} s | {off_lat['max']:.1f} s |",
-        f"| API calls per change | {costs} | one full poll per interval, shared by every change in it |",
-        f"| calls touching another deployment | {on['other_deployments_touched']} | - |",
-        "",
-        f"Goal: p99 ≤ 2 s over 50 changes, and only the changed deployment's refresh: **{met}**. "
-        "Most of the latency is the 1 s debounce, which collects the events of a burst into one "
-        "refresh; the refresh itself reads the deployment, lists its 25 targets and fetches them in "
-        "one batch. The event-driven figure does not depend on `poll.interval`; the polling-only "
-        "one is spread over the whole interval.",
-        END,
-    ])
+    return "\n".join(
+        [
+            BEGIN,
+            "## Events: a failure in /metrics within seconds",
+            "",
+            f"`{command}`, {result['measured_at']}. The exporter runs as `python -m exporter` with "
+            f"`poll.interval: 5m` over {on['targets']:,} tracked targets in {on['deployments']} in-progress "
+            "deployments (`deployments:` mode, 10 hooks per target). The simulator answers CodeDeploy and "
+            "SQS on one port with no added latency. With events (`events.debounce` at its default, 1 s), "
+            'each change is made in the simulator, then its "CodeDeploy Instance State-change '
+            'Notification" is put on the queue (time 0), then `/metrics` is fetched every '
+            f"{PROBE_INTERVAL * 1000:.0f} ms until the target shows `Failed`. Changes are made one after the "
+            "other, so the API calls each one costs are counted exactly. With polling alone, the same kind "
+            "of change happens at random "
+            f"moments of one {off['interval']:g} s poll interval and is seen at the next poll. The machine "
+            f"({result['cpus']} CPUs) is shared: its 1-minute load average was {result['load'][0]:g} before "
+            f"and {result['load'][1]:g} after the event-driven run, which every figure here includes.",
+            "",
+            "| | with events | polling only |",
+            "|---|---|---|",
+            f"| changes measured | {lat['n']} | {off_lat['n']} |",
+            f"| event sent (or change made) → Failed in /metrics, p50 | {lat['p50']:.2f} s | {off_lat['p50']:.1f} s |",
+            f"| p99 | {lat['p99']:.2f} s | {off_lat['p99']:.1f} s |",
+            f"| max | {lat['max']:.2f} s | {off_lat['max']:.1f} s |",
+            f"| API calls per change | {costs} | one full poll per interval, shared by every change in it |",
+            f"| calls touching another deployment | {on['other_deployments_touched']} | - |",
+            "",
+            f"Goal: p99 ≤ 2 s over 50 changes, and only the changed deployment's refresh: **{met}**. "
+            "Most of the latency is the 1 s debounce, which collects the events of a burst into one "
+            "refresh; the refresh itself reads the deployment, lists its 25 targets and fetches them in "
+            "one batch. The event-driven figure does not depend on `poll.interval`; the polling-only "
+            "one is spread over the whole interval.",
+            END,
+        ]
+    )
 
 
 def splice(document: str, section: str) -> str:

@@ -66,11 +66,15 @@ class Worker:
         handle, self._spec_path = tempfile.mkstemp(suffix=".json", prefix="bench-")
         with os.fdopen(handle, "w") as out:
             json.dump(spec, out)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
         self._proc = subprocess.Popen(
-            [sys.executable, "-m", "bench.worker", self._spec_path], cwd=ROOT, env=env,
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+            [sys.executable, "-m", "bench.worker", self._spec_path],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         self.url = self._read()["url"]
 
     def _read(self) -> dict:
@@ -100,6 +104,7 @@ class Worker:
 
 
 # ---- scraping --------------------------------------------------------------------------------
+
 
 def fetch(url: str, gzip: bool = False) -> tuple[float, bytes, dict]:
     """One scrape on a fresh connection: (seconds until the whole body arrived, body, headers)."""
@@ -161,6 +166,7 @@ def series_lines(body: bytes) -> int:
 
 # ---- one tier --------------------------------------------------------------------------------
 
+
 def _calls(sim: Simulator) -> dict[str, int]:
     counts: dict[str, int] = {}
     for call in list(sim.calls):
@@ -169,9 +175,17 @@ def _calls(sim: Simulator) -> dict[str, int]:
 
 
 def _fleet(sim: Simulator, tier: Tier, finished: bool, now: float) -> list[tuple[str, list[str]]]:
-    return build_fleet(sim, tier.instances, per_deployment=PER_DEPLOYMENT, hooks=HOOKS,
-                       ecs=tier.ecs, lambdas=tier.lambdas, cloudformation=tier.cloudformation,
-                       finished=finished, now=now)
+    return build_fleet(
+        sim,
+        tier.instances,
+        per_deployment=PER_DEPLOYMENT,
+        hooks=HOOKS,
+        ecs=tier.ecs,
+        lambdas=tier.lambdas,
+        cloudformation=tier.cloudformation,
+        finished=finished,
+        now=now,
+    )
 
 
 FAILED_FRACTION = 0.01
@@ -190,8 +204,12 @@ def fail_fraction(sim: Simulator, fraction: float, rng: random.Random) -> list[t
         body["status"] = "Failed"
         hook = body["lifecycleEvents"][-1]
         hook["status"] = "Failed"
-        hook["diagnostics"] = {"errorCode": "ScriptFailed", "scriptName": "scripts/validate.sh",
-                               "message": "Script failed with exit code 1", "logTail": ""}
+        hook["diagnostics"] = {
+            "errorCode": "ScriptFailed",
+            "scriptName": "scripts/validate.sh",
+            "message": "Script failed with exit code 1",
+            "logTail": "",
+        }
         sim.put_target(deployment_id, target)
         sim.update_deployment(deployment_id, status="Failed")
     return chosen
@@ -205,17 +223,27 @@ def theoretical_minimum(fleet: list[tuple[str, list[str]]], sim: Simulator) -> i
     for deployment_id, _ in fleet:
         info = sim.deployment(deployment_id)
         groups.setdefault(info["applicationName"], set()).add(info["deploymentGroupName"])
-    return sum(math.ceil(len(targets) / BATCH) for _, targets in fleet) + \
-        math.ceil(len(fleet) / BATCH) + sum(math.ceil(len(g) / 100) for g in groups.values())
+    return (
+        sum(math.ceil(len(targets) / BATCH) for _, targets in fleet)
+        + math.ceil(len(fleet) / BATCH)
+        + sum(math.ceil(len(g) / 100) for g in groups.values())
+    )
 
 
-def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
-             keep_body: bool, log) -> dict[str, Any]:
+def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float, keep_body: bool, log) -> dict[str, Any]:
     fleet = _fleet(sim, tier, finished=False, now=now)
     pairs = [(d, t) for d, targets in fleet for t in targets]
-    worker = Worker({"impl": impl, "endpoint": endpoint, "pairs": pairs, "mode": "targets",
-                     "max_concurrency": MAX_CONCURRENCY, "max_requests_per_second": MAX_RPS,
-                     "keep_body": keep_body})
+    worker = Worker(
+        {
+            "impl": impl,
+            "endpoint": endpoint,
+            "pairs": pairs,
+            "mode": "targets",
+            "max_concurrency": MAX_CONCURRENCY,
+            "max_requests_per_second": MAX_RPS,
+            "keep_body": keep_body,
+        }
+    )
     exporter = impl == "exporter"
     out: dict[str, Any] = {}
     try:
@@ -254,8 +282,7 @@ def _measure(impl: str, sim: Simulator, endpoint: str, tier: Tier, now: float,
             log(f"  {impl}: {SCRAPERS} scrapers x {per_scraper} {'gzip' if gzip else 'plain'}")
             latencies = concurrent_scrapes(worker.url, per_scraper, gzip)
             key = "scrape_gzip" if gzip else "scrape_plain"
-            out[key] = {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
-                        "n": len(latencies)}
+            out[key] = {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99), "n": len(latencies)}
 
         changed = mutate_fraction(sim, CHANGED_FRACTION, random.Random(SEED))
         sim.set_latency(tier.latency if impl == "exporter" else 0.0)
@@ -303,9 +330,15 @@ def _deployments_mode(sim: Simulator, endpoint: str, tier: Tier, now: float) -> 
 
     fleet = _fleet(sim, tier, finished=False, now=now)
     pairs = [(d, t) for d, targets in fleet for t in targets]
-    impl = ExporterUnderTest({"endpoint": endpoint, "pairs": pairs, "mode": "deployments",
-                              "max_concurrency": MAX_CONCURRENCY,
-                              "max_requests_per_second": MAX_RPS})
+    impl = ExporterUnderTest(
+        {
+            "endpoint": endpoint,
+            "pairs": pairs,
+            "mode": "deployments",
+            "max_concurrency": MAX_CONCURRENCY,
+            "max_requests_per_second": MAX_RPS,
+        }
+    )
     try:
         sim.set_latency(0.0)
         sim.reset_calls()
@@ -318,8 +351,7 @@ def _deployments_mode(sim: Simulator, endpoint: str, tier: Tier, now: float) -> 
         steady = sum(_calls(sim).values())
     finally:
         impl.stop()
-    return {"first_poll_total": first, "steady_total": steady,
-            "minimum": theoretical_minimum(fleet, sim) + len(fleet)}
+    return {"first_poll_total": first, "steady_total": steady, "minimum": theoretical_minimum(fleet, sim) + len(fleet)}
 
 
 def run_tier(tier: Tier, keep_body: bool = False, log=print) -> dict[str, Any]:

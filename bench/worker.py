@@ -54,22 +54,23 @@ class ExporterUnderTest:
 
         document: dict[str, Any] = {
             # account_id given: no STS call (the benchmark measures CodeDeploy polling).
-            "aws": {"region": "us-east-1", "endpoint_url": spec["endpoint"],
-                    "account_id": "123456789012"},
+            "aws": {"region": "us-east-1", "endpoint_url": spec["endpoint"], "account_id": "123456789012"},
             "metrics": spec.get("metrics") or {},
-            "poll": {"interval": "30s", "max_concurrency": spec["max_concurrency"],
-                     "max_requests_per_second": spec["max_requests_per_second"]},
+            "poll": {
+                "interval": "30s",
+                "max_concurrency": spec["max_concurrency"],
+                "max_requests_per_second": spec["max_requests_per_second"],
+            },
         }
         if spec["mode"] == "deployments":
-            document["deployments"] = [{"deployment_id": d}
-                                       for d in dict.fromkeys(d for d, _ in spec["pairs"])]
+            document["deployments"] = [{"deployment_id": d} for d in dict.fromkeys(d for d, _ in spec["pairs"])]
         else:
             document["targets"] = [{"deployment_id": d, "target_id": t} for d, t in spec["pairs"]]
         config = parse_config(document, "<bench>")
         metrics = ExporterMetrics()
-        clients = ClientFactory(metrics, config.poll.max_concurrency,
-                                config.poll.max_requests_per_second,
-                                static_credentials=CREDENTIALS)
+        clients = ClientFactory(
+            metrics, config.poll.max_concurrency, config.poll.max_requests_per_second, static_credentials=CREDENTIALS
+        )
         self.exporter = Exporter(config, clients, metrics)
         # The body a scrape serves is produced by Exporter._publish (views, render, encode):
         # that is what "render" costs here, measured on the thread that runs it.
@@ -83,9 +84,13 @@ class ExporterUnderTest:
         cpu, wall = time.process_time(), time.perf_counter()
         outcome = self.exporter.poll_once()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-        return {"wall": wall, "cpu": cpu, "render_cpu": sum(self.render_times),
-                "rerendered": self.exporter.cache.rendered_last,
-                "failed_targets": outcome.failed_targets}
+        return {
+            "wall": wall,
+            "cpu": cpu,
+            "render_cpu": sum(self.render_times),
+            "rerendered": self.exporter.cache.rendered_last,
+            "failed_targets": outcome.failed_targets,
+        }
 
     def render_for_profile(self) -> None:
         # A full render from an empty cache: the first-poll case.
@@ -122,6 +127,7 @@ class ExporterUnderTest:
 
     def _outcome(self):
         from exporter.poller import PollOutcome
+
         return PollOutcome(0.0, [], 0)
 
     def stop(self) -> None:
@@ -134,8 +140,7 @@ class ReferenceUnderTest:
 
         from bench.reference import ReferenceExporter
 
-        self.reference = ReferenceExporter([tuple(p) for p in spec["pairs"]], spec["endpoint"],
-                                           CREDENTIALS)
+        self.reference = ReferenceExporter([tuple(p) for p in spec["pairs"]], spec["endpoint"], CREDENTIALS)
         self.server, _ = start_http_server(0, addr="127.0.0.1", registry=self.reference.registry)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/metrics"
 
@@ -188,7 +193,7 @@ def _short_path(line: str) -> str:
 def _strip(line: str, marker: str) -> str:
     at = line.find(marker)
     begin = line.rfind(" ", 0, at) + 1
-    return line[:begin] + line[at + len(marker):]
+    return line[:begin] + line[at + len(marker) :]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -80,14 +80,19 @@ class Snapshot:
 
     @cached_property
     def html_rows(self) -> str:
-        return "\n".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>"
-                         for cells in self.landing_cells)
+        return "\n".join(
+            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in self.landing_cells
+        )
 
 
 def aws_settings(config: Config) -> set[AwsSettings]:
     """Every distinct AWS setting (region, profile, role) the config polls with."""
     entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope] = [
-        *config.targets, *config.deployments, *config.deployment_groups, *config.discovery]
+        *config.targets,
+        *config.deployments,
+        *config.deployment_groups,
+        *config.discovery,
+    ]
     return {entry.aws for entry in entries}
 
 
@@ -99,11 +104,18 @@ def _gzip(chunks: list[bytes]) -> bytes:
 
 
 class Exporter:
-    def __init__(self, config: Config, clients: ClientFactory, metrics: ExporterMetrics,
-                 shard: int = 0, total_shards: int = 1,
-                 clock: Callable[[], float] = time.time, *,
-                 liveness_intervals: float = DEFAULT_LIVENESS_INTERVALS,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clients: ClientFactory,
+        metrics: ExporterMetrics,
+        shard: int = 0,
+        total_shards: int = 1,
+        clock: Callable[[], float] = time.time,
+        *,
+        liveness_intervals: float = DEFAULT_LIVENESS_INTERVALS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
         self.cache = ExpositionCache(Selection.of(config.metrics))
@@ -141,9 +153,9 @@ class Exporter:
                 self.metrics.selection = selection
             # The token bucket reads its rate on every acquire; concurrency is read per poll,
             # and the connection pool follows it. Clients of AWS settings that left go.
-            self.poller.clients.reconfigure(config.poll.max_concurrency,
-                                            config.poll.max_requests_per_second,
-                                            aws_settings(config))
+            self.poller.clients.reconfigure(
+                config.poll.max_concurrency, config.poll.max_requests_per_second, aws_settings(config)
+            )
 
     def cancel(self) -> None:
         """Shutdown: a poll in progress ends now (raising Cancelled), abandoning its calls."""
@@ -167,11 +179,14 @@ class Exporter:
         interval = self.config.poll.interval
         if self.liveness.alive(interval):
             return True, "OK"
-        return False, (f"unhealthy: no poll completed for {self.liveness.seconds_since_poll():.0f}s "
-                       f"(limit {self.liveness.limit(interval):.0f}s)")
+        return False, (
+            f"unhealthy: no poll completed for {self.liveness.seconds_since_poll():.0f}s "
+            f"(limit {self.liveness.limit(interval):.0f}s)"
+        )
 
-    def refresh_events(self, changes: Iterable[DeploymentChange],
-                       account: Callable[[RefreshOutcome], None] = lambda outcome: None) -> RefreshOutcome:
+    def refresh_events(
+        self, changes: Iterable[DeploymentChange], account: Callable[[RefreshOutcome], None] = lambda outcome: None
+    ) -> RefreshOutcome:
         """Refresh the deployments events named and publish a new snapshot now.
 
         `account(outcome)` runs before publishing, so the snapshot's self-metrics count this
@@ -209,18 +224,37 @@ class Exporter:
             deployment = poller.deployment_of(target)
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
             account, region = poller.identity(target.aws)
-            prefix = cache.prefix(key, account_id=account, region=region, application=app,
-                                  deployment_group=group, deployment_id=target.deployment_id,
-                                  target_id=target.target_id)
-            views.append(TargetView(key, prefix, target.record, target.success, target.frozen,
-                                    deployment is not None and deployment.terminal,
-                                    (target.deployment_id, target.aws)))
+            prefix = cache.prefix(
+                key,
+                account_id=account,
+                region=region,
+                application=app,
+                deployment_group=group,
+                deployment_id=target.deployment_id,
+                target_id=target.target_id,
+            )
+            views.append(
+                TargetView(
+                    key,
+                    prefix,
+                    target.record,
+                    target.success,
+                    target.frozen,
+                    deployment is not None and deployment.terminal,
+                    (target.deployment_id, target.aws),
+                )
+            )
         deployments = []
         for dkey, record in poller.rendered_deployments():
             account, region = poller.identity(dkey[1])
-            prefix = cache.prefix(dkey, account_id=account, region=region, application=record.application,
-                                  deployment_group=record.deployment_group,
-                                  deployment_id=record.deployment_id)
+            prefix = cache.prefix(
+                dkey,
+                account_id=account,
+                region=region,
+                application=record.application,
+                deployment_group=record.deployment_group,
+                deployment_id=record.deployment_id,
+            )
             deployments.append(DeploymentView(dkey, prefix, record))
         return views, deployments
 
@@ -240,8 +274,11 @@ class Exporter:
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
         chunks = self._chunks
-        return Snapshot([*chunks, self.metrics.render().encode("utf-8")], landing_cells,
-                        openmetrics_parts=(chunks, self.metrics.render_openmetrics))
+        return Snapshot(
+            [*chunks, self.metrics.render().encode("utf-8")],
+            landing_cells,
+            openmetrics_parts=(chunks, self.metrics.render_openmetrics),
+        )
 
     def _landing_cells(self) -> list[tuple[str, ...]]:
         # Plain values copied now (the poller mutates its records); HTML is made on request.
@@ -256,11 +293,17 @@ class Exporter:
             if deployment is not None and deployment.error_code:
                 # errorInformation's message is shown here and logged, never a label.
                 hook = f"{hook} (deployment {deployment.error_code}: {deployment.error_message})"
-            cells.append((target.deployment_id, target.target_id,
-                          record.target_type if record else "", record.status if record else "",
-                          hook.strip(), "\n".join(v for v in details if v),
-                          "frozen" if target.frozen else
-                          (_POLL_STATE.get(target.success) or f"failing: {target.error}")))
+            cells.append(
+                (
+                    target.deployment_id,
+                    target.target_id,
+                    record.target_type if record else "",
+                    record.status if record else "",
+                    hook.strip(),
+                    "\n".join(v for v in details if v),
+                    "frozen" if target.frozen else (_POLL_STATE.get(target.success) or f"failing: {target.error}"),
+                )
+            )
         return cells
 
     def run(self, stop: threading.Event) -> None:
@@ -281,7 +324,11 @@ class Exporter:
             interval = self.config.poll.interval
             elapsed = time.monotonic() - started
             if elapsed > interval:
-                log.warning("event=poll_overrun duration=%.1fs interval=%.1fs skipped=%d",
-                            elapsed, interval, int(elapsed // interval))
+                log.warning(
+                    "event=poll_overrun duration=%.1fs interval=%.1fs skipped=%d",
+                    elapsed,
+                    interval,
+                    int(elapsed // interval),
+                )
             # Wait for the next slot on the interval grid; an overrun skips the slots it covered.
             stop.wait(interval - elapsed % interval)

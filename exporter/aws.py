@@ -41,13 +41,19 @@ BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 g
 ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
 
 # Errors that concern one deployment or target ID, not the API as a whole.
-ID_ERRORS = frozenset({
-    "DeploymentDoesNotExistException", "InvalidDeploymentIdException",
-    "DeploymentNotStartedException", "DeploymentTargetDoesNotExistException",
-    "InvalidDeploymentTargetIdException", "InstanceDoesNotExistException",
-    "InvalidInstanceNameException", "DeploymentTargetListSizeExceededException",
-    "TargetNotReturned",
-})
+ID_ERRORS = frozenset(
+    {
+        "DeploymentDoesNotExistException",
+        "InvalidDeploymentIdException",
+        "DeploymentNotStartedException",
+        "DeploymentTargetDoesNotExistException",
+        "InvalidDeploymentTargetIdException",
+        "InstanceDoesNotExistException",
+        "InvalidInstanceNameException",
+        "DeploymentTargetListSizeExceededException",
+        "TargetNotReturned",
+    }
+)
 
 
 class ApiError(Exception):
@@ -65,9 +71,13 @@ class ApiError(Exception):
 class RateLimiter:
     """Token bucket shared by all clients: at most `rate` calls per second, bursts of `rate`."""
 
-    def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep,
-                 cancelled: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        rate: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        cancelled: threading.Event | None = None,
+    ) -> None:
         self.rate = rate
         self._cancelled = cancelled
         self._tokens = max(rate, 1.0)
@@ -97,8 +107,13 @@ class RateLimiter:
 class CodeDeployApi:
     """The read operations the exporter uses, paginated, with errors as ApiError."""
 
-    def __init__(self, client: CodeDeployClient, limiter: RateLimiter, metrics: ExporterMetrics,
-                 cancelled: threading.Event | None = None) -> None:
+    def __init__(
+        self,
+        client: CodeDeployClient,
+        limiter: RateLimiter,
+        metrics: ExporterMetrics,
+        cancelled: threading.Event | None = None,
+    ) -> None:
         self._client = client
         self._limiter = limiter
         self._metrics = metrics
@@ -117,8 +132,13 @@ class CodeDeployApi:
         self._client.close()
         self.closed = True
 
-    def _count_attempt(self, response: tuple[Any, dict[str, Any] | None] | None = None, operation: Any = None,
-                       caught_exception: Exception | None = None, **_: Any) -> None:
+    def _count_attempt(
+        self,
+        response: tuple[Any, dict[str, Any] | None] | None = None,
+        operation: Any = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> None:
         name = getattr(operation, "name", "unknown")
         self._metrics.api_requests.labels(name).inc()
         code = None
@@ -159,13 +179,16 @@ class CodeDeployApi:
         return self._client.meta.region_name or ""
 
     def batch_get_deployment_targets(self, deployment_id: str, target_ids: list[str]) -> list[dict[str, Any]]:
-        response = self._call("BatchGetDeploymentTargets", "batch_get_deployment_targets",
-                              deploymentId=deployment_id, targetIds=target_ids)
+        response = self._call(
+            "BatchGetDeploymentTargets",
+            "batch_get_deployment_targets",
+            deploymentId=deployment_id,
+            targetIds=target_ids,
+        )
         return response.get("deploymentTargets") or []
 
     def batch_get_deployments(self, deployment_ids: list[str]) -> list[dict[str, Any]]:
-        response = self._call("BatchGetDeployments", "batch_get_deployments",
-                              deploymentIds=deployment_ids)
+        response = self._call("BatchGetDeployments", "batch_get_deployments", deploymentIds=deployment_ids)
         return response.get("deploymentsInfo") or []
 
     def list_deployment_targets(self, deployment_id: str) -> list[str]:
@@ -178,16 +201,19 @@ class CodeDeployApi:
                 return ids
             params["nextToken"] = page["nextToken"]
 
-    def list_deployments(self, application: str | None, group: str | None,
-                         created_after: float | None = None,
-                         statuses: tuple[str, ...] = ()) -> list[str]:
+    def list_deployments(
+        self,
+        application: str | None,
+        group: str | None,
+        created_after: float | None = None,
+        statuses: tuple[str, ...] = (),
+    ) -> list[str]:
         """Deployment IDs, newest first; with no application, every deployment of the region."""
         params: dict[str, Any] = {}
         if application is not None:
             params = {"applicationName": application, "deploymentGroupName": group}
         if created_after is not None:
-            params["createTimeRange"] = {
-                "start": datetime.fromtimestamp(created_after, tz=timezone.utc)}
+            params["createTimeRange"] = {"start": datetime.fromtimestamp(created_after, tz=timezone.utc)}
         if statuses:
             params["includeOnlyStatuses"] = list(statuses)
         return self._pages("ListDeployments", "list_deployments", "deployments", params)
@@ -196,12 +222,17 @@ class CodeDeployApi:
         return self._pages("ListApplications", "list_applications", "applications", {})
 
     def list_deployment_groups(self, application: str) -> list[str]:
-        return self._pages("ListDeploymentGroups", "list_deployment_groups", "deploymentGroups",
-                           {"applicationName": application})
+        return self._pages(
+            "ListDeploymentGroups", "list_deployment_groups", "deploymentGroups", {"applicationName": application}
+        )
 
     def batch_get_deployment_groups(self, application: str, names: list[str]) -> list[dict[str, Any]]:
-        response = self._call("BatchGetDeploymentGroups", "batch_get_deployment_groups",
-                              applicationName=application, deploymentGroupNames=names)
+        response = self._call(
+            "BatchGetDeploymentGroups",
+            "batch_get_deployment_groups",
+            applicationName=application,
+            deploymentGroupNames=names,
+        )
         return response.get("deploymentGroupsInfo") or []
 
     def list_tags_for_resource(self, arn: str) -> dict[str, str]:
@@ -250,21 +281,24 @@ class SqsApi:
             raise ApiError(operation, type(exc).__name__, str(exc)) from None
 
     def receive(self, queue_url: str, wait_seconds: int = SQS_WAIT_SECONDS) -> list[dict[str, Any]]:
-        response = self._call("ReceiveMessage", "receive_message", QueueUrl=queue_url,
-                              WaitTimeSeconds=wait_seconds, MaxNumberOfMessages=SQS_MAX_MESSAGES,
-                              MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"])
+        response = self._call(
+            "ReceiveMessage",
+            "receive_message",
+            QueueUrl=queue_url,
+            WaitTimeSeconds=wait_seconds,
+            MaxNumberOfMessages=SQS_MAX_MESSAGES,
+            MessageSystemAttributeNames=["SentTimestamp", "ApproximateReceiveCount"],
+        )
         return response.get("Messages") or []
 
     def queue_attributes(self, queue_url: str, names: list[str]) -> dict[str, str]:
-        response = self._call("GetQueueAttributes", "get_queue_attributes", QueueUrl=queue_url,
-                              AttributeNames=names)
+        response = self._call("GetQueueAttributes", "get_queue_attributes", QueueUrl=queue_url, AttributeNames=names)
         return response.get("Attributes") or {}
 
     def delete(self, queue_url: str, receipt_handles: list[str]) -> list[tuple[int, str]]:
         """Delete up to 10 messages; returns (index, error code) of those SQS did not delete."""
         entries = [{"Id": str(i), "ReceiptHandle": h} for i, h in enumerate(receipt_handles)]
-        response = self._call("DeleteMessageBatch", "delete_message_batch", QueueUrl=queue_url,
-                              Entries=entries)
+        response = self._call("DeleteMessageBatch", "delete_message_batch", QueueUrl=queue_url, Entries=entries)
         return [(int(f["Id"]), f.get("Code", "Unknown")) for f in response.get("Failed") or []]
 
 
@@ -276,11 +310,16 @@ class ClientFactory:
     makes every API call from then on raise workers.Cancelled.
     """
 
-    def __init__(self, metrics: ExporterMetrics, max_concurrency: int = 8,
-                 max_requests_per_second: float = 10.0,
-                 static_credentials: tuple[str, str] | None = None,
-                 connect_timeout: float = 5.0, read_timeout: float = 15.0,
-                 max_attempts: int = 4) -> None:
+    def __init__(
+        self,
+        metrics: ExporterMetrics,
+        max_concurrency: int = 8,
+        max_requests_per_second: float = 10.0,
+        static_credentials: tuple[str, str] | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        max_attempts: int = 4,
+    ) -> None:
         self._metrics = metrics
         self.cancelled = threading.Event()
         self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
@@ -288,16 +327,20 @@ class ClientFactory:
         self.max_pool_connections = pool_size(max_concurrency)
         self._boto_config = BotoConfig(
             retries={"mode": "adaptive", "total_max_attempts": max_attempts},
-            connect_timeout=connect_timeout, read_timeout=read_timeout,
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
             max_pool_connections=self.max_pool_connections,
             user_agent_extra=f"codedeploy-exporter/{__version__}",
         )
         self._apis: dict[AwsSettings, CodeDeployApi] = {}
         self._lock = threading.Lock()
         # STS is asked once per credential set, quickly: a failure only leaves a label empty.
-        self._sts_config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1},
-                                      connect_timeout=connect_timeout, read_timeout=read_timeout,
-                                      user_agent_extra=f"codedeploy-exporter/{__version__}")
+        self._sts_config = BotoConfig(
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
         # credential set (profile, region, endpoint_url) -> (account, retry_at)
         self._accounts: dict[tuple[str | None, str | None, str | None], tuple[str, float]] = {}
         self._account_lock = threading.Lock()
@@ -307,8 +350,7 @@ class ClientFactory:
         with self._lock:
             api = self._apis.get(settings)
             if api is None:
-                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics,
-                                    self.cancelled)
+                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics, self.cancelled)
                 self._apis[settings] = api
             return api
 
@@ -316,8 +358,7 @@ class ClientFactory:
         with self._lock:
             return set(self._apis)
 
-    def reconfigure(self, max_concurrency: int, max_requests_per_second: float,
-                    keep: set[AwsSettings]) -> None:
+    def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
         """Apply a reloaded config's limits; close clients of settings not in `keep`.
 
         botocore sizes a client's connection pool when the client is made, so a new pool size
@@ -346,13 +387,14 @@ class ClientFactory:
     def sqs(self, settings: AwsSettings) -> SqsApi:
         """A new SQS client for the event consumer (endpoint_url None: AWS_ENDPOINT_URL_SQS etc.)."""
         # (botocore sets Config's options as attributes at run time; botocore-stubs does not declare them)
-        config = BotoConfig(retries={"mode": "standard", "total_max_attempts": 3},
-                            connect_timeout=self._boto_config.connect_timeout,  # type: ignore[attr-defined]
-                            read_timeout=SQS_READ_TIMEOUT,
-                            user_agent_extra=f"codedeploy-exporter/{__version__}")
+        config = BotoConfig(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=self._boto_config.connect_timeout,  # type: ignore[attr-defined]
+            read_timeout=SQS_READ_TIMEOUT,
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
         try:
-            return SqsApi(self._session(settings).client("sqs", endpoint_url=settings.endpoint_url,
-                                                         config=config))
+            return SqsApi(self._session(settings).client("sqs", endpoint_url=settings.endpoint_url, config=config))
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
 
@@ -381,9 +423,13 @@ class ClientFactory:
                 account = str(sts.get_caller_identity().get("Account") or "")
             except (BotoCoreError, ClientError) as exc:
                 if key not in self._accounts:
-                    log.warning("event=account_id_unknown profile=%s region=%s error=%s "
-                                "retry_in=%ds", settings.profile or "default",
-                                settings.region or "default", type(exc).__name__, ACCOUNT_RETRY)
+                    log.warning(
+                        "event=account_id_unknown profile=%s region=%s error=%s retry_in=%ds",
+                        settings.profile or "default",
+                        settings.region or "default",
+                        type(exc).__name__,
+                        ACCOUNT_RETRY,
+                    )
                 account = ""
             self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
             return account
@@ -392,8 +438,7 @@ class ClientFactory:
         try:
             session = self._session(settings)
             # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
-            return session.client("codedeploy", endpoint_url=settings.endpoint_url,
-                                  config=self._boto_config)
+            return session.client("codedeploy", endpoint_url=settings.endpoint_url, config=self._boto_config)
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
 
@@ -403,11 +448,11 @@ class ClientFactory:
             keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
         base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
         core = botocore.session.Session()
-        core.get_component("response_parser_factory").set_parser_defaults(
-            timestamp_parser=_epoch_seconds)
+        core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_epoch_seconds)
         if not settings.role_arn:
-            return boto3.Session(botocore_session=core, profile_name=settings.profile,
-                                 region_name=settings.region, **keys)
+            return boto3.Session(
+                botocore_session=core, profile_name=settings.profile, region_name=settings.region, **keys
+            )
         sts = base.client("sts", config=self._boto_config)
 
         def refresh() -> dict[str, str]:
@@ -415,10 +460,13 @@ class ClientFactory:
             if settings.external_id:
                 params["ExternalId"] = settings.external_id
             creds = sts.assume_role(**params)["Credentials"]
-            log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn,
-                     creds["Expiration"].isoformat())
-            return {"access_key": creds["AccessKeyId"], "secret_key": creds["SecretAccessKey"],
-                    "token": creds["SessionToken"], "expiry_time": creds["Expiration"].isoformat()}
+            log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn, creds["Expiration"].isoformat())
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
 
         # botocore refreshes these before they expire (the same mechanism its own
         # assume-role provider uses); deferred so start-up does not depend on STS.

@@ -39,47 +39,100 @@ def build_parser() -> argparse.ArgumentParser:
         description="Prometheus exporter for AWS CodeDeploy deployment targets.",
         # `--config.fil` must be an error, not --config.file: a typo in a unit file would
         # otherwise keep working until a new flag makes the prefix ambiguous.
-        allow_abbrev=False)
-    p.add_argument("--config.file", dest="config_file", default="config.yaml",
-                   help="YAML file listing what to watch (default: %(default)s)")
-    p.add_argument("--config.check", dest="config_check", action="store_true",
-                   help="validate the config file, print every problem, exit 0 (valid) or 2")
-    p.add_argument("--web.listen-address", dest="listen_address", default=listen_address(),
-                   help=f"address to serve metrics on (default: ${LISTEN_ADDRESS_ENV} if set, "
-                        f"else :{DEFAULT_PORT}; now %(default)s)")
-    p.add_argument("--web.telemetry-path", dest="telemetry_path", default="/metrics",
-                   help="path under which to expose metrics (default: %(default)s)")
-    p.add_argument("--web.config.file", dest="web_config_file", default=None,
-                   help="exporter-toolkit web config (TLS, basic auth); re-read when it changes")
-    p.add_argument("--web.enable-lifecycle", dest="enable_lifecycle", action="store_true",
-                   help="allow config reloads over HTTP (POST /-/reload); SIGHUP always reloads")
-    p.add_argument("--log.level", dest="log_level", default="info",
-                   choices=["debug", "info", "warn", "error"])
+        allow_abbrev=False,
+    )
+    p.add_argument(
+        "--config.file",
+        dest="config_file",
+        default="config.yaml",
+        help="YAML file listing what to watch (default: %(default)s)",
+    )
+    p.add_argument(
+        "--config.check",
+        dest="config_check",
+        action="store_true",
+        help="validate the config file, print every problem, exit 0 (valid) or 2",
+    )
+    p.add_argument(
+        "--web.listen-address",
+        dest="listen_address",
+        default=listen_address(),
+        help=f"address to serve metrics on (default: ${LISTEN_ADDRESS_ENV} if set, "
+        f"else :{DEFAULT_PORT}; now %(default)s)",
+    )
+    p.add_argument(
+        "--web.telemetry-path",
+        dest="telemetry_path",
+        default="/metrics",
+        help="path under which to expose metrics (default: %(default)s)",
+    )
+    p.add_argument(
+        "--web.config.file",
+        dest="web_config_file",
+        default=None,
+        help="exporter-toolkit web config (TLS, basic auth); re-read when it changes",
+    )
+    p.add_argument(
+        "--web.enable-lifecycle",
+        dest="enable_lifecycle",
+        action="store_true",
+        help="allow config reloads over HTTP (POST /-/reload); SIGHUP always reloads",
+    )
+    p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
-    p.add_argument("--log.diagnostics", dest="log_diagnostics", default="summary",
-                   choices=list(logsetup.DIAGNOSTICS),
-                   help="what of a failed hook's diagnostics the log and the landing page show: "
-                        "'summary' (hook, error code, script name) or 'full' (adds the script's "
-                        "message and log tail, which may hold secrets) (default: %(default)s)")
-    p.add_argument("--web.healthz.max-poll-intervals", dest="healthz_max_poll_intervals",
-                   type=_positive_float, default=DEFAULT_LIVENESS_INTERVALS,
-                   help="/healthz fails (503) when no poll completed within this many poll "
-                        f"intervals, and at least {LIVENESS_FLOOR:.0f}s (default: %(default)g)")
-    p.add_argument("--once", action="store_true",
-                   help="poll once, print the exposition to stdout, exit 1 if a target failed to poll")
-    p.add_argument("--shard", default="0",
-                   help="shard this replica exports, 0-based; 'auto' takes it from the trailing "
-                        "-N of $POD_NAME or the hostname (StatefulSet ordinal)")
-    p.add_argument("--total-shards", dest="total_shards", type=int, default=1,
-                   help="number of replicas sharing the deployment groups (default: %(default)s)")
-    p.add_argument("--demo", action="store_true",
-                   help="run against the embedded CodeDeploy simulator with cycling demo "
-                        "scenarios; needs no AWS account")
-    p.add_argument("--demo.simulator-address", dest="demo_simulator_address",
-                   default="127.0.0.1:0", help="where the demo's simulator listens")
-    p.add_argument("--demo.events", dest="demo_events", action="store_true",
-                   help="with --demo: the simulator also puts EventBridge events on its own SQS queue "
-                        "and the exporter consumes them; polls every 60 s instead of 2 s")
+    p.add_argument(
+        "--log.diagnostics",
+        dest="log_diagnostics",
+        default="summary",
+        choices=list(logsetup.DIAGNOSTICS),
+        help="what of a failed hook's diagnostics the log and the landing page show: "
+        "'summary' (hook, error code, script name) or 'full' (adds the script's "
+        "message and log tail, which may hold secrets) (default: %(default)s)",
+    )
+    p.add_argument(
+        "--web.healthz.max-poll-intervals",
+        dest="healthz_max_poll_intervals",
+        type=_positive_float,
+        default=DEFAULT_LIVENESS_INTERVALS,
+        help="/healthz fails (503) when no poll completed within this many poll "
+        f"intervals, and at least {LIVENESS_FLOOR:.0f}s (default: %(default)g)",
+    )
+    p.add_argument(
+        "--once",
+        action="store_true",
+        help="poll once, print the exposition to stdout, exit 1 if a target failed to poll",
+    )
+    p.add_argument(
+        "--shard",
+        default="0",
+        help="shard this replica exports, 0-based; 'auto' takes it from the trailing "
+        "-N of $POD_NAME or the hostname (StatefulSet ordinal)",
+    )
+    p.add_argument(
+        "--total-shards",
+        dest="total_shards",
+        type=int,
+        default=1,
+        help="number of replicas sharing the deployment groups (default: %(default)s)",
+    )
+    p.add_argument(
+        "--demo",
+        action="store_true",
+        help="run against the embedded CodeDeploy simulator with cycling demo scenarios; needs no AWS account",
+    )
+    p.add_argument(
+        "--demo.simulator-address",
+        dest="demo_simulator_address",
+        default="127.0.0.1:0",
+        help="where the demo's simulator listens",
+    )
+    p.add_argument(
+        "--demo.events",
+        dest="demo_events",
+        action="store_true",
+        help="with --demo: the simulator also puts EventBridge events on its own SQS queue "
+        "and the exporter consumes them; polls every 60 s instead of 2 s",
+    )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
 
@@ -125,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     demo = None
     if args.demo:
         from exporter.demo import DEMO_CREDENTIALS, Demo
+
         try:
             demo = Demo(args.demo_simulator_address, events=args.demo_events).start()
         except (OSError, ValueError) as exc:
@@ -141,6 +195,7 @@ def main(argv: list[str] | None = None) -> int:
     web, web_ok = None, True
     if args.web_config_file and not args.once:
         from exporter.webconfig import WebConfigWatcher
+
         try:
             web = WebConfigWatcher(args.web_config_file)
         except ConfigError as exc:
@@ -153,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.config_check:
         for warning in config_warnings(config):
             print(f"warning: {warning}", file=sys.stderr)
-        print(f"{config.source}: OK ({len(config.targets)} targets, {len(config.deployments)} "
-              f"deployments, {len(config.deployment_groups)} deployment groups)")
+        print(
+            f"{config.source}: OK ({len(config.targets)} targets, {len(config.deployments)} "
+            f"deployments, {len(config.deployment_groups)} deployment groups)"
+        )
         if web is not None:
             print(f"{args.web_config_file}: OK")
         return EXIT_OK
@@ -171,8 +228,14 @@ def main(argv: list[str] | None = None) -> int:
             demo.stop()
 
 
-def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] | None, shard: int,
-         web: WebConfigWatcher | None, load: Callable[[], Config]) -> int:
+def _run(
+    args: argparse.Namespace,
+    config: Config,
+    credentials: tuple[str, str] | None,
+    shard: int,
+    web: WebConfigWatcher | None,
+    load: Callable[[], Config],
+) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
@@ -182,10 +245,12 @@ def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] 
     from exporter.server import serve
 
     metrics = ExporterMetrics()
-    clients = ClientFactory(metrics, config.poll.max_concurrency, config.poll.max_requests_per_second,
-                            static_credentials=credentials)
-    exporter = Exporter(config, clients, metrics, shard, args.total_shards,
-                        liveness_intervals=args.healthz_max_poll_intervals)
+    clients = ClientFactory(
+        metrics, config.poll.max_concurrency, config.poll.max_requests_per_second, static_credentials=credentials
+    )
+    exporter = Exporter(
+        config, clients, metrics, shard, args.total_shards, liveness_intervals=args.healthz_max_poll_intervals
+    )
     if args.once:
         outcome = exporter.poll_once()
         sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
@@ -194,11 +259,15 @@ def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] 
 
     reloader = Reloader(exporter, load)
     try:
-        server = serve(args.listen_address, exporter, args.telemetry_path, web=web,
-                       reload=reloader.reload if args.enable_lifecycle else None)
+        server = serve(
+            args.listen_address,
+            exporter,
+            args.telemetry_path,
+            web=web,
+            reload=reloader.reload if args.enable_lifecycle else None,
+        )
     except (OSError, ValueError) as exc:
-        print(f"codedeploy-exporter: --web.listen-address {args.listen_address}: {exc}",
-              file=sys.stderr)
+        print(f"codedeploy-exporter: --web.listen-address {args.listen_address}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
     reload_requested = threading.Event()
@@ -214,10 +283,18 @@ def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] 
     signal.signal(signal.SIGINT, on_signal)
     if hasattr(signal, "SIGHUP"):
         signal.signal(signal.SIGHUP, on_hangup)
-    log.info("event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
-             "groups=%d shard=%d total_shards=%d", __version__, server.url, args.telemetry_path,
-             len(config.targets), len(config.deployments), len(config.deployment_groups),
-             shard, args.total_shards)
+    log.info(
+        "event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
+        "groups=%d shard=%d total_shards=%d",
+        __version__,
+        server.url,
+        args.telemetry_path,
+        len(config.targets),
+        len(config.deployments),
+        len(config.deployment_groups),
+        shard,
+        args.total_shards,
+    )
     poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
     poller.start()
     events = EventsRunner(exporter, clients)
@@ -235,6 +312,9 @@ def _run(args: argparse.Namespace, config: Config, credentials: tuple[str, str] 
     # The consumer's receiver is a daemon thread in a long poll: not waited for.
     events_stopped = events.stop()
     poller.join(timeout=STOP_TIMEOUT)
-    log.info("event=stopped abandoned_poll=%s abandoned_event_refresh=%s",
-             str(poller.is_alive()).lower(), str(not events_stopped).lower())
+    log.info(
+        "event=stopped abandoned_poll=%s abandoned_event_refresh=%s",
+        str(poller.is_alive()).lower(),
+        str(not events_stopped).lower(),
+    )
     return EXIT_OK

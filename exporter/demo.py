@@ -27,12 +27,12 @@ DEMO_CREDENTIALS = ("demo", "demo")  # the simulator checks no signature; boto3 
 
 
 class Demo:
-    def __init__(self, simulator_address: str = "127.0.0.1:0", cycle_seconds: float = 60.0,
-                 events: bool = False) -> None:
+    def __init__(
+        self, simulator_address: str = "127.0.0.1:0", cycle_seconds: float = 60.0, events: bool = False
+    ) -> None:
         host, port = parse_listen_address(simulator_address)
         self.simulator = Simulator()
-        self.driver = DemoDriver(self.simulator, DemoScenarios(self.simulator,
-                                                               cycle_seconds=cycle_seconds))
+        self.driver = DemoDriver(self.simulator, DemoScenarios(self.simulator, cycle_seconds=cycle_seconds))
         self.server = SimulatorServer(self.simulator, host=host or "127.0.0.1", port=port)
         self.events = events
         self.watcher: StateChangeWatcher | None = None
@@ -48,8 +48,11 @@ class Demo:
             # The simulator's SQS plays the queue an EventBridge rule would feed.
             self.queue_url = self.server.sqs.create_queue(DEMO_QUEUE, self.server.endpoint_url)
             self.watcher = StateChangeWatcher(self.simulator, self.server.sqs, self.queue_url).start()
-        log.info("event=demo_started simulator=%s state=%s/_simulator/state",
-                 self.server.endpoint_url, self.server.endpoint_url)
+        log.info(
+            "event=demo_started simulator=%s state=%s/_simulator/state",
+            self.server.endpoint_url,
+            self.server.endpoint_url,
+        )
         return self
 
     def stop(self) -> None:
@@ -62,14 +65,18 @@ class Demo:
         aws = AwsSettings(region="us-east-1", endpoint_url=self.server.endpoint_url)
         return Config(
             aws=aws,
-            poll=PollSettings(interval=DEMO_EVENTS_POLL_INTERVAL if self.events else DEMO_POLL_INTERVAL,
-                              max_concurrency=4,
-                              max_requests_per_second=50, retention=600.0),
+            poll=PollSettings(
+                interval=DEMO_EVENTS_POLL_INTERVAL if self.events else DEMO_POLL_INTERVAL,
+                max_concurrency=4,
+                max_requests_per_second=50,
+                retention=600.0,
+            ),
             metrics=MetricsSettings(),
             deployment_groups=tuple(
-                GroupEntry(application=app, deployment_group=group, latest=2, aws=aws)
-                for app, group in DEMO_GROUPS),
-            events=EventsSettings(sqs_queue_url=self.queue_url, endpoint_url=self.server.endpoint_url,
-                                  debounce=0.25) if self.queue_url else None,
+                GroupEntry(application=app, deployment_group=group, latest=2, aws=aws) for app, group in DEMO_GROUPS
+            ),
+            events=EventsSettings(sqs_queue_url=self.queue_url, endpoint_url=self.server.endpoint_url, debounce=0.25)
+            if self.queue_url
+            else None,
             source="<demo>",
         )

@@ -33,6 +33,8 @@ from exporter.refresh import chunks
 from exporter.workers import PoolMap
 
 GroupRef = tuple[AwsSettings, str, str]  # aws settings, application, deployment group
+
+
 @dataclass
 class GroupState:
     account: str
@@ -56,8 +58,14 @@ class GroupStates:
     def __init__(self) -> None:
         self.states: dict[GroupRef, GroupState] = {}
 
-    def sync(self, wanted: dict[GroupRef, bool], identity: Callable[[AwsSettings], tuple[str, str]],
-             poll: int, now: float, interval: float) -> None:
+    def sync(
+        self,
+        wanted: dict[GroupRef, bool],
+        identity: Callable[[AwsSettings], tuple[str, str]],
+        poll: int,
+        now: float,
+        interval: float,
+    ) -> None:
         states = {}
         for ref, listed in wanted.items():
             state = self.states.get(ref)
@@ -74,15 +82,25 @@ class GroupStates:
             states[ref] = state
         self.states = states
 
-    def refresh(self, map_: PoolMap, api_for: Callable[[AwsSettings], CodeDeployApi],
-                outages: Outages, now: float, every: float, interval: float) -> None:
+    def refresh(
+        self,
+        map_: PoolMap,
+        api_for: Callable[[AwsSettings], CodeDeployApi],
+        outages: Outages,
+        now: float,
+        every: float,
+        interval: float,
+    ) -> None:
         """BatchGetDeploymentGroups for the groups that are due, one application per call."""
         due: dict[tuple[AwsSettings, str], list[str]] = {}
         for (aws, application, group), state in self.states.items():
             if state.retry_at <= now:
                 due.setdefault((aws, application), []).append(group)
-        jobs = [(aws, app, names) for (aws, app), groups in due.items()
-                for names in chunks(sorted(groups), BATCH_GROUPS_MAX)]
+        jobs = [
+            (aws, app, names)
+            for (aws, app), groups in due.items()
+            for names in chunks(sorted(groups), BATCH_GROUPS_MAX)
+        ]
 
         def fetch(job: tuple[AwsSettings, str, list[str]]) -> None:
             aws, application, names = job
@@ -104,8 +122,9 @@ class GroupStates:
 
         list(map_(fetch, jobs))
 
-    def observe(self, fetched: Iterable[tuple[AwsSettings, Deployment]], poll: int, now: float,
-                forget_after: float) -> None:
+    def observe(
+        self, fetched: Iterable[tuple[AwsSettings, Deployment]], poll: int, now: float, forget_after: float
+    ) -> None:
         """Feed every deployment record read this poll (once each, in any order)."""
         for aws, record in fetched:
             state = self.states.get((aws, record.application, record.deployment_group))
@@ -121,9 +140,11 @@ class GroupStates:
 def _observe(state: GroupState, record: Deployment, poll: int) -> None:
     newest = state.newest_seen
     # Ties on create time go to the greater ID, so the answer does not depend on read order.
-    if newest is None or newest.deployment_id == record.deployment_id or \
-            (record.create_time or 0.0, record.deployment_id) > (newest.create_time or 0.0,
-                                                                 newest.deployment_id):
+    if (
+        newest is None
+        or newest.deployment_id == record.deployment_id
+        or (record.create_time or 0.0, record.deployment_id) > (newest.create_time or 0.0, newest.deployment_id)
+    ):
         state.newest_seen = record
     end = record.complete_time
     if record.status == "Succeeded" and end is not None:
@@ -152,8 +173,9 @@ def _observe(state: GroupState, record: Deployment, poll: int) -> None:
 def _last_attempted(state: GroupState) -> LastDeployment | None:
     api = state.record.last_attempted if state.record else None
     seen = state.newest_seen
-    mine = None if seen is None else LastDeployment(seen.deployment_id, seen.status,
-                                                    seen.create_time, seen.complete_time)
+    mine = (
+        None if seen is None else LastDeployment(seen.deployment_id, seen.status, seen.create_time, seen.complete_time)
+    )
     if api is None or mine is None:
         return mine or api
     if api.deployment_id == mine.deployment_id:
@@ -165,12 +187,16 @@ def _last_attempted(state: GroupState) -> LastDeployment | None:
 
 def _view(ref: GroupRef, state: GroupState) -> GroupView:
     api_success = state.record.last_success if state.record else None
-    ends = [t for t in (api_success.end_time if api_success else None, state.last_success_seen)
-            if t is not None]
+    ends = [t for t in (api_success.end_time if api_success else None, state.last_success_seen) if t is not None]
     return GroupView(
-        account=state.account, region=state.region, application=ref[1], deployment_group=ref[2],
-        record=state.record, last_attempted=_last_attempted(state),
-        last_success_end=max(ends) if ends else None, last_failure_end=state.last_failure,
+        account=state.account,
+        region=state.region,
+        application=ref[1],
+        deployment_group=ref[2],
+        record=state.record,
+        last_attempted=_last_attempted(state),
+        last_success_end=max(ends) if ends else None,
+        last_failure_end=state.last_failure,
         totals=tuple(sorted(state.totals.items())) if state.listed else None,
         durations=tuple(sorted(state.durations.items())) if state.listed else None,
     )

@@ -31,4 +31,3 @@ def partition_of(aws: AwsSettings, region: str) -> str:
 def group_arn(partition: str, region: str, account: str, application: str, group: str) -> str:
     # DeploymentGroupInfo carries no ARN; this is the documented resource format.
     return f"arn:{partition}:codedeploy:{region}:{account}:deploymentgroup:{application}/{group}"
-

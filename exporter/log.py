@@ -16,14 +16,12 @@ if TYPE_CHECKING:
     from exporter.model import LifecycleEvent
 
 DIAGNOSTICS = ("summary", "full")
-LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING,
-          "error": logging.ERROR}
+LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 _KV = re.compile(r"^[a-z_]+=")
 
 
 def _ts(record: logging.LogRecord) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + \
-        f".{int(record.msecs):03d}Z"
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created)) + f".{int(record.msecs):03d}Z"
 
 
 def quote(value: str) -> str:
@@ -48,8 +46,7 @@ class LogfmtFormatter(logging.Formatter):
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        entry = {"ts": _ts(record), "level": _level(record), "logger": record.name,
-                 "msg": record.getMessage()}
+        entry = {"ts": _ts(record), "level": _level(record), "logger": record.name, "msg": record.getMessage()}
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
         return json.dumps(entry, ensure_ascii=False)
@@ -82,9 +79,11 @@ def diagnostics_fields(event: LifecycleEvent | None, full: bool | None = None) -
     if full is None:
         full = _Settings.diagnostics == "full"
     diag = event.diagnostics if event else None
-    fields = {"lifecycle_event": event.name if event else "",
-              "error_code": diag.error_code if diag else "",
-              "script_name": diag.script_name if diag else ""}
+    fields = {
+        "lifecycle_event": event.name if event else "",
+        "error_code": diag.error_code if diag else "",
+        "script_name": diag.script_name if diag else "",
+    }
     if full:
         fields["message"] = diag.message if diag else ""
         fields["log_tail"] = diag.log_tail if diag else ""

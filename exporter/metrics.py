@@ -26,10 +26,14 @@ API_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 # The operations the exporter calls, and the error classes operators alert on: their counters
 # exist at 0 from the start, so rate() and increase() see the first error.
-OPERATIONS = ("BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets",
-              "ListDeployments")
-KNOWN_ERRORS = ("ThrottlingException", "AccessDeniedException", "EndpointConnectionError",
-                "ReadTimeoutError", "NoCredentialsError")
+OPERATIONS = ("BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets", "ListDeployments")
+KNOWN_ERRORS = (
+    "ThrottlingException",
+    "AccessDeniedException",
+    "EndpointConnectionError",
+    "ReadTimeoutError",
+    "NoCredentialsError",
+)
 
 # Written at image build time (`git rev-parse HEAD > exporter/REVISION`); the environment
 # variable wins, so a build can pass it without touching the source tree.
@@ -49,7 +53,7 @@ def _help(name: str) -> str:
 
 def _bare(name: str) -> str:
     # prometheus-client appends _total to counters itself.
-    return name[:-len("_total")] if name.endswith("_total") else name
+    return name[: -len("_total")] if name.endswith("_total") else name
 
 
 class ExporterMetrics:
@@ -61,14 +65,14 @@ class ExporterMetrics:
             return Gauge(name, _help(name), list(labels), registry=r)
 
         gauge("codedeploy_exporter_build_info", ("version", "revision", "python_version")).labels(
-            __version__, build_revision(), platform.python_version()).set(1)
+            __version__, build_revision(), platform.python_version()
+        ).set(1)
         name = "codedeploy_exporter_api_requests_total"
         self.api_requests = Counter(_bare(name), _help(name), ["operation"], registry=r)
         name = "codedeploy_exporter_api_request_errors_total"
         self.api_errors = Counter(_bare(name), _help(name), ["operation", "error_code"], registry=r)
         name = "codedeploy_exporter_api_request_duration_seconds"
-        self.api_duration = Histogram(name, _help(name), ["operation"], buckets=API_BUCKETS,
-                                      registry=r)
+        self.api_duration = Histogram(name, _help(name), ["operation"], buckets=API_BUCKETS, registry=r)
         self.poll_duration = gauge("codedeploy_exporter_poll_duration_seconds")
         self.poll_interval = gauge("codedeploy_exporter_poll_interval_seconds")
         self.last_poll_success = gauge("codedeploy_exporter_last_poll_success_timestamp_seconds")
@@ -76,8 +80,7 @@ class ExporterMetrics:
         self.shard_ordinal = gauge("codedeploy_exporter_shard_ordinal")
         self.total_shards = gauge("codedeploy_exporter_total_shards")
         self.reload_successful = gauge("codedeploy_exporter_config_last_reload_successful")
-        self.reload_success_time = gauge(
-            "codedeploy_exporter_config_last_reload_success_timestamp_seconds")
+        self.reload_success_time = gauge("codedeploy_exporter_config_last_reload_success_timestamp_seconds")
         ProcessCollector(registry=r)
         for state in ("polled", "frozen"):
             self.targets.labels(state)

@@ -16,7 +16,14 @@ TARGET_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "U
 LIFECYCLE_STATUSES = ("Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Unknown")
 TASK_SET_STATUSES = ("PRIMARY", "ACTIVE", "DRAINING")
 DEPLOYMENT_STATUSES = (
-    "Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready",
+    "Created",
+    "Queued",
+    "InProgress",
+    "Baking",
+    "Succeeded",
+    "Failed",
+    "Stopped",
+    "Ready",
 )
 
 

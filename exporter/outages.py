@@ -29,8 +29,13 @@ class Outages:
             self.current.append(exc.code)
             ongoing = exc.code in self._before
         if not ongoing:
-            log.error("event=api_error operation=%s where=%s error_code=%s message=%s",
-                      exc.operation, quote(where), exc.code, quote(exc.message))
+            log.error(
+                "event=api_error operation=%s where=%s error_code=%s message=%s",
+                exc.operation,
+                quote(where),
+                exc.code,
+                quote(exc.message),
+            )
 
     def end_poll(self) -> list[str]:
         ended = self._before.difference(self.current)

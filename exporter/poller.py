@@ -42,8 +42,14 @@ class PollOutcome:
 
 
 class Poller:
-    def __init__(self, config: Config, clients: ClientFactory, shard: int = 0,
-                 total_shards: int = 1, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        config: Config,
+        clients: ClientFactory,
+        shard: int = 0,
+        total_shards: int = 1,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.config = config
         self.clients = clients
         self.shard, self.total_shards = shard, total_shards
@@ -75,8 +81,17 @@ class Poller:
         self.target_store.interval = self.config.poll.interval
         now = self.clock()
         with self._pool("poll") as pool:
-            ctx = PollContext(self.config, now, self.polls, pool.map, self._api, self.outages,
-                              self.store, self.owns_group, self.identity)
+            ctx = PollContext(
+                self.config,
+                now,
+                self.polls,
+                pool.map,
+                self._api,
+                self.outages,
+                self.store,
+                self.owns_group,
+                self.identity,
+            )
             wanted = union(source.want(ctx) for source in self.sources)
             self.store.sync(wanted.deployment_keys())
             self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval)
@@ -103,14 +118,14 @@ class Poller:
         with self._pool("refresh") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
-            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval,
-                               only=set(keys))
+            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
             self.target_store.list(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
         return any(self.store.record(k) != before[k] for k in keys) or any(
-            self.targets[k].record != r for k, r in targets_before.items() if k in self.targets)
+            self.targets[k].record != r for k, r in targets_before.items() if k in self.targets
+        )
 
     def cancel(self) -> None:
         """Stop polling for good (shutdown): no new API calls; a poll in progress raises

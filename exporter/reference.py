@@ -42,18 +42,34 @@ _LEVEL_TITLES = {
     "exporter": "The exporter itself",
 }
 
-ECS_HOOKS = ("BeforeInstall", "Install", "AfterInstall", "AllowTestTraffic",
-             "AfterAllowTestTraffic", "BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
-EC2_HOOKS = ("ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall",
-             "ApplicationStart", "ValidateService", "BeforeAllowTraffic", "AllowTraffic",
-             "AfterAllowTraffic")
+ECS_HOOKS = (
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "AllowTestTraffic",
+    "AfterAllowTestTraffic",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
+EC2_HOOKS = (
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeAllowTraffic",
+    "AllowTraffic",
+    "AfterAllowTraffic",
+)
 LAMBDA_HOOKS = ("BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic")
 
 
 def _events(names: tuple[str, ...]) -> tuple[LifecycleEvent, ...]:
     # Every hook finished with both times: the upper bound of what a hook costs.
-    return tuple(LifecycleEvent(n, "Succeeded", 100.0 + i, 101.0 + i, None)
-                 for i, n in enumerate(names))
+    return tuple(LifecycleEvent(n, "Succeeded", 100.0 + i, 101.0 + i, None) for i, n in enumerate(names))
 
 
 class _TargetExtra(TypedDict, total=False):
@@ -71,45 +87,71 @@ def _target(kind: str, hooks: tuple[str, ...], **extra: Unpack[_TargetExtra]) ->
 
 EXAMPLES: tuple[tuple[str, Target], ...] = (
     ("EC2/on-premises instance, 10 hooks", _target("InstanceTarget", EC2_HOOKS)),
-    ("ECS service, 8 hooks, 2 task sets", _target("ECSTarget", ECS_HOOKS, task_sets=(
-        TaskSet("ecs-svc/1", "Blue", "tg-1", "PRIMARY", 2, 0, 2, 0.0),
-        TaskSet("ecs-svc/2", "Green", "tg-2", "ACTIVE", 2, 0, 2, 100.0)))),
-    ("Lambda function, 3 hooks", _target("LambdaTarget", LAMBDA_HOOKS,
-                                         lambda_function=LambdaFunction("f", "live", "1", "2", 1.0))),
-    ("CloudFormation blue/green, 8 hooks", _target("CloudFormationTarget", ECS_HOOKS,
-                                                   cfn_resource_type="AWS::ECS::Service",
-                                                   cfn_weight=1.0)),
+    (
+        "ECS service, 8 hooks, 2 task sets",
+        _target(
+            "ECSTarget",
+            ECS_HOOKS,
+            task_sets=(
+                TaskSet("ecs-svc/1", "Blue", "tg-1", "PRIMARY", 2, 0, 2, 0.0),
+                TaskSet("ecs-svc/2", "Green", "tg-2", "ACTIVE", 2, 0, 2, 100.0),
+            ),
+        ),
+    ),
+    (
+        "Lambda function, 3 hooks",
+        _target("LambdaTarget", LAMBDA_HOOKS, lambda_function=LambdaFunction("f", "live", "1", "2", 1.0)),
+    ),
+    (
+        "CloudFormation blue/green, 8 hooks",
+        _target("CloudFormationTarget", ECS_HOOKS, cfn_resource_type="AWS::ECS::Service", cfn_weight=1.0),
+    ),
 )
 
 DEFAULT = Selection()
 
 
 def target_cost(target: Target, selection: Selection, polled: bool, finished: bool) -> int:
-    view = TargetView(("k",), 'x="y"', target, True, frozen=not polled,
-                      deployment_finished=finished)
+    view = TargetView(("k",), 'x="y"', target, True, frozen=not polled, deployment_finished=finished)
     return sum(len(lines) for lines in render_target(view, _Plan(selection)).values())
 
 
 def deployment_cost(hooks: int, selection: Selection) -> int:
-    deployment = Deployment("d-EXAMPLE01", "a", "g", "Succeeded", "Server", "c", "IN_PLACE", "u",
-                            1.0, 3.0, (("Pending", 0), ("InProgress", 0), ("Succeeded", 25),
-                                       ("Failed", 0), ("Skipped", 0), ("Ready", 0)), start_time=2.0)
+    deployment = Deployment(
+        "d-EXAMPLE01",
+        "a",
+        "g",
+        "Succeeded",
+        "Server",
+        "c",
+        "IN_PLACE",
+        "u",
+        1.0,
+        3.0,
+        (("Pending", 0), ("InProgress", 0), ("Succeeded", 25), ("Failed", 0), ("Skipped", 0), ("Ready", 0)),
+        start_time=2.0,
+    )
     targets = [_target("InstanceTarget", EC2_HOOKS[:hooks])]
     view = DeploymentView("d-EXAMPLE01", 'x="y"', deployment)
     return sum(len(lines) for lines in render_deployment(view, targets, _Plan(selection)).values())
 
 
 def cost_table() -> list[str]:
-    lines = ["| target | full setting | defaults, while its deployment runs (or it did not "
-             "succeed) | defaults, succeeded in a finished deployment |", "|---|---|---|---|"]
+    lines = [
+        "| target | full setting | defaults, while its deployment runs (or it did not "
+        "succeed) | defaults, succeeded in a finished deployment |",
+        "|---|---|---|---|",
+    ]
     for title, target in EXAMPLES:
         full = target_cost(target, FULL, polled=True, finished=False)
         active = target_cost(target, DEFAULT, polled=True, finished=False)
         done = target_cost(target, DEFAULT, polled=False, finished=True)
         lines.append(f"| {title} | {full} | {active} | {done} |")
-    lines.append(f"| deployment (10 hooks, 6 overview keys), in both settings | "
-                 f"{deployment_cost(10, FULL)} | {deployment_cost(10, DEFAULT)} | "
-                 f"{deployment_cost(10, DEFAULT)} |")
+    lines.append(
+        f"| deployment (10 hooks, 6 overview keys), in both settings | "
+        f"{deployment_cost(10, FULL)} | {deployment_cost(10, DEFAULT)} | "
+        f"{deployment_cost(10, DEFAULT)} |"
+    )
     return lines
 
 
@@ -130,8 +172,14 @@ def markdown() -> str:
                 labels += ": " + ", ".join(f.status_set)
             out.append(f"| `{f.name}` | {f.type} | {labels} | {f.value} |")
         out.append("")
-    out += ["Series per target, upper bounds (every hook with a start and an end time; each "
-            "failed hook adds one diagnostics series):", "", *cost_table(), "", END]
+    out += [
+        "Series per target, upper bounds (every hook with a start and an end time; each "
+        "failed hook adds one diagnostics series):",
+        "",
+        *cost_table(),
+        "",
+        END,
+    ]
     return "\n".join(out)
 
 
@@ -140,7 +188,7 @@ def readme_section(readme: str) -> str:
     start, end = readme.find(BEGIN), readme.find(END)
     if start < 0 or end < 0:
         return ""
-    return readme[start:end + len(END)]
+    return readme[start : end + len(END)]
 
 
 if __name__ == "__main__":

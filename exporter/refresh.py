@@ -75,15 +75,19 @@ class DeploymentStore:
                     tracked = self.tracked.get(key)
                     if tracked is None:
                         tracked = self.tracked[key] = TrackedDeployment(*key)
-                    if record.error_code and (tracked.record is None
-                                              or tracked.record.error_code != record.error_code):
+                    if record.error_code and (tracked.record is None or tracked.record.error_code != record.error_code):
                         # CodeDeploy's own words (not script output): logged whatever
                         # --log.diagnostics says, never put in a label.
-                        log.warning("event=deployment_ended deployment_id=%s application=%s "
-                                    "deployment_group=%s status=%s error_code=%s message=%s",
-                                    quote(record.deployment_id), quote(record.application),
-                                    quote(record.deployment_group), record.status,
-                                    quote(record.error_code), quote(record.error_message))
+                        log.warning(
+                            "event=deployment_ended deployment_id=%s application=%s "
+                            "deployment_group=%s status=%s error_code=%s message=%s",
+                            quote(record.deployment_id),
+                            quote(record.application),
+                            quote(record.deployment_group),
+                            record.status,
+                            quote(record.error_code),
+                            quote(record.error_message),
+                        )
                     tracked.record = keep_if_equal(tracked.record, record)
                     tracked.fetched_in_poll = self.poll_number
                     self.fetched.append((aws, record))
@@ -98,24 +102,32 @@ class DeploymentStore:
             if key not in wanted:
                 del self.tracked[key]
 
-    def refresh(self, map_: PoolMap, api_for: Callable[[AwsSettings], CodeDeployApi],
-                outages: Outages, now: float, interval: float,
-                only: set[DeploymentKey] | None = None) -> None:
-        due = [d for k, d in self.tracked.items()
-               if (d.record is None or (d.owned and not d.record.terminal)) and d.retry_at <= now
-               and d.fetched_in_poll != self.poll_number  # a source may have just fetched it
-               and (only is None or k in only)]
+    def refresh(
+        self,
+        map_: PoolMap,
+        api_for: Callable[[AwsSettings], CodeDeployApi],
+        outages: Outages,
+        now: float,
+        interval: float,
+        only: set[DeploymentKey] | None = None,
+    ) -> None:
+        due = [
+            d
+            for k, d in self.tracked.items()
+            if (d.record is None or (d.owned and not d.record.terminal))
+            and d.retry_at <= now
+            and d.fetched_in_poll != self.poll_number  # a source may have just fetched it
+            and (only is None or k in only)
+        ]
         by_aws: dict[AwsSettings, list[TrackedDeployment]] = {}
         for tracked in due:
             by_aws.setdefault(tracked.aws, []).append(tracked)
-        jobs = [(aws, chunk) for aws, items in by_aws.items()
-                for chunk in chunks(items, BATCH_DEPLOYMENTS_MAX)]
+        jobs = [(aws, chunk) for aws, items in by_aws.items() for chunk in chunks(items, BATCH_DEPLOYMENTS_MAX)]
 
         def refresh_chunk(job: tuple[AwsSettings, list[TrackedDeployment]]) -> None:
             aws, chunk = job
             try:
-                found = {r.deployment_id for r in
-                         self.fetch(api_for(aws), [d.deployment_id for d in chunk], aws)}
+                found = {r.deployment_id for r in self.fetch(api_for(aws), [d.deployment_id for d in chunk], aws)}
             except ApiError as exc:
                 outages.note(exc, "BatchGetDeployments")
                 return
@@ -132,13 +144,14 @@ class DeploymentStore:
         tracked.failures += 1
         tracked.retry_at = now + backoff(interval, tracked.failures)
         if tracked.error != code:
-            log.warning("event=deployment_unavailable deployment_id=%s error_code=%s",
-                        quote(tracked.deployment_id), code)
+            log.warning(
+                "event=deployment_unavailable deployment_id=%s error_code=%s", quote(tracked.deployment_id), code
+            )
         tracked.error = code
 
 
 def chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
+    return [items[i : i + size] for i in range(0, len(items), size)]
 
 
 def keep_if_equal(old: T | None, new: T) -> T:

@@ -1,7 +1,7 @@
 """Config reload (SIGHUP, `POST /-/reload`): validate the new file, swap it in, or keep the old.
 
-    codedeploy_exporter_config_last_reload_successful 0            # the last attempt failed
-    codedeploy_exporter_config_last_reload_success_timestamp_seconds 1.7e9   # last good load
+codedeploy_exporter_config_last_reload_successful 0            # the last attempt failed
+codedeploy_exporter_config_last_reload_success_timestamp_seconds 1.7e9   # last good load
 """
 
 from __future__ import annotations
@@ -19,8 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class Reloader:
-    def __init__(self, exporter: Exporter, load: Callable[[], Config],
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, exporter: Exporter, load: Callable[[], Config], clock: Callable[[], float] = time.time) -> None:
         self.exporter = exporter
         self._load = load
         self._clock = clock
@@ -36,8 +35,11 @@ class Reloader:
                 metrics.reload_successful.set(0)
                 self.exporter.refresh_self_metrics()
                 if isinstance(exc, ConfigError):
-                    log.error("event=config_reload_failed problems=%d detail=%s kept=previous",
-                              len(exc.problems), quote("; ".join(exc.problems)))
+                    log.error(
+                        "event=config_reload_failed problems=%d detail=%s kept=previous",
+                        len(exc.problems),
+                        quote("; ".join(exc.problems)),
+                    )
                     return False, "config reload failed, previous config kept:\n" + str(exc)
                 log.exception("event=config_reload_failed")
                 return False, f"config reload failed, previous config kept: {exc}"
@@ -48,8 +50,12 @@ class Reloader:
             self.exporter.refresh_self_metrics()
         for warning in config_warnings(config):
             log.warning("event=config_warning message=%s", quote(warning))
-        log.info("event=config_reloaded source=%s targets=%d deployments=%d groups=%d "
-                 "changed=%s", quote(config.source), len(config.targets), len(config.deployments),
-                 len(config.deployment_groups), str(config != old).lower())
+        log.info(
+            "event=config_reloaded source=%s targets=%d deployments=%d groups=%d changed=%s",
+            quote(config.source),
+            len(config.targets),
+            len(config.deployments),
+            len(config.deployment_groups),
+            str(config != old).lower(),
+        )
         return True, "config reloaded"
-

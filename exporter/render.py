@@ -32,8 +32,18 @@ from exporter.families import (
 )
 from exporter.model import Deployment, GroupView, Target
 
-__all__ = ["CONTENT_TYPE", "OPENMETRICS_CONTENT_TYPE", "DeploymentView", "ExpositionCache",
-           "HookAggregate", "Selection", "TargetView", "escape", "label_pairs", "openmetrics"]
+__all__ = [
+    "CONTENT_TYPE",
+    "OPENMETRICS_CONTENT_TYPE",
+    "DeploymentView",
+    "ExpositionCache",
+    "HookAggregate",
+    "Selection",
+    "TargetView",
+    "escape",
+    "label_pairs",
+    "openmetrics",
+]
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -117,9 +127,15 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
 
 def _bound(families: tuple[Family, ...], sparse: bool) -> tuple[tuple[str, PlainSamples], ...]:
     # Family.sparse says which kind of sample function a family has.
-    return tuple((f.name, functools.partial(cast(SparseSamples, f.samples), sparse=sparse) if f.sparse
-                  else cast(PlainSamples, f.samples))
-                 for f in families)
+    return tuple(
+        (
+            f.name,
+            functools.partial(cast(SparseSamples, f.samples), sparse=sparse)
+            if f.sparse
+            else cast(PlainSamples, f.samples),
+        )
+        for f in families
+    )
 
 
 class _Plan:
@@ -132,10 +148,8 @@ class _Plan:
         self.event = _bound(s.families("lifecycle event"), s.sparse_status)
         self.task_set = _bound(s.families("task set"), s.sparse_status)
         self.deployment = _bound(s.families("deployment"), s.sparse_status)
-        self.hook = tuple((f.name, f.samples, f.type == "summary")
-                          for f in s.families("deployment lifecycle event"))
-        self.group = tuple((f.name, f.samples, f.type == "histogram")
-                           for f in s.families("deployment group"))
+        self.hook = tuple((f.name, f.samples, f.type == "summary") for f in s.families("deployment lifecycle event"))
+        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families("deployment group"))
         self.all_hooks = s.lifecycle_events == "all"
 
 
@@ -144,8 +158,7 @@ def _emit(out: dict[str, list[str]], families: tuple[tuple[str, PlainSamples], .
         for labels, value in samples(obj):
             # fmt inlined for the common cases: ints and integral floats.
             text = str(value) if type(value) is int else fmt(value)
-            line = f"{name}{{{prefix},{labels}}} {text}\n" if labels else \
-                f"{name}{{{prefix}}} {text}\n"
+            line = f"{name}{{{prefix},{labels}}} {text}\n" if labels else f"{name}{{{prefix}}} {text}\n"
             lines = out.get(name)
             if lines is None:
                 out[name] = [line]
@@ -161,8 +174,7 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
     target = view.target
     if target is None:
         return out
-    if plan.event and (plan.all_hooks or target.status != "Succeeded"
-                       or not view.deployment_finished):
+    if plan.event and (plan.all_hooks or target.status != "Succeeded" or not view.deployment_finished):
         seen: set[str] = set()
         for event in target.lifecycle_events:
             if event.name in seen:  # a repeated hook name would duplicate series
@@ -189,19 +201,29 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
             prefix = f'{view.prefix},lifecycle_event="{escape(hook)}"'
             for name, samples, summary in plan.hook:
                 if summary:
-                    lines = [f"{name}{suffix}{{{prefix}}} {fmt(value)}\n"
-                             for suffix, _, value in cast(SuffixedSamples, samples)(agg)]
+                    lines = [
+                        f"{name}{suffix}{{{prefix}}} {fmt(value)}\n"
+                        for suffix, _, value in cast(SuffixedSamples, samples)(agg)
+                    ]
                 else:
-                    lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
-                             f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in cast(PlainSamples, samples)(agg)]
+                    lines = [
+                        f"{name}{{{prefix},{labels}}} {fmt(value)}\n"
+                        if labels
+                        else f"{name}{{{prefix}}} {fmt(value)}\n"
+                        for labels, value in cast(PlainSamples, samples)(agg)
+                    ]
                 if lines:
                     out.setdefault(name, []).extend(lines)
     return out
 
 
 def group_prefix(view: GroupView) -> str:
-    return label_pairs(account_id=view.account, region=view.region, application=view.application,
-                       deployment_group=view.deployment_group)
+    return label_pairs(
+        account_id=view.account,
+        region=view.region,
+        application=view.application,
+        deployment_group=view.deployment_group,
+    )
 
 
 def render_group(view: GroupView, plan: _Plan) -> Fragments:
@@ -210,18 +232,23 @@ def render_group(view: GroupView, plan: _Plan) -> Fragments:
     prefix = group_prefix(view)
     for name, samples, histogram in plan.group:
         if histogram:
-            lines = [f"{name}{suffix}{{{prefix},{labels}}} {fmt(value)}\n"
-                     for suffix, labels, value in cast(SuffixedSamples, samples)(view)]
+            lines = [
+                f"{name}{suffix}{{{prefix},{labels}}} {fmt(value)}\n"
+                for suffix, labels, value in cast(SuffixedSamples, samples)(view)
+            ]
         else:
-            lines = [f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else
-                     f"{name}{{{prefix}}} {fmt(value)}\n" for labels, value in cast(PlainSamples, samples)(view)]
+            lines = [
+                f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else f"{name}{{{prefix}}} {fmt(value)}\n"
+                for labels, value in cast(PlainSamples, samples)(view)
+            ]
         if lines:
             out[name] = lines
     return out
 
 
-def render_uncached(targets: Iterable[TargetView], deployments: Iterable[DeploymentView],
-                    selection: Selection) -> Iterable[bytes]:
+def render_uncached(
+    targets: Iterable[TargetView], deployments: Iterable[DeploymentView], selection: Selection
+) -> Iterable[bytes]:
     """The same series as ExpositionCache with ``selection``, one object at a time and kept
     nowhere (not grouped by family): for counting what another setting would cost."""
     plan = _Plan(selection)
@@ -234,10 +261,13 @@ def render_uncached(targets: Iterable[TargetView], deployments: Iterable[Deploym
 
 
 def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
-    prefix = label_pairs(account_id=account_id, region=region,
-                         application=deployment.application,
-                         deployment_group=deployment.deployment_group,
-                         deployment_id=deployment.deployment_id)
+    prefix = label_pairs(
+        account_id=account_id,
+        region=region,
+        application=deployment.application,
+        deployment_group=deployment.deployment_group,
+        deployment_id=deployment.deployment_id,
+    )
     return DeploymentView(deployment.deployment_id, prefix, deployment)
 
 
@@ -277,9 +307,13 @@ class ExpositionCache:
         cached = self._targets.get(view.key)
         if cached is not None:
             old = cached[0]
-            if (old.target is view.target or old.target == view.target) and old.prefix == view.prefix \
-                    and old.success == view.success and old.frozen == view.frozen \
-                    and old.deployment_finished == view.deployment_finished:
+            if (
+                (old.target is view.target or old.target == view.target)
+                and old.prefix == view.prefix
+                and old.success == view.success
+                and old.frozen == view.frozen
+                and old.deployment_finished == view.deployment_finished
+            ):
                 return cached[1]
         self.rendered_last += 1
         return _encode(render_target(view, self._plan))
@@ -289,8 +323,11 @@ class ExpositionCache:
         if cached is not None:
             old, old_members, fragments = cached
             # Tuple comparison checks identity first: unchanged records compare in no time.
-            if (old.deployment is view.deployment or old.deployment == view.deployment) \
-                    and old.prefix == view.prefix and old_members == members:
+            if (
+                (old.deployment is view.deployment or old.deployment == view.deployment)
+                and old.prefix == view.prefix
+                and old_members == members
+            ):
                 return fragments
         self.rendered_last += 1
         return _encode(render_deployment(view, members, self._plan))
@@ -302,9 +339,12 @@ class ExpositionCache:
         self.rendered_last += 1
         return _encode(render_group(view, self._plan))
 
-    def chunks(self, targets: Iterable[TargetView],
-               deployments: Iterable[DeploymentView | Deployment],
-               groups: Iterable[GroupView] = ()) -> list[bytes]:
+    def chunks(
+        self,
+        targets: Iterable[TargetView],
+        deployments: Iterable[DeploymentView | Deployment],
+        groups: Iterable[GroupView] = (),
+    ) -> list[bytes]:
         """The exposition as an ordered list of cached byte strings, grouped by family."""
         self.rendered_last = 0
         by_family: dict[str, list[bytes]] = {name: [] for name in _RENDERED}
@@ -342,9 +382,12 @@ class ExpositionCache:
                 parts.extend(pieces)
         return parts
 
-    def render(self, targets: Iterable[TargetView],
-               deployments: Iterable[DeploymentView | Deployment] = (),
-               groups: Iterable[GroupView] = ()) -> str:
+    def render(
+        self,
+        targets: Iterable[TargetView],
+        deployments: Iterable[DeploymentView | Deployment] = (),
+        groups: Iterable[GroupView] = (),
+    ) -> str:
         return b"".join(self.chunks(targets, deployments, groups)).decode("utf-8")
 
 
@@ -357,8 +400,7 @@ def _group_key(view: GroupView) -> _GroupKey:
 
 _RENDERED = tuple(f.name for f in FAMILIES if f.samples is not None)
 _HEADERS = {name: BY_NAME[name].header.encode("utf-8") for name in _RENDERED}
-_OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode("utf-8")
-                        for name in _RENDERED}
+_OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode("utf-8") for name in _RENDERED}
 
 
 def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:

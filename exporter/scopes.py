@@ -43,8 +43,11 @@ class ScopeRefresh:
             names = api.list_deployment_groups(application)
             budget -= 1
             # Only the owner of a group reads its tags and follows it.
-            self.groups.extend((application, n) for n in names if scope.deployment_groups.matches(n)
-                               and ctx.owns_group(scope.aws, application, n))
+            self.groups.extend(
+                (application, n)
+                for n in names
+                if scope.deployment_groups.matches(n) and ctx.owns_group(scope.aws, application, n)
+            )
         if self.applications:
             return False
         if not scope.tags:
@@ -54,7 +57,7 @@ class ScopeRefresh:
             self.untagged = list(self.groups)
         account, region = ctx.identity(scope.aws)
         partition = partition_of(scope.aws, region)
-        batch, self.untagged = self.untagged[:max(budget, 0)], self.untagged[max(budget, 0):]
+        batch, self.untagged = self.untagged[: max(budget, 0)], self.untagged[max(budget, 0) :]
 
         def read(group: Group) -> tuple[Group, dict[str, str]]:
             return group, api.list_tags_for_resource(group_arn(partition, region, account, *group))
@@ -125,8 +128,11 @@ class Scope:
             self.known[record.deployment_id] = created
             newest = max(newest or created, created)
             group = (record.application, record.deployment_group)
-            if self.config.applications.matches(group[0]) and self.config.deployment_groups.matches(group[1]) \
-                    and ctx.owns_group(self.config.aws, *group):
+            if (
+                self.config.applications.matches(group[0])
+                and self.config.deployment_groups.matches(group[1])
+                and ctx.owns_group(self.config.aws, *group)
+            ):
                 self.listings.setdefault(group, Listing()).learn(record)
         if newest is not None and newest - DISCOVERY_OVERLAP > start:
             start = newest - DISCOVERY_OVERLAP
@@ -144,8 +150,13 @@ class Scope:
         for group, listing in self.listings.items():
             if group not in self.matched:
                 continue
-            listing.select(self.config.latest, lambda i: ctx.deployments.record((i, aws)), retention,
-                           ctx.now, (listing.newest or 0.0) - 2 * DISCOVERY_OVERLAP)
+            listing.select(
+                self.config.latest,
+                lambda i: ctx.deployments.record((i, aws)),
+                retention,
+                ctx.now,
+                (listing.newest or 0.0) - 2 * DISCOVERY_OVERLAP,
+            )
             out.listed.update((i, aws) for i in listing.followed)
             out.watched.update((i, aws) for i in listing.watched)
         return out

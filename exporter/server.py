@@ -74,8 +74,13 @@ def wants_openmetrics(accept: str) -> bool:
                 except ValueError:
                     q = 0.0
         kind = kind.lower()
-        key = "openmetrics" if kind == "application/openmetrics-text" else \
-            "text" if kind in ("text/plain", "text/*", "*/*") else None
+        key = (
+            "openmetrics"
+            if kind == "application/openmetrics-text"
+            else "text"
+            if kind in ("text/plain", "text/*", "*/*")
+            else None
+        )
         if key is not None:
             best[key] = max(best[key], q)
     return best["openmetrics"] > 0 and best["openmetrics"] >= best["text"]
@@ -89,8 +94,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
-        log.debug("event=http_request client=%s request=%s", self.client_address[0],
-                  (format % args).replace('"', "'"))
+        log.debug("event=http_request client=%s request=%s", self.client_address[0], (format % args).replace('"', "'"))
 
     def setup(self) -> None:
         # The server's timeout, set here: StreamRequestHandler.setup applies only the class's.
@@ -129,16 +133,16 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _authorized(self) -> bool:
         web = self._web
-        if web is None or web.authenticator is None or \
-                self.path.split("?", 1)[0] in UNAUTHENTICATED_PATHS:
+        if web is None or web.authenticator is None or self.path.split("?", 1)[0] in UNAUTHENTICATED_PATHS:
             return True
         scheme, _, encoded = (self.headers.get("Authorization") or "").partition(" ")
         user: str | None = None
         password = ""  # read only once a user is given
         if scheme.lower() == "basic":
             try:
-                user, sep, password = base64.b64decode(encoded.strip(), validate=True) \
-                    .decode("utf-8", "surrogateescape").partition(":")
+                user, sep, password = (
+                    base64.b64decode(encoded.strip(), validate=True).decode("utf-8", "surrogateescape").partition(":")
+                )
                 if not sep:
                     user = None
             except (binascii.Error, ValueError):
@@ -146,11 +150,15 @@ class _Handler(BaseHTTPRequestHandler):
         if user is not None and web.authenticator.check(user, password):
             return True
         self._discard_body()
-        self._send(401, b"Unauthorized\n", {"Content-Type": "text/plain",
-                                             "WWW-Authenticate": 'Basic realm="codedeploy-exporter"'},
-                   self.command == "HEAD")
-        log.debug("event=http_unauthorized client=%s user_given=%s", self.client_address[0],
-                  str(user is not None).lower())
+        self._send(
+            401,
+            b"Unauthorized\n",
+            {"Content-Type": "text/plain", "WWW-Authenticate": 'Basic realm="codedeploy-exporter"'},
+            self.command == "HEAD",
+        )
+        log.debug(
+            "event=http_unauthorized client=%s user_given=%s", self.client_address[0], str(user is not None).lower()
+        )
         return False
 
     def _discard_body(self) -> None:
@@ -165,55 +173,55 @@ class _Handler(BaseHTTPRequestHandler):
         self._discard_body()
         text = {"Content-Type": "text/plain"}
         if path != "/-/reload":
-            self._send(404 if path != self.server.telemetry_path else 405,
-                       b"not found\n" if path != self.server.telemetry_path else b"method not allowed\n",
-                       text, False)
+            self._send(
+                404 if path != self.server.telemetry_path else 405,
+                b"not found\n" if path != self.server.telemetry_path else b"method not allowed\n",
+                text,
+                False,
+            )
         elif self.server.reload is None:
             # As Prometheus: the endpoint exists, but reloading over HTTP is opt-in.
             self._send(403, b"Lifecycle API is not enabled.\n", text, False)
         else:
             ok, message = self.server.reload()
-            self._send(200 if ok else 500, (message.rstrip("\n") + "\n").encode("utf-8"), text,
-                       False)
+            self._send(200 if ok else 500, (message.rstrip("\n") + "\n").encode("utf-8"), text, False)
 
     def _dispatch(self, head: bool) -> None:
         path = self.path.split("?", 1)[0]
         exporter = self.server.exporter
         if path == "/-/reload":
-            self._send(405, b"use POST or PUT\n", {"Content-Type": "text/plain",
-                                                     "Allow": "POST, PUT"}, head)
+            self._send(405, b"use POST or PUT\n", {"Content-Type": "text/plain", "Allow": "POST, PUT"}, head)
         elif path == self.server.telemetry_path:
             snapshot = exporter.snapshot
             gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
             if wants_openmetrics(self.headers.get("Accept") or ""):
                 if gzip:
-                    self._send(200, snapshot.openmetrics_gzipped(),
-                               {"Content-Type": OPENMETRICS_CONTENT_TYPE,
-                                "Content-Encoding": "gzip"}, head)
+                    self._send(
+                        200,
+                        snapshot.openmetrics_gzipped(),
+                        {"Content-Type": OPENMETRICS_CONTENT_TYPE, "Content-Encoding": "gzip"},
+                        head,
+                    )
                 else:
                     chunks = snapshot.openmetrics()
-                    self._send_chunks(chunks, sum(map(len, chunks)),
-                                      {"Content-Type": OPENMETRICS_CONTENT_TYPE}, head)
+                    self._send_chunks(chunks, sum(map(len, chunks)), {"Content-Type": OPENMETRICS_CONTENT_TYPE}, head)
             elif gzip:
-                self._send(200, snapshot.gzipped(),
-                           {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, head)
+                self._send(200, snapshot.gzipped(), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, head)
             else:
-                self._send_chunks(snapshot.chunks, snapshot.length, {"Content-Type": CONTENT_TYPE},
-                                  head)
+                self._send_chunks(snapshot.chunks, snapshot.length, {"Content-Type": CONTENT_TYPE}, head)
         elif path == "/healthz":
             # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
             alive, reason = exporter.alive()
-            self._send(200 if alive else 503, (reason + "\n").encode(), {"Content-Type": "text/plain"},
-                       head)
+            self._send(200 if alive else 503, (reason + "\n").encode(), {"Content-Type": "text/plain"}, head)
         elif path == "/readyz":
             if exporter.ready.is_set():
                 self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
             else:
-                self._send(503, b"not ready: first poll not completed\n",
-                           {"Content-Type": "text/plain"}, head)
+                self._send(503, b"not ready: first poll not completed\n", {"Content-Type": "text/plain"}, head)
         elif path == "/":
-            page = _LANDING.format(version=__version__, path=self.server.telemetry_path,
-                                   rows=exporter.snapshot.html_rows)
+            page = _LANDING.format(
+                version=__version__, path=self.server.telemetry_path, rows=exporter.snapshot.html_rows
+            )
             self._send(200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"}, head)
         else:
             self._send(404, b"not found\n", {"Content-Type": "text/plain"}, head)
@@ -221,8 +229,9 @@ class _Handler(BaseHTTPRequestHandler):
     def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
         self._send_chunks([body], len(body), headers, head, status)
 
-    def _send_chunks(self, chunks: list[bytes], length: int, headers: dict[str, str], head: bool,
-                     status: int = 200) -> None:
+    def _send_chunks(
+        self, chunks: list[bytes], length: int, headers: dict[str, str], head: bool, status: int = 200
+    ) -> None:
         self.send_response(status)
         for name, value in getattr(self, "_extra_headers", ()):
             self.send_header(name, value)
@@ -253,9 +262,15 @@ class MetricsServer(ThreadingHTTPServer):
     # caps this at net.core.somaxconn.
     request_queue_size = socket.SOMAXCONN
 
-    def __init__(self, address: tuple[str, int], exporter: Exporter,
-                 telemetry_path: str = "/metrics", web: WebConfigWatcher | None = None,
-                 reload: ReloadFn | None = None, client_timeout: float = CLIENT_TIMEOUT) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        exporter: Exporter,
+        telemetry_path: str = "/metrics",
+        web: WebConfigWatcher | None = None,
+        reload: ReloadFn | None = None,
+        client_timeout: float = CLIENT_TIMEOUT,
+    ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         self.exporter = exporter
@@ -334,11 +349,13 @@ class MetricsServer(ThreadingHTTPServer):
         # failing the TLS handshake (plain HTTP to the TLS port, an untrusted certificate).
         exc = sys.exc_info()[1]
         if isinstance(exc, (ssl.SSLError, ssl.SSLEOFError)):
-            log.debug("event=tls_handshake_failed client=%s reason=%s", client_address[0],
-                      getattr(exc, "reason", None) or type(exc).__name__)
+            log.debug(
+                "event=tls_handshake_failed client=%s reason=%s",
+                client_address[0],
+                getattr(exc, "reason", None) or type(exc).__name__,
+            )
         elif isinstance(exc, (ConnectionError, TimeoutError, socket.timeout)):
-            log.debug("event=http_client_gone client=%s error=%s", client_address[0],
-                      type(exc).__name__)
+            log.debug("event=http_client_gone client=%s error=%s", client_address[0], type(exc).__name__)
         else:
             log.exception("event=http_handler_error client=%s", client_address[0])
 
@@ -348,8 +365,9 @@ class MetricsServer(ThreadingHTTPServer):
         # shorter interval costs nothing while nobody waits (no forced switches) and trades a
         # little poll time for scrape latency while scraped.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
-                                        name="http", daemon=True)
+        self._thread = threading.Thread(
+            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
+        )
         self._thread.start()
         return self
 
@@ -363,11 +381,15 @@ class MetricsServer(ThreadingHTTPServer):
         self.server_close()
 
 
-def serve(address: str, exporter: Exporter, telemetry_path: str = "/metrics",
-          on_start: Callable[[MetricsServer], None] | None = None,
-          web: WebConfigWatcher | None = None, reload: ReloadFn | None = None) -> MetricsServer:
-    server = MetricsServer(parse_listen_address(address), exporter, telemetry_path, web,
-                           reload).start()
+def serve(
+    address: str,
+    exporter: Exporter,
+    telemetry_path: str = "/metrics",
+    on_start: Callable[[MetricsServer], None] | None = None,
+    web: WebConfigWatcher | None = None,
+    reload: ReloadFn | None = None,
+) -> MetricsServer:
+    server = MetricsServer(parse_listen_address(address), exporter, telemetry_path, web, reload).start()
     if on_start:
         on_start(server)
     return server

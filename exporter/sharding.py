@@ -17,8 +17,7 @@ from exporter.sources import Wanted
 
 
 class Sharding:
-    def __init__(self, shard: int, total_shards: int,
-                 identity: Callable[[AwsSettings], tuple[str, str]]) -> None:
+    def __init__(self, shard: int, total_shards: int, identity: Callable[[AwsSettings], tuple[str, str]]) -> None:
         self.shard, self.total_shards = shard, total_shards
         self.identity = identity  # -> (account id, region)
 
@@ -41,9 +40,12 @@ class Sharding:
             tracked = store.tracked.get(key)
             return tracked is not None and tracked.owned
 
-        out = Wanted(listed={k for k in wanted.listed if mine(k)},
-                     watched={k for k in wanted.watched if mine(k)},
-                     pairs={p for p in wanted.pairs if mine((p[0], p[2]))}, groups=dict(wanted.groups))
+        out = Wanted(
+            listed={k for k in wanted.listed if mine(k)},
+            watched={k for k in wanted.watched if mine(k)},
+            pairs={p for p in wanted.pairs if mine((p[0], p[2]))},
+            groups=dict(wanted.groups),
+        )
         for key in out.listed | {(d, aws) for d, _, aws in out.pairs}:
             record = store.record(key)
             if record is not None and record.application:

@@ -99,8 +99,9 @@ class Listing:
         self.created[record.deployment_id] = record.create_time or 0.0
         self.newest = max(self.newest or 0.0, record.create_time or 0.0)
 
-    def select(self, latest: int, record_of: Callable[[str], Deployment | None],
-               retention: float, now: float, horizon: float) -> None:
+    def select(
+        self, latest: int, record_of: Callable[[str], Deployment | None], retention: float, now: float, horizon: float
+    ) -> None:
         newest_first = sorted(self.created, key=self.created.__getitem__, reverse=True)
         top = set(newest_first[:latest])
         for deployment_id in self.created:
@@ -108,8 +109,9 @@ class Listing:
             if record is not None and record.terminal and deployment_id not in self.completed:
                 # No completeTime on a finished deployment: keep following it (as before).
                 self.completed[deployment_id] = record.complete_time or math.inf
-        self.followed = {i for i in top | self.followed
-                         if i not in self.completed or self.completed[i] + retention >= now}
+        self.followed = {
+            i for i in top | self.followed if i not in self.completed or self.completed[i] + retention >= now
+        }
         self.watched = {i for i in self.created if i not in self.completed and i not in self.followed}
         # Forget listed deployments that can no longer be listed again nor followed (the
         # newest `latest` stay, expired or not, so the window never has to be re-listed).
@@ -126,8 +128,11 @@ class GroupsSource:
         self.listings: dict[GroupRef, Listing] = {}
 
     def want(self, ctx: PollContext) -> Wanted:
-        entries = {(e.aws, e.application, e.deployment_group): e for e in ctx.config.deployment_groups
-                   if ctx.owns_group(e.aws, e.application, e.deployment_group)}
+        entries = {
+            (e.aws, e.application, e.deployment_group): e
+            for e in ctx.config.deployment_groups
+            if ctx.owns_group(e.aws, e.application, e.deployment_group)
+        }
         self.listings = {ref: self.listings.get(ref) or Listing() for ref in entries}
         list(ctx.map(lambda ref: self._list(ctx, ref, entries[ref]), entries))
         out = Wanted()
@@ -150,9 +155,13 @@ class GroupsSource:
         except ApiError as exc:
             ctx.outages.note(exc, f"discovery of {entry.application}/{entry.deployment_group}")
             return  # keep following what we had
-        listing.select(entry.latest, lambda i: ctx.deployments.record((i, entry.aws)),
-                       ctx.config.poll.retention, ctx.now,
-                       (listing.newest or 0.0) - 2 * DISCOVERY_OVERLAP)
+        listing.select(
+            entry.latest,
+            lambda i: ctx.deployments.record((i, entry.aws)),
+            ctx.config.poll.retention,
+            ctx.now,
+            (listing.newest or 0.0) - 2 * DISCOVERY_OVERLAP,
+        )
 
 
 def union(parts: Iterable[Wanted]) -> Wanted:

@@ -25,10 +25,13 @@ log = logging.getLogger("exporter.poller")
 
 TargetKey = tuple[str, str, AwsSettings]
 NOT_STARTED = frozenset({"Created", "Queued"})
-_DEPLOYMENT_WIDE = frozenset({
-    "DeploymentDoesNotExistException", "InvalidDeploymentIdException",
-    "DeploymentNotStartedException",
-})
+_DEPLOYMENT_WIDE = frozenset(
+    {
+        "DeploymentDoesNotExistException",
+        "InvalidDeploymentIdException",
+        "DeploymentNotStartedException",
+    }
+)
 
 
 @dataclass
@@ -45,8 +48,13 @@ class TrackedTarget:
 
 
 class TargetStore:
-    def __init__(self, deployments: DeploymentStore, api_for: Callable[[AwsSettings], CodeDeployApi],
-                 outages: Outages, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        deployments: DeploymentStore,
+        api_for: Callable[[AwsSettings], CodeDeployApi],
+        outages: Outages,
+        clock: Callable[[], float],
+    ) -> None:
         self.deployments = deployments
         self.api_for = api_for
         self.outages = outages
@@ -58,9 +66,11 @@ class TargetStore:
 
     def list(self, map_: PoolMap, listed: Iterable[DeploymentKey], now: float) -> None:
         tracked = self.deployments.tracked
-        due = [tracked[key] for key in listed
-               if not tracked[key].list_final and tracked[key].retry_at <= now
-               and tracked[key].record is not None]
+        due = [
+            tracked[key]
+            for key in listed
+            if not tracked[key].list_final and tracked[key].retry_at <= now and tracked[key].record is not None
+        ]
         list(map_(self._list_one, due))
 
     def _list_one(self, tracked: TrackedDeployment) -> None:
@@ -140,8 +150,11 @@ class TargetStore:
         previous = target.record
         target.record = keep_if_equal(previous, record)
         if target.error:
-            log.info("event=target_recovered deployment_id=%s target_id=%s",
-                     quote(target.deployment_id), quote(target.target_id))
+            log.info(
+                "event=target_recovered deployment_id=%s target_id=%s",
+                quote(target.deployment_id),
+                quote(target.target_id),
+            )
         target.success, target.failures, target.error, target.retry_at = True, 0, "", 0.0
         target.frozen = terminal
         if record.status == "Failed" and (previous is None or previous.status != "Failed"):
@@ -153,16 +166,23 @@ class TargetStore:
             target.failures += 1
             target.retry_at = self.clock() + backoff(self.interval, target.failures)
             if target.error != exc.code:
-                log.warning("event=target_poll_failed deployment_id=%s target_id=%s error_code=%s "
-                            "message=%s retry_in=%.0fs", quote(target.deployment_id),
-                            quote(target.target_id), exc.code, quote(exc.message),
-                            target.retry_at - self.clock())
+                log.warning(
+                    "event=target_poll_failed deployment_id=%s target_id=%s error_code=%s message=%s retry_in=%.0fs",
+                    quote(target.deployment_id),
+                    quote(target.target_id),
+                    exc.code,
+                    quote(exc.message),
+                    target.retry_at - self.clock(),
+                )
         target.error = exc.code
 
 
 def _log_failed_target(record: Target) -> None:
     # What of the script's output is logged follows --log.diagnostics (see exporter.log).
     fields = diagnostics_fields(record.failed_event())
-    log.warning("event=target_failed deployment_id=%s target_id=%s " +
-                " ".join(f"{name}=%s" for name in fields),
-                quote(record.deployment_id), quote(record.target_id), *map(quote, fields.values()))
+    log.warning(
+        "event=target_failed deployment_id=%s target_id=%s " + " ".join(f"{name}=%s" for name in fields),
+        quote(record.deployment_id),
+        quote(record.target_id),
+        *map(quote, fields.values()),
+    )

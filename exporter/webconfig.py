@@ -37,8 +37,17 @@ from exporter.config.loading import parse_yaml, read_text
 from exporter.config.web import TlsSettings, WebConfig, parse_web_config
 from exporter.log import quote
 
-__all__ = ["ActiveWebConfig", "Authenticator", "TlsSettings", "WebConfig", "WebConfigWatcher",
-           "activate", "build_ssl_context", "load_web_config", "parse_web_config"]
+__all__ = [
+    "ActiveWebConfig",
+    "Authenticator",
+    "TlsSettings",
+    "WebConfig",
+    "WebConfigWatcher",
+    "activate",
+    "build_ssl_context",
+    "load_web_config",
+    "parse_web_config",
+]
 
 log = logging.getLogger(__name__)
 
@@ -79,15 +88,18 @@ def build_ssl_context(tls: TlsSettings, source: str = "<web config>") -> ssl.SSL
     try:
         context.load_cert_chain(tls.cert_file, tls.key_file)
     except (OSError, ssl.SSLError) as exc:
-        problems.append(f"{source}: tls_server_config.cert_file/key_file: cannot load "
-                        f"{tls.cert_file} with {tls.key_file}: {_ssl_reason(exc)}")
+        problems.append(
+            f"{source}: tls_server_config.cert_file/key_file: cannot load "
+            f"{tls.cert_file} with {tls.key_file}: {_ssl_reason(exc)}"
+        )
     context.verify_mode = CLIENT_AUTH_TYPES[tls.client_auth_type]
     if tls.client_ca_file:
         try:
             context.load_verify_locations(cafile=tls.client_ca_file)
         except (OSError, ssl.SSLError) as exc:
-            problems.append(f"{source}: tls_server_config.client_ca_file: cannot load "
-                            f"{tls.client_ca_file}: {_ssl_reason(exc)}")
+            problems.append(
+                f"{source}: tls_server_config.client_ca_file: cannot load {tls.client_ca_file}: {_ssl_reason(exc)}"
+            )
     if problems:
         raise ConfigError(problems)
     return context
@@ -124,8 +136,7 @@ class Authenticator:
         if hashed is None:
             bcrypt.checkpw(secret, _DUMMY_HASH)
             return False
-        digest = hmac.new(self._key, b"\0".join((user.encode(), secret, hashed)),
-                          hashlib.sha256).digest()
+        digest = hmac.new(self._key, b"\0".join((user.encode(), secret, hashed)), hashlib.sha256).digest()
         with self._lock:
             if digest in self._good:
                 return True
@@ -179,8 +190,7 @@ class WebConfigWatcher:
     cannot be switched on or off by a reload (the listener was created for one or the other).
     """
 
-    def __init__(self, path: str, check_interval: float = 1.0,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(self, path: str, check_interval: float = 1.0, clock: Callable[[], float] | None = None) -> None:
         self.path = path
         self.check_interval = check_interval
         self._clock = clock or time.monotonic
@@ -214,16 +224,19 @@ class WebConfigWatcher:
         try:
             config = load_web_config(self.path)
             if (config.tls is None) != (self.active.ssl_context is None):
-                raise ConfigError([(f"{self.path}: tls_server_config: switching TLS on or off "
-                                   "needs a restart")])
+                raise ConfigError([(f"{self.path}: tls_server_config: switching TLS on or off needs a restart")])
             active = activate(config)
         except ConfigError as exc:
             self._failed_signature = signature
-            log.error("event=web_config_reload_failed file=%s problems=%s", quote(self.path),
-                      quote("; ".join(exc.problems)))
+            log.error(
+                "event=web_config_reload_failed file=%s problems=%s", quote(self.path), quote("; ".join(exc.problems))
+            )
             return
         self.active, self._failed_signature = active, None
         self._signature = self._files_signature()  # the new config may name other files
-        log.info("event=web_config_reloaded file=%s tls=%s basic_auth_users=%d", quote(self.path),
-                 str(active.ssl_context is not None).lower(), len(config.basic_auth_users))
-
+        log.info(
+            "event=web_config_reloaded file=%s tls=%s basic_auth_users=%d",
+            quote(self.path),
+            str(active.ssl_context is not None).lower(),
+            len(config.basic_auth_users),
+        )

@@ -42,21 +42,26 @@ def clock() -> FakeClock:
 def make_exporter(sim_server, clock):
     """Build an in-process exporter talking to the simulator; pass config sections as kwargs."""
 
-    def make(poll: dict | None = None, metrics_section: dict | None = None,
-             shard: int = 0, total_shards: int = 1, **sections) -> Exporter:
+    def make(
+        poll: dict | None = None, metrics_section: dict | None = None, shard: int = 0, total_shards: int = 1, **sections
+    ) -> Exporter:
         data = {
             "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-            "poll": {"interval": "30s", "max_concurrency": 4, "max_requests_per_second": 1000,
-                     **(poll or {})},
+            "poll": {"interval": "30s", "max_concurrency": 4, "max_requests_per_second": 1000, **(poll or {})},
             "metrics": metrics_section or {},
             **sections,
         }
         config = parse_config(data)
         metrics = ExporterMetrics()
-        clients = ClientFactory(metrics, config.poll.max_concurrency,
-                                config.poll.max_requests_per_second,
-                                static_credentials=("testing", "testing"),
-                                read_timeout=2, connect_timeout=1, max_attempts=2)
+        clients = ClientFactory(
+            metrics,
+            config.poll.max_concurrency,
+            config.poll.max_requests_per_second,
+            static_credentials=("testing", "testing"),
+            read_timeout=2,
+            connect_timeout=1,
+            max_attempts=2,
+        )
         return Exporter(config, clients, metrics, shard, total_shards, clock=clock)
 
     return make

@@ -19,8 +19,11 @@ MONITORING_METRICS = CONTRACT_METRICS
 HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary"))
 # The event consumer's families: exported only with `events` configured (docs/events.md), so the
 # demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
-EVENT_METRICS = frozenset(name for name in CONTRACT_METRICS
-                          if name.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event")))
+EVENT_METRICS = frozenset(
+    name
+    for name in CONTRACT_METRICS
+    if name.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event"))
+)
 
 _METRIC_TOKEN = re.compile(r"\bcodedeploy_[a-zA-Z0-9_]+")
 
@@ -47,8 +50,10 @@ def require_binary(*names: str) -> str:
         path = shutil.which(name)
         if path:
             return path
-    message = (f"none of {', '.join(names)} found on PATH; on Debian install them with "
-               "`apt-get install prometheus prometheus-alertmanager`")
+    message = (
+        f"none of {', '.join(names)} found on PATH; on Debian install them with "
+        "`apt-get install prometheus prometheus-alertmanager`"
+    )
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
     pytest.skip(message)
@@ -56,6 +61,9 @@ def require_binary(*names: str) -> str:
 
 def panel_queries(dashboard: dict) -> list[tuple[str, str]]:
     """(panel title, PromQL) of every query of every non-row panel of a Grafana dashboard."""
-    return [(panel["title"], query["expr"])
-            for panel in dashboard["panels"] if panel["type"] != "row"
-            for query in panel.get("targets", [])]
+    return [
+        (panel["title"], query["expr"])
+        for panel in dashboard["panels"]
+        if panel["type"] != "row"
+        for query in panel.get("targets", [])
+    ]

@@ -145,8 +145,10 @@ def promql_queries(block: Block) -> list[Query]:
         elif line[0] in " \t" or (current and line[0] in ")]}"):
             # A closing bracket at the margin ends a multi-line call: it still belongs to it.
             if not current:
-                raise SnippetError(f"{block.path}:{number}: indented PromQL line that continues "
-                                   "no query (a query starts with an unindented line)")
+                raise SnippetError(
+                    f"{block.path}:{number}: indented PromQL line that continues "
+                    "no query (a query starts with an unindented line)"
+                )
             current.append(line)
         elif line.startswith("#"):
             finish()
@@ -174,7 +176,8 @@ def yaml_kind(block: Block) -> str:
                 return kind
     raise SnippetError(
         f"{block.where}: a yaml block must start with a comment naming its kind, one of "
-        f"{', '.join('# ' + k for k in YAML_KINDS)} (got {first!r})")
+        f"{', '.join('# ' + k for k in YAML_KINDS)} (got {first!r})"
+    )
 
 
 # ---- shell ---------------------------------------------------------------------------
@@ -214,9 +217,26 @@ _REDIRECTS = re.compile(r"^\d*(>>?|<|>&|<&|&>>?|<<<?-?)$")
 _ASSIGNMENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 _IMAGE = re.compile(r"^([\w.-]+(:\d+)?/)*codedeploy-exporter(:[\w.-]+)?(@sha256:[0-9a-f]+)?$")
 # `docker run` options that take no value; any other option without `=` takes the next word.
-_DOCKER_BOOLEAN = frozenset({"--rm", "-d", "--detach", "-i", "--interactive", "-t", "--tty", "-it",
-                             "-ti", "--init", "--read-only", "--privileged", "-P",
-                             "--publish-all", "--no-healthcheck", "--sig-proxy"})
+_DOCKER_BOOLEAN = frozenset(
+    {
+        "--rm",
+        "-d",
+        "--detach",
+        "-i",
+        "--interactive",
+        "-t",
+        "--tty",
+        "-it",
+        "-ti",
+        "--init",
+        "--read-only",
+        "--privileged",
+        "-P",
+        "--publish-all",
+        "--no-healthcheck",
+        "--sig-proxy",
+    }
+)
 _PYTHON = re.compile(r"^python(3(\.\d+)?)?$")
 
 
@@ -228,7 +248,8 @@ def shell_commands(block: Block) -> tuple[list[tuple[int, str]], list[Heredoc]]:
     """
     lines = block.lines()
     prompted = block.language in ("console", "shell-session") and any(
-        text.lstrip().startswith("$ ") for _, text in lines)
+        text.lstrip().startswith("$ ") for _, text in lines
+    )
     commands: list[tuple[int, str]] = []
     heredocs: list[Heredoc] = []
     index = 0
@@ -258,9 +279,8 @@ def shell_commands(block: Block) -> tuple[list[tuple[int, str]], list[Heredoc]]:
                 body.append(candidate)
             else:
                 raise SnippetError(f"{block.path}:{number}: heredoc {end} is never closed")
-            target = re.search(r"(?:^|\s)>\s*(\S+)", logical[:match.start()])
-            heredocs.append(Heredoc(block.path, body_start, target.group(1) if target else None,
-                                    "\n".join(body)))
+            target = re.search(r"(?:^|\s)>\s*(\S+)", logical[: match.start()])
+            heredocs.append(Heredoc(block.path, body_start, target.group(1) if target else None, "\n".join(body)))
     return commands, heredocs
 
 
@@ -307,7 +327,7 @@ def exporter_args(words: list[str]) -> list[str] | None:
             takes_value = "=" not in rest[index] and rest[index] not in _DOCKER_BOOLEAN
             index += 2 if takes_value else 1
         if index < len(rest) and _IMAGE.match(rest[index]):
-            return rest[index + 1:]
+            return rest[index + 1 :]
     return None
 
 

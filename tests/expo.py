@@ -30,7 +30,6 @@ def samples(body: bytes | str) -> dict[tuple[str, frozenset], float]:
 
 def value(body, name: str, **labels) -> float | None:
     """The value of the one series of `name` whose labels include `labels` (None if absent)."""
-    found = [v for (n, ls), v in samples(body).items()
-             if n == name and set(labels.items()) <= set(ls)]
+    found = [v for (n, ls), v in samples(body).items() if n == name and set(labels.items()) <= set(ls)]
     assert len(found) <= 1, f"{name}{labels} matches {len(found)} series"
     return found[0] if found else None

@@ -24,8 +24,9 @@ def sqs_api(server):
 def test_receive_long_polls_20_seconds_for_up_to_10_messages_with_a_longer_read_timeout(server):
     api = sqs_api(server)
     sent = []
-    api._client.meta.events.register("provide-client-params.sqs.ReceiveMessage",
-                                     lambda params, **_: sent.append(dict(params)))
+    api._client.meta.events.register(
+        "provide-client-params.sqs.ReceiveMessage", lambda params, **_: sent.append(dict(params))
+    )
     url = server.sqs.create_queue("q", server.endpoint_url)
     for n in range(12):
         server.sqs.send(url, f"m{n}")

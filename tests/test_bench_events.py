@@ -12,7 +12,8 @@ def test_event_driven_change_costs_only_its_deployments_refresh():
     assert on["latency"]["n"] == 3 and off["latency"]["n"] == 3
     # Each change: its deployment read, its target list, its one batch of 25 targets. Nothing else.
     assert on["cost_per_change"] == {
-        '{"BatchGetDeploymentTargets": 1, "BatchGetDeployments": 1, "ListDeploymentTargets": 1}': 3}
+        '{"BatchGetDeploymentTargets": 1, "BatchGetDeployments": 1, "ListDeploymentTargets": 1}': 3
+    }
     assert on["other_deployments_touched"] == 0
     assert on["extra_batch_get_deployments"] == 0  # no poll ran in between (interval 5m)
     section = events.markdown(result, "python -m bench --events")

@@ -29,9 +29,13 @@ def smoke() -> dict:
 
 # Families and labels added by issues 10 and 11 that the reference (the original contract) lacks.
 NEW_LABELS = ("account_id", "region")
-NEW_FAMILIES = ("codedeploy_deployment_start_timestamp_seconds",
-                "codedeploy_deployment_lifecycle_event_",
-                "codedeploy_deployment_group_", "codedeploy_deployments", "codedeploy_deployment_duration")
+NEW_FAMILIES = (
+    "codedeploy_deployment_start_timestamp_seconds",
+    "codedeploy_deployment_lifecycle_event_",
+    "codedeploy_deployment_group_",
+    "codedeploy_deployments",
+    "codedeploy_deployment_duration",
+)
 
 
 def contract_samples(body: str) -> set[tuple]:
@@ -39,8 +43,7 @@ def contract_samples(body: str) -> set[tuple]:
     self-metrics and the group families left out)."""
     samples = set()
     for family in text_string_to_metric_families(body):
-        if family.name.startswith("codedeploy_exporter_") and \
-                family.name != "codedeploy_exporter_target_poll_success":
+        if family.name.startswith("codedeploy_exporter_") and family.name != "codedeploy_exporter_target_poll_success":
             continue
         if family.name.startswith(NEW_FAMILIES) or family.name.startswith("process_"):
             continue
@@ -123,8 +126,7 @@ def test_cpu_model_is_read_from_proc_cpuinfo():
 def test_command_runs_the_smoke_tier_and_writes_the_report(tmp_path):
     output = tmp_path / "benchmarks.md"
     command = [sys.executable, "-m", "bench", "--tier", "smoke", "--output", str(output)]
-    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "== goals ==" in done.stdout
     assert "| Peak RSS |" in output.read_text(encoding="utf-8")

@@ -34,8 +34,9 @@ def test_config_check_accepts_the_example_config(capsys):
 
 
 def test_bad_config_exits_2_listing_every_problem_with_its_path(tmp_path, capsys):
-    path = write(tmp_path, "poll:\n  intervall: 30s\n  max_concurrency: eight\n"
-                           "targets:\n  - deployment_id: d-ABCDEF123\n")
+    path = write(
+        tmp_path, "poll:\n  intervall: 30s\n  max_concurrency: eight\ntargets:\n  - deployment_id: d-ABCDEF123\n"
+    )
     assert main(["--config.file", path, "--config.check"]) == 2
     err = capsys.readouterr().err
     assert "poll.intervall: unknown key (did you mean 'interval'?)" in err
@@ -60,8 +61,9 @@ def test_once_prints_the_exposition_and_exits_zero(tmp_path, sim, sim_server, ca
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     fleet = build_fleet(sim, 5, lambdas=1)
     deployments = "".join(f"  - deployment_id: {d}\n" for d, _ in fleet)
-    path = write(tmp_path, f"aws:\n  region: us-east-1\n  endpoint_url: {sim_server.endpoint_url}\n"
-                           f"deployments:\n{deployments}")
+    path = write(
+        tmp_path, f"aws:\n  region: us-east-1\n  endpoint_url: {sim_server.endpoint_url}\ndeployments:\n{deployments}"
+    )
     assert main(["--config.file", path, "--once"]) == 0
     out = capsys.readouterr().out
     infos = [k for k in samples(out) if k[0] == "codedeploy_target_info"]
@@ -71,10 +73,13 @@ def test_once_prints_the_exposition_and_exits_zero(tmp_path, sim, sim_server, ca
 def test_once_exits_1_when_a_target_cannot_be_polled(tmp_path, sim, sim_server, capsys, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    (deployment, targets), = build_fleet(sim, 1)
-    path = write(tmp_path, f"aws:\n  region: us-east-1\n  endpoint_url: {sim_server.endpoint_url}\n"
-                           f"targets:\n  - deployment_id: {deployment}\n    target_id: {targets[0]}\n"
-                           f"  - deployment_id: {deployment}\n    target_id: i-missing\n")
+    ((deployment, targets),) = build_fleet(sim, 1)
+    path = write(
+        tmp_path,
+        f"aws:\n  region: us-east-1\n  endpoint_url: {sim_server.endpoint_url}\n"
+        f"targets:\n  - deployment_id: {deployment}\n    target_id: {targets[0]}\n"
+        f"  - deployment_id: {deployment}\n    target_id: i-missing\n",
+    )
     assert main(["--config.file", path, "--once"]) == 1
     assert 'target_id="i-missing"} 0' in capsys.readouterr().out
 
@@ -83,7 +88,7 @@ def test_endpoint_url_from_botocore_environment_variable(tmp_path, sim, sim_serv
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_ENDPOINT_URL_CODEDEPLOY", sim_server.endpoint_url)
-    (deployment, _), = build_fleet(sim, 2)
+    ((deployment, _),) = build_fleet(sim, 2)
     path = write(tmp_path, f"aws:\n  region: us-east-1\ndeployments:\n  - deployment_id: {deployment}\n")
     assert main(["--config.file", path, "--once"]) == 0
     assert sim.call_count("BatchGetDeploymentTargets") == 1
@@ -107,9 +112,12 @@ def _free_port():
 
 def test_demo_serves_live_metrics_of_all_four_target_types_and_stops_on_sigterm():
     port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "exporter", "--demo", "--web.listen-address",
-                             f"127.0.0.1:{port}"], cwd=ROOT, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "exporter", "--demo", "--web.listen-address", f"127.0.0.1:{port}"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     try:
         deadline = time.monotonic() + 30
         while True:

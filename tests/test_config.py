@@ -97,8 +97,10 @@ def test_invalid_duration_raises_value_error_with_a_hint(value):
 
 def test_bad_duration_in_poll_section_names_the_field_and_the_value():
     problem = only_problem("poll: {interval: 5 minutes}")
-    assert problem == ("config.yaml:1: poll.interval: must be a duration like 30s, 5m or 1h30m, "
-                       "or a number of seconds, got string '5 minutes'")
+    assert problem == (
+        "config.yaml:1: poll.interval: must be a duration like 30s, 5m or 1h30m, "
+        "or a number of seconds, got string '5 minutes'"
+    )
 
 
 # --- defaults and empty documents ----------------------------------------------
@@ -108,9 +110,7 @@ def test_empty_file_is_a_valid_config_with_defaults(tmp_path):
     path = tmp_path / "empty.yaml"
     path.write_text("")
     config = load_config(str(path))
-    assert config == Config(
-        aws=AwsSettings(), poll=PollSettings(), metrics=MetricsSettings(), source=str(path)
-    )
+    assert config == Config(aws=AwsSettings(), poll=PollSettings(), metrics=MetricsSettings(), source=str(path))
 
 
 def test_null_sections_and_null_fields_mean_defaults():
@@ -165,9 +165,7 @@ def test_unknown_key_gets_a_did_you_mean_hint():
 
 
 def test_unknown_top_level_key_gets_a_hint_when_one_is_close():
-    assert only_problem("target: []") == (
-        "config.yaml:1: target: unknown key (did you mean 'targets'?)"
-    )
+    assert only_problem("target: []") == ("config.yaml:1: target: unknown key (did you mean 'targets'?)")
     assert only_problem("zzz: 1") == "config.yaml:1: zzz: unknown key"
 
 
@@ -176,9 +174,7 @@ def test_unknown_key_in_an_entry_names_the_entry_index():
         "deployment_groups:\n  - {application: a, deployment_group: b}\n"
         "  - {application: a, deployment_group: c, lastest: 2}\n"
     )
-    assert problem == (
-        "config.yaml:3: deployment_groups[1].lastest: unknown key (did you mean 'latest'?)"
-    )
+    assert problem == ("config.yaml:3: deployment_groups[1].lastest: unknown key (did you mean 'latest'?)")
 
 
 def test_string_where_an_integer_is_expected_is_reported_with_the_value():
@@ -253,9 +249,7 @@ def test_missing_required_fields_are_reported_per_entry():
 
 
 def test_null_entry_is_not_a_mapping():
-    assert only_problem("deployments: [null]") == (
-        "config.yaml:1: deployments[0]: expected a mapping, got null"
-    )
+    assert only_problem("deployments: [null]") == ("config.yaml:1: deployments[0]: expected a mapping, got null")
 
 
 @pytest.mark.parametrize(
@@ -387,8 +381,7 @@ def test_duplicate_deployment_and_group_are_reported():
 def test_same_ids_in_another_region_are_still_duplicates():
     # Region is not a metric label, so both entries would export the same series.
     problems = problems_of(
-        "deployments:\n  - {deployment_id: d-ABCDEF123}\n"
-        "  - {deployment_id: d-ABCDEF123, aws: {region: eu-west-1}}\n"
+        "deployments:\n  - {deployment_id: d-ABCDEF123}\n  - {deployment_id: d-ABCDEF123, aws: {region: eu-west-1}}\n"
     )
     assert problems == [
         (
@@ -672,22 +665,38 @@ GOOD_CONFIGS = [
     "aws: {role_arn: 'arn:aws-us-gov:iam::123456789012:role/path/to/exporter', account_id: '123456789012'}",
     "aws: {endpoint_url: 'http://127.0.0.1:4566', external_id: shared-id}\n"
     "deployments:\n  - {deployment_id: d-ABCDEF123, aws: {role_arn: 'arn:aws:iam::123456789012:role/r'}}\n",
-    *(yaml.safe_dump(yaml.safe_load(p.read_text())["config"])
-      for p in sorted((REPO_ROOT / "helm/codedeploy-exporter/ci").glob("*-values.yaml"))
-      if "config" in yaml.safe_load(p.read_text())),
+    *(
+        yaml.safe_dump(yaml.safe_load(p.read_text())["config"])
+        for p in sorted((REPO_ROOT / "helm/codedeploy-exporter/ci").glob("*-values.yaml"))
+        if "config" in yaml.safe_load(p.read_text())
+    ),
 ]
 # Bad configs the schema can see (the loader refuses each of them too).
 BAD_CONFIGS = [
-    "- a\n- b\n", "poll: 30s", "targets: {deployment_id: d-ABCDEF123}", "poll: {intervall: 5s}",
-    "poll: {max_concurrency: eight}", "poll: {max_concurrency: true}", "poll: {max_concurrency: 2.5}",
-    "metrics: {sparse_status: 'true'}", "poll: {interval: 0}", "poll: {interval: 5 minutes}",
-    "poll: {max_concurrency: 0}", "poll: {retention: -1}", "metrics: {lifecycle_events: some}",
+    "- a\n- b\n",
+    "poll: 30s",
+    "targets: {deployment_id: d-ABCDEF123}",
+    "poll: {intervall: 5s}",
+    "poll: {max_concurrency: eight}",
+    "poll: {max_concurrency: true}",
+    "poll: {max_concurrency: 2.5}",
+    "metrics: {sparse_status: 'true'}",
+    "poll: {interval: 0}",
+    "poll: {interval: 5 minutes}",
+    "poll: {max_concurrency: 0}",
+    "poll: {retention: -1}",
+    "metrics: {lifecycle_events: some}",
     "deployment_groups: [{application: a, deployment_group: b, latest: 101}]",
-    "targets: [{deployment_id: d-ABCDEF123}]", "deployments: [null]",
-    "deployments: [{deployment_id: ' d-ABCDEF123'}]", "deployments: [{deployment_id: ''}]",
+    "targets: [{deployment_id: d-ABCDEF123}]",
+    "deployments: [null]",
+    "deployments: [{deployment_id: ' d-ABCDEF123'}]",
+    "deployments: [{deployment_id: ''}]",
     f"deployment_groups: [{{application: {'a' * 101}, deployment_group: g}}]",
-    "aws: {role_arn: 'arn:aws:iam::123456789012:user/alice'}", "aws: {endpoint_url: 'ftp://x'}",
-    "aws: {region: 'us east 1'}", "aws: {account_id: '12345'}", "target: []",
+    "aws: {role_arn: 'arn:aws:iam::123456789012:user/alice'}",
+    "aws: {endpoint_url: 'ftp://x'}",
+    "aws: {region: 'us east 1'}",
+    "aws: {account_id: '12345'}",
+    "target: []",
 ]
 
 

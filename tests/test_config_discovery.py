@@ -82,4 +82,5 @@ def test_group_refresh_is_a_duration_defaulting_to_ten_minutes():
     assert loads_config("{}").poll.group_refresh == 600.0
     assert loads_config("poll: {group_refresh: 1h}").poll.group_refresh == 3600.0
     assert problems_of("poll: {group_refresh: 0}") == [
-        "config.yaml:1: poll.group_refresh: must be greater than 0, got integer 0"]
+        "config.yaml:1: poll.group_refresh: must be greater than 0, got integer 0"
+    ]

@@ -22,7 +22,8 @@ events:
   debounce: 500ms
 """)
     assert config.events == EventsSettings(
-        sqs_queue_url=QUEUE, aws=AwsSettings(region="us-east-1", profile="ops"), debounce=0.5)
+        sqs_queue_url=QUEUE, aws=AwsSettings(region="us-east-1", profile="ops"), debounce=0.5
+    )
 
 
 def test_events_endpoint_url_is_the_sqs_clients():
@@ -40,13 +41,16 @@ def test_region_comes_from_the_queue_url_when_no_aws_block_names_one():
 
 def test_every_events_problem_is_reported_with_its_path():
     with pytest.raises(ConfigError) as exc:
-        loads_config("""
+        loads_config(
+            """
 events:
   sqs_queue_url: ftp://example.com/q
   debounce: 1h
   aws: {endpoint_url: "http://x:1"}
   debounse: 1s
-""", source="c.yaml")
+""",
+            source="c.yaml",
+        )
     problems = exc.value.problems
     assert len(problems) == 4
     assert problems[0].startswith("c.yaml:3: events.sqs_queue_url: must be an http:// or https:// URL")

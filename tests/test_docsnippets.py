@@ -63,8 +63,11 @@ def test_a_query_is_an_unindented_line_plus_its_indented_continuations():
     (block, *_) = fenced_blocks("doc.md", DOC)
     queries = promql_queries(block)
     assert [(q.where, q.expr, q.may_be_empty) for q in queries] == [
-        ("doc.md:9", 'codedeploy_target_status{status="Failed"} == 1\n'
-                     "  and on (deployment_id) codedeploy_deployment_info", None),
+        (
+            "doc.md:9",
+            'codedeploy_target_status{status="Failed"} == 1\n  and on (deployment_id) codedeploy_deployment_info',
+            None,
+        ),
         ("doc.md:13", "stuck_thing > 600", "nothing is stuck in the demo"),
         ("doc.md:14", "up", None),
     ]
@@ -78,8 +81,7 @@ def test_the_may_be_empty_mark_applies_only_to_the_query_right_after_it():
 def test_a_closing_bracket_at_the_margin_continues_the_query():
     text = "```promql\nsum by (a) (\n  rate(x[5m])\n)\n/ 2\n```\n"
     (block,) = fenced_blocks("d.md", text)
-    assert [(q.line, q.expr) for q in promql_queries(block)] == [
-        (2, "sum by (a) (\n  rate(x[5m])\n)"), (5, "/ 2")]
+    assert [(q.line, q.expr) for q in promql_queries(block)] == [(2, "sum by (a) (\n  rate(x[5m])\n)"), (5, "/ 2")]
 
 
 def test_an_indented_line_without_a_query_above_is_an_error():
@@ -88,14 +90,17 @@ def test_an_indented_line_without_a_query_above_is_an_error():
         promql_queries(block)
 
 
-@pytest.mark.parametrize("first, kind", [
-    ("# config", "config"),
-    ("# config fragment", "config fragment"),
-    ("# config fragment: metrics", "config fragment"),
-    ("# helm-values: my-values.yaml", "helm-values"),
-    ("# prometheus (prometheus.yml)", "prometheus"),
-    ("#prometheus-rules", "prometheus-rules"),
-])
+@pytest.mark.parametrize(
+    "first, kind",
+    [
+        ("# config", "config"),
+        ("# config fragment", "config fragment"),
+        ("# config fragment: metrics", "config fragment"),
+        ("# helm-values: my-values.yaml", "helm-values"),
+        ("# prometheus (prometheus.yml)", "prometheus"),
+        ("#prometheus-rules", "prometheus-rules"),
+    ],
+)
 def test_yaml_kind_is_read_from_the_first_comment(first, kind):
     (block,) = fenced_blocks("d.md", f"```yaml\n{first}\na: 1\n```\n")
     assert yaml_kind(block) == kind
@@ -138,8 +143,7 @@ def test_exporter_invocations_are_found_with_their_arguments_and_lines():
 def test_heredoc_bodies_are_kept_apart_with_their_target_file():
     (block,) = fenced_blocks("d.md", SHELL)
     commands, heredocs = shell_commands(block)
-    assert [(h.where, h.target, h.text) for h in heredocs] == [
-        ("d.md:6", "/tmp/prometheus.yml", "scrape_configs: []")]
+    assert [(h.where, h.target, h.text) for h in heredocs] == [("d.md:6", "/tmp/prometheus.yml", "scrape_configs: []")]
     assert all("scrape_configs" not in text for _, text in commands)
 
 
@@ -150,9 +154,13 @@ def test_console_blocks_with_prompts_treat_other_lines_as_output():
 
 
 def test_inline_exporter_commands_in_prose_are_found_but_not_those_in_blocks():
-    text = ("Run `codedeploy-exporter --config.check` or `ls -l`, and ``x``; the uid is "
-            "`codedeploy-exporter`.\n"
-            "```sh\n`codedeploy-exporter --in-a-block`\n```\n"
-            "Then `python -m exporter --once`.\n")
+    text = (
+        "Run `codedeploy-exporter --config.check` or `ls -l`, and ``x``; the uid is "
+        "`codedeploy-exporter`.\n"
+        "```sh\n`codedeploy-exporter --in-a-block`\n```\n"
+        "Then `python -m exporter --once`.\n"
+    )
     assert [(i.where, i.args) for i in inline_invocations("d.md", text)] == [
-        ("d.md:1", ("--config.check",)), ("d.md:5", ("--once",))]
+        ("d.md:1", ("--config.check",)),
+        ("d.md:5", ("--once",)),
+    ]

@@ -23,9 +23,16 @@ class _CfnLoader(yaml.SafeLoader):
 
 
 # !Ref, !GetAtt, !Sub ... as plain data, to read the template's structure.
-_CfnLoader.add_multi_constructor("!", lambda loader, suffix, node: (
-    loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode) else loader.construct_scalar(node)
-    if isinstance(node, yaml.ScalarNode) else loader.construct_mapping(node)))
+_CfnLoader.add_multi_constructor(
+    "!",
+    lambda loader, suffix, node: (
+        loader.construct_sequence(node)
+        if isinstance(node, yaml.SequenceNode)
+        else loader.construct_scalar(node)
+        if isinstance(node, yaml.ScalarNode)
+        else loader.construct_mapping(node)
+    ),
+)
 
 
 def template() -> dict:
@@ -64,12 +71,19 @@ def moto_endpoint():
 
 
 def test_deployed_stack_delivers_codedeploy_events_and_triggers_and_filters_the_rest(moto_endpoint):
-    kw = dict(region_name="us-east-1", endpoint_url=moto_endpoint, aws_access_key_id="testing",
-              aws_secret_access_key="testing")
+    kw = dict(
+        region_name="us-east-1",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
     topic = boto3.client("sns", **kw).create_topic(Name="codedeploy-triggers")["TopicArn"]
     cfn = boto3.client("cloudformation", **kw)
-    cfn.create_stack(StackName="codedeploy-events", TemplateBody=TEMPLATE.read_text(),
-                     Parameters=[{"ParameterKey": "TriggerTopicArn", "ParameterValue": topic}])
+    cfn.create_stack(
+        StackName="codedeploy-events",
+        TemplateBody=TEMPLATE.read_text(),
+        Parameters=[{"ParameterKey": "TriggerTopicArn", "ParameterValue": topic}],
+    )
     stack = cfn.describe_stacks(StackName="codedeploy-events")["Stacks"][0]
     assert stack["StackStatus"] == "CREATE_COMPLETE"
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
@@ -78,23 +92,32 @@ def test_deployed_stack_delivers_codedeploy_events_and_triggers_and_filters_the_
     # make the template's TriggerSubscription by hand, with the same properties.
     subscription = template()["Resources"]["TriggerSubscription"]["Properties"]
     boto3.client("sns", **kw).subscribe(
-        TopicArn=topic, Protocol=subscription["Protocol"], Endpoint=outputs["QueueArn"],
-        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()})
+        TopicArn=topic,
+        Protocol=subscription["Protocol"],
+        Endpoint=outputs["QueueArn"],
+        Attributes={"RawMessageDelivery": str(subscription["RawMessageDelivery"]).lower()},
+    )
 
     event = json.loads((FIXTURES / "eventbridge_instance_state_change.json").read_text())
-    boto3.client("events", **kw).put_events(Entries=[
-        {"Source": "aws.codedeploy", "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])},
-        {"Source": "aws.ec2", "DetailType": "EC2 Instance State-change Notification", "Detail": "{}"},
-        {"Source": "aws.codedeploy", "DetailType": "AWS API Call via CloudTrail", "Detail": "{}"},
-    ])
+    boto3.client("events", **kw).put_events(
+        Entries=[
+            {"Source": "aws.codedeploy", "DetailType": event["detail-type"], "Detail": json.dumps(event["detail"])},
+            {"Source": "aws.ec2", "DetailType": "EC2 Instance State-change Notification", "Detail": "{}"},
+            {"Source": "aws.codedeploy", "DetailType": "AWS API Call via CloudTrail", "Detail": "{}"},
+        ]
+    )
     trigger = (FIXTURES / "trigger_deployment.json").read_text()
     boto3.client("sns", **kw).publish(TopicArn=topic, Message=trigger)
 
     sqs = boto3.client("sqs", **kw)
     bodies = []
     for _ in range(5):
-        bodies += [m["Body"] for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
-                                                          WaitTimeSeconds=1).get("Messages", [])]
+        bodies += [
+            m["Body"]
+            for m in sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get(
+                "Messages", []
+            )
+        ]
         if len(bodies) >= 2:
             break
     parsed = sorted((parse_message(body) for body in bodies), key=lambda p: p.type)

@@ -38,8 +38,13 @@ def moto_endpoint():
 
 @pytest.fixture
 def sqs(moto_endpoint):
-    return boto3.client("sqs", region_name="us-east-1", endpoint_url=moto_endpoint,
-                        aws_access_key_id="testing", aws_secret_access_key="testing")
+    return boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=moto_endpoint,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
 
 
 _queues = iter(range(10**6))
@@ -64,9 +69,16 @@ def start_consumer(consumers, moto_endpoint):
         metrics = EventMetrics(registry or exporter.metrics.registry)
         factory = ClientFactory(ExporterMetrics(), static_credentials=("testing", "testing"))
         sqs_api = factory.sqs(_aws(moto_endpoint))
-        consumer = EventConsumer(sqs_api, queue_url, debounce, exporter.refresh_events, metrics,
-                                 republish=exporter.refresh_self_metrics, wait_seconds=1,
-                                 error_backoff=backoff).start()
+        consumer = EventConsumer(
+            sqs_api,
+            queue_url,
+            debounce,
+            exporter.refresh_events,
+            metrics,
+            republish=exporter.refresh_self_metrics,
+            wait_seconds=1,
+            error_backoff=backoff,
+        ).start()
         consumers.append(consumer)
         return consumer
 
@@ -90,32 +102,43 @@ def wait_for(predicate, timeout=15.0, what="condition"):
 def instance_event(deployment_id, instance_id, state="FAILURE", application="web", group="prod"):
     event = json.loads((FIXTURES / "eventbridge_instance_state_change.json").read_text())
     event["time"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    event["detail"].update(deploymentId=deployment_id, instanceId=instance_id, state=state,
-                           application=application, deploymentGroup=group)
+    event["detail"].update(
+        deploymentId=deployment_id, instanceId=instance_id, state=state, application=application, deploymentGroup=group
+    )
     return json.dumps(event)
 
 
 def deployment_event(deployment_id, state="START", application="web", group="prod"):
     event = json.loads((FIXTURES / "eventbridge_deployment_state_change.json").read_text())
     event["time"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    event["detail"].update(deploymentId=deployment_id, state=state, application=application,
-                           deploymentGroup=group)
+    event["detail"].update(deploymentId=deployment_id, state=state, application=application, deploymentGroup=group)
     return json.dumps(event)
 
 
-def put_ec2(sim, deployment_id, n_targets, status="InProgress", target_status="InProgress",
-            group="prod", create_time=NOW - 600, complete_time=None):
-    targets = [_target(deployment_id, f"i-{deployment_id[-4:].lower()}{n:05d}", target_status)
-               for n in range(n_targets)]
-    sim.put_deployment(deployment_info(deployment_id, "web", group, status, create_time,
-                                       complete_time=complete_time), targets)
+def put_ec2(
+    sim,
+    deployment_id,
+    n_targets,
+    status="InProgress",
+    target_status="InProgress",
+    group="prod",
+    create_time=NOW - 600,
+    complete_time=None,
+):
+    targets = [
+        _target(deployment_id, f"i-{deployment_id[-4:].lower()}{n:05d}", target_status) for n in range(n_targets)
+    ]
+    sim.put_deployment(
+        deployment_info(deployment_id, "web", group, status, create_time, complete_time=complete_time), targets
+    )
     return [t["instanceTarget"]["targetId"] for t in targets]
 
 
 def _target(deployment_id, target_id, status):
     hook = "Failed" if status == "Failed" else "Succeeded"
-    return instance_target(deployment_id, target_id, status,
-                           [lifecycle_event("ApplicationStart", hook, NOW - 60, NOW - 50)], NOW - 10)
+    return instance_target(
+        deployment_id, target_id, status, [lifecycle_event("ApplicationStart", hook, NOW - 60, NOW - 50)], NOW - 10
+    )
 
 
 def in_queue(sqs, queue_url) -> int:
@@ -135,11 +158,13 @@ def status_of(exporter, target_id):
 
 
 def test_failed_target_event_refreshes_only_its_deployment_and_publishes_without_a_poll(
-        sim, make_exporter, sqs, queue, start_consumer):
+    sim, make_exporter, sqs, queue, start_consumer
+):
     ids = put_ec2(sim, "d-EVENTAAA1", 30)
     other = put_ec2(sim, "d-EVENTAAA2", 5)
-    exporter = make_exporter(poll={"interval": "5m"},
-                             deployments=[{"deployment_id": "d-EVENTAAA1"}, {"deployment_id": "d-EVENTAAA2"}])
+    exporter = make_exporter(
+        poll={"interval": "5m"}, deployments=[{"deployment_id": "d-EVENTAAA1"}, {"deployment_id": "d-EVENTAAA2"}]
+    )
     exporter.poll_once()
     last_poll = metric(exporter, "codedeploy_exporter_last_poll_success_timestamp_seconds")
     poll_duration = metric(exporter, "codedeploy_exporter_poll_duration_seconds")
@@ -154,8 +179,11 @@ def test_failed_target_event_refreshes_only_its_deployment_and_publishes_without
     wait_for(consumer.idle)
     # Only that deployment's refresh: its status, its target list, its targets (30 = 25 + 5).
     calls = [(c.operation, c.params.get("deploymentIds") or c.params.get("deploymentId")) for c in sim.calls]
-    assert sorted(op for op, _ in calls) == ["BatchGetDeploymentTargets", "BatchGetDeploymentTargets",
-                                             "BatchGetDeployments"] + ["ListDeploymentTargets"] * 3
+    assert (
+        sorted(op for op, _ in calls)
+        == ["BatchGetDeploymentTargets", "BatchGetDeploymentTargets", "BatchGetDeployments"]
+        + ["ListDeploymentTargets"] * 3
+    )
     assert all(dep in ("d-EVENTAAA1", ["d-EVENTAAA1"]) for _, dep in calls)
     assert status_of(exporter, other[0]) == "InProgress"  # waits for the poll, as nobody told us
     # Not a poll: the poll's self-metrics still describe the one poll.
@@ -169,7 +197,8 @@ def test_failed_target_event_refreshes_only_its_deployment_and_publishes_without
 
 
 def test_events_within_the_debounce_window_share_one_batch_get_deployments(
-        sim, make_exporter, sqs, queue, start_consumer):
+    sim, make_exporter, sqs, queue, start_consumer
+):
     deployments = [f"d-DEBOUNCE{n}" for n in range(3)]
     targets = {d: put_ec2(sim, d, 2) for d in deployments}
     exporter = make_exporter(deployments=[{"deployment_id": d} for d in deployments])
@@ -186,11 +215,11 @@ def test_events_within_the_debounce_window_share_one_batch_get_deployments(
     assert metric(exporter, "codedeploy_exporter_event_refreshes_total", result="success") == 1
 
 
-def test_new_deployment_of_a_followed_group_is_picked_up_from_its_event(
-        sim, make_exporter, sqs, queue, start_consumer):
+def test_new_deployment_of_a_followed_group_is_picked_up_from_its_event(sim, make_exporter, sqs, queue, start_consumer):
     put_ec2(sim, "d-GROUPAAA1", 2, create_time=NOW - 900)
-    exporter = make_exporter(poll={"interval": "5m"},
-                             deployment_groups=[{"application": "web", "deployment_group": "prod", "latest": 2}])
+    exporter = make_exporter(
+        poll={"interval": "5m"}, deployment_groups=[{"application": "web", "deployment_group": "prod", "latest": 2}]
+    )
     exporter.poll_once()
     new = put_ec2(sim, "d-GROUPAAA2", 3, create_time=NOW - 100)
     put_ec2(sim, "d-ELSEWHER1", 3, group="staging")  # a group nobody follows
@@ -206,8 +235,7 @@ def test_new_deployment_of_a_followed_group_is_picked_up_from_its_event(
     assert metric(exporter, "codedeploy_exporter_events_ignored_total", reason="untracked") == 1
 
 
-def test_duplicate_and_out_of_order_events_end_at_the_apis_state(
-        sim, make_exporter, sqs, queue, start_consumer):
+def test_duplicate_and_out_of_order_events_end_at_the_apis_state(sim, make_exporter, sqs, queue, start_consumer):
     ids = put_ec2(sim, "d-ORDERAAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-ORDERAAA1"}])
     exporter.poll_once()
@@ -222,30 +250,35 @@ def test_duplicate_and_out_of_order_events_end_at_the_apis_state(
     assert in_queue(sqs, queue) == 0
 
 
-def test_late_event_for_a_finished_frozen_deployment_costs_no_api_call(
-        sim, make_exporter, sqs, queue, start_consumer):
-    ids = put_ec2(sim, "d-LATEAAAA1", 3, status="Succeeded", target_status="Succeeded",
-                  complete_time=NOW - 30)
+def test_late_event_for_a_finished_frozen_deployment_costs_no_api_call(sim, make_exporter, sqs, queue, start_consumer):
+    ids = put_ec2(sim, "d-LATEAAAA1", 3, status="Succeeded", target_status="Succeeded", complete_time=NOW - 30)
     exporter = make_exporter(deployments=[{"deployment_id": "d-LATEAAAA1"}])
     exporter.poll_once()
     sim.reset_calls()
     sqs.send_message(QueueUrl=queue, MessageBody=instance_event("d-LATEAAAA1", ids[0], "START"))
     consumer = start_consumer(exporter, queue)
-    wait_for(lambda: metric(exporter, "codedeploy_exporter_events_ignored_total", reason="finished") == 1,
-             what="the late event to be ignored")
+    wait_for(
+        lambda: metric(exporter, "codedeploy_exporter_events_ignored_total", reason="finished") == 1,
+        what="the late event to be ignored",
+    )
     wait_for(consumer.idle)
     assert sim.calls == []
     assert in_queue(sqs, queue) == 0
 
 
 def test_poison_and_foreign_messages_are_counted_logged_once_and_deleted(
-        sim, make_exporter, sqs, queue, start_consumer, caplog):
+    sim, make_exporter, sqs, queue, start_consumer, caplog
+):
     ids = put_ec2(sim, "d-POISONAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-POISONAA1"}])
     exporter.poll_once()
     sqs.send_message(QueueUrl=queue, MessageBody="{not json")
-    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(
-        {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}))
+    sqs.send_message(
+        QueueUrl=queue,
+        MessageBody=json.dumps(
+            {"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}
+        ),
+    )
     bad_id = json.loads(deployment_event("d-POISONAA1"))
     bad_id["detail"]["deploymentId"] = {"$": "x" * 5000}
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(bad_id))
@@ -266,7 +299,8 @@ def test_poison_and_foreign_messages_are_counted_logged_once_and_deleted(
 
 
 def test_deleted_queue_is_logged_once_polling_goes_on_and_events_resume_when_it_is_back(
-        sim, make_exporter, sqs, queue, start_consumer, caplog):
+    sim, make_exporter, sqs, queue, start_consumer, caplog
+):
     ids = put_ec2(sim, "d-OUTAGEAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-OUTAGEAA1"}])
     exporter.poll_once()
@@ -275,8 +309,21 @@ def test_deleted_queue_is_logged_once_polling_goes_on_and_events_resume_when_it_
     name = queue.rsplit("/", 1)[1]
     sqs.delete_queue(QueueUrl=queue)
     code = "AWS.SimpleQueueService.NonExistentQueue"
-    wait_for(lambda: (metric(exporter, "codedeploy_exporter_event_consumer_errors_total",
-                             operation="ReceiveMessage", error_code=code) or 0) >= 3, what="3 failed receives")
+    wait_for(
+        lambda: (
+            (
+                metric(
+                    exporter,
+                    "codedeploy_exporter_event_consumer_errors_total",
+                    operation="ReceiveMessage",
+                    error_code=code,
+                )
+                or 0
+            )
+            >= 3
+        ),
+        what="3 failed receives",
+    )
     assert exporter.poll_once().api_wide_errors == []  # polling is not affected
     errors = [r for r in caplog.records if "event=events_consumer_error" in r.getMessage()]
     assert len(errors) == 1 and code in errors[0].getMessage() and errors[0].levelno == logging.ERROR
@@ -289,8 +336,7 @@ def test_deleted_queue_is_logged_once_polling_goes_on_and_events_resume_when_it_
     assert len([r for r in caplog.records if "event=events_consumer_error" in r.getMessage()]) == 1
 
 
-def test_a_message_is_deleted_only_after_its_refresh_completed(
-        sim, make_exporter, sqs, queue, start_consumer):
+def test_a_message_is_deleted_only_after_its_refresh_completed(sim, make_exporter, sqs, queue, start_consumer):
     ids = put_ec2(sim, "d-SLOWAAAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-SLOWAAAA1"}])
     exporter.poll_once()
@@ -307,20 +353,24 @@ def test_a_message_is_deleted_only_after_its_refresh_completed(
 
 
 def test_event_before_the_first_poll_neither_readies_the_exporter_nor_counts_as_a_poll(
-        sim, make_exporter, sqs, queue, start_consumer):
+    sim, make_exporter, sqs, queue, start_consumer
+):
     ids = put_ec2(sim, "d-EARLYAAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-EARLYAAA1"}])
     sqs.send_message(QueueUrl=queue, MessageBody=instance_event("d-EARLYAAA1", ids[0]))
     consumer = start_consumer(exporter, queue)
-    wait_for(lambda: metric(exporter, "codedeploy_exporter_events_ignored_total", reason="untracked") == 1,
-             what="the event to be handled")
+    wait_for(
+        lambda: metric(exporter, "codedeploy_exporter_events_ignored_total", reason="untracked") == 1,
+        what="the event to be handled",
+    )
     wait_for(consumer.idle)
     assert not exporter.ready.is_set()
     assert metric(exporter, "codedeploy_exporter_last_poll_success_timestamp_seconds") == 0
 
 
 def test_access_denied_from_the_simulators_queue_is_counted_and_the_consumer_recovers(
-        sim, sim_server, make_exporter, consumers, caplog):
+    sim, sim_server, make_exporter, consumers, caplog
+):
     ids = put_ec2(sim, "d-DENIEDAA1", 1)
     exporter = make_exporter(deployments=[{"deployment_id": "d-DENIEDAA1"}])
     exporter.poll_once()
@@ -329,8 +379,15 @@ def test_access_denied_from_the_simulators_queue_is_counted_and_the_consumer_rec
     caplog.set_level(logging.INFO, logger="exporter.events.consumer")
     factory = ClientFactory(ExporterMetrics(), static_credentials=("testing", "testing"))
     metrics = EventMetrics(CollectorRegistry())
-    consumer = EventConsumer(factory.sqs(_aws(sim_server.endpoint_url)), url, 0.0, exporter.refresh_events,
-                             metrics, wait_seconds=1, error_backoff=(0.05, 0.1)).start()
+    consumer = EventConsumer(
+        factory.sqs(_aws(sim_server.endpoint_url)),
+        url,
+        0.0,
+        exporter.refresh_events,
+        metrics,
+        wait_seconds=1,
+        error_backoff=(0.05, 0.1),
+    ).start()
     consumers.append(consumer)
     denied = metrics.errors.labels("ReceiveMessage", "AccessDenied")
     wait_for(lambda: denied._value.get() >= 2, what="failed receives")
@@ -346,48 +403,68 @@ def test_access_denied_from_the_simulators_queue_is_counted_and_the_consumer_rec
 def test_stop_returns_while_the_receiver_sits_in_a_20_second_long_poll(make_exporter, queue, moto_endpoint):
     exporter = make_exporter()
     factory = ClientFactory(ExporterMetrics(), static_credentials=("testing", "testing"))
-    consumer = EventConsumer(factory.sqs(_aws(moto_endpoint)), queue, 1.0, exporter.refresh_events,
-                             EventMetrics(CollectorRegistry()), wait_seconds=20).start()
+    consumer = EventConsumer(
+        factory.sqs(_aws(moto_endpoint)),
+        queue,
+        1.0,
+        exporter.refresh_events,
+        EventMetrics(CollectorRegistry()),
+        wait_seconds=20,
+    ).start()
     receiver = next(t for t in threading.enumerate() if t.name == "events-receiver")
     assert receiver.daemon  # cannot hold the process at exit
     assert consumer.stop(timeout=5)
 
 
 def test_queue_is_named_at_start_and_a_too_short_visibility_timeout_is_warned(
-        make_exporter, sqs, start_consumer, caplog):
-    short = sqs.create_queue(QueueName=f"short-{time.monotonic_ns()}",
-                             Attributes={"VisibilityTimeout": "5"})["QueueUrl"]
+    make_exporter, sqs, start_consumer, caplog
+):
+    short = sqs.create_queue(QueueName=f"short-{time.monotonic_ns()}", Attributes={"VisibilityTimeout": "5"})[
+        "QueueUrl"
+    ]
     caplog.set_level(logging.INFO, logger="exporter.events.consumer")
     start_consumer(make_exporter(), short, debounce=1.0)
-    wait_for(lambda: any("event=events_queue_visibility_short" in r.getMessage() for r in caplog.records),
-             what="the visibility warning")
+    wait_for(
+        lambda: any("event=events_queue_visibility_short" in r.getMessage() for r in caplog.records),
+        what="the visibility warning",
+    )
     [named] = [r.getMessage() for r in caplog.records if "event=events_queue " in r.getMessage()]
-    assert "queue_arn=\"arn:aws:sqs:us-east-1:123456789012:short-" in named and "visibility_timeout=5s" in named
+    assert 'queue_arn="arn:aws:sqs:us-east-1:123456789012:short-' in named and "visibility_timeout=5s" in named
 
 
 def test_new_deployment_of_a_discovered_group_is_picked_up_from_its_event(
-        sim, make_exporter, sqs, queue, start_consumer, clock):
+    sim, make_exporter, sqs, queue, start_consumer, clock
+):
     sim.put_deployment_group("web-shop", "shop-prod", tags={"team": "payments"})
     put_ec2_in(sim, "d-SCOPEEVE1", "web-shop", "shop-prod", clock.now - 600)
-    exporter = make_exporter(poll={"interval": "5m", "retention": "1d"}, discovery=[{
-        "applications": {"include": "web-.*"}, "deployment_groups": {"include": ".*-prod"}, "latest": 2}])
+    exporter = make_exporter(
+        poll={"interval": "5m", "retention": "1d"},
+        discovery=[{"applications": {"include": "web-.*"}, "deployment_groups": {"include": ".*-prod"}, "latest": 2}],
+    )
     exporter.poll_once()
     assert value(exporter.snapshot.body, "codedeploy_deployment_info", deployment_id="d-SCOPEEVE1") == 1
     new = put_ec2_in(sim, "d-SCOPEEVE2", "web-shop", "shop-prod", clock.now - 10)
     sim.reset_calls()
-    sqs.send_message(QueueUrl=queue, MessageBody=deployment_event("d-SCOPEEVE2", application="web-shop",
-                                                                  group="shop-prod"))
+    sqs.send_message(
+        QueueUrl=queue, MessageBody=deployment_event("d-SCOPEEVE2", application="web-shop", group="shop-prod")
+    )
     consumer = start_consumer(exporter, queue)
     wait_for(lambda: status_of(exporter, new) == "InProgress", what="the discovered group's new deployment")
     wait_for(consumer.idle)
     # One region-wide listing (the scope's, incremental), not a poll: no ListApplications etc.
     assert sorted({c.operation for c in sim.calls}) == [
-        "BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets", "ListDeployments"]
+        "BatchGetDeploymentTargets",
+        "BatchGetDeployments",
+        "ListDeploymentTargets",
+        "ListDeployments",
+    ]
     assert metric(exporter, "codedeploy_exporter_events_applied_total") == 1
 
 
 def put_ec2_in(sim, deployment_id, application, group, create_time):
     target_id = f"i-{deployment_id[-6:].lower()}"
-    sim.put_deployment(deployment_info(deployment_id, application, group, "InProgress", create_time),
-                       [_target(deployment_id, target_id, "InProgress")])
+    sim.put_deployment(
+        deployment_info(deployment_id, application, group, "InProgress", create_time),
+        [_target(deployment_id, target_id, "InProgress")],
+    )
     return target_id

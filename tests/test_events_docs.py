@@ -44,8 +44,11 @@ def test_promql_examples_parse(tmp_path):
         pytest.skip("promtool not installed (scripts/test.sh installs it)")
     expressions = [e.strip() for body in blocks("promql") for e in re.split(r"\n\s*\n", body) if e.strip()]
     expressions = ["\n".join(line for line in e.splitlines() if not line.startswith("#")) for e in expressions]
-    rules = {"groups": [{"name": "docs", "rules": [
-        {"record": f"docs:expr{i}", "expr": e} for i, e in enumerate(expressions)]}]}
+    rules = {
+        "groups": [
+            {"name": "docs", "rules": [{"record": f"docs:expr{i}", "expr": e} for i, e in enumerate(expressions)]}
+        ]
+    }
     path = tmp_path / "rules.yaml"
     path.write_text(yaml.safe_dump(rules))
     result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True)

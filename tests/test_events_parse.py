@@ -78,30 +78,48 @@ def test_event_without_its_own_time_falls_back_to_the_sns_timestamp():
     assert change.time == datetime(2012, 5, 2, 0, 54, 6, 655000, tzinfo=timezone.utc).timestamp()
 
 
-@pytest.mark.parametrize("body,reason", [
-    (json.dumps({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification",
-                 "detail": {}}), "source 'aws.ec2'"),
-    (json.dumps({"source": "aws.codedeploy", "detail-type": "AWS API Call via CloudTrail",
-                 "detail": {}}), "detail-type"),
-    (sns("Hello world!"), "non-JSON message"),
-    (json.dumps({"Type": "SubscriptionConfirmation", "TopicArn": "arn:aws:sns:us-east-1:1:t",
-                 "Message": "You have chosen to subscribe"}), "SubscriptionConfirmation"),
-    (json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}), "not a CodeDeploy event"),
-    (json.dumps([1, 2]), "not an object"),
-])
+@pytest.mark.parametrize(
+    "body,reason",
+    [
+        (
+            json.dumps({"source": "aws.ec2", "detail-type": "EC2 Instance State-change Notification", "detail": {}}),
+            "source 'aws.ec2'",
+        ),
+        (
+            json.dumps({"source": "aws.codedeploy", "detail-type": "AWS API Call via CloudTrail", "detail": {}}),
+            "detail-type",
+        ),
+        (sns("Hello world!"), "non-JSON message"),
+        (
+            json.dumps(
+                {
+                    "Type": "SubscriptionConfirmation",
+                    "TopicArn": "arn:aws:sns:us-east-1:1:t",
+                    "Message": "You have chosen to subscribe",
+                }
+            ),
+            "SubscriptionConfirmation",
+        ),
+        (json.dumps({"Service": "Amazon S3", "Event": "s3:TestEvent"}), "not a CodeDeploy event"),
+        (json.dumps([1, 2]), "not an object"),
+    ],
+)
 def test_messages_that_are_not_codedeploy_events_are_other(body, reason):
     parsed = parse_message(body)
     assert parsed.outcome == "other"
     assert reason in parsed.reason
 
 
-@pytest.mark.parametrize("mutate,reason", [
-    (lambda e: e["detail"].pop("deploymentId"), "deploymentId None"),
-    (lambda e: e["detail"].update(deploymentId="d-1; DROP"), "not a deployment id"),
-    (lambda e: e["detail"].update(deploymentId=12), "not a deployment id"),
-    (lambda e: e.update(detail="text"), "without a detail object"),
-    (lambda e: e["detail"].update(application=["x"]), "application"),
-])
+@pytest.mark.parametrize(
+    "mutate,reason",
+    [
+        (lambda e: e["detail"].pop("deploymentId"), "deploymentId None"),
+        (lambda e: e["detail"].update(deploymentId="d-1; DROP"), "not a deployment id"),
+        (lambda e: e["detail"].update(deploymentId=12), "not a deployment id"),
+        (lambda e: e.update(detail="text"), "without a detail object"),
+        (lambda e: e["detail"].update(application=["x"]), "application"),
+    ],
+)
 def test_codedeploy_events_with_bad_fields_are_malformed(mutate, reason):
     event = fixture("eventbridge_deployment_state_change")
     mutate(event)
@@ -123,13 +141,37 @@ def test_trigger_with_a_bad_deployment_id_is_malformed():
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=20),
-    lambda children: st.lists(children, max_size=4) | st.dictionaries(
-        st.sampled_from(["source", "detail-type", "detail", "deploymentId", "time", "Type", "TopicArn",
-                         "Message", "eventTriggerName", "instanceId", "application", "region",
-                         "lastUpdatedAt"]) | st.text(max_size=5), children, max_size=6),
-    max_leaves=20))
+@given(
+    st.recursive(
+        st.none() | st.booleans() | st.floats(allow_nan=True) | st.text(max_size=20),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "source",
+                        "detail-type",
+                        "detail",
+                        "deploymentId",
+                        "time",
+                        "Type",
+                        "TopicArn",
+                        "Message",
+                        "eventTriggerName",
+                        "instanceId",
+                        "application",
+                        "region",
+                        "lastUpdatedAt",
+                    ]
+                )
+                | st.text(max_size=5),
+                children,
+                max_size=6,
+            )
+        ),
+        max_leaves=20,
+    )
+)
 def test_no_json_document_makes_the_parser_raise(document):
     parsed = parse_message(json.dumps(document))
     assert parsed.outcome in ("event", "other", "malformed")

@@ -24,15 +24,29 @@ ERRORS = "codedeploy_exporter_api_request_errors_total"
 parsed = functools.lru_cache(maxsize=4)(samples)  # one parse per snapshot, not per assertion
 
 
-def put(sim, deployment_id: str, n: int = 3, status: str = "InProgress", started: bool = True,
-        target_status: str = "InProgress") -> list[str]:
+def put(
+    sim,
+    deployment_id: str,
+    n: int = 3,
+    status: str = "InProgress",
+    started: bool = True,
+    target_status: str = "InProgress",
+) -> list[str]:
     ids = [f"i-{deployment_id[-4:].lower()}{k:04d}" for k in range(n)]
     sim.put_deployment(
         deployment_info(deployment_id, "web", "prod", status, NOW - 600),
-        [instance_target(deployment_id, t, target_status,
-                         [lifecycle_event("Install", "Succeeded", NOW - 60, NOW - 50, diagnostics())],
-                         NOW - 10) for t in ids],
-        started=started)
+        [
+            instance_target(
+                deployment_id,
+                t,
+                target_status,
+                [lifecycle_event("Install", "Succeeded", NOW - 60, NOW - 50, diagnostics())],
+                NOW - 10,
+            )
+            for t in ids
+        ],
+        started=started,
+    )
     return ids
 
 
@@ -44,38 +58,57 @@ def set_target_status(sim, deployment_id: str, target_id: str, status: str) -> N
 
 
 def status_of(body, target_id: str) -> str | None:
-    current = [dict(ls)["status"] for (name, ls), v in parsed(body).items()
-               if name == "codedeploy_target_status" and dict(ls)["target_id"] == target_id and v == 1]
+    current = [
+        dict(ls)["status"]
+        for (name, ls), v in parsed(body).items()
+        if name == "codedeploy_target_status" and dict(ls)["target_id"] == target_id and v == 1
+    ]
     return current[0] if current else None
 
 
 def success(body, target_id: str) -> float | None:
-    found = [v for (name, ls), v in parsed(body).items()
-             if name == "codedeploy_exporter_target_poll_success" and dict(ls)["target_id"] == target_id]
+    found = [
+        v
+        for (name, ls), v in parsed(body).items()
+        if name == "codedeploy_exporter_target_poll_success" and dict(ls)["target_id"] == target_id
+    ]
     assert len(found) <= 1
     return found[0] if found else None
 
 
 def error_count(body, code: str, operation: str | None = None) -> float:
     labels = {"error_code": code, **({"operation": operation} if operation else {})}
-    return sum(v for (name, ls), v in parsed(body).items()
-               if name == ERRORS and set(labels.items()) <= set(ls))
+    return sum(v for (name, ls), v in parsed(body).items() if name == ERRORS and set(labels.items()) <= set(ls))
 
 
 def api_error_lines(caplog, code: str) -> list[str]:
-    return [r.getMessage() for r in caplog.records
-            if "event=api_error" in r.getMessage() and f"error_code={code}" in r.getMessage()]
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if "event=api_error" in r.getMessage() and f"error_code={code}" in r.getMessage()
+    ]
 
 
-def exporter_for(endpoint: str, clock, *, read_timeout: float = 2, max_attempts: int = 2,
-                 static_credentials=("t", "t"), **sections) -> Exporter:
-    config = parse_config({"aws": {"region": "us-east-1", "endpoint_url": endpoint},
-                           "poll": {"interval": "30s", "max_requests_per_second": 1000},
-                           **sections})
+def exporter_for(
+    endpoint: str, clock, *, read_timeout: float = 2, max_attempts: int = 2, static_credentials=("t", "t"), **sections
+) -> Exporter:
+    config = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": endpoint},
+            "poll": {"interval": "30s", "max_requests_per_second": 1000},
+            **sections,
+        }
+    )
     metrics = ExporterMetrics()
-    clients = ClientFactory(metrics, config.poll.max_concurrency, 1000,
-                            static_credentials=static_credentials, connect_timeout=1,
-                            read_timeout=read_timeout, max_attempts=max_attempts)
+    clients = ClientFactory(
+        metrics,
+        config.poll.max_concurrency,
+        1000,
+        static_credentials=static_credentials,
+        connect_timeout=1,
+        read_timeout=read_timeout,
+        max_attempts=max_attempts,
+    )
     return Exporter(config, clients, metrics, clock=clock)
 
 
@@ -131,8 +164,7 @@ def test_server_errors_keep_values_and_recover(sim, make_exporter):
 
 def test_throttled_discovery_keeps_following_known_deployments(sim, make_exporter, clock):
     ids = put(sim, DEP)
-    exporter = make_exporter(deployment_groups=[
-        {"application": "web", "deployment_group": "prod", "latest": 2}])
+    exporter = make_exporter(deployment_groups=[{"application": "web", "deployment_group": "prod", "latest": 2}])
     exporter.poll_once()
     sim.throttle(2, operation="ListDeployments")
     outcome = exporter.poll_once()
@@ -147,8 +179,9 @@ def test_throttled_discovery_keeps_following_known_deployments(sim, make_exporte
 
 def test_hanging_api_times_out_and_the_next_poll_is_not_held_up(sim, sim_server, clock):
     ids = put(sim, DEP)
-    exporter = exporter_for(sim_server.endpoint_url, clock, read_timeout=0.5, max_attempts=1,
-                            deployments=[{"deployment_id": DEP}])
+    exporter = exporter_for(
+        sim_server.endpoint_url, clock, read_timeout=0.5, max_attempts=1, deployments=[{"deployment_id": DEP}]
+    )
     exporter.poll_once()
     sim.hang(30, operation="BatchGetDeploymentTargets", count=1)
     started = time.monotonic()
@@ -166,12 +199,16 @@ def test_hanging_api_times_out_and_the_next_poll_is_not_held_up(sim, sim_server,
 
 def test_overrunning_poll_is_not_stacked_with_the_next(sim, sim_server):
     put(sim, DEP)
-    exporter = exporter_for(sim_server.endpoint_url, time.time, read_timeout=5, max_attempts=1,
-                            deployments=[{"deployment_id": DEP}])
-    exporter.poller.config = parse_config({
-        "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-        "poll": {"interval": "1s", "max_requests_per_second": 1000},
-        "deployments": [{"deployment_id": DEP}]})
+    exporter = exporter_for(
+        sim_server.endpoint_url, time.time, read_timeout=5, max_attempts=1, deployments=[{"deployment_id": DEP}]
+    )
+    exporter.poller.config = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "poll": {"interval": "1s", "max_requests_per_second": 1000},
+            "deployments": [{"deployment_id": DEP}],
+        }
+    )
     spans, active, overlaps = [], [0], []
     original = exporter.poller.poll
 
@@ -218,12 +255,10 @@ def _dead_port() -> int:
         return s.getsockname()[1]  # closed on exit: connecting is refused
 
 
-def test_connection_refused_fails_targets_once_logged_and_recovers_after_reload(
-        sim, sim_server, clock, caplog):
+def test_connection_refused_fails_targets_once_logged_and_recovers_after_reload(sim, sim_server, clock, caplog):
     ids = put(sim, DEP, n=30)
     dead = f"http://127.0.0.1:{_dead_port()}"
-    exporter = exporter_for(dead, clock, max_attempts=1,
-                            targets=[{"deployment_id": DEP, "target_id": t} for t in ids])
+    exporter = exporter_for(dead, clock, max_attempts=1, targets=[{"deployment_id": DEP, "target_id": t} for t in ids])
     caplog.set_level(logging.ERROR, logger="exporter")
     outcome = exporter.poll_once()
     assert outcome.api_wide_errors == ["EndpointConnectionError"]
@@ -231,26 +266,39 @@ def test_connection_refused_fails_targets_once_logged_and_recovers_after_reload(
     body = exporter.snapshot.body
     assert all(success(body, t) == 0 for t in ids)
     assert len(api_error_lines(caplog, "EndpointConnectionError")) == 1  # not one per target
-    good = parse_config({"aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-                         "targets": [{"deployment_id": DEP, "target_id": t} for t in ids]})
+    good = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "targets": [{"deployment_id": DEP, "target_id": t} for t in ids],
+        }
+    )
     exporter.apply_config(good)
     exporter.poll_once()
     assert all(success(exporter.snapshot.body, t) == 1 for t in ids)
 
 
-def test_missing_credentials_fail_the_poll_cleanly(sim, sim_server, clock, monkeypatch, tmp_path,
-                                                   caplog):
+def test_missing_credentials_fail_the_poll_cleanly(sim, sim_server, clock, monkeypatch, tmp_path, caplog):
     ids = put(sim, DEP)
-    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE",
-                 "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_CONTAINER_CREDENTIALS_FULL_URI",
-                 "AWS_WEB_IDENTITY_TOKEN_FILE"):
+    for name in (
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_PROFILE",
+        "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+        "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")  # never probe the metadata service
     caplog.set_level(logging.ERROR, logger="exporter")
-    exporter = exporter_for(sim_server.endpoint_url, clock, static_credentials=None,
-                            targets=[{"deployment_id": DEP, "target_id": t} for t in ids])
+    exporter = exporter_for(
+        sim_server.endpoint_url,
+        clock,
+        static_credentials=None,
+        targets=[{"deployment_id": DEP, "target_id": t} for t in ids],
+    )
     outcome = exporter.poll_once()
     assert outcome.api_wide_errors == ["NoCredentialsError"]
     body = exporter.snapshot.body
@@ -293,8 +341,9 @@ def test_persistent_permission_error_is_logged_once_across_polls(sim, make_expor
 
 def test_deleted_deployment_fails_its_targets_only(sim, make_exporter, clock):
     gone, kept = put(sim, DEP), put(sim, OTHER)
-    exporter = make_exporter(targets=[{"deployment_id": d, "target_id": t}
-                                      for d, ids in ((DEP, gone), (OTHER, kept)) for t in ids])
+    exporter = make_exporter(
+        targets=[{"deployment_id": d, "target_id": t} for d, ids in ((DEP, gone), (OTHER, kept)) for t in ids]
+    )
     exporter.poll_once()
     sim.remove_deployment(DEP)
     set_target_status(sim, OTHER, kept[0], "Succeeded")
@@ -325,8 +374,9 @@ def test_deleted_target_fails_alone_within_its_batch(sim, make_exporter, clock):
 def test_deployment_not_started_yet_is_waited_for_per_target(sim, make_exporter, clock):
     pending = put(sim, DEP, started=False)
     running = put(sim, OTHER)
-    exporter = make_exporter(deployments=[{"deployment_id": DEP}],
-                             targets=[{"deployment_id": OTHER, "target_id": t} for t in running])
+    exporter = make_exporter(
+        deployments=[{"deployment_id": DEP}], targets=[{"deployment_id": OTHER, "target_id": t} for t in running]
+    )
     outcome = exporter.poll_once()
     body = exporter.snapshot.body
     assert outcome.api_wide_errors == []
@@ -339,14 +389,14 @@ def test_deployment_not_started_yet_is_waited_for_per_target(sim, make_exporter,
     assert all(success(exporter.snapshot.body, t) == 1 for t in pending)
 
 
-def test_explicit_target_of_a_not_started_deployment_waits_without_failing_others(
-        sim, make_exporter, clock):
+def test_explicit_target_of_a_not_started_deployment_waits_without_failing_others(sim, make_exporter, clock):
     # The deployment reads InProgress but the target API still says DeploymentNotStarted (it
     # started between the two calls): those targets wait for the next poll, nothing fails.
     pending = put(sim, DEP, started=False)
     running = put(sim, OTHER)
-    exporter = make_exporter(targets=[{"deployment_id": d, "target_id": t}
-                                      for d, ids in ((DEP, pending), (OTHER, running)) for t in ids])
+    exporter = make_exporter(
+        targets=[{"deployment_id": d, "target_id": t} for d, ids in ((DEP, pending), (OTHER, running)) for t in ids]
+    )
     outcome = exporter.poll_once()
     body = exporter.snapshot.body
     assert outcome.failed_targets == 0 and outcome.api_wide_errors == []

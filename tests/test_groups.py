@@ -11,11 +11,14 @@ NOW = 1_800_000_000.0
 GROUP = {"application": "web", "deployment_group": "prod"}
 
 
-def put(sim, deployment_id, status, create_time, complete_time=None, group="prod", creator="user",
-        application="web"):
+def put(sim, deployment_id, status, create_time, complete_time=None, group="prod", creator="user", application="web"):
     target = instance_target(deployment_id, f"i-{deployment_id[-6:].lower()}", "Succeeded", [], create_time)
-    sim.put_deployment(deployment_info(deployment_id, application, group, status, create_time,
-                                       creator=creator, complete_time=complete_time), [target])
+    sim.put_deployment(
+        deployment_info(
+            deployment_id, application, group, status, create_time, creator=creator, complete_time=complete_time
+        ),
+        [target],
+    )
 
 
 def finish(sim, deployment_id, status, complete_time):
@@ -27,8 +30,11 @@ def series(body, name):
 
 
 def totals(body):
-    return {(dict(ls)["status"], dict(ls)["creator"]): v
-            for ls, v in series(body, "codedeploy_deployments_total").items() if v}
+    return {
+        (dict(ls)["status"], dict(ls)["creator"]): v
+        for ls, v in series(body, "codedeploy_deployments_total").items()
+        if v
+    }
 
 
 def test_group_state_equals_the_api_view_of_the_group(sim, make_exporter, clock):
@@ -38,20 +44,42 @@ def test_group_state_equals_the_api_view_of_the_group(sim, make_exporter, clock)
     exporter.poll_once()
     body = exporter.snapshot.body
     truth = sim.deployment_group("web", "prod")
-    assert value(body, "codedeploy_deployment_group_info", application="web", deployment_group="prod",
-                 compute_platform=truth["computePlatform"], deployment_config=truth["deploymentConfigName"],
-                 deployment_type=truth["deploymentStyle"]["deploymentType"],
-                 deployment_option=truth["deploymentStyle"]["deploymentOption"], region="us-east-1") == 1
-    statuses = {dict(ls)["status"]: v for ls, v in
-                series(body, "codedeploy_deployment_group_last_attempted_status").items()}
-    assert statuses == {s: (1 if s == truth["lastAttemptedDeployment"]["status"] else 0)
-                        for s in DEPLOYMENT_STATUSES}  # dense: every known status
-    assert value(body, "codedeploy_deployment_group_last_attempted_timestamp_seconds") == \
-        truth["lastAttemptedDeployment"]["createTime"]
-    assert value(body, "codedeploy_deployment_group_last_attempted_info",
-                 deployment_id=truth["lastAttemptedDeployment"]["deploymentId"]) == 1
-    assert value(body, "codedeploy_deployment_group_last_success_timestamp_seconds") == \
-        truth["lastSuccessfulDeployment"]["endTime"]
+    assert (
+        value(
+            body,
+            "codedeploy_deployment_group_info",
+            application="web",
+            deployment_group="prod",
+            compute_platform=truth["computePlatform"],
+            deployment_config=truth["deploymentConfigName"],
+            deployment_type=truth["deploymentStyle"]["deploymentType"],
+            deployment_option=truth["deploymentStyle"]["deploymentOption"],
+            region="us-east-1",
+        )
+        == 1
+    )
+    statuses = {
+        dict(ls)["status"]: v for ls, v in series(body, "codedeploy_deployment_group_last_attempted_status").items()
+    }
+    assert statuses == {
+        s: (1 if s == truth["lastAttemptedDeployment"]["status"] else 0) for s in DEPLOYMENT_STATUSES
+    }  # dense: every known status
+    assert (
+        value(body, "codedeploy_deployment_group_last_attempted_timestamp_seconds")
+        == truth["lastAttemptedDeployment"]["createTime"]
+    )
+    assert (
+        value(
+            body,
+            "codedeploy_deployment_group_last_attempted_info",
+            deployment_id=truth["lastAttemptedDeployment"]["deploymentId"],
+        )
+        == 1
+    )
+    assert (
+        value(body, "codedeploy_deployment_group_last_success_timestamp_seconds")
+        == truth["lastSuccessfulDeployment"]["endTime"]
+    )
     assert value(body, "codedeploy_deployment_group_last_failure_timestamp_seconds") == clock.now - 3500
 
 
@@ -61,8 +89,7 @@ def test_last_success_is_known_after_a_restart_even_when_it_left_retention(sim, 
     exporter = make_exporter(deployment_groups=[GROUP], poll={"retention": "1h"})
     exporter.poll_once()
     body = exporter.snapshot.body
-    assert value(body, "codedeploy_deployment_group_last_success_timestamp_seconds") == \
-        clock.now - 10 * 86400 + 60
+    assert value(body, "codedeploy_deployment_group_last_success_timestamp_seconds") == clock.now - 10 * 86400 + 60
     assert value(body, "codedeploy_deployment_group_last_attempted_status", status="Failed") == 1
 
 
@@ -72,11 +99,12 @@ def test_group_state_is_read_once_per_application_then_once_per_group_refresh(si
     put(sim, "d-REFRESH09", "Succeeded", clock.now - 900, clock.now - 800, application="api")
     exporter = make_exporter(
         deployment_groups=[{"application": "web", "deployment_group": g} for g in ("prod", "staging", "canary")]
-        + [{"application": "api", "deployment_group": "prod"}], poll={"group_refresh": "10m"})
+        + [{"application": "api", "deployment_group": "prod"}],
+        poll={"group_refresh": "10m"},
+    )
     exporter.poll_once()
     calls = [c.params for c in sim.calls if c.operation == "BatchGetDeploymentGroups"]
-    assert sorted((c["applicationName"], len(c["deploymentGroupNames"])) for c in calls) == \
-        [("api", 1), ("web", 3)]
+    assert sorted((c["applicationName"], len(c["deploymentGroupNames"])) for c in calls) == [("api", 1), ("web", 3)]
     for _ in range(19):  # 9.5 minutes of idle polls
         sim.reset_calls()
         clock.advance(30)
@@ -115,8 +143,7 @@ def test_latest_outcome_follows_seen_deployments_between_group_refreshes(sim, ma
     assert sim.call_count("BatchGetDeploymentGroups") == 1  # all of it without re-reading the group
 
 
-def test_deployments_total_counts_each_deployment_finishing_after_the_first_poll_once(
-        sim, make_exporter, clock):
+def test_deployments_total_counts_each_deployment_finishing_after_the_first_poll_once(sim, make_exporter, clock):
     # History: finished before the first poll, never counted.
     put(sim, "d-HISTORY01", "Succeeded", clock.now - 5000, clock.now - 4000)
     put(sim, "d-HISTORY02", "Failed", clock.now - 3000, clock.now - 2900)
@@ -141,12 +168,17 @@ def test_deployments_total_counts_each_deployment_finishing_after_the_first_poll
         clock.advance(30)
         exporter.poll_once()
     body = exporter.snapshot.body
-    assert totals(body) == {("Succeeded", "user"): 2, ("Stopped", "user"): 1, ("Failed", "user"): 1,
-                            ("Succeeded", "codeDeployRollback"): 1}
+    assert totals(body) == {
+        ("Succeeded", "user"): 2,
+        ("Stopped", "user"): 1,
+        ("Failed", "user"): 1,
+        ("Succeeded", "codeDeployRollback"): 1,
+    }
     # The common series exist from the first poll, at 0, so increase() sees the first one.
     assert value(body, "codedeploy_deployments_total", status="Failed", creator="user") == 1
-    durations = {dict(ls)["status"]: v for ls, v in
-                 series(body, "codedeploy_deployment_duration_seconds_count").items()}
+    durations = {
+        dict(ls)["status"]: v for ls, v in series(body, "codedeploy_deployment_duration_seconds_count").items()
+    }
     assert durations == {"Succeeded": 3, "Stopped": 1, "Failed": 1}
     assert value(body, "codedeploy_deployment_duration_seconds_sum", status="Failed") == 13
     assert value(body, "codedeploy_deployment_duration_seconds_bucket", status="Failed", le="30") == 1
@@ -178,11 +210,14 @@ def test_refresh_now_reads_the_named_deployments_between_polls(sim, make_exporte
     assert exporter.refresh_now(["d-EVENTED01", "d-UNKNOWN01"]) is True
     body = exporter.snapshot.body
     assert value(body, "codedeploy_deployment_status", deployment_id="d-EVENTED01", status="Succeeded") == 1
-    assert value(body, "codedeploy_deployment_group_last_attempted_status", deployment_group="prod",
-                 status="Succeeded") == 1
+    assert (
+        value(body, "codedeploy_deployment_group_last_attempted_status", deployment_group="prod", status="Succeeded")
+        == 1
+    )
     # Only the named, followed deployment was read: no listing, no other deployment.
-    assert [c.params.get("deploymentIds") for c in sim.calls if c.operation == "BatchGetDeployments"] == \
-        [["d-EVENTED01"]]
+    assert [c.params.get("deploymentIds") for c in sim.calls if c.operation == "BatchGetDeployments"] == [
+        ["d-EVENTED01"]
+    ]
     assert {c.params["deploymentId"] for c in sim.calls if "deploymentId" in c.params} == {"d-EVENTED01"}
 
 
@@ -195,9 +230,10 @@ def test_group_metrics_equal_the_ground_truth_of_a_moving_demo(sim, make_exporte
     scenarios = DemoScenarios(sim, clock=clock, cycle_seconds=60.0)
     groups = list(DEMO_GROUPS)
     assert len(groups) == 6
-    exporter = make_exporter(poll={"interval": "5s", "retention": "1h", "group_refresh": "10m"},
-                             deployment_groups=[{"application": a, "deployment_group": g, "latest": 2}
-                                                for a, g in groups])
+    exporter = make_exporter(
+        poll={"interval": "5s", "retention": "1h", "group_refresh": "10m"},
+        deployment_groups=[{"application": a, "deployment_group": g, "latest": 2} for a, g in groups],
+    )
     scenarios.advance()
     exporter.poll_once()
     first_poll = clock.now
@@ -211,8 +247,11 @@ def test_group_metrics_equal_the_ground_truth_of_a_moving_demo(sim, make_exporte
                 truth[deployment_id] = (info["deploymentGroupName"], info["status"], info["creator"])
         exporter.poll_once()
     body = exporter.snapshot.body
-    counted = {(dict(ls)["deployment_group"], dict(ls)["status"], dict(ls)["creator"]): v
-               for ls, v in series(body, "codedeploy_deployments_total").items() if v}
+    counted = {
+        (dict(ls)["deployment_group"], dict(ls)["status"], dict(ls)["creator"]): v
+        for ls, v in series(body, "codedeploy_deployments_total").items()
+        if v
+    }
     expected: dict[tuple, int] = {}
     for key in truth.values():
         expected[key] = expected.get(key, 0) + 1
@@ -222,10 +261,23 @@ def test_group_metrics_equal_the_ground_truth_of_a_moving_demo(sim, make_exporte
     for application, group in groups:
         info = sim.deployment_group(application, group)
         last = info["lastAttemptedDeployment"]
-        assert value(body, "codedeploy_deployment_group_last_attempted_info", deployment_group=group,
-                     deployment_id=last["deploymentId"]) == 1, group
-        assert value(body, "codedeploy_deployment_group_last_attempted_status", deployment_group=group,
-                     status=last["status"]) == 1, group
+        assert (
+            value(
+                body,
+                "codedeploy_deployment_group_last_attempted_info",
+                deployment_group=group,
+                deployment_id=last["deploymentId"],
+            )
+            == 1
+        ), group
+        assert (
+            value(
+                body, "codedeploy_deployment_group_last_attempted_status", deployment_group=group, status=last["status"]
+            )
+            == 1
+        ), group
         if "lastSuccessfulDeployment" in info:
-            assert value(body, "codedeploy_deployment_group_last_success_timestamp_seconds",
-                         deployment_group=group) == info["lastSuccessfulDeployment"]["endTime"], group
+            assert (
+                value(body, "codedeploy_deployment_group_last_success_timestamp_seconds", deployment_group=group)
+                == info["lastSuccessfulDeployment"]["endTime"]
+            ), group

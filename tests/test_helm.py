@@ -64,9 +64,7 @@ def notes(chart, values: dict[str, Any] | None = None) -> str:
 
 
 def only(objects: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[str, Any]:
-    matches = [
-        o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)
-    ]
+    matches = [o for o in objects if o["kind"] == kind and (name is None or o["metadata"]["name"] == name)]
     assert len(matches) == 1, f"expected one {kind} {name or ''}, got {len(matches)}"
     return matches[0]
 
@@ -104,9 +102,7 @@ def test_chart_has_ci_values_for_default_everything_and_sharded_installs():
 
 @pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
 def test_chart_lints_clean_in_strict_mode(values_file):
-    report = helm.lint(
-        CHART, values=load_values(values_file), strict=True, kube_version=f"v{KUBE_VERSIONS[-1]}"
-    )
+    report = helm.lint(CHART, values=load_values(values_file), strict=True, kube_version=f"v{KUBE_VERSIONS[-1]}")
     assert report["errors"] == []
     # severity 1 is informational ("icon is recommended"); 2 and up are warnings/errors
     assert [m for m in report["messages"] if m["severity"] >= 2] == []
@@ -114,9 +110,7 @@ def test_chart_lints_clean_in_strict_mode(values_file):
 
 @pytest.mark.parametrize("values_file", CI_VALUES, ids=ci_id)
 @pytest.mark.parametrize("kube_version", KUBE_VERSIONS)
-def test_every_standard_object_passes_strict_kubernetes_validation(
-    chart, values_file, kube_version
-):
+def test_every_standard_object_passes_strict_kubernetes_validation(chart, values_file, kube_version):
     objects = render(chart, load_values(values_file))
     standard = [o for o in objects if o["apiVersion"] != OPERATOR_API]
     assert standard
@@ -308,9 +302,7 @@ def test_existing_config_map_replaces_the_rendered_one(chart):
 
 def test_irsa_role_annotation_lands_on_the_pods_service_account(chart):
     arn = "arn:aws:iam::123456789012:role/codedeploy-exporter"
-    objects = render(
-        chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}}
-    )
+    objects = render(chart, {"serviceAccount": {"annotations": {"eks.amazonaws.com/role-arn": arn}}})
     account = only(objects, "ServiceAccount")
     assert account["metadata"]["annotations"] == {"eks.amazonaws.com/role-arn": arn}
     pod = workload(objects)["spec"]["template"]["spec"]
@@ -361,8 +353,9 @@ def test_connection_test_fetches_metrics_through_the_service(chart):
 def run_connection_test(container: dict[str, Any], url: str) -> subprocess.CompletedProcess:
     python, flag, script, _, expect = container["command"]
     assert (python, flag) == ("python", "-c")
-    return subprocess.run([sys.executable, "-c", script, url, expect], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-c", script, url, expect], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_connection_test_script_passes_against_a_running_exporter(chart, make_exporter):
@@ -384,8 +377,7 @@ def test_with_a_tls_web_config_probes_and_helm_test_use_https_and_healthz(chart)
     assert "--web.config.file=/etc/codedeploy-exporter-web/web.yml" in container["args"]
     (mount,) = [m for m in container["volumeMounts"] if m["name"] == "web-config"]
     assert mount == {"name": "web-config", "mountPath": "/etc/codedeploy-exporter-web", "readOnly": True}
-    (volume,) = [v for v in workload(objects)["spec"]["template"]["spec"]["volumes"]
-                 if v["name"] == "web-config"]
+    (volume,) = [v for v in workload(objects)["spec"]["template"]["spec"]["volumes"] if v["name"] == "web-config"]
     assert volume["secret"] == {"secretName": "codedeploy-exporter-web", "defaultMode": 0o440}
     assert container["livenessProbe"]["httpGet"]["scheme"] == "HTTPS"
     assert container["readinessProbe"]["httpGet"]["scheme"] == "HTTPS"
@@ -439,7 +431,8 @@ def test_chart_has_no_symlinks_and_its_generated_files_are_current():
     stale = [p for p in _generator().stale() if CHART in p.parents]
     assert stale == [], "run python tools/gen_monitoring.py"
     assert (CHART / "files" / "dashboard.json").read_text() == (
-        REPO / "exporter" / "monitoring" / "dashboard.json").read_text()
+        REPO / "exporter" / "monitoring" / "dashboard.json"
+    ).read_text()
 
 
 def _canonical_groups() -> list[dict[str, Any]]:
@@ -456,8 +449,9 @@ def _promtool_check(rule: dict[str, Any], tmp_path: Path) -> None:
         pytest.fail("promtool not found: install Debian's prometheus package")
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(yaml.safe_dump(rule["spec"]))
-    result = subprocess.run([promtool, "check", "rules", str(rules_file)], check=False,
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "rules", str(rules_file)], check=False, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -467,13 +461,17 @@ def test_prometheus_rule_carries_the_shipped_alerts_unchanged(chart):
 
 
 def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
-    values = {"prometheusRule": {"enabled": True, "alerts": {
-        "CodeDeployRollback": {"enabled": False},
-        "CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800, "for": "10m",
-                                               "severity": "critical"},
-        "CodeDeployTargetsPendingTooLong": {"window": "45m"},
-        "CodeDeployExporterDataStale": {"intervals": 5, "minSeconds": 600},
-    }}}
+    values = {
+        "prometheusRule": {
+            "enabled": True,
+            "alerts": {
+                "CodeDeployRollback": {"enabled": False},
+                "CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800, "for": "10m", "severity": "critical"},
+                "CodeDeployTargetsPendingTooLong": {"window": "45m"},
+                "CodeDeployExporterDataStale": {"intervals": 5, "minSeconds": 600},
+            },
+        }
+    }
     rule = only(render(chart, values), "PrometheusRule")
     rules = _rules(rule)
     canonical = {r["alert"]: r for g in _canonical_groups() for r in g["rules"]}
@@ -488,9 +486,12 @@ def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
     for name in ("CodeDeployExporterDataStale", "CodeDeployExporterPollFailing"):
         assert "5 * codedeploy_exporter_poll_interval_seconds" in rules[name]["expr"]
         assert re.search(r",\s*600\s*\)", rules[name]["expr"]), rules[name]["expr"]
-    untouched = set(rules) - {"CodeDeployDeploymentRunningTooLong",
-                              "CodeDeployTargetsPendingTooLong", "CodeDeployExporterDataStale",
-                              "CodeDeployExporterPollFailing"}
+    untouched = set(rules) - {
+        "CodeDeployDeploymentRunningTooLong",
+        "CodeDeployTargetsPendingTooLong",
+        "CodeDeployExporterDataStale",
+        "CodeDeployExporterPollFailing",
+    }
     assert all(rules[name] == canonical[name] for name in untouched)
     _promtool_check(rule, tmp_path)
 
@@ -500,60 +501,108 @@ def test_an_overridden_threshold_changes_when_the_rendered_alert_fires(chart, tm
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.fail("promtool not found: install Debian's prometheus package")
-    rule = only(render(chart, {"nameOverride": "cde", "prometheusRule": {
-        "enabled": True, "alerts": {"CodeDeployDeploymentRunningTooLong": {
-            "thresholdSeconds": 10800}}}}), "PrometheusRule")
+    rule = only(
+        render(
+            chart,
+            {
+                "nameOverride": "cde",
+                "prometheusRule": {
+                    "enabled": True,
+                    "alerts": {"CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800}},
+                },
+            },
+        ),
+        "PrometheusRule",
+    )
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(yaml.safe_dump(rule["spec"]))
-    labels = ('job="cde",instance="e:1",account_id="1",region="r",application="a",'
-              'deployment_group="g",deployment_id="d-1"')
+    labels = (
+        'job="cde",instance="e:1",account_id="1",region="r",application="a",deployment_group="g",deployment_id="d-1"'
+    )
     test_file = tmp_path / "test.yaml"
-    test_file.write_text(yaml.safe_dump({
-        "rule_files": [str(rules_file)], "evaluation_interval": "10m",
-        "tests": [{"interval": "10m", "input_series": [
-            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}",
-             "values": "0x20"},
-            {"series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
-             "values": "1x20"}],
-            "alert_rule_test": [
-                {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong",
-                 "exp_alerts": []},
-                {"eval_time": "190m", "alertname": "CodeDeployDeploymentRunningTooLong",
-                 "exp_alerts": [{"exp_labels": {
-                     "severity": "warning", "account_id": "1", "region": "r", "application": "a",
-                     "deployment_group": "g", "deployment_id": "d-1"}, "exp_annotations": {
-                     "summary": "A CodeDeploy deployment has been running for too long.",
-                     "description": "Deployment d-1 of a/g (account 1, r) was created 3h 10m 0s "
-                                    "ago and is still InProgress.",
-                     "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/"
-                                    "blob/main/docs/monitoring.md"
-                                    "#codedeploydeploymentrunningtoolong"}}]}]}]}))
-    result = subprocess.run([promtool, "test", "rules", str(test_file)], check=False,
-                            capture_output=True, text=True, timeout=60)
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(rules_file)],
+                "evaluation_interval": "10m",
+                "tests": [
+                    {
+                        "interval": "10m",
+                        "input_series": [
+                            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", "values": "0x20"},
+                            {
+                                "series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                                "values": "1x20",
+                            },
+                        ],
+                        "alert_rule_test": [
+                            {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong", "exp_alerts": []},
+                            {
+                                "eval_time": "190m",
+                                "alertname": "CodeDeployDeploymentRunningTooLong",
+                                "exp_alerts": [
+                                    {
+                                        "exp_labels": {
+                                            "severity": "warning",
+                                            "account_id": "1",
+                                            "region": "r",
+                                            "application": "a",
+                                            "deployment_group": "g",
+                                            "deployment_id": "d-1",
+                                        },
+                                        "exp_annotations": {
+                                            "summary": "A CodeDeploy deployment has been running for too long.",
+                                            "description": "Deployment d-1 of a/g (account 1, r) was created 3h 10m 0s "
+                                            "ago and is still InProgress.",
+                                            "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/"
+                                            "blob/main/docs/monitoring.md"
+                                            "#codedeploydeploymentrunningtoolong",
+                                        },
+                                    }
+                                ],
+                            },
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    result = subprocess.run(
+        [promtool, "test", "rules", str(test_file)], check=False, capture_output=True, text=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_prometheus_rule_job_selector_defaults_to_the_chart_name_and_can_be_set(chart, tmp_path):
-    renamed = _rules(only(render(chart, {"nameOverride": "cde-exp",
-                                         "prometheusRule": {"enabled": True}}), "PrometheusRule"))
+    renamed = _rules(
+        only(render(chart, {"nameOverride": "cde-exp", "prometheusRule": {"enabled": True}}), "PrometheusRule")
+    )
     assert 'up{job="cde-exp"} == 0' == renamed["CodeDeployExporterDown"]["expr"]
     assert 'job="codedeploy-exporter"' not in renamed["CodeDeployGroupDeploymentFailed"]["expr"]
-    rule = only(render(chart, {"prometheusRule": {
-        "enabled": True, "jobSelector": 'job=~"cde|codedeploy"'}}), "PrometheusRule")
+    rule = only(
+        render(chart, {"prometheusRule": {"enabled": True, "jobSelector": 'job=~"cde|codedeploy"'}}), "PrometheusRule"
+    )
     rules = _rules(rule)
     for alert in rules.values():
         assert 'job="codedeploy-exporter"' not in alert["expr"] + str(alert["annotations"])
         assert 'job=~"cde|codedeploy"' in alert["expr"], alert["alert"]
     assert rules["CodeDeployExporterAbsent"]["annotations"]["description"].startswith(
-        'No target matches up{job=~"cde|codedeploy"}')
+        'No target matches up{job=~"cde|codedeploy"}'
+    )
     _promtool_check(rule, tmp_path)
 
 
 def test_a_group_whose_alerts_are_all_disabled_is_left_out(chart):
-    exporter_alerts = [r["alert"] for g in _canonical_groups() if g["name"] == "codedeploy-exporter"
-                       for r in g["rules"]]
-    rule = only(render(chart, {"prometheusRule": {"enabled": True, "alerts": {
-        name: {"enabled": False} for name in exporter_alerts}}}), "PrometheusRule")
+    exporter_alerts = [
+        r["alert"] for g in _canonical_groups() if g["name"] == "codedeploy-exporter" for r in g["rules"]
+    ]
+    rule = only(
+        render(
+            chart,
+            {"prometheusRule": {"enabled": True, "alerts": {name: {"enabled": False} for name in exporter_alerts}}},
+        ),
+        "PrometheusRule",
+    )
     assert [g["name"] for g in rule["spec"]["groups"]] == ["codedeploy"]
 
 
@@ -562,8 +611,7 @@ def test_schema_rejects_unknown_alerts_and_bad_thresholds(chart):
         {"prometheusRule": {"alerts": {"CodeDeployTargetFailed": {"enabled": False}}}},
         {"prometheusRule": {"alerts": {"CodeDeployRollback": {"severity": "page"}}}},
         {"prometheusRule": {"alerts": {"CodeDeployRollback": {"for": "soon"}}}},
-        {"prometheusRule": {"alerts": {"CodeDeployDeploymentRunningTooLong": {
-            "thresholdSeconds": "2h"}}}},
+        {"prometheusRule": {"alerts": {"CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": "2h"}}}},
         {"prometheusRule": {"alerts": {"CodeDeployRollback": {"threshold": 1}}}},
     ):
         with pytest.raises(helm.HelmValuesError):
@@ -593,9 +641,7 @@ def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_one
             expected = copy.deepcopy(want_rule)
             expected["labels"] = {"team": "platform", **want_rule.get("labels", {})}
             assert got_rule == expected
-    assert groups[-1]["rules"] == [
-        {"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}
-    ]
+    assert groups[-1]["rules"] == [{"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}]
 
 
 ALLOWED_RULE_KEYS = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
@@ -648,11 +694,7 @@ def test_service_monitor_selects_exactly_the_metrics_service_and_its_port(chart,
     assert monitor["apiVersion"] == OPERATOR_API
     spec = monitor["spec"]
     services = [o for o in objects if o["kind"] == "Service"]
-    selected = [
-        s
-        for s in services
-        if spec["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()
-    ]
+    selected = [s for s in services if spec["selector"]["matchLabels"].items() <= s["metadata"]["labels"].items()]
     # Exactly one Service, or a sharded install's pods would be scraped twice.
     assert [s["metadata"]["name"] for s in selected] == [FULLNAME]
     assert spec["namespaceSelector"] == {"matchNames": [NAMESPACE]}
@@ -681,9 +723,7 @@ def test_network_policy_admits_scrapes_and_only_dns_and_https_egress(chart):
         workload(objects)["spec"]["template"]["metadata"]["labels"].items()
     )
     assert policy["ingress"] == [{"ports": [{"port": "http", "protocol": "TCP"}]}]
-    egress_ports = sorted(
-        (p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"]
-    )
+    egress_ports = sorted((p["port"], p["protocol"]) for rule in policy["egress"] for p in rule["ports"])
     assert egress_ports == [(53, "TCP"), (53, "UDP"), (443, "TCP")]
 
 
@@ -713,9 +753,7 @@ def test_sharded_install_runs_one_statefulset_pod_per_shard(chart):
     assert pod_name["valueFrom"]["fieldRef"]["fieldPath"] == "metadata.name"
     headless = only(objects, "Service", statefulset["spec"]["serviceName"])
     assert headless["spec"]["clusterIP"] == "None"
-    assert headless["spec"]["selector"].items() <= (
-        statefulset["spec"]["template"]["metadata"]["labels"].items()
-    )
+    assert headless["spec"]["selector"].items() <= (statefulset["spec"]["template"]["metadata"]["labels"].items())
 
 
 def test_shard_is_resolved_by_the_exporter_from_each_pods_name(chart):
@@ -758,14 +796,12 @@ def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path
         files = {f["name"] for f in packaged.files}
         assert "files/dashboard.json" in files
         assert not any(name.startswith("ci/") for name in files)
-        objects = render(packaged, {"prometheusRule": {"enabled": True},
-                                    "grafanaDashboard": {"enabled": True}})
+        objects = render(packaged, {"prometheusRule": {"enabled": True}, "grafanaDashboard": {"enabled": True}})
         rule = only(objects, "PrometheusRule")
         assert rule["spec"]["groups"] == _canonical_groups()
         dashboard = only(objects, "ConfigMap", f"{FULLNAME}-dashboard")
         (payload,) = dashboard["data"].values()
-        assert json.loads(payload) == json.loads(
-            (REPO / "exporter" / "monitoring" / "dashboard.json").read_text())
+        assert json.loads(payload) == json.loads((REPO / "exporter" / "monitoring" / "dashboard.json").read_text())
 
 
 # --- scrape settings, PodMonitor, flags (issue 13) -------------------------------------------
@@ -814,13 +850,16 @@ def test_diagnostics_and_liveness_settings_become_exporter_flags(chart):
     args = exporter_container(render(chart))["args"]
     assert "--log.diagnostics=summary" in args
     assert "--web.healthz.max-poll-intervals=10" in args
-    args = exporter_container(render(chart, {"logDiagnostics": "full",
-                                             "healthzMaxPollIntervals": 4}))["args"]
+    args = exporter_container(render(chart, {"logDiagnostics": "full", "healthzMaxPollIntervals": 4}))["args"]
     assert "--log.diagnostics=full" in args
     assert "--web.healthz.max-poll-intervals=4" in args
-    for bad in ({"logDiagnostics": "everything"}, {"healthzMaxPollIntervals": 0},
-                {"webConfig": {"existingSecret": "s", "key": "../x"}},
-                {"serviceMonitor": {"sampleLimit": -1}}, {"podMonitor": {"enable": True}}):
+    for bad in (
+        {"logDiagnostics": "everything"},
+        {"healthzMaxPollIntervals": 0},
+        {"webConfig": {"existingSecret": "s", "key": "../x"}},
+        {"serviceMonitor": {"sampleLimit": -1}},
+        {"podMonitor": {"enable": True}},
+    ):
         with pytest.raises(helm.HelmValuesError):
             chart.validate_schema(bad)
 

@@ -15,8 +15,10 @@ LOAD_SECONDS = 10  # tools/reliability.py runs 30 s for the published figures
 
 def test_fifty_scrapers_on_a_thousand_targets_get_no_errors_and_polling_continues():
     result = load_test(targets=1000, scrapers=50, seconds=LOAD_SECONDS, interval=2.0)
-    print(f"\nload: {result.requests} scrapes, p50 {result.p50 * 1000:.1f} ms, "
-          f"p99 {result.p99 * 1000:.1f} ms, polls under load {result.polls_under_load}")
+    print(
+        f"\nload: {result.requests} scrapes, p50 {result.p50 * 1000:.1f} ms, "
+        f"p99 {result.p99 * 1000:.1f} ms, polls under load {result.polls_under_load}"
+    )
     assert result.errors == []
     assert result.requests >= result.scrapers  # every scraper got answers
     assert result.raw_bytes > 100_000  # really the 1,000-target snapshot
@@ -26,8 +28,7 @@ def test_fifty_scrapers_on_a_thousand_targets_get_no_errors_and_polling_continue
 
 def test_a_client_reading_one_byte_a_second_blocks_nobody_and_is_dropped():
     result = slow_client_test(targets=1000, client_timeout=3.0, seconds=3.0)
-    print(f"\nslow client: others p99 {result.others_p99 * 1000:.1f} ms, "
-          f"released after {result.slow_released_after}")
+    print(f"\nslow client: others p99 {result.others_p99 * 1000:.1f} ms, released after {result.slow_released_after}")
     assert result.others_errors == 0
     assert result.others_p99 < 2.0  # blocked scrapes would wait for the 3 s timeout
     assert result.slow_released_after is not None
@@ -37,8 +38,10 @@ def test_a_client_reading_one_byte_a_second_blocks_nobody_and_is_dropped():
 def test_a_day_of_deployment_churn_keeps_series_bounded_by_retention():
     every = 1800.0
     result = soak_test(hours=24, every=every, poll_interval=300.0, retention=7200.0, latest=2)
-    print(f"\nsoak: series first {result.series[0]} max {max(result.series)} "
-          f"end {result.series[-1]}, deployments tracked max {max(result.tracked_deployments)}")
+    print(
+        f"\nsoak: series first {result.series[0]} max {max(result.series)} "
+        f"end {result.series[-1]}, deployments tracked max {max(result.tracked_deployments)}"
+    )
     assert result.deployments_created == 48
     assert max(result.tracked_deployments) <= soak_bound(result, every)
     # Once retention has passed, the series count plateaus: the second half of the day never

@@ -19,9 +19,18 @@ from exporter.simulator import (
 )
 
 NOW = 1_800_000_000.0
-HOOKS = ("ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall",
-         "ApplicationStart", "ValidateService", "BeforeBlockTraffic", "BlockTraffic",
-         "AfterBlockTraffic")
+HOOKS = (
+    "ApplicationStop",
+    "DownloadBundle",
+    "BeforeInstall",
+    "Install",
+    "AfterInstall",
+    "ApplicationStart",
+    "ValidateService",
+    "BeforeBlockTraffic",
+    "BlockTraffic",
+    "AfterBlockTraffic",
+)
 RUNNING, DONE, ECS, LAMBDA = "d-RUNNING01", "d-FINISHED1", "d-ECSDEPLY1", "d-LAMBDADP1"
 
 
@@ -33,8 +42,9 @@ def hooks(n_done: int, failed: bool = False, duration: float = 2.0) -> list[dict
         if i < n_done:
             out.append(lifecycle_event(name, "Succeeded", start, start + duration + i, diagnostics()))
         elif i == n_done and failed:
-            out.append(lifecycle_event(name, "Failed", start, start + 1,
-                                       diagnostics("ScriptFailed", "scripts/x.sh", "exit 1")))
+            out.append(
+                lifecycle_event(name, "Failed", start, start + 1, diagnostics("ScriptFailed", "scripts/x.sh", "exit 1"))
+            )
         elif i == n_done:
             out.append(lifecycle_event(name, "InProgress", start))
         else:
@@ -44,26 +54,58 @@ def hooks(n_done: int, failed: bool = False, duration: float = 2.0) -> list[dict
 
 @pytest.fixture
 def fleet(sim):
-    sim.put_deployment(deployment_info(RUNNING, "web", "prod", "InProgress", NOW - 900),
-                       [instance_target(RUNNING, f"i-run{n}", "InProgress", hooks(4), NOW)
-                        for n in range(3)])
+    sim.put_deployment(
+        deployment_info(RUNNING, "web", "prod", "InProgress", NOW - 900),
+        [instance_target(RUNNING, f"i-run{n}", "InProgress", hooks(4), NOW) for n in range(3)],
+    )
     sim.put_deployment(
         deployment_info(DONE, "web", "prod", "Failed", NOW - 900, complete_time=NOW - 60),
-        [instance_target(DONE, "i-ok0", "Succeeded", hooks(10, duration=1.0), NOW),
-         instance_target(DONE, "i-ok1", "Succeeded", hooks(10, duration=3.0), NOW),
-         instance_target(DONE, "i-bad", "Failed", hooks(6, failed=True), NOW)])
-    sets = [task_set("ecs-svc/1", "Blue", "PRIMARY", 50.0, 2, 0, 2, "tg-1"),
-            task_set("ecs-svc/2", "Green", "ACTIVE", 50.0, 2, 1, 1, "tg-2")]
-    sim.put_deployment(deployment_info(ECS, "api", "prod", "InProgress", NOW - 900, "ECS"),
-                       [ecs_target(ECS, "cluster:svc", "InProgress",
-                                   [lifecycle_event("Install", "Succeeded", NOW - 100, NOW - 90),
-                                    lifecycle_event("AllowTraffic", "InProgress", NOW - 80)],
-                                   NOW, sets)])
-    sim.put_deployment(deployment_info(LAMBDA, "fn", "live", "InProgress", NOW - 900, "Lambda"),
-                       [lambda_target(LAMBDA, "fn:live", "InProgress",
-                                      [lifecycle_event("BeforeAllowTraffic", "Succeeded", NOW - 50, NOW - 45),
-                                       lifecycle_event("AllowTraffic", "InProgress", NOW - 40)],
-                                      NOW, "fn", "live", "1", "2", 0.1)])
+        [
+            instance_target(DONE, "i-ok0", "Succeeded", hooks(10, duration=1.0), NOW),
+            instance_target(DONE, "i-ok1", "Succeeded", hooks(10, duration=3.0), NOW),
+            instance_target(DONE, "i-bad", "Failed", hooks(6, failed=True), NOW),
+        ],
+    )
+    sets = [
+        task_set("ecs-svc/1", "Blue", "PRIMARY", 50.0, 2, 0, 2, "tg-1"),
+        task_set("ecs-svc/2", "Green", "ACTIVE", 50.0, 2, 1, 1, "tg-2"),
+    ]
+    sim.put_deployment(
+        deployment_info(ECS, "api", "prod", "InProgress", NOW - 900, "ECS"),
+        [
+            ecs_target(
+                ECS,
+                "cluster:svc",
+                "InProgress",
+                [
+                    lifecycle_event("Install", "Succeeded", NOW - 100, NOW - 90),
+                    lifecycle_event("AllowTraffic", "InProgress", NOW - 80),
+                ],
+                NOW,
+                sets,
+            )
+        ],
+    )
+    sim.put_deployment(
+        deployment_info(LAMBDA, "fn", "live", "InProgress", NOW - 900, "Lambda"),
+        [
+            lambda_target(
+                LAMBDA,
+                "fn:live",
+                "InProgress",
+                [
+                    lifecycle_event("BeforeAllowTraffic", "Succeeded", NOW - 50, NOW - 45),
+                    lifecycle_event("AllowTraffic", "InProgress", NOW - 40),
+                ],
+                NOW,
+                "fn",
+                "live",
+                "1",
+                "2",
+                0.1,
+            )
+        ],
+    )
     return [{"deployment_id": d} for d in (RUNNING, DONE, ECS, LAMBDA)]
 
 
@@ -78,9 +120,15 @@ def test_default_setting_emits_one_status_series_per_target_active_hook_and_task
     body = exporter.snapshot.body
     targets = series(body, "codedeploy_target_status")
     assert sorted((t["target_id"], t["status"], v) for t, v in targets) == [
-        ("cluster:svc", "InProgress", 1), ("fn:live", "InProgress", 1), ("i-bad", "Failed", 1),
-        ("i-ok0", "Succeeded", 1), ("i-ok1", "Succeeded", 1), ("i-run0", "InProgress", 1),
-        ("i-run1", "InProgress", 1), ("i-run2", "InProgress", 1)]
+        ("cluster:svc", "InProgress", 1),
+        ("fn:live", "InProgress", 1),
+        ("i-bad", "Failed", 1),
+        ("i-ok0", "Succeeded", 1),
+        ("i-ok1", "Succeeded", 1),
+        ("i-run0", "InProgress", 1),
+        ("i-run1", "InProgress", 1),
+        ("i-run2", "InProgress", 1),
+    ]
     events = series(body, "codedeploy_lifecycle_event_status")
     assert all(v == 1 for _, v in events)
     per_target: dict[str, list[str]] = {}
@@ -88,11 +136,16 @@ def test_default_setting_emits_one_status_series_per_target_active_hook_and_task
         per_target.setdefault(labels["target_id"], []).append(labels["lifecycle_event"])
     # Every hook of an active target once; none for the succeeded targets of the finished one.
     assert {t: sorted(h) for t, h in per_target.items()} == {
-        **{f"i-run{n}": sorted(HOOKS) for n in range(3)}, "i-bad": sorted(HOOKS),
-        "cluster:svc": ["AllowTraffic", "Install"], "fn:live": ["AllowTraffic", "BeforeAllowTraffic"]}
+        **{f"i-run{n}": sorted(HOOKS) for n in range(3)},
+        "i-bad": sorted(HOOKS),
+        "cluster:svc": ["AllowTraffic", "Install"],
+        "fn:live": ["AllowTraffic", "BeforeAllowTraffic"],
+    }
     task_sets = series(body, "codedeploy_ecs_task_set_status")
     assert sorted((t["task_set_id"], t["status"], v) for t, v in task_sets) == [
-        ("ecs-svc/1", "PRIMARY", 1), ("ecs-svc/2", "ACTIVE", 1)]
+        ("ecs-svc/1", "PRIMARY", 1),
+        ("ecs-svc/2", "ACTIVE", 1),
+    ]
     # Deployment status sets stay complete.
     assert len(series(body, "codedeploy_deployment_status")) == 4 * 8
     # Frozen targets have no poll_success series; polled ones do.
@@ -106,8 +159,11 @@ def test_aggregates_count_every_target_and_sum_their_durations(fleet, make_expor
     body = exporter.snapshot.body
 
     def of(name, hook, deployment=DONE):
-        return {labels.get("status", ""): v for labels, v in series(body, name)
-                if labels["deployment_id"] == deployment and labels["lifecycle_event"] == hook}
+        return {
+            labels.get("status", ""): v
+            for labels, v in series(body, name)
+            if labels["deployment_id"] == deployment and labels["lifecycle_event"] == hook
+        }
 
     # Install (index 3): all three targets succeeded, durations 1+3, 3+3, 2+3.
     assert of("codedeploy_deployment_lifecycle_event_targets", "Install") == {"Succeeded": 3}
@@ -115,12 +171,11 @@ def test_aggregates_count_every_target_and_sum_their_durations(fleet, make_expor
     assert of("codedeploy_deployment_lifecycle_event_duration_seconds_count", "Install") == {"": 3}
     assert of("codedeploy_deployment_lifecycle_event_max_duration_seconds", "Install") == {"": 6}
     # ValidateService (index 6): i-bad's failed after 1 s; BeforeBlockTraffic: i-bad's is Pending.
-    assert of("codedeploy_deployment_lifecycle_event_targets", "ValidateService") == {
-        "Succeeded": 2, "Failed": 1}
+    assert of("codedeploy_deployment_lifecycle_event_targets", "ValidateService") == {"Succeeded": 2, "Failed": 1}
     assert of("codedeploy_deployment_lifecycle_event_duration_seconds_sum", "ValidateService") == {
-        "": (1 + 6) + (3 + 6) + 1}
-    assert of("codedeploy_deployment_lifecycle_event_targets", "BeforeBlockTraffic") == {
-        "Succeeded": 2, "Pending": 1}
+        "": (1 + 6) + (3 + 6) + 1
+    }
+    assert of("codedeploy_deployment_lifecycle_event_targets", "BeforeBlockTraffic") == {"Succeeded": 2, "Pending": 1}
     assert of("codedeploy_deployment_lifecycle_event_duration_seconds_count", "BeforeBlockTraffic") == {"": 2}
     # A running deployment: the in-progress hook has no duration yet.
     assert of("codedeploy_deployment_lifecycle_event_targets", "AfterInstall", RUNNING) == {"InProgress": 3}
@@ -129,8 +184,7 @@ def test_aggregates_count_every_target_and_sum_their_durations(fleet, make_expor
 
 
 def test_full_setting_keeps_every_status_of_every_hook_of_every_target(fleet, make_exporter):
-    exporter = make_exporter(deployments=fleet, metrics_section={"sparse_status": False,
-                                                                 "lifecycle_events": "all"})
+    exporter = make_exporter(deployments=fleet, metrics_section={"sparse_status": False, "lifecycle_events": "all"})
     exporter.poll_once()
     exporter.poll_once()
     body = exporter.snapshot.body
@@ -141,29 +195,37 @@ def test_full_setting_keeps_every_status_of_every_hook_of_every_target(fleet, ma
     assert len(series(body, "codedeploy_ecs_task_set_status")) == 2 * 3
 
 
-def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_labelled(
-        sim, make_exporter, caplog):
-    failed = deployment_info("d-FAILED001", "web", "prod", "Failed", NOW - 900, start_time=NOW - 890,
-                             complete_time=NOW - 60,
-                             error_information={"code": "HEALTH_CONSTRAINTS",
-                                                "message": "too many instances failed"})
+def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_labelled(sim, make_exporter, caplog):
+    failed = deployment_info(
+        "d-FAILED001",
+        "web",
+        "prod",
+        "Failed",
+        NOW - 900,
+        start_time=NOW - 890,
+        complete_time=NOW - 60,
+        error_information={"code": "HEALTH_CONSTRAINTS", "message": "too many instances failed"},
+    )
     failed["rollbackInfo"] = {"rollbackDeploymentId": "d-ROLLBACK1"}
-    failed["revision"] = {"revisionType": "S3", "s3Location": {
-        "bucket": "artifacts", "key": "web.zip", "bundleType": "zip", "version": "v7"}}
+    failed["revision"] = {
+        "revisionType": "S3",
+        "s3Location": {"bucket": "artifacts", "key": "web.zip", "bundleType": "zip", "version": "v7"},
+    }
     failed["instanceTerminationWaitTimeStarted"] = False
     sim.put_deployment(failed, [instance_target("d-FAILED001", "i-1", "Failed", hooks(2, True), NOW)])
     rollback = deployment_info("d-ROLLBACK1", "web", "prod", "Succeeded", NOW - 50, complete_time=NOW)
     rollback["rollbackInfo"] = {"rollbackTriggeringDeploymentId": "d-FAILED001"}
-    rollback["revision"] = {"revisionType": "GitHub", "gitHubLocation": {
-        "repository": "acme/web", "commitId": "4f1c0d2"}}
+    rollback["revision"] = {
+        "revisionType": "GitHub",
+        "gitHubLocation": {"repository": "acme/web", "commitId": "4f1c0d2"},
+    }
     sim.put_deployment(rollback, [])
-    exporter = make_exporter(deployments=[{"deployment_id": "d-FAILED001"},
-                                          {"deployment_id": "d-ROLLBACK1"}])
+    exporter = make_exporter(deployments=[{"deployment_id": "d-FAILED001"}, {"deployment_id": "d-ROLLBACK1"}])
     with caplog.at_level(logging.WARNING):
         exporter.poll_once()
         exporter.poll_once()
     body = exporter.snapshot.body
-    (error, _), = series(body, "codedeploy_deployment_error_info")
+    ((error, _),) = series(body, "codedeploy_deployment_error_info")
     assert (error["deployment_id"], error["error_code"]) == ("d-FAILED001", "HEALTH_CONSTRAINTS")
     links = {labels["deployment_id"]: labels for labels, _ in series(body, "codedeploy_deployment_rollback_info")}
     assert links["d-FAILED001"]["rollback_deployment_id"] == "d-ROLLBACK1"
@@ -176,11 +238,11 @@ def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_label
     assert b"too many instances failed" not in body
     logged = [r.getMessage() for r in caplog.records if "event=deployment_ended" in r.getMessage()]
     assert len(logged) == 1 and "too many instances failed" in logged[0]
-    assert any("too many instances failed" in cell for row in exporter.snapshot.landing_cells
-               for cell in row)
+    assert any("too many instances failed" in cell for row in exporter.snapshot.landing_cells for cell in row)
 
 
 # ---- account and region ------------------------------------------------------------------------
+
 
 @pytest.fixture
 def moto_sts(monkeypatch):
@@ -196,8 +258,9 @@ def identities(body):
     """(account_id, region) pairs over every CodeDeploy series (self-metrics aside)."""
     found = set()
     for (name, labels), _ in samples(body).items():
-        if name.startswith("codedeploy_") and (not name.startswith("codedeploy_exporter_")
-                                               or name == "codedeploy_exporter_target_poll_success"):
+        if name.startswith("codedeploy_") and (
+            not name.startswith("codedeploy_exporter_") or name == "codedeploy_exporter_target_poll_success"
+        ):
             found.add((dict(labels)["account_id"], dict(labels)["region"]))
     return found
 
@@ -212,8 +275,7 @@ def test_account_comes_from_get_caller_identity_once_per_credential_set(fleet, m
 
 def test_account_comes_from_the_config_without_asking_sts(fleet, make_exporter, caplog):
     # AWS_ENDPOINT_URL_STS points at a closed port here: any STS call would fail and warn.
-    exporter = make_exporter(deployments=[{**fleet[0], "aws": {"account_id": "210987654321",
-                                                               "region": "us-east-1"}}])
+    exporter = make_exporter(deployments=[{**fleet[0], "aws": {"account_id": "210987654321", "region": "us-east-1"}}])
     exporter.poll_once()
     assert identities(exporter.snapshot.body) == {("210987654321", "us-east-1")}
     assert not [r for r in caplog.records if "account_id_unknown" in r.getMessage()]
@@ -226,8 +288,7 @@ def test_account_comes_from_the_role_arn(fleet, make_exporter, moto_sts):
     assert identities(exporter.snapshot.body) == {("111122223333", "us-east-1")}
 
 
-def test_sts_failure_leaves_the_label_empty_warns_once_and_polling_goes_on(
-        fleet, make_exporter, caplog):
+def test_sts_failure_leaves_the_label_empty_warns_once_and_polling_goes_on(fleet, make_exporter, caplog):
     exporter = make_exporter(deployments=fleet)
     with caplog.at_level(logging.WARNING):
         exporter.poll_once()

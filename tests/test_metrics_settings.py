@@ -13,9 +13,11 @@ def test_defaults_are_the_cardinality_budget():
 
 
 def test_full_detail_and_regex_lists_reach_the_selection():
-    config = loads_config("metrics: {sparse_status: false, lifecycle_events: all,"
-                          " include: ['codedeploy_.*'], exclude: ['.*_info']}\n"
-                          "aws: {account_id: '123456789012'}\n")
+    config = loads_config(
+        "metrics: {sparse_status: false, lifecycle_events: all,"
+        " include: ['codedeploy_.*'], exclude: ['.*_info']}\n"
+        "aws: {account_id: '123456789012'}\n"
+    )
     selection = Selection.of(config.metrics)
     assert selection == Selection(False, "all", ("codedeploy_.*",), (".*_info",))
     assert "codedeploy_target_info" not in selection.enabled

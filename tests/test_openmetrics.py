@@ -15,8 +15,10 @@ from exporter.simulator import build_fleet, deployment_info, instance_target, li
 
 OPENMETRICS = "application/openmetrics-text"
 # What Prometheus 2.x/3.x sends when scraping.
-PROMETHEUS_ACCEPT = ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
-                     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1")
+PROMETHEUS_ACCEPT = (
+    "application/openmetrics-text;version=1.0.0,application/openmetrics-text;"
+    "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+)
 
 SETTINGS = {"defaults": {}, "full": {"sparse_status": False, "lifecycle_events": "all"}}
 
@@ -24,14 +26,30 @@ SETTINGS = {"defaults": {}, "full": {"sparse_status": False, "lifecycle_events":
 @pytest.fixture(params=list(SETTINGS))
 def served(request, sim, make_exporter):
     fleet = build_fleet(sim, 30, ecs=1, lambdas=1, cloudformation=1)
-    failed = deployment_info("d-FAILED001", "web", "prod", "Failed", 1.7e9, start_time=1.7e9 + 5,
-                             complete_time=1.7e9 + 60,
-                             error_information={"code": "HEALTH_CONSTRAINTS", "message": "m"})
+    failed = deployment_info(
+        "d-FAILED001",
+        "web",
+        "prod",
+        "Failed",
+        1.7e9,
+        start_time=1.7e9 + 5,
+        complete_time=1.7e9 + 60,
+        error_information={"code": "HEALTH_CONSTRAINTS", "message": "m"},
+    )
     failed["rollbackInfo"] = {"rollbackDeploymentId": "d-ROLLBACK1"}
-    failed["revision"] = {"revisionType": "GitHub", "gitHubLocation": {"repository": "a/b",
-                                                                       "commitId": "c0ffee"}}
-    sim.put_deployment(failed, [instance_target("d-FAILED001", "i-1", "Failed", [
-        lifecycle_event("Install", "Failed", 1.7e9 + 10, 1.7e9 + 20)], 1.7e9 + 20)])
+    failed["revision"] = {"revisionType": "GitHub", "gitHubLocation": {"repository": "a/b", "commitId": "c0ffee"}}
+    sim.put_deployment(
+        failed,
+        [
+            instance_target(
+                "d-FAILED001",
+                "i-1",
+                "Failed",
+                [lifecycle_event("Install", "Failed", 1.7e9 + 10, 1.7e9 + 20)],
+                1.7e9 + 20,
+            )
+        ],
+    )
     entries = [{"deployment_id": d} for d, _ in fleet] + [{"deployment_id": "d-FAILED001"}]
     exporter = make_exporter(deployments=entries, metrics_section=SETTINGS[request.param])
     exporter.poll_once()
@@ -78,8 +96,9 @@ def test_text_format_passes_promtool_lint(served):
     # families for help-less metrics), so OpenMetrics is checked by its parser above.
     promtool = require_binary("promtool")
     _, text = get(served, Accept="text/plain")
-    result = subprocess.run([promtool, "check", "metrics"], input=text.encode(), check=False,
-                            capture_output=True, timeout=60)
+    result = subprocess.run(
+        [promtool, "check", "metrics"], input=text.encode(), check=False, capture_output=True, timeout=60
+    )
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
 
 

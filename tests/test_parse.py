@@ -29,7 +29,12 @@ def test_hook_without_times_has_no_start_or_end():
 def test_lambda_target_carries_function_versions_and_weight():
     fn = parse_target(LAMBDA).lambda_function
     assert (fn.function_name, fn.function_alias, fn.current_version, fn.target_version, fn.weight) == (
-        "checkout", "live", "7", "8", 0.1)
+        "checkout",
+        "live",
+        "7",
+        "8",
+        0.1,
+    )
 
 
 def test_ecs_task_sets_are_read_from_the_misspelled_identifer_field():
@@ -37,7 +42,11 @@ def test_ecs_task_sets_are_read_from_the_misspelled_identifer_field():
     assert [s.id for s in sets] == ["ecs-svc/1111", "ecs-svc/2222"]
     green = sets[1]
     assert (green.label, green.status, green.target_group, green.traffic_weight) == (
-        "Green", "ACTIVE", "tg-green", 10.0)
+        "Green",
+        "ACTIVE",
+        "tg-green",
+        10.0,
+    )
     assert (green.desired, green.pending, green.running) == (4, 1, 3)
 
 
@@ -54,8 +63,9 @@ def test_boto3_datetimes_and_wire_numbers_give_the_same_timestamp():
 
 
 def test_missing_optional_fields_degrade_to_empty_values():
-    target = parse_target({"deploymentTargetType": "InstanceTarget",
-                           "instanceTarget": {"deploymentId": "d-ABCDEF123", "targetId": "i-1"}})
+    target = parse_target(
+        {"deploymentTargetType": "InstanceTarget", "instanceTarget": {"deploymentId": "d-ABCDEF123", "targetId": "i-1"}}
+    )
     assert (target.status, target.target_arn, target.instance_label, target.last_updated) == ("", "", "", None)
     assert target.lifecycle_events == ()
 
@@ -69,25 +79,47 @@ def test_unknown_enum_values_are_kept_verbatim():
 
 
 def test_wrong_shapes_never_raise():
-    for junk in (None, [], "x", {"deploymentTargetType": 7, "instanceTarget": []},
-                 {"instanceTarget": {"lifecycleEvents": "nope", "lastUpdatedAt": "soon"}},
-                 {"ecsTarget": {"taskSetsInfo": [None, {"desiredCount": "many"}]}}):
+    for junk in (
+        None,
+        [],
+        "x",
+        {"deploymentTargetType": 7, "instanceTarget": []},
+        {"instanceTarget": {"lifecycleEvents": "nope", "lastUpdatedAt": "soon"}},
+        {"ecsTarget": {"taskSetsInfo": [None, {"desiredCount": "many"}]}},
+    ):
         parse_target(junk)
         parse_deployment(junk)
 
 
 def test_deployment_info_gives_labels_status_and_overview():
-    deployment = parse_deployment({
-        "deploymentId": "d-ABCDEF123", "applicationName": "web", "deploymentGroupName": "prod",
-        "status": "Succeeded", "computePlatform": "Server",
-        "deploymentConfigName": "CodeDeployDefault.OneAtATime", "creator": "user",
-        "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
-        "createTime": 1764149000.0, "completeTime": 1764150100.0,
-        "deploymentOverview": {"Pending": 0, "InProgress": 0, "Succeeded": 3, "Failed": 1,
-                               "Skipped": 0, "Ready": 0}})
+    deployment = parse_deployment(
+        {
+            "deploymentId": "d-ABCDEF123",
+            "applicationName": "web",
+            "deploymentGroupName": "prod",
+            "status": "Succeeded",
+            "computePlatform": "Server",
+            "deploymentConfigName": "CodeDeployDefault.OneAtATime",
+            "creator": "user",
+            "deploymentStyle": {"deploymentType": "IN_PLACE", "deploymentOption": "WITHOUT_TRAFFIC_CONTROL"},
+            "createTime": 1764149000.0,
+            "completeTime": 1764150100.0,
+            "deploymentOverview": {
+                "Pending": 0,
+                "InProgress": 0,
+                "Succeeded": 3,
+                "Failed": 1,
+                "Skipped": 0,
+                "Ready": 0,
+            },
+        }
+    )
     assert deployment.terminal
     assert (deployment.application, deployment.deployment_group, deployment.deployment_type) == (
-        "web", "prod", "IN_PLACE")
+        "web",
+        "prod",
+        "IN_PLACE",
+    )
     assert dict(deployment.overview)["Failed"] == 1
     assert not deployment.single_target_batches
 
@@ -113,16 +145,20 @@ def test_failed_deployment_keeps_its_error_code_message_start_and_rollback():
 def test_s3_and_github_revisions_keep_their_location():
     s3 = parse_deployment(FAILED).revision
     assert (s3.revision_type, s3.s3_bucket, s3.s3_key, s3.s3_version) == (
-        "S3", "artifacts", "web/app.zip", "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+        "S3",
+        "artifacts",
+        "web/app.zip",
+        "3sL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY",
+    )
     rollback = parse_deployment(ROLLBACK)
     assert rollback.rollback_triggering_deployment_id == "d-FAILED001"
-    assert (rollback.revision.github_repository, rollback.revision.github_commit) == (
-        "acme/web", "4f1c0d2e9b7a")
+    assert (rollback.revision.github_repository, rollback.revision.github_commit) == ("acme/web", "4f1c0d2e9b7a")
     assert rollback.termination_wait_started is True
 
 
 def test_inline_appspec_is_summarised_by_its_sha256_not_copied():
     import hashlib
+
     revision = parse_deployment(INLINE).revision
     content = INLINE["revision"]["appSpecContent"]["content"]
     assert revision.content_sha256 == hashlib.sha256(content.encode()).hexdigest()
@@ -134,5 +170,10 @@ def test_inline_appspec_is_summarised_by_its_sha256_not_copied():
 
 def test_deployment_without_the_optional_facts_has_empty_ones():
     d = parse_deployment({"deploymentId": "d-1", "errorInformation": "odd", "revision": []})
-    assert (d.error_code, d.rollback_deployment_id, d.revision, d.termination_wait_started,
-            d.start_time) == ("", "", None, None, None)
+    assert (d.error_code, d.rollback_deployment_id, d.revision, d.termination_wait_started, d.start_time) == (
+        "",
+        "",
+        None,
+        None,
+        None,
+    )

@@ -17,13 +17,29 @@ from exporter.simulator import (
 NOW = 1_800_000_000.0
 
 
-def put_ec2(sim, deployment_id, n_targets, status="InProgress", target_status="InProgress",
-            group="prod", create_time=NOW - 600, complete_time=None):
-    targets = [instance_target(deployment_id, f"i-{deployment_id[-4:].lower()}{n:05d}", target_status,
-                               [lifecycle_event("Install", "Succeeded", NOW - 60, NOW - 50, diagnostics())],
-                               NOW - 10) for n in range(n_targets)]
-    sim.put_deployment(deployment_info(deployment_id, "web", group, status, create_time,
-                                       complete_time=complete_time), targets)
+def put_ec2(
+    sim,
+    deployment_id,
+    n_targets,
+    status="InProgress",
+    target_status="InProgress",
+    group="prod",
+    create_time=NOW - 600,
+    complete_time=None,
+):
+    targets = [
+        instance_target(
+            deployment_id,
+            f"i-{deployment_id[-4:].lower()}{n:05d}",
+            target_status,
+            [lifecycle_event("Install", "Succeeded", NOW - 60, NOW - 50, diagnostics())],
+            NOW - 10,
+        )
+        for n in range(n_targets)
+    ]
+    sim.put_deployment(
+        deployment_info(deployment_id, "web", group, status, create_time, complete_time=complete_time), targets
+    )
     return [t["instanceTarget"]["targetId"] for t in targets]
 
 
@@ -39,11 +55,18 @@ def test_pairs_are_fetched_in_batches_of_at_most_25_without_get_deployment_targe
     assert sim.call_count("GetDeploymentTarget") == 0
     assert sorted(batch_sizes(sim)) == [10, 25, 25]
     assert sim.call_count("BatchGetDeployments") == 1
-    assert value(exporter.snapshot.body, "codedeploy_target_status", target_id=ids[59],
-                 status="InProgress") == 1
+    assert value(exporter.snapshot.body, "codedeploy_target_status", target_id=ids[59], status="InProgress") == 1
     # Labels come from the deployment's info, fetched once.
-    assert value(exporter.snapshot.body, "codedeploy_target_info", target_id=ids[0],
-                 application="web", deployment_group="prod") == 1
+    assert (
+        value(
+            exporter.snapshot.body,
+            "codedeploy_target_info",
+            target_id=ids[0],
+            application="web",
+            deployment_group="prod",
+        )
+        == 1
+    )
 
 
 def test_deployment_mode_lists_every_target_across_pages(sim, make_exporter):
@@ -51,8 +74,9 @@ def test_deployment_mode_lists_every_target_across_pages(sim, make_exporter):
     exporter = make_exporter(deployments=[{"deployment_id": "d-AAAAAAAA2"}])
     exporter.poll_once()
     assert sim.call_count("ListDeploymentTargets") == 3
-    exported = {dict(ls)["target_id"] for (n, ls), _ in samples(exporter.snapshot.body).items()
-                if n == "codedeploy_target_info"}
+    exported = {
+        dict(ls)["target_id"] for (n, ls), _ in samples(exporter.snapshot.body).items() if n == "codedeploy_target_info"
+    }
     assert exported == set(ids)
     assert batch_sizes(sim) == [23]
 
@@ -61,13 +85,14 @@ def test_ecs_deployments_are_fetched_one_target_per_call(sim, make_exporter):
     sets = [task_set("ecs-svc/1", "Blue", "PRIMARY", 50.0, 2, 0, 2, "tg-1")]
     for n in range(3):
         dep = f"d-ECSAAAAA{n}"
-        sim.put_deployment(deployment_info(dep, "svc", "ecs", "InProgress", NOW, "ECS"),
-                           [ecs_target(dep, f"cluster:svc-{n}", "InProgress", [], NOW, sets)])
+        sim.put_deployment(
+            deployment_info(dep, "svc", "ecs", "InProgress", NOW, "ECS"),
+            [ecs_target(dep, f"cluster:svc-{n}", "InProgress", [], NOW, sets)],
+        )
     exporter = make_exporter(deployments=[{"deployment_id": f"d-ECSAAAAA{n}"} for n in range(3)])
     exporter.poll_once()
     assert batch_sizes(sim) == [1, 1, 1]
-    assert value(exporter.snapshot.body, "codedeploy_ecs_task_set_traffic_weight",
-                 deployment_id="d-ECSAAAAA2") == 50.0
+    assert value(exporter.snapshot.body, "codedeploy_ecs_task_set_traffic_weight", deployment_id="d-ECSAAAAA2") == 50.0
 
 
 def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, make_exporter):
@@ -80,9 +105,10 @@ def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, m
     exporter.poll_once()
     assert sim.call_count() == 0
     second = samples(exporter.snapshot.body)
+
     def strip(series):
-        return {k: v for k, v in series.items()
-                if not k[0].startswith(("codedeploy_exporter_", "process_"))}
+        return {k: v for k, v in series.items() if not k[0].startswith(("codedeploy_exporter_", "process_"))}
+
     assert strip(second) == strip(first)
 
 
@@ -92,8 +118,7 @@ def test_targets_are_polled_once_more_after_their_deployment_finishes(sim, make_
     exporter.poll_once()
     put_ec2(sim, "d-AAAAAAAA3", 2, status="Succeeded", target_status="Succeeded", complete_time=NOW)
     exporter.poll_once()
-    assert value(exporter.snapshot.body, "codedeploy_target_status", target_id=ids[0],
-                 status="Succeeded") == 1
+    assert value(exporter.snapshot.body, "codedeploy_target_status", target_id=ids[0], status="Succeeded") == 1
     assert value(exporter.snapshot.body, "codedeploy_exporter_targets", state="frozen") == 2
     sim.reset_calls()
     exporter.poll_once()
@@ -122,11 +147,17 @@ def test_one_bad_target_id_does_not_blank_the_rest_of_its_batch(sim, make_export
 
 def test_bad_id_is_retried_later_with_backoff_not_every_poll(sim, make_exporter, clock):
     ids = put_ec2(sim, "d-AAAAAAAA5", 1)
-    exporter = make_exporter(targets=[{"deployment_id": "d-AAAAAAAA5", "target_id": ids[0]},
-                                      {"deployment_id": "d-AAAAAAAA5", "target_id": "i-late"}])
+    exporter = make_exporter(
+        targets=[
+            {"deployment_id": "d-AAAAAAAA5", "target_id": ids[0]},
+            {"deployment_id": "d-AAAAAAAA5", "target_id": "i-late"},
+        ]
+    )
     exporter.poll_once()
+
     def asked():
         return [c.params["targetIds"] for c in sim.calls if c.operation == "BatchGetDeploymentTargets"]
+
     sim.reset_calls()
     clock.advance(30)
     exporter.poll_once()  # first retry after one interval
@@ -144,18 +175,24 @@ def test_bad_id_is_retried_later_with_backoff_not_every_poll(sim, make_exporter,
 
 def test_unknown_deployment_fails_its_targets_only(sim, make_exporter):
     ids = put_ec2(sim, "d-AAAAAAAA6", 2)
-    exporter = make_exporter(targets=[{"deployment_id": "d-AAAAAAAA6", "target_id": ids[0]},
-                                      {"deployment_id": "d-GONEGONE1", "target_id": "i-1"},
-                                      {"deployment_id": "d-GONEGONE1", "target_id": "i-2"}])
+    exporter = make_exporter(
+        targets=[
+            {"deployment_id": "d-AAAAAAAA6", "target_id": ids[0]},
+            {"deployment_id": "d-GONEGONE1", "target_id": "i-1"},
+            {"deployment_id": "d-GONEGONE1", "target_id": "i-2"},
+        ]
+    )
     outcome = exporter.poll_once()
     body = exporter.snapshot.body
     assert outcome.failed_targets == 2
     assert value(body, "codedeploy_exporter_target_poll_success", target_id=ids[0]) == 1
-    assert value(body, "codedeploy_exporter_target_poll_success", deployment_id="d-GONEGONE1",
-                 target_id="i-2") == 0
+    assert value(body, "codedeploy_exporter_target_poll_success", deployment_id="d-GONEGONE1", target_id="i-2") == 0
     # The deployment-wide error is not split into one call per target.
-    assert [len(c.params["targetIds"]) for c in sim.calls
-            if c.operation == "BatchGetDeploymentTargets" and c.params["deploymentId"] == "d-GONEGONE1"] == [2]
+    assert [
+        len(c.params["targetIds"])
+        for c in sim.calls
+        if c.operation == "BatchGetDeploymentTargets" and c.params["deploymentId"] == "d-GONEGONE1"
+    ] == [2]
 
 
 def test_throttled_poll_keeps_previous_values_and_counts_the_errors(sim, make_exporter, clock):
@@ -171,8 +208,15 @@ def test_throttled_poll_keeps_previous_values_and_counts_the_errors(sim, make_ex
     assert before == 1
     assert value(body, "codedeploy_target_status", target_id=ids[1], status="InProgress") == 1
     assert value(body, "codedeploy_exporter_target_poll_success", target_id=ids[1]) == 0
-    assert value(body, "codedeploy_exporter_api_request_errors_total",
-                 operation="BatchGetDeploymentTargets", error_code="ThrottlingException") == 2
+    assert (
+        value(
+            body,
+            "codedeploy_exporter_api_request_errors_total",
+            operation="BatchGetDeploymentTargets",
+            error_code="ThrottlingException",
+        )
+        == 2
+    )
     sim.clear_faults()
     clock.advance(30)
     exporter.poll_once()
@@ -181,26 +225,43 @@ def test_throttled_poll_keeps_previous_values_and_counts_the_errors(sim, make_ex
 
 def test_group_mode_follows_the_newest_deployments_and_drops_them_after_retention(sim, make_exporter, clock):
     for n in range(4):
-        put_ec2(sim, f"d-GRPAAAAA{n}", 1, status="Succeeded", target_status="Succeeded",
-                create_time=clock.now - 4000 + n * 100, complete_time=clock.now - 3900 + n * 100)
+        put_ec2(
+            sim,
+            f"d-GRPAAAAA{n}",
+            1,
+            status="Succeeded",
+            target_status="Succeeded",
+            create_time=clock.now - 4000 + n * 100,
+            complete_time=clock.now - 3900 + n * 100,
+        )
     put_ec2(sim, "d-OTHERGRP1", 1, group="staging")
-    exporter = make_exporter(deployment_groups=[{"application": "web", "deployment_group": "prod",
-                                                 "latest": 2}], poll={"retention": "2h"})
+    exporter = make_exporter(
+        deployment_groups=[{"application": "web", "deployment_group": "prod", "latest": 2}], poll={"retention": "2h"}
+    )
     exporter.poll_once()
-    followed = {dict(ls)["deployment_id"] for (n, ls), _ in samples(exporter.snapshot.body).items()
-                if n == "codedeploy_deployment_info"}
+    followed = {
+        dict(ls)["deployment_id"]
+        for (n, ls), _ in samples(exporter.snapshot.body).items()
+        if n == "codedeploy_deployment_info"
+    }
     assert followed == {"d-GRPAAAAA2", "d-GRPAAAAA3"}
     # A new deployment arrives: the newest two are followed, the pushed-out one stays within retention.
     put_ec2(sim, "d-GRPAAAAA4", 1, create_time=clock.now)
     clock.advance(30)
     exporter.poll_once()
-    followed = {dict(ls)["deployment_id"] for (n, ls), _ in samples(exporter.snapshot.body).items()
-                if n == "codedeploy_deployment_info"}
+    followed = {
+        dict(ls)["deployment_id"]
+        for (n, ls), _ in samples(exporter.snapshot.body).items()
+        if n == "codedeploy_deployment_info"
+    }
     assert followed == {"d-GRPAAAAA2", "d-GRPAAAAA3", "d-GRPAAAAA4"}
     clock.advance(2 * 3600)
     exporter.poll_once()
-    followed = {dict(ls)["deployment_id"] for (n, ls), _ in samples(exporter.snapshot.body).items()
-                if n == "codedeploy_deployment_info"}
+    followed = {
+        dict(ls)["deployment_id"]
+        for (n, ls), _ in samples(exporter.snapshot.body).items()
+        if n == "codedeploy_deployment_info"
+    }
     assert followed == {"d-GRPAAAAA4"}
     assert value(exporter.snapshot.body, "codedeploy_target_info", deployment_id="d-GRPAAAAA2") is None
 
@@ -227,10 +288,10 @@ def test_shards_split_deployments_by_group_without_overlap(sim, make_exporter):
         exporter = make_exporter(deployments=deployments, shard=shard, total_shards=3)
         exporter.poll_once()
         exported = samples(exporter.snapshot.body)
-        seen.append({dict(ls)["target_id"] for (n, ls), _ in exported.items()
-                     if n == "codedeploy_target_info"})
-        groups.append({dict(ls)["deployment_group"] for (n, ls), _ in exported.items()
-                       if n == "codedeploy_target_info"})
+        seen.append({dict(ls)["target_id"] for (n, ls), _ in exported.items() if n == "codedeploy_target_info"})
+        groups.append(
+            {dict(ls)["deployment_group"] for (n, ls), _ in exported.items() if n == "codedeploy_target_info"}
+        )
         assert value(exporter.snapshot.body, "codedeploy_exporter_shard_ordinal") == shard
     assert sum(len(s) for s in seen) == len(set().union(*seen)) == 48
     assert all(seen)
@@ -261,20 +322,35 @@ def test_api_request_counter_counts_every_http_attempt_the_simulator_saw(sim, ma
     exporter.poll_once()
     body = exporter.snapshot.body
     for operation in ("BatchGetDeployments", "ListDeploymentTargets", "BatchGetDeploymentTargets"):
-        assert value(body, "codedeploy_exporter_api_requests_total", operation=operation) == \
-            sim.call_count(operation), operation
-    assert value(body, "codedeploy_exporter_api_request_errors_total",
-                 operation="BatchGetDeploymentTargets", error_code="ThrottlingException") == 1
+        assert value(body, "codedeploy_exporter_api_requests_total", operation=operation) == sim.call_count(
+            operation
+        ), operation
+    assert (
+        value(
+            body,
+            "codedeploy_exporter_api_request_errors_total",
+            operation="BatchGetDeploymentTargets",
+            error_code="ThrottlingException",
+        )
+        == 1
+    )
     assert value(body, "codedeploy_exporter_target_poll_success", target_id="i-00000000000000000") == 1
 
 
-def test_group_whose_deployments_all_expired_is_listed_incrementally_without_refetching(
-        sim, make_exporter, clock):
+def test_group_whose_deployments_all_expired_is_listed_incrementally_without_refetching(sim, make_exporter, clock):
     for n in range(6):
-        put_ec2(sim, f"d-OLDAAAAA{n}", 1, status="Succeeded", target_status="Succeeded",
-                create_time=clock.now - 90_000 + n * 5000, complete_time=clock.now - 89_000 + n * 5000)
-    exporter = make_exporter(deployment_groups=[{"application": "web", "deployment_group": "prod",
-                                                 "latest": 2}], poll={"retention": "1h"})
+        put_ec2(
+            sim,
+            f"d-OLDAAAAA{n}",
+            1,
+            status="Succeeded",
+            target_status="Succeeded",
+            create_time=clock.now - 90_000 + n * 5000,
+            complete_time=clock.now - 89_000 + n * 5000,
+        )
+    exporter = make_exporter(
+        deployment_groups=[{"application": "web", "deployment_group": "prod", "latest": 2}], poll={"retention": "1h"}
+    )
     exporter.poll_once()
     assert sim.call_count("BatchGetDeployments") == 1  # the whole history, once
     for _ in range(3):

@@ -10,7 +10,8 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding=
 
 def test_readme_metric_reference_is_the_generated_one():
     assert reference.readme_section(README) == reference.markdown(), (
-        "README.md's metric reference is stale: replace it with `python -m exporter.reference`")
+        "README.md's metric reference is stale: replace it with `python -m exporter.reference`"
+    )
 
 
 def test_every_family_is_documented_once():

@@ -28,18 +28,29 @@ def put(sim, deployment_id: str, status: str, targets: int = 3) -> None:
     complete = NOW - 10 if status == "Succeeded" else None
     sim.put_deployment(
         deployment_info(deployment_id, "web", "prod", status, NOW - 600, complete_time=complete),
-        [instance_target(deployment_id, f"i-{deployment_id[2:].lower()}{n}",
-                         "Succeeded" if complete else "InProgress",
-                         [lifecycle_event("Install", "Succeeded", NOW - 500, NOW - 400)], NOW - 400)
-         for n in range(targets)])
+        [
+            instance_target(
+                deployment_id,
+                f"i-{deployment_id[2:].lower()}{n}",
+                "Succeeded" if complete else "InProgress",
+                [lifecycle_event("Install", "Succeeded", NOW - 500, NOW - 400)],
+                NOW - 400,
+            )
+            for n in range(targets)
+        ],
+    )
 
 
 def write_config(path: Path, endpoint: str, deployments: list[str], **poll) -> None:
-    path.write_text(yaml.safe_dump({
-        "aws": {"region": "us-east-1", "endpoint_url": endpoint},
-        "poll": {"interval": "30s", "max_requests_per_second": 1000, **poll},
-        "deployments": [{"deployment_id": d} for d in deployments],
-    }))
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "aws": {"region": "us-east-1", "endpoint_url": endpoint},
+                "poll": {"interval": "30s", "max_requests_per_second": 1000, **poll},
+                "deployments": [{"deployment_id": d} for d in deployments],
+            }
+        )
+    )
 
 
 @pytest.fixture
@@ -56,8 +67,9 @@ def setup(sim, sim_server, clock, tmp_path):
     write_config(path, sim_server.endpoint_url, [RUNNING, DONE])
     config = load_config(str(path))
     metrics = ExporterMetrics()
-    clients = ClientFactory(metrics, 4, 1000, static_credentials=("t", "t"), read_timeout=2,
-                            connect_timeout=1, max_attempts=2)
+    clients = ClientFactory(
+        metrics, 4, 1000, static_credentials=("t", "t"), read_timeout=2, connect_timeout=1, max_attempts=2
+    )
     exporter = Exporter(config, clients, metrics, clock=clock)
     exporter.poll_once()
     return exporter, Reloader(exporter, lambda: load_config(str(path)), clock=clock), path
@@ -65,8 +77,7 @@ def setup(sim, sim_server, clock, tmp_path):
 
 def test_bad_new_config_keeps_the_old_one_and_reports_failure(setup, sim, clock):
     exporter, reloader, path = setup
-    good_time = value(exporter.snapshot.body,
-                      "codedeploy_exporter_config_last_reload_success_timestamp_seconds")
+    good_time = value(exporter.snapshot.body, "codedeploy_exporter_config_last_reload_success_timestamp_seconds")
     old = exporter.config
     path.write_text("poll: {interval: never}\ndeployments: [{deployment_id: 7}]\n")
     clock.advance(60)
@@ -77,8 +88,9 @@ def test_bad_new_config_keeps_the_old_one_and_reports_failure(setup, sim, clock)
     assert value(body, "codedeploy_exporter_config_last_reload_successful") == 0
     assert value(body, "codedeploy_exporter_config_last_reload_success_timestamp_seconds") == good_time
     exporter.poll_once()  # polling carries on with the old config
-    assert value(exporter.snapshot.body, "codedeploy_deployment_status",
-                 deployment_id=RUNNING, status="InProgress") == 1
+    assert (
+        value(exporter.snapshot.body, "codedeploy_deployment_status", deployment_id=RUNNING, status="InProgress") == 1
+    )
 
 
 def test_good_reload_after_a_bad_one_sets_success_and_its_time(setup, sim_server, clock):
@@ -110,8 +122,9 @@ def test_targets_that_stay_keep_their_state_and_cause_no_api_burst(setup, sim, s
     assert sim.call_count("ListDeploymentTargets") == steady_lists + 1  # plus the added one
     body = exporter.snapshot.body
     assert value(body, "codedeploy_exporter_targets", state="frozen") == 3
-    assert value(body, "codedeploy_target_status", deployment_id=EXTRA,
-                 target_id="i-added00010", status="InProgress") == 1
+    assert (
+        value(body, "codedeploy_target_status", deployment_id=EXTRA, target_id="i-added00010", status="InProgress") == 1
+    )
 
 
 def test_removed_deployments_leave_the_exposition_at_the_next_poll(setup, sim_server):
@@ -198,12 +211,27 @@ def daemon(tmp_path):
     procs = []
 
     def start(config: Path, *extra: str) -> tuple[subprocess.Popen, str]:
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
-               "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+        env = {
+            **os.environ,
+            "AWS_ACCESS_KEY_ID": "t",
+            "AWS_SECRET_ACCESS_KEY": "t",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        }
         proc = subprocess.Popen(
-            [sys.executable, "-m", "exporter", "--config.file", str(config),
-             "--web.listen-address", "127.0.0.1:0", *extra],
-            env=env, stderr=subprocess.PIPE, text=True)
+            [
+                sys.executable,
+                "-m",
+                "exporter",
+                "--config.file",
+                str(config),
+                "--web.listen-address",
+                "127.0.0.1:0",
+                *extra,
+            ],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         procs.append(proc)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
@@ -247,13 +275,11 @@ def test_sighup_reloads_and_a_bad_file_keeps_the_daemon_serving(sim, sim_server,
     proc, address = daemon(path)
     path.write_text("poll: {interval: -1s}\n")
     proc.send_signal(signal.SIGHUP)
-    assert _wait_for(lambda: value(_scrape(address),
-                                   "codedeploy_exporter_config_last_reload_successful") == 0)
+    assert _wait_for(lambda: value(_scrape(address), "codedeploy_exporter_config_last_reload_successful") == 0)
     assert proc.poll() is None
     write_config(path, sim_server.endpoint_url, [RUNNING])
     proc.send_signal(signal.SIGHUP)
-    assert _wait_for(lambda: value(_scrape(address),
-                                   "codedeploy_exporter_config_last_reload_successful") == 1)
+    assert _wait_for(lambda: value(_scrape(address), "codedeploy_exporter_config_last_reload_successful") == 1)
 
 
 def test_sigterm_exits_0_promptly_even_with_a_poll_hanging(sim, sim_server, tmp_path, daemon):

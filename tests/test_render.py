@@ -17,28 +17,42 @@ from exporter.render import ExpositionCache, TargetView, deployment_view, label_
 
 HERE = Path(__file__).parent
 GROUP = GroupView(
-    "123456789012", "us-east-1", "web", "prod",
-    GroupRecord("web", "prod", "Server", "CodeDeployDefault.OneAtATime", "IN_PLACE",
-                "WITHOUT_TRAFFIC_CONTROL", None, None),
-    LastDeployment("d-GROUP0001", "Failed", 1000.0, 1100.0), 900.0, 1100.0,
-    ((("Failed", "user"), 1),), (("Failed", EMPTY_HISTOGRAM.observe(100.0)),))
+    "123456789012",
+    "us-east-1",
+    "web",
+    "prod",
+    GroupRecord(
+        "web", "prod", "Server", "CodeDeployDefault.OneAtATime", "IN_PLACE", "WITHOUT_TRAFFIC_CONTROL", None, None
+    ),
+    LastDeployment("d-GROUP0001", "Failed", 1000.0, 1100.0),
+    900.0,
+    1100.0,
+    ((("Failed", "user"), 1),),
+    (("Failed", EMPTY_HISTOGRAM.observe(100.0)),),
+)
 FIXTURE = json.loads((HERE / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = (parse_target(t) for t in FIXTURE["deploymentTargets"])
-DEPLOYMENTS = [parse_deployment(d) for d in
-               json.loads((HERE / "fixtures/batch_get_deployments.json").read_text())["deploymentsInfo"]]
+DEPLOYMENTS = [
+    parse_deployment(d)
+    for d in json.loads((HERE / "fixtures/batch_get_deployments.json").read_text())["deploymentsInfo"]
+]
 # The fixture targets' own deployment, so that its hooks are aggregated.
-OWNER = parse_deployment({"deploymentId": "d-ABCDEF123", "applicationName": "web",
-                          "deploymentGroupName": "prod", "status": "Failed"})
-IDS = {"application": "web", "deployment_group": "prod", "account_id": "123456789012",
-       "region": "eu-west-1"}
+OWNER = parse_deployment(
+    {"deploymentId": "d-ABCDEF123", "applicationName": "web", "deploymentGroupName": "prod", "status": "Failed"}
+)
+IDS = {"application": "web", "deployment_group": "prod", "account_id": "123456789012", "region": "eu-west-1"}
 
 
 def view(target, success=True, frozen=False, finished=False):
-    prefix = label_pairs(account_id="123456789012", region="eu-west-1", application="web",
-                         deployment_group="prod", deployment_id=target.deployment_id,
-                         target_id=target.target_id)
-    return TargetView((target.deployment_id, target.target_id), prefix, target, success, frozen,
-                      finished)
+    prefix = label_pairs(
+        account_id="123456789012",
+        region="eu-west-1",
+        application="web",
+        deployment_group="prod",
+        deployment_id=target.deployment_id,
+        target_id=target.target_id,
+    )
+    return TargetView((target.deployment_id, target.target_id), prefix, target, success, frozen, finished)
 
 
 def render(*targets, selection=FULL, deployments=(), **flags):
@@ -55,16 +69,28 @@ def with_status(target: Target, status: str) -> Target:
 
 # ---- the full setting: the original contract -------------------------------------------------
 
+
 def test_target_status_is_a_status_set_with_one_series_per_known_value():
     statuses = {ls["status"]: v for ls, v in named(render(INSTANCE), "codedeploy_target_status")}
-    assert statuses == {"Pending": 0, "InProgress": 0, "Succeeded": 0, "Failed": 1, "Skipped": 0,
-                        "Unknown": 0, "Ready": 0}
+    assert statuses == {
+        "Pending": 0,
+        "InProgress": 0,
+        "Succeeded": 0,
+        "Failed": 1,
+        "Skipped": 0,
+        "Unknown": 0,
+        "Ready": 0,
+    }
 
 
 def test_unknown_status_value_gets_an_extra_series_instead_of_a_crash():
     out = render(with_status(INSTANCE, "Paused"))
-    key = ("codedeploy_target_status", frozenset({**IDS, "deployment_id": "d-ABCDEF123",
-                                                  "target_id": "i-0123456789abcdef0", "status": "Paused"}.items()))
+    key = (
+        "codedeploy_target_status",
+        frozenset(
+            {**IDS, "deployment_id": "d-ABCDEF123", "target_id": "i-0123456789abcdef0", "status": "Paused"}.items()
+        ),
+    )
     assert out[key] == 1
     assert sum(v for ls, v in named(out, "codedeploy_target_status")) == 1
 
@@ -73,7 +99,8 @@ def test_failed_hook_is_reported_with_its_error_code_and_script():
     diag = named(render(INSTANCE), "codedeploy_lifecycle_event_diagnostics_info")
     # The successful hook's diagnostics (errorCode Success) are not exported.
     assert [(d["lifecycle_event"], d["error_code"], d["script_name"]) for d, _ in diag] == [
-        ("ApplicationStart", "ScriptFailed", "scripts/start_server.sh")]
+        ("ApplicationStart", "ScriptFailed", "scripts/start_server.sh")
+    ]
 
 
 def test_hook_durations_and_starts_only_when_the_api_gives_times():
@@ -93,56 +120,72 @@ def test_info_metric_carries_type_arn_and_empty_label_when_absent():
 
 def test_traffic_weights_and_task_counts_per_platform():
     out = render(LAMBDA, ECS, CFN)
-    (lam, weight), = named(out, "codedeploy_lambda_target_version_weight")
+    ((lam, weight),) = named(out, "codedeploy_lambda_target_version_weight")
     assert weight == 0.1 and lam["target_version"] == "8" and lam["current_version"] == "7"
-    weights = {ls["task_set_label"]: (ls["target_group"], v)
-               for ls, v in named(out, "codedeploy_ecs_task_set_traffic_weight")}
+    weights = {
+        ls["task_set_label"]: (ls["target_group"], v) for ls, v in named(out, "codedeploy_ecs_task_set_traffic_weight")
+    }
     assert weights == {"Blue": ("tg-blue", 90.0), "Green": ("tg-green", 10.0)}
     running = {ls["task_set_id"]: v for ls, v in named(out, "codedeploy_ecs_task_set_running_tasks")}
     assert running == {"ecs-svc/1111": 4, "ecs-svc/2222": 3}
-    primary = [ls["task_set_id"] for ls, v in named(out, "codedeploy_ecs_task_set_status")
-               if ls["status"] == "PRIMARY" and v == 1]
+    primary = [
+        ls["task_set_id"]
+        for ls, v in named(out, "codedeploy_ecs_task_set_status")
+        if ls["status"] == "PRIMARY" and v == 1
+    ]
     assert primary == ["ecs-svc/1111"]
-    assert [(ls["resource_type"], v) for ls, v in named(out, "codedeploy_cloudformation_target_version_weight")] \
-        == [("AWS::ECS::Service", 0.5)]
+    assert [(ls["resource_type"], v) for ls, v in named(out, "codedeploy_cloudformation_target_version_weight")] == [
+        ("AWS::ECS::Service", 0.5)
+    ]
 
 
 def test_label_values_from_the_api_are_escaped():
     raw = json.loads(json.dumps(FIXTURE["deploymentTargets"][0]))
     raw["instanceTarget"]["lifecycleEvents"][1]["diagnostics"]["scriptName"] = 'a "quoted"\\path\nnext'
-    scripts = [ls["script_name"] for ls, _ in
-               named(render(parse_target(raw)), "codedeploy_lifecycle_event_diagnostics_info")]
+    scripts = [
+        ls["script_name"] for ls, _ in named(render(parse_target(raw)), "codedeploy_lifecycle_event_diagnostics_info")
+    ]
     assert scripts == ['a "quoted"\\path\nnext']
 
 
 def test_every_series_carries_account_and_region():
-    out = render(INSTANCE, LAMBDA, ECS, CFN, deployments=[deployment_view(d, "123456789012", "eu-west-1")
-                                                           for d in DEPLOYMENTS])
+    out = render(
+        INSTANCE, LAMBDA, ECS, CFN, deployments=[deployment_view(d, "123456789012", "eu-west-1") for d in DEPLOYMENTS]
+    )
     for (name, labels), _ in out.items():
         assert {("account_id", "123456789012"), ("region", "eu-west-1")} <= labels, name
 
 
 # ---- the default setting: the cardinality budget -----------------------------------------------
 
+
 def test_sparse_status_keeps_only_the_current_values():
     out = render(INSTANCE, selection=Selection())
     assert [ls["status"] for ls, _ in named(out, "codedeploy_target_status")] == ["Failed"]
-    hooks = sorted((ls["lifecycle_event"], ls["status"], v)
-                   for ls, v in named(out, "codedeploy_lifecycle_event_status"))
-    assert hooks == [("ApplicationStart", "Failed", 1), ("ApplicationStop", "Succeeded", 1),
-                     ("ValidateService", "Skipped", 1)]
+    hooks = sorted(
+        (ls["lifecycle_event"], ls["status"], v) for ls, v in named(out, "codedeploy_lifecycle_event_status")
+    )
+    assert hooks == [
+        ("ApplicationStart", "Failed", 1),
+        ("ApplicationStop", "Succeeded", 1),
+        ("ValidateService", "Skipped", 1),
+    ]
 
 
 def test_succeeded_target_of_a_finished_deployment_has_no_hook_series_by_default():
     done = with_status(INSTANCE, "Succeeded")
     out = render(done, selection=Selection(), finished=True, frozen=True)
     assert not [n for n, _ in out if n.startswith("codedeploy_lifecycle_event_")]
-    assert {n for n, _ in out} == {"codedeploy_target_info", "codedeploy_target_status",
-                                   "codedeploy_target_last_updated_timestamp_seconds"}
+    assert {n for n, _ in out} == {
+        "codedeploy_target_info",
+        "codedeploy_target_status",
+        "codedeploy_target_last_updated_timestamp_seconds",
+    }
     # ... while its deployment runs, and with lifecycle_events: all, they are there.
     assert named(render(done, selection=Selection(), finished=False), "codedeploy_lifecycle_event_status")
-    assert named(render(done, selection=Selection(lifecycle_events="all"), finished=True),
-                 "codedeploy_lifecycle_event_status")
+    assert named(
+        render(done, selection=Selection(lifecycle_events="all"), finished=True), "codedeploy_lifecycle_event_status"
+    )
 
 
 def test_failed_target_of_a_finished_deployment_keeps_its_hooks():
@@ -163,41 +206,54 @@ def test_deployment_status_set_stays_complete_when_sparse():
 
 
 def test_include_and_exclude_match_whole_family_names():
-    out = render(INSTANCE, selection=Selection(include=("codedeploy_target_.*",),
-                                               exclude=("codedeploy_target_info",)))
-    assert {n for n, _ in out} == {"codedeploy_target_status",
-                                   "codedeploy_target_last_updated_timestamp_seconds"}
+    out = render(INSTANCE, selection=Selection(include=("codedeploy_target_.*",), exclude=("codedeploy_target_info",)))
+    assert {n for n, _ in out} == {"codedeploy_target_status", "codedeploy_target_last_updated_timestamp_seconds"}
     # "status" alone matches no family in full.
     assert render(INSTANCE, selection=Selection(include=("status",))) == {}
 
 
 # ---- aggregates ------------------------------------------------------------------------------
 
+
 def hooked(target_id, events):
     """An instance target of d-FAILED001 with (name, status, start, end) hooks."""
-    raw = {"deploymentTargetType": "InstanceTarget", "instanceTarget": {
-        "deploymentId": "d-FAILED001", "targetId": target_id, "status": "Succeeded",
-        "lifecycleEvents": [{"lifecycleEventName": n, "status": s, "startTime": a, "endTime": b}
-                            for n, s, a, b in events]}}
+    raw = {
+        "deploymentTargetType": "InstanceTarget",
+        "instanceTarget": {
+            "deploymentId": "d-FAILED001",
+            "targetId": target_id,
+            "status": "Succeeded",
+            "lifecycleEvents": [
+                {"lifecycleEventName": n, "status": s, "startTime": a, "endTime": b} for n, s, a, b in events
+            ],
+        },
+    }
     return parse_target(raw)
 
 
 def test_hook_aggregates_count_statuses_and_sum_and_max_durations():
-    targets = [hooked("i-1", [("Install", "Succeeded", 100, 110), ("ValidateService", "Succeeded", 120, 121)]),
-               hooked("i-2", [("Install", "Succeeded", 100, 130), ("ValidateService", "Failed", 140, 145)]),
-               hooked("i-3", [("Install", "Failed", 100, None), ("ValidateService", "Skipped", None, None)])]
+    targets = [
+        hooked("i-1", [("Install", "Succeeded", 100, 110), ("ValidateService", "Succeeded", 120, 121)]),
+        hooked("i-2", [("Install", "Succeeded", 100, 130), ("ValidateService", "Failed", 140, 145)]),
+        hooked("i-3", [("Install", "Failed", 100, None), ("ValidateService", "Skipped", None, None)]),
+    ]
     for selection in (Selection(), FULL):
         out = render(*targets, selection=selection, deployments=DEPLOYMENTS[:1], finished=True)
 
         def agg(name, hook, out=out, **extra):
-            return {v for ls, v in named(out, name)
-                    if ls["lifecycle_event"] == hook and extra.items() <= ls.items()}
+            return {v for ls, v in named(out, name) if ls["lifecycle_event"] == hook and extra.items() <= ls.items()}
 
-        counts = {(ls["lifecycle_event"], ls["status"]): v
-                  for ls, v in named(out, "codedeploy_deployment_lifecycle_event_targets")}
-        assert counts == {("Install", "Succeeded"): 2, ("Install", "Failed"): 1,
-                          ("ValidateService", "Succeeded"): 1, ("ValidateService", "Failed"): 1,
-                          ("ValidateService", "Skipped"): 1}
+        counts = {
+            (ls["lifecycle_event"], ls["status"]): v
+            for ls, v in named(out, "codedeploy_deployment_lifecycle_event_targets")
+        }
+        assert counts == {
+            ("Install", "Succeeded"): 2,
+            ("Install", "Failed"): 1,
+            ("ValidateService", "Succeeded"): 1,
+            ("ValidateService", "Failed"): 1,
+            ("ValidateService", "Skipped"): 1,
+        }
         assert agg("codedeploy_deployment_lifecycle_event_duration_seconds_sum", "Install") == {40}
         assert agg("codedeploy_deployment_lifecycle_event_duration_seconds_count", "Install") == {2}
         assert agg("codedeploy_deployment_lifecycle_event_max_duration_seconds", "Install") == {30}
@@ -219,6 +275,7 @@ def test_aggregates_follow_a_changed_target_and_skip_work_otherwise():
 
 # ---- deployment facts ------------------------------------------------------------------------
 
+
 def test_deployment_facts_error_rollback_revision_and_termination_wait():
     out = render(deployments=DEPLOYMENTS)
     by_id = {}
@@ -231,7 +288,11 @@ def test_deployment_facts_error_rollback_revision_and_termination_wait():
     assert rollback["codedeploy_deployment_rollback_info"][0]["rollback_triggering_deployment_id"] == "d-FAILED001"
     s3 = failed["codedeploy_deployment_revision_info"][0]
     assert (s3["revision_type"], s3["s3_bucket"], s3["s3_key"], s3["github_repository"]) == (
-        "S3", "artifacts", "web/app.zip", "")
+        "S3",
+        "artifacts",
+        "web/app.zip",
+        "",
+    )
     assert rollback["codedeploy_deployment_revision_info"][0]["github_commit"] == "4f1c0d2e9b7a"
     assert len(inline["codedeploy_deployment_revision_info"][0]["content_sha256"]) == 64
     assert failed["codedeploy_deployment_instance_termination_wait_started"][1] == 0
@@ -243,22 +304,32 @@ def test_deployment_facts_error_rollback_revision_and_termination_wait():
 
 
 def test_deployment_series_cover_info_status_timestamps_and_overview():
-    deployment = parse_deployment({
-        "deploymentId": "d-ABCDEF123", "applicationName": "web", "deploymentGroupName": "prod",
-        "status": "InProgress", "computePlatform": "Server", "deploymentConfigName": "OneAtATime",
-        "creator": "user", "deploymentStyle": {"deploymentType": "IN_PLACE"}, "createTime": 100.0,
-        "deploymentOverview": {"Succeeded": 2, "Failed": 1}})
+    deployment = parse_deployment(
+        {
+            "deploymentId": "d-ABCDEF123",
+            "applicationName": "web",
+            "deploymentGroupName": "prod",
+            "status": "InProgress",
+            "computePlatform": "Server",
+            "deploymentConfigName": "OneAtATime",
+            "creator": "user",
+            "deploymentStyle": {"deploymentType": "IN_PLACE"},
+            "createTime": 100.0,
+            "deploymentOverview": {"Succeeded": 2, "Failed": 1},
+        }
+    )
     out = render(deployments=[deployment_view(deployment, "123456789012", "eu-west-1")])
     base = {**IDS, "deployment_id": "d-ABCDEF123"}
     assert out[("codedeploy_deployment_create_timestamp_seconds", frozenset(base.items()))] == 100.0
     assert ("codedeploy_deployment_complete_timestamp_seconds", frozenset(base.items())) not in out
     assert out[("codedeploy_deployment_targets", frozenset({**base, "status": "Failed"}.items()))] == 1
     assert out[("codedeploy_deployment_status", frozenset({**base, "status": "InProgress"}.items()))] == 1
-    (info, _), = named(out, "codedeploy_deployment_info")
+    ((info, _),) = named(out, "codedeploy_deployment_info")
     assert info["compute_platform"] == "Server" and info["deployment_type"] == "IN_PLACE"
 
 
 # ---- the table is the contract ---------------------------------------------------------------
+
 
 def test_nothing_undeclared_is_emitted_and_labels_match_the_table():
     views = [view(t, success=False) for t in (INSTANCE, LAMBDA, ECS, CFN)]
@@ -282,8 +353,7 @@ def test_nothing_undeclared_is_emitted_and_labels_match_the_table():
 
 
 def test_each_family_appears_once_with_help_and_type():
-    text = ExpositionCache(FULL).render([view(INSTANCE), view(LAMBDA), view(ECS), view(CFN)],
-                                        DEPLOYMENTS)
+    text = ExpositionCache(FULL).render([view(INSTANCE), view(LAMBDA), view(ECS), view(CFN)], DEPLOYMENTS)
     types = [line.split()[2] for line in text.splitlines() if line.startswith("# TYPE")]
     assert len(types) == len(set(types))
     assert "codedeploy_exporter_target_poll_success" in types
@@ -307,20 +377,25 @@ def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():
     assert "# UNIT codedeploy_lambda_target_version_weight" not in text
     families = {f.name: f for f in parse_openmetrics(text)}
     assert families["codedeploy_exporter_api_requests"].type == "counter"
-    (requests,) = [s for s in families["codedeploy_exporter_api_requests"].samples
-                   if s.labels["operation"] == "ListDeployments"]
+    (requests,) = [
+        s for s in families["codedeploy_exporter_api_requests"].samples if s.labels["operation"] == "ListDeployments"
+    ]
     assert requests.name == "codedeploy_exporter_api_requests_total" and requests.value == 3
     assert families["codedeploy_deployment_lifecycle_event_duration_seconds"].type == "summary"
     assert families["codedeploy_deployments"].type == "counter"
     assert families["codedeploy_deployment_duration_seconds"].type == "histogram"
-    buckets = {s.labels["le"]: s.value for s in families["codedeploy_deployment_duration_seconds"].samples
-               if s.name.endswith("_bucket")}
+    buckets = {
+        s.labels["le"]: s.value
+        for s in families["codedeploy_deployment_duration_seconds"].samples
+        if s.name.endswith("_bucket")
+    }
     assert buckets["60"] == 0 and buckets["120"] == 1 and buckets["+Inf"] == 1
     assert families["codedeploy_target_status"].unit == ""
     assert families["codedeploy_target_last_updated_timestamp_seconds"].unit == "seconds"
 
 
 # ---- the fragment cache ----------------------------------------------------------------------
+
 
 def test_unchanged_targets_reuse_their_fragments_and_changed_ones_are_rerendered():
     cache = ExpositionCache(FULL)

@@ -17,19 +17,28 @@ ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*.yaml"))
 DOCS = ROOT / "docs" / "monitoring.md"
-RUNBOOK_BASE = ("https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/"
-                "docs/monitoring.md#")
+RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
 # What issue 11 asks for, one alert each.
 REQUIRED_ALERTS = {
-    "CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped", "CodeDeployRollback",
-    "CodeDeployDeploymentRunningTooLong", "CodeDeployTargetsPendingTooLong",
-    "CodeDeployDeploymentTargetsFailed", "CodeDeployExporterDown", "CodeDeployExporterAbsent",
-    "CodeDeployExporterDataStale", "CodeDeployExporterConfigReloadFailed",
-    "CodeDeployExporterPollSlow", "CodeDeployExporterThrottled", "CodeDeployExporterPollFailing",
+    "CodeDeployGroupDeploymentFailed",
+    "CodeDeployGroupDeploymentStopped",
+    "CodeDeployRollback",
+    "CodeDeployDeploymentRunningTooLong",
+    "CodeDeployTargetsPendingTooLong",
+    "CodeDeployDeploymentTargetsFailed",
+    "CodeDeployExporterDown",
+    "CodeDeployExporterAbsent",
+    "CodeDeployExporterDataStale",
+    "CodeDeployExporterConfigReloadFailed",
+    "CodeDeployExporterPollSlow",
+    "CodeDeployExporterThrottled",
+    "CodeDeployExporterPollFailing",
 }
 GROUP_LABELS = {"account_id", "region", "application", "deployment_group"}
-LABELS = ('job="codedeploy-exporter",instance="e:1",account_id="111111111111",region="us-east-1",'
-          'application="web",deployment_group="prod",deployment_id="d-BIG"')
+LABELS = (
+    'job="codedeploy-exporter",instance="e:1",account_id="111111111111",region="us-east-1",'
+    'application="web",deployment_group="prod",deployment_id="d-BIG"'
+)
 
 
 def _load(name: str):
@@ -100,49 +109,90 @@ def test_one_failed_all_at_once_deployment_over_100_targets_pages_once(tmp_path)
     five target ids, one alert for its group, nothing else."""
     promtool = require_binary("promtool")
     group = LABELS.rsplit(",", 1)[0]
-    series = [{"series": f'codedeploy_deployment_targets{{{LABELS},status="Failed"}}',
-               "values": "0 100x5"},
-              {"series": f'codedeploy_deployment_status{{{LABELS},status="Failed"}}',
-               "values": "0 1x5"},
-              {"series": f'codedeploy_deployment_complete_timestamp_seconds{{{LABELS}}}',
-               "values": "_ 60x5"},
-              {"series": f'codedeploy_deployment_group_last_attempted_status{{{group},status="Failed"}}',
-               "values": "0 1x5"},
-              {"series": f'codedeploy_deployment_group_last_attempted_info{{{LABELS}}}',
-               "values": "_ 1x5"},
-              {"series": f'codedeploy_deployment_group_last_failure_timestamp_seconds{{{group}}}',
-               "values": "_ 60x5"},
-              {"series": f'codedeploy_deployment_group_last_success_timestamp_seconds{{{group}}}',
-               "values": "10x6"}]
-    series += [{"series": f'codedeploy_target_status{{{LABELS},target_id="i-{n:03d}",status="Failed"}}',
-                "values": "_ 1x5"} for n in range(100)]
-    series += [{"series": f'codedeploy_lifecycle_event_status{{{LABELS},target_id="i-{n:03d}",'
-                          f'lifecycle_event="ApplicationStart",status="Failed"}}',
-                "values": "_ 1x5"} for n in range(100)]
-    expected = {"severity": "warning", "account_id": "111111111111", "region": "us-east-1",
-                "application": "web", "deployment_group": "prod", "deployment_id": "d-BIG"}
-    description = ("100 targets of deployment d-BIG of web/prod (account 111111111111, us-east-1) "
-                   "failed, among them: i-000, i-001, i-002, i-003, i-004.")
+    series = [
+        {"series": f'codedeploy_deployment_targets{{{LABELS},status="Failed"}}', "values": "0 100x5"},
+        {"series": f'codedeploy_deployment_status{{{LABELS},status="Failed"}}', "values": "0 1x5"},
+        {"series": f"codedeploy_deployment_complete_timestamp_seconds{{{LABELS}}}", "values": "_ 60x5"},
+        {"series": f'codedeploy_deployment_group_last_attempted_status{{{group},status="Failed"}}', "values": "0 1x5"},
+        {"series": f"codedeploy_deployment_group_last_attempted_info{{{LABELS}}}", "values": "_ 1x5"},
+        {"series": f"codedeploy_deployment_group_last_failure_timestamp_seconds{{{group}}}", "values": "_ 60x5"},
+        {"series": f"codedeploy_deployment_group_last_success_timestamp_seconds{{{group}}}", "values": "10x6"},
+    ]
+    series += [
+        {"series": f'codedeploy_target_status{{{LABELS},target_id="i-{n:03d}",status="Failed"}}', "values": "_ 1x5"}
+        for n in range(100)
+    ]
+    series += [
+        {
+            "series": f'codedeploy_lifecycle_event_status{{{LABELS},target_id="i-{n:03d}",'
+            f'lifecycle_event="ApplicationStart",status="Failed"}}',
+            "values": "_ 1x5",
+        }
+        for n in range(100)
+    ]
+    expected = {
+        "severity": "warning",
+        "account_id": "111111111111",
+        "region": "us-east-1",
+        "application": "web",
+        "deployment_group": "prod",
+        "deployment_id": "d-BIG",
+    }
+    description = (
+        "100 targets of deployment d-BIG of web/prod (account 111111111111, us-east-1) "
+        "failed, among them: i-000, i-001, i-002, i-003, i-004."
+    )
     paging = {"CodeDeployDeploymentTargetsFailed", "CodeDeployGroupDeploymentFailed"}
-    checks = [{"eval_time": "3m", "alertname": rule["alert"], "exp_alerts": []}
-              for rule in _alerts() if rule["alert"] not in paging]
+    checks = [
+        {"eval_time": "3m", "alertname": rule["alert"], "exp_alerts": []}
+        for rule in _alerts()
+        if rule["alert"] not in paging
+    ]
     group_labels = {k: v for k, v in expected.items() if k != "deployment_id"}
-    checks.append({"eval_time": "3m", "alertname": "CodeDeployGroupDeploymentFailed",
-                   "exp_alerts": [{"exp_labels": group_labels, "exp_annotations": {
-                       "summary": "The latest deployment of a CodeDeploy deployment group failed.",
-                       "description": "The latest finished deployment of web/prod (account "
-                                      "111111111111, us-east-1) failed and no later deployment "
-                                      "has succeeded (latest attempt: d-BIG).",
-                       "runbook_url": RUNBOOK_BASE + "codedeploygroupdeploymentfailed"}}]})
-    checks.append({"eval_time": "3m", "alertname": "CodeDeployDeploymentTargetsFailed",
-                   "exp_alerts": [{"exp_labels": expected, "exp_annotations": {
-                       "summary": "Targets of a CodeDeploy deployment failed.",
-                       "description": description,
-                       "runbook_url": RUNBOOK_BASE + "codedeploydeploymenttargetsfailed"}}]})
+    checks.append(
+        {
+            "eval_time": "3m",
+            "alertname": "CodeDeployGroupDeploymentFailed",
+            "exp_alerts": [
+                {
+                    "exp_labels": group_labels,
+                    "exp_annotations": {
+                        "summary": "The latest deployment of a CodeDeploy deployment group failed.",
+                        "description": "The latest finished deployment of web/prod (account "
+                        "111111111111, us-east-1) failed and no later deployment "
+                        "has succeeded (latest attempt: d-BIG).",
+                        "runbook_url": RUNBOOK_BASE + "codedeploygroupdeploymentfailed",
+                    },
+                }
+            ],
+        }
+    )
+    checks.append(
+        {
+            "eval_time": "3m",
+            "alertname": "CodeDeployDeploymentTargetsFailed",
+            "exp_alerts": [
+                {
+                    "exp_labels": expected,
+                    "exp_annotations": {
+                        "summary": "Targets of a CodeDeploy deployment failed.",
+                        "description": description,
+                        "runbook_url": RUNBOOK_BASE + "codedeploydeploymenttargetsfailed",
+                    },
+                }
+            ],
+        }
+    )
     test_file = tmp_path / "big_test.yaml"
-    test_file.write_text(yaml.safe_dump({
-        "rule_files": [str(RULES)], "evaluation_interval": "1m",
-        "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": checks}]}))
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(RULES)],
+                "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": checks}],
+            }
+        )
+    )
     result = _run(promtool, "test", "rules", str(test_file))
     assert result.returncode == 0, result.stdout + result.stderr
 
@@ -192,7 +242,7 @@ def test_sparse_status_sets_are_never_read_for_their_zeros():
     sparse = r"codedeploy_(?:target|lifecycle_event|ecs_task_set)_status\{[^}]*\}"
     for rule in _alerts():
         for match in re.finditer(sparse, rule["expr"]):
-            following = rule["expr"][match.end():match.end() + 6]
+            following = rule["expr"][match.end() : match.end() + 6]
             assert following.strip().startswith("== 1"), (rule["alert"], match.group(0))
 
 
@@ -207,13 +257,17 @@ def test_every_runbook_url_points_at_a_section_of_the_monitoring_docs():
 
 def test_every_threshold_is_documented_with_its_default():
     alerts = _load("monitoring_alerts").ALERTS
-    rows = {tuple(cell.strip().strip("`") for cell in row.split("|")[1:4])
-            for row in DOCS.read_text().splitlines() if row.startswith("| `CodeDeploy")}
+    rows = {
+        tuple(cell.strip().strip("`") for cell in row.split("|")[1:4])
+        for row in DOCS.read_text().splitlines()
+        if row.startswith("| `CodeDeploy")
+    }
     missing = []
     for alert in alerts:
         expected = [("for", alert.for_)] + [(k.name, str(k.default)) for k in alert.knobs]
-        missing += [(alert.name, knob, default) for knob, default in expected
-                    if (alert.name, knob, default) not in rows]
+        missing += [
+            (alert.name, knob, default) for knob, default in expected if (alert.name, knob, default) not in rows
+        ]
     assert not missing, f"thresholds not in the table of {DOCS.name}: {missing}"
 
 
@@ -237,15 +291,12 @@ def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it()
     for _, checks in _cases():
         by_alert: dict[str, list[tuple[float, set]]] = {}
         for check in checks:
-            expected = {frozenset(a.get("exp_labels", {}).items())
-                        for a in check.get("exp_alerts") or []}
+            expected = {frozenset(a.get("exp_labels", {}).items()) for a in check.get("exp_alerts") or []}
             (fired if expected else silent).add(check["alertname"])
-            by_alert.setdefault(check["alertname"], []).append(
-                (_minutes(check["eval_time"]), expected))
+            by_alert.setdefault(check["alertname"], []).append((_minutes(check["eval_time"]), expected))
         for name, timeline in by_alert.items():
             timeline.sort(key=lambda entry: entry[0])
-            if any(earlier[1] - later[1]
-                   for i, earlier in enumerate(timeline) for later in timeline[i + 1:]):
+            if any(earlier[1] - later[1] for i, earlier in enumerate(timeline) for later in timeline[i + 1 :]):
                 resolved.add(name)
     names = {rule["alert"] for rule in _alerts()}
     assert names <= fired, names - fired

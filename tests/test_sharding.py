@@ -74,11 +74,19 @@ def fleet():
     deployments = build_fleet(sim, instance_targets=0, ecs=3, lambdas=3, cloudformation=2, now=now)
     for n in range(9):
         deployment_id = f"d-SHARDEC2{n}"
-        targets = [instance_target(deployment_id, f"i-{n:03d}{t:014d}", "InProgress",
-                                   [lifecycle_event("Install", "Succeeded", now - 60, now - 50)], now - 10)
-                   for t in range(10)]
-        sim.put_deployment(deployment_info(deployment_id, f"app-{n % 3}", f"group-{n}", "InProgress",
-                                           now - 600), targets)
+        targets = [
+            instance_target(
+                deployment_id,
+                f"i-{n:03d}{t:014d}",
+                "InProgress",
+                [lifecycle_event("Install", "Succeeded", now - 60, now - 50)],
+                now - 10,
+            )
+            for t in range(10)
+        ]
+        sim.put_deployment(
+            deployment_info(deployment_id, f"app-{n % 3}", f"group-{n}", "InProgress", now - 600), targets
+        )
         deployments.append((deployment_id, [t["instanceTarget"]["targetId"] for t in targets]))
     groups: dict[str, set[str]] = {}
     for deployment_id, _ in deployments:
@@ -167,10 +175,7 @@ def test_shards_partition_the_unsharded_series_and_target_api_work(fleet, tmp_pa
 
     sim.reset_calls()
     # Start all replicas before reading any, as a StatefulSet would.
-    processes = [
-        run_once(config, "--shard", str(i), "--total-shards", str(TOTAL_SHARDS))
-        for i in range(TOTAL_SHARDS)
-    ]
+    processes = [run_once(config, "--shard", str(i), "--total-shards", str(TOTAL_SHARDS)) for i in range(TOTAL_SHARDS)]
     shards = [parse_series(finish(p)) for p in processes]
     sharded_calls = target_calls(sim)
 
@@ -194,13 +199,9 @@ def test_each_shard_reports_its_ordinal_and_the_shard_count(fleet, tmp_path):
     _, server, deployment_ids, groups = fleet
     config = write_config(tmp_path, server, entries_for("deployments", deployment_ids[:3], groups))
     for ordinal in range(TOTAL_SHARDS):
-        output = finish(
-            run_once(config, "--shard", str(ordinal), "--total-shards", str(TOTAL_SHARDS))
-        )
+        output = finish(run_once(config, "--shard", str(ordinal), "--total-shards", str(TOTAL_SHARDS)))
         values = {
-            sample.name: sample.value
-            for family in text_string_to_metric_families(output)
-            for sample in family.samples
+            sample.name: sample.value for family in text_string_to_metric_families(output) for sample in family.samples
         }
         assert values["codedeploy_exporter_shard_ordinal"] == ordinal
         assert values["codedeploy_exporter_total_shards"] == TOTAL_SHARDS

@@ -78,9 +78,7 @@ def assert_matches_shape(shape, value, path: str = "$") -> None:
     elif kind in ("integer", "long"):
         assert isinstance(value, int) and not isinstance(value, bool), f"{path}: {value!r} not int"
     elif kind in ("double", "float", "timestamp"):
-        assert isinstance(value, (int, float)) and not isinstance(value, bool), (
-            f"{path}: {value!r} is not a number"
-        )
+        assert isinstance(value, (int, float)) and not isinstance(value, bool), f"{path}: {value!r} is not a number"
     elif kind == "boolean":
         assert isinstance(value, bool), f"{path}: {value!r} not bool"
     else:
@@ -204,14 +202,8 @@ def populate(sim: Simulator, ec2_targets: int = 5) -> None:
         ],
     )
     sim.put_deployment(
-        deployment_info(
-            CFN_ID, "stack", "prod", "InProgress", NOW - 30, "ECS", creator="CloudFormation"
-        ),
-        [
-            cloudformation_target(
-                CFN_ID, "Service", "InProgress", [], NOW, target_version_weight=0.5
-            )
-        ],
+        deployment_info(CFN_ID, "stack", "prod", "InProgress", NOW - 30, "ECS", creator="CloudFormation"),
+        [cloudformation_target(CFN_ID, "Service", "InProgress", [], NOW, target_version_weight=0.5)],
     )
     sim.put_deployment(deployment_info(IDLE_ID, "web", "prod", "Created", NOW - 10), started=False)
 
@@ -259,19 +251,13 @@ def error_code(excinfo) -> str:
         (CFN_ID, "Service", "cloudFormationTarget"),
     ],
 )
-def test_each_target_type_reaches_boto3_intact_and_matches_the_model(
-    sim, client, deployment_id, target_id, kind
-):
+def test_each_target_type_reaches_boto3_intact_and_matches_the_model(sim, client, deployment_id, target_id, kind):
     params = {"deploymentId": deployment_id, "targetId": target_id}
     raw = assert_valid_response(sim, "GetDeploymentTarget", params)
-    assert_valid_response(
-        sim, "BatchGetDeploymentTargets", {"deploymentId": deployment_id, "targetIds": [target_id]}
-    )
+    assert_valid_response(sim, "BatchGetDeploymentTargets", {"deploymentId": deployment_id, "targetIds": [target_id]})
     parsed = client.get_deployment_target(**params)["deploymentTarget"]
     assert parsed[kind]["targetId"] == target_id
-    assert (
-        parsed[kind]["lastUpdatedAt"].timestamp() == raw["deploymentTarget"][kind]["lastUpdatedAt"]
-    )
+    assert parsed[kind]["lastUpdatedAt"].timestamp() == raw["deploymentTarget"][kind]["lastUpdatedAt"]
     assert raw["deploymentTarget"] == sim.target(deployment_id, target_id)
 
 
@@ -302,9 +288,7 @@ def test_list_deployment_targets_pages_through_every_target(sim, client):
 
 def test_list_deployment_targets_honours_status_and_label_filters(sim, client):
     def ids(**filters):
-        pages = client.get_paginator("list_deployment_targets").paginate(
-            deploymentId=EC2_ID, targetFilters=filters
-        )
+        pages = client.get_paginator("list_deployment_targets").paginate(deploymentId=EC2_ID, targetFilters=filters)
         return sorted(t for p in pages for t in p["targetIds"])
 
     assert ids(TargetStatus=["Failed"]) == [f"i-{n:017x}" for n in (0, 2, 4)]
@@ -315,9 +299,7 @@ def test_list_deployment_targets_honours_status_and_label_filters(sim, client):
 def test_list_deployments_is_newest_first_and_filters_by_status_and_create_time(sim, client):
     extra = [f"d-WEB00000{n}" for n in range(3)]
     for n, deployment_id in enumerate(extra):
-        sim.put_deployment(
-            deployment_info(deployment_id, "web", "prod", "Succeeded", NOW - 1000 + n)
-        )
+        sim.put_deployment(deployment_info(deployment_id, "web", "prod", "Succeeded", NOW - 1000 + n))
 
     def listed(**kwargs):
         pages = client.get_paginator("list_deployments").paginate(
@@ -332,15 +314,11 @@ def test_list_deployments_is_newest_first_and_filters_by_status_and_create_time(
         extra[2],
         extra[1],
     ]
-    assert_valid_response(
-        sim, "ListDeployments", {"applicationName": "web", "deploymentGroupName": "prod"}
-    )
+    assert_valid_response(sim, "ListDeployments", {"applicationName": "web", "deploymentGroupName": "prod"})
 
 
 def test_batch_get_deployments_silently_omits_unknown_ids(sim, client):
-    infos = client.batch_get_deployments(deploymentIds=[ECS_ID, "d-UNKNOWN99", EC2_ID])[
-        "deploymentsInfo"
-    ]
+    infos = client.batch_get_deployments(deploymentIds=[ECS_ID, "d-UNKNOWN99", EC2_ID])["deploymentsInfo"]
     assert [i["deploymentId"] for i in infos] == [ECS_ID, EC2_ID]
     assert infos[1]["deploymentOverview"] == {
         "Pending": 0,
@@ -350,9 +328,7 @@ def test_batch_get_deployments_silently_omits_unknown_ids(sim, client):
         "Skipped": 0,
         "Ready": 0,
     }
-    assert_valid_response(
-        sim, "BatchGetDeployments", {"deploymentIds": [EC2_ID, ECS_ID, LAMBDA_ID, CFN_ID]}
-    )
+    assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": [EC2_ID, ECS_ID, LAMBDA_ID, CFN_ID]})
 
 
 def test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets(sim):
@@ -363,13 +339,8 @@ def test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets(si
 
 
 def test_get_deployment_and_application_listings(sim, client):
-    assert (
-        client.get_deployment(deploymentId=LAMBDA_ID)["deploymentInfo"]["computePlatform"]
-        == "Lambda"
-    )
-    apps = [
-        a for p in client.get_paginator("list_applications").paginate() for a in p["applications"]
-    ]
+    assert client.get_deployment(deploymentId=LAMBDA_ID)["deploymentInfo"]["computePlatform"] == "Lambda"
+    apps = [a for p in client.get_paginator("list_applications").paginate() for a in p["applications"]]
     assert apps == ["fn", "stack", "svc", "web"]
     assert client.list_deployment_groups(applicationName="web")["deploymentGroups"] == ["prod"]
     for operation, params in [
@@ -522,9 +493,7 @@ def test_state_endpoint_returns_the_snapshot(sim, server):
         state = json.loads(response.read())
     assert state == json.loads(json.dumps(sim.snapshot()))
     assert (
-        state["deployments"][ECS_ID]["targets"]["cluster:svc"]["ecsTarget"]["taskSetsInfo"][1][
-            "identifer"
-        ]
+        state["deployments"][ECS_ID]["targets"]["cluster:svc"]["ecsTarget"]["taskSetsInfo"][1]["identifer"]
         == "ecs-svc/2"
     )
 
@@ -687,17 +656,13 @@ def test_every_demo_response_matches_the_model_through_a_whole_cycle():
         clock.now = CYCLE_START + step * CYCLE / 200
         scenarios.advance()
         ids = sim.deployment_ids()
-        infos = assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ids})[
-            "deploymentsInfo"
-        ]
+        infos = assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ids})["deploymentsInfo"]
         assert len(infos) == len(ids)
         for info in infos:
             assert info["status"] in ("Created", "InProgress", "Succeeded", "Failed", "Stopped")
             if info["status"] == "Created":
                 continue
-            listed = assert_valid_response(
-                sim, "ListDeploymentTargets", {"deploymentId": info["deploymentId"]}
-            )
+            listed = assert_valid_response(sim, "ListDeploymentTargets", {"deploymentId": info["deploymentId"]})
             for target_id in listed["targetIds"]:
                 body = assert_valid_response(
                     sim,
@@ -818,9 +783,7 @@ def test_demo_ecs_green_task_set_takes_traffic_in_steps_and_succeeds():
         ("demo-cfn", lambda t: t["targetVersionWeight"], [0.0, 0.5, 1.0]),
     ],
 )
-def test_demo_traffic_weights_shift_in_steps_and_the_deployment_succeeds(
-    application, read_weight, expected
-):
+def test_demo_traffic_weights_shift_in_steps_and_the_deployment_succeeds(application, read_weight, expected):
     sim, scenarios, clock = demo()
     weights, statuses = [], []
     for step in range(100):
@@ -854,13 +817,9 @@ def test_demo_keeps_history_and_creates_fresh_deterministic_ids_each_cycle():
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in first_ids)
     assert set(demo(0.7)[0].deployment_ids()) == first_ids  # same cycle, same ids
     for application, group in DEMO_GROUPS:
-        _, listed = sim.handle(
-            "ListDeployments", {"applicationName": application, "deploymentGroupName": group}
-        )
+        _, listed = sim.handle("ListDeployments", {"applicationName": application, "deploymentGroupName": group})
         infos = [sim.deployment(d) for d in listed["deployments"]]
-        assert [i["createTime"] for i in infos] == sorted(
-            (i["createTime"] for i in infos), reverse=True
-        )
+        assert [i["createTime"] for i in infos] == sorted((i["createTime"] for i in infos), reverse=True)
         assert all(i["status"] in ("Succeeded", "Failed", "Stopped") for i in infos[1:])
     clock.now += CYCLE
     scenarios.advance()
@@ -884,9 +843,7 @@ def test_demo_last_updated_never_goes_backwards():
 def test_demo_driver_advances_on_start_and_stops():
     sim = Simulator()
     clock = FakeClock(CYCLE_START)
-    driver = DemoDriver(
-        sim, DemoScenarios(sim, clock=clock, cycle_seconds=CYCLE), tick=0.01
-    ).start()
+    driver = DemoDriver(sim, DemoScenarios(sim, clock=clock, cycle_seconds=CYCLE), tick=0.01).start()
     try:
         assert driver.running
         # At a cycle's start: six groups over three cycles, rollbacks in the two past ones.
@@ -901,13 +858,11 @@ def test_demo_is_served_over_http(server):
     scenarios = DemoScenarios(sim, clock=FakeClock(CYCLE_START + 0.4 * CYCLE), cycle_seconds=CYCLE)
     scenarios.advance()
     client = make_client(server)
-    deployment_id = client.list_deployments(
-        applicationName="demo-ecs", deploymentGroupName="demo-ecs-prod"
-    )["deployments"][0]
+    deployment_id = client.list_deployments(applicationName="demo-ecs", deploymentGroupName="demo-ecs-prod")[
+        "deployments"
+    ][0]
     target_id = client.list_deployment_targets(deploymentId=deployment_id)["targetIds"][0]
-    target = client.get_deployment_target(deploymentId=deployment_id, targetId=target_id)[
-        "deploymentTarget"
-    ]
+    target = client.get_deployment_target(deploymentId=deployment_id, targetId=target_id)["deploymentTarget"]
     assert target["deploymentTargetType"] == "ECSTarget"
     assert target["ecsTarget"]["taskSetsInfo"][1]["trafficWeight"] == 10.0
 
@@ -934,9 +889,7 @@ def test_finished_fleet_is_all_terminal():
     fleet = build_fleet(sim, 30, ecs=1, lambdas=1, cloudformation=1, finished=True, now=NOW)
     for deployment_id, targets in fleet:
         assert sim.deployment(deployment_id)["status"] == "Succeeded"
-        assert {target_body(sim.target(deployment_id, t))["status"] for t in targets} == {
-            "Succeeded"
-        }
+        assert {target_body(sim.target(deployment_id, t))["status"] for t in targets} == {"Succeeded"}
 
 
 def test_mutate_fraction_changes_exactly_that_share_of_targets():
@@ -946,14 +899,8 @@ def test_mutate_fraction_changes_exactly_that_share_of_targets():
     changed = mutate_fraction(sim, 0.05, random.Random(7))
     after = sim.snapshot()["deployments"]
     differing = {
-        (d, t)
-        for d in before
-        for t in before[d]["targets"]
-        if before[d]["targets"][t] != after[d]["targets"][t]
+        (d, t) for d in before for t in before[d]["targets"] if before[d]["targets"][t] != after[d]["targets"][t]
     }
     assert differing == set(changed) and len(changed) == 10
     d, t = changed[0]
-    assert (
-        target_body(after[d]["targets"][t])["lastUpdatedAt"]
-        > target_body(before[d]["targets"][t])["lastUpdatedAt"]
-    )
+    assert target_body(after[d]["targets"][t])["lastUpdatedAt"] > target_body(before[d]["targets"][t])["lastUpdatedAt"]

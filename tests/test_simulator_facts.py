@@ -176,9 +176,10 @@ def test_batch_limits_are_exact(sim, client):
     for n in range(26):
         sim.put_target(
             "d-LIM000000",
-            {"deploymentTargetType": "InstanceTarget",
-             "instanceTarget": {"deploymentId": "d-LIM000000", "targetId": f"i-{n}",
-                                "status": "Pending"}},
+            {
+                "deploymentTargetType": "InstanceTarget",
+                "instanceTarget": {"deploymentId": "d-LIM000000", "targetId": f"i-{n}", "status": "Pending"},
+            },
         )
     targets = [f"i-{n}" for n in range(26)]
     ok = client.batch_get_deployment_targets(deploymentId="d-LIM000000", targetIds=targets[:25])
@@ -207,9 +208,7 @@ def test_boto3_sts_client_gets_the_caller_identity_from_the_simulator(sim, serve
     assert mine["Account"] == sim.account_id == "123456789012"
     assert mine["Arn"] == "arn:aws:iam::123456789012:user/simulator"
     assert re.fullmatch(r"AIDA[0-9A-F]{17}", mine["UserId"])
-    assert other["Account"] == "210987654321" and other["Arn"].startswith(
-        "arn:aws:iam::210987654321:"
-    )
+    assert other["Account"] == "210987654321" and other["Arn"].startswith("arn:aws:iam::210987654321:")
     assert [(c.operation, c.access_key_id) for c in sim.calls] == [
         ("GetCallerIdentity", "AKIATESTING"),
         ("GetCallerIdentity", "AKIAOTHERACCOUNT"),
@@ -221,9 +220,7 @@ def test_boto3_sts_client_gets_the_caller_identity_from_the_simulator(sim, serve
 
 def test_sts_answers_through_aws_endpoint_url_sts_like_any_boto3_client(sim, server, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL_STS", server.endpoint_url)
-    client = boto3.client(
-        "sts", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s"
-    )
+    client = boto3.client("sts", region_name="us-east-1", aws_access_key_id="k", aws_secret_access_key="s")
     assert client.get_caller_identity()["Account"] == sim.account_id
 
 
@@ -249,11 +246,10 @@ def test_codedeploy_and_sts_share_the_port_without_crossing(sim, client):
 # ---- deployment facts ---------------------------------------------------------------------
 def test_failed_deployment_reports_its_error_code_and_message(sim, client):
     put_failed_deployment(sim, "d-FAIL00001", "web", "prod", NOW, code="HEALTH_CONSTRAINTS")
-    put_failed_deployment(sim, "d-FAIL00002", "web", "prod", NOW + 1, code="TIMEOUT",
-                          message="The deployment timed out.")
-    infos = client.batch_get_deployments(deploymentIds=["d-FAIL00001", "d-FAIL00002"])[
-        "deploymentsInfo"
-    ]
+    put_failed_deployment(
+        sim, "d-FAIL00002", "web", "prod", NOW + 1, code="TIMEOUT", message="The deployment timed out."
+    )
+    infos = client.batch_get_deployments(deploymentIds=["d-FAIL00001", "d-FAIL00002"])["deploymentsInfo"]
     assert [(i["status"], i["errorInformation"]["code"]) for i in infos] == [
         ("Failed", "HEALTH_CONSTRAINTS"),
         ("Failed", "TIMEOUT"),
@@ -268,9 +264,7 @@ def test_failed_deployment_reports_its_error_code_and_message(sim, client):
 def test_stopped_deployment_names_the_alarm_that_stopped_it(sim, client):
     put_stopped_deployment(sim, "d-STOP00001", "fn", "live", NOW, alarms=["errors", "latency"])
     put_stopped_deployment(sim, "d-STOP00002", "fn", "live", NOW + 1)
-    first, second = client.batch_get_deployments(deploymentIds=["d-STOP00001", "d-STOP00002"])[
-        "deploymentsInfo"
-    ]
+    first, second = client.batch_get_deployments(deploymentIds=["d-STOP00001", "d-STOP00002"])["deploymentsInfo"]
     assert first["status"] == "Stopped" and first["errorInformation"]["code"] == "ALARM_ACTIVE"
     assert first["errorInformation"]["message"].endswith("Activated alarms: <errors> <latency>")
     assert second["errorInformation"]["code"] == "MANUAL_STOP"
@@ -305,14 +299,16 @@ def test_revisions_of_each_type_reach_boto3(sim, client):
         "d-REVST0001": string_revision("version: 0.0\n"),
     }
     for n, (deployment_id, revision) in enumerate(revisions.items()):
-        put_finished_deployment(sim, deployment_id, "web", "prod", "Succeeded", NOW + n,
-                                revision=revision)
+        put_finished_deployment(sim, deployment_id, "web", "prod", "Succeeded", NOW + n, revision=revision)
     infos = {
         i["deploymentId"]: i["revision"]
         for i in client.batch_get_deployments(deploymentIds=list(revisions))["deploymentsInfo"]
     }
     assert infos["d-REVS30001"]["s3Location"] == {
-        "bucket": "artifacts", "key": "web/1.zip", "bundleType": "tgz", "version": "v7",
+        "bucket": "artifacts",
+        "key": "web/1.zip",
+        "bundleType": "tgz",
+        "version": "v7",
         "eTag": "abc",
     }
     assert infos["d-REVGH0001"] == {
@@ -330,63 +326,54 @@ def test_revisions_of_each_type_reach_boto3(sim, client):
 # ---- deployment groups and tags --------------------------------------------------------
 def test_group_info_follows_its_configuration(sim, client):
     arn = sim.put_deployment_group(
-        "svc", "blue-green", "ECS", "CodeDeployDefault.ECSAllAtOnce", "BLUE_GREEN",
-        "WITH_TRAFFIC_CONTROL", auto_rollback_events=["DEPLOYMENT_FAILURE"], alarms=["5xx"],
+        "svc",
+        "blue-green",
+        "ECS",
+        "CodeDeployDefault.ECSAllAtOnce",
+        "BLUE_GREEN",
+        "WITH_TRAFFIC_CONTROL",
+        auto_rollback_events=["DEPLOYMENT_FAILURE"],
+        alarms=["5xx"],
     )
     assert arn == "arn:aws:codedeploy:us-east-1:123456789012:deploymentgroup:svc/blue-green"
-    info = client.get_deployment_group(applicationName="svc", deploymentGroupName="blue-green")[
-        "deploymentGroupInfo"
-    ]
-    assert (info["computePlatform"], info["deploymentConfigName"]) == (
-        "ECS", "CodeDeployDefault.ECSAllAtOnce"
-    )
-    assert info["deploymentStyle"] == {
-        "deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"
-    }
+    info = client.get_deployment_group(applicationName="svc", deploymentGroupName="blue-green")["deploymentGroupInfo"]
+    assert (info["computePlatform"], info["deploymentConfigName"]) == ("ECS", "CodeDeployDefault.ECSAllAtOnce")
+    assert info["deploymentStyle"] == {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
     assert info["autoRollbackConfiguration"] == {"enabled": True, "events": ["DEPLOYMENT_FAILURE"]}
     assert info["alarmConfiguration"]["alarms"] == [{"name": "5xx"}]
     assert re.fullmatch(r"[0-9a-f-]{36}", info["deploymentGroupId"])
     assert "lastAttemptedDeployment" not in info and "lastSuccessfulDeployment" not in info
-    assert_valid_response(
-        sim, "GetDeploymentGroup", {"applicationName": "svc", "deploymentGroupName": "blue-green"}
-    )
+    assert_valid_response(sim, "GetDeploymentGroup", {"applicationName": "svc", "deploymentGroupName": "blue-green"})
 
 
 def test_batch_get_deployment_groups_leaves_unknown_names_out_and_says_so(sim, client):
     sim.put_application("web", ["prod", "staging"])
-    both = client.batch_get_deployment_groups(
-        applicationName="web", deploymentGroupNames=["staging", "prod"]
-    )
+    both = client.batch_get_deployment_groups(applicationName="web", deploymentGroupNames=["staging", "prod"])
     assert [g["deploymentGroupName"] for g in both["deploymentGroupsInfo"]] == ["staging", "prod"]
     assert both["errorMessage"] == ""
-    partial = client.batch_get_deployment_groups(
-        applicationName="web", deploymentGroupNames=["prod", "gone"]
-    )
+    partial = client.batch_get_deployment_groups(applicationName="web", deploymentGroupNames=["prod", "gone"])
     assert [g["deploymentGroupName"] for g in partial["deploymentGroupsInfo"]] == ["prod"]
     assert "gone" in partial["errorMessage"]
     for params, code in [
-        ({"applicationName": "nope", "deploymentGroupNames": ["prod"]},
-         "ApplicationDoesNotExistException"),
-        ({"applicationName": "web", "deploymentGroupNames": []},
-         "DeploymentGroupNameRequiredException"),
+        ({"applicationName": "nope", "deploymentGroupNames": ["prod"]}, "ApplicationDoesNotExistException"),
+        ({"applicationName": "web", "deploymentGroupNames": []}, "DeploymentGroupNameRequiredException"),
     ]:
         with pytest.raises(ClientError) as excinfo:
             client.batch_get_deployment_groups(**params)
         assert error_code(excinfo) == code
     assert_valid_response(
-        sim, "BatchGetDeploymentGroups",
+        sim,
+        "BatchGetDeploymentGroups",
         {"applicationName": "web", "deploymentGroupNames": ["prod", "gone"]},
     )
 
 
 def test_last_deployments_follow_the_deployments_the_simulator_moves(sim, client):
     def last():
-        info = client.batch_get_deployment_groups(
-            applicationName="web", deploymentGroupNames=["prod"]
-        )["deploymentGroupsInfo"][0]
-        attempted, success = info.get("lastAttemptedDeployment"), info.get(
-            "lastSuccessfulDeployment"
-        )
+        info = client.batch_get_deployment_groups(applicationName="web", deploymentGroupNames=["prod"])[
+            "deploymentGroupsInfo"
+        ][0]
+        attempted, success = info.get("lastAttemptedDeployment"), info.get("lastSuccessfulDeployment")
         return (
             attempted and (attempted["deploymentId"], attempted["status"], "endTime" in attempted),
             success and (success["deploymentId"], success["status"]),
@@ -406,7 +393,8 @@ def test_last_deployments_follow_the_deployments_the_simulator_moves(sim, client
     assert group["lastAttemptedDeployment"]["createTime"] == NOW + 100
     assert group["lastAttemptedDeployment"]["endTime"] == NOW + 160
     assert_valid_response(
-        sim, "BatchGetDeploymentGroups",
+        sim,
+        "BatchGetDeploymentGroups",
         {"applicationName": "web", "deploymentGroupNames": ["prod"]},
     )
 
@@ -422,9 +410,7 @@ def test_group_tags_are_listed_by_arn(sim, client):
     sim.untag_deployment_group("web", "prod", ["team"])
     tags = client.list_tags_for_resource(ResourceArn=arn)["Tags"]
     assert {t["Key"]: t["Value"] for t in tags} == {"env": "staging", "tier": "1"}
-    assert client.list_tags_for_resource(ResourceArn=sim.deployment_group_arn("web", "dev"))[
-        "Tags"
-    ] == []
+    assert client.list_tags_for_resource(ResourceArn=sim.deployment_group_arn("web", "dev"))["Tags"] == []
     other = arn.replace("123456789012", "999999999999")
     assert client.list_tags_for_resource(ResourceArn=other)["Tags"] == []
     sim.put_deployment_group("web", "prod")  # reconfiguring without tags keeps them
@@ -450,8 +436,7 @@ def test_tags_are_paged_with_their_own_token_name(sim, client):
     [
         ("not-an-arn", "InvalidArnException"),
         ("arn:aws:s3:::bucket", "InvalidArnException"),
-        ("arn:aws:codedeploy:us-east-1:123456789012:deployment:d-AAAAAAAAA",
-         "ArnNotSupportedException"),
+        ("arn:aws:codedeploy:us-east-1:123456789012:deployment:d-AAAAAAAAA", "ArnNotSupportedException"),
     ],
 )
 def test_bad_arns_are_rejected_with_the_model_s_errors(sim, client, arn, code):
@@ -468,8 +453,7 @@ def _three_groups(sim):
     put_finished_deployment(sim, "d-B00000001", "b", "prod", "Succeeded", NOW + 5)
     put_stopped_deployment(sim, "d-C00000001", "c", "canary", NOW + 20, alarms=["x"])
     sim.put_deployment(deployment_info("d-C00000002", "c", "canary", "InProgress", NOW + 30))
-    sim.put_deployment(deployment_info("d-B00000002", "b", "prod", "Created", NOW + 40),
-                       started=False)
+    sim.put_deployment(deployment_info("d-B00000002", "b", "prod", "Created", NOW + 40), started=False)
 
 
 def listed(client, **kwargs) -> list[str]:
@@ -480,11 +464,14 @@ def listed(client, **kwargs) -> list[str]:
 def test_region_wide_listing_returns_every_deployment_of_every_group(sim, client):
     _three_groups(sim)
     assert listed(client) == [
-        "d-B00000002", "d-C00000002", "d-C00000001", "d-A00000002", "d-B00000001", "d-A00000001",
+        "d-B00000002",
+        "d-C00000002",
+        "d-C00000001",
+        "d-A00000002",
+        "d-B00000001",
+        "d-A00000001",
     ]
-    assert listed(client, applicationName="b", deploymentGroupName="prod") == [
-        "d-B00000002", "d-B00000001"
-    ]
+    assert listed(client, applicationName="b", deploymentGroupName="prod") == ["d-B00000002", "d-B00000001"]
     for kwargs, code in [
         ({"applicationName": "a"}, "DeploymentGroupNameRequiredException"),
         ({"deploymentGroupName": "prod"}, "ApplicationNameRequiredException"),
@@ -499,20 +486,21 @@ def test_region_wide_listing_filters_by_status_and_create_time(sim, client):
     _three_groups(sim)
     non_terminal = ["Created", "Queued", "InProgress", "Baking", "Ready"]
     assert listed(client, includeOnlyStatuses=non_terminal) == ["d-B00000002", "d-C00000002"]
-    assert listed(client, includeOnlyStatuses=["Stopped", "Failed"]) == [
-        "d-C00000001", "d-A00000002"
-    ]
+    assert listed(client, includeOnlyStatuses=["Stopped", "Failed"]) == ["d-C00000001", "d-A00000002"]
     # Both bounds are inclusive; either may be left out.
     assert listed(client, createTimeRange={"start": NOW + 10}) == [
-        "d-B00000002", "d-C00000002", "d-C00000001", "d-A00000002"
+        "d-B00000002",
+        "d-C00000002",
+        "d-C00000001",
+        "d-A00000002",
     ]
     assert listed(client, createTimeRange={"start": NOW + 5, "end": NOW + 20}) == [
-        "d-C00000001", "d-A00000002", "d-B00000001"
+        "d-C00000001",
+        "d-A00000002",
+        "d-B00000001",
     ]
     assert listed(client, createTimeRange={"end": NOW}) == ["d-A00000001"]
-    assert listed(
-        client, createTimeRange={"start": NOW + 15}, includeOnlyStatuses=["InProgress"]
-    ) == ["d-C00000002"]
+    assert listed(client, createTimeRange={"start": NOW + 15}, includeOnlyStatuses=["InProgress"]) == ["d-C00000002"]
     for kwargs, code in [
         ({"createTimeRange": {"start": NOW + 1, "end": NOW}}, "InvalidTimeRangeException"),
         ({"includeOnlyStatuses": ["Done"]}, "InvalidDeploymentStatusException"),
@@ -534,28 +522,33 @@ def test_region_wide_listing_pages_by_page_size_newest_first(sim, client):
 # ---- the account fleet -----------------------------------------------------------------
 def test_account_builder_makes_tagged_groups_and_a_history_across_them():
     sim = Simulator()
-    account = build_account(sim, applications=5, groups=12, deployments=60, now=NOW,
-                            spread_seconds=6000)
+    account = build_account(sim, applications=5, groups=12, deployments=60, now=NOW, spread_seconds=6000)
     assert len(account.applications) == 5 and len(account.groups) == 12
     assert len(set(account.deployments)) == 60
     status, listed_all = sim.handle("ListDeployments", {})
     assert listed_all["deployments"] == list(account.deployments)
-    assert len({(sim.deployment(d)["applicationName"], sim.deployment(d)["deploymentGroupName"])
-                for d in account.deployments}) == 12
+    assert (
+        len(
+            {
+                (sim.deployment(d)["applicationName"], sim.deployment(d)["deploymentGroupName"])
+                for d in account.deployments
+            }
+        )
+        == 12
+    )
     statuses = [sim.deployment(d)["status"] for d in account.deployments]
     assert statuses.count("Failed") == 3 and statuses.count("Succeeded") == 57
     newest = sim.deployment(account.deployments[0])
     assert newest["createTime"] == NOW - 60
     assert sim.deployment(account.deployments[-1])["createTime"] == pytest.approx(NOW - 6000)
     application, group = account.groups[7]
-    _, tags = sim.handle(
-        "ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)}
-    )
+    _, tags = sim.handle("ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)})
     assert {t["Key"]: t["Value"] for t in tags["Tags"]} == account.tags[(application, group)]
     for application in account.applications:
         names = [g for a, g in account.groups if a == application]
         body = assert_valid_response(
-            sim, "BatchGetDeploymentGroups",
+            sim,
+            "BatchGetDeploymentGroups",
             {"applicationName": application, "deploymentGroupNames": names},
         )
         assert all("lastSuccessfulDeployment" in g for g in body["deploymentGroupsInfo"])
@@ -565,8 +558,7 @@ def test_account_builder_makes_tagged_groups_and_a_history_across_them():
 # ---- the demo's stop and rollback ------------------------------------------------------
 def _cycle_infos(sim, application):
     return sorted(
-        (e["info"] for e in sim.snapshot()["deployments"].values()
-         if e["info"]["applicationName"] == application),
+        (e["info"] for e in sim.snapshot()["deployments"].values() if e["info"]["applicationName"] == application),
         key=lambda i: i["createTime"],
     )
 
@@ -607,9 +599,7 @@ def test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only():
             (target,) = sim.snapshot()["deployments"][info["deploymentId"]]["targets"].values()
             body = target_body(target)
             assert body["lambdaFunctionInfo"]["targetVersionWeight"] == 0.0
-            assert [e["status"] for e in body["lifecycleEvents"]] == [
-                "Succeeded", "Failed", "Skipped"
-            ]
+            assert [e["status"] for e in body["lifecycleEvents"]] == ["Succeeded", "Failed", "Skipped"]
         else:
             assert info["status"] == "Succeeded" and "errorInformation" not in info
     group = sim.deployment_group("demo-canary", "demo-canary-prod")
@@ -629,8 +619,7 @@ def test_demo_ecs_termination_wait_starts_when_traffic_has_moved():
 
 def test_demo_deployments_carry_revisions_of_every_type():
     sim, _, _ = demo(0.9)
-    types = {i["revision"]["revisionType"] for e in sim.snapshot()["deployments"].values()
-             for i in [e["info"]]}
+    types = {i["revision"]["revisionType"] for e in sim.snapshot()["deployments"].values() for i in [e["info"]]}
     assert types == {"S3", "GitHub", "AppSpecContent", "String"}
     json.dumps(sim.snapshot())  # the state endpoint can serialize it
 
@@ -645,8 +634,11 @@ def test_facts_md_is_generated_from_the_table():
 def test_calls_record_the_region_the_client_signed_for(sim, server):
     make_client(server).list_applications()
     boto3.client(
-        "codedeploy", endpoint_url=server.endpoint_url, region_name="eu-west-1",
-        aws_access_key_id="k", aws_secret_access_key="s",
+        "codedeploy",
+        endpoint_url=server.endpoint_url,
+        region_name="eu-west-1",
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
     ).list_applications()
     sts_client(server).get_caller_identity()
     assert [(c.operation, c.region) for c in sim.calls] == [
@@ -687,33 +679,40 @@ def test_demo_groups_are_configured_like_their_deployments():
     sim, _, _ = demo(0.9)
     for application, group in DEMO_GROUPS:
         info = sim.deployment_group(application, group)
-        deployments = [e["info"] for e in sim.snapshot()["deployments"].values()
-                       if e["info"]["deploymentGroupName"] == group
-                       and e["info"]["creator"] != "codeDeployRollback"]
+        deployments = [
+            e["info"]
+            for e in sim.snapshot()["deployments"].values()
+            if e["info"]["deploymentGroupName"] == group and e["info"]["creator"] != "codeDeployRollback"
+        ]
         assert deployments, group
         for deployment in deployments:
             for key in ("computePlatform", "deploymentConfigName", "deploymentStyle"):
                 assert info[key] == deployment[key], (group, key)
-        _, tags = sim.handle(
-            "ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)}
-        )
+        _, tags = sim.handle("ListTagsForResource", {"ResourceArn": sim.deployment_group_arn(application, group)})
         assert {t["Key"] for t in tags["Tags"]} == {"team", "env"}
 
 
 def test_an_unconfigured_group_takes_its_platform_from_its_deployments(sim):
     sim.put_application("fn", ["live"])
     assert sim.deployment_group("fn", "live")["computePlatform"] == "Server"
-    sim.put_deployment(deployment_info(
-        "d-FN0000001", "fn", "live", "Succeeded", NOW, "Lambda",
-        "CodeDeployDefault.LambdaAllAtOnce", deployment_type="BLUE_GREEN",
-        deployment_option="WITH_TRAFFIC_CONTROL",
-    ))
-    info = sim.deployment_group("fn", "live")
-    assert (info["computePlatform"], info["deploymentConfigName"]) == (
-        "Lambda", "CodeDeployDefault.LambdaAllAtOnce"
+    sim.put_deployment(
+        deployment_info(
+            "d-FN0000001",
+            "fn",
+            "live",
+            "Succeeded",
+            NOW,
+            "Lambda",
+            "CodeDeployDefault.LambdaAllAtOnce",
+            deployment_type="BLUE_GREEN",
+            deployment_option="WITH_TRAFFIC_CONTROL",
+        )
     )
-    sim.put_deployment_group("fn", "live", "Lambda", "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-                             "BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
+    info = sim.deployment_group("fn", "live")
+    assert (info["computePlatform"], info["deploymentConfigName"]) == ("Lambda", "CodeDeployDefault.LambdaAllAtOnce")
+    sim.put_deployment_group(
+        "fn", "live", "Lambda", "CodeDeployDefault.LambdaCanary10Percent5Minutes", "BLUE_GREEN", "WITH_TRAFFIC_CONTROL"
+    )
     sim.put_deployment(deployment_info("d-FN0000002", "fn", "live", "Succeeded", NOW + 1, "Lambda"))
     assert sim.deployment_group("fn", "live")["deploymentConfigName"] == (
         "CodeDeployDefault.LambdaCanary10Percent5Minutes"
@@ -721,10 +720,7 @@ def test_an_unconfigured_group_takes_its_platform_from_its_deployments(sim):
 
 
 def test_a_group_first_seen_through_a_rollback_is_complete(sim):
-    sim.put_deployment(deployment_info("d-RB0000001", "web", "new", "Succeeded", NOW,
-                                       creator="codeDeployRollback"))
-    body = assert_valid_response(
-        sim, "GetDeploymentGroup", {"applicationName": "web", "deploymentGroupName": "new"}
-    )
+    sim.put_deployment(deployment_info("d-RB0000001", "web", "new", "Succeeded", NOW, creator="codeDeployRollback"))
+    body = assert_valid_response(sim, "GetDeploymentGroup", {"applicationName": "web", "deploymentGroupName": "new"})
     assert body["deploymentGroupInfo"]["deploymentGroupName"] == "new"
     assert body["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == "d-RB0000001"

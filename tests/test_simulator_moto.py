@@ -68,19 +68,16 @@ def both():
             )
             sim.put_deployment_group(application, group, tags=tags)
     # moto creates deployments in Created, with its own ids and create times.
-    for n, (application, group) in enumerate([("web", "prod"), ("web", "staging"), ("api", "prod"),
-                                              ("web", "prod")]):
+    for n, (application, group) in enumerate([("web", "prod"), ("web", "staging"), ("api", "prod"), ("web", "prod")]):
         deployments["moto"].append(
             moto_client.create_deployment(
                 applicationName=application,
                 deploymentGroupName=group,
-                revision={"revisionType": "GitHub",
-                          "gitHubLocation": {"repository": "o/r", "commitId": "c" * 40}},
+                revision={"revisionType": "GitHub", "gitHubLocation": {"repository": "o/r", "commitId": "c" * 40}},
             )["deploymentId"]
         )
         dep = deployment_id_for(f"moto-cross-check:{n}")
-        sim.put_deployment(deployment_info(dep, application, group, "Created", 1_700_000_000 + n),
-                           started=False)
+        sim.put_deployment(deployment_info(dep, application, group, "Created", 1_700_000_000 + n), started=False)
         deployments["sim"].append(dep)
     yield {"moto": moto_client, "sim": sim_client, "simulator": sim, "deployments": deployments}
     _reset_moto(host, port)
@@ -105,9 +102,7 @@ def answer(client, method: str, **kwargs):
 
 def test_listings_match_moto(both):
     moto, sim = both["moto"], both["sim"]
-    assert sorted(answer(moto, "list_applications")["applications"]) == answer(
-        sim, "list_applications"
-    )["applications"]
+    assert sorted(answer(moto, "list_applications")["applications"]) == answer(sim, "list_applications")["applications"]
     for application in GROUPS:
         from_moto = answer(moto, "list_deployment_groups", applicationName=application)
         from_sim = answer(sim, "list_deployment_groups", applicationName=application)
@@ -117,22 +112,30 @@ def test_listings_match_moto(both):
 
 def test_get_deployment_group_matches_moto(both):
     moto, sim = both["moto"], both["sim"]
-    keys = ("applicationName", "deploymentGroupName", "deploymentConfigName", "computePlatform",
-            "deploymentStyle", "serviceRoleArn", "autoScalingGroups", "triggerConfigurations")
+    keys = (
+        "applicationName",
+        "deploymentGroupName",
+        "deploymentConfigName",
+        "computePlatform",
+        "deploymentStyle",
+        "serviceRoleArn",
+        "autoScalingGroups",
+        "triggerConfigurations",
+    )
     for application, groups in GROUPS.items():
         for group in groups:
-            from_moto = answer(moto, "get_deployment_group", applicationName=application,
-                               deploymentGroupName=group)["deploymentGroupInfo"]
-            from_sim = answer(sim, "get_deployment_group", applicationName=application,
-                              deploymentGroupName=group)["deploymentGroupInfo"]
+            from_moto = answer(moto, "get_deployment_group", applicationName=application, deploymentGroupName=group)[
+                "deploymentGroupInfo"
+            ]
+            from_sim = answer(sim, "get_deployment_group", applicationName=application, deploymentGroupName=group)[
+                "deploymentGroupInfo"
+            ]
             assert {k: from_sim[k] for k in keys} == {k: from_moto[k] for k in keys}
     for kwargs in (
         {"applicationName": "nope", "deploymentGroupName": "prod"},
         {"applicationName": "web", "deploymentGroupName": "nope"},
     ):
-        assert answer(moto, "get_deployment_group", **kwargs) == answer(
-            sim, "get_deployment_group", **kwargs
-        )
+        assert answer(moto, "get_deployment_group", **kwargs) == answer(sim, "get_deployment_group", **kwargs)
 
 
 def test_list_tags_for_resource_matches_moto(both):
@@ -141,9 +144,10 @@ def test_list_tags_for_resource_matches_moto(both):
     for application, groups in GROUPS.items():
         for group in groups:
             arn = simulator.deployment_group_arn(application, group)
-            assert answer(moto, "list_tags_for_resource", ResourceArn=arn)["Tags"] == answer(
-                sim, "list_tags_for_resource", ResourceArn=arn
-            )["Tags"]
+            assert (
+                answer(moto, "list_tags_for_resource", ResourceArn=arn)["Tags"]
+                == answer(sim, "list_tags_for_resource", ResourceArn=arn)["Tags"]
+            )
     unknown = simulator.deployment_group_arn("web", "no-such-group")
     assert answer(moto, "list_tags_for_resource", ResourceArn=unknown)["Tags"] == []
     assert answer(sim, "list_tags_for_resource", ResourceArn=unknown)["Tags"] == []
@@ -177,17 +181,17 @@ def test_list_deployments_scope_and_validation_match_moto(both):
 def test_batch_get_deployments_omits_unknown_ids_like_moto(both):
     moto, sim = both["moto"], both["sim"]
     deployments = both["deployments"]
-    from_moto = answer(moto, "batch_get_deployments",
-                       deploymentIds=[deployments["moto"][0], "d-UNKNOWN99"])
-    from_sim = answer(sim, "batch_get_deployments",
-                      deploymentIds=[deployments["sim"][0], "d-UNKNOWN99"])
+    from_moto = answer(moto, "batch_get_deployments", deploymentIds=[deployments["moto"][0], "d-UNKNOWN99"])
+    from_sim = answer(sim, "batch_get_deployments", deploymentIds=[deployments["sim"][0], "d-UNKNOWN99"])
     assert len(from_moto["deploymentsInfo"]) == len(from_sim["deploymentsInfo"]) == 1
     moto_info, sim_info = from_moto["deploymentsInfo"][0], from_sim["deploymentsInfo"][0]
     for key in ("applicationName", "deploymentGroupName", "status", "creator", "computePlatform"):
         assert moto_info[key] == sim_info[key], key
-    assert answer(moto, "get_deployment", deploymentId="d-UNKNOWN99") == answer(
-        sim, "get_deployment", deploymentId="d-UNKNOWN99"
-    ) == ("error", "DeploymentDoesNotExistException")
+    assert (
+        answer(moto, "get_deployment", deploymentId="d-UNKNOWN99")
+        == answer(sim, "get_deployment", deploymentId="d-UNKNOWN99")
+        == ("error", "DeploymentDoesNotExistException")
+    )
 
 
 def test_caller_identity_has_moto_s_members_and_account(both):

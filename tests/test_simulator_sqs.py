@@ -15,9 +15,18 @@ from exporter.simulator import SimulatorServer
 from exporter.simulator.sqs import FACTS
 
 CHECKED = {
-    "protocol.json", "receive.max_messages", "receive.wait_time", "receive.long_poll",
-    "receive.visibility", "receive.attributes", "message.md5", "delete.receipt_handle",
-    "delete.batch", "queue.missing", "queue.attributes", "queue.create",
+    "protocol.json",
+    "receive.max_messages",
+    "receive.wait_time",
+    "receive.long_poll",
+    "receive.visibility",
+    "receive.attributes",
+    "message.md5",
+    "delete.receipt_handle",
+    "delete.batch",
+    "queue.missing",
+    "queue.attributes",
+    "queue.create",
 }
 
 
@@ -45,9 +54,14 @@ def endpoint(request):
 
 @pytest.fixture()
 def sqs(endpoint):
-    return boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
-                        aws_access_key_id="test", aws_secret_access_key="test",
-                        config=Config(read_timeout=30, retries={"max_attempts": 1}))
+    return boto3.client(
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=endpoint,
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(read_timeout=30, retries={"max_attempts": 1}),
+    )
 
 
 _n = iter(range(10**6))
@@ -70,8 +84,9 @@ def test_queue_url_is_endpoint_account_name_and_get_queue_url_agrees(sqs, endpoi
 
 def test_json_protocol_carries_requests_and_responses(sqs, queue):
     seen = {}
-    sqs.meta.events.register("before-send.sqs.SendMessage",
-                             lambda request, **_: seen.update(target=request.headers.get("X-Amz-Target")))
+    sqs.meta.events.register(
+        "before-send.sqs.SendMessage", lambda request, **_: seen.update(target=request.headers.get("X-Amz-Target"))
+    )
     response = sqs.send_message(QueueUrl=queue, MessageBody="x")
     assert seen["target"] == b"AmazonSQS.SendMessage" or seen["target"] == "AmazonSQS.SendMessage"
     assert response["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/x-amz-json-1.0"
@@ -116,8 +131,9 @@ def test_long_poll_without_messages_returns_no_message_list(sqs, queue):
 def test_long_poll_returns_when_a_message_arrives(sqs, queue, endpoint):
     import threading
 
-    sender = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint,
-                          aws_access_key_id="test", aws_secret_access_key="test")
+    sender = boto3.client(
+        "sqs", region_name="us-east-1", endpoint_url=endpoint, aws_access_key_id="test", aws_secret_access_key="test"
+    )
     timer = threading.Timer(0.5, lambda: sender.send_message(QueueUrl=queue, MessageBody="late"))
     timer.start()
     try:
@@ -132,8 +148,9 @@ def test_received_message_is_hidden_until_visibility_timeout_then_redelivered(sq
     sqs.send_message(QueueUrl=queue, MessageBody="m")
     first = sqs.receive_message(QueueUrl=queue, VisibilityTimeout=1)["Messages"][0]
     assert "Messages" not in sqs.receive_message(QueueUrl=queue)
-    again = sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=3,
-                                MessageSystemAttributeNames=["ApproximateReceiveCount"])["Messages"][0]
+    again = sqs.receive_message(
+        QueueUrl=queue, WaitTimeSeconds=3, MessageSystemAttributeNames=["ApproximateReceiveCount"]
+    )["Messages"][0]
     assert again["MessageId"] == first["MessageId"]
     assert again["ReceiptHandle"] != first["ReceiptHandle"]
     assert again["Attributes"]["ApproximateReceiveCount"] == "2"
@@ -173,9 +190,10 @@ def test_delete_with_unknown_receipt_handle_is_rejected(sqs, queue):
 def test_delete_batch_answers_per_entry(sqs, queue):
     sqs.send_message(QueueUrl=queue, MessageBody="m")
     message = sqs.receive_message(QueueUrl=queue)["Messages"][0]
-    result = sqs.delete_message_batch(QueueUrl=queue, Entries=[
-        {"Id": "good", "ReceiptHandle": message["ReceiptHandle"]},
-        {"Id": "bad", "ReceiptHandle": "nope"}])
+    result = sqs.delete_message_batch(
+        QueueUrl=queue,
+        Entries=[{"Id": "good", "ReceiptHandle": message["ReceiptHandle"]}, {"Id": "bad", "ReceiptHandle": "nope"}],
+    )
     assert [e["Id"] for e in result["Successful"]] == ["good"]
     [failed] = result["Failed"]
     assert failed["Id"] == "bad" and failed["SenderFault"] is True
@@ -193,17 +211,20 @@ def test_delete_batch_takes_1_to_10_entries(sqs, queue, endpoint, entries, code,
         assert len(result.get("Failed", [])) == entries
         return
     with pytest.raises(ClientError) as exc:
-        sqs.delete_message_batch(QueueUrl=queue, Entries=[
-            {"Id": str(i), "ReceiptHandle": f"h{i}"} for i in range(entries)])
+        sqs.delete_message_batch(
+            QueueUrl=queue, Entries=[{"Id": str(i), "ReceiptHandle": f"h{i}"} for i in range(entries)]
+        )
     assert _code(exc) == f"AWS.SimpleQueueService.{code}"
     assert exc.value.response["Error"]["QueryErrorCode"] == code
 
 
 def test_unknown_queue_reports_the_legacy_non_existent_queue_code(sqs, endpoint):
     missing = f"{endpoint}/123456789012/no-such-queue"
-    for call in (lambda: sqs.receive_message(QueueUrl=missing),
-                 lambda: sqs.delete_message(QueueUrl=missing, ReceiptHandle="x"),
-                 lambda: sqs.get_queue_attributes(QueueUrl=missing, AttributeNames=["All"])):
+    for call in (
+        lambda: sqs.receive_message(QueueUrl=missing),
+        lambda: sqs.delete_message(QueueUrl=missing, ReceiptHandle="x"),
+        lambda: sqs.get_queue_attributes(QueueUrl=missing, AttributeNames=["All"]),
+    ):
         with pytest.raises(ClientError) as exc:
             call()
         assert _code(exc) == "AWS.SimpleQueueService.NonExistentQueue"
@@ -219,7 +240,8 @@ def test_queue_attributes_are_strings_and_unknown_names_rejected(sqs, queue):
     assert attributes["ApproximateNumberOfMessages"] == "1"
     assert attributes["ApproximateNumberOfMessagesNotVisible"] == "1"
     assert attributes["QueueArn"].startswith("arn:aws:sqs:") and attributes["QueueArn"].endswith(
-        queue.rsplit("/", 1)[1])
+        queue.rsplit("/", 1)[1]
+    )
     with pytest.raises(ClientError) as exc:
         sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["Bogus"])
     assert _code(exc) == "InvalidAttributeName"
@@ -230,8 +252,13 @@ def test_simulator_queue_answers_for_an_aws_looking_url():
     with SimulatorServer() as server:
         url = "https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events"
         server.sqs.create_queue("codedeploy-events", account="111111111111")
-        client = boto3.client("sqs", region_name="us-east-1", endpoint_url=server.endpoint_url,
-                              aws_access_key_id="t", aws_secret_access_key="t")
+        client = boto3.client(
+            "sqs",
+            region_name="us-east-1",
+            endpoint_url=server.endpoint_url,
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+        )
         server.sqs.send(url, "hello")
         assert client.receive_message(QueueUrl=url)["Messages"][0]["Body"] == "hello"
 
@@ -239,9 +266,14 @@ def test_simulator_queue_answers_for_an_aws_looking_url():
 def test_simulator_fail_all_then_recover():
     with SimulatorServer() as server:
         url = server.sqs.create_queue("q", server.endpoint_url)
-        client = boto3.client("sqs", region_name="us-east-1", endpoint_url=server.endpoint_url,
-                              aws_access_key_id="t", aws_secret_access_key="t",
-                              config=Config(retries={"max_attempts": 1}))
+        client = boto3.client(
+            "sqs",
+            region_name="us-east-1",
+            endpoint_url=server.endpoint_url,
+            aws_access_key_id="t",
+            aws_secret_access_key="t",
+            config=Config(retries={"max_attempts": 1}),
+        )
         server.sqs.fail_all("AccessDenied", 403)
         with pytest.raises(ClientError) as exc:
             client.receive_message(QueueUrl=url)

@@ -20,14 +20,16 @@ FORMATTED = ["exporter", "tests", "tools", "bench"]
 
 def _run(*args: str) -> subprocess.CompletedProcess[str]:
     # The venv's interpreter: the same tool versions pip installed from the `test` extra.
-    return subprocess.run([sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True,
-                          timeout=600, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", *args], cwd=REPO, capture_output=True, text=True, timeout=600, check=False
+    )
 
 
 def _assert_clean(result: subprocess.CompletedProcess[str]) -> None:
     command = " ".join(["python", "-m", *result.args[2:]])
     assert result.returncode == 0, (
-        f"`{command}` exited {result.returncode} with findings:\n{result.stdout}{result.stderr}")
+        f"`{command}` exited {result.returncode} with findings:\n{result.stdout}{result.stderr}"
+    )
 
 
 def test_ruff_finds_no_lint_errors() -> None:

@@ -56,40 +56,52 @@ class Pki:
     server_ca: tuple  # (private key, name): to issue more server certificates
 
 
-
 def _name(common_name: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
 
 
 def _write_key(path: Path, key) -> None:
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM,
-                                       serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
+    path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
 
 
-def _issue(path: Path, subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool,
-           server: bool = False) -> None:
+def _issue(
+    path: Path, subject: str, key, issuer_name: x509.Name, issuer_key, *, ca: bool, server: bool = False
+) -> None:
     now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (x509.CertificateBuilder()
-               .subject_name(_name(subject)).issuer_name(issuer_name)
-               .public_key(key.public_key()).serial_number(x509.random_serial_number())
-               .not_valid_before(now - datetime.timedelta(minutes=5))
-               .not_valid_after(now + datetime.timedelta(days=1))
-               .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(_name(subject))
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
     if ca:
-        builder = builder.add_extension(x509.KeyUsage(
-            digital_signature=True, key_cert_sign=True, crl_sign=True, content_commitment=False,
-            key_encipherment=False, data_encipherment=False, key_agreement=False,
-            encipher_only=False, decipher_only=False), critical=True)
+        builder = builder.add_extension(
+            x509.KeyUsage(
+                digital_signature=True,
+                key_cert_sign=True,
+                crl_sign=True,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
     elif server:
         builder = builder.add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"),
-                                         x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False).add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        ).add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
     else:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+        builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
     cert = builder.sign(issuer_key, hashes.SHA256())
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
@@ -116,8 +128,18 @@ def pki(tmp_path_factory) -> Pki:
     server_cert, server_key = _leaf(d, "server", server_ca, server=True)
     client_cert, client_key = _leaf(d, "client", client_ca)
     rogue_cert, rogue_key = _leaf(d, "rogue", rogue_ca)
-    return Pki(d, d / "server-ca.crt", server_cert, server_key, d / "client-ca.crt",
-               client_cert, client_key, rogue_cert, rogue_key, server_ca)
+    return Pki(
+        d,
+        d / "server-ca.crt",
+        server_cert,
+        server_key,
+        d / "client-ca.crt",
+        client_cert,
+        client_key,
+        rogue_cert,
+        rogue_key,
+        server_ca,
+    )
 
 
 # ---- a server with a web config ------------------------------------------------------------
@@ -137,9 +159,13 @@ def serve_with(tmp_path):
         path = tmp_path / "web.yml"
         path.write_text(textwrap.dedent(web_yaml))
         watcher = WebConfigWatcher(str(path), check_interval=0)
-        server = MetricsServer(("127.0.0.1", 0), _exporter(), web=watcher,
-                               reload=(lambda: (True, "config reloaded")) if lifecycle else None,
-                               client_timeout=5)
+        server = MetricsServer(
+            ("127.0.0.1", 0),
+            _exporter(),
+            web=watcher,
+            reload=(lambda: (True, "config reloaded")) if lifecycle else None,
+            client_timeout=5,
+        )
         servers.append(server.start())
         return server
 
@@ -148,8 +174,9 @@ def serve_with(tmp_path):
         server.stop()
 
 
-def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None,
-                   max_version: ssl.TLSVersion | None = None) -> ssl.SSLContext:
+def client_context(
+    pki: Pki, cert: Path | None = None, key: Path | None = None, max_version: ssl.TLSVersion | None = None
+) -> ssl.SSLContext:
     context = ssl.create_default_context(cafile=str(pki.ca))
     if cert is not None:
         context.load_cert_chain(str(cert), str(key))
@@ -158,8 +185,13 @@ def client_context(pki: Pki, cert: Path | None = None, key: Path | None = None,
     return context
 
 
-def get(server: MetricsServer, path: str = "/metrics", context: ssl.SSLContext | None = None,
-        auth: tuple[str, str] | None = None, method: str = "GET") -> tuple[int, dict, bytes]:
+def get(
+    server: MetricsServer,
+    path: str = "/metrics",
+    context: ssl.SSLContext | None = None,
+    auth: tuple[str, str] | None = None,
+    method: str = "GET",
+) -> tuple[int, dict, bytes]:
     port = server.server_address[1]
     conn: http.client.HTTPConnection
     if context is not None:
@@ -178,21 +210,30 @@ def get(server: MetricsServer, path: str = "/metrics", context: ssl.SSLContext |
 
 
 def tls_yaml(pki: Pki, extra: str = "") -> str:
-    return (f"tls_server_config:\n  cert_file: {pki.server_cert}\n  key_file: {pki.server_key}\n"
-            + textwrap.indent(textwrap.dedent(extra), "  "))
+    return f"tls_server_config:\n  cert_file: {pki.server_cert}\n  key_file: {pki.server_key}\n" + textwrap.indent(
+        textwrap.dedent(extra), "  "
+    )
 
 
 # ---- parsing ------------------------------------------------------------------------------
 
 
 def test_full_exporter_toolkit_file_parses_with_paths_relative_to_the_file(pki):
-    config = parse_web_config({
-        "tls_server_config": {"cert_file": "server.crt", "key_file": "server.key",
-                              "client_auth_type": "RequireAndVerifyClientCert",
-                              "client_ca_file": "client-ca.crt", "min_version": "TLS13"},
-        "basic_auth_users": {"prometheus": HASH},
-        "http_server_config": {"http2": False, "headers": {"X-Frame-Options": "deny"}},
-    }, "web.yml", base_dir=str(pki.dir))
+    config = parse_web_config(
+        {
+            "tls_server_config": {
+                "cert_file": "server.crt",
+                "key_file": "server.key",
+                "client_auth_type": "RequireAndVerifyClientCert",
+                "client_ca_file": "client-ca.crt",
+                "min_version": "TLS13",
+            },
+            "basic_auth_users": {"prometheus": HASH},
+            "http_server_config": {"http2": False, "headers": {"X-Frame-Options": "deny"}},
+        },
+        "web.yml",
+        base_dir=str(pki.dir),
+    )
     assert config.tls.cert_file == str(pki.dir / "server.crt")
     assert config.tls.client_ca_file == str(pki.dir / "client-ca.crt")
     assert config.tls.min_version == "TLS13"
@@ -207,49 +248,62 @@ def test_empty_web_config_means_plain_http_without_auth():
 
 def test_every_problem_is_reported_at_once_with_its_path():
     with pytest.raises(ConfigError) as err:
-        parse_web_config({
-            "tls_server_config": {"cert_file": "a.crt", "client_auth_type": "Sometimes",
-                                  "min_version": "TLS10", "cipher_suites": ["x"], "bogus": 1},
-            "basic_auth_users": {"alice": "plaintext", "bob": 3},
-            "extra": True,
-        }, "web.yml")
+        parse_web_config(
+            {
+                "tls_server_config": {
+                    "cert_file": "a.crt",
+                    "client_auth_type": "Sometimes",
+                    "min_version": "TLS10",
+                    "cipher_suites": ["x"],
+                    "bogus": 1,
+                },
+                "basic_auth_users": {"alice": "plaintext", "bob": 3},
+                "extra": True,
+            },
+            "web.yml",
+        )
     problems = err.value.problems
     assert all(p.startswith("web.yml: ") for p in problems)
     text = "\n".join(problems)
-    for fragment in ("extra: unknown key", "tls_server_config.bogus: unknown key",
-                     "tls_server_config.cipher_suites: is not supported",
-                     "tls_server_config.client_auth_type: must be one of",
-                     "tls_server_config.min_version: TLS10 is not supported",
-                     "tls_server_config.key_file: required when cert_file is set",
-                     "basic_auth_users.alice: expected a bcrypt hash",
-                     "basic_auth_users.bob: expected a bcrypt hash"):
+    for fragment in (
+        "extra: unknown key",
+        "tls_server_config.bogus: unknown key",
+        "tls_server_config.cipher_suites: is not supported",
+        "tls_server_config.client_auth_type: must be one of",
+        "tls_server_config.min_version: TLS10 is not supported",
+        "tls_server_config.key_file: required when cert_file is set",
+        "basic_auth_users.alice: expected a bcrypt hash",
+        "basic_auth_users.bob: expected a bcrypt hash",
+    ):
         assert fragment in text
     assert len(problems) == 8
 
 
 def test_require_any_client_cert_is_refused_with_an_alternative():
     with pytest.raises(ConfigError, match="use RequireAndVerifyClientCert"):
-        parse_web_config({"tls_server_config": {
-            "cert_file": "a", "key_file": "b", "client_auth_type": "RequireAnyClientCert"}})
+        parse_web_config(
+            {"tls_server_config": {"cert_file": "a", "key_file": "b", "client_auth_type": "RequireAnyClientCert"}}
+        )
 
 
 def test_verifying_client_certificates_needs_a_client_ca():
     with pytest.raises(ConfigError, match="client_ca_file: required by client_auth_type"):
-        parse_web_config({"tls_server_config": {
-            "cert_file": "a", "key_file": "b", "client_auth_type": "VerifyClientCertIfGiven"}})
+        parse_web_config(
+            {"tls_server_config": {"cert_file": "a", "key_file": "b", "client_auth_type": "VerifyClientCertIfGiven"}}
+        )
 
 
 def test_client_ca_without_a_verifying_auth_type_is_an_error():
     # exporter-toolkit refuses this too: the CA would silently have no effect.
     with pytest.raises(ConfigError, match="does not verify client certificates"):
-        parse_web_config({"tls_server_config": {
-            "cert_file": "a", "key_file": "b", "client_ca_file": "ca"}})
+        parse_web_config({"tls_server_config": {"cert_file": "a", "key_file": "b", "client_ca_file": "ca"}})
 
 
 def test_max_version_below_min_version_is_an_error():
     with pytest.raises(ConfigError, match="TLS12 is below min_version TLS13"):
-        parse_web_config({"tls_server_config": {"cert_file": "a", "key_file": "b",
-                                                "min_version": "TLS13", "max_version": "TLS12"}})
+        parse_web_config(
+            {"tls_server_config": {"cert_file": "a", "key_file": "b", "min_version": "TLS13", "max_version": "TLS12"}}
+        )
 
 
 def test_truncated_bcrypt_hash_is_caught_at_load_not_at_first_login():
@@ -267,8 +321,7 @@ def test_missing_certificate_file_is_reported_with_the_file_name(tmp_path):
 
 def test_key_not_matching_certificate_is_reported(pki, tmp_path):
     path = tmp_path / "web.yml"
-    path.write_text(f"tls_server_config:\n  cert_file: {pki.server_cert}\n"
-                    f"  key_file: {pki.client_key}\n")
+    path.write_text(f"tls_server_config:\n  cert_file: {pki.server_cert}\n  key_file: {pki.client_key}\n")
     with pytest.raises(ConfigError, match="cannot load"):
         load_web_config(str(path))
 
@@ -306,8 +359,9 @@ def test_min_version_tls13_refuses_a_tls12_only_client(serve_with, pki):
 
 
 def test_required_client_certificate_must_be_present_and_signed_by_the_client_ca(serve_with, pki):
-    server = serve_with(tls_yaml(pki, f"client_auth_type: RequireAndVerifyClientCert\n"
-                                      f"client_ca_file: {pki.client_ca}\n"))
+    server = serve_with(
+        tls_yaml(pki, f"client_auth_type: RequireAndVerifyClientCert\nclient_ca_file: {pki.client_ca}\n")
+    )
     assert get(server, context=client_context(pki, pki.client_cert, pki.client_key))[0] == 200
     for context in (client_context(pki), client_context(pki, pki.rogue_cert, pki.rogue_key)):
         # TLS 1.3 reports a rejected client certificate on the first read, not the handshake.
@@ -316,8 +370,7 @@ def test_required_client_certificate_must_be_present_and_signed_by_the_client_ca
 
 
 def test_optional_client_certificate_is_verified_only_when_given(serve_with, pki):
-    server = serve_with(tls_yaml(pki, f"client_auth_type: VerifyClientCertIfGiven\n"
-                                      f"client_ca_file: {pki.client_ca}\n"))
+    server = serve_with(tls_yaml(pki, f"client_auth_type: VerifyClientCertIfGiven\nclient_ca_file: {pki.client_ca}\n"))
     assert get(server, context=client_context(pki))[0] == 200
     assert get(server, context=client_context(pki, pki.client_cert, pki.client_key))[0] == 200
     with pytest.raises((ssl.SSLError, ConnectionError, http.client.HTTPException)):
@@ -339,8 +392,12 @@ def test_basic_auth_wrong_password_is_401_right_one_is_200(serve_with):
 def test_malformed_authorization_headers_are_401_not_500(serve_with):
     server = serve_with(f"basic_auth_users:\n  prometheus: '{HASH}'\n")
     host, port = server.server_address[:2]
-    for header in ("Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(), "Bearer x",
-                   "Basic " + base64.b64encode(b"\xff\xfe:\x00").decode()):
+    for header in (
+        "Basic !!!",
+        "Basic " + base64.b64encode(b"no-colon").decode(),
+        "Bearer x",
+        "Basic " + base64.b64encode(b"\xff\xfe:\x00").decode(),
+    ):
         conn = http.client.HTTPConnection(host, port, timeout=5)
         conn.request("GET", "/metrics", headers={"Authorization": header})
         assert conn.getresponse().status == 401, header
@@ -406,8 +463,10 @@ def test_rotated_certificate_is_served_to_new_connections(serve_with, pki, tmp_p
     server = serve_with(f"tls_server_config:\n  cert_file: {cert}\n  key_file: {key}\n")
 
     def served_serial() -> int:
-        with socket.create_connection(server.server_address[:2], timeout=5) as raw, \
-                client_context(pki).wrap_socket(raw, server_hostname="localhost") as tls:
+        with (
+            socket.create_connection(server.server_address[:2], timeout=5) as raw,
+            client_context(pki).wrap_socket(raw, server_hostname="localhost") as tls,
+        ):
             der = tls.getpeercert(binary_form=True)
             assert der is not None, "the server sent no certificate"
             return x509.load_der_x509_certificate(der).serial_number
@@ -441,8 +500,7 @@ def test_user_listed_twice_is_refused_with_both_lines(tmp_path):
     path.write_text(f"basic_auth_users:\n  alice: {HASH}\n  bob: {HASH}\n  alice: {HASH}\n")
     with pytest.raises(ConfigError) as err:
         load_web_config(str(path))
-    assert err.value.problems == [
-        f"{path}:4: basic_auth_users.alice: duplicate key (first defined on line 2)"]
+    assert err.value.problems == [f"{path}:4: basic_auth_users.alice: duplicate key (first defined on line 2)"]
 
 
 def test_unknown_web_config_keys_get_a_hint_and_a_line(tmp_path):
@@ -452,7 +510,8 @@ def test_unknown_web_config_keys_get_a_hint_and_a_line(tmp_path):
         load_web_config(str(path))
     assert err.value.problems == [
         f"{path}:2: tls_server_config.cert_fille: unknown key (did you mean 'cert_file'?)",
-        f"{path}:3: basic_auth_user: unknown key (did you mean 'basic_auth_users'?)"]
+        f"{path}:3: basic_auth_user: unknown key (did you mean 'basic_auth_users'?)",
+    ]
 
 
 def test_config_check_checks_the_web_config_too(tmp_path, capsys):
@@ -475,19 +534,29 @@ def test_web_config_schema_matches_what_the_loader_accepts():
     import json
 
     import jsonschema
+
     schema = json.loads((Path(__file__).resolve().parent.parent / "web-config.schema.json").read_text())
     validator = jsonschema.Draft202012Validator(schema)
-    good = {"tls_server_config": {"cert_file": "server.crt", "key_file": "server.key",
-                                  "client_auth_type": "RequireAndVerifyClientCert",
-                                  "client_ca_file": "client-ca.crt", "min_version": "TLS13"},
-            "basic_auth_users": {"prometheus": HASH},
-            "http_server_config": {"http2": False, "headers": {"X-Frame-Options": "deny"}}}
+    good = {
+        "tls_server_config": {
+            "cert_file": "server.crt",
+            "key_file": "server.key",
+            "client_auth_type": "RequireAndVerifyClientCert",
+            "client_ca_file": "client-ca.crt",
+            "min_version": "TLS13",
+        },
+        "basic_auth_users": {"prometheus": HASH},
+        "http_server_config": {"http2": False, "headers": {"X-Frame-Options": "deny"}},
+    }
     parse_web_config(good)
     assert list(validator.iter_errors(good)) == []
-    for bad in ({"basic_auth_users": {"alice": "plaintext"}}, {"extra": True},
-                {"tls_server_config": {"min_version": "TLS10"}},
-                {"tls_server_config": {"client_auth_type": "RequireAnyClientCert"}},
-                {"http_server_config": {"http2": "yes"}}):
+    for bad in (
+        {"basic_auth_users": {"alice": "plaintext"}},
+        {"extra": True},
+        {"tls_server_config": {"min_version": "TLS10"}},
+        {"tls_server_config": {"client_auth_type": "RequireAnyClientCert"}},
+        {"http_server_config": {"http2": "yes"}},
+    ):
         with pytest.raises(ConfigError):
             parse_web_config(bad)
         assert not validator.is_valid(bad), bad
@@ -498,4 +567,5 @@ def test_tls_versions_of_the_wrong_type_are_reported_not_crashed_on():
     with pytest.raises(ConfigError) as err:
         parse_web_config({"tls_server_config": {"cert_file": "a", "key_file": "b", "max_version": []}})
     assert err.value.problems == [
-        "<web config>: tls_server_config.max_version: must be one of 'TLS12', 'TLS13', got a list"]
+        "<web config>: tls_server_config.max_version: must be one of 'TLS12', 'TLS13', got a list"
+    ]

@@ -36,11 +36,14 @@ def _measure(url: str, deployments: list[str], metrics: dict[str, bool]) -> dict
     from exporter.config import parse_config
     from exporter.metrics import ExporterMetrics
 
-    config = parse_config({
-        "aws": {"region": "us-east-1", "endpoint_url": url},
-        "poll": {"interval": 30, "max_concurrency": 8, "max_requests_per_second": 1000},
-        "metrics": metrics,
-        "deployments": [{"deployment_id": d} for d in deployments]})
+    config = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": url},
+            "poll": {"interval": 30, "max_concurrency": 8, "max_requests_per_second": 1000},
+            "metrics": metrics,
+            "deployments": [{"deployment_id": d} for d in deployments],
+        }
+    )
     exporter_metrics = ExporterMetrics()
     clients = ClientFactory(exporter_metrics, 8, 1000, static_credentials=("t", "t"))
     exporter = Exporter(config, clients, exporter_metrics)
@@ -48,19 +51,24 @@ def _measure(url: str, deployments: list[str], metrics: dict[str, bool]) -> dict
         exporter.poll_once()
         exporter.snapshot.gzipped()
     series = sum(1 for line in exporter.snapshot.body.split(b"\n") if line and line[:1] != b"#")
-    return {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "series": series}
+    return {"peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "series": series}
 
 
 def measure(targets: int, setting: str) -> dict[str, float]:
-    sim = subprocess.Popen([sys.executable, "-c", _SIM, str(targets)], cwd=ROOT, text=True,
-                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    sim = subprocess.Popen(
+        [sys.executable, "-c", _SIM, str(targets)], cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     try:
         assert sim.stdout is not None
         info = json.loads(sim.stdout.readline())
-        out = subprocess.run([sys.executable, __file__, "--one", info["url"], setting],
-                             input=json.dumps(info["deployments"]), capture_output=True,
-                             text=True, check=True, cwd=ROOT)
+        out = subprocess.run(
+            [sys.executable, __file__, "--one", info["url"], setting],
+            input=json.dumps(info["deployments"]),
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
         return dict(json.loads(out.stdout))
     finally:
         if sim.stdin is not None:
@@ -80,8 +88,9 @@ def main(argv: list[str]) -> int:
     for targets in sizes:
         for setting in SETTINGS:
             result = measure(targets, setting)
-            print(f"| {targets:,} | {setting} | {result['series']:,.0f} | "
-                  f"{result['peak_rss_mib']:.0f} MiB |", flush=True)
+            print(
+                f"| {targets:,} | {setting} | {result['series']:,.0f} | {result['peak_rss_mib']:.0f} MiB |", flush=True
+            )
     return 0
 
 

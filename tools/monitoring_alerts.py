@@ -32,15 +32,20 @@ RUNNING = "Created|Queued|InProgress|Baking|Ready"
 THROTTLING = "Throttling.*|TooManyRequests.*|RequestLimitExceeded"
 
 # A Prometheus template listing who the group is, reused by the group alerts.
-_GROUP_TEXT = ("{{ $labels.application }}/{{ $labels.deployment_group }} "
-               "(account {{ $labels.account_id }}, {{ $labels.region }})")
+_GROUP_TEXT = (
+    "{{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }})"
+)
 _DEPLOYMENT_TEXT = "{{ $labels.deployment_id }} of " + _GROUP_TEXT
 _GROUP_ARGS = "$labels.account_id $labels.region $labels.application $labels.deployment_group"
 _GROUP_MATCH = "account_id=%q,region=%q,application=%q,deployment_group=%q"
 _LATEST_ATTEMPT = (
-    "{{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{"
-    + _GROUP_MATCH + "})\" " + _GROUP_ARGS + " | query }}{{ range . }}{{ .Labels.deployment_id }}"
-    "{{ end }}{{ else }}unknown{{ end }}")
+    '{{ with printf "max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{'
+    + _GROUP_MATCH
+    + '})" '
+    + _GROUP_ARGS
+    + " | query }}{{ range . }}{{ .Labels.deployment_id }}"
+    "{{ end }}{{ else }}unknown{{ end }}"
+)
 
 
 @dataclass(frozen=True)
@@ -97,8 +102,10 @@ max by ({GROUP}) (
         for_="0m",
         meaning="Failed is terminal: waiting would only delay the page.",
         summary="The latest deployment of a CodeDeploy deployment group failed.",
-        description=("The latest finished deployment of " + _GROUP_TEXT + " failed and no later "
-                     "deployment has succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."),
+        description=(
+            "The latest finished deployment of " + _GROUP_TEXT + " failed and no later "
+            "deployment has succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."
+        ),
     ),
     Alert(
         name="CodeDeployGroupDeploymentStopped",
@@ -131,12 +138,20 @@ max by ({GROUP}) (
         for_="0m",
         meaning="Stopped is terminal: waiting would only delay the page.",
         summary="The latest deployment of a CodeDeploy deployment group was stopped.",
-        description=("The latest finished deployment of " + _GROUP_TEXT + " was stopped (by a "
-                     "CloudWatch alarm, a user or the API) and no later deployment has "
-                     "succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."),
-        knobs=(Knob("memory", "1d", "How long Prometheus remembers a stop while a redeploy runs "
-                    "(range of the subquery). A redeploy that runs longer than this after a stop "
-                    "resolves the alert early."),),
+        description=(
+            "The latest finished deployment of " + _GROUP_TEXT + " was stopped (by a "
+            "CloudWatch alarm, a user or the API) and no later deployment has "
+            "succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."
+        ),
+        knobs=(
+            Knob(
+                "memory",
+                "1d",
+                "How long Prometheus remembers a stop while a redeploy runs "
+                "(range of the subquery). A redeploy that runs longer than this after a stop "
+                "resolves the alert early.",
+            ),
+        ),
     ),
     Alert(
         name="CodeDeployRollback",
@@ -163,13 +178,15 @@ unless on ({DEPLOYMENT})
         for_="0m",
         meaning="A rollback is an event that already happened.",
         summary="CodeDeploy rolled back a deployment.",
-        description=("Deployment " + _DEPLOYMENT_TEXT + " is an automatic rollback"
-                     "{{ range printf \"max by (rollback_triggering_deployment_id) "
-                     "(codedeploy_deployment_rollback_info{account_id=%q,region=%q,"
-                     "deployment_id=%q})\" $labels.account_id $labels.region "
-                     "$labels.deployment_id | query }} of "
-                     "{{ .Labels.rollback_triggering_deployment_id }}{{ end }}; the group "
-                     "runs its previous revision until a new deployment succeeds."),
+        description=(
+            "Deployment " + _DEPLOYMENT_TEXT + " is an automatic rollback"
+            '{{ range printf "max by (rollback_triggering_deployment_id) '
+            "(codedeploy_deployment_rollback_info{account_id=%q,region=%q,"
+            'deployment_id=%q})" $labels.account_id $labels.region '
+            "$labels.deployment_id | query }} of "
+            "{{ .Labels.rollback_triggering_deployment_id }}{{ end }}; the group "
+            "runs its previous revision until a new deployment succeeds."
+        ),
     ),
     Alert(
         name="CodeDeployDeploymentRunningTooLong",
@@ -186,15 +203,23 @@ unless on ({DEPLOYMENT})
         for_="0m",
         meaning="The age only grows while the deployment runs; the threshold is the wait.",
         summary="A CodeDeploy deployment has been running for too long.",
-        description=("Deployment " + _DEPLOYMENT_TEXT + " was created "
-                     "{{ $value | humanizeDuration }} ago and is still "
-                     "{{ range printf \"max by (status) (codedeploy_deployment_status{"
-                     "account_id=%q,region=%q,deployment_id=%q} == 1)\" $labels.account_id "
-                     "$labels.region $labels.deployment_id | query }}"
-                     "{{ .Labels.status }}{{ end }}."),
-        knobs=(Knob("thresholdSeconds", 7200, "Age (since creation) after which a deployment "
-                    "still InProgress, Baking or Ready alerts. Raise it above your longest "
-                    "blue/green wait (termination wait, manual reroute)."),),
+        description=(
+            "Deployment " + _DEPLOYMENT_TEXT + " was created "
+            "{{ $value | humanizeDuration }} ago and is still "
+            '{{ range printf "max by (status) (codedeploy_deployment_status{'
+            'account_id=%q,region=%q,deployment_id=%q} == 1)" $labels.account_id '
+            "$labels.region $labels.deployment_id | query }}"
+            "{{ .Labels.status }}{{ end }}."
+        ),
+        knobs=(
+            Knob(
+                "thresholdSeconds",
+                7200,
+                "Age (since creation) after which a deployment "
+                "still InProgress, Baking or Ready alerts. Raise it above your longest "
+                "blue/green wait (termination wait, manual reroute).",
+            ),
+        ),
     ),
     Alert(
         name="CodeDeployTargetsPendingTooLong",
@@ -221,13 +246,22 @@ unless on ({DEPLOYMENT})
         for_="0m",
         meaning="The window already requires the targets to sit still.",
         summary="Targets of a running CodeDeploy deployment are stuck Pending.",
-        description=("{{ $value | printf \"%.0f\" }} targets of deployment " + _DEPLOYMENT_TEXT
-                     + " are Pending and no target of it has changed status for "
-                     "<<CodeDeployTargetsPendingTooLong.window>> while the deployment is "
-                     "InProgress; is the CodeDeploy agent running on them?"),
-        knobs=(Knob("window", "30m", "How long no target of a running deployment may change "
-                    "status while some are Pending. Longer than your slowest single host "
-                    "(OneAtATime deployments move one host at a time)."),),
+        description=(
+            '{{ $value | printf "%.0f" }} targets of deployment '
+            + _DEPLOYMENT_TEXT
+            + " are Pending and no target of it has changed status for "
+            "<<CodeDeployTargetsPendingTooLong.window>> while the deployment is "
+            "InProgress; is the CodeDeploy agent running on them?"
+        ),
+        knobs=(
+            Knob(
+                "window",
+                "30m",
+                "How long no target of a running deployment may change "
+                "status while some are Pending. Longer than your slowest single host "
+                "(OneAtATime deployments move one host at a time).",
+            ),
+        ),
     ),
     Alert(
         name="CodeDeployDeploymentTargetsFailed",
@@ -246,13 +280,14 @@ unless on ({DEPLOYMENT})
         for_="0m",
         meaning="Failed is terminal for a target: waiting would only delay the page.",
         summary="Targets of a CodeDeploy deployment failed.",
-        description=("{{ $value | printf \"%.0f\" }} targets of deployment " + _DEPLOYMENT_TEXT
-                     + " failed, among them: "
-                     "{{ range $i, $t := printf \"max by (target_id) (codedeploy_target_status{"
-                     "account_id=%q,region=%q,deployment_id=%q,status=\\\"Failed\\\"} == 1)\" "
-                     "$labels.account_id $labels.region $labels.deployment_id | query "
-                     "| sortByLabel \"target_id\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}"
-                     "{{ $t.Labels.target_id }}{{ end }}{{ end }}."),
+        description=(
+            '{{ $value | printf "%.0f" }} targets of deployment ' + _DEPLOYMENT_TEXT + " failed, among them: "
+            '{{ range $i, $t := printf "max by (target_id) (codedeploy_target_status{'
+            'account_id=%q,region=%q,deployment_id=%q,status=\\"Failed\\"} == 1)" '
+            "$labels.account_id $labels.region $labels.deployment_id | query "
+            '| sortByLabel "target_id" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}'
+            "{{ $t.Labels.target_id }}{{ end }}{{ end }}."
+        ),
     ),
     Alert(
         name="CodeDeployLifecycleEventStuck",
@@ -273,14 +308,25 @@ count by ({DEPLOYMENT}, lifecycle_event) (
         for_="5m",
         meaning="Rides out a hook that finishes just after the threshold.",
         summary="A CodeDeploy lifecycle event has been in progress for too long.",
-        description=("Lifecycle event {{ $labels.lifecycle_event }} of "
-                     "{{ $value | printf \"%.0f\" }} targets in deployment " + _DEPLOYMENT_TEXT
-                     + " has been InProgress for more than "
-                     "<<CodeDeployLifecycleEventStuck.thresholdSeconds>> seconds."),
-        knobs=(Knob("thresholdSeconds", 3600, "How long a lifecycle event may stay InProgress; "
-                    "3600s is the largest appspec hook timeout."),
-               Knob("excludedEvents", "AllowTraffic", "Regex of lifecycle events never "
-                    "checked (AllowTraffic lasts as long as the traffic shift).")),
+        description=(
+            "Lifecycle event {{ $labels.lifecycle_event }} of "
+            '{{ $value | printf "%.0f" }} targets in deployment '
+            + _DEPLOYMENT_TEXT
+            + " has been InProgress for more than "
+            "<<CodeDeployLifecycleEventStuck.thresholdSeconds>> seconds."
+        ),
+        knobs=(
+            Knob(
+                "thresholdSeconds",
+                3600,
+                "How long a lifecycle event may stay InProgress; 3600s is the largest appspec hook timeout.",
+            ),
+            Knob(
+                "excludedEvents",
+                "AllowTraffic",
+                "Regex of lifecycle events never checked (AllowTraffic lasts as long as the traffic shift).",
+            ),
+        ),
     ),
     Alert(
         name="CodeDeployTrafficShiftStalled",
@@ -314,13 +360,22 @@ and on ({DEPLOYMENT})
         for_="5m",
         meaning="Rides out a step that ends just after the window.",
         summary="A CodeDeploy traffic shift has stopped progressing.",
-        description=("Traffic of target {{ $labels.target_id }} in deployment " + _DEPLOYMENT_TEXT
-                     + " has been stuck at {{ $value | printf \"%.0f\" }}% towards the new "
-                     "version for <<CodeDeployTrafficShiftStalled.window>> while the deployment "
-                     "is InProgress."),
-        knobs=(Knob("window", "1h", "How long a partial weight may stay unchanged; longer than "
-                    "the longest step of your deployment configs (Canary10Percent30Minutes "
-                    "holds 10% for 30m)."),),
+        description=(
+            "Traffic of target {{ $labels.target_id }} in deployment "
+            + _DEPLOYMENT_TEXT
+            + ' has been stuck at {{ $value | printf "%.0f" }}% towards the new '
+            "version for <<CodeDeployTrafficShiftStalled.window>> while the deployment "
+            "is InProgress."
+        ),
+        knobs=(
+            Knob(
+                "window",
+                "1h",
+                "How long a partial weight may stay unchanged; longer than "
+                "the longest step of your deployment configs (Canary10Percent30Minutes "
+                "holds 10% for 30m).",
+            ),
+        ),
     ),
     # ---- the exporter itself: one alert per scraped exporter (job, instance) ----------
     Alert(
@@ -330,8 +385,10 @@ and on ({DEPLOYMENT})
         for_="5m",
         meaning="Rides out a restart or a single failed scrape.",
         summary="Prometheus cannot scrape the CodeDeploy exporter.",
-        description=("Prometheus has failed to scrape {{ $labels.job }}/{{ $labels.instance }} "
-                     "for <<CodeDeployExporterDown.for>>; every CodeDeploy alert is blind meanwhile."),
+        description=(
+            "Prometheus has failed to scrape {{ $labels.job }}/{{ $labels.instance }} "
+            "for <<CodeDeployExporterDown.for>>; every CodeDeploy alert is blind meanwhile."
+        ),
     ),
     Alert(
         name="CodeDeployExporterAbsent",
@@ -342,9 +399,11 @@ and on ({DEPLOYMENT})
         for_="15m",
         meaning="Rides out a Prometheus restart or a redeploy of the exporter.",
         summary="Prometheus has no CodeDeploy exporter target to scrape.",
-        description=("No target matches up{<<job>>}: the exporter is not deployed, its service "
-                     "discovery broke, or the scrape job is named differently from these rules' "
-                     "job selector."),
+        description=(
+            "No target matches up{<<job>>}: the exporter is not deployed, its service "
+            "discovery broke, or the scrape job is named differently from these rules' "
+            "job selector."
+        ),
     ),
     Alert(
         name="CodeDeployExporterDataStale",
@@ -361,13 +420,24 @@ and on ({DEPLOYMENT})
         for_="5m",
         meaning="Covers the first poll after a start, which may take minutes on a big fleet.",
         summary="The CodeDeploy exporter has not completed a poll recently.",
-        description=("{{ $labels.job }}/{{ $labels.instance }} last completed a successful poll "
-                     "{{ $value | humanizeDuration }} ago; all CodeDeploy metrics it serves are "
-                     "stale."),
-        knobs=(Knob("intervals", 3, "Poll intervals (codedeploy_exporter_poll_interval_seconds) "
-                    "without a successful poll that count as stale."),
-               Knob("minSeconds", 300, "Floor of the staleness threshold, seconds, so a short "
-                    "interval does not page on one slow poll.")),
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} last completed a successful poll "
+            "{{ $value | humanizeDuration }} ago; all CodeDeploy metrics it serves are "
+            "stale."
+        ),
+        knobs=(
+            Knob(
+                "intervals",
+                3,
+                "Poll intervals (codedeploy_exporter_poll_interval_seconds) "
+                "without a successful poll that count as stale.",
+            ),
+            Knob(
+                "minSeconds",
+                300,
+                "Floor of the staleness threshold, seconds, so a short interval does not page on one slow poll.",
+            ),
+        ),
     ),
     Alert(
         name="CodeDeployExporterConfigReloadFailed",
@@ -376,8 +446,10 @@ and on ({DEPLOYMENT})
         for_="5m",
         meaning="Leaves time to fix a typo and reload again.",
         summary="The CodeDeploy exporter failed to reload its configuration.",
-        description=("{{ $labels.job }}/{{ $labels.instance }} rejected its configuration file "
-                     "and keeps polling with the previous one; its log names every problem."),
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} rejected its configuration file "
+            "and keeps polling with the previous one; its log names every problem."
+        ),
     ),
     Alert(
         name="CodeDeployExporterPollSlow",
@@ -389,9 +461,11 @@ and on ({DEPLOYMENT})
         for_="15m",
         meaning="One slow poll (a throttled burst) is normal; a trend is not.",
         summary="CodeDeploy exporter polls take nearly the whole poll interval.",
-        description=("The last poll of {{ $labels.job }}/{{ $labels.instance }} took "
-                     "{{ $value | humanizeDuration }}, close to its poll interval; data will "
-                     "soon lag behind."),
+        description=(
+            "The last poll of {{ $labels.job }}/{{ $labels.instance }} took "
+            "{{ $value | humanizeDuration }}, close to its poll interval; data will "
+            "soon lag behind."
+        ),
         knobs=(Knob("ratio", 0.8, "Fraction of the poll interval a poll may take."),),
     ),
     Alert(
@@ -404,11 +478,15 @@ sum by ({EXPORTER}) (
         for_="15m",
         meaning="Short bursts are absorbed by the exporter's retries.",
         summary="The CodeDeploy API is throttling the exporter.",
-        description=("{{ $labels.job }}/{{ $labels.instance }} received "
-                     "{{ $value | printf \"%.0f\" }} throttling errors in the last "
-                     "<<CodeDeployExporterThrottled.window>>, continuously for <<CodeDeployExporterThrottled.for>>."),
-        knobs=(Knob("window", "10m", "Range of the increase() over throttling errors."),
-               Knob("threshold", 0, "Throttling errors per window tolerated.")),
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} received "
+            '{{ $value | printf "%.0f" }} throttling errors in the last '
+            "<<CodeDeployExporterThrottled.window>>, continuously for <<CodeDeployExporterThrottled.for>>."
+        ),
+        knobs=(
+            Knob("window", "10m", "Range of the increase() over throttling errors."),
+            Knob("threshold", 0, "Throttling errors per window tolerated."),
+        ),
     ),
     Alert(
         name="CodeDeployExporterPollFailing",
@@ -429,9 +507,11 @@ unless on (job, instance)
         for_="10m",
         meaning="Rides out transient API errors the next poll recovers from.",
         summary="The CodeDeploy exporter cannot poll some of its targets.",
-        description=("{{ $labels.job }}/{{ $labels.instance }} failed to poll "
-                     "{{ $value | printf \"%.0f\" }} targets for "
-                     "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. "
-                     "The exporter log names the operation and error code."),
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} failed to poll "
+            '{{ $value | printf "%.0f" }} targets for '
+            "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. "
+            "The exporter log names the operation and error code."
+        ),
     ),
 )

@@ -56,8 +56,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def scrape_loop(host: str, port: int, threads: int, seconds: float,
-                new_connections: bool = False, period: float = 0.0) -> dict:
+def scrape_loop(
+    host: str, port: int, threads: int, seconds: float, new_connections: bool = False, period: float = 0.0
+) -> dict:
     """Run `threads` scrapers for `seconds`; latencies and errors as a dict.
 
     With `new_connections` each scrape opens its own TCP connection (a burst of connects is
@@ -138,13 +139,15 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def _fleet_exporter(sim_server: SimulatorServer, sim: Simulator, targets: int,
-                    interval: float) -> Exporter:
+def _fleet_exporter(sim_server: SimulatorServer, sim: Simulator, targets: int, interval: float) -> Exporter:
     fleet = build_fleet(sim, targets)
-    config = parse_config({
-        "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-        "poll": {"interval": interval, "max_concurrency": 8, "max_requests_per_second": 1000},
-        "deployments": [{"deployment_id": d} for d, _ in fleet]})
+    config = parse_config(
+        {
+            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "poll": {"interval": interval, "max_concurrency": 8, "max_requests_per_second": 1000},
+            "deployments": [{"deployment_id": d} for d, _ in fleet],
+        }
+    )
     metrics = ExporterMetrics()
     clients = ClientFactory(metrics, 8, 1000, static_credentials=("t", "t"))
     return Exporter(config, clients, metrics)
@@ -161,8 +164,9 @@ def _timed_polls(exporter: Exporter, durations: list[float]) -> None:
     exporter.poller.poll = poll  # type: ignore[method-assign]  # times each real poll
 
 
-def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
-              interval: float = 2.0, new_connections: bool = True) -> LoadResult:
+def load_test(
+    targets: int = 1000, scrapers: int = 50, seconds: float = 30.0, interval: float = 2.0, new_connections: bool = True
+) -> LoadResult:
     """Scrapers run in a separate process so they do not share the exporter's GIL."""
     sim = Simulator()
     with SimulatorServer(sim) as sim_server:
@@ -180,9 +184,20 @@ def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
             mark = len(durations)
             host, port = str(server.server_address[0]), server.server_address[1]
             proc = subprocess.run(
-                [sys.executable, __file__, "--scrape", host, str(port), str(scrapers), str(seconds),
-                 "new" if new_connections else "keep-alive"],
-                capture_output=True, check=True, timeout=seconds + 120)
+                [
+                    sys.executable,
+                    __file__,
+                    "--scrape",
+                    host,
+                    str(port),
+                    str(scrapers),
+                    str(seconds),
+                    "new" if new_connections else "keep-alive",
+                ],
+                capture_output=True,
+                check=True,
+                timeout=seconds + 120,
+            )
             result = json.loads(proc.stdout)
             under_load = list(durations[mark:])
             raw = len(exporter.snapshot.body)
@@ -191,10 +206,22 @@ def load_test(targets: int = 1000, scrapers: int = 50, seconds: float = 30.0,
             server.stop()
             poller.join(timeout=10)
     lat = result["latencies"]
-    return LoadResult(targets, scrapers, seconds, len(lat), result["errors"],
-                      _percentile(lat, 0.5), _percentile(lat, 0.99), max(lat, default=float("nan")),
-                      max(result["sizes"], default=0), raw, interval, baseline, under_load,
-                      new_connections)
+    return LoadResult(
+        targets,
+        scrapers,
+        seconds,
+        len(lat),
+        result["errors"],
+        _percentile(lat, 0.5),
+        _percentile(lat, 0.99),
+        max(lat, default=float("nan")),
+        max(result["sizes"], default=0),
+        raw,
+        interval,
+        baseline,
+        under_load,
+        new_connections,
+    )
 
 
 # ---- a slow client ----------------------------------------------------------------------------
@@ -207,8 +234,7 @@ class SlowClientResult:
     slow_released_after: float | None  # seconds until the server gave up on the slow request
 
 
-def slow_client_test(targets: int = 1000, client_timeout: float = 5.0,
-                     seconds: float = 3.0) -> SlowClientResult:
+def slow_client_test(targets: int = 1000, client_timeout: float = 5.0, seconds: float = 3.0) -> SlowClientResult:
     sim = Simulator()
     with SimulatorServer(sim) as sim_server:
         exporter = _fleet_exporter(sim_server, sim, targets, 30.0)
@@ -244,8 +270,7 @@ def slow_client_test(targets: int = 1000, client_timeout: float = 5.0,
             stop_reading.set()
             slow.close()
             server.stop()
-    return SlowClientResult(_percentile(result["latencies"], 0.99), len(result["errors"]),
-                            released)
+    return SlowClientResult(_percentile(result["latencies"], 0.99), len(result["errors"]), released)
 
 
 # ---- shutdown while the API hangs -------------------------------------------------------------
@@ -271,25 +296,31 @@ def shutdown_test(targets: int = 200, concurrency: int = 4, timeout: float = 30.
         fleet = build_fleet(sim, targets)
         sim.hang(600, operation="BatchGetDeploymentTargets", count=1_000_000)
         config = Path(tmp) / "config.yaml"
-        config.write_text(json.dumps({
-            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-            "poll": {"interval": "30s", "max_concurrency": concurrency},
-            "deployments": [{"deployment_id": d} for d, _ in fleet]}))  # JSON is YAML
-        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t",
-               "PYTHONPATH": str(ROOT)}
+        config.write_text(
+            json.dumps(
+                {
+                    "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+                    "poll": {"interval": "30s", "max_concurrency": concurrency},
+                    "deployments": [{"deployment_id": d} for d, _ in fleet],
+                }
+            )
+        )  # JSON is YAML
+        env = {**os.environ, "AWS_ACCESS_KEY_ID": "t", "AWS_SECRET_ACCESS_KEY": "t", "PYTHONPATH": str(ROOT)}
         log_path = Path(tmp) / "log"
         with log_path.open("wb") as log_file:
             proc = subprocess.Popen(
-                [sys.executable, "-m", "exporter", "--config.file", str(config),
-                 "--web.listen-address", "127.0.0.1:0"],
-                cwd=ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
+                [sys.executable, "-m", "exporter", "--config.file", str(config), "--web.listen-address", "127.0.0.1:0"],
+                cwd=ROOT,
+                env=env,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
             try:
                 deadline = time.monotonic() + timeout
                 # Wait until every worker is held in a hanging call (and nothing new starts).
                 while sim.call_count("BatchGetDeploymentTargets") < concurrency:
                     if time.monotonic() > deadline or proc.poll() is not None:
-                        raise RuntimeError("the exporter never reached the hanging calls: "
-                                           + log_path.read_text())
+                        raise RuntimeError("the exporter never reached the hanging calls: " + log_path.read_text())
                     time.sleep(0.05)
                 time.sleep(0.5)
                 hanging = sim.call_count("BatchGetDeploymentTargets")
@@ -344,24 +375,31 @@ def _rss_mib() -> float:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def soak_test(hours: float = 24.0, every: float = 1800.0, poll_interval: float = 300.0,
-              targets_per_deployment: int = 5, retention: float = 7200.0,
-              latest: int = 2) -> SoakResult:
+def soak_test(
+    hours: float = 24.0,
+    every: float = 1800.0,
+    poll_interval: float = 300.0,
+    targets_per_deployment: int = 5,
+    retention: float = 7200.0,
+    latest: int = 2,
+) -> SoakResult:
     """One deployment every `every` seconds of fake time, each running one poll interval and
     then succeeding; the exporter follows the group with `latest` and `retention`."""
     clock = FakeClock(1_800_000_000.0)
     sim = Simulator()
     result = SoakResult(hours, 0, 0, retention, latest)
     with SimulatorServer(sim) as sim_server:
-        config = parse_config({
-            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
-            "poll": {"interval": poll_interval, "retention": retention,
-                     "max_requests_per_second": 1000},
-            "deployment_groups": [{"application": "shop", "deployment_group": "prod",
-                                   "latest": latest}]})
+        config = parse_config(
+            {
+                "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+                "poll": {"interval": poll_interval, "retention": retention, "max_requests_per_second": 1000},
+                "deployment_groups": [{"application": "shop", "deployment_group": "prod", "latest": latest}],
+            }
+        )
         metrics = ExporterMetrics()
-        exporter = Exporter(config, ClientFactory(metrics, 8, 1000, static_credentials=("t", "t")),
-                            metrics, clock=clock)
+        exporter = Exporter(
+            config, ClientFactory(metrics, 8, 1000, static_credentials=("t", "t")), metrics, clock=clock
+        )
         end = clock.now + hours * 3600
         next_deployment = clock.now
         running: list[str] = []
@@ -379,10 +417,17 @@ def soak_test(hours: float = 24.0, every: float = 1800.0, poll_interval: float =
                 deployment_id = f"d-SOAK{result.deployments_created:05d}"
                 sim.put_deployment(
                     deployment_info(deployment_id, "shop", "prod", "InProgress", clock.now),
-                    [instance_target(deployment_id, f"i-{result.deployments_created:08x}{n}",
-                                     "InProgress",
-                                     [lifecycle_event("Install", "InProgress", clock.now)],
-                                     clock.now) for n in range(targets_per_deployment)])
+                    [
+                        instance_target(
+                            deployment_id,
+                            f"i-{result.deployments_created:08x}{n}",
+                            "InProgress",
+                            [lifecycle_event("Install", "InProgress", clock.now)],
+                            clock.now,
+                        )
+                        for n in range(targets_per_deployment)
+                    ],
+                )
                 running.append(deployment_id)
                 result.deployments_created += 1
                 next_deployment += every
@@ -396,8 +441,8 @@ def soak_test(hours: float = 24.0, every: float = 1800.0, poll_interval: float =
 
 
 def _plateaus(result: SoakResult) -> bool:
-    rest = result.series[len(result.series) // 4:]
-    return max(rest[len(rest) // 2:]) <= max(rest[: len(rest) // 2])
+    rest = result.series[len(result.series) // 4 :]
+    return max(rest[len(rest) // 2 :]) <= max(rest[: len(rest) // 2])
 
 
 def soak_bound(result: SoakResult, every: float) -> int:
@@ -410,8 +455,14 @@ def soak_bound(result: SoakResult, every: float) -> int:
 
 
 def suite_summary(paths: list[str]) -> str:
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths], check=False,
-                          cwd=ROOT, capture_output=True, text=True, timeout=1800)
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *paths],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
     lines = [line for line in proc.stdout.splitlines() if re.search(r"\d+ (passed|failed)", line)]
     return lines[-1].strip("= ") if lines else f"pytest exited {proc.returncode}"
 
@@ -444,55 +495,75 @@ def _overloaded(*averages: str) -> bool:
         return False
 
 
-def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: float,
-           suites: dict[str, str], shutdown: ShutdownResult | None = None,
-           load_before: str = "", load_after: str = "") -> str:
+def report(
+    load: LoadResult,
+    slow: SlowClientResult,
+    soak: SoakResult,
+    every: float,
+    suites: dict[str, str],
+    shutdown: ShutdownResult | None = None,
+    load_before: str = "",
+    load_after: str = "",
+) -> str:
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:.1f} ms"
+
     base = statistics.mean(load.polls_baseline) if load.polls_baseline else float("nan")
     loaded = statistics.mean(load.polls_under_load) if load.polls_under_load else float("nan")
-    steady = soak.series[len(soak.series) // 4:]
+    steady = soak.series[len(soak.series) // 4 :]
     lines = [
         "# Reliability figures",
         "",
-        ("Generated by `python tools/reliability.py` on "
-        f"{time.strftime('%Y-%m-%d', time.gmtime())} ({platform.python_implementation()} "
-        f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}). Everything "
-        "runs on loopback against the embedded CodeDeploy simulator through real boto3. The same "
-        "scenarios, smaller, are asserted by `tests/test_load.py`; the faults by "
-        "`tests/test_faults.py`."),
+        (
+            "Generated by `python tools/reliability.py` on "
+            f"{time.strftime('%Y-%m-%d', time.gmtime())} ({platform.python_implementation()} "
+            f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}). Everything "
+            "runs on loopback against the embedded CodeDeploy simulator through real boto3. The same "
+            "scenarios, smaller, are asserted by `tests/test_load.py`; the faults by "
+            "`tests/test_faults.py`."
+        ),
         "",
         "## Load: concurrent scrapers",
         "",
-        (f"{load.scrapers} scrapers (in a separate process) requested `/metrics` with gzip as "
-        "fast as they could, "
-        + ("each request on a new TCP connection" if load.new_connections else
-           "each on one keep-alive connection")
-        + f", for {load.seconds:.0f} s while the exporter polled "
-        f"{load.targets:,} targets every {load.poll_interval:g} s. The machine is shared: its "
-        f"load average (1, 5, 15 min) was {load_before or _load_average()} before the run and "
-        f"{load_after or _load_average()} after, on {os.cpu_count()} CPUs."),
+        (
+            f"{load.scrapers} scrapers (in a separate process) requested `/metrics` with gzip as "
+            "fast as they could, "
+            + ("each request on a new TCP connection" if load.new_connections else "each on one keep-alive connection")
+            + f", for {load.seconds:.0f} s while the exporter polled "
+            f"{load.targets:,} targets every {load.poll_interval:g} s. The machine is shared: its "
+            f"load average (1, 5, 15 min) was {load_before or _load_average()} before the run and "
+            f"{load_after or _load_average()} after, on {os.cpu_count()} CPUs."
+        ),
         "",
-        (f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
-         f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
-         + ("**met**." if load.goal_met else "**not met** in this run.")
-         # Only the reading before the run: during it, the run itself adds runnable processes.
-         + ("" if load.goal_met or not _overloaded(load_before) else
-            " Other work kept more processes runnable than the machine has CPUs when the run "
-            "started (load average above the CPU count), so scrapers, exporter and simulator waited for "
-            "CPU as well as for each other; rerun on a quiet machine before reading the tail "
-            "latencies as the exporter's own.")),
+        (
+            f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
+            f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
+            + ("**met**." if load.goal_met else "**not met** in this run.")
+            # Only the reading before the run: during it, the run itself adds runnable processes.
+            + (
+                ""
+                if load.goal_met or not _overloaded(load_before)
+                else " Other work kept more processes runnable than the machine has CPUs when the run "
+                "started (load average above the CPU count), so scrapers, exporter and simulator waited for "
+                "CPU as well as for each other; rerun on a quiet machine before reading the tail "
+                "latencies as the exporter's own."
+            )
+        ),
         "",
         "| figure | value |",
         "|---|---|",
-        (f"| exposition size (gzip as scraped / uncompressed) | {load.body_bytes / 1024:,.0f} KiB / "
-        f"{load.raw_bytes / 2**20:,.1f} MiB |"),
+        (
+            f"| exposition size (gzip as scraped / uncompressed) | {load.body_bytes / 1024:,.0f} KiB / "
+            f"{load.raw_bytes / 2**20:,.1f} MiB |"
+        ),
         f"| scrapes served | {load.requests:,} ({load.rate:,.0f}/s) |",
         f"| errors | {len(load.errors)} |",
         f"| latency p50 / p99 / max | {ms(load.p50)} / {ms(load.p99)} / {ms(load.max)} |",
         f"| poll duration, idle (mean of {len(load.polls_baseline)}) | {ms(base)} |",
-        (f"| poll duration, under load (mean / max of {len(load.polls_under_load)}) | {ms(loaded)} / "
-        f"{ms(max(load.polls_under_load, default=float('nan')))} |"),
+        (
+            f"| poll duration, under load (mean / max of {len(load.polls_under_load)}) | {ms(loaded)} / "
+            f"{ms(max(load.polls_under_load, default=float('nan')))} |"
+        ),
         "",
         "Scrapes only send the snapshot rendered after each poll (gzipped once per snapshot, in "
         "the poll thread), so latency is bounded by sending its bytes; the p99 and max reflect "
@@ -505,49 +576,63 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         "interval; polls slow down under load because scrapers, exporter and simulator share "
         f"{os.cpu_count()} CPUs, and an overrunning poll delays the next one instead of stacking.",
         "",
-        *([] if shutdown is None else [
-            "## Shutdown while the API hangs",
-            "",
-            (f"The real CLI ran in a subprocess against the simulator with every "
-             "`BatchGetDeploymentTargets` call held for 10 minutes (the simulator's hang fault, "
-             f"past the client's 15 s read timeout); SIGTERM was sent while "
-             f"{shutdown.calls_hanging} calls hung (every poll worker)."),
-            "",
-            "| figure | value |",
-            "|---|---|",
-            f"| SIGTERM to process exit | {shutdown.seconds:.2f} s |",
-            f"| exit code | {shutdown.exit_code} |",
-            f"| API calls started after SIGTERM | {shutdown.calls_after_sigterm} |",
-            "",
-            ("SIGTERM cancels the poll: no API call starts after it, the calls in flight are "
-             "abandoned on their daemon worker threads instead of awaited, and the process "
-             "returns from `main` with exit code 0 (no `os._exit`)."),
-            "",
-        ]),
+        *(
+            []
+            if shutdown is None
+            else [
+                "## Shutdown while the API hangs",
+                "",
+                (
+                    f"The real CLI ran in a subprocess against the simulator with every "
+                    "`BatchGetDeploymentTargets` call held for 10 minutes (the simulator's hang fault, "
+                    f"past the client's 15 s read timeout); SIGTERM was sent while "
+                    f"{shutdown.calls_hanging} calls hung (every poll worker)."
+                ),
+                "",
+                "| figure | value |",
+                "|---|---|",
+                f"| SIGTERM to process exit | {shutdown.seconds:.2f} s |",
+                f"| exit code | {shutdown.exit_code} |",
+                f"| API calls started after SIGTERM | {shutdown.calls_after_sigterm} |",
+                "",
+                (
+                    "SIGTERM cancels the poll: no API call starts after it, the calls in flight are "
+                    "abandoned on their daemon worker threads instead of awaited, and the process "
+                    "returns from `main` with exit code 0 (no `os._exit`)."
+                ),
+                "",
+            ]
+        ),
         "## A slow client",
         "",
-        ("One client sent `GET /metrics` (uncompressed) and then read one byte a second with a "
-        "4 KiB receive window, while 4 normal scrapers ran for 3 s."),
+        (
+            "One client sent `GET /metrics` (uncompressed) and then read one byte a second with a "
+            "4 KiB receive window, while 4 normal scrapers ran for 3 s."
+        ),
         "",
         "| figure | value |",
         "|---|---|",
         f"| normal scrapes p99 meanwhile | {ms(slow.others_p99)} |",
         f"| normal scrape errors | {slow.others_errors} |",
         "| server gave up on the slow request after | "
-        + (f"{slow.slow_released_after:.1f} s" if slow.slow_released_after is not None
-           else "not within the run") + " (client timeout set to 5 s) |",
+        + (f"{slow.slow_released_after:.1f} s" if slow.slow_released_after is not None else "not within the run")
+        + " (client timeout set to 5 s) |",
         "",
-        ("Each connection has its own thread and a total send timeout "
-        "(`exporter.server.CLIENT_TIMEOUT`, 30 s by default), so a stalled reader costs one "
-        "thread for at most that long."),
+        (
+            "Each connection has its own thread and a total send timeout "
+            "(`exporter.server.CLIENT_TIMEOUT`, 30 s by default), so a stalled reader costs one "
+            "thread for at most that long."
+        ),
         "",
         "## Soak: a day of deployment churn",
         "",
-        (f"A fake clock ran {soak.hours:g} hours: a new deployment of 5 instances every "
-        f"{every / 60:g} minutes in one deployment group, each finishing within a poll; the "
-        f"exporter followed the group with `latest: {soak.latest}` and `retention: "
-        f"{soak.retention / 3600:g}h`, polling every {len(soak.series) and soak.hours * 60 / soak.polls:g} minutes "
-        f"({soak.polls} polls, {soak.deployments_created} deployments created)."),
+        (
+            f"A fake clock ran {soak.hours:g} hours: a new deployment of 5 instances every "
+            f"{every / 60:g} minutes in one deployment group, each finishing within a poll; the "
+            f"exporter followed the group with `latest: {soak.latest}` and `retention: "
+            f"{soak.retention / 3600:g}h`, polling every {len(soak.series) and soak.hours * 60 / soak.polls:g} minutes "
+            f"({soak.polls} polls, {soak.deployments_created} deployments created)."
+        ),
         "",
         "| figure | value |",
         "|---|---|",
@@ -558,16 +643,20 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         f"| deployments tracked, max (bound {soak_bound(soak, every)}) | {max(soak.tracked_deployments)} |",
         f"| RSS start / end | {soak.rss_mib_start:.0f} MiB / {soak.rss_mib_end:.0f} MiB |",
         "",
-        ("Finished deployments leave the exposition `retention` after completing, so the series "
-         "count plateaus instead of growing with the number of deployments seen."
-         if _plateaus(soak) else
-         "**The series count kept growing over the day: retention is not bounding it.**"),
+        (
+            "Finished deployments leave the exposition `retention` after completing, so the series "
+            "count plateaus instead of growing with the number of deployments seen."
+            if _plateaus(soak)
+            else "**The series count kept growing over the day: retention is not bounding it.**"
+        ),
         "",
         "## Faults survived and bad inputs tried",
         "",
-        ("Each fault is injected through the simulator and real boto3; each test asserts the "
-        "exporter kept serving its last known values and recovered. Items marked as known gaps "
-        "are strict xfail tests describing behaviour still to fix."),
+        (
+            "Each fault is injected through the simulator and real boto3; each test asserts the "
+            "exporter kept serving its last known values and recovered. Items marked as known gaps "
+            "are strict xfail tests describing behaviour still to fix."
+        ),
         "",
     ]
     lines += [f"- {name}" for name in test_names("tests/test_faults.py")]
@@ -575,30 +664,40 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
         "",
         "What a fault looks like from outside:",
         "",
-        ("- `/metrics` keeps serving the last known values; the affected targets' "
-        "`codedeploy_exporter_target_poll_success` is 0 and "
-        "`codedeploy_exporter_api_request_errors_total{error_code=...}` counts each failed HTTP "
-        "attempt (retries included). `codedeploy_exporter_last_poll_success_timestamp_seconds` "
-        "stops advancing while an API-wide error (throttling that outlasts the retries, refused "
-        "connections, missing credentials, AccessDenied) persists."),
-        ("- An API-wide error is logged when it starts (`event=api_error`) and when it ends "
-        "(`event=api_recovered`), not per target nor per poll; a target's own error (deleted "
-        "deployment or target) is logged once when it starts and backs off up to 16 poll "
-        "intervals."),
-        ("- `/readyz` turns 200 after the first *completed* poll, even one that failed: the "
-        "exporter is then able to report the failure, and a readiness gate that waited for AWS "
-        "would hide it (the pod would never receive scrapes). Alert on the metrics above "
-        "instead. `/healthz` is 200 while polls keep completing (failed or not) and 503 after "
-        "`--web.healthz.max-poll-intervals` intervals (default 10, at least 5 minutes) without "
-        "one, so a liveness probe restarts a wedged poller."),
-        ("- A hanging API is cut off by the client read timeout (15 s by default, 4 attempts); a "
-        "poll that overruns its interval delays the next one, it is never run alongside it. "
-        "SIGTERM cancels a poll stuck in API calls (see above)."),
+        (
+            "- `/metrics` keeps serving the last known values; the affected targets' "
+            "`codedeploy_exporter_target_poll_success` is 0 and "
+            "`codedeploy_exporter_api_request_errors_total{error_code=...}` counts each failed HTTP "
+            "attempt (retries included). `codedeploy_exporter_last_poll_success_timestamp_seconds` "
+            "stops advancing while an API-wide error (throttling that outlasts the retries, refused "
+            "connections, missing credentials, AccessDenied) persists."
+        ),
+        (
+            "- An API-wide error is logged when it starts (`event=api_error`) and when it ends "
+            "(`event=api_recovered`), not per target nor per poll; a target's own error (deleted "
+            "deployment or target) is logged once when it starts and backs off up to 16 poll "
+            "intervals."
+        ),
+        (
+            "- `/readyz` turns 200 after the first *completed* poll, even one that failed: the "
+            "exporter is then able to report the failure, and a readiness gate that waited for AWS "
+            "would hide it (the pod would never receive scrapes). Alert on the metrics above "
+            "instead. `/healthz` is 200 while polls keep completing (failed or not) and 503 after "
+            "`--web.healthz.max-poll-intervals` intervals (default 10, at least 5 minutes) without "
+            "one, so a liveness probe restarts a wedged poller."
+        ),
+        (
+            "- A hanging API is cut off by the client read timeout (15 s by default, 4 attempts); a "
+            "poll that overruns its interval delays the next one, it is never run alongside it. "
+            "SIGTERM cancels a poll stuck in API calls (see above)."
+        ),
         "",
-        ("Bad inputs (hypothesis): API responses generated from botocore's CodeDeploy service "
-        "model with optional members missing, unknown enum values, empty lists, extreme "
-        "numbers and hostile unicode, rendered and checked by `promtool check metrics`; "
-        "arbitrary JSON in place of responses; near-valid and arbitrary configs."),
+        (
+            "Bad inputs (hypothesis): API responses generated from botocore's CodeDeploy service "
+            "model with optional members missing, unknown enum values, empty lists, extreme "
+            "numbers and hostile unicode, rendered and checked by `promtool check metrics`; "
+            "arbitrary JSON in place of responses; near-valid and arbitrary configs."
+        ),
         "",
         "| suite | result |",
         "|---|---|",
@@ -610,13 +709,15 @@ def report(load: LoadResult, slow: SlowClientResult, soak: SoakResult, every: fl
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="short run; print, do not write")
-    parser.add_argument("--scrape", nargs=5, metavar=("HOST", "PORT", "THREADS", "SECONDS", "CONNECTIONS"),
-                        help=argparse.SUPPRESS)  # the scraper subprocess
+    parser.add_argument(
+        "--scrape", nargs=5, metavar=("HOST", "PORT", "THREADS", "SECONDS", "CONNECTIONS"), help=argparse.SUPPRESS
+    )  # the scraper subprocess
     args = parser.parse_args(argv)
     if args.scrape:
         host, port, threads, seconds, connections = args.scrape
-        print(json.dumps(scrape_loop(host, int(port), int(threads), float(seconds),
-                                     new_connections=connections == "new")))
+        print(
+            json.dumps(scrape_loop(host, int(port), int(threads), float(seconds), new_connections=connections == "new"))
+        )
         return 0
     seconds = 8.0 if args.quick else 30.0
     every = 1800.0
@@ -626,10 +727,20 @@ def main(argv: list[str] | None = None) -> int:
     slow = slow_client_test()
     shutdown = shutdown_test()
     soak = soak_test(every=every)
-    suites = {} if args.quick else {
-        path: suite_summary([path]) for path in (
-            "tests/test_faults.py", "tests/test_fuzz.py", "tests/test_reload.py",
-            "tests/test_webconfig.py", "tests/test_shutdown.py")}
+    suites = (
+        {}
+        if args.quick
+        else {
+            path: suite_summary([path])
+            for path in (
+                "tests/test_faults.py",
+                "tests/test_fuzz.py",
+                "tests/test_reload.py",
+                "tests/test_webconfig.py",
+                "tests/test_shutdown.py",
+            )
+        }
+    )
     text = report(load, slow, soak, every, suites, shutdown, load_before, load_after)
     if args.quick:
         print(text)

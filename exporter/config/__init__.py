@@ -27,9 +27,25 @@ from exporter.config.models import (
     TargetEntry,
 )
 
-__all__ = ["DURATION_HINT", "AwsSettings", "Config", "ConfigError", "DeploymentEntry", "DiscoveryScope",
-           "EventsSettings", "GroupEntry", "MetricsSettings", "NameFilter", "PollSettings", "TargetEntry",
-           "config_warnings", "load_config", "loads_config", "parse_config", "parse_duration"]
+__all__ = [
+    "DURATION_HINT",
+    "AwsSettings",
+    "Config",
+    "ConfigError",
+    "DeploymentEntry",
+    "DiscoveryScope",
+    "EventsSettings",
+    "GroupEntry",
+    "MetricsSettings",
+    "NameFilter",
+    "PollSettings",
+    "TargetEntry",
+    "config_warnings",
+    "load_config",
+    "loads_config",
+    "parse_config",
+    "parse_duration",
+]
 
 
 def _cross_checks(data: Any) -> list[Problem]:
@@ -49,23 +65,29 @@ def _cross_checks(data: Any) -> list[Problem]:
             has_role = (own.get("role_arn") or top.get("role_arn")) is not None
             entries, without_role = entries + 1, without_role + (not has_role)
             if own.get("external_id") is not None and not has_role:
-                problems.append(((section, index, "aws", "external_id"), "has no effect without role_arn "
-                                 "(set role_arn here or in the top-level aws block)"))
+                problems.append(
+                    (
+                        (section, index, "aws", "external_id"),
+                        "has no effect without role_arn (set role_arn here or in the top-level aws block)",
+                    )
+                )
             key = tuple(item.get(k) for k in key_fields)
             if not all(isinstance(k, str) for k in key):
                 continue  # reported by validation
             if key in seen:
                 shown = ", ".join(f"{k} {v!r}" for k, v in zip(key_fields, key, strict=True))
-                problems.append(((section, index), f"duplicate {what} ({shown}); first listed at "
-                                 f"{section}[{seen[key]}]"))
+                problems.append(
+                    ((section, index), f"duplicate {what} ({shown}); first listed at {section}[{seen[key]}]")
+                )
             seen.setdefault(key, index)
     if top.get("external_id") is not None and top.get("role_arn") is None and (not entries or without_role):
         problems.append((("aws", "external_id"), "has no effect without role_arn"))
     return problems
 
 
-def parse_config(data: object, source: str = "<config>", marks: dict[Loc, int] | None = None,
-                 problems: list[Problem] | None = None) -> Config:
+def parse_config(
+    data: object, source: str = "<config>", marks: dict[Loc, int] | None = None, problems: list[Problem] | None = None
+) -> Config:
     """Validate decoded YAML; raise ConfigError with every problem, in document order."""
     problems = list(problems or ())
     data = {} if data is None else data  # an empty file
@@ -93,8 +115,10 @@ _DEPLOYMENT_ID_SHAPE = re.compile(r"d-[A-Z0-9]{9}")
 
 def config_warnings(config: Config) -> list[str]:
     """Non-fatal doubts about a valid config (e.g. for --config.check to print)."""
-    return [f"{config.source}: {section}[{index}].deployment_id: {entry.deployment_id!r} does not look "
-            "like a CodeDeploy deployment ID ('d-' followed by 9 upper-case letters or digits)"
-            for section in ("targets", "deployments")
-            for index, entry in enumerate(getattr(config, section))
-            if not _DEPLOYMENT_ID_SHAPE.fullmatch(entry.deployment_id)]
+    return [
+        f"{config.source}: {section}[{index}].deployment_id: {entry.deployment_id!r} does not look "
+        "like a CodeDeploy deployment ID ('d-' followed by 9 upper-case letters or digits)"
+        for section in ("targets", "deployments")
+        for index, entry in enumerate(getattr(config, section))
+        if not _DEPLOYMENT_ID_SHAPE.fullmatch(entry.deployment_id)
+    ]

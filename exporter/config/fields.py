@@ -29,8 +29,7 @@ def _allow_null(schema: dict[str, Any]) -> None:
         elif "$ref" in prop or "anyOf" in prop:
             meta = {k: prop.pop(k) for k in ("title", "description", "default") if k in prop}
             prop_types = _types(prop)
-            schema["properties"][name] = {**meta, "type": [*prop_types, "null"],
-                                          "anyOf": [prop, {"type": "null"}]}
+            schema["properties"][name] = {**meta, "type": [*prop_types, "null"], "anyOf": [prop, {"type": "null"}]}
         else:
             prop["type"] = [*_types(prop), "null"]
             if "enum" in prop:
@@ -44,8 +43,9 @@ def _types(schema: dict[str, Any]) -> list[str]:
 
 class Model(BaseModel):
     # strict: "true", "8" and 2.0 stay errors where a bool or an int is expected.
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False,
-                              json_schema_extra=_allow_null)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", strict=True, allow_inf_nan=False, json_schema_extra=_allow_null
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -63,8 +63,7 @@ def _fail(kind: str, message: str) -> PydanticCustomError:
 # ---- durations ----------------------------------------------------------------------------
 
 # Prometheus' grammar: units in descending order, each at most once, integer amounts.
-_UNITS = {"y": 365 * 86400.0, "w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0,
-          "ms": 0.001}
+_UNITS = {"y": 365 * 86400.0, "w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 _DURATION = "".join(rf"(?:(\d+){unit})?" for unit in _UNITS)
 _DURATION_RE = re.compile(rf"(?=\d){_DURATION}")
 _SECONDS_RE = re.compile(r"\d+(?:\.\d+)?")
@@ -149,6 +148,7 @@ class Text(GroupedMetadata):
             if len(value) > max_length:
                 raise PydanticKnownError("string_too_long", {"max_length": max_length})
             return _text(value)
+
         yield AfterValidator(check)
         yield WithJsonSchema({**schema, "maxLength": max_length})
 
@@ -171,6 +171,7 @@ class Matching(GroupedMetadata):
             if not compiled.fullmatch(value) or len(value) > max_length:
                 raise _fail("format", f"must be {what}")
             return value
+
         yield AfterValidator(check)
         yield WithJsonSchema({"type": "string", "pattern": f"^(?:{self.pattern})$", "maxLength": max_length})
 
@@ -187,8 +188,7 @@ def _url(value: str) -> str:
     return value
 
 
-HttpUrl = Annotated[str, AfterValidator(_url),
-                    WithJsonSchema({"type": "string", "pattern": "^https?://[^\\s/:]+"})]
+HttpUrl = Annotated[str, AfterValidator(_url), WithJsonSchema({"type": "string", "pattern": "^https?://[^\\s/:]+"})]
 
 
 def _regex(value: str) -> str:

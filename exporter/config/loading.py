@@ -72,8 +72,14 @@ def parse_yaml(text: str, source: str) -> tuple[Any, dict[Loc, int], list[Proble
     return data, marks, duplicates
 
 
-def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, marks: dict[Loc, int],
-          duplicates: list[Problem], seen_nodes: set[int]) -> None:
+def _walk(
+    loader: yaml.SafeLoader,
+    node: yaml.Node,
+    loc: Loc,
+    marks: dict[Loc, int],
+    duplicates: list[Problem],
+    seen_nodes: set[int],
+) -> None:
     if id(node) in seen_nodes:  # an alias: walked once, so "billion laughs" stays linear
         return
     seen_nodes.add(id(node))
@@ -91,8 +97,7 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, marks: dict[Loc, i
             at = (*loc, key)
             try:
                 if key in first:
-                    duplicates.append((at, f"duplicate key (first defined on line {first[key]})",
-                                       line))
+                    duplicates.append((at, f"duplicate key (first defined on line {first[key]})", line))
                     continue
                 first[key] = marks[at] = line
             except TypeError:
@@ -103,14 +108,23 @@ def _walk(loader: yaml.SafeLoader, node: yaml.Node, loc: Loc, marks: dict[Loc, i
 # ---- pydantic errors in plain words -----------------------------------------------------------
 
 _WORDS = {
-    "missing": "required", "string_type": "expected a string", "int_type": "expected an integer",
-    "float_type": "expected a number", "bool_type": "expected true or false",
-    "model_type": "expected a mapping", "dict_type": "expected a mapping",
-    "model_attributes_type": "expected a mapping", "tuple_type": "expected a list",
-    "list_type": "expected a list", "finite_number": "must be a finite number",
-    "greater_than": "must be greater than {gt}", "greater_than_equal": "must be at least {ge}",
-    "less_than_equal": "must be at most {le}", "literal_error": "must be one of {expected}",
-    "string_too_long": "must be at most {max_length} characters", "empty": "must not be empty",
+    "missing": "required",
+    "string_type": "expected a string",
+    "int_type": "expected an integer",
+    "float_type": "expected a number",
+    "bool_type": "expected true or false",
+    "model_type": "expected a mapping",
+    "dict_type": "expected a mapping",
+    "model_attributes_type": "expected a mapping",
+    "tuple_type": "expected a list",
+    "list_type": "expected a list",
+    "finite_number": "must be a finite number",
+    "greater_than": "must be greater than {gt}",
+    "greater_than_equal": "must be at least {ge}",
+    "less_than_equal": "must be at most {le}",
+    "literal_error": "must be one of {expected}",
+    "string_too_long": "must be at most {max_length} characters",
+    "empty": "must not be empty",
 }
 _NO_VALUE = ("missing", "empty", "unsupported")  # the value adds nothing to these messages
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -126,8 +140,13 @@ def describe(value: object) -> str:
         return f"number {value!r}"
     if isinstance(value, str):
         return f"string {value if len(value) <= 60 else value[:60] + '...'!r}"
-    return "a list" if isinstance(value, (list, tuple)) else "a mapping" if isinstance(value, dict) \
+    return (
+        "a list"
+        if isinstance(value, (list, tuple))
+        else "a mapping"
+        if isinstance(value, dict)
         else f"a {type(value).__name__}"
+    )
 
 
 def path_of(loc: Loc) -> str:
@@ -179,16 +198,24 @@ def _explain(model: type[BaseModel], data: Any, error: Any) -> Problem:
         hint = difflib.get_close_matches(str(key), keys, n=1)
         return loc, reason or "unknown key" + (f" (did you mean {hint[0]!r}?)" if hint else "")
     value = error["input"] if "[key]" in loc or loc[-1:] == () else _value_at(data, loc)
-    ctx = {k: f"{v:g}" if isinstance(v, (int, float)) else str(v).replace(" or ", ", ")
-           for k, v in error.get("ctx", {}).items()}
+    ctx = {
+        k: f"{v:g}" if isinstance(v, (int, float)) else str(v).replace(" or ", ", ")
+        for k, v in error.get("ctx", {}).items()
+    }
     message = _WORDS[kind].format(**ctx) if kind in _WORDS else error["msg"]
     if kind == "string_too_long":
         return loc, f"{message}, got {len(value)}"
     return loc, message if kind in _NO_VALUE else f"{message}, got {describe(value)}"
 
 
-def validate(model: type[M], data: Any, source: str, marks: dict[Loc, int] | None = None,
-             problems: Iterable[Problem] = (), checks: Callable[[Any], list[Problem]] | None = None) -> M:
+def validate(
+    model: type[M],
+    data: Any,
+    source: str,
+    marks: dict[Loc, int] | None = None,
+    problems: Iterable[Problem] = (),
+    checks: Callable[[Any], list[Problem]] | None = None,
+) -> M:
     """`model` from plain data, or ConfigError with every problem, in document order."""
     found = list(problems)
     result = None
@@ -209,7 +236,8 @@ def format_problems(problems: list[Problem], source: str, marks: dict[Loc, int])
             loc = loc[:-1]
         return marks.get(loc)
 
-    placed = sorted((at[0] if at else line(loc) or 0, n, loc, msg)
-                    for n, (loc, msg, *at) in enumerate(problems))
-    return [f"{source}:{at}: {path_of(loc)}: {msg}" if at else f"{source}: {path_of(loc)}: {msg}"
-            for at, _, loc, msg in placed]
+    placed = sorted((at[0] if at else line(loc) or 0, n, loc, msg) for n, (loc, msg, *at) in enumerate(problems))
+    return [
+        f"{source}:{at}: {path_of(loc)}: {msg}" if at else f"{source}: {path_of(loc)}: {msg}"
+        for at, _, loc, msg in placed
+    ]

@@ -23,29 +23,46 @@ Name = Annotated[str, Text(max_length=100)]
 Id = Annotated[str, Text()]
 # botocore validates a region as a DNS label; a stricter shape would refuse future regions.
 Region = Annotated[str, Matching(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?", "an AWS region name like us-east-1")]
-RoleArn = Annotated[str, Matching(r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+",
-                                  "an IAM role ARN like arn:aws:iam::123456789012:role/name")]
-ExternalId = Annotated[str, Matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-",
-                                     1224)]
+RoleArn = Annotated[
+    str,
+    Matching(
+        r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+",
+        "an IAM role ARN like arn:aws:iam::123456789012:role/name",
+    ),
+]
+ExternalId = Annotated[
+    str, Matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-", 1224)
+]
 AccountId = Annotated[str, Matching(r"[0-9]{12}", "a 12-digit AWS account ID")]
 
 
 class AwsSettings(Model):
     """AWS connection; unset values fall back to the AWS SDK's usual sources."""
 
-    region: Region | None = Field(None, description="AWS region of the CodeDeploy API, e.g. `us-east-1`. Default: the "
-                       "SDK's (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).")
-    profile: Id | None = Field(None, description="Named profile from `~/.aws/config`. Default: the "
-                                   "SDK's default credential chain.")
+    region: Region | None = Field(
+        None,
+        description="AWS region of the CodeDeploy API, e.g. `us-east-1`. Default: the "
+        "SDK's (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).",
+    )
+    profile: Id | None = Field(
+        None, description="Named profile from `~/.aws/config`. Default: the SDK's default credential chain."
+    )
     role_arn: RoleArn | None = Field(
-        None, description="IAM role to assume (STS AssumeRole) before calling CodeDeploy; any partition.")
+        None, description="IAM role to assume (STS AssumeRole) before calling CodeDeploy; any partition."
+    )
     external_id: ExternalId | None = Field(
-        None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`.")
-    endpoint_url: HttpUrl | None = Field(None, description="CodeDeploy API endpoint (http:// or https://), "
-                                         "e.g. a VPC endpoint or the built-in simulator. Default: AWS's.")
+        None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`."
+    )
+    endpoint_url: HttpUrl | None = Field(
+        None,
+        description="CodeDeploy API endpoint (http:// or https://), "
+        "e.g. a VPC endpoint or the built-in simulator. Default: AWS's.",
+    )
     account_id: AccountId | None = Field(
-        None, description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
-        "Default: from `role_arn`, else asked of STS once per credential set.")
+        None,
+        description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
+        "Default: from `role_arn`, else asked of STS once per credential set.",
+    )
 
     def merged_over(self, base: "AwsSettings") -> "AwsSettings":
         """Field-wise merge: this block's set values win over `base`."""
@@ -57,39 +74,62 @@ class PollSettings(Model):
 
     interval: PositiveDuration = Field(30.0, description="Time between polls.")
     max_concurrency: int = Field(8, ge=1, description="Maximum API requests in flight at once.")
-    max_requests_per_second: float = Field(10.0, gt=0, description="Client-side rate limit over all "
-                                           "API calls, keeping the exporter clear of CodeDeploy throttling.")
-    retention: Duration = Field(86400.0, description="How long a finished deployment (Succeeded, Failed, "
-                                "Stopped) stays exported after it completes; it is not polled again.")
-    group_refresh: PositiveDuration = Field(600.0, description="How often the settings of each followed "
-                                            "deployment group are re-read (BatchGetDeploymentGroups).")
+    max_requests_per_second: float = Field(
+        10.0,
+        gt=0,
+        description="Client-side rate limit over all API calls, keeping the exporter clear of CodeDeploy throttling.",
+    )
+    retention: Duration = Field(
+        86400.0,
+        description="How long a finished deployment (Succeeded, Failed, "
+        "Stopped) stays exported after it completes; it is not polled again.",
+    )
+    group_refresh: PositiveDuration = Field(
+        600.0,
+        description="How often the settings of each followed deployment group are re-read (BatchGetDeploymentGroups).",
+    )
 
 
 class MetricsSettings(Model):
     """What the exposition contains."""
 
-    sparse_status: bool = Field(True, description="Target, lifecycle-event and task-set status sets "
-                                "emit only the series of the current status (value 1) instead of one "
-                                "series per known status. Deployment status sets always emit every status.")
+    sparse_status: bool = Field(
+        True,
+        description="Target, lifecycle-event and task-set status sets "
+        "emit only the series of the current status (value 1) instead of one "
+        "series per known status. Deployment status sets always emit every status.",
+    )
     lifecycle_events: Literal["active", "all"] = Field(
-        "active", description="`active`: per-target lifecycle-event series only for targets that did not "
-        "succeed or whose deployment is not finished; `all`: for every target.")
+        "active",
+        description="`active`: per-target lifecycle-event series only for targets that did not "
+        "succeed or whose deployment is not finished; `all`: for every target.",
+    )
     include: tuple[Regex, ...] = Field(
-        (".*",), strict=False, description="Regular expressions; a metric family is exported only if "
-        "its name fully matches one. Default: every family.")
+        (".*",),
+        strict=False,
+        description="Regular expressions; a metric family is exported only if "
+        "its name fully matches one. Default: every family.",
+    )
     exclude: tuple[Regex, ...] = Field(
-        (), strict=False, description="Regular expressions; a metric family whose name fully matches "
-        "one is not exported, even if included.")
+        (),
+        strict=False,
+        description="Regular expressions; a metric family whose name fully matches "
+        "one is not exported, even if included.",
+    )
 
 
-Aws = Annotated[AwsSettings, Field(description="AWS connection for this entry; its set values override "
-                                   "the top-level `aws` block key by key.")]
+Aws = Annotated[
+    AwsSettings,
+    Field(description="AWS connection for this entry; its set values override the top-level `aws` block key by key."),
+]
 
 
 class TargetEntry(Model):
     deployment_id: Id = Field(description="The CodeDeploy deployment ID, e.g. `d-ABCDEF123`.")
-    target_id: Id = Field(description="The target: an EC2/on-premises instance ID, `function:alias` for "
-                          "Lambda, `cluster:service` for ECS.")
+    target_id: Id = Field(
+        description="The target: an EC2/on-premises instance ID, `function:alias` for "
+        "Lambda, `cluster:service` for ECS."
+    )
     aws: Aws = AwsSettings()
 
 
@@ -102,8 +142,7 @@ class GroupEntry(Model):
     application: Name = Field(description="CodeDeploy application name.")
     deployment_group: Name = Field(description="Deployment group name.")
     # ListDeployments pages hold 100 IDs; more per group costs a request per deployment per poll.
-    latest: int = Field(1, ge=1, le=100, description="How many of the group's most recent deployments "
-                        "to follow.")
+    latest: int = Field(1, ge=1, le=100, description="How many of the group's most recent deployments to follow.")
     aws: Aws = AwsSettings()
 
 
@@ -115,10 +154,12 @@ def _compiled(pattern: str) -> re.Pattern[str]:
 class NameFilter(Model):
     """Names to keep: a full match of `include` and none of `exclude`."""
 
-    include: Regex | None = Field(None, description="Regular expression (full match); only matching "
-                                  "names are kept. Default: every name.")
-    exclude: Regex | None = Field(None, description="Regular expression (full match); matching names "
-                                  "are dropped, even if included.")
+    include: Regex | None = Field(
+        None, description="Regular expression (full match); only matching names are kept. Default: every name."
+    )
+    exclude: Regex | None = Field(
+        None, description="Regular expression (full match); matching names are dropped, even if included."
+    )
 
     def matches(self, name: str) -> bool:
         if self.include is not None and not _compiled(self.include).fullmatch(name):
@@ -132,29 +173,38 @@ class DiscoveryScope(Model):
     aws: Aws = AwsSettings()
     applications: NameFilter = Field(NameFilter(), description="Which applications to watch.")
     deployment_groups: NameFilter = Field(NameFilter(), description="Which deployment groups to watch.")
-    tags: dict[str, Regex] = Field({}, strict=False, description="Deployment-group tags that must all be "
-                                   "present, each value a regular expression (full match). Default: no "
-                                   "tag filter, and no ListTagsForResource calls.")
-    latest: int = Field(1, ge=1, le=100, description="How many of each group's most recent deployments "
-                        "to follow.")
-    refresh: PositiveDuration = Field(600.0, description="How often applications, groups and tags are "
-                                      "re-read (ListApplications, ListDeploymentGroups, "
-                                      "ListTagsForResource), spread over polls.")
+    tags: dict[str, Regex] = Field(
+        {},
+        strict=False,
+        description="Deployment-group tags that must all be "
+        "present, each value a regular expression (full match). Default: no "
+        "tag filter, and no ListTagsForResource calls.",
+    )
+    latest: int = Field(1, ge=1, le=100, description="How many of each group's most recent deployments to follow.")
+    refresh: PositiveDuration = Field(
+        600.0,
+        description="How often applications, groups and tags are "
+        "re-read (ListApplications, ListDeploymentGroups, "
+        "ListTagsForResource), spread over polls.",
+    )
 
     def tags_match(self, tags: Mapping[str, str]) -> bool:
-        return all(key in tags and _compiled(pattern).fullmatch(tags[key])
-                   for key, pattern in self.tags.items())
+        return all(key in tags and _compiled(pattern).fullmatch(tags[key]) for key, pattern in self.tags.items())
 
 
 def _queue_url(value: str) -> str:
     if len([part for part in urlsplit(value).path.split("/") if part]) != 2:
-        raise PydanticCustomError("queue_url", "must be a queue URL like "
-                                  "https://sqs.us-east-1.amazonaws.com/111111111111/name")
+        raise PydanticCustomError(
+            "queue_url", "must be a queue URL like https://sqs.us-east-1.amazonaws.com/111111111111/name"
+        )
     return value
 
 
-QueueUrl = Annotated[HttpUrl, AfterValidator(_queue_url), WithJsonSchema(
-    {"type": "string", "pattern": "^https?://[^\\s/:]+(:[0-9]+)?/[^/\\s]+/[^/\\s]+/?$"})]
+QueueUrl = Annotated[
+    HttpUrl,
+    AfterValidator(_queue_url),
+    WithJsonSchema({"type": "string", "pattern": "^https?://[^\\s/:]+(:[0-9]+)?/[^/\\s]+/[^/\\s]+/?$"}),
+]
 # https://sqs.<region>.amazonaws.com/<account>/<name> names its region.
 _SQS_HOST = re.compile(r"sqs[.-]([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
 
@@ -163,24 +213,35 @@ class EventsSettings(Model):
     """CodeDeploy events from an SQS queue (docs/events.md): a change is exported seconds after it
     happens; polling goes on at `poll.interval` and catches what the queue missed."""
 
-    sqs_queue_url: QueueUrl = Field(description="The SQS queue EventBridge (or SNS) delivers CodeDeploy "
-                                    "events to, e.g. `https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events`.")
-    aws: AwsSettings = Field(AwsSettings(), description="AWS connection for SQS; its set values override the "
-                             "top-level `aws` block key by key. Its `endpoint_url` is not allowed: the "
-                             "top-level one is CodeDeploy's, the SQS one is `events.endpoint_url`.")
-    endpoint_url: HttpUrl | None = Field(None, description="SQS endpoint. Default: the SDK's "
-                                         "(`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL`, the region's).")
+    sqs_queue_url: QueueUrl = Field(
+        description="The SQS queue EventBridge (or SNS) delivers CodeDeploy "
+        "events to, e.g. `https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events`."
+    )
+    aws: AwsSettings = Field(
+        AwsSettings(),
+        description="AWS connection for SQS; its set values override the "
+        "top-level `aws` block key by key. Its `endpoint_url` is not allowed: the "
+        "top-level one is CodeDeploy's, the SQS one is `events.endpoint_url`.",
+    )
+    endpoint_url: HttpUrl | None = Field(
+        None, description="SQS endpoint. Default: the SDK's (`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL`, the region's)."
+    )
     # ReceiveMessage long-polls for 20 s; a longer debounce would hold received messages past the
     # queue's default 30 s visibility timeout and have them delivered twice.
-    debounce: Duration = Field(1.0, le=20.0, description="Events are collected this long after the first "
-                               "one, then every deployment they name is refreshed in one batch (at most 20s).")
+    debounce: Duration = Field(
+        1.0,
+        le=20.0,
+        description="Events are collected this long after the first "
+        "one, then every deployment they name is refreshed in one batch (at most 20s).",
+    )
 
     @field_validator("aws")
     @classmethod
     def _no_codedeploy_endpoint(cls, aws: AwsSettings) -> AwsSettings:
         if aws.endpoint_url is not None:
-            raise PydanticCustomError("sqs_endpoint", "the SQS endpoint is set by events.endpoint_url; "
-                                      "aws.endpoint_url is CodeDeploy's")
+            raise PydanticCustomError(
+                "sqs_endpoint", "the SQS endpoint is set by events.endpoint_url; aws.endpoint_url is CodeDeploy's"
+            )
         return aws
 
     def effective(self, top: AwsSettings) -> "EventsSettings":
@@ -196,22 +257,27 @@ class EventsSettings(Model):
 class Config(Model):
     """codedeploy-exporter configuration. Every key is optional; null means "use the default"."""
 
-    aws: AwsSettings = Field(AwsSettings(), description="AWS connection used by every entry unless "
-                             "the entry overrides it.")
+    aws: AwsSettings = Field(
+        AwsSettings(), description="AWS connection used by every entry unless the entry overrides it."
+    )
     poll: PollSettings = Field(PollSettings(), description="Polling: how often, how fast, how long.")
     metrics: MetricsSettings = Field(MetricsSettings(), description="Which series are exported.")
-    targets: tuple[TargetEntry, ...] = Field(
-        (), strict=False, description="Individual deployment targets to watch.")
-    deployments: tuple[DeploymentEntry, ...] = Field(
-        (), strict=False, description="Whole deployments to watch.")
+    targets: tuple[TargetEntry, ...] = Field((), strict=False, description="Individual deployment targets to watch.")
+    deployments: tuple[DeploymentEntry, ...] = Field((), strict=False, description="Whole deployments to watch.")
     deployment_groups: tuple[GroupEntry, ...] = Field(
-        (), strict=False, description="Deployment groups whose most recent deployments are followed, "
-        "with all their targets.")
+        (),
+        strict=False,
+        description="Deployment groups whose most recent deployments are followed, with all their targets.",
+    )
     discovery: tuple[DiscoveryScope, ...] = Field(
-        (), strict=False, description="Discovery scopes: watch every deployment group of a region "
-        "whose names and tags match; one region-wide ListDeployments per scope per poll.")
-    events: EventsSettings | None = Field(None, description="Optional: read CodeDeploy's state-change events "
-                                          "from SQS and refresh what they name at once.")
+        (),
+        strict=False,
+        description="Discovery scopes: watch every deployment group of a region "
+        "whose names and tags match; one region-wide ListDeployments per scope per poll.",
+    )
+    events: EventsSettings | None = Field(
+        None, description="Optional: read CodeDeploy's state-change events from SQS and refresh what they name at once."
+    )
     # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
     source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
@@ -230,6 +296,8 @@ class Config(Model):
 
 # Entries that would export the same series twice; region and account are not part of the key
 # because the same IDs in two regions collide as well.
-UNIQUE_KEYS = {"targets": ("target", ("deployment_id", "target_id")),
-               "deployments": ("deployment", ("deployment_id",)),
-               "deployment_groups": ("deployment group", ("application", "deployment_group"))}
+UNIQUE_KEYS = {
+    "targets": ("target", ("deployment_id", "target_id")),
+    "deployments": ("deployment", ("deployment_id",)),
+    "deployment_groups": ("deployment group", ("application", "deployment_group")),
+}

@@ -33,8 +33,10 @@ class _Generator(GenerateJsonSchema):
 
 
 def config_schema(model: type[BaseModel] = Config) -> dict[str, Any]:
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            **model.model_json_schema(schema_generator=_Generator)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        **model.model_json_schema(schema_generator=_Generator),
+    }
 
 
 def chart_subtree(schema: dict[str, Any], at: str = "#/properties/config") -> dict[str, Any]:
@@ -82,11 +84,19 @@ def _default(info: FieldInfo) -> str:
 
 
 def reference() -> str:
-    rows = [f"| `{key}` | {_default(info)} | {info.description} |"
-            for key, info in fields() if "[].aws." not in key]
-    return "\n".join([BEGIN, "| Key | Default | Meaning |", "| --- | --- | --- |", *rows,
-                      "", "Every list entry's `aws` block takes the keys of the top-level `aws` "
-                      "block; its set values override those key by key.", END])
+    rows = [f"| `{key}` | {_default(info)} | {info.description} |" for key, info in fields() if "[].aws." not in key]
+    return "\n".join(
+        [
+            BEGIN,
+            "| Key | Default | Meaning |",
+            "| --- | --- | --- |",
+            *rows,
+            "",
+            "Every list entry's `aws` block takes the keys of the top-level `aws` "
+            "block; its set values override those key by key.",
+            END,
+        ]
+    )
 
 
 def readme(text: str) -> str:
@@ -95,10 +105,12 @@ def readme(text: str) -> str:
 
 def outputs() -> dict[Path, str]:
     chart = chart_schema(json.loads(CHART_SCHEMA_FILE.read_text()))
-    return {SCHEMA_FILE: json.dumps(config_schema(), indent=2) + "\n",
-            WEB_SCHEMA_FILE: json.dumps(config_schema(WebConfigFile), indent=2) + "\n",
-            CHART_SCHEMA_FILE: json.dumps(chart, indent=2) + "\n",
-            README: readme(README.read_text())}
+    return {
+        SCHEMA_FILE: json.dumps(config_schema(), indent=2) + "\n",
+        WEB_SCHEMA_FILE: json.dumps(config_schema(WebConfigFile), indent=2) + "\n",
+        CHART_SCHEMA_FILE: json.dumps(chart, indent=2) + "\n",
+        README: readme(README.read_text()),
+    }
 
 
 def main(argv: list[str]) -> int:

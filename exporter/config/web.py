@@ -21,10 +21,10 @@ from exporter.config.loading import Loc, Problem, validate
 # silently weakened or strengthened.
 _REFUSED = {
     "RequireAnyClientCert": "RequireAnyClientCert is not supported: Python's ssl module verifies "
-                            "every client certificate it accepts; use RequireAndVerifyClientCert "
-                            "with client_ca_file",
+    "every client certificate it accepts; use RequireAndVerifyClientCert "
+    "with client_ca_file",
     "RequireClientCert": "RequireClientCert is not supported (an alias of RequireAnyClientCert); "
-                         "use RequireAndVerifyClientCert with client_ca_file",
+    "use RequireAndVerifyClientCert with client_ca_file",
     "TLS10": "TLS10 is not supported (insecure); use TLS12 or TLS13",
     "TLS11": "TLS11 is not supported (insecure); use TLS12 or TLS13",
 }
@@ -37,8 +37,10 @@ def _refuse(value: Any) -> Any:
     return value
 
 
-ClientAuth = Annotated[Literal["NoClientCert", "RequestClientCert", "VerifyClientCertIfGiven",
-                              "RequireAndVerifyClientCert"], BeforeValidator(_refuse)]
+ClientAuth = Annotated[
+    Literal["NoClientCert", "RequestClientCert", "VerifyClientCertIfGiven", "RequireAndVerifyClientCert"],
+    BeforeValidator(_refuse),
+]
 TlsVersion = Annotated[Literal["TLS12", "TLS13"], BeforeValidator(_refuse)]
 
 
@@ -66,8 +68,11 @@ def _one_line(value: str) -> str:
 
 Header = Annotated[str, AfterValidator(_one_line)]
 User = Annotated[str, AfterValidator(_user), WithJsonSchema({"type": "string", "pattern": "^[^:]+$"})]
-BcryptHash = Annotated[str, BeforeValidator(_bcrypt), WithJsonSchema(
-    {"type": "string", "pattern": r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"})]
+BcryptHash = Annotated[
+    str,
+    BeforeValidator(_bcrypt),
+    WithJsonSchema({"type": "string", "pattern": r"^\$2[aby]\$[0-9]{2}\$[./A-Za-z0-9]{53}$"}),
+]
 File = Annotated[str, Text(), Field(description="Path; relative paths are relative to the web config file.")]
 
 
@@ -75,12 +80,23 @@ class TlsServerConfig(Model):
     """TLS for the metrics listener; without cert_file and key_file it serves plain HTTP."""
 
     unsupported: ClassVar[dict[str, str]] = {
-        k: "is not supported by this exporter" for k in ("cipher_suites", "curve_preferences",
-           "prefer_server_cipher_suites", "client_allowed_sans", "cert", "key", "client_ca")}
+        k: "is not supported by this exporter"
+        for k in (
+            "cipher_suites",
+            "curve_preferences",
+            "prefer_server_cipher_suites",
+            "client_allowed_sans",
+            "cert",
+            "key",
+            "client_ca",
+        )
+    }
     cert_file: File | None = None
     key_file: File | None = None
-    client_auth_type: ClientAuth = Field("NoClientCert", description="Whether and how clients must "
-                                         "present a certificate (RequireAnyClientCert is refused).")
+    client_auth_type: ClientAuth = Field(
+        "NoClientCert",
+        description="Whether and how clients must present a certificate (RequireAnyClientCert is refused).",
+    )
     client_ca_file: File | None = None
     min_version: TlsVersion = Field("TLS12", description="Oldest TLS version accepted.")
     max_version: TlsVersion | None = Field(None, description="Newest TLS version accepted.")
@@ -96,7 +112,8 @@ class WebConfigFile(Model):
 
     tls_server_config: TlsServerConfig | None = None
     basic_auth_users: dict[User, BcryptHash] = Field(
-        {}, description="User name to bcrypt hash (htpasswd -nBC 12 \"\" | tr -d ':').")
+        {}, description="User name to bcrypt hash (htpasswd -nBC 12 \"\" | tr -d ':')."
+    )
     http_server_config: HttpServerConfig = HttpServerConfig()
 
 
@@ -108,15 +125,26 @@ def _tls_checks(data: Any) -> list[Problem]:
     at, has = ("tls_server_config",), {k for k, v in tls.items() if v is not None}
     auth = tls.get("client_auth_type") or "NoClientCert"
     if not has & {"cert_file", "key_file"}:
-        return [(at, "client certificate settings need cert_file and key_file")] \
-            if has & {"client_ca_file", "client_auth_type"} else []
-    problems = [((*at, a), f"required when {b} is set") for a, b in
-                (("cert_file", "key_file"), ("key_file", "cert_file")) if a not in has]
+        return (
+            [(at, "client certificate settings need cert_file and key_file")]
+            if has & {"client_ca_file", "client_auth_type"}
+            else []
+        )
+    problems = [
+        ((*at, a), f"required when {b} is set")
+        for a, b in (("cert_file", "key_file"), ("key_file", "cert_file"))
+        if a not in has
+    ]
     if auth in VERIFYING and "client_ca_file" not in has:
         problems.append(((*at, "client_ca_file"), f"required by client_auth_type {auth}"))
     if "client_ca_file" in has and auth in ("NoClientCert", "RequestClientCert"):
-        problems.append(((*at, "client_ca_file"), "is set but client_auth_type does not verify client "
-                         "certificates (set VerifyClientCertIfGiven or RequireAndVerifyClientCert)"))
+        problems.append(
+            (
+                (*at, "client_ca_file"),
+                "is set but client_auth_type does not verify client "
+                "certificates (set VerifyClientCertIfGiven or RequireAndVerifyClientCert)",
+            )
+        )
     low, high = tls.get("min_version") or "TLS12", tls.get("max_version")
     if low in ("TLS12", "TLS13") and high in ("TLS12", "TLS13") and high < low:
         problems.append(((*at, "max_version"), f"{high} is below min_version {low}"))
@@ -148,8 +176,13 @@ class WebConfig:
         return bool(self.basic_auth_users)
 
 
-def parse_web_config(data: object, source: str = "<web config>", base_dir: str = ".",
-                     marks: dict[Loc, int] | None = None, problems: list[Problem] | None = None) -> WebConfig:
+def parse_web_config(
+    data: object,
+    source: str = "<web config>",
+    base_dir: str = ".",
+    marks: dict[Loc, int] | None = None,
+    problems: list[Problem] | None = None,
+) -> WebConfig:
     """Validate a decoded web-config.yml; raise ConfigError listing every problem."""
     file = validate(WebConfigFile, data, source, marks, problems or (), _tls_checks)
     server = file.tls_server_config
@@ -157,6 +190,9 @@ def parse_web_config(data: object, source: str = "<web config>", base_dir: str =
     if server is not None and server.cert_file:  # exporter-toolkit: no certificate means plain HTTP
         paths = {k: os.path.join(base_dir, v) for k, v in server if k.endswith("_file") and v}
         tls = TlsSettings(**{**dict(server), **paths})
-    return WebConfig(tls=tls, source=source,
-                     basic_auth_users=tuple((u, h.encode()) for u, h in file.basic_auth_users.items()),
-                     headers=tuple(file.http_server_config.headers.items()))
+    return WebConfig(
+        tls=tls,
+        source=source,
+        basic_auth_users=tuple((u, h.encode()) for u, h in file.basic_auth_users.items()),
+        headers=tuple(file.http_server_config.headers.items()),
+    )

@@ -42,11 +42,18 @@ class _Pending:
 
 
 class EventConsumer:
-    def __init__(self, sqs: SqsApi, queue_url: str, debounce: float,
-                 refresh: Refresh, metrics: EventMetrics,
-                 republish: Callable[[], None] = lambda: None,
-                 clock: Callable[[], float] = time.time, wait_seconds: int = SQS_WAIT_SECONDS,
-                 error_backoff: tuple[float, float] = ERROR_BACKOFF) -> None:
+    def __init__(
+        self,
+        sqs: SqsApi,
+        queue_url: str,
+        debounce: float,
+        refresh: Refresh,
+        metrics: EventMetrics,
+        republish: Callable[[], None] = lambda: None,
+        clock: Callable[[], float] = time.time,
+        wait_seconds: int = SQS_WAIT_SECONDS,
+        error_backoff: tuple[float, float] = ERROR_BACKOFF,
+    ) -> None:
         self.queue_url = queue_url
         self.debounce = debounce
         self._sqs, self._refresh, self.metrics, self._republish = sqs, refresh, metrics, republish
@@ -98,13 +105,21 @@ class EventConsumer:
             log.warning("event=events_queue_check_failed error_code=%s message=%s", exc.code, quote(exc.message))
             return
         visibility = float(attributes.get("VisibilityTimeout", "30"))
-        log.info("event=events_queue queue_arn=%s visibility_timeout=%.0fs", quote(attributes.get("QueueArn", "")),
-                 visibility)
+        log.info(
+            "event=events_queue queue_arn=%s visibility_timeout=%.0fs",
+            quote(attributes.get("QueueArn", "")),
+            visibility,
+        )
         wanted = self.debounce + MIN_REFRESH_TIME
         if visibility < wanted:
-            log.warning("event=events_queue_visibility_short visibility_timeout=%.0fs debounce=%.3fs hint=%s",
-                        visibility, self.debounce, quote(f"raise the queue's VisibilityTimeout to at least "
-                                                         f"{wanted:.0f}s or messages may be handled twice"))
+            log.warning(
+                "event=events_queue_visibility_short visibility_timeout=%.0fs debounce=%.3fs hint=%s",
+                visibility,
+                self.debounce,
+                quote(
+                    f"raise the queue's VisibilityTimeout to at least {wanted:.0f}s or messages may be handled twice"
+                ),
+            )
 
     def _receive_loop(self) -> None:
         self._check_queue()
@@ -171,8 +186,12 @@ class EventConsumer:
         self._logged[message_id] = None
         if len(self._logged) > _LOGGED_IDS_MAX:
             self._logged.popitem(last=False)
-        log.warning("event=event_message_%s message_id=%s reason=%s action=deleted",
-                    "malformed" if outcome == "malformed" else "ignored", quote(message_id), quote(reason))
+        log.warning(
+            "event=event_message_%s message_id=%s reason=%s action=deleted",
+            "malformed" if outcome == "malformed" else "ignored",
+            quote(message_id),
+            quote(reason),
+        )
 
     # ---- refreshing --------------------------------------------------------------------------------
     def _work_loop(self) -> None:
@@ -227,9 +246,14 @@ class EventConsumer:
 
         try:
             outcome = self._refresh(changes, account)
-            log.debug("event=event_refresh messages=%d applied=%s untracked=%d finished=%d duration=%.3f",
-                      len(changes), ",".join(sorted(outcome.applied)) or "none", len(outcome.untracked),
-                      len(outcome.finished), outcome.duration)
+            log.debug(
+                "event=event_refresh messages=%d applied=%s untracked=%d finished=%d duration=%.3f",
+                len(changes),
+                ",".join(sorted(outcome.applied)) or "none",
+                len(outcome.untracked),
+                len(outcome.finished),
+                outcome.duration,
+            )
         except Exception:  # recorded, and the messages are still deleted: the poll catches up
             log.exception("event=event_refresh_crashed deployments=%d", len({c.deployment_id for c in changes}))
             self.metrics.refreshes.labels("error").inc()
@@ -238,7 +262,7 @@ class EventConsumer:
 
     def _delete(self, handles: list[str]) -> None:
         for start in range(0, len(handles), SQS_MAX_MESSAGES):
-            chunk = handles[start:start + SQS_MAX_MESSAGES]
+            chunk = handles[start : start + SQS_MAX_MESSAGES]
             try:
                 failed = self._sqs.delete(self.queue_url, chunk)
             except ApiError as exc:
@@ -253,8 +277,13 @@ class EventConsumer:
         self.metrics.errors.labels(exc.operation, exc.code).inc()
         if self._outages.get(exc.operation) != exc.code:
             self._outages[exc.operation] = exc.code
-            log.error("event=events_consumer_error operation=%s error_code=%s message=%s queue=%s "
-                      "polling=continues", exc.operation, exc.code, quote(exc.message), quote(self.queue_url))
+            log.error(
+                "event=events_consumer_error operation=%s error_code=%s message=%s queue=%s polling=continues",
+                exc.operation,
+                exc.code,
+                quote(exc.message),
+                quote(self.queue_url),
+            )
 
     def _recovered(self, operation: str) -> None:
         code = self._outages.pop(operation, None)

@@ -26,7 +26,7 @@ KNOWN_ERROR_CODES = ("AccessDenied", "AWS.SimpleQueueService.NonExistentQueue", 
 
 def _family(name: str) -> tuple[str, str]:
     """(name without _total, help) from the family table, so /metrics and the README agree."""
-    return (name[:-len("_total")] if name.endswith("_total") else name), BY_NAME[name].help
+    return (name[: -len("_total")] if name.endswith("_total") else name), BY_NAME[name].help
 
 
 class EventMetrics:
@@ -39,8 +39,9 @@ class EventMetrics:
         self.age = Gauge(*_family("codedeploy_exporter_event_age_seconds"), registry=r)
         self.refreshes = Counter(*_family("codedeploy_exporter_event_refreshes_total"), ["result"], registry=r)
         self.last_refresh = Gauge(*_family("codedeploy_exporter_last_event_refresh_timestamp_seconds"), registry=r)
-        self.errors = Counter(*_family("codedeploy_exporter_event_consumer_errors_total"),
-                              ["operation", "error_code"], registry=r)
+        self.errors = Counter(
+            *_family("codedeploy_exporter_event_consumer_errors_total"), ["operation", "error_code"], registry=r
+        )
         for kind in EVENT_TYPES:
             self.received.labels(kind)
         for reason in IGNORE_REASONS:

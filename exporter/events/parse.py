@@ -26,8 +26,14 @@ DETAIL_TYPES = {
     INSTANCE_STATE_CHANGE: "instance_state_change",
 }
 # Every kind an event can have, for pre-initialised self-metrics.
-EVENT_TYPES = ("deployment_state_change", "instance_state_change", "deployment_trigger",
-               "instance_trigger", "other", "malformed")
+EVENT_TYPES = (
+    "deployment_state_change",
+    "instance_state_change",
+    "deployment_trigger",
+    "instance_trigger",
+    "other",
+    "malformed",
+)
 
 _DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 _MAX_NAME = 256
@@ -105,16 +111,19 @@ def _eventbridge(event: dict[str, Any], sent_at: float | None) -> ParsedMessage:
     if not isinstance(detail, dict):
         raise _Malformed(f"{detail_type} without a detail object")
     target = _name(detail, "instanceId") if kind == "instance_state_change" else None
-    return ParsedMessage("event", DeploymentChange(
-        type=kind,
-        deployment_id=_deployment_id(detail.get("deploymentId")),
-        application=_name(detail, "application"),
-        deployment_group=_name(detail, "deploymentGroup"),
-        region=_name(detail, "region") or _name(event, "region"),
-        state=_name(detail, "state"),
-        target_id=target,
-        time=_iso_time(event.get("time")) or sent_at,
-    ))
+    return ParsedMessage(
+        "event",
+        DeploymentChange(
+            type=kind,
+            deployment_id=_deployment_id(detail.get("deploymentId")),
+            application=_name(detail, "application"),
+            deployment_group=_name(detail, "deploymentGroup"),
+            region=_name(detail, "region") or _name(event, "region"),
+            state=_name(detail, "state"),
+            target_id=target,
+            time=_iso_time(event.get("time")) or sent_at,
+        ),
+    )
 
 
 def _trigger(trigger: dict[str, Any], sent_at: float | None) -> ParsedMessage:
@@ -125,17 +134,20 @@ def _trigger(trigger: dict[str, Any], sent_at: float | None) -> ParsedMessage:
         when = _epoch(trigger.get(key))
         if when is not None:
             break
-    return ParsedMessage("event", DeploymentChange(
-        type=kind,
-        deployment_id=_deployment_id(trigger.get("deploymentId")),
-        application=_name(trigger, "applicationName"),
-        deployment_group=_name(trigger, "deploymentGroupName"),
-        region=_name(trigger, "region"),
-        state=_name(trigger, "instanceStatus" if instance is not None else "status"),
-        # Instance triggers name the instance by ARN; targets are listed by instance id.
-        target_id=instance.rsplit("/", 1)[-1] if instance is not None else None,
-        time=when or sent_at,
-    ))
+    return ParsedMessage(
+        "event",
+        DeploymentChange(
+            type=kind,
+            deployment_id=_deployment_id(trigger.get("deploymentId")),
+            application=_name(trigger, "applicationName"),
+            deployment_group=_name(trigger, "deploymentGroupName"),
+            region=_name(trigger, "region"),
+            state=_name(trigger, "instanceStatus" if instance is not None else "status"),
+            # Instance triggers name the instance by ARN; targets are listed by instance id.
+            target_id=instance.rsplit("/", 1)[-1] if instance is not None else None,
+            time=when or sent_at,
+        ),
+    )
 
 
 def _deployment_id(value: Any) -> str:

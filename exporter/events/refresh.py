@@ -92,11 +92,11 @@ class EventRefresher:
         wanted = []
         for entry in self.poller.config.deployment_groups:
             for deployment_id, change in named.items():
-                if (deployment_id not in tracked
-                        and (change.application, change.deployment_group)
-                        == (entry.application, entry.deployment_group)
-                        and (entry.aws.region is None or change.region is None
-                             or entry.aws.region == change.region)):
+                if (
+                    deployment_id not in tracked
+                    and (change.application, change.deployment_group) == (entry.application, entry.deployment_group)
+                    and (entry.aws.region is None or change.region is None or entry.aws.region == change.region)
+                ):
                     wanted.append(entry)
                     break
         return wanted
@@ -108,8 +108,17 @@ class EventRefresher:
         poller = self.poller
         # The poller's cancellable pool: a shutdown abandons this listing like a poll's.
         with poller._pool("event-refresh") as pool:
-            ctx = PollContext(poller.config, poller.clock(), poller.polls, pool.map, poller._api,
-                              poller.outages, poller.store, poller.owns_group, poller.identity)
+            ctx = PollContext(
+                poller.config,
+                poller.clock(),
+                poller.polls,
+                pool.map,
+                poller._api,
+                poller.outages,
+                poller.store,
+                poller.owns_group,
+                poller.identity,
+            )
             for source in poller.sources:
                 if isinstance(source, GroupsSource):
                     for entry in self._groups_to_list(untracked, set()):
@@ -117,15 +126,20 @@ class EventRefresher:
                         if ref in source.listings and poller.owns_group(*ref):
                             source._list(ctx, ref, entry)
                             listing = source.listings[ref]
-                            self._join(Wanted(listed={(i, entry.aws) for i in listing.followed},
-                                              watched={(i, entry.aws) for i in listing.watched}))
+                            self._join(
+                                Wanted(
+                                    listed={(i, entry.aws) for i in listing.followed},
+                                    watched={(i, entry.aws) for i in listing.watched},
+                                )
+                            )
                 elif isinstance(source, ScopesSource):
                     for scope in source.scopes.values():
                         region = scope.config.aws.region
                         if scope.matched is None or not any(
-                                (c.application, c.deployment_group) in scope.matched
-                                and (region is None or c.region is None or region == c.region)
-                                for c in untracked.values()):
+                            (c.application, c.deployment_group) in scope.matched
+                            and (region is None or c.region is None or region == c.region)
+                            for c in untracked.values()
+                        ):
                             continue
                         try:
                             scope._list(ctx, ctx.api_for(scope.config.aws))
@@ -145,5 +159,9 @@ class EventRefresher:
     @staticmethod
     def _finished(tracked: TrackedDeployment, listed: bool, targets: list[TrackedTarget]) -> bool:
         record = tracked.record
-        return (record is not None and record.terminal and (tracked.list_final or not listed)
-                and all(t.frozen for t in targets))
+        return (
+            record is not None
+            and record.terminal
+            and (tracked.list_final or not listed)
+            and all(t.frozen for t in targets)
+        )

@@ -37,12 +37,21 @@ class EventsRunner:
             sqs = self.clients.sqs(settings.aws)
         except ApiError as exc:
             self.metrics.errors.labels(exc.operation, exc.code).inc()
-            log.error("event=events_consumer_error operation=%s error_code=%s message=%s polling=continues",
-                      exc.operation, exc.code, quote(exc.message))
+            log.error(
+                "event=events_consumer_error operation=%s error_code=%s message=%s polling=continues",
+                exc.operation,
+                exc.code,
+                quote(exc.message),
+            )
             return stopped
-        self.consumer = EventConsumer(sqs, settings.sqs_queue_url, settings.debounce,
-                                      self.exporter.refresh_events, self.metrics,
-                                      republish=self.exporter.refresh_self_metrics).start()
+        self.consumer = EventConsumer(
+            sqs,
+            settings.sqs_queue_url,
+            settings.debounce,
+            self.exporter.refresh_events,
+            self.metrics,
+            republish=self.exporter.refresh_self_metrics,
+        ).start()
         return stopped
 
     def stop(self) -> bool:

@@ -79,7 +79,10 @@ def build_account(
         ]
         if failed:
             events[-1] = lifecycle_event(
-                hook_names[-1], "Failed", created + hooks, created + hooks + 1,
+                hook_names[-1],
+                "Failed",
+                created + hooks,
+                created + hooks + 1,
                 diagnostics("ScriptFailed", "scripts/check.sh", "exit code 1", "[stderr]x"),
             )
         revision = (
@@ -98,9 +101,7 @@ def build_account(
             error_information=error_information("HEALTH_CONSTRAINTS") if failed else None,
             revision=revision,
         )
-        target = instance_target(
-            dep, "i-" + dep[2:].lower().rjust(17, "0"), status, events, created + hooks + 1
-        )
+        target = instance_target(dep, "i-" + dep[2:].lower().rjust(17, "0"), status, events, created + hooks + 1)
         sim.put_deployment(info, [target])
         ids.append(dep)
     return Account(apps, tuple(names), tags, tuple(reversed(ids)))

@@ -131,8 +131,7 @@ def lambda_target(
         "lambdaTarget": {
             "deploymentId": deployment_id,
             "targetId": target_id,
-            "targetArn": arn
-            or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{function_alias}",
+            "targetArn": arn or f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{function_name}:{function_alias}",
             "status": status,
             "lastUpdatedAt": last_updated,
             "lifecycleEvents": lifecycle_events,

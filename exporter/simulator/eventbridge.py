@@ -22,42 +22,85 @@ from typing import Any
 from .sqs import SqsService
 from .state import Simulator, target_body
 
-DEPLOYMENT_STATES = {"InProgress": "START", "Succeeded": "SUCCESS", "Failed": "FAILURE",
-                     "Stopped": "STOP", "Ready": "READY"}
+DEPLOYMENT_STATES = {
+    "InProgress": "START",
+    "Succeeded": "SUCCESS",
+    "Failed": "FAILURE",
+    "Stopped": "STOP",
+    "Ready": "READY",
+}
 TARGET_STATES = {"InProgress": "START", "Succeeded": "SUCCESS", "Failed": "FAILURE", "Ready": "READY"}
 
 
-def _envelope(detail_type: str, detail: dict[str, Any], resources: list[str], now: float, account: str,
-              region: str) -> dict[str, Any]:
+def _envelope(
+    detail_type: str, detail: dict[str, Any], resources: list[str], now: float, account: str, region: str
+) -> dict[str, Any]:
     return {
-        "account": account, "region": region, "detail-type": detail_type, "source": "aws.codedeploy",
-        "version": "0", "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "id": str(uuid.uuid4()), "resources": resources, "detail": detail,
+        "account": account,
+        "region": region,
+        "detail-type": detail_type,
+        "source": "aws.codedeploy",
+        "version": "0",
+        "time": datetime.fromtimestamp(now, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "id": str(uuid.uuid4()),
+        "resources": resources,
+        "detail": detail,
     }
 
 
-def deployment_event(info: dict[str, Any], state: str, now: float, account: str = "123456789012",
-                     region: str = "us-east-1") -> dict[str, Any]:
+def deployment_event(
+    info: dict[str, Any], state: str, now: float, account: str = "123456789012", region: str = "us-east-1"
+) -> dict[str, Any]:
     app, group = info["applicationName"], info["deploymentGroupName"]
     return _envelope(
         "CodeDeploy Deployment State-change Notification",
-        {"instanceGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, info["deploymentId"])), "region": region,
-         "application": app, "deploymentId": info["deploymentId"], "state": state, "deploymentGroup": group},
-        [f"arn:aws:codedeploy:{region}:{account}:application:{app}",
-         f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{app}/{group}"], now, account, region)
+        {
+            "instanceGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, info["deploymentId"])),
+            "region": region,
+            "application": app,
+            "deploymentId": info["deploymentId"],
+            "state": state,
+            "deploymentGroup": group,
+        },
+        [
+            f"arn:aws:codedeploy:{region}:{account}:application:{app}",
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{app}/{group}",
+        ],
+        now,
+        account,
+        region,
+    )
 
 
-def instance_event(info: dict[str, Any], target_id: str, state: str, now: float, account: str = "123456789012",
-                   region: str = "us-east-1") -> dict[str, Any]:
+def instance_event(
+    info: dict[str, Any],
+    target_id: str,
+    state: str,
+    now: float,
+    account: str = "123456789012",
+    region: str = "us-east-1",
+) -> dict[str, Any]:
     app, group = info["applicationName"], info["deploymentGroupName"]
     return _envelope(
         "CodeDeploy Instance State-change Notification",
-        {"instanceId": target_id, "region": region, "state": state, "application": app,
-         "deploymentId": info["deploymentId"],
-         "instanceGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, info["deploymentId"])), "deploymentGroup": group},
-        [f"arn:aws:ec2:{region}:{account}:instance/{target_id}",
-         f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{app}/{group}",
-         f"arn:aws:codedeploy:{region}:{account}:application:{app}"], now, account, region)
+        {
+            "instanceId": target_id,
+            "region": region,
+            "state": state,
+            "application": app,
+            "deploymentId": info["deploymentId"],
+            "instanceGroupId": str(uuid.uuid5(uuid.NAMESPACE_URL, info["deploymentId"])),
+            "deploymentGroup": group,
+        },
+        [
+            f"arn:aws:ec2:{region}:{account}:instance/{target_id}",
+            f"arn:aws:codedeploy:{region}:{account}:deploymentgroup:{app}/{group}",
+            f"arn:aws:codedeploy:{region}:{account}:application:{app}",
+        ],
+        now,
+        account,
+        region,
+    )
 
 
 def state_changes(before: dict[str, Any], after: dict[str, Any], now: float) -> list[dict[str, Any]]:
@@ -82,8 +125,14 @@ def state_changes(before: dict[str, Any], after: dict[str, Any], now: float) -> 
 class StateChangeWatcher:
     """Puts an EventBridge event on ``queue_url`` for each state change of the simulator."""
 
-    def __init__(self, sim: Simulator, sqs: SqsService, queue_url: str, interval: float = 0.2,
-                 clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        sim: Simulator,
+        sqs: SqsService,
+        queue_url: str,
+        interval: float = 0.2,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         import time
 
         self.sim, self.sqs, self.queue_url, self.interval = sim, sqs, queue_url, interval

@@ -209,8 +209,10 @@ FACTS: tuple[Fact, ...] = (
         "(<GetCallerIdentityResponse><GetCallerIdentityResult>...), errors as <ErrorResponse>.",
         "model: sts metadata protocol=query, xmlNamespace; GetCallerIdentity output "
         "resultWrapper GetCallerIdentityResult",
-        ("test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
-         "test_sts_errors_reach_boto3_as_query_protocol_errors"),
+        (
+            "test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
+            "test_sts_errors_reach_boto3_as_query_protocol_errors",
+        ),
         ("query", STS_VERSION, STS_NAMESPACE),
         ("protocol", "sts", ""),
     ),
@@ -218,10 +220,11 @@ FACTS: tuple[Fact, ...] = (
         "sts.get_caller_identity",
         "GetCallerIdentity answers UserId, Account, Arn; Account is the simulator's account_id, "
         "or the account set for the request's access key (Simulator.set_account).",
-        "model: GetCallerIdentityResponse members; cli: sts/get-caller-identity.rst; "
-        "moto: sts get_caller_identity",
-        ("test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
-         "test_caller_identity_has_moto_s_members_and_account"),
+        "model: GetCallerIdentityResponse members; cli: sts/get-caller-identity.rst; moto: sts get_caller_identity",
+        (
+            "test_boto3_sts_client_gets_the_caller_identity_from_the_simulator",
+            "test_caller_identity_has_moto_s_members_and_account",
+        ),
         CALLER_IDENTITY_MEMBERS,
         ("members", "sts", "GetCallerIdentityResponse"),
     ),
@@ -237,11 +240,12 @@ FACTS: tuple[Fact, ...] = (
         "Injected throttling answers ThrottlingException ('Rate exceeded', HTTP 400), which "
         "boto3's standard retry mode retries; other injected errors carry the code and HTTP "
         "status the test chose.",
-        "ref: AWS common errors (ThrottlingException, 400); botocore retry handlers "
-        "(retries on ThrottlingException)",
-        ("test_throttle_fails_exactly_the_next_calls_of_that_operation",
-         "test_boto3_retries_through_a_throttle",
-         "test_injected_errors_carry_their_code_and_http_status"),
+        "ref: AWS common errors (ThrottlingException, 400); botocore retry handlers (retries on ThrottlingException)",
+        (
+            "test_throttle_fails_exactly_the_next_calls_of_that_operation",
+            "test_boto3_retries_through_a_throttle",
+            "test_injected_errors_carry_their_code_and_http_status",
+        ),
     ),
     Fact(
         "calls.accounting",
@@ -250,8 +254,10 @@ FACTS: tuple[Fact, ...] = (
         "checks no signature.",
         "assumption: test tooling, not AWS behaviour; the Authorization header format is "
         "SigV4's (Credential=<key>/<date>/<region>/<service>/aws4_request)",
-        ("test_calls_are_recorded_with_operation_params_and_access_key",
-         "test_calls_record_the_region_the_client_signed_for"),
+        (
+            "test_calls_are_recorded_with_operation_params_and_access_key",
+            "test_calls_record_the_region_the_client_signed_for",
+        ),
     ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(
@@ -287,10 +293,12 @@ FACTS: tuple[Fact, ...] = (
         "(default 100) with an opaque nextToken (NextToken for tags) while more remain.",
         "assumption: AWS documents no page size (the model has no limit member); issue 12's "
         "cost figures assume 100 per ListDeployments page",
-        ("test_list_deployment_targets_pages_through_every_target",
-         "test_region_wide_listing_pages_by_page_size_newest_first",
-         "test_application_and_group_listings_page_by_page_size",
-         "test_tags_are_paged_with_their_own_token_name"),
+        (
+            "test_list_deployment_targets_pages_through_every_target",
+            "test_region_wide_listing_pages_by_page_size_newest_first",
+            "test_application_and_group_listings_page_by_page_size",
+            "test_tags_are_paged_with_their_own_token_name",
+        ),
         DEFAULT_PAGE_SIZE,
     ),
     Fact(
@@ -330,8 +338,10 @@ FACTS: tuple[Fact, ...] = (
         "deploymentOverview counts targets per status (Pending, InProgress, Succeeded, Failed, "
         "Skipped, Ready), derived from the targets unless the scenario set it explicitly.",
         "model: DeploymentOverview members; cli: deploy/get-deployment.rst",
-        ("test_batch_get_deployments_silently_omits_unknown_ids",
-         "test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets"),
+        (
+            "test_batch_get_deployments_silently_omits_unknown_ids",
+            "test_explicit_deployment_overview_is_kept_and_derived_one_follows_targets",
+        ),
         OVERVIEW_KEYS,
         ("members", "codedeploy", "DeploymentOverview"),
     ),
@@ -342,8 +352,10 @@ FACTS: tuple[Fact, ...] = (
         "message names the alarms) and MANUAL_STOP (stopped by a user).",
         "model: ErrorInformation, ErrorCode enum; captured: HEALTH_CONSTRAINTS and "
         "ALARM_ACTIVE messages; assumption: MANUAL_STOP's message text",
-        ("test_failed_deployment_reports_its_error_code_and_message",
-         "test_stopped_deployment_names_the_alarm_that_stopped_it"),
+        (
+            "test_failed_deployment_reports_its_error_code_and_message",
+            "test_stopped_deployment_names_the_alarm_that_stopped_it",
+        ),
         SCENARIO_ERROR_CODES,
         ("enum_subset", "codedeploy", "ErrorCode"),
     ),
@@ -382,8 +394,10 @@ FACTS: tuple[Fact, ...] = (
         "codeDeployRollback and carries rollbackTriggeringDeploymentId and the message "
         "'Deployment <rollback> is triggered to roll back deployment <trigger>.'",
         "model: RollbackInfo members; captured: get-deployment of Lambda/ECS rollbacks",
-        ("test_rollback_is_linked_both_ways_and_created_by_codedeployrollback",
-         "test_demo_api_fails_and_is_rolled_back_every_cycle"),
+        (
+            "test_rollback_is_linked_both_ways_and_created_by_codedeployrollback",
+            "test_demo_api_fails_and_is_rolled_back_every_cycle",
+        ),
         ROLLBACK_INFO_MEMBERS,
         ("members", "codedeploy", "RollbackInfo"),
     ),
@@ -418,8 +432,10 @@ FACTS: tuple[Fact, ...] = (
         "BatchGetDeployments.unknown_ids",
         "BatchGetDeployments leaves unknown (well-formed) ids out of deploymentsInfo.",
         "moto: batch_get_deployments skips unknown ids (cross-checked)",
-        ("test_batch_get_deployments_silently_omits_unknown_ids",
-         "test_batch_get_deployments_omits_unknown_ids_like_moto"),
+        (
+            "test_batch_get_deployments_silently_omits_unknown_ids",
+            "test_batch_get_deployments_omits_unknown_ids_like_moto",
+        ),
     ),
     Fact(
         "deployment.id_format",
@@ -443,20 +459,23 @@ FACTS: tuple[Fact, ...] = (
         "DeploymentGroupNameRequiredException / ApplicationNameRequiredException.",
         "model: ListDeploymentsInput applicationName/deploymentGroupName documentation; "
         "moto: list_deployments (cross-checked)",
-        ("test_region_wide_listing_returns_every_deployment_of_every_group",
-         "test_list_deployments_scope_and_validation_match_moto"),
+        (
+            "test_region_wide_listing_returns_every_deployment_of_every_group",
+            "test_list_deployments_scope_and_validation_match_moto",
+        ),
     ),
     Fact(
         "ListDeployments.order",
         "Newest createTime first (ties by id), across pages.",
         "assumption: AWS documents no order; the console and CLI show newest first",
-        ("test_list_deployments_is_newest_first_and_filters_by_status_and_create_time",
-         "test_region_wide_listing_pages_by_page_size_newest_first"),
+        (
+            "test_list_deployments_is_newest_first_and_filters_by_status_and_create_time",
+            "test_region_wide_listing_pages_by_page_size_newest_first",
+        ),
     ),
     Fact(
         "ListDeployments.external_id",
-        "externalId keeps the deployments linked to that external resource (e.g. a "
-        "CloudFormation stack).",
+        "externalId keeps the deployments linked to that external resource (e.g. a CloudFormation stack).",
         "model: ListDeploymentsInput.externalId, DeploymentInfo.externalId",
         ("test_list_deployments_filters_by_external_id",),
     ),
@@ -468,8 +487,10 @@ FACTS: tuple[Fact, ...] = (
         "moto: InvalidTimeRangeException and status filtering cross-checked; moto's "
         "list_deployments compares bounds inclusively too (read, not exercised: moto's "
         "create times are its own clock); assumption: AWS's bounds are inclusive",
-        ("test_region_wide_listing_filters_by_status_and_create_time",
-         "test_list_deployments_scope_and_validation_match_moto"),
+        (
+            "test_region_wide_listing_filters_by_status_and_create_time",
+            "test_list_deployments_scope_and_validation_match_moto",
+        ),
     ),
     # ---- applications, groups, tags ----------------------------------------------------
     Fact(
@@ -506,10 +527,13 @@ FACTS: tuple[Fact, ...] = (
         "model: DeploymentGroupInfo; cli: deploy/batch-get-deployment-groups.rst; "
         "moto: get_deployment_group (cross-checked); captured: a rollback may use another "
         "deployment config than its group",
-        ("test_group_info_follows_its_configuration", "test_get_deployment_group_matches_moto",
-         "test_an_unconfigured_group_takes_its_platform_from_its_deployments",
-         "test_demo_groups_are_configured_like_their_deployments",
-         "test_a_group_first_seen_through_a_rollback_is_complete"),
+        (
+            "test_group_info_follows_its_configuration",
+            "test_get_deployment_group_matches_moto",
+            "test_an_unconfigured_group_takes_its_platform_from_its_deployments",
+            "test_demo_groups_are_configured_like_their_deployments",
+            "test_a_group_first_seen_through_a_rollback_is_complete",
+        ),
         GROUP_INFO_MEMBERS,
         ("members", "codedeploy", "DeploymentGroupInfo"),
     ),
@@ -536,8 +560,11 @@ FACTS: tuple[Fact, ...] = (
         "model: ListTagsForResourceInput/Output, Tag; moto: deployment group ARN format and "
         "empty tags for unknown resources (cross-checked); assumption: the simulator's "
         "choice of error for malformed ARNs",
-        ("test_group_tags_are_listed_by_arn", "test_list_tags_for_resource_matches_moto",
-         "test_bad_arns_are_rejected_with_the_model_s_errors"),
+        (
+            "test_group_tags_are_listed_by_arn",
+            "test_list_tags_for_resource_matches_moto",
+            "test_bad_arns_are_rejected_with_the_model_s_errors",
+        ),
     ),
     # ---- demo --------------------------------------------------------------------------
     Fact(
@@ -547,10 +574,12 @@ FACTS: tuple[Fact, ...] = (
         "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
         "stopped by its alarm in even cycles, succeeds in odd ones).",
         "scenarios.py docstring (the demo's own timeline)",
-        ("test_demo_api_fails_and_is_rolled_back_every_cycle",
-         "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",
-         "test_demo_instance_3_fails_application_start_in_an_even_cycle_and_the_deployment_fails",
-         "test_demo_web_succeeds_in_the_odd_cycle_after_its_failure"),
+        (
+            "test_demo_api_fails_and_is_rolled_back_every_cycle",
+            "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",
+            "test_demo_instance_3_fails_application_start_in_an_even_cycle_and_the_deployment_fails",
+            "test_demo_web_succeeds_in_the_odd_cycle_after_its_failure",
+        ),
     ),
 )
 
@@ -570,8 +599,7 @@ def facts_markdown() -> str:
     ]
     for fact in FACTS:
         check = f"{fact.model[0]} {fact.model[1]} {fact.model[2]}".strip() if fact.model else ""
-        cells = [f"`{fact.key}`", fact.behaviour, fact.source, check,
-                 ", ".join(f"`{t}`" for t in fact.tests)]
+        cells = [f"`{fact.key}`", fact.behaviour, fact.source, check, ", ".join(f"`{t}`" for t in fact.tests)]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

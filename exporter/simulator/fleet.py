@@ -86,9 +86,7 @@ def build_fleet(
     for n in range(ecs):
         dep = deployment_id_for(f"fleet:{next(counter)}")
         sets = [
-            task_set(
-                f"ecs-svc/{n:019d}", "Blue", "PRIMARY", 0.0 if finished else 50.0, 2, 0, 2, "tg-1"
-            ),
+            task_set(f"ecs-svc/{n:019d}", "Blue", "PRIMARY", 0.0 if finished else 50.0, 2, 0, 2, "tg-1"),
             task_set(
                 f"ecs-svc/{n + 1:019d}",
                 "Green",

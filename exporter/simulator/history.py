@@ -102,8 +102,14 @@ def put_failed_deployment(
     **kwargs: Any,
 ) -> dict[str, Any]:
     return put_finished_deployment(
-        sim, deployment_id, application, group, "Failed", create_time,
-        error=error_information(code, message), **kwargs,
+        sim,
+        deployment_id,
+        application,
+        group,
+        "Failed",
+        create_time,
+        error=error_information(code, message),
+        **kwargs,
     )
 
 
@@ -135,12 +141,16 @@ def put_rollback(
     """The automatic rollback of ``triggering_id`` (a Failed or Stopped deployment in ``sim``):
     created by codeDeployRollback when the trigger ended, rollbackInfo on both sides."""
     triggering = sim.deployment(triggering_id)
-    when = triggering.get("completeTime", triggering["createTime"]) if create_time is None else (
-        create_time
-    )
+    when = triggering.get("completeTime", triggering["createTime"]) if create_time is None else (create_time)
     rollback = put_finished_deployment(
-        sim, rollback_id, triggering["applicationName"], triggering["deploymentGroupName"],
-        status, when, creator="codeDeployRollback", **kwargs,
+        sim,
+        rollback_id,
+        triggering["applicationName"],
+        triggering["deploymentGroupName"],
+        status,
+        when,
+        creator="codeDeployRollback",
+        **kwargs,
     )
     linked_trigger, linked_rollback = link_rollback(triggering, rollback)
     sim.update_deployment(triggering_id, rollbackInfo=linked_trigger["rollbackInfo"])

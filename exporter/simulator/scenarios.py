@@ -124,15 +124,12 @@ def _run_hooks(
                 diag = diagnostics(
                     "ScriptFailed",
                     "scripts/start_server.sh",
-                    "Script at specified location: scripts/start_server.sh run as "
-                    "user root failed with exit code 1",
+                    "Script at specified location: scripts/start_server.sh run as user root failed with exit code 1",
                     "[stdout]Starting demo-web on :8080\n[stderr]bind: address already in use\n",
                 )
             elif with_diagnostics:
                 diag = diagnostics()
-            events.append(
-                lifecycle_event(name, "Failed" if failed else "Succeeded", at(start), at(end), diag)
-            )
+            events.append(lifecycle_event(name, "Failed" if failed else "Succeeded", at(start), at(end), diag))
             last = end
     if failed:
         status = "Failed"
@@ -244,9 +241,7 @@ def _ecs(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     green_weight = _step_value(f, shifts, 0.0)
     done = f >= bounds[-1]
     # Each deployment moves traffic to the other target group of the pair.
-    tg = (
-        ("demo-ecs-tg-1", "demo-ecs-tg-2") if cycle % 2 == 0 else ("demo-ecs-tg-2", "demo-ecs-tg-1")
-    )
+    tg = ("demo-ecs-tg-1", "demo-ecs-tg-2") if cycle % 2 == 0 else ("demo-ecs-tg-2", "demo-ecs-tg-1")
     blue = task_set(
         _task_set_id(cycle - 1),
         "Blue",
@@ -293,9 +288,7 @@ def _lambda(cycle: int, f: float, at: Callable[[float], float]) -> Built:
         "CodeDeployDefault.LambdaCanary10Percent5Minutes",
         deployment_type="BLUE_GREEN",
         deployment_option="WITH_TRAFFIC_CONTROL",
-        revision=s3_revision(
-            "demo-lambda-artifacts", "appspec.yaml", "YAML", version=f"v{cycle % 1000 + 1}"
-        ),
+        revision=s3_revision("demo-lambda-artifacts", "appspec.yaml", "YAML", version=f"v{cycle % 1000 + 1}"),
     )
     bounds = [0.02, 0.10, 0.60, 0.66]
     events, status, last = _bounded_hooks(LAMBDA_HOOKS, bounds, f, at)
@@ -339,9 +332,7 @@ def _cloudformation(cycle: int, f: float, at: Callable[[float], float]) -> Built
     shifts = [(0.40, 0.5), (0.60, 1.0)]
     weight = _step_value(f, shifts, 0.0)
     last = _last_change(f, shifts, last)
-    target = cloudformation_target(
-        dep, "DemoECSService", status, events, at(last), target_version_weight=weight
-    )
+    target = cloudformation_target(dep, "DemoECSService", status, events, at(last), target_version_weight=weight)
     info, started = _lifecycle(info, f, 0.04, bounds[-1], False, at)
     return info, [target], started
 
@@ -360,9 +351,7 @@ def _api_revision(cycle: int) -> dict[str, Any]:
     )
 
 
-def _api_instances(
-    dep: str, first: float, f: float, at: Callable[[float], float], fail: bool
-) -> list[dict[str, Any]]:
+def _api_instances(dep: str, first: float, f: float, at: Callable[[float], float], fail: bool) -> list[dict[str, Any]]:
     targets = []
     for n in range(2):
         instance = "i-0" + hashlib.sha256(f"demo-api-{n}".encode()).hexdigest()[:16]
@@ -382,9 +371,7 @@ def _api_instances(
 def _api(cycle: int, f: float, at: Callable[[float], float]) -> list[Built]:
     """A failing deployment and, once it failed, its automatic rollback."""
     dep = deployment_id_for(f"demo-api-prod:{cycle}")
-    info = deployment_info(
-        dep, "demo-api", "demo-api-prod", "Created", at(0.0), revision=_api_revision(cycle)
-    )
+    info = deployment_info(dep, "demo-api", "demo-api-prod", "Created", at(0.0), revision=_api_revision(cycle))
     targets = _api_instances(dep, 0.02, f, at, fail=True)
     failed = f >= API_FAILS_AT
     info, started = _lifecycle(info, f, 0.01, API_FAILS_AT, failed, at)
@@ -402,9 +389,7 @@ def _api(cycle: int, f: float, at: Callable[[float], float]) -> list[Built]:
         first = API_FAILS_AT + 0.02
         end = first + 2 * len(API_HOOKS) * API_STEP
         rollback_targets = _api_instances(rollback_id, first, f, at, fail=False)
-        rollback, rollback_started = _lifecycle(
-            rollback, f, API_FAILS_AT + 0.01, end, False, at
-        )
+        rollback, rollback_started = _lifecycle(rollback, f, API_FAILS_AT + 0.01, end, False, at)
         info, rollback = link_rollback(info, rollback)
         built = [(info, targets, started), (rollback, rollback_targets, rollback_started)]
     return built
@@ -431,9 +416,7 @@ def _canary(cycle: int, f: float, at: Callable[[float], float]) -> Built:
     bounds = [0.02, 0.10, 0.60, 0.66]
     stops = cycle % 2 == 0
     stopped = stops and f >= CANARY_STOPS_AT
-    events, status, last = _bounded_hooks(
-        LAMBDA_HOOKS, bounds, min(f, CANARY_STOPS_AT) if stopped else f, at
-    )
+    events, status, last = _bounded_hooks(LAMBDA_HOOKS, bounds, min(f, CANARY_STOPS_AT) if stopped else f, at)
     shifts = [(0.10, 0.1), (0.50, 1.0)]
     weight = _step_value(f, shifts, 0.0)
     last = _last_change(f, shifts, last)
@@ -526,26 +509,43 @@ class DemoScenarios:
         blue_green = ("BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
         sim.put_deployment_group("demo-web", "demo-web-prod", tags={"team": "web", "env": "prod"})
         sim.put_deployment_group(
-            "demo-ecs", "demo-ecs-prod", "ECS", "DemoECSSteps10-50-100", *blue_green,
+            "demo-ecs",
+            "demo-ecs-prod",
+            "ECS",
+            "DemoECSSteps10-50-100",
+            *blue_green,
             tags={"team": "containers", "env": "prod"},
         )
         sim.put_deployment_group(
-            "demo-lambda", "demo-lambda-prod", "Lambda",
-            "CodeDeployDefault.LambdaCanary10Percent5Minutes", *blue_green,
+            "demo-lambda",
+            "demo-lambda-prod",
+            "Lambda",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            *blue_green,
             tags={"team": "functions", "env": "prod"},
         )
         sim.put_deployment_group(
-            "demo-cfn", "demo-cfn-prod", "ECS", "CodeDeployDefault.ECSAllAtOnce", *blue_green,
+            "demo-cfn",
+            "demo-cfn-prod",
+            "ECS",
+            "CodeDeployDefault.ECSAllAtOnce",
+            *blue_green,
             tags={"team": "containers", "env": "prod"},
         )
         sim.put_deployment_group(
-            "demo-api", "demo-api-prod", tags={"team": "api", "env": "prod"},
+            "demo-api",
+            "demo-api-prod",
+            tags={"team": "api", "env": "prod"},
             auto_rollback_events=["DEPLOYMENT_FAILURE"],
         )
         sim.put_deployment_group(
-            "demo-canary", "demo-canary-prod", "Lambda",
-            "CodeDeployDefault.LambdaCanary10Percent5Minutes", "BLUE_GREEN",
-            "WITH_TRAFFIC_CONTROL", tags={"team": "functions", "env": "prod"},
+            "demo-canary",
+            "demo-canary-prod",
+            "Lambda",
+            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+            "BLUE_GREEN",
+            "WITH_TRAFFIC_CONTROL",
+            tags={"team": "functions", "env": "prod"},
             alarms=[DEMO_ALARM],
         )
 
@@ -569,9 +569,7 @@ class DemoScenarios:
 class DemoDriver:
     """Advances the demo scenarios every ``tick`` seconds in a daemon thread."""
 
-    def __init__(
-        self, sim: Simulator, scenarios: DemoScenarios | None = None, tick: float = 0.5
-    ) -> None:
+    def __init__(self, sim: Simulator, scenarios: DemoScenarios | None = None, tick: float = 0.5) -> None:
         self.scenarios = scenarios if scenarios is not None else DemoScenarios(sim)
         self.tick = tick
         self._stop = threading.Event()

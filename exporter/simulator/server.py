@@ -62,8 +62,7 @@ class _Handler(BaseHTTPRequestHandler):
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
-            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"},
-                       sqs_sim.CONTENT_TYPE)
+            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"}, sqs_sim.CONTENT_TYPE)
             return
         host, port = cast(tuple[str, int], self.server.server_address[:2])  # AF_INET: a str host
         status, payload, headers = self.server.sqs.handle(operation, body, f"http://{host}:{port}")
@@ -94,12 +93,18 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send(404, {"message": "not found"}, "application/json")
 
-    def _send(self, status: int, payload: dict[str, Any], content_type: str = CONTENT_TYPE,
-              headers: dict[str, str] | None = None) -> None:
+    def _send(
+        self,
+        status: int,
+        payload: dict[str, Any],
+        content_type: str = CONTENT_TYPE,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         self._send_bytes(status, json.dumps(payload).encode(), content_type, str(uuid.uuid4()), headers)
 
-    def _send_bytes(self, status: int, data: bytes, content_type: str, request_id: str,
-                    headers: dict[str, str] | None = None) -> None:
+    def _send_bytes(
+        self, status: int, data: bytes, content_type: str, request_id: str, headers: dict[str, str] | None = None
+    ) -> None:
         try:
             self.send_response(status)
             self.send_header("Content-Type", content_type)
@@ -132,7 +137,10 @@ class SimulatorServer:
     """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
 
     def __init__(
-        self, simulator: Simulator | None = None, host: str = "127.0.0.1", port: int = 0,
+        self,
+        simulator: Simulator | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
         sqs: sqs_sim.SqsService | None = None,
     ) -> None:
         self.simulator = simulator if simulator is not None else Simulator()

@@ -39,75 +39,126 @@ class Fact:
 
 _MODEL = "botocore data/sqs/2012-11-05/service-2.json"
 FACTS: tuple[Fact, ...] = (
-    Fact("protocol.json",
-         "Requests are POST / with X-Amz-Target AmazonSQS.<Operation> and a JSON 1.0 body; responses "
-         "are application/x-amz-json-1.0.",
-         f"{_MODEL}: metadata protocol=json, jsonVersion=1.0, targetPrefix=AmazonSQS"),
-    Fact("receive.max_messages",
-         "ReceiveMessage returns at most MaxNumberOfMessages messages; valid values 1 to 10, default 1; "
-         "others fail with InvalidParameterValue (HTTP 400).",
-         f"{_MODEL}: ReceiveMessageRequest.MaxNumberOfMessages ('Valid values: 1 to 10. Default: 1.'); "
-         "moto sqs: same error"),
-    Fact("receive.wait_time",
-         "WaitTimeSeconds must be 0 to 20; others fail with InvalidParameterValue (HTTP 400).",
-         "AWS SQS API Reference, ReceiveMessage, WaitTimeSeconds; moto sqs: same error"),
-    Fact("receive.long_poll",
-         "With WaitTimeSeconds > 0 the call returns as soon as a message is available; when none arrives "
-         "within the wait it returns no message list (no Messages key).",
-         f"{_MODEL}: ReceiveMessageRequest.WaitTimeSeconds"),
-    Fact("receive.visibility",
-         "A received message is hidden for VisibilityTimeout seconds (the queue's, 30 by default, unless "
-         "the request gives one) and is then received again with a new receipt handle.",
-         f"{_MODEL}: ReceiveMessageRequest.VisibilityTimeout, Message.ReceiptHandle ('A new receipt handle "
-         "is returned every time you receive a message')"),
-    Fact("receive.attributes",
-         "Message system attributes are returned only when asked for (MessageSystemAttributeNames or "
-         "AttributeNames, 'All' for all); SentTimestamp and ApproximateFirstReceiveTimestamp are epoch "
-         "milliseconds and ApproximateReceiveCount a count, all as strings.",
-         f"{_MODEL}: ReceiveMessageRequest.MessageSystemAttributeNames, Message.Attributes"),
-    Fact("message.md5",
-         "SendMessage returns MessageId and MD5OfMessageBody; received messages carry MessageId, "
-         "ReceiptHandle, MD5OfBody (hex MD5 of the body) and Body.",
-         f"{_MODEL}: SendMessageResult, Message"),
-    Fact("delete.receipt_handle",
-         "DeleteMessage with a receipt handle the queue never issued fails with ReceiptHandleIsInvalid; "
-         "a deleted message is never received again.",
-         f"{_MODEL}: DeleteMessage errors; moto sqs"),
-    Fact("delete.batch",
-         "DeleteMessageBatch takes 1 to 10 entries (Id, ReceiptHandle) and answers per entry in "
-         "Successful (Id) or Failed (Id, SenderFault, Code, Message); an empty batch fails with "
-         "EmptyBatchRequest, more than 10 with TooManyEntriesInBatchRequest (botocore reports the legacy "
-         "AWS.SimpleQueueService.* codes from x-amzn-query-error, as moto does).",
-         f"{_MODEL}: DeleteMessageBatchResult, DeleteMessageBatch errors; SQS API Reference "
-         "DeleteMessageBatch ('up to ten messages')"),
-    Fact("queue.missing",
-         "Any operation on an unknown queue URL fails with HTTP 400 QueueDoesNotExist; the response's "
-         "x-amzn-query-error header makes botocore report the legacy code "
-         "AWS.SimpleQueueService.NonExistentQueue.",
-         f"{_MODEL}: QueueDoesNotExist error, metadata awsQueryCompatible; moto sqs answers the same"),
-    Fact("queue.attributes",
-         "GetQueueAttributes returns the named attributes as strings (All for every one), among them "
-         "QueueArn, VisibilityTimeout, ApproximateNumberOfMessages and ApproximateNumberOfMessagesNotVisible; "
-         "an unknown name fails with InvalidAttributeName.",
-         f"{_MODEL}: GetQueueAttributesRequest.AttributeNames, QueueAttributeName enum"),
-    Fact("queue.create",
-         "CreateQueue answers QueueUrl <endpoint>/<account>/<name>; GetQueueUrl answers the same URL.",
-         f"{_MODEL}: CreateQueueResult, GetQueueUrlResult; moto sqs"),
+    Fact(
+        "protocol.json",
+        "Requests are POST / with X-Amz-Target AmazonSQS.<Operation> and a JSON 1.0 body; responses "
+        "are application/x-amz-json-1.0.",
+        f"{_MODEL}: metadata protocol=json, jsonVersion=1.0, targetPrefix=AmazonSQS",
+    ),
+    Fact(
+        "receive.max_messages",
+        "ReceiveMessage returns at most MaxNumberOfMessages messages; valid values 1 to 10, default 1; "
+        "others fail with InvalidParameterValue (HTTP 400).",
+        f"{_MODEL}: ReceiveMessageRequest.MaxNumberOfMessages ('Valid values: 1 to 10. Default: 1.'); "
+        "moto sqs: same error",
+    ),
+    Fact(
+        "receive.wait_time",
+        "WaitTimeSeconds must be 0 to 20; others fail with InvalidParameterValue (HTTP 400).",
+        "AWS SQS API Reference, ReceiveMessage, WaitTimeSeconds; moto sqs: same error",
+    ),
+    Fact(
+        "receive.long_poll",
+        "With WaitTimeSeconds > 0 the call returns as soon as a message is available; when none arrives "
+        "within the wait it returns no message list (no Messages key).",
+        f"{_MODEL}: ReceiveMessageRequest.WaitTimeSeconds",
+    ),
+    Fact(
+        "receive.visibility",
+        "A received message is hidden for VisibilityTimeout seconds (the queue's, 30 by default, unless "
+        "the request gives one) and is then received again with a new receipt handle.",
+        f"{_MODEL}: ReceiveMessageRequest.VisibilityTimeout, Message.ReceiptHandle ('A new receipt handle "
+        "is returned every time you receive a message')",
+    ),
+    Fact(
+        "receive.attributes",
+        "Message system attributes are returned only when asked for (MessageSystemAttributeNames or "
+        "AttributeNames, 'All' for all); SentTimestamp and ApproximateFirstReceiveTimestamp are epoch "
+        "milliseconds and ApproximateReceiveCount a count, all as strings.",
+        f"{_MODEL}: ReceiveMessageRequest.MessageSystemAttributeNames, Message.Attributes",
+    ),
+    Fact(
+        "message.md5",
+        "SendMessage returns MessageId and MD5OfMessageBody; received messages carry MessageId, "
+        "ReceiptHandle, MD5OfBody (hex MD5 of the body) and Body.",
+        f"{_MODEL}: SendMessageResult, Message",
+    ),
+    Fact(
+        "delete.receipt_handle",
+        "DeleteMessage with a receipt handle the queue never issued fails with ReceiptHandleIsInvalid; "
+        "a deleted message is never received again.",
+        f"{_MODEL}: DeleteMessage errors; moto sqs",
+    ),
+    Fact(
+        "delete.batch",
+        "DeleteMessageBatch takes 1 to 10 entries (Id, ReceiptHandle) and answers per entry in "
+        "Successful (Id) or Failed (Id, SenderFault, Code, Message); an empty batch fails with "
+        "EmptyBatchRequest, more than 10 with TooManyEntriesInBatchRequest (botocore reports the legacy "
+        "AWS.SimpleQueueService.* codes from x-amzn-query-error, as moto does).",
+        f"{_MODEL}: DeleteMessageBatchResult, DeleteMessageBatch errors; SQS API Reference "
+        "DeleteMessageBatch ('up to ten messages')",
+    ),
+    Fact(
+        "queue.missing",
+        "Any operation on an unknown queue URL fails with HTTP 400 QueueDoesNotExist; the response's "
+        "x-amzn-query-error header makes botocore report the legacy code "
+        "AWS.SimpleQueueService.NonExistentQueue.",
+        f"{_MODEL}: QueueDoesNotExist error, metadata awsQueryCompatible; moto sqs answers the same",
+    ),
+    Fact(
+        "queue.attributes",
+        "GetQueueAttributes returns the named attributes as strings (All for every one), among them "
+        "QueueArn, VisibilityTimeout, ApproximateNumberOfMessages and ApproximateNumberOfMessagesNotVisible; "
+        "an unknown name fails with InvalidAttributeName.",
+        f"{_MODEL}: GetQueueAttributesRequest.AttributeNames, QueueAttributeName enum",
+    ),
+    Fact(
+        "queue.create",
+        "CreateQueue answers QueueUrl <endpoint>/<account>/<name>; GetQueueUrl answers the same URL.",
+        f"{_MODEL}: CreateQueueResult, GetQueueUrlResult; moto sqs",
+    ),
 )
 
-_QUEUE_ATTRIBUTES = ("QueueArn", "VisibilityTimeout", "ApproximateNumberOfMessages",
-                     "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed",
-                     "CreatedTimestamp", "LastModifiedTimestamp", "DelaySeconds",
-                     "ReceiveMessageWaitTimeSeconds", "MaximumMessageSize", "MessageRetentionPeriod")
-_ALL_QUEUE_ATTRIBUTE_NAMES = frozenset({
-    "All", "Policy", "VisibilityTimeout", "MaximumMessageSize", "MessageRetentionPeriod",
-    "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "CreatedTimestamp",
-    "LastModifiedTimestamp", "QueueArn", "ApproximateNumberOfMessagesDelayed", "DelaySeconds",
-    "ReceiveMessageWaitTimeSeconds", "RedrivePolicy", "FifoQueue", "ContentBasedDeduplication",
-    "KmsMasterKeyId", "KmsDataKeyReusePeriodSeconds", "DeduplicationScope", "FifoThroughputLimit",
-    "RedriveAllowPolicy", "SqsManagedSseEnabled"})
-_MESSAGE_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount",
-                       "ApproximateFirstReceiveTimestamp")
+_QUEUE_ATTRIBUTES = (
+    "QueueArn",
+    "VisibilityTimeout",
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+    "CreatedTimestamp",
+    "LastModifiedTimestamp",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "MaximumMessageSize",
+    "MessageRetentionPeriod",
+)
+_ALL_QUEUE_ATTRIBUTE_NAMES = frozenset(
+    {
+        "All",
+        "Policy",
+        "VisibilityTimeout",
+        "MaximumMessageSize",
+        "MessageRetentionPeriod",
+        "ApproximateNumberOfMessages",
+        "ApproximateNumberOfMessagesNotVisible",
+        "CreatedTimestamp",
+        "LastModifiedTimestamp",
+        "QueueArn",
+        "ApproximateNumberOfMessagesDelayed",
+        "DelaySeconds",
+        "ReceiveMessageWaitTimeSeconds",
+        "RedrivePolicy",
+        "FifoQueue",
+        "ContentBasedDeduplication",
+        "KmsMasterKeyId",
+        "KmsDataKeyReusePeriodSeconds",
+        "DeduplicationScope",
+        "FifoThroughputLimit",
+        "RedriveAllowPolicy",
+        "SqsManagedSseEnabled",
+    }
+)
+_MESSAGE_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp")
 
 # Legacy (query protocol) codes botocore reports for awsQueryCompatible errors.
 _QUERY_CODES = {
@@ -153,8 +204,7 @@ class _Queue:
 class SqsService:
     """Thread-safe in-memory queues. ``handle(operation, body, endpoint)`` -> (status, body, headers)."""
 
-    def __init__(self, clock: Callable[[], float] = time.time,
-                 monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._clock, self._monotonic = clock, monotonic
         self._cond = threading.Condition()
         self._queues: dict[str, _Queue] = {}  # "/account/name" -> queue
@@ -163,8 +213,13 @@ class SqsService:
         self.calls: list[str] = []
 
     # ---- ground truth and faults (tests, demo) -------------------------------------------------
-    def create_queue(self, name: str, endpoint: str = "http://127.0.0.1",
-                     account: str = DEFAULT_ACCOUNT, visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT) -> str:
+    def create_queue(
+        self,
+        name: str,
+        endpoint: str = "http://127.0.0.1",
+        account: str = DEFAULT_ACCOUNT,
+        visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT,
+    ) -> str:
         with self._cond:
             self._queues.setdefault(f"/{account}/{name}", _Queue(name, account, visibility_timeout))
         return f"{endpoint.rstrip('/')}/{account}/{name}"
@@ -277,11 +332,18 @@ class SqsService:
                 message.visible_at = now + hidden_for
                 message.receipt_handle = uuid.uuid4().hex + uuid.uuid4().hex
                 queue.handles.add(message.receipt_handle)
-                item: dict[str, Any] = {"MessageId": message.message_id, "ReceiptHandle": message.receipt_handle,
-                        "MD5OfBody": _md5(message.body), "Body": message.body}
-                values = {"SenderId": "AIDASIMULATOR", "SentTimestamp": str(message.sent_ms),
-                          "ApproximateReceiveCount": str(message.receive_count),
-                          "ApproximateFirstReceiveTimestamp": str(message.first_receive_ms)}
+                item: dict[str, Any] = {
+                    "MessageId": message.message_id,
+                    "ReceiptHandle": message.receipt_handle,
+                    "MD5OfBody": _md5(message.body),
+                    "Body": message.body,
+                }
+                values = {
+                    "SenderId": "AIDASIMULATOR",
+                    "SentTimestamp": str(message.sent_ms),
+                    "ApproximateReceiveCount": str(message.receive_count),
+                    "ApproximateFirstReceiveTimestamp": str(message.first_receive_ms),
+                }
                 if names:
                     item["Attributes"] = {n: values[n] for n in names}
                 out.append(item)
@@ -289,8 +351,9 @@ class SqsService:
 
     def _delete(self, queue: _Queue, handle: object) -> None:
         if not isinstance(handle, str) or handle not in queue.handles:
-            raise SqsError("ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid '
-                                                     "receipt handle.")
+            raise SqsError(
+                "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
+            )
         queue.messages = [m for m in queue.messages if m.receipt_handle != handle]
 
     def _op_delete_message(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
@@ -305,16 +368,19 @@ class SqsService:
             if not entries:
                 raise SqsError("EmptyBatchRequest", "There should be at least one DeleteMessageBatchRequestEntry")
             if len(entries) > MAX_MESSAGES:
-                raise SqsError("TooManyEntriesInBatchRequest", f"Maximum number of entries per request are "
-                                                               f"{MAX_MESSAGES}. You have sent {len(entries)}.")
+                raise SqsError(
+                    "TooManyEntriesInBatchRequest",
+                    f"Maximum number of entries per request are {MAX_MESSAGES}. You have sent {len(entries)}.",
+                )
             ok, failed = [], []
             for entry in entries:
                 try:
                     self._delete(queue, entry.get("ReceiptHandle"))
                     ok.append({"Id": entry.get("Id")})
                 except SqsError as error:
-                    failed.append({"Id": entry.get("Id"), "SenderFault": True, "Code": error.code,
-                                   "Message": error.message})
+                    failed.append(
+                        {"Id": entry.get("Id"), "SenderFault": True, "Code": error.code, "Message": error.message}
+                    )
         return {"Successful": ok, "Failed": failed}
 
     def _op_get_queue_attributes(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
@@ -367,6 +433,5 @@ def _int_in(body: dict[str, Any], name: str, default: int, low: int, high: int, 
     if value is None:
         return default
     if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
-        raise SqsError("InvalidParameterValue",
-                       f"Value {value} for parameter {name} is invalid. Reason: {reason}.")
+        raise SqsError("InvalidParameterValue", f"Value {value} for parameter {name} is invalid. Reason: {reason}.")
     return value

@@ -190,8 +190,14 @@ class Simulator:
         """Create or reconfigure a group (its tags and last deployments are kept unless
         ``tags`` is given); returns its ARN, as ListTagsForResource takes it."""
         config = self._group_config(
-            application, group, compute_platform, deployment_config, deployment_type,
-            deployment_option, auto_rollback_events, alarms,
+            application,
+            group,
+            compute_platform,
+            deployment_config,
+            deployment_type,
+            deployment_option,
+            auto_rollback_events,
+            alarms,
         )
         with self._lock:
             groups = self._groups.setdefault(application, {})
@@ -217,10 +223,7 @@ class Simulator:
             record.tags = [t for t in record.tags if t["Key"] not in drop]
 
     def deployment_group_arn(self, application: str, group: str) -> str:
-        return (
-            f"arn:aws:codedeploy:{self.region}:{self.account_id}:deploymentgroup:"
-            f"{application}/{group}"
-        )
+        return f"arn:aws:codedeploy:{self.region}:{self.account_id}:deploymentgroup:{application}/{group}"
 
     def deployment_group(self, application: str, group: str) -> dict[str, Any]:
         """The group's DeploymentGroupInfo, as BatchGetDeploymentGroups answers it."""
@@ -295,9 +298,7 @@ class Simulator:
         record = groups.get(group)
         # A rollback may use another deployment config than its group (captured output), so
         # it only configures a group it creates.
-        follows = record is None or (
-            not record.configured and info.get("creator") != "codeDeployRollback"
-        )
+        follows = record is None or (not record.configured and info.get("creator") != "codeDeployRollback")
         if record is None:
             groups[group] = record = _Group({})
         if follows:
@@ -313,9 +314,11 @@ class Simulator:
         last = _last_deployment(info)
 
         def newer(current: dict[str, Any] | None) -> bool:
-            return current is None or current["deploymentId"] == last["deploymentId"] or (
-                last["createTime"], last["deploymentId"]
-            ) >= (current["createTime"], current["deploymentId"])
+            return (
+                current is None
+                or current["deploymentId"] == last["deploymentId"]
+                or (last["createTime"], last["deploymentId"]) >= (current["createTime"], current["deploymentId"])
+            )
 
         if newer(record.last_attempted):
             record.last_attempted = last
@@ -342,9 +345,7 @@ class Simulator:
         with self._lock:
             self._deployments[deployment_id].targets[target_id_of(target)] = copy.deepcopy(target)
 
-    def update_deployment(
-        self, deployment_id: str, started: bool | None = None, **fields: Any
-    ) -> None:
+    def update_deployment(self, deployment_id: str, started: bool | None = None, **fields: Any) -> None:
         with self._lock:
             record = self._deployments[deployment_id]
             record.info.update(copy.deepcopy(fields))
@@ -451,9 +452,7 @@ class Simulator:
 
         ``service="sts"`` answers STS operations (the HTTP layer turns the dict into XML)."""
         with self._lock:
-            self.calls.append(
-                Call(operation, copy.deepcopy(body), access_key_id, self._clock(), region)
-            )
+            self.calls.append(Call(operation, copy.deepcopy(body), access_key_id, self._clock(), region))
             if len(self.calls) > self.max_calls:
                 del self.calls[: len(self.calls) - self.max_calls // 2]
         injected = self.faults.before_call(operation)  # may sleep: outside the lock
@@ -466,9 +465,7 @@ class Simulator:
                 return 200, self._caller_identity(access_key_id)
         handler = _OPERATIONS.get(operation)
         if handler is None:
-            return 400, ApiError(
-                "UnknownOperationException", f"Unknown operation {operation}"
-            ).body()
+            return 400, ApiError("UnknownOperationException", f"Unknown operation {operation}").body()
         try:
             with self._lock:
                 return 200, handler(self, body)
@@ -490,16 +487,12 @@ class Simulator:
     def _get_started(self, body: dict[str, Any]) -> _Deployment:
         record = self._get(body.get("deploymentId"))
         if not record.started:
-            raise ApiError(
-                "DeploymentNotStartedException", "The specified deployment has not started."
-            )
+            raise ApiError("DeploymentNotStartedException", "The specified deployment has not started.")
         return record
 
     def _get(self, deployment_id: str | None) -> _Deployment:
         if not deployment_id:
-            raise ApiError(
-                "DeploymentIdRequiredException", "At least one deployment ID must be specified."
-            )
+            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
         if not _DEPLOYMENT_ID.match(deployment_id):
             raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
         record = self._deployments.get(deployment_id)
@@ -512,9 +505,7 @@ class Simulator:
 
     def _lookup_target(self, record: _Deployment, target_id: str) -> dict[str, Any]:
         if not isinstance(target_id, str) or not target_id:
-            raise ApiError(
-                "InvalidDeploymentTargetIdException", "The target ID provided was not valid."
-            )
+            raise ApiError("InvalidDeploymentTargetIdException", "The target ID provided was not valid.")
         target = record.targets.get(target_id)
         if target is None:
             raise ApiError(
@@ -526,18 +517,14 @@ class Simulator:
     def _op_get_deployment_target(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._get_started(body)
         if "targetId" not in body:
-            raise ApiError(
-                "DeploymentTargetIdRequiredException", "A deployment target ID was not provided."
-            )
+            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
         return {"deploymentTarget": self._lookup_target(record, body["targetId"])}
 
     def _op_batch_get_deployment_targets(self, body: dict[str, Any]) -> dict[str, Any]:
         record = self._get_started(body)
         target_ids = body.get("targetIds") or []
         if not target_ids:
-            raise ApiError(
-                "DeploymentTargetIdRequiredException", "A deployment target ID was not provided."
-            )
+            raise ApiError("DeploymentTargetIdRequiredException", "A deployment target ID was not provided.")
         limit = 1 if record.info.get("computePlatform") in ("ECS", "Lambda") else MAX_BATCH
         if len(target_ids) > limit:
             raise ApiError(
@@ -551,14 +538,10 @@ class Simulator:
         filters = body.get("targetFilters") or {}
         unknown = set(filters) - {"TargetStatus", "ServerInstanceLabel"}
         if unknown:
-            raise ApiError(
-                "InvalidTargetFilterNameException", f"Invalid target filter {sorted(unknown)}"
-            )
+            raise ApiError("InvalidTargetFilterNameException", f"Invalid target filter {sorted(unknown)}")
         statuses, labels = filters.get("TargetStatus"), filters.get("ServerInstanceLabel")
         if statuses and not set(statuses) <= set(TARGET_STATUSES):
-            raise ApiError(
-                "InvalidInstanceStatusException", "The specified instance status does not exist."
-            )
+            raise ApiError("InvalidInstanceStatusException", "The specified instance status does not exist.")
         ids = [
             target_id
             for target_id, target in record.targets.items()
@@ -573,26 +556,17 @@ class Simulator:
     def _op_batch_get_deployments(self, body: dict[str, Any]) -> dict[str, Any]:
         ids = body.get("deploymentIds") or []
         if not ids:
-            raise ApiError(
-                "DeploymentIdRequiredException", "At least one deployment ID must be specified."
-            )
+            raise ApiError("DeploymentIdRequiredException", "At least one deployment ID must be specified.")
         if len(ids) > MAX_BATCH:
             raise ApiError(
                 "BatchLimitExceededException",
-                "The maximum number of names or IDs allowed "
-                f"for this request ({MAX_BATCH}) was exceeded.",
+                f"The maximum number of names or IDs allowed for this request ({MAX_BATCH}) was exceeded.",
             )
         for deployment_id in ids:
             if not _DEPLOYMENT_ID.match(deployment_id):
-                raise ApiError(
-                    "InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}"
-                )
+                raise ApiError("InvalidDeploymentIdException", f"Invalid deployment id {deployment_id}")
         # Unknown ids are silently left out, as AWS does.
-        return {
-            "deploymentsInfo": [
-                self._info(self._deployments[d]) for d in ids if d in self._deployments
-            ]
-        }
+        return {"deploymentsInfo": [self._info(self._deployments[d]) for d in ids if d in self._deployments]}
 
     def _op_list_deployments(self, body: dict[str, Any]) -> dict[str, Any]:
         application, group = body.get("applicationName"), body.get("deploymentGroupName")
@@ -607,9 +581,7 @@ class Simulator:
                 "The deployment group name was not specified.",
             )
         if application and application not in self._groups:
-            raise ApiError(
-                "ApplicationDoesNotExistException", f"No application found for name: {application}"
-            )
+            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
         if application and group not in self._groups[application]:
             raise ApiError(
                 "DeploymentGroupDoesNotExistException",
@@ -618,9 +590,7 @@ class Simulator:
         statuses = body.get("includeOnlyStatuses") or []
         external_id = body.get("externalId")
         if not set(statuses) <= set(DEPLOYMENT_STATUSES):
-            raise ApiError(
-                "InvalidDeploymentStatusException", "The specified deployment status doesn't exist."
-            )
+            raise ApiError("InvalidDeploymentStatusException", "The specified deployment status doesn't exist.")
         time_range = body.get("createTimeRange") or {}
         start, end = time_range.get("start"), time_range.get("end")
         if start is not None and end is not None and start > end:
@@ -631,20 +601,14 @@ class Simulator:
         infos = [
             r.info
             for r in self._deployments.values()
-            if (
-                not application
-                or (r.info["applicationName"], r.info["deploymentGroupName"])
-                == (application, group)
-            )
+            if (not application or (r.info["applicationName"], r.info["deploymentGroupName"]) == (application, group))
             and (not statuses or r.info.get("status") in statuses)
             and (not external_id or r.info.get("externalId") == external_id)
             and (start is None or r.info.get("createTime", 0) >= start)
             and (end is None or r.info.get("createTime", 0) <= end)
         ]
         infos.sort(key=lambda i: (i.get("createTime", 0), i["deploymentId"]), reverse=True)
-        return self._page(
-            "ListDeployments", "deployments", [i["deploymentId"] for i in infos], body
-        )
+        return self._page("ListDeployments", "deployments", [i["deploymentId"] for i in infos], body)
 
     def _op_list_applications(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._page("ListApplications", "applications", sorted(self._groups), body)
@@ -662,9 +626,7 @@ class Simulator:
                 "The minimum number of required application names was not specified.",
             )
         if application not in self._groups:
-            raise ApiError(
-                "ApplicationDoesNotExistException", f"No application found for name: {application}"
-            )
+            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
         return application, self._groups[application]
 
     def _op_batch_get_deployment_groups(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -672,26 +634,19 @@ class Simulator:
             self._application_and_group(body)  # raises the required-name error
         names = body.get("deploymentGroupNames") or []
         if not names:
-            raise ApiError(
-                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
-            )
+            raise ApiError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
         if len(names) > MAX_GROUP_BATCH:
             raise ApiError(
                 "BatchLimitExceededException",
-                "The maximum number of names or IDs allowed "
-                f"for this request ({MAX_GROUP_BATCH}) was exceeded.",
+                f"The maximum number of names or IDs allowed for this request ({MAX_GROUP_BATCH}) was exceeded.",
             )
         application, groups = self._application_and_group(body)
         missing = [n for n in names if n not in groups]
         return {
-            "deploymentGroupsInfo": [
-                self._group_info(application, n, groups[n]) for n in names if n in groups
-            ],
+            "deploymentGroupsInfo": [self._group_info(application, n, groups[n]) for n in names if n in groups],
             # Unknown names are left out and named here; "" when all were found (CLI example).
             "errorMessage": (
-                f"Deployment groups not found for application {application}: {', '.join(missing)}"
-                if missing
-                else ""
+                f"Deployment groups not found for application {application}: {', '.join(missing)}" if missing else ""
             ),
         }
 
@@ -700,9 +655,7 @@ class Simulator:
             self._application_and_group(body)
         group = body.get("deploymentGroupName")
         if not group:
-            raise ApiError(
-                "DeploymentGroupNameRequiredException", "The deployment group name was not specified."
-            )
+            raise ApiError("DeploymentGroupNameRequiredException", "The deployment group name was not specified.")
         application, groups = self._application_and_group(body)
         if group not in groups:
             raise ApiError(
@@ -756,9 +709,7 @@ def _decode_token(operation: str, token: str | None) -> int:
             return int(offset)
     except (ValueError, UnicodeDecodeError):
         pass
-    raise ApiError(
-        "InvalidNextTokenException", "The next token was specified in an invalid format."
-    )
+    raise ApiError("InvalidNextTokenException", "The next token was specified in an invalid format.")
 
 
 _OPERATIONS: dict[str, Callable[[Simulator, dict[str, Any]], dict[str, Any]]] = {

@@ -43,11 +43,21 @@ def promtool() -> str:
 def exporter(tmp_path_factory) -> Iterator[Exporter]:
     workdir = tmp_path_factory.mktemp("exporter")
     port, simulator_port = free_port(), free_port()
-    process = Process("exporter", [
-        sys.executable, "-m", "exporter", "--demo",
-        "--web.listen-address", f"127.0.0.1:{port}",
-        "--demo.simulator-address", f"127.0.0.1:{simulator_port}",
-    ], workdir / "exporter.log", cwd=ROOT)
+    process = Process(
+        "exporter",
+        [
+            sys.executable,
+            "-m",
+            "exporter",
+            "--demo",
+            "--web.listen-address",
+            f"127.0.0.1:{port}",
+            "--demo.simulator-address",
+            f"127.0.0.1:{simulator_port}",
+        ],
+        workdir / "exporter.log",
+        cwd=ROOT,
+    )
     try:
         # /readyz turns 200 after the first completed poll.
         wait_ready(process, f"http://127.0.0.1:{port}/readyz")
@@ -61,17 +71,32 @@ def alertmanager(tmp_path_factory) -> Iterator[Alertmanager]:
     binary = require_binary("prometheus-alertmanager", "alertmanager")
     workdir = tmp_path_factory.mktemp("alertmanager")
     config = workdir / "alertmanager.yml"
-    config.write_text(yaml.safe_dump({
-        "route": {"receiver": "blackhole", "group_by": ["alertname", "deployment_id"],
-                  "group_wait": f"{GROUP_WAIT:g}s", "group_interval": "1s",
-                  "repeat_interval": "1h"},
-        "receivers": [{"name": "blackhole"}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "route": {
+                    "receiver": "blackhole",
+                    "group_by": ["alertname", "deployment_id"],
+                    "group_wait": f"{GROUP_WAIT:g}s",
+                    "group_interval": "1s",
+                    "repeat_interval": "1h",
+                },
+                "receivers": [{"name": "blackhole"}],
+            }
+        )
+    )
     port = free_port()
-    process = Process("alertmanager", [
-        binary, f"--config.file={config}", f"--storage.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=",
-    ], workdir / "alertmanager.log")
+    process = Process(
+        "alertmanager",
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--cluster.listen-address=",
+        ],
+        workdir / "alertmanager.log",
+    )
     try:
         wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
         yield Alertmanager(f"http://127.0.0.1:{port}", process)
@@ -84,21 +109,35 @@ def prometheus(tmp_path_factory, exporter: Exporter, alertmanager: Alertmanager)
     binary = require_binary("prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
     config = workdir / "prometheus.yml"
-    config.write_text(yaml.safe_dump({
-        "global": {"scrape_interval": f"{SCRAPE_INTERVAL:g}s",
-                   "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
-                   "evaluation_interval": f"{EVALUATION_INTERVAL:g}s"},
-        "rule_files": [str(RULES)],  # the shipped file, unmodified
-        "alerting": {"alertmanagers": [{"static_configs": [
-            {"targets": [alertmanager.url.removeprefix("http://")]}]}]},
-        "scrape_configs": [{"job_name": JOB, "static_configs": [
-            {"targets": [exporter.url.removeprefix("http://")]}]}],
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "global": {
+                    "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
+                    "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
+                    "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
+                },
+                "rule_files": [str(RULES)],  # the shipped file, unmodified
+                "alerting": {
+                    "alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.removeprefix("http://")]}]}]
+                },
+                "scrape_configs": [
+                    {"job_name": JOB, "static_configs": [{"targets": [exporter.url.removeprefix("http://")]}]}
+                ],
+            }
+        )
+    )
     port = free_port()
-    process = Process("prometheus", [
-        binary, f"--config.file={config}", f"--storage.tsdb.path={workdir / 'data'}",
-        f"--web.listen-address=127.0.0.1:{port}",
-    ], workdir / "prometheus.log")
+    process = Process(
+        "prometheus",
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={workdir / 'data'}",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        workdir / "prometheus.log",
+    )
     try:
         wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
         server = Prometheus(f"http://127.0.0.1:{port}", process)

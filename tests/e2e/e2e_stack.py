@@ -49,8 +49,7 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         return 0, b""
 
 
-def wait_for(probe: Callable[[], T | None], timeout: float, what: str,
-             interval: float = 0.1) -> T:
+def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval: float = 0.1) -> T:
     """Poll ``probe`` until it returns something truthy; the processes give us no events."""
     deadline = time.monotonic() + timeout
     while True:
@@ -72,8 +71,9 @@ class Process:
 
     def check_alive(self) -> None:
         if self.popen.poll() is not None:
-            raise AssertionError(f"{self.name} exited with {self.popen.returncode}:\n"
-                                 + self.log.read_text(errors="replace")[-4000:])
+            raise AssertionError(
+                f"{self.name} exited with {self.popen.returncode}:\n" + self.log.read_text(errors="replace")[-4000:]
+            )
 
     def stop(self) -> None:
         if self.popen.poll() is None:
@@ -90,6 +90,7 @@ def wait_ready(process: Process, url: str, timeout: float = 30.0) -> None:
     def ready() -> bool:
         process.check_alive()
         return http_get(url)[0] == 200
+
     wait_for(ready, timeout, f"{process.name} at {url}")
 
 
@@ -126,8 +127,7 @@ class Prometheus:
         return self.api("query", query=expr)["result"]
 
     def query_range(self, expr: str, start: float, end: float, step: float = 1.0) -> list[dict]:
-        return self.api("query_range", query=expr, start=str(start), end=str(end),
-                        step=str(step))["result"]
+        return self.api("query_range", query=expr, start=str(start), end=str(end), step=str(step))["result"]
 
 
 @dataclass(frozen=True)
@@ -146,5 +146,3 @@ class Alertmanager:
         status, body = http_get(f"{self.url}/api/v2/alerts?{query}")
         assert status == 200, body
         return json.loads(body)
-
-

@@ -64,8 +64,12 @@ def test_doc_query_parses_and_returns_data_on_the_demo(prometheus, query: Query)
     if query.may_be_empty is None:
         # Some queries show a phase of the demo (a hook running, a shift in progress, the even
         # cycles' failure and stop): within one period of it.
-        wait_for(lambda: _has_data(prometheus, query), DEMO_PERIOD + 10,
-                 f"{query.where}: data for the documented query\n{query.expr}", interval=1)
+        wait_for(
+            lambda: _has_data(prometheus, query),
+            DEMO_PERIOD + 10,
+            f"{query.where}: data for the documented query\n{query.expr}",
+            interval=1,
+        )
 
 
 @pytest.mark.parametrize("query", QUERIES, ids=[q.where for q in QUERIES])

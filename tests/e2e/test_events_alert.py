@@ -35,10 +35,17 @@ ALERT = "CodeDeployDeploymentTargetsFailed"
 
 
 def _target(target_id: str, status: str, now: float) -> dict:
-    hook = lifecycle_event("ApplicationStart", "InProgress", now - 30) if status == "InProgress" else \
-        lifecycle_event("ApplicationStart", "Failed", now - 30, now, {
-            "errorCode": "ScriptFailed", "scriptName": "scripts/start.sh", "message": "exit code 1",
-            "logTail": "e2e"})
+    hook = (
+        lifecycle_event("ApplicationStart", "InProgress", now - 30)
+        if status == "InProgress"
+        else lifecycle_event(
+            "ApplicationStart",
+            "Failed",
+            now - 30,
+            now,
+            {"errorCode": "ScriptFailed", "scriptName": "scripts/start.sh", "message": "exit code 1", "logTail": "e2e"},
+        )
+    )
     return instance_target(DEPLOYMENT, target_id, status, [hook], now)
 
 
@@ -49,44 +56,77 @@ def stack(tmp_path_factory, alertmanager):
     server = SimulatorServer().start()
     server.simulator.put_deployment(
         deployment_info(DEPLOYMENT, "shop", "prod", "InProgress", now - 120),
-        [_target(f"i-0e2e{n:013x}", "InProgress", now) for n in range(3)])
+        [_target(f"i-0e2e{n:013x}", "InProgress", now) for n in range(3)],
+    )
     queue = server.sqs.create_queue("codedeploy-events", server.endpoint_url)
     config = workdir / "config.yaml"
-    config.write_text(yaml.safe_dump({
-        "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
-        "poll": {"interval": "1h"},
-        "deployment_groups": [{"application": "shop", "deployment_group": "prod", "latest": 1}],
-        "events": {"sqs_queue_url": queue, "endpoint_url": server.endpoint_url, "debounce": "500ms"},
-    }))
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
+                "poll": {"interval": "1h"},
+                "deployment_groups": [{"application": "shop", "deployment_group": "prod", "latest": 1}],
+                "events": {"sqs_queue_url": queue, "endpoint_url": server.endpoint_url, "debounce": "500ms"},
+            }
+        )
+    )
     port = free_port()
     with pytest.MonkeyPatch.context() as env:  # the simulator checks no signature; boto3 needs keys
         env.setenv("AWS_ACCESS_KEY_ID", "e2e")
         env.setenv("AWS_SECRET_ACCESS_KEY", "e2e")
         env.delenv("AWS_PROFILE", raising=False)
-        exporter = Process("exporter", [sys.executable, "-m", "exporter", "--config.file", str(config),
-                                        "--web.listen-address", f"127.0.0.1:{port}"],
-                           workdir / "exporter.log", cwd=ROOT)
+        exporter = Process(
+            "exporter",
+            [
+                sys.executable,
+                "-m",
+                "exporter",
+                "--config.file",
+                str(config),
+                "--web.listen-address",
+                f"127.0.0.1:{port}",
+            ],
+            workdir / "exporter.log",
+            cwd=ROOT,
+        )
     prometheus = None
     try:
         wait_ready(exporter, f"http://127.0.0.1:{port}/readyz")
         prom_config = workdir / "prometheus.yml"
-        prom_config.write_text(yaml.safe_dump({
-            "global": {"scrape_interval": f"{SCRAPE_INTERVAL:g}s", "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
-                       "evaluation_interval": f"{EVALUATION_INTERVAL:g}s"},
-            "rule_files": [str(RULES)],
-            "alerting": {"alertmanagers": [{"static_configs": [
-                {"targets": [alertmanager.url.removeprefix("http://")]}]}]},
-            "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
-        }))
+        prom_config.write_text(
+            yaml.safe_dump(
+                {
+                    "global": {
+                        "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
+                        "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
+                        "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
+                    },
+                    "rule_files": [str(RULES)],
+                    "alerting": {
+                        "alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.removeprefix("http://")]}]}]
+                    },
+                    "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
+                }
+            )
+        )
         prom_port = free_port()
-        prometheus = Process("prometheus", [
-            require_binary("prometheus"), f"--config.file={prom_config}",
-            f"--storage.tsdb.path={workdir / 'data'}", f"--web.listen-address=127.0.0.1:{prom_port}",
-        ], workdir / "prometheus.log")
+        prometheus = Process(
+            "prometheus",
+            [
+                require_binary("prometheus"),
+                f"--config.file={prom_config}",
+                f"--storage.tsdb.path={workdir / 'data'}",
+                f"--web.listen-address=127.0.0.1:{prom_port}",
+            ],
+            workdir / "prometheus.log",
+        )
         wait_ready(prometheus, f"http://127.0.0.1:{prom_port}/-/ready")
         client = Prometheus(f"http://127.0.0.1:{prom_port}", prometheus)
-        wait_for(lambda: client.query(f'codedeploy_target_status{{job="{JOB}",status="InProgress"}} == 1'),
-                 30, "the first scrape of the in-progress deployment")
+        wait_for(
+            lambda: client.query(f'codedeploy_target_status{{job="{JOB}",status="InProgress"}} == 1'),
+            30,
+            "the first scrape of the in-progress deployment",
+        )
         yield server, queue, client, f"http://127.0.0.1:{port}"
     finally:
         if prometheus is not None:
@@ -100,8 +140,7 @@ def test_an_event_brings_a_failed_target_to_alertmanager_long_before_the_next_po
     failing = "i-0e2e0000000000001"
 
     def firing() -> list[dict]:
-        return [a for a in alertmanager.alerts(ALERT)
-                if a["labels"].get("deployment_id") == DEPLOYMENT]
+        return [a for a in alertmanager.alerts(ALERT) if a["labels"].get("deployment_id") == DEPLOYMENT]
 
     assert firing() == []
     polls_before = server.simulator.call_count("ListDeployments")
@@ -119,7 +158,10 @@ def test_an_event_brings_a_failed_target_to_alertmanager_long_before_the_next_po
     assert 'codedeploy_exporter_events_received_total{type="instance_state_change"} 1.0' in body
     assert "codedeploy_exporter_events_applied_total 1.0" in body
     assert server.sqs.depth(queue) == (0, 0)  # handled and deleted
-    exposed = {line.split("{")[0].split(" ")[0] for line in body.splitlines()
-               if line.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event"))}
+    exposed = {
+        line.split("{")[0].split(" ")[0]
+        for line in body.splitlines()
+        if line.startswith(("codedeploy_exporter_event", "codedeploy_exporter_last_event"))
+    }
     assert exposed == EVENT_METRICS
     print(f"event -> Alertmanager in {elapsed:.1f} s with poll.interval 1h")

@@ -33,17 +33,24 @@ from .e2e_stack import (
     wait_for,
 )
 
-ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"]
-          for rule in group["rules"] if "alert" in rule]
+ALERTS = [rule for group in yaml.safe_load(RULES.read_text())["groups"] for rule in group["rules"] if "alert" in rule]
 PANEL_QUERIES = panel_queries(json.loads(DASHBOARD.read_text()))
 # The demo fails targets of demo-api and rolls it back every cycle; demo-web fails and
 # demo-canary is stopped by its alarm in even cycles, and both succeed in odd ones.
-FIRING_IN_DEMO = {"CodeDeployDeploymentTargetsFailed", "CodeDeployRollback",
-                  "CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped"}
+FIRING_IN_DEMO = {
+    "CodeDeployDeploymentTargetsFailed",
+    "CodeDeployRollback",
+    "CodeDeployGroupDeploymentFailed",
+    "CodeDeployGroupDeploymentStopped",
+}
 
 
-TARGET_KEYS = {"InstanceTarget": "instanceTarget", "ECSTarget": "ecsTarget",
-               "LambdaTarget": "lambdaTarget", "CloudFormationTarget": "cloudFormationTarget"}
+TARGET_KEYS = {
+    "InstanceTarget": "instanceTarget",
+    "ECSTarget": "ecsTarget",
+    "LambdaTarget": "lambdaTarget",
+    "CloudFormationTarget": "cloudFormationTarget",
+}
 # Time the exporter, Prometheus and Alertmanager need beyond the configured intervals to do
 # their work (a poll, a scrape, a rule evaluation, two HTTP pushes) on a slow CI machine.
 PROCESSING_SLACK = 2.0
@@ -52,8 +59,7 @@ PROCESSING_SLACK = 2.0
 # before the poll lands and evaluates just before the scrape. Prometheus sends an alert (or
 # its resolution) right after the evaluation, and Alertmanager's API shows it at once:
 # group_wait delays notifications, not the alert list.
-PIPELINE_BOUND = (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL
-                  + PROCESSING_SLACK)
+PIPELINE_BOUND = DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + EVALUATION_INTERVAL + PROCESSING_SLACK
 
 
 def _seconds(duration: str) -> float:
@@ -84,8 +90,14 @@ def test_prometheus_scrapes_the_demo_exporter(prometheus):
 
 
 def test_exporter_output_passes_promtool_check_metrics(exporter, promtool):
-    result = subprocess.run([promtool, "check", "metrics"], input=exporter.metrics(),
-                            capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [promtool, "check", "metrics"],
+        input=exporter.metrics(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -101,16 +113,23 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
     # target_poll_success exists only for targets still polled (issue 10): none between the
     # demo's deployments, when every target is frozen. The event consumer's families appear
     # only with `events` configured (tests/e2e/test_events_alert.py).
-    missing = CONTRACT_METRICS - names - {"codedeploy_exporter_api_request_errors_total",
-                                          "codedeploy_exporter_target_poll_success"} - EVENT_METRICS
+    missing = (
+        CONTRACT_METRICS
+        - names
+        - {"codedeploy_exporter_api_request_errors_total", "codedeploy_exporter_target_poll_success"}
+        - EVENT_METRICS
+    )
     assert not missing, f"contract metrics the demo never exposes: {sorted(missing)}"
 
 
 # ---- Prometheus sees what the simulator holds ------------------------------------------
 def _by(samples: list[dict], *labels: str) -> dict:
-    return {tuple(s["metric"].get(label, "") for label in labels) if len(labels) > 1
-            else s["metric"].get(labels[0], ""): round(float(s["value"][1]), 3)
-            for s in samples}
+    return {
+        tuple(s["metric"].get(label, "") for label in labels)
+        if len(labels) > 1
+        else s["metric"].get(labels[0], ""): round(float(s["value"][1]), 3)
+        for s in samples
+    }
 
 
 def _failed_first(item: tuple[str, dict]) -> bool:
@@ -120,12 +139,11 @@ def _failed_first(item: tuple[str, dict]) -> bool:
 
 def _settled_target(exporter, prometheus, target_type: str):
     """A target of a finished deployment that Prometheus has: its values no longer move."""
+
     def find():
         # Newest first: older ones are about to leave the exporter's `latest` window.
-        deployments = sorted(exporter.ground_truth().items(),
-                             key=lambda item: -item[1]["info"]["createTime"])
-        settled_before = time.time() - (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL
-                                        + PROCESSING_SLACK)
+        deployments = sorted(exporter.ground_truth().items(), key=lambda item: -item[1]["info"]["createTime"])
+        settled_before = time.time() - (DEMO_TICK + DEMO_POLL_INTERVAL + SCRAPE_INTERVAL + PROCESSING_SLACK)
         for deployment_id, deployment in deployments:
             if deployment["info"]["status"] not in ("Succeeded", "Failed"):
                 continue
@@ -135,18 +153,19 @@ def _settled_target(exporter, prometheus, target_type: str):
             # A failed target first: it also carries diagnostics worth comparing.
             for target_id, target in sorted(deployment["targets"].items(), key=_failed_first):
                 selector = f'deployment_id="{deployment_id}", target_id="{target_id}"'
-                if (target["deploymentTargetType"] == target_type
-                        and prometheus.query(f"codedeploy_target_info{{{selector}}}")):
+                if target["deploymentTargetType"] == target_type and prometheus.query(
+                    f"codedeploy_target_info{{{selector}}}"
+                ):
                     return deployment, target[TARGET_KEYS[target_type]], selector
         return None
+
     return wait_for(find, DEMO_CYCLE + 10, f"a finished {target_type} in Prometheus", interval=1)
 
 
 def _hooks_exported(deployment: dict, body: dict) -> bool:
     # metrics.lifecycle_events: active (the default): a target that succeeded in a finished
     # deployment has no per-target hook series; its hooks live on in the aggregates.
-    return body["status"] != "Succeeded" or deployment["info"]["status"] not in (
-        "Succeeded", "Failed", "Stopped")
+    return body["status"] != "Succeeded" or deployment["info"]["status"] not in ("Succeeded", "Failed", "Stopped")
 
 
 def _expected(deployment: dict, body: dict, target_type: str) -> dict:
@@ -157,24 +176,37 @@ def _expected(deployment: dict, body: dict, target_type: str) -> dict:
         "type": target_type,
         "last updated": round(body["lastUpdatedAt"], 3),
         "hooks": {e["lifecycleEventName"]: e["status"] for e in events},
-        "hook starts": {e["lifecycleEventName"]: round(e["startTime"], 3)
-                        for e in events if "startTime" in e},
-        "hook durations": {e["lifecycleEventName"]: round(e["endTime"] - e["startTime"], 3)
-                           for e in events if "startTime" in e and "endTime" in e},
-        "diagnostics": sorted((e["lifecycleEventName"], e["diagnostics"]["errorCode"],
-                               e["diagnostics"].get("scriptName", ""))
-                              for e in events
-                              if e.get("diagnostics", {}).get("errorCode", "Success") != "Success"),
+        "hook starts": {e["lifecycleEventName"]: round(e["startTime"], 3) for e in events if "startTime" in e},
+        "hook durations": {
+            e["lifecycleEventName"]: round(e["endTime"] - e["startTime"], 3)
+            for e in events
+            if "startTime" in e and "endTime" in e
+        },
+        "diagnostics": sorted(
+            (e["lifecycleEventName"], e["diagnostics"]["errorCode"], e["diagnostics"].get("scriptName", ""))
+            for e in events
+            if e.get("diagnostics", {}).get("errorCode", "Success") != "Success"
+        ),
     }
     if target_type == "ECSTarget":
-        expected["task sets"] = {ts["identifer"]: {
-            "label": ts["taskSetLabel"], "status": ts["status"], "weight": ts["trafficWeight"],
-            "desired": ts["desiredCount"], "pending": ts["pendingCount"],
-            "running": ts["runningCount"]} for ts in body["taskSetsInfo"]}
+        expected["task sets"] = {
+            ts["identifer"]: {
+                "label": ts["taskSetLabel"],
+                "status": ts["status"],
+                "weight": ts["trafficWeight"],
+                "desired": ts["desiredCount"],
+                "pending": ts["pendingCount"],
+                "running": ts["runningCount"],
+            }
+            for ts in body["taskSetsInfo"]
+        }
     if target_type == "LambdaTarget":
         info = body["lambdaFunctionInfo"]
-        expected["weight"] = {(info["functionName"], info["functionAlias"], info["currentVersion"],
-                               info["targetVersion"]): info["targetVersionWeight"]}
+        expected["weight"] = {
+            (info["functionName"], info["functionAlias"], info["currentVersion"], info["targetVersion"]): info[
+                "targetVersionWeight"
+            ]
+        }
     if target_type == "CloudFormationTarget":
         expected["weight"] = {body["resourceType"]: body["targetVersionWeight"]}
     return expected
@@ -184,39 +216,58 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
     q = prometheus.query
     statuses = [s["metric"]["status"] for s in q(f"codedeploy_target_status{{{selector}}} == 1")]
     observed = {
-        "deployment status": next(iter(_by(q(
-            f'codedeploy_deployment_status{{deployment_id="{deployment_id}"}} == 1'), "status"))),
+        "deployment status": next(
+            iter(_by(q(f'codedeploy_deployment_status{{deployment_id="{deployment_id}"}} == 1'), "status"))
+        ),
         "status": statuses[0] if len(statuses) == 1 else statuses,
         "type": q(f"codedeploy_target_info{{{selector}}}")[0]["metric"]["target_type"],
-        "last updated": next(iter(_by(q(
-            f"codedeploy_target_last_updated_timestamp_seconds{{{selector}}}"), "target_id").values())),
-        "hooks": {s["metric"]["lifecycle_event"]: s["metric"]["status"]
-                  for s in q(f"codedeploy_lifecycle_event_status{{{selector}}} == 1")},
-        "hook starts": _by(q(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{selector}}}"),
-                           "lifecycle_event"),
-        "hook durations": _by(q(f"codedeploy_lifecycle_event_duration_seconds{{{selector}}}"),
-                              "lifecycle_event"),
-        "diagnostics": sorted(_by(q(f"codedeploy_lifecycle_event_diagnostics_info{{{selector}}}"),
-                                  "lifecycle_event", "error_code", "script_name")),
+        "last updated": next(
+            iter(_by(q(f"codedeploy_target_last_updated_timestamp_seconds{{{selector}}}"), "target_id").values())
+        ),
+        "hooks": {
+            s["metric"]["lifecycle_event"]: s["metric"]["status"]
+            for s in q(f"codedeploy_lifecycle_event_status{{{selector}}} == 1")
+        },
+        "hook starts": _by(q(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{selector}}}"), "lifecycle_event"),
+        "hook durations": _by(q(f"codedeploy_lifecycle_event_duration_seconds{{{selector}}}"), "lifecycle_event"),
+        "diagnostics": sorted(
+            _by(
+                q(f"codedeploy_lifecycle_event_diagnostics_info{{{selector}}}"),
+                "lifecycle_event",
+                "error_code",
+                "script_name",
+            )
+        ),
     }
     if target_type == "ECSTarget":
-        per_set = {name: _by(q(f"codedeploy_ecs_task_set_{name}{{{selector}}}"), "task_set_id")
-                   for name in ("traffic_weight", "desired_tasks", "pending_tasks", "running_tasks")}
-        labels = {s["metric"]["task_set_id"]: s["metric"]
-                  for s in q(f"codedeploy_ecs_task_set_status{{{selector}}} == 1")}
-        observed["task sets"] = {task_set: {
-            "label": labels[task_set]["task_set_label"], "status": labels[task_set]["status"],
-            "weight": per_set["traffic_weight"][task_set],
-            "desired": per_set["desired_tasks"][task_set],
-            "pending": per_set["pending_tasks"][task_set],
-            "running": per_set["running_tasks"][task_set]} for task_set in labels}
+        per_set = {
+            name: _by(q(f"codedeploy_ecs_task_set_{name}{{{selector}}}"), "task_set_id")
+            for name in ("traffic_weight", "desired_tasks", "pending_tasks", "running_tasks")
+        }
+        labels = {
+            s["metric"]["task_set_id"]: s["metric"] for s in q(f"codedeploy_ecs_task_set_status{{{selector}}} == 1")
+        }
+        observed["task sets"] = {
+            task_set: {
+                "label": labels[task_set]["task_set_label"],
+                "status": labels[task_set]["status"],
+                "weight": per_set["traffic_weight"][task_set],
+                "desired": per_set["desired_tasks"][task_set],
+                "pending": per_set["pending_tasks"][task_set],
+                "running": per_set["running_tasks"][task_set],
+            }
+            for task_set in labels
+        }
     if target_type == "LambdaTarget":
-        observed["weight"] = _by(q(f"codedeploy_lambda_target_version_weight{{{selector}}}"),
-                                 "function_name", "function_alias", "current_version",
-                                 "target_version")
+        observed["weight"] = _by(
+            q(f"codedeploy_lambda_target_version_weight{{{selector}}}"),
+            "function_name",
+            "function_alias",
+            "current_version",
+            "target_version",
+        )
     if target_type == "CloudFormationTarget":
-        observed["weight"] = _by(q(f"codedeploy_cloudformation_target_version_weight{{{selector}}}"),
-                                 "resource_type")
+        observed["weight"] = _by(q(f"codedeploy_cloudformation_target_version_weight{{{selector}}}"), "resource_type")
     return observed
 
 
@@ -228,9 +279,10 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
     assert observed == expected
     # The per-deployment aggregates count this target's hooks whether or not they are shown.
     deployment_id = deployment["info"]["deploymentId"]
-    counted = {(s["metric"]["lifecycle_event"], s["metric"]["status"]): float(s["value"][1])
-               for s in prometheus.query(
-                   f'codedeploy_deployment_lifecycle_event_targets{{deployment_id="{deployment_id}"}}')}
+    counted = {
+        (s["metric"]["lifecycle_event"], s["metric"]["status"]): float(s["value"][1])
+        for s in prometheus.query(f'codedeploy_deployment_lifecycle_event_targets{{deployment_id="{deployment_id}"}}')
+    }
     truth: dict = {}
     for target in deployment["targets"].values():
         for event in target[TARGET_KEYS[target["deploymentTargetType"]]]["lifecycleEvents"]:
@@ -240,16 +292,21 @@ def test_prometheus_values_equal_the_simulator_ground_truth(exporter, prometheus
 
 
 # ---- every dashboard query runs against the demo ---------------------------------------
-@pytest.mark.parametrize("title, expr", PANEL_QUERIES,
-                         ids=[f"{title}:{i}" for i, (title, _) in enumerate(PANEL_QUERIES)])
+@pytest.mark.parametrize(
+    "title, expr", PANEL_QUERIES, ids=[f"{title}:{i}" for i, (title, _) in enumerate(PANEL_QUERIES)]
+)
 def test_dashboard_query_returns_data_in_the_demo(prometheus, title, expr):
     expr = _dashboard_expr(expr)
     prometheus.query(expr)  # parses and evaluates (raises with Prometheus' error otherwise)
     start = time.time() - DEMO_PERIOD
     # Some panels show a phase of the demo (a hook running, a shift in progress, the even
     # cycles' failure and stop): within one period of it.
-    wait_for(lambda: prometheus.query_range(expr, start, time.time()), DEMO_PERIOD + 10,
-             f"data for panel {title!r}: {expr}", interval=1)
+    wait_for(
+        lambda: prometheus.query_range(expr, start, time.time()),
+        DEMO_PERIOD + 10,
+        f"data for panel {title!r}: {expr}",
+        interval=1,
+    )
 
 
 def test_dashboard_variables_list_the_demo_deployments(prometheus):
@@ -258,8 +315,7 @@ def test_dashboard_variables_list_the_demo_deployments(prometheus):
     for name in ("application", "deployment_group", "deployment_id"):
         query = variables[name]["query"]["query"]
         series, label = re.fullmatch(r"label_values\((.+), (\w+)\)", query).groups()
-        values[name] = prometheus.api(f"label/{label}/values",
-                                      **{"match[]": _dashboard_expr(series)})
+        values[name] = prometheus.api(f"label/{label}/values", **{"match[]": _dashboard_expr(series)})
     assert {app for app, _ in DEMO_GROUPS} <= set(values["application"])
     assert "demo-web-prod" in values["deployment_group"]
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in values["deployment_id"])
@@ -267,40 +323,54 @@ def test_dashboard_variables_list_the_demo_deployments(prometheus):
 
 # ---- the failing instance reaches Alertmanager, once per deployment ---------------------
 def _failed_targets(exporter) -> dict:
-    return {(deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
-            for deployment_id, deployment in exporter.ground_truth().items()
-            for target_id, target in deployment["targets"].items()
-            if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"
-            # a Stopped deployment's failed targets (demo-canary) are not what these tests follow
-            and deployment["info"]["status"] == "Failed"}
+    return {
+        (deployment_id, target_id): target[TARGET_KEYS[target["deploymentTargetType"]]]
+        for deployment_id, deployment in exporter.ground_truth().items()
+        for target_id, target in deployment["targets"].items()
+        if target[TARGET_KEYS[target["deploymentTargetType"]]]["status"] == "Failed"
+        # a Stopped deployment's failed targets (demo-canary) are not what these tests follow
+        and deployment["info"]["status"] == "Failed"
+    }
 
 
 def _alerts_of(alertmanager, deployment_id: str) -> list[dict]:
-    return [alert for alert in alertmanager.alerts("CodeDeployDeploymentTargetsFailed")
-            if alert["labels"].get("deployment_id") == deployment_id]
+    return [
+        alert
+        for alert in alertmanager.alerts("CodeDeployDeploymentTargetsFailed")
+        if alert["labels"].get("deployment_id") == deployment_id
+    ]
 
 
 def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
-        exporter, prometheus, alertmanager, capsys):
+    exporter, prometheus, alertmanager, capsys
+):
     already_failed = set(_failed_targets(exporter))
     # The demo fails targets of demo-api a sixth into every cycle, and instance 3 of demo-web
     # a quarter into even cycles: wait for the next failure, whichever group it is in.
     (deployment_id, target_id), body = wait_for(
-        lambda: next(((k, v) for k, v in _failed_targets(exporter).items()
-                      if k not in already_failed), None),
-        DEMO_CYCLE * 1.3 + 5, "the demo's next failing instance", interval=0.05)
+        lambda: next(((k, v) for k, v in _failed_targets(exporter).items() if k not in already_failed), None),
+        DEMO_CYCLE * 1.3 + 5,
+        "the demo's next failing instance",
+        interval=0.05,
+    )
     failed_at = body["lastUpdatedAt"]
     info = exporter.ground_truth()[deployment_id]["info"]
     application, group = info["applicationName"], info["deploymentGroupName"]
 
     bound = _detection_bound("CodeDeployDeploymentTargetsFailed")
 
-    alerts = wait_for(lambda: _alerts_of(alertmanager, deployment_id), bound + 30,
-                      "CodeDeployDeploymentTargetsFailed in Alertmanager", interval=0.05)
+    alerts = wait_for(
+        lambda: _alerts_of(alertmanager, deployment_id),
+        bound + 30,
+        "CodeDeployDeploymentTargetsFailed in Alertmanager",
+        interval=0.05,
+    )
     latency = time.time() - failed_at
     with capsys.disabled():
-        print(f"\nCodeDeployDeploymentTargetsFailed detection latency: {latency:.2f}s "
-              f"(failure of {target_id} in {deployment_id} -> Alertmanager; bound {bound:.1f}s)")
+        print(
+            f"\nCodeDeployDeploymentTargetsFailed detection latency: {latency:.2f}s "
+            f"(failure of {target_id} in {deployment_id} -> Alertmanager; bound {bound:.1f}s)"
+        )
     assert latency <= bound
     # One alert per deployment, not one per failed target.
     assert len(alerts) == 1
@@ -328,8 +398,9 @@ class Watch:
 
 def _failed_targets_at(deployment: dict) -> float | None:
     info = deployment["info"]
-    failed = any(t[TARGET_KEYS[t["deploymentTargetType"]]]["status"] == "Failed"
-                 for t in deployment["targets"].values())
+    failed = any(
+        t[TARGET_KEYS[t["deploymentTargetType"]]]["status"] == "Failed" for t in deployment["targets"].values()
+    )
     return info["completeTime"] if info["status"] == "Failed" and failed else None
 
 
@@ -372,15 +443,20 @@ class Incident:
         if self.watch.per_deployment:
             return labels.get("deployment_id") == self.info["deploymentId"]
         return (labels.get("application"), labels.get("deployment_group")) == (
-            self.info["applicationName"], self.info["deploymentGroupName"])
+            self.info["applicationName"],
+            self.info["deploymentGroupName"],
+        )
 
 
 def _later_success(info: dict, truth: dict) -> dict | None:
-    later = [d["info"] for d in truth.values()
-             if (d["info"]["applicationName"], d["info"]["deploymentGroupName"])
-             == (info["applicationName"], info["deploymentGroupName"])
-             and d["info"]["createTime"] > info["createTime"]
-             and d["info"]["status"] == "Succeeded"]
+    later = [
+        d["info"]
+        for d in truth.values()
+        if (d["info"]["applicationName"], d["info"]["deploymentGroupName"])
+        == (info["applicationName"], info["deploymentGroupName"])
+        and d["info"]["createTime"] > info["createTime"]
+        and d["info"]["status"] == "Succeeded"
+    ]
     return min(later, key=lambda i: i["completeTime"], default=None)
 
 
@@ -388,10 +464,13 @@ def _open_incident(watch: Watch, truth: dict, began: float) -> Incident | None:
     """The oldest incident of ``watch`` whose group has not succeeded since (the quickest to
     resolve): one under way when the observation began is followed too, which keeps the
     observation within one period of the demo."""
-    open_ = [(started, d["info"]) for d in truth.values()
-             if d["info"]["applicationName"] == watch.application
-             and (started := watch.starts(d)) is not None
-             and _later_success(d["info"], truth) is None]
+    open_ = [
+        (started, d["info"])
+        for d in truth.values()
+        if d["info"]["applicationName"] == watch.application
+        and (started := watch.starts(d)) is not None
+        and _later_success(d["info"], truth) is None
+    ]
     if not open_:
         return None
     started, info = min(open_, key=lambda item: item[0])
@@ -409,7 +488,8 @@ def demo_incidents(exporter, prometheus, alertmanager) -> dict[str, Incident]:
     deadline = began + DEMO_PERIOD + PIPELINE_BOUND
     incidents: dict[str, Incident] = {}
     while time.time() < deadline and not (
-            len(incidents) == len(WATCHES) and all(i.resolved for i in incidents.values())):
+        len(incidents) == len(WATCHES) and all(i.resolved for i in incidents.values())
+    ):
         truth = exporter.ground_truth()
         before = time.time()
         active = alertmanager.active_alerts()
@@ -434,31 +514,32 @@ def demo_incidents(exporter, prometheus, alertmanager) -> dict[str, Incident]:
 
 @pytest.mark.parametrize("watch", WATCHES, ids=[f"{w.alert}:{w.application}" for w in WATCHES])
 def test_failure_alert_reaches_alertmanager_and_resolves_when_the_groups_next_deployment_succeeds(
-        demo_incidents, watch, capsys):
+    demo_incidents, watch, capsys
+):
     incident = demo_incidents.get(watch.alert)
     assert incident is not None, f"no {watch.alert} incident of {watch.application} in the demo"
     deployment_id = incident.info["deploymentId"]
-    assert incident.first_seen is not None, (
-        f"{watch.alert} for {deployment_id} never reached Alertmanager")
+    assert incident.first_seen is not None, f"{watch.alert} for {deployment_id} never reached Alertmanager"
     detection = incident.first_seen - incident.started
     if not incident.adopted:  # seen from its start: its detection latency is known
         assert detection <= _detection_bound(watch.alert)
     success = incident.success
-    assert success is not None, (
-        f"no later successful deployment of {watch.application} after {deployment_id}")
+    assert success is not None, f"no later successful deployment of {watch.application} after {deployment_id}"
     # Not when the next deployment merely starts: it was still active after a start would
     # have resolved it (the demo's successful deployments run longer than that).
     assert success["completeTime"] - success["startTime"] > PIPELINE_BOUND
     assert incident.last_seen >= success["startTime"] + PIPELINE_BOUND, incident
     assert incident.resolved is not None, (
-        f"{watch.alert} for {deployment_id} still active after {success['deploymentId']} "
-        "succeeded")
+        f"{watch.alert} for {deployment_id} still active after {success['deploymentId']} succeeded"
+    )
     resolution = incident.resolved - success["completeTime"]
     with capsys.disabled():
-        print(f"\n{watch.alert} ({watch.application}, {deployment_id}): detection "
-              f"{'(under way before the test)' if incident.adopted else f'{detection:.2f}s'}, "
-              f"resolution {resolution:.2f}s after {success['deploymentId']} succeeded "
-              f"(bound {PIPELINE_BOUND:.1f}s); absent before the success at {incident.gaps}")
+        print(
+            f"\n{watch.alert} ({watch.application}, {deployment_id}): detection "
+            f"{'(under way before the test)' if incident.adopted else f'{detection:.2f}s'}, "
+            f"resolution {resolution:.2f}s after {success['deploymentId']} succeeded "
+            f"(bound {PIPELINE_BOUND:.1f}s); absent before the success at {incident.gaps}"
+        )
     assert resolution <= PIPELINE_BOUND
 
 
@@ -488,6 +569,7 @@ def test_rules_evaluate_without_errors(prometheus):
         rules = [r for g in prometheus.api("rules")["groups"] for r in g["rules"]]
         # Never-evaluated rules report the zero time.
         return rules if not any(r["lastEvaluation"].startswith("0001") for r in rules) else None
+
     rules = wait_for(evaluated, 10 * EVALUATION_INTERVAL, "every rule to be evaluated")
     assert {r["name"] for r in rules} == {rule["alert"] for rule in ALERTS}
     assert [(r["name"], r.get("lastError")) for r in rules if r["health"] != "ok"] == []
