@@ -217,13 +217,23 @@ class Exporter:
         """What the renderer is given: every target asked about so far, every exported deployment.
         Identity labels are rendered by the cache, which keeps them between polls."""
         poller, cache = self.poller, self.cache
+        # Entries share one AwsSettings object: resolve each once per publish, by identity,
+        # instead of hashing the (pydantic) settings and taking the client locks per target.
+        identities: dict[int, tuple[str, str]] = {}
+
+        def identity(aws: AwsSettings) -> tuple[str, str]:
+            found = identities.get(id(aws))
+            if found is None:
+                found = identities[id(aws)] = poller.identity(aws)
+            return found
+
         views = []
         for key, target in poller.targets.items():
             if target.success is None:
                 continue  # never asked: nothing to say about it yet
             deployment = poller.deployment_of(target)
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
-            account, region = poller.identity(target.aws)
+            account, region = identity(target.aws)
             prefix = cache.prefix(
                 key,
                 account_id=account,
@@ -246,7 +256,7 @@ class Exporter:
             )
         deployments = []
         for dkey, record in poller.rendered_deployments():
-            account, region = poller.identity(dkey[1])
+            account, region = identity(dkey[1])
             prefix = cache.prefix(
                 dkey,
                 account_id=account,
