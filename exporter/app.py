@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import html
 import logging
 import threading
@@ -33,8 +34,9 @@ class Snapshot:
     """One poll's output: the exposition as the cached byte strings it is made of.
 
     The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
-    costs no second copy of the exposition; the server writes them out in blocks. The
-    gzip form is compressed once, on the first request that asks for it.
+    costs no second copy of the exposition; the server writes them out in blocks. Each other
+    form (gzip, OpenMetrics, both) is made once: before publishing, for the forms scrapers
+    asked for since the last publish (see `prepare`), else on the first request for it.
     """
 
     chunks: list[bytes]
@@ -47,8 +49,18 @@ class Snapshot:
     _openmetrics: list[bytes] | None = None
     _openmetrics_gzip: bytes | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    # The forms requested, shared by the snapshots of one exporter: the next one prepares them.
+    asked: set[str] = field(default_factory=set)
+
+    def prepare(self) -> None:
+        """Make the forms asked for of earlier snapshots now, before this one is published:
+        else the first scrape after a poll compresses ~6 MB (1,000 targets) while every
+        other scrape of that form waits for it."""
+        for form in list(self.asked):
+            getattr(self, form)()
 
     def openmetrics_gzipped(self) -> bytes:
+        self.asked.add("openmetrics_gzipped")
         chunks = self.openmetrics()
         with self._lock:
             if self._openmetrics_gzip is None:
@@ -57,6 +69,7 @@ class Snapshot:
 
     def openmetrics(self) -> list[bytes]:
         """The exposition as OpenMetrics 1.0 chunks, made once per snapshot."""
+        self.asked.add("openmetrics")
         with self._lock:
             if self._openmetrics is None:
                 data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
@@ -73,6 +86,7 @@ class Snapshot:
         return b"".join(self.chunks)
 
     def gzipped(self) -> bytes:
+        self.asked.add("gzipped")
         with self._lock:
             if self._gzip is None:
                 self._gzip = _gzip(self.chunks)
@@ -96,9 +110,39 @@ def aws_settings(config: Config) -> set[AwsSettings]:
     return {entry.aws for entry in entries}
 
 
+FULL_COLLECTION_EVERY = 600.0  # seconds between full garbage collections (see below)
+
+
+def collect_and_freeze() -> None:
+    """Collect all garbage, then exempt what survives from later automatic collections.
+
+    A full collection scans every object: ~60 ms at 1,000 targets (botocore's models and
+    the tracked records), holding the GIL, so every scrape waits; Python starts one every
+    few seconds under a poll's allocations. Frozen objects are skipped by those, which then
+    scan only what is newer. Frozen garbage is still freed by reference counting; garbage
+    in reference cycles waits for the next call here, every FULL_COLLECTION_EVERY."""
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
+
+
+GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
+
+
 def _gzip(chunks: list[bytes]) -> bytes:
+    # zlib releases the GIL while it compresses, and must take it back after every call: a call
+    # per small chunk (thousands) waits for the GIL thousands of times while scrapers hold it.
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-    parts = [compressor.compress(chunk) for chunk in chunks]
+    parts: list[bytes] = []
+    block: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        block.append(chunk)
+        size += len(chunk)
+        if size >= GZIP_BLOCK:
+            parts.append(compressor.compress(b"".join(block)))
+            block, size = [], 0
+    parts.append(compressor.compress(b"".join(block)))
     parts.append(compressor.flush())
     return b"".join(parts)
 
@@ -130,6 +174,7 @@ class Exporter:
         metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
+        self._asked: set[str] = set()  # the forms scrapers asked for (see Snapshot.prepare)
         self._event_refresher: EventRefresher | None = None
         self.snapshot = self._snapshot([])
 
@@ -164,7 +209,7 @@ class Exporter:
     def refresh_self_metrics(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
-            self.snapshot = self._snapshot(self.snapshot.landing_cells)
+            self._publish_snapshot(self.snapshot.landing_cells)
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -280,7 +325,12 @@ class Exporter:
                 m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())
-        self.snapshot = self._snapshot(self._landing_cells())
+        self._publish_snapshot(self._landing_cells())
+
+    def _publish_snapshot(self, landing_cells: list[tuple[str, ...]]) -> None:
+        snapshot = self._snapshot(landing_cells)
+        snapshot.prepare()
+        self.snapshot = snapshot
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
         chunks = self._chunks
@@ -288,6 +338,7 @@ class Exporter:
             [*chunks, self.metrics.render().encode("utf-8")],
             landing_cells,
             openmetrics_parts=(chunks, self.metrics.render_openmetrics),
+            asked=self._asked,
         )
 
     def _landing_cells(self) -> list[tuple[str, ...]]:
@@ -319,13 +370,14 @@ class Exporter:
     def run(self, stop: threading.Event) -> None:
         """Poll every interval until `stop` is set. A poll that overruns delays the next one
         instead of stacking another on top of it."""
+        next_full_collection = 0.0
         while not stop.is_set():
             started = time.monotonic()
             try:
                 self.poll_once()
-                # Prometheus asks for gzip: compress here, in the poll thread, so no scrape
-                # pays for it (~60 ms at 1,000 targets).
-                self.snapshot.gzipped()
+                if started >= next_full_collection:
+                    next_full_collection = started + FULL_COLLECTION_EVERY
+                    collect_and_freeze()
             except Cancelled:
                 log.info("event=poll_cancelled")
                 return

@@ -23,7 +23,7 @@ from botocore.utils import parse_timestamp
 from exporter import __version__
 from exporter.config import AwsSettings
 from exporter.metrics import ExporterMetrics
-from exporter.workers import Cancelled
+from exporter.workers import Cancelled, PythonGate
 
 if TYPE_CHECKING:  # the stubs are a test dependency: never imported at run time
     from mypy_boto3_codedeploy import CodeDeployClient
@@ -113,12 +113,17 @@ class CodeDeployApi:
         limiter: RateLimiter,
         metrics: ExporterMetrics,
         cancelled: threading.Event | None = None,
+        gate: PythonGate | None = None,
     ) -> None:
         self._client = client
         self._limiter = limiter
         self._metrics = metrics
         self._cancelled = cancelled if cancelled is not None else threading.Event()
+        self._gate = gate if gate is not None else PythonGate()
         client.meta.events.register("needs-retry.codedeploy", self._count_attempt)
+        # The HTTP exchange (request sent to response read) runs without the pool's gate.
+        client.meta.events.register("before-send.codedeploy", self._gate.let_go)
+        client.meta.events.register("before-parse.codedeploy", self._gate.take_back)
         self.closed = False
 
     @property
@@ -153,7 +158,8 @@ class CodeDeployApi:
         return None  # never vote on retrying: botocore's own handler decides
 
     def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
-        self._limiter.acquire()
+        with self._gate.waiting():
+            self._limiter.acquire()
         if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
             raise Cancelled()
         started = time.perf_counter()
@@ -171,6 +177,7 @@ class CodeDeployApi:
                 self._metrics.api_errors.labels(operation, code).inc()
             raise ApiError(operation, code, str(exc)) from None
         finally:
+            self._gate.take_back()  # if an error skipped before-parse
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
 
     @property
@@ -323,6 +330,7 @@ class ClientFactory:
         self._metrics = metrics
         self.cancelled = threading.Event()
         self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
+        self.gate = PythonGate()  # shared by the poll's pools and these clients
         self._static = static_credentials
         self.max_pool_connections = pool_size(max_concurrency)
         self._boto_config = BotoConfig(
@@ -350,7 +358,7 @@ class ClientFactory:
         with self._lock:
             api = self._apis.get(settings)
             if api is None:
-                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics, self.cancelled)
+                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics, self.cancelled, self.gate)
                 self._apis[settings] = api
             return api
 

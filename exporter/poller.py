@@ -174,7 +174,9 @@ class Poller:
     def _pool(self, name: str) -> DaemonPool:
         """The bounded pool a poll's API calls run on. Daemon workers: a cancelled poll
         (SIGTERM) abandons calls in flight (see cancel())."""
-        return DaemonPool(self.config.poll.max_concurrency, self.clients.cancelled, thread_name_prefix=name)
+        return DaemonPool(
+            self.config.poll.max_concurrency, self.clients.cancelled, thread_name_prefix=name, gate=self.clients.gate
+        )
 
     def _api(self, aws: AwsSettings) -> CodeDeployApi:
         return self.clients.api(aws)

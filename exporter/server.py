@@ -11,18 +11,20 @@ from __future__ import annotations
 import _thread
 import base64
 import binascii
+import io
 import logging
 import socket
 import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from exporter import __version__
 from exporter.app import Exporter
+from exporter.httploop import Reply, Request, ServeLoop
 from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
 
@@ -34,6 +36,10 @@ DRAIN_TIMEOUT = 5.0  # on shutdown, responses in flight get this long to finish
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz"})
 SWITCH_INTERVAL = 0.0005  # seconds; see MetricsServer.start
 ReloadFn = Callable[[], "tuple[bool, str]"]
+_TYPE = "Content-Type"
+# As http.server's own answers say (BaseHTTPRequestHandler.version_string).
+_SERVER_HEADER = f"{BaseHTTPRequestHandler.server_version} {BaseHTTPRequestHandler.sys_version}"
+_GZIP = ("Content-Encoding", "gzip")
 _Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's request: a stream or a datagram
 
 
@@ -86,6 +92,30 @@ def wants_openmetrics(accept: str) -> bool:
     return best["openmetrics"] > 0 and best["openmetrics"] >= best["text"]
 
 
+def _text_reply(status: int, text: str) -> Reply:
+    body = text.encode("utf-8")
+    return Reply(status, ((_TYPE, "text/plain"),), (body,), len(body))
+
+
+class _Prefixed(io.RawIOBase):
+    """A connection's bytes already read by the serve loop, then the rest from the socket."""
+
+    def __init__(self, prefix: bytes, rest: io.BufferedIOBase) -> None:
+        self._prefix = memoryview(prefix)
+        self._rest = rest
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self._prefix:
+            n = min(len(buffer), len(self._prefix))
+            buffer[:n] = self._prefix[:n]
+            self._prefix = self._prefix[n:]
+            return n
+        return self._rest.readinto(buffer)
+
+
 class _Handler(BaseHTTPRequestHandler):
     server: MetricsServer
     protocol_version = "HTTP/1.1"
@@ -104,6 +134,9 @@ class _Handler(BaseHTTPRequestHandler):
             # in it holds up nobody else (and is dropped after the timeout).
             self.request.do_handshake()
         super().setup()
+        prefix = self.server.take_prefix(self.request)
+        if prefix:  # what the serve loop read before handing the connection over
+            self.rfile = io.BufferedReader(_Prefixed(prefix, self.rfile))
 
     def do_HEAD(self) -> None:  # noqa: N802
         self._guarded(self._dispatch, head=True)
@@ -187,50 +220,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200 if ok else 500, (message.rstrip("\n") + "\n").encode("utf-8"), text, False)
 
     def _dispatch(self, head: bool) -> None:
-        path = self.path.split("?", 1)[0]
-        exporter = self.server.exporter
-        if path == "/-/reload":
-            self._send(405, b"use POST or PUT\n", {"Content-Type": "text/plain", "Allow": "POST, PUT"}, head)
-        elif path == self.server.telemetry_path:
-            snapshot = exporter.snapshot
-            gzip = "gzip" in (self.headers.get("Accept-Encoding") or "")
-            if wants_openmetrics(self.headers.get("Accept") or ""):
-                if gzip:
-                    self._send(
-                        200,
-                        snapshot.openmetrics_gzipped(),
-                        {"Content-Type": OPENMETRICS_CONTENT_TYPE, "Content-Encoding": "gzip"},
-                        head,
-                    )
-                else:
-                    chunks = snapshot.openmetrics()
-                    self._send_chunks(chunks, sum(map(len, chunks)), {"Content-Type": OPENMETRICS_CONTENT_TYPE}, head)
-            elif gzip:
-                self._send(200, snapshot.gzipped(), {"Content-Type": CONTENT_TYPE, "Content-Encoding": "gzip"}, head)
-            else:
-                self._send_chunks(snapshot.chunks, snapshot.length, {"Content-Type": CONTENT_TYPE}, head)
-        elif path == "/healthz":
-            # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
-            alive, reason = exporter.alive()
-            self._send(200 if alive else 503, (reason + "\n").encode(), {"Content-Type": "text/plain"}, head)
-        elif path == "/readyz":
-            if exporter.ready.is_set():
-                self._send(200, b"OK\n", {"Content-Type": "text/plain"}, head)
-            else:
-                self._send(503, b"not ready: first poll not completed\n", {"Content-Type": "text/plain"}, head)
-        elif path == "/":
-            page = _LANDING.format(
-                version=__version__, path=self.server.telemetry_path, rows=exporter.snapshot.html_rows
-            )
-            self._send(200, page.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8"}, head)
-        else:
-            self._send(404, b"not found\n", {"Content-Type": "text/plain"}, head)
+        reply = self.server.reply(
+            self.path, self.headers.get("Accept") or "", self.headers.get("Accept-Encoding") or ""
+        )
+        self._send_chunks(reply.chunks, reply.length, dict(reply.headers), head, reply.status)
 
     def _send(self, status: int, body: bytes, headers: dict[str, str], head: bool) -> None:
         self._send_chunks([body], len(body), headers, head, status)
 
     def _send_chunks(
-        self, chunks: list[bytes], length: int, headers: dict[str, str], head: bool, status: int = 200
+        self, chunks: Sequence[bytes], length: int, headers: dict[str, str], head: bool, status: int = 200
     ) -> None:
         self.send_response(status)
         for name, value in getattr(self, "_extra_headers", ()):
@@ -280,8 +279,10 @@ class MetricsServer(ThreadingHTTPServer):
         self.client_timeout = client_timeout
         self._in_flight = 0
         self._idle = threading.Condition()
+        self._prefixes: dict[socket.socket, bytes] = {}  # handed-off connections' bytes read so far
         super().__init__(address, _Handler)
         self._thread: threading.Thread | None = None
+        self._loop = ServeLoop(self.socket, self._route, self._accept, self._hand_off, client_timeout, _SERVER_HEADER)
 
     @property
     def url(self) -> str:
@@ -290,30 +291,76 @@ class MetricsServer(ThreadingHTTPServer):
         scheme = "https" if self.web is not None and self.web.tls else "http"
         return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
 
-    # Under a burst of new connections while a poll keeps the GIL busy, every GIL handoff in the
-    # accept loop costs up to one switch interval (5 ms), and the loop runs for one connection at
-    # a time: the last of 50 waited most of a second. So the loop takes every pending connection
-    # per wake-up, and starts handler threads without waiting for them to report "started".
+    def reply(self, target: str, accept: str, accept_encoding: str) -> Reply:
+        """The answer to GET or HEAD of `target`: everything a scrape or probe asks for is
+        cached or cheap (the snapshot's bytes in the form asked, health, readiness)."""
+        path = target.split("?", 1)[0]
+        exporter = self.exporter
+        text = (("Content-Type", "text/plain"),)
+        if path == self.telemetry_path:
+            snapshot = exporter.snapshot
+            gzip = "gzip" in accept_encoding
+            if wants_openmetrics(accept):
+                if gzip:
+                    body = snapshot.openmetrics_gzipped()
+                    return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE), _GZIP), (body,), len(body))
+                chunks = snapshot.openmetrics()
+                return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE),), chunks, sum(map(len, chunks)))
+            if gzip:
+                body = snapshot.gzipped()
+                return Reply(200, ((_TYPE, CONTENT_TYPE), _GZIP), (body,), len(body))
+            return Reply(200, ((_TYPE, CONTENT_TYPE),), snapshot.chunks, snapshot.length)
+        if path == "/healthz":
+            # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
+            alive, reason = exporter.alive()
+            return _text_reply(200 if alive else 503, reason + "\n")
+        if path == "/readyz":
+            if exporter.ready.is_set():
+                return _text_reply(200, "OK\n")
+            return _text_reply(503, "not ready: first poll not completed\n")
+        if path == "/":
+            page = _LANDING.format(
+                version=__version__, path=self.telemetry_path, rows=exporter.snapshot.html_rows
+            ).encode("utf-8")
+            return Reply(200, ((_TYPE, "text/html; charset=utf-8"),), (page,), len(page))
+        if path == "/-/reload":
+            return Reply(405, (*text, ("Allow", "POST, PUT")), (b"use POST or PUT\n",), 16)
+        return _text_reply(404, "not found\n")
 
-    def _handle_request_noblock(self) -> None:
-        self.socket.setblocking(False)
-        try:
-            while True:
-                try:
-                    request, client_address = self.get_request()
-                except OSError:  # BlockingIOError: nothing left to accept
-                    return
-                request.setblocking(True)
-                if self.verify_request(request, client_address):
-                    try:
-                        self.process_request(request, client_address)
-                    except Exception:
-                        self.handle_error(request, client_address)
-                        self.shutdown_request(request)
-                else:
-                    self.shutdown_request(request)
-        finally:
-            self.socket.setblocking(True)
+    # The serve loop (exporter.httploop) answers plain-HTTP GET and HEAD itself and hands
+    # everything else, and every connection while TLS or basic auth is configured, to a
+    # thread running _Handler (http.server's request handling, as before).
+
+    def _route(self, request: Request) -> Reply | None:
+        web = self.web.current() if self.web is not None else None
+        if web is not None and (web.authenticator is not None or web.ssl_context is not None):
+            return None  # the web config changed under a kept-alive connection
+        reply = self.reply(
+            request.target, request.headers.get("accept", ""), request.headers.get("accept-encoding", "")
+        )
+        if web is not None and web.config.headers:
+            reply = Reply(reply.status, (*web.config.headers, *reply.headers), reply.chunks, reply.length)
+        return reply
+
+    def _accept(self, sock: socket.socket, address: tuple[str, int]) -> bool:
+        web = self.web.current() if self.web is not None else None
+        if web is None or (web.authenticator is None and web.ssl_context is None):
+            return True  # plain HTTP, no password: the loop answers
+        if web.ssl_context is not None:
+            # Handshake later, in the connection's own thread (see _Handler.setup).
+            sock = web.ssl_context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
+        self._hand_off(sock, address, b"")
+        return False
+
+    def _hand_off(self, sock: socket.socket, address: tuple[str, int], prefix: bytes) -> None:
+        if prefix:
+            with self._idle:
+                self._prefixes[sock] = prefix
+        self.process_request(sock, address)
+
+    def take_prefix(self, sock: socket.socket) -> bytes:
+        with self._idle:
+            return self._prefixes.pop(sock, b"")
 
     def process_request(self, request: _Request, client_address: Any) -> None:
         # threading.Thread.start() blocks until the new thread runs; a daemon thread of the
@@ -321,19 +368,11 @@ class MetricsServer(ThreadingHTTPServer):
         # the socket) without that round trip. Like daemon_threads, nothing joins it at exit.
         _thread.start_new_thread(self.process_request_thread, (request, client_address))
 
-    def get_request(self) -> tuple[socket.socket, Any]:
-        sock, address = super().get_request()
-        context = self.web.current().ssl_context if self.web is not None and self.web.tls else None
-        if context is not None:  # `tls` says the current web config has one
-            # Handshake later, in the connection's own thread (see _Handler.setup).
-            sock = context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False)
-        return sock, address
-
     @property
     def in_flight(self) -> int:
         """Requests being answered right now (idle keep-alive connections not included)."""
         with self._idle:
-            return self._in_flight
+            return self._in_flight + self._loop.in_flight
 
     def request_started(self) -> None:
         with self._idle:
@@ -360,21 +399,20 @@ class MetricsServer(ThreadingHTTPServer):
             log.exception("event=http_handler_error client=%s", client_address[0])
 
     def start(self) -> MetricsServer:
-        # While a poll computes, a handler thread back from a socket call waits up to one GIL
-        # switch interval (5 ms by default) for every handoff, and a scrape makes several. A
-        # shorter interval costs nothing while nobody waits (no forced switches) and trades a
-        # little poll time for scrape latency while scraped.
+        # While a poll computes, a thread back from a socket call waits up to one GIL switch
+        # interval (5 ms by default) for every handoff. A shorter interval costs nothing while
+        # nobody waits (no forced switches) and trades a little poll time for scrape latency.
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
-        self._thread = threading.Thread(
-            target=self.serve_forever, kwargs={"poll_interval": 0.1}, name="http", daemon=True
-        )
+        self._thread = threading.Thread(target=self._loop.run, name="http", daemon=True)
         self._thread.start()
         return self
 
     def stop(self, drain_timeout: float = DRAIN_TIMEOUT) -> None:
         """Stop accepting, give responses in flight `drain_timeout` to finish, close."""
-        self.shutdown()
         deadline = time.monotonic() + drain_timeout
+        self._loop.stop(drain_timeout)
+        if self._thread is not None:
+            self._thread.join(drain_timeout + 1.0)
         with self._idle:
             while self._in_flight and (left := deadline - time.monotonic()) > 0:
                 self._idle.wait(left)

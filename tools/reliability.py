@@ -10,12 +10,12 @@ Everything runs on loopback against the embedded simulator; nothing reaches AWS.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import platform
 import re
 import resource
+import selectors
 import socket
 import statistics
 import subprocess
@@ -56,56 +56,98 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-def scrape_loop(
-    host: str, port: int, threads: int, seconds: float, new_connections: bool = False, period: float = 0.0
-) -> dict:
-    """Run `threads` scrapers for `seconds`; latencies and errors as a dict.
+class _Scrape:
+    """One scraper's request in flight (see scrape_loop)."""
+
+    __slots__ = ("sock", "started", "sent", "received", "head_end", "status", "length")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+        self.started = time.perf_counter()
+        self.sent = False
+        self.received = bytearray()
+        self.head_end = -1
+        self.status = 0
+        self.length = 0
+
+
+def scrape_loop(host: str, port: int, scrapers: int, seconds: float, new_connections: bool = False) -> dict:
+    """Run `scrapers` concurrent scrapers for `seconds`, each asking again as soon as it has
+    its answer; latencies and errors as a dict.
 
     With `new_connections` each scrape opens its own TCP connection (a burst of connects is
-    what overflows a short listen backlog); otherwise each scraper keeps one alive. With a
-    `period`, all scrapers fire together at the start of each period (as Prometheus servers
-    with the same scrape interval may), else each scrapes again as soon as it has an answer."""
+    what overflows a short listen backlog); otherwise each scraper keeps one alive. One
+    thread drives them all through a selector: 50 client threads would measure their own
+    waits for the client's GIL as server latency. A latency runs from the connect (or the
+    request, on a kept connection) to the last byte of the response."""
+    request = f"GET /metrics HTTP/1.1\r\nHost: {host}:{port}\r\nAccept-Encoding: gzip\r\n\r\n".encode()
     latencies: list[float] = []
     errors: list[str] = []
     sizes: set[int] = set()
-    lock = threading.Lock()
-    start = time.monotonic()
-    deadline = start + seconds
+    selector = selectors.DefaultSelector()
+    deadline = time.monotonic() + seconds
 
-    def worker() -> None:
-        conn = http.client.HTTPConnection(host, port, timeout=30)
-        while time.monotonic() < deadline:
-            if period:
-                now = time.monotonic()
-                time.sleep(period - (now - start) % period)  # the next common tick
-            started = time.perf_counter()
-            status = 0
+    def connect() -> None:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setblocking(False)
+        scrape = _Scrape(sock)
+        sock.connect_ex((host, port))
+        selector.register(sock, selectors.EVENT_WRITE, scrape)
+
+    def again(scrape: _Scrape) -> None:
+        if new_connections or scrape.status == 0:
+            selector.unregister(scrape.sock)
+            scrape.sock.close()
+            if time.monotonic() < deadline:
+                connect()
+        elif time.monotonic() < deadline:  # the next request on the same connection
+            selector.modify(scrape.sock, selectors.EVENT_WRITE, _Scrape(scrape.sock))
+        else:
+            selector.unregister(scrape.sock)
+            scrape.sock.close()
+
+    for _ in range(scrapers):
+        connect()
+    while selector.get_map():
+        for key, _ in selector.select(1.0):
+            scrape: _Scrape = key.data
             try:
-                conn.request("GET", "/metrics", headers={"Accept-Encoding": "gzip"})  # as Prometheus
-                response = conn.getresponse()
-                body = response.read()
-                status = response.status
-            except (OSError, http.client.HTTPException) as exc:
-                body = b""
-                conn.close()
-                with lock:
-                    errors.append(type(exc).__name__)
-            if new_connections:
-                conn.close()  # the next request connects again (the latency includes connecting)
-            elapsed = time.perf_counter() - started
-            with lock:
-                if status == 200:
-                    latencies.append(elapsed)
-                    sizes.add(len(body))
-                elif status:
-                    errors.append(f"HTTP {status}")
-        conn.close()
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
+                if not scrape.sent:
+                    error = scrape.sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+                    if error:
+                        raise OSError(error, os.strerror(error))
+                    scrape.sock.send(request)  # small: one send
+                    scrape.sent = True
+                    selector.modify(scrape.sock, selectors.EVENT_READ, scrape)
+                    continue
+                data = scrape.sock.recv(1 << 20)
+                if not data:
+                    raise ConnectionResetError("closed before the whole response")
+                scrape.received += data
+                if scrape.head_end < 0:
+                    scrape.head_end = scrape.received.find(b"\r\n\r\n")
+                    if scrape.head_end < 0:
+                        continue
+                    head = bytes(scrape.received[: scrape.head_end]).decode("latin-1").split("\r\n")
+                    scrape.status = int(head[0].split(" ", 2)[1])
+                    for line in head[1:]:
+                        name, _, value = line.partition(":")
+                        if name.strip().lower() == "content-length":
+                            scrape.length = int(value)
+                if len(scrape.received) - scrape.head_end - 4 < scrape.length:
+                    continue
+            except OSError as exc:
+                errors.append(type(exc).__name__)
+                scrape.status = 0
+                again(scrape)
+                continue
+            if scrape.status == 200:
+                latencies.append(time.perf_counter() - scrape.started)
+                sizes.add(scrape.length)
+            else:
+                errors.append(f"HTTP {scrape.status}")
+            again(scrape)
+    selector.close()
     return {"latencies": latencies, "errors": errors, "sizes": sorted(sizes)}
 
 
@@ -139,13 +181,12 @@ class LoadResult:
         return self.requests / self.seconds
 
 
-def _fleet_exporter(sim_server: SimulatorServer, sim: Simulator, targets: int, interval: float) -> Exporter:
-    fleet = build_fleet(sim, targets)
+def _fleet_exporter(endpoint_url: str, deployments: list[str], interval: float) -> Exporter:
     config = parse_config(
         {
-            "aws": {"region": "us-east-1", "endpoint_url": sim_server.endpoint_url},
+            "aws": {"region": "us-east-1", "endpoint_url": endpoint_url},
             "poll": {"interval": interval, "max_concurrency": 8, "max_requests_per_second": 1000},
-            "deployments": [{"deployment_id": d} for d, _ in fleet],
+            "deployments": [{"deployment_id": d} for d in deployments],
         }
     )
     metrics = ExporterMetrics()
@@ -167,13 +208,19 @@ def _timed_polls(exporter: Exporter, durations: list[float]) -> None:
 def load_test(
     targets: int = 1000, scrapers: int = 50, seconds: float = 30.0, interval: float = 2.0, new_connections: bool = True
 ) -> LoadResult:
-    """Scrapers run in a separate process so they do not share the exporter's GIL."""
-    sim = Simulator()
-    with SimulatorServer(sim) as sim_server:
-        exporter = _fleet_exporter(sim_server, sim, targets, interval)
+    """Scrapers and the simulator run in processes of their own: in production neither the
+    scrapers nor the CodeDeploy API share the exporter's process (and its GIL)."""
+    simulator = subprocess.Popen(
+        [sys.executable, __file__, "--simulate", str(targets)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        fleet = json.loads(simulator.stdout.readline())  # type: ignore[union-attr]
+        exporter = _fleet_exporter(fleet["endpoint_url"], fleet["deployments"], interval)
         durations: list[float] = []
         _timed_polls(exporter, durations)
-        exporter.poll_once()
         server = MetricsServer(("127.0.0.1", 0), exporter).start()
         stop = threading.Event()
         poller = threading.Thread(target=exporter.run, args=(stop,), daemon=True)
@@ -205,6 +252,8 @@ def load_test(
             stop.set()
             server.stop()
             poller.join(timeout=10)
+    finally:
+        simulator.communicate(timeout=30)  # closes its stdin: it exits
     lat = result["latencies"]
     return LoadResult(
         targets,
@@ -237,7 +286,8 @@ class SlowClientResult:
 def slow_client_test(targets: int = 1000, client_timeout: float = 5.0, seconds: float = 3.0) -> SlowClientResult:
     sim = Simulator()
     with SimulatorServer(sim) as sim_server:
-        exporter = _fleet_exporter(sim_server, sim, targets, 30.0)
+        fleet = build_fleet(sim, targets)
+        exporter = _fleet_exporter(sim_server.endpoint_url, [d for d, _ in fleet], 30.0)
         exporter.poll_once()
         server = MetricsServer(("127.0.0.1", 0), exporter, client_timeout=client_timeout).start()
         host, port = str(server.server_address[0]), server.server_address[1]
@@ -712,7 +762,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scrape", nargs=5, metavar=("HOST", "PORT", "THREADS", "SECONDS", "CONNECTIONS"), help=argparse.SUPPRESS
     )  # the scraper subprocess
+    parser.add_argument("--simulate", type=int, metavar="TARGETS", help=argparse.SUPPRESS)  # a simulator process
     args = parser.parse_args(argv)
+    if args.simulate:
+        sim = Simulator()
+        with SimulatorServer(sim) as sim_server:
+            fleet = build_fleet(sim, args.simulate)
+            print(json.dumps({"endpoint_url": sim_server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True)
+            sys.stdin.read()  # until the parent closes it
+        return 0
     if args.scrape:
         host, port, threads, seconds, connections = args.scrape
         print(
