@@ -59,6 +59,11 @@ class Snapshot:
         for form in list(self.asked):
             getattr(self, form)()
 
+    def made(self) -> set[str]:
+        """The forms made so far (names of the methods that return them)."""
+        forms = {"gzipped": self._gzip, "openmetrics": self._openmetrics, "openmetrics_gzipped": self._openmetrics_gzip}
+        return {name for name, made in forms.items() if made is not None}
+
     def openmetrics_gzipped(self) -> bytes:
         self.asked.add("openmetrics_gzipped")
         chunks = self.openmetrics()

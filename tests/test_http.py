@@ -91,3 +91,16 @@ def test_exposition_of_all_four_target_types_passes_promtool_check_metrics(serve
     result = subprocess.run([promtool, "check", "metrics"], input=body, capture_output=True, timeout=60)
     assert result.returncode == 0, result.stdout.decode() + result.stderr.decode()
     assert result.stdout.strip() == b"", result.stdout.decode()  # no lint findings either
+
+
+def test_the_forms_scrapers_ask_for_are_made_before_the_next_snapshot_is_published(served):
+    exporter, url = served
+    exporter.poll_once()
+    assert exporter.snapshot.made() == set()  # nobody asked yet: made on the first request
+    get(url + "/metrics", {"Accept-Encoding": "gzip"})
+    exporter.poll_once()
+    # Published with its gzip form ready: no scrape compresses, none waits for another's.
+    assert exporter.snapshot.made() == {"gzipped"}
+    get(url + "/metrics", {"Accept-Encoding": "gzip", "Accept": "application/openmetrics-text"})
+    exporter.poll_once()
+    assert exporter.snapshot.made() == {"gzipped", "openmetrics", "openmetrics_gzipped"}

@@ -4,10 +4,12 @@ does not wait for work in flight."""
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
-from exporter.workers import Cancelled, DaemonPool
+from exporter.simulator import build_fleet
+from exporter.workers import Cancelled, DaemonPool, PythonGate
 
 
 def test_results_come_back_in_input_order_on_daemon_threads():
@@ -64,3 +66,62 @@ def test_cancelling_returns_without_waiting_for_calls_in_flight_and_starts_no_mo
         DaemonPool(3, cancelled).map(work, range(20))
     assert len(started) == 3
     hang.set()
+
+
+def test_the_gate_lets_one_worker_run_python_at_a_time_while_their_waits_overlap():
+    gate = PythonGate()
+    inside = 0
+    most_inside = 0
+    lock = threading.Lock()
+    all_waiting = threading.Barrier(4, timeout=10)  # broken unless all 4 wait at once
+
+    def python_section() -> None:
+        nonlocal inside, most_inside
+        with lock:
+            inside += 1
+            most_inside = max(most_inside, inside)
+        time.sleep(0.01)  # lets the GIL go, not the gate: ungated, the others would enter
+        with lock:
+            inside -= 1
+
+    def call(n: int) -> int:
+        python_section()  # building the request
+        gate.let_go()  # botocore's before-send
+        all_waiting.wait()  # the network wait: every worker is in it together
+        gate.take_back()  # before-parse
+        python_section()  # parsing the response
+        return n
+
+    assert DaemonPool(4, gate=gate).map(call, range(8)) == list(range(8))
+    assert most_inside == 1
+
+
+def test_a_map_inside_a_gated_worker_lets_the_gate_go_while_it_waits():
+    gate = PythonGate()
+    pool = DaemonPool(2, gate=gate)
+
+    def outer(n: int) -> list[int]:
+        return pool.map(lambda m: m * n, range(3))  # its workers need the slot this one holds
+
+    assert pool.map(outer, [1, 2]) == [[0, 1, 2], [0, 2, 4]]
+
+
+def test_api_calls_wait_on_the_network_together_through_the_gate(sim, make_exporter):
+    """Real boto3: the before-send and before-parse hooks let the gate go around the HTTP
+    exchange, so all 4 workers are inside hanging calls at once (none has returned)."""
+    fleet = build_fleet(sim, 100)
+    exporter = make_exporter(poll={"max_concurrency": 4}, deployments=[{"deployment_id": d} for d, _ in fleet])
+    sim.hang(30, operation="BatchGetDeploymentTargets", count=4)
+    poller = threading.Thread(target=exporter.poll_once, daemon=True)
+    poller.start()
+    deadline = time.monotonic() + 20
+    while sim.call_count("BatchGetDeploymentTargets") < 4 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    hanging = sim.call_count("BatchGetDeploymentTargets")
+    finished = exporter.metrics.registry.get_sample_value(
+        "codedeploy_exporter_api_request_duration_seconds_count", {"operation": "BatchGetDeploymentTargets"}
+    )
+    sim.interrupt_waits()
+    poller.join(30)
+    assert hanging == 4
+    assert not finished  # held one after another, earlier calls would have timed out first

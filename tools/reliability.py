@@ -768,7 +768,9 @@ def main(argv: list[str] | None = None) -> int:
         sim = Simulator()
         with SimulatorServer(sim) as sim_server:
             fleet = build_fleet(sim, args.simulate)
-            print(json.dumps({"endpoint_url": sim_server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True)
+            print(
+                json.dumps({"endpoint_url": sim_server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True
+            )
             sys.stdin.read()  # until the parent closes it
         return 0
     if args.scrape:

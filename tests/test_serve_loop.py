@@ -1,0 +1,221 @@
+"""The serve loop answers scrapes and probes itself and hands everything else, with the bytes
+it already read, to a thread: HTTP on raw sockets, so what goes over the wire is checked."""
+
+from __future__ import annotations
+
+import gzip
+import socket
+import threading
+import time
+
+import pytest
+
+from exporter.httploop import parse_head
+from exporter.server import MetricsServer
+from exporter.simulator import build_fleet
+
+
+def started(sim, make_exporter, targets: int) -> MetricsServer:
+    fleet = build_fleet(sim, targets)
+    exporter = make_exporter(deployments=[{"deployment_id": d} for d, _ in fleet])
+    exporter.poll_once()
+    return MetricsServer(("127.0.0.1", 0), exporter, client_timeout=2.0).start()
+
+
+@pytest.fixture
+def server(sim, make_exporter):
+    server = started(sim, make_exporter, 20)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def big_server(sim, make_exporter):
+    server = started(sim, make_exporter, 1000)  # ~6 MB: more than the kernel's socket buffers
+    yield server
+    server.stop()
+
+
+def connect(server: MetricsServer) -> socket.socket:
+    host, port = server.server_address[:2]
+    return socket.create_connection((str(host), int(port)), timeout=5)
+
+
+def read_response(sock: socket.socket, buffered: bytearray) -> tuple[int, dict[str, str], bytes]:
+    """One response from `sock` (bytes past it stay in `buffered`)."""
+    while b"\r\n\r\n" not in buffered:
+        data = sock.recv(65536)
+        assert data, f"connection closed before a response head: {bytes(buffered)!r}"
+        buffered += data
+    end = buffered.index(b"\r\n\r\n")
+    line, *lines = bytes(buffered[:end]).decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, _, value in (h.partition(":") for h in lines)}
+    del buffered[: end + 4]
+    length = int(headers.get("content-length", "0"))
+    while len(buffered) < length:
+        data = sock.recv(65536)
+        assert data, "connection closed in the middle of a body"
+        buffered += data
+    body = bytes(buffered[:length])
+    del buffered[:length]
+    return int(line.split(" ")[1]), headers, body
+
+
+def closed_by_server(sock: socket.socket) -> bool:
+    try:
+        return sock.recv(1) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_two_requests_on_one_kept_alive_connection_both_get_the_snapshot(server):
+    sock = connect(server)
+    buffered = bytearray()
+    for _ in range(2):
+        sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+        status, headers, body = read_response(sock, buffered)
+        assert status == 200 and body == server.exporter.snapshot.body
+        assert headers["content-type"].startswith("text/plain; version=0.0.4")
+        assert "date" in headers and headers["server"].startswith("BaseHTTP/")
+    sock.close()
+
+
+def test_pipelined_requests_are_answered_in_order(server):
+    sock = connect(server)
+    sock.sendall(
+        b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n"
+        b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    buffered = bytearray()
+    first, second, third = (read_response(sock, buffered) for _ in range(3))
+    assert first[0] == 200 and first[2] == b"OK\n"
+    assert second[1]["content-encoding"] == "gzip"
+    assert gzip.decompress(second[2]) == server.exporter.snapshot.body
+    assert third[0] == 404
+    sock.close()
+
+
+def test_connection_close_is_honoured_after_the_response(server):
+    sock = connect(server)
+    sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    status, headers, _ = read_response(sock, bytearray())
+    assert status == 200 and headers["connection"] == "close"
+    assert closed_by_server(sock)
+    sock.close()
+
+
+def test_head_sends_the_length_of_the_body_it_does_not_send(server):
+    sock = connect(server)
+    sock.sendall(b"HEAD /metrics HTTP/1.1\r\nHost: x\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    buffered = bytearray()
+    while b"\r\n\r\n" not in buffered:
+        buffered += sock.recv(65536)
+    head_end = buffered.index(b"\r\n\r\n")
+    assert f"Content-Length: {len(server.exporter.snapshot.body)}".encode() in buffered[:head_end]
+    del buffered[: head_end + 4]
+    # No body followed: the next bytes are the second response.
+    status, _, body = read_response(sock, buffered)
+    assert status == 200 and body == b"OK\n"
+    sock.close()
+
+
+def test_http_1_0_and_requests_with_a_body_are_answered_by_a_thread(server):
+    sock = connect(server)
+    sock.sendall(b"GET /readyz HTTP/1.0\r\n\r\n")
+    status, _, body = read_response(sock, bytearray())
+    assert status == 200 and body == b"OK\n"
+    sock.close()
+    # A POST's body arrives with its head; the thread must still see it (403: lifecycle off).
+    sock = connect(server)
+    sock.sendall(b"POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello")
+    status, _, body = read_response(sock, bytearray())
+    assert status == 403 and b"Lifecycle API is not enabled" in body
+    sock.close()
+
+
+def test_a_head_split_across_packets_is_still_answered(server):
+    sock = connect(server)
+    for piece in (b"GET /met", b"rics HTTP/1.1\r\nHo", b"st: x\r\n", b"\r\n"):
+        sock.sendall(piece)
+        time.sleep(0.02)  # separate segments, not a timing assertion
+    status, _, body = read_response(sock, bytearray())
+    assert status == 200 and body == server.exporter.snapshot.body
+    sock.close()
+
+
+def test_malformed_and_oversized_requests_get_http_server_errors(server):
+    sock = connect(server)
+    sock.sendall(b"GET /metrics HTTP/one\r\n\r\n")
+    reply = b""
+    while data := sock.recv(65536):
+        reply += data
+    assert b"Error code: 400" in reply  # http.server answers a bad version HTTP/0.9-style: no head
+    sock.close()
+    sock = connect(server)
+    sock.sendall(b"GET /metrics HTTP/1.1\r\n" + b"X-Filler: " + b"a" * 70_000 + b"\r\n\r\n")
+    assert read_response(sock, bytearray())[0] == 431
+    sock.close()
+
+
+def test_an_idle_connection_is_closed_after_the_client_timeout(server):
+    sock = connect(server)
+    sock.settimeout(10)
+    assert closed_by_server(sock)  # fixture's client_timeout is 2 s; the sweep runs twice a second
+    sock.close()
+
+
+def test_stop_lets_a_response_in_flight_finish(big_server):
+    server = big_server
+    # A reader with a tiny window holds the response mid-send; stop drains it.
+    slow = socket.socket()
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.connect(server.server_address[:2])
+    slow.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    deadline = time.monotonic() + 5
+    while server.in_flight == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.in_flight == 1
+    received = bytearray()
+
+    def drain() -> None:
+        time.sleep(0.2)
+        while data := slow.recv(65536):
+            received.extend(data)
+
+    reader = threading.Thread(target=drain)
+    reader.start()
+    server.stop(drain_timeout=5)
+    reader.join(10)
+    head_end = received.index(b"\r\n\r\n")
+    assert bytes(received[head_end + 4 :]) == server.exporter.snapshot.body
+    slow.close()
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"GET /metrics HTTP/1.0",
+        b"POST /metrics HTTP/1.1",
+        b"GET http://x/metrics HTTP/1.1",
+        b"GET /metrics HTTP/1.1\r\nContent-Length: 3",
+        b"GET /metrics HTTP/1.1\r\nTransfer-Encoding: chunked",
+        b"GET /metrics HTTP/1.1\r\nExpect: 100-continue",
+        b"GET /metrics HTTP/1.1\r\nno colon here",
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\n folded",
+        b"GET  /metrics HTTP/1.1",
+    ],
+)
+def test_requests_the_loop_does_not_answer_itself(head):
+    assert parse_head(head) is None
+
+
+def test_parsed_heads_keep_what_routing_needs():
+    request = parse_head(
+        b"GET /metrics?x=1 HTTP/1.1\r\nAccept: text/plain\r\naccept: application/openmetrics-text\r\n"
+        b"Accept-Encoding: gzip\r\nConnection: keep-alive, close\r\nContent-Length: 0"
+    )
+    assert request is not None
+    assert request.target == "/metrics?x=1" and request.close
+    assert request.headers["accept"] == "text/plain, application/openmetrics-text"
+    assert request.headers["accept-encoding"] == "gzip"
