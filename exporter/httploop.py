@@ -97,10 +97,11 @@ class _Date:
 
 
 class _Connection:
-    __slots__ = ("sock", "address", "buffer", "out", "deadline", "close_after", "events")
+    __slots__ = ("sock", "fd", "address", "buffer", "out", "deadline", "close_after", "events")
 
     def __init__(self, sock: socket.socket, address: tuple[str, int], deadline: float) -> None:
         self.sock = sock
+        self.fd = sock.fileno()  # the key in ServeLoop._connections (fileno() is -1 once closed)
         self.address = address
         self.buffer = bytearray()  # received, not yet answered
         self.out: list[memoryview] | None = None  # a response being sent
@@ -201,7 +202,7 @@ class ServeLoop:
                 sock.close()
                 continue
             connection = _Connection(sock, address, time.monotonic() + self.client_timeout)
-            self._connections[sock.fileno()] = connection
+            self._connections[connection.fd] = connection
             self._selector.register(sock, selectors.EVENT_READ, connection)
 
     def _ready(self, connection: _Connection) -> None:
@@ -317,7 +318,7 @@ class ServeLoop:
         if connection.out is not None:
             connection.out = None
             self._sending -= 1
-        self._connections.pop(connection.sock.fileno(), None)
+        self._connections.pop(connection.fd, None)
         try:
             self._selector.unregister(connection.sock)
         except (KeyError, ValueError):
@@ -325,4 +326,5 @@ class ServeLoop:
 
     def _close(self, connection: _Connection) -> None:
         self._forget(connection)
+        connection.buffer.clear()  # requests pipelined after "Connection: close" go unanswered
         connection.sock.close()

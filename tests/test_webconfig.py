@@ -447,6 +447,26 @@ def test_changed_password_takes_effect_without_restart(serve_with, tmp_path):
     assert get(server, auth=("prometheus", "rotated"))[0] == 200
 
 
+def test_configured_headers_are_sent_by_the_serve_loop_on_plain_http(serve_with):
+    server = serve_with("http_server_config:\n  headers:\n    X-Frame-Options: deny\n")
+    for path in ("/metrics", "/healthz", "/nope"):
+        assert get(server, path)[1]["X-Frame-Options"] == "deny"
+
+
+def test_basic_auth_added_later_applies_to_connections_kept_alive_from_before(serve_with, tmp_path):
+    server = serve_with("http_server_config:\n  http2: false\n")
+    conn = http.client.HTTPConnection("127.0.0.1", server.server_address[1], timeout=5)
+    conn.request("GET", "/metrics")
+    first = conn.getresponse()
+    first.read()
+    _rewrite(tmp_path / "web.yml", f"basic_auth_users:\n  prometheus: '{HASH}'\n")
+    conn.request("GET", "/metrics")  # same connection, accepted while no password was needed
+    second = conn.getresponse()
+    second.read()
+    conn.close()
+    assert first.status == 200 and second.status == 401
+
+
 def test_broken_new_web_config_keeps_the_previous_one(serve_with, tmp_path, caplog):
     server = serve_with(f"basic_auth_users:\n  prometheus: '{HASH}'\n")
     _rewrite(tmp_path / "web.yml", "basic_auth_users:\n  prometheus: not-a-hash\n")

@@ -44,6 +44,7 @@ from exporter.simulator import (
 )
 
 DOC = ROOT / "docs" / "reliability.md"
+LOAD_RUNS = 3  # the load goal holds in every run, not in the best of them
 
 
 # ---- load: many scrapers against a big snapshot ---------------------------------------------
@@ -546,7 +547,7 @@ def _overloaded(*averages: str) -> bool:
 
 
 def report(
-    load: LoadResult,
+    loads: list[LoadResult],
     slow: SlowClientResult,
     soak: SoakResult,
     every: float,
@@ -558,8 +559,7 @@ def report(
     def ms(seconds: float) -> str:
         return f"{seconds * 1000:.1f} ms"
 
-    base = statistics.mean(load.polls_baseline) if load.polls_baseline else float("nan")
-    loaded = statistics.mean(load.polls_under_load) if load.polls_under_load else float("nan")
+    first = loads[0]
     steady = soak.series[len(soak.series) // 4 :]
     lines = [
         "# Reliability figures",
@@ -576,55 +576,82 @@ def report(
         "## Load: concurrent scrapers",
         "",
         (
-            f"{load.scrapers} scrapers (in a separate process) requested `/metrics` with gzip as "
-            "fast as they could, "
-            + ("each request on a new TCP connection" if load.new_connections else "each on one keep-alive connection")
-            + f", for {load.seconds:.0f} s while the exporter polled "
-            f"{load.targets:,} targets every {load.poll_interval:g} s. The machine is shared: its "
-            f"load average (1, 5, 15 min) was {load_before or _load_average()} before the run and "
-            f"{load_after or _load_average()} after, on {os.cpu_count()} CPUs."
+            f"{first.scrapers} scrapers requested `/metrics` with gzip (as Prometheus does), each asking again "
+            "as soon as its answer was complete, "
+            + ("each request on a new TCP connection" if first.new_connections else "each on one keep-alive connection")
+            + f", for {first.seconds:.0f} s while the exporter polled {first.targets:,} targets (all in "
+            f"progress, so none is frozen) every {first.poll_interval:g} s, with `max_concurrency: 8`. The "
+            "scrapers run in a process of their own, one thread driving all connections through a selector "
+            "(client threads would add their own waits for the client's GIL to each latency); the simulator "
+            "runs in another, as AWS does not share the exporter's process. A latency runs from the "
+            "connect to the last byte of the answer. The scenario ran "
+            f"{len(loads)} times, one after another; the machine's load average (1, 5, 15 min) was "
+            f"{load_before or _load_average()} before the first run and {load_after or _load_average()} "
+            f"after the last, on {os.cpu_count()} CPUs."
         ),
         "",
         (
             f"**Goal** (p99 ≤ {LoadResult.GOAL_P99 * 1000:.0f} ms, max ≤ "
-            f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors): "
-            + ("**met**." if load.goal_met else "**not met** in this run.")
+            f"{LoadResult.GOAL_MAX * 1000:.0f} ms, 0 errors, in every run): "
+            + ("**met**." if all(run.goal_met for run in loads) else "**not met**.")
             # Only the reading before the run: during it, the run itself adds runnable processes.
             + (
                 ""
-                if load.goal_met or not _overloaded(load_before)
-                else " Other work kept more processes runnable than the machine has CPUs when the run "
+                if all(run.goal_met for run in loads) or not _overloaded(load_before)
+                else " Other work kept more processes runnable than the machine has CPUs when the runs "
                 "started (load average above the CPU count), so scrapers, exporter and simulator waited for "
                 "CPU as well as for each other; rerun on a quiet machine before reading the tail "
                 "latencies as the exporter's own."
             )
         ),
         "",
-        "| figure | value |",
-        "|---|---|",
+        "| figure | " + " | ".join(f"run {n}" for n in range(1, len(loads) + 1)) + " |",
+        "|---|" + "---|" * len(loads),
+        "| goal met | " + " | ".join("yes" if run.goal_met else "**no**" for run in loads) + " |",
+        "| latency p50 | " + " | ".join(ms(run.p50) for run in loads) + " |",
+        "| latency p99 | " + " | ".join(ms(run.p99) for run in loads) + " |",
+        "| latency max | " + " | ".join(ms(run.max) for run in loads) + " |",
+        "| scrapes served | " + " | ".join(f"{run.requests:,} ({run.rate:,.0f}/s)" for run in loads) + " |",
+        "| errors | " + " | ".join(str(len(run.errors)) for run in loads) + " |",
         (
-            f"| exposition size (gzip as scraped / uncompressed) | {load.body_bytes / 1024:,.0f} KiB / "
-            f"{load.raw_bytes / 2**20:,.1f} MiB |"
+            "| exposition, gzip as scraped / uncompressed | "
+            + " | ".join(f"{run.body_bytes / 1024:,.0f} KiB / {run.raw_bytes / 2**20:,.1f} MiB" for run in loads)
+            + " |"
         ),
-        f"| scrapes served | {load.requests:,} ({load.rate:,.0f}/s) |",
-        f"| errors | {len(load.errors)} |",
-        f"| latency p50 / p99 / max | {ms(load.p50)} / {ms(load.p99)} / {ms(load.max)} |",
-        f"| poll duration, idle (mean of {len(load.polls_baseline)}) | {ms(base)} |",
+        "| poll duration, idle (mean) | " + " | ".join(ms(statistics.mean(run.polls_baseline)) for run in loads) + " |",
         (
-            f"| poll duration, under load (mean / max of {len(load.polls_under_load)}) | {ms(loaded)} / "
-            f"{ms(max(load.polls_under_load, default=float('nan')))} |"
+            "| poll duration, under load (mean / max) | "
+            + " | ".join(
+                f"{ms(statistics.mean(run.polls_under_load))} / {ms(max(run.polls_under_load))}" for run in loads
+            )
+            + " |"
         ),
         "",
-        "Scrapes only send the snapshot rendered after each poll (gzipped once per snapshot, in "
-        "the poll thread), so latency is bounded by sending its bytes; the p99 and max reflect "
-        f"{load.scrapers} threads sharing the machine's CPUs and the exporter's GIL with the "
-        "poll, the simulator and each other. New connections wait in a listen backlog of "
-        "`socket.SOMAXCONN` (socketserver's default of 5 dropped bursts, which clients retried "
-        "only after a second), and the accept loop takes every pending connection per wake-up. "
-        + f"{sum(d > load.poll_interval for d in load.polls_under_load)} of "
-        f"{len(load.polls_under_load)} polls under load overran their {load.poll_interval:g} s "
-        "interval; polls slow down under load because scrapers, exporter and simulator share "
-        f"{os.cpu_count()} CPUs, and an overrunning poll delays the next one instead of stacking.",
+        "What keeps scrapes fast while the exporter polls:",
+        "",
+        "- One thread answers plain-HTTP `GET`/`HEAD` for all connections (`exporter/httploop.py`), "
+        "sending the snapshot's cached bytes as they are; other requests, and every connection while TLS "
+        "or basic auth is configured, go to a thread each, as before. A thread per scrape paid a thread "
+        "start and a wait for the GIL after every socket call.",
+        "- The poll's workers run Python one at a time and let go while their API call waits on the "
+        "network (`PythonGate` in `exporter/workers.py`, via botocore's `before-send` and `before-parse` "
+        "events): with 8 workers parsing at once, the serving thread queued behind all 8 for the GIL "
+        "after each of its socket calls (max latency 261 ms in a 10 s run of this scenario, 91 and 93 ms "
+        "in two gated runs, while building it).",
+        "- The forms scrapers asked for (gzip, OpenMetrics) are made before a snapshot is published, so no "
+        "scrape compresses ~6 MB while others wait for it.",
+        "- A full garbage collection (~60 ms at 1,000 targets, holding the GIL) runs every 10 minutes "
+        "and freezes what survives; the automatic ones then scan only newer objects.",
+        "- New connections wait in a listen backlog of `socket.SOMAXCONN` (socketserver's default of 5 "
+        "dropped bursts, which clients retried only after a second).",
+        "",
+        (
+            f"{sum(d > run.poll_interval for run in loads for d in run.polls_under_load)} of "
+            f"{sum(len(run.polls_under_load) for run in loads)} polls under load overran their "
+            f"{first.poll_interval:g} s interval; polls slow down under load because scrapers, exporter and "
+            f"simulator share {os.cpu_count()} CPUs, and an overrunning poll delays the next one instead of "
+            "stacking."
+        ),
         "",
         *(
             []
@@ -782,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
     seconds = 8.0 if args.quick else 30.0
     every = 1800.0
     load_before = _load_average()
-    load = load_test(seconds=seconds)
+    loads = [load_test(seconds=seconds) for _ in range(1 if args.quick else LOAD_RUNS)]
     load_after = _load_average()
     slow = slow_client_test()
     shutdown = shutdown_test()
@@ -801,7 +828,7 @@ def main(argv: list[str] | None = None) -> int:
             )
         }
     )
-    text = report(load, slow, soak, every, suites, shutdown, load_before, load_after)
+    text = report(loads, slow, soak, every, suites, shutdown, load_before, load_after)
     if args.quick:
         print(text)
     else:
