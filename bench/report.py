@@ -279,7 +279,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
         ),
         (
             "- *Render CPU* is thread CPU time: for the exporter, producing the scrape body after a "
-            "poll (`Exporter._publish`: views, cached render, encoding); for the reference, one "
+            "poll (`Exporter._render`: views, cached render, encoding); for the reference, one "
             "`generate_latest` over its registry (it renders on every scrape). *After a change*: "
             f"{CHANGED_FRACTION:.0%} of targets flipped status and lastUpdatedAt, then one poll."
         ),

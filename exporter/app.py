@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -134,20 +134,25 @@ def collect_and_freeze() -> None:
 GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
 
 
+def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
+    """The chunks joined into blocks of about `size` bytes (the last may be shorter)."""
+    block: list[bytes] = []
+    length = 0
+    for chunk in chunks:
+        block.append(chunk)
+        length += len(chunk)
+        if length >= size:
+            yield b"".join(block)
+            block, length = [], 0
+    if block:
+        yield b"".join(block)
+
+
 def _gzip(chunks: list[bytes]) -> bytes:
     # zlib releases the GIL while it compresses, and must take it back after every call: a call
     # per small chunk (thousands) waits for the GIL thousands of times while scrapers hold it.
     compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-    parts: list[bytes] = []
-    block: list[bytes] = []
-    size = 0
-    for chunk in chunks:
-        block.append(chunk)
-        size += len(chunk)
-        if size >= GZIP_BLOCK:
-            parts.append(compressor.compress(b"".join(block)))
-            block, size = [], 0
-    parts.append(compressor.compress(b"".join(block)))
+    parts = [compressor.compress(block) for block in blocks(chunks, GZIP_BLOCK)]
     parts.append(compressor.flush())
     return b"".join(parts)
 
@@ -214,7 +219,7 @@ class Exporter:
     def refresh_self_metrics(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
-            self._publish_snapshot(self.snapshot.landing_cells)
+            self._install(self._snapshot(self.snapshot.landing_cells))
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -319,6 +324,10 @@ class Exporter:
         return views, deployments
 
     def _publish(self, outcome: PollOutcome, self_metrics: bool = True) -> None:
+        self._install(self._render(outcome, self_metrics))
+
+    def _render(self, outcome: PollOutcome, self_metrics: bool = True) -> Snapshot:
+        """The exposition of the poller's state now (views, cached render, encoding)."""
         views, deployments = self.views()
         frozen = sum(1 for view in views if view.frozen)
         m = self.metrics
@@ -330,11 +339,10 @@ class Exporter:
                 m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())
-        self._publish_snapshot(self._landing_cells())
+        return self._snapshot(self._landing_cells())
 
-    def _publish_snapshot(self, landing_cells: list[tuple[str, ...]]) -> None:
-        snapshot = self._snapshot(landing_cells)
-        snapshot.prepare()
+    def _install(self, snapshot: Snapshot) -> None:
+        snapshot.prepare()  # before scrapers can see it: none of them waits for a compression
         self.snapshot = snapshot
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:

@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from exporter import __version__
-from exporter.app import Exporter
+from exporter.app import Exporter, blocks
 from exporter.httploop import Reply, Request, ServeLoop
 from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
@@ -241,16 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
         if head:
             return
         # The snapshot is many small cached pieces: send them in blocks, not one syscall each.
-        block: list[bytes] = []
-        size = 0
-        for chunk in chunks:
-            block.append(chunk)
-            size += len(chunk)
-            if size >= WRITE_BLOCK:
-                self.wfile.write(b"".join(block))
-                block, size = [], 0
-        if block:
-            self.wfile.write(b"".join(block))
+        for block in blocks(chunks, WRITE_BLOCK):
+            self.wfile.write(block)
 
 
 class MetricsServer(ThreadingHTTPServer):
