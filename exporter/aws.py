@@ -121,9 +121,13 @@ class CodeDeployApi:
         self._cancelled = cancelled if cancelled is not None else threading.Event()
         self._gate = gate if gate is not None else PythonGate()
         client.meta.events.register("needs-retry.codedeploy", self._count_attempt)
-        # The HTTP exchange (request sent to response read) runs without the pool's gate.
+        # The HTTP exchange (request sent to response read) runs without the pool's gate, and
+        # so do retry backoffs (botocore sleeps after needs-retry); _call takes it back.
+        # (Service-specific handlers run before botocore's generic ones, such as adaptive
+        # mode's rate limiter on before-send, which may sleep too.)
         client.meta.events.register("before-send.codedeploy", self._gate.let_go)
         client.meta.events.register("before-parse.codedeploy", self._gate.take_back)
+        client.meta.events.register("needs-retry.codedeploy", self._gate.let_go)
         self.closed = False
 
     @property
