@@ -1,4 +1,5 @@
-"""Shared fixtures: a simulator on loopback and exporters wired to it through real boto3."""
+"""Shared fixtures: a simulator on loopback and exporters wired to it through real boto3, and
+moto on loopback as an independent fake."""
 
 from __future__ import annotations
 
@@ -31,6 +32,21 @@ def sim_server(sim):
     yield server
     sim.interrupt_waits()
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def moto_url():
+    """moto as a real HTTP server on loopback, one per test module; its URL. moto's backends are
+    process-wide: what a module creates stays unless it resets moto (POST /moto-api/reset)."""
+    from moto.server import ThreadedMotoServer  # imported only by the modules that use moto
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture

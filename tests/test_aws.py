@@ -8,22 +8,12 @@ ones, which is why the project has its own simulator.
 import boto3
 import pytest
 from expo import samples, value
-from moto.server import ThreadedMotoServer
 
 from exporter.app import Exporter
 from exporter.aws import ClientFactory, RateLimiter
 from exporter.config import parse_config
 from exporter.metrics import ExporterMetrics
 from exporter.simulator import build_fleet
-
-
-@pytest.fixture
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def exporter_for(data, credentials=("testing", "testing")):

@@ -56,9 +56,9 @@ def test_sqs_endpoint_resolves_from_aws_endpoint_url_sqs_when_the_config_names_n
 aws: {region: us-east-1, endpoint_url: "http://127.0.0.1:9"}   # CodeDeploy's, not SQS's
 events: {sqs_queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/q"}
 """)
-    assert config.events.aws.endpoint_url is None
+    assert config.events.connection.endpoint_url is None
     url = server.sqs.create_queue("q", server.endpoint_url)
     server.sqs.send(url, "via the environment")
-    api = ClientFactory(ExporterMetrics(), static_credentials=("t", "t")).sqs(config.events.aws)
+    api = ClientFactory(ExporterMetrics(), static_credentials=("t", "t")).sqs(config.events.connection)
     [message] = api.receive(config.events.sqs_queue_url, wait_seconds=0)
     assert message["Body"] == "via the environment"

@@ -665,6 +665,9 @@ GOOD_CONFIGS = [
     "aws: {role_arn: 'arn:aws-us-gov:iam::123456789012:role/path/to/exporter', account_id: '123456789012'}",
     "aws: {endpoint_url: 'http://127.0.0.1:4566', external_id: shared-id}\n"
     "deployments:\n  - {deployment_id: d-ABCDEF123, aws: {role_arn: 'arn:aws:iam::123456789012:role/r'}}\n",
+    "events:\n  sqs_queue_url: https://sqs.us-east-1.amazonaws.com/111111111111/q\n"
+    "  aws: {region: us-east-1, profile: ops, role_arn: 'arn:aws:iam::123456789012:role/r', external_id: x1}\n"
+    "  endpoint_url: 'http://127.0.0.1:4566'\n",
     *(
         yaml.safe_dump(yaml.safe_load(p.read_text())["config"])
         for p in sorted((REPO_ROOT / "helm/codedeploy-exporter/ci").glob("*-values.yaml"))
@@ -696,6 +699,7 @@ BAD_CONFIGS = [
     "aws: {endpoint_url: 'ftp://x'}",
     "aws: {region: 'us east 1'}",
     "aws: {account_id: '12345'}",
+    "events: {sqs_queue_url: 'https://sqs.us-east-1.amazonaws.com/111111111111/q', aws: {endpoint_url: 'http://x:1'}}",
     "target: []",
 ]
 

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from exporter.config import AwsSettings, ConfigError, EventsSettings, loads_config
+import jsonschema
+import pytest
+import yaml
+from jsonschema.exceptions import best_match
+
+from exporter.config import AwsSettings, ConfigError, EventsSettings, SqsAwsSettings, loads_config
 
 QUEUE = "https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events"
 
@@ -22,15 +28,16 @@ events:
   debounce: 500ms
 """)
     assert config.events == EventsSettings(
-        sqs_queue_url=QUEUE, aws=AwsSettings(region="us-east-1", profile="ops"), debounce=0.5
+        sqs_queue_url=QUEUE, aws=SqsAwsSettings(region="us-east-1", profile="ops"), debounce=0.5
     )
+    assert config.events.connection == AwsSettings(region="us-east-1", profile="ops")
 
 
 def test_events_endpoint_url_is_the_sqs_clients():
     config = loads_config(f"""
 events: {{sqs_queue_url: {QUEUE}, endpoint_url: "http://127.0.0.1:4566"}}
 """)
-    assert config.events.aws.endpoint_url == "http://127.0.0.1:4566"
+    assert config.events.connection.endpoint_url == "http://127.0.0.1:4566"
     assert config.events.debounce == 1.0
 
 
@@ -55,7 +62,10 @@ events:
     assert len(problems) == 4
     assert problems[0].startswith("c.yaml:3: events.sqs_queue_url: must be an http:// or https:// URL")
     assert problems[1].startswith("c.yaml:4: events.debounce: must be at most 20")
-    assert problems[2].startswith("c.yaml:5: events.aws: the SQS endpoint is set by events.endpoint_url")
+    assert problems[2] == (
+        "c.yaml:5: events.aws.endpoint_url: the SQS endpoint is set by events.endpoint_url; "
+        "aws.endpoint_url is CodeDeploy's"
+    )
     assert problems[3] == "c.yaml:6: events.debounse: unknown key (did you mean 'debounce'?)"
 
 
@@ -66,3 +76,25 @@ def test_queue_url_must_name_account_and_queue_and_is_required():
     with pytest.raises(ConfigError) as exc:
         loads_config("events: {debounce: 1s}", source="c.yaml")
     assert exc.value.problems == ["c.yaml:1: events.sqs_queue_url: required"]
+
+
+def test_events_aws_endpoint_url_is_refused_by_the_loader_and_by_both_json_schemas():
+    text = f"events:\n  sqs_queue_url: {QUEUE}\n  aws: {{endpoint_url: 'http://127.0.0.1:4566'}}\n"
+    with pytest.raises(ConfigError) as exc:
+        loads_config(text, source="c.yaml")
+    assert exc.value.problems == [
+        "c.yaml:3: events.aws.endpoint_url: the SQS endpoint is set by events.endpoint_url; "
+        "aws.endpoint_url is CodeDeploy's"
+    ]
+    # What an editor (config.schema.json) and Helm (the chart's values schema) say about it.
+    root = Path(__file__).resolve().parents[1]
+    config = yaml.safe_load(text)
+    schema = json.loads((root / "config.schema.json").read_text())
+    chart = json.loads((root / "helm/codedeploy-exporter/values.schema.json").read_text())
+    for validator, document, at in (
+        (jsonschema.Draft202012Validator(schema), config, ["events", "aws"]),
+        (jsonschema.Draft7Validator(chart), {"config": config}, ["config", "events", "aws"]),
+    ):
+        error = best_match(validator.iter_errors(document))
+        assert error is not None and list(error.absolute_path) == at
+        assert error.message == "Additional properties are not allowed ('endpoint_url' was unexpected)"

@@ -57,7 +57,7 @@ def test_demo_with_events_refreshes_between_polls(tmp_path):
     runner = None
     try:
         config = demo.config()
-        assert config.poll.interval == 60.0 and config.events.aws.endpoint_url == demo.server.endpoint_url
+        assert config.poll.interval == 60.0 and config.events.connection.endpoint_url == demo.server.endpoint_url
         metrics = ExporterMetrics()
         clients = ClientFactory(metrics, 4, 50, static_credentials=DEMO_CREDENTIALS)
         exporter = Exporter(config, clients, metrics)

@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 import boto3
-import pytest
 import yaml
 
 from exporter.events.parse import DETAIL_TYPES, parse_message
@@ -59,21 +58,10 @@ def test_queue_has_a_dead_letter_queue_and_outlasts_the_longest_debounce():
     assert policy["Statement"][0]["Action"] == ["sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes"]
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
-def test_deployed_stack_delivers_codedeploy_events_and_triggers_and_filters_the_rest(moto_endpoint):
+def test_deployed_stack_delivers_codedeploy_events_and_triggers_and_filters_the_rest(moto_url):
     kw = dict(
         region_name="us-east-1",
-        endpoint_url=moto_endpoint,
+        endpoint_url=moto_url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )

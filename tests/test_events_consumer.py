@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import boto3
+import expo
 import pytest
 from expo import value
 from prometheus_client import CollectorRegistry
@@ -25,23 +26,12 @@ NOW = 1_800_000_000.0
 FIXTURES = Path(__file__).parent / "fixtures" / "events"
 
 
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def sqs(moto_endpoint):
+def sqs(moto_url):
     return boto3.client(
         "sqs",
         region_name="us-east-1",
-        endpoint_url=moto_endpoint,
+        endpoint_url=moto_url,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )
@@ -64,11 +54,11 @@ def consumers():
 
 
 @pytest.fixture
-def start_consumer(consumers, moto_endpoint):
+def start_consumer(consumers, moto_url):
     def start(exporter, queue_url, debounce=0.0, registry=None, backoff=(0.05, 0.2)):
         metrics = EventMetrics(registry or exporter.metrics.registry)
         factory = ClientFactory(ExporterMetrics(), static_credentials=("testing", "testing"))
-        sqs_api = factory.sqs(_aws(moto_endpoint))
+        sqs_api = factory.sqs(_aws(moto_url))
         consumer = EventConsumer(
             sqs_api,
             queue_url,
@@ -115,30 +105,16 @@ def deployment_event(deployment_id, state="START", application="web", group="pro
     return json.dumps(event)
 
 
-def put_ec2(
-    sim,
-    deployment_id,
-    n_targets,
-    status="InProgress",
-    target_status="InProgress",
-    group="prod",
-    create_time=NOW - 600,
-    complete_time=None,
-):
-    targets = [
-        _target(deployment_id, f"i-{deployment_id[-4:].lower()}{n:05d}", target_status) for n in range(n_targets)
-    ]
-    sim.put_deployment(
-        deployment_info(deployment_id, "web", group, status, create_time, complete_time=complete_time), targets
-    )
-    return [t["instanceTarget"]["targetId"] for t in targets]
-
-
 def _target(deployment_id, target_id, status):
     hook = "Failed" if status == "Failed" else "Succeeded"
     return instance_target(
         deployment_id, target_id, status, [lifecycle_event("ApplicationStart", hook, NOW - 60, NOW - 50)], NOW - 10
     )
+
+
+def put_ec2(sim, deployment_id, n_targets, **options):
+    """expo.put_ec2 with this module's targets: one ApplicationStart hook, failed with the target."""
+    return expo.put_ec2(sim, deployment_id, n_targets, target=_target, **options)
 
 
 def in_queue(sqs, queue_url) -> int:
@@ -400,11 +376,11 @@ def test_access_denied_from_the_simulators_queue_is_counted_and_the_consumer_rec
     assert len([m for m in messages if "event=events_consumer_recovered" in m]) == 1
 
 
-def test_stop_returns_while_the_receiver_sits_in_a_20_second_long_poll(make_exporter, queue, moto_endpoint):
+def test_stop_returns_while_the_receiver_sits_in_a_20_second_long_poll(make_exporter, queue, moto_url):
     exporter = make_exporter()
     factory = ClientFactory(ExporterMetrics(), static_credentials=("testing", "testing"))
     consumer = EventConsumer(
-        factory.sqs(_aws(moto_endpoint)),
+        factory.sqs(_aws(moto_url)),
         queue,
         1.0,
         exporter.refresh_events,

@@ -6,7 +6,6 @@ import logging
 
 import pytest
 from expo import samples
-from moto.server import ThreadedMotoServer
 
 from exporter.simulator import (
     deployment_info,
@@ -245,13 +244,8 @@ def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_label
 
 
 @pytest.fixture
-def moto_sts(monkeypatch):
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", f"http://{host}:{port}")
-    yield
-    server.stop()
+def moto_sts(moto_url, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", moto_url)
 
 
 def identities(body):

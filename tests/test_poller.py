@@ -2,45 +2,17 @@
 
 import logging
 
-from expo import samples, value
+from expo import put_ec2, samples, value
 
 from exporter.simulator import (
     build_fleet,
     deployment_info,
-    diagnostics,
     ecs_target,
     instance_target,
-    lifecycle_event,
     task_set,
 )
 
 NOW = 1_800_000_000.0
-
-
-def put_ec2(
-    sim,
-    deployment_id,
-    n_targets,
-    status="InProgress",
-    target_status="InProgress",
-    group="prod",
-    create_time=NOW - 600,
-    complete_time=None,
-):
-    targets = [
-        instance_target(
-            deployment_id,
-            f"i-{deployment_id[-4:].lower()}{n:05d}",
-            target_status,
-            [lifecycle_event("Install", "Succeeded", NOW - 60, NOW - 50, diagnostics())],
-            NOW - 10,
-        )
-        for n in range(n_targets)
-    ]
-    sim.put_deployment(
-        deployment_info(deployment_id, "web", group, status, create_time, complete_time=complete_time), targets
-    )
-    return [t["instanceTarget"]["targetId"] for t in targets]
 
 
 def batch_sizes(sim):

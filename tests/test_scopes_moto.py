@@ -6,9 +6,7 @@ stays empty and is reported as an API error; the scope's deployments do not depe
 """
 
 import boto3
-import pytest
 from expo import samples
-from moto.server import ThreadedMotoServer
 
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
@@ -16,15 +14,6 @@ from exporter.config import parse_config
 from exporter.metrics import ExporterMetrics
 
 REVISION = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "zip"}}
-
-
-@pytest.fixture
-def moto_url():
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
 
 
 def test_scope_follows_exactly_the_tagged_groups_deployments_on_moto(moto_url):

@@ -15,7 +15,6 @@ import boto3
 import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
-from moto.server import ThreadedMotoServer
 
 from exporter.simulator import Simulator, SimulatorServer
 from exporter.simulator.builders import deployment_id_for, deployment_info
@@ -38,14 +37,11 @@ def _client(url: str, service: Literal["codedeploy", "sts"] = "codedeploy"):
 
 
 @pytest.fixture(scope="module")
-def both():
+def both(moto_url):
     """The same applications, groups, tags and deployments in moto and in the simulator."""
-    moto = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    moto.start()
-    host, port = moto.get_host_and_port()
     # moto's backends are process-wide: start from, and leave, an empty moto.
-    _reset_moto(host, port)
-    moto_client = _client(f"http://{host}:{port}")
+    _reset_moto(moto_url)
+    moto_client = _client(moto_url)
     sim = Simulator(page_size=1000)  # moto does not page; compare whole listings
     server = SimulatorServer(sim).start()
     sim_client = _client(server.endpoint_url)
@@ -80,13 +76,12 @@ def both():
         sim.put_deployment(deployment_info(dep, application, group, "Created", 1_700_000_000 + n), started=False)
         deployments["sim"].append(dep)
     yield {"moto": moto_client, "sim": sim_client, "simulator": sim, "deployments": deployments}
-    _reset_moto(host, port)
+    _reset_moto(moto_url)
     server.stop()
-    moto.stop()
 
 
-def _reset_moto(host: str, port: int) -> None:
-    request = urllib.request.Request(f"http://{host}:{port}/moto-api/reset", method="POST")
+def _reset_moto(url: str) -> None:
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
     urllib.request.urlopen(request, timeout=5).close()
 
 

@@ -41,15 +41,7 @@ def endpoint(request):
         with SimulatorServer() as server:
             yield server.endpoint_url
     else:
-        from moto.server import ThreadedMotoServer
-
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        try:
-            yield f"http://{host}:{port}"
-        finally:
-            server.stop()
+        yield request.getfixturevalue("moto_url")
 
 
 @pytest.fixture()

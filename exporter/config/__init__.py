@@ -24,6 +24,7 @@ from exporter.config.models import (
     MetricsSettings,
     NameFilter,
     PollSettings,
+    SqsAwsSettings,
     TargetEntry,
 )
 
@@ -39,6 +40,7 @@ __all__ = [
     "MetricsSettings",
     "NameFilter",
     "PollSettings",
+    "SqsAwsSettings",
     "TargetEntry",
     "config_warnings",
     "load_config",

@@ -7,7 +7,7 @@ Each field's description is its user documentation; keep it a sentence a user ca
 import functools
 import re
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, field_validator
@@ -209,6 +209,38 @@ QueueUrl = Annotated[
 _SQS_HOST = re.compile(r"sqs[.-]([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?")
 
 
+class SqsAwsSettings(Model):
+    """`events.aws`: the AWS connection of the event consumer's SQS client. The keys of the
+    top-level `aws` block except `endpoint_url`, whose SQS counterpart is `events.endpoint_url`."""
+
+    unsupported: ClassVar[dict[str, str]] = {
+        "endpoint_url": "the SQS endpoint is set by events.endpoint_url; aws.endpoint_url is CodeDeploy's"
+    }
+    region: Region | None = Field(
+        None,
+        description="AWS region of the SQS queue, e.g. `us-east-1`. Default: the top-level "
+        "`aws.region`, else the region in the queue URL's host, else the SDK's.",
+    )
+    profile: Id | None = Field(
+        None,
+        description="Named profile from `~/.aws/config` for the SQS calls. "
+        "Default: the top-level `aws.profile`, else the SDK's default credential chain.",
+    )
+    role_arn: RoleArn | None = Field(
+        None,
+        description="IAM role to assume (STS AssumeRole) before calling SQS; any partition. "
+        "Default: the top-level `aws.role_arn`.",
+    )
+    external_id: ExternalId | None = Field(
+        None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`."
+    )
+    account_id: AccountId | None = Field(
+        None,
+        description="Accepted like the top-level key, but unused: "
+        "the SQS calls need no account ID (the queue URL names it).",
+    )
+
+
 class EventsSettings(Model):
     """CodeDeploy events from an SQS queue (docs/events.md): a change is exported seconds after it
     happens; polling goes on at `poll.interval` and catches what the queue missed."""
@@ -217,8 +249,8 @@ class EventsSettings(Model):
         description="The SQS queue EventBridge (or SNS) delivers CodeDeploy "
         "events to, e.g. `https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events`."
     )
-    aws: AwsSettings = Field(
-        AwsSettings(),
+    aws: SqsAwsSettings = Field(
+        SqsAwsSettings(),
         description="AWS connection for SQS; its set values override the "
         "top-level `aws` block key by key. Its `endpoint_url` is not allowed: the "
         "top-level one is CodeDeploy's, the SQS one is `events.endpoint_url`.",
@@ -235,23 +267,20 @@ class EventsSettings(Model):
         "one, then every deployment they name is refreshed in one batch (at most 20s).",
     )
 
-    @field_validator("aws")
-    @classmethod
-    def _no_codedeploy_endpoint(cls, aws: AwsSettings) -> AwsSettings:
-        if aws.endpoint_url is not None:
-            raise PydanticCustomError(
-                "sqs_endpoint", "the SQS endpoint is set by events.endpoint_url; aws.endpoint_url is CodeDeploy's"
-            )
-        return aws
-
     def effective(self, top: AwsSettings) -> "EventsSettings":
-        """`aws` merged over the top-level block, with the SQS endpoint (never CodeDeploy's) and,
-        when nothing names a region, the queue URL's."""
-        aws = self.aws.merged_over(top).model_copy(update={"endpoint_url": self.endpoint_url})
+        """`aws` with the top-level block's value for each key it does not set (`endpoint_url`
+        aside: that is CodeDeploy's) and, when neither names a region, the queue URL's."""
+        inherited = {key: getattr(top, key) for key, value in self.aws if value is None}
+        aws = self.aws.model_copy(update=inherited)
         match = _SQS_HOST.fullmatch(urlsplit(self.sqs_queue_url).hostname or "")
         if aws.region is None and match:
             aws = aws.model_copy(update={"region": match.group(1)})
         return self.model_copy(update={"aws": aws})
+
+    @property
+    def connection(self) -> AwsSettings:
+        """The SQS client's settings: `aws` with the SQS endpoint (never CodeDeploy's)."""
+        return AwsSettings(**dict(self.aws), endpoint_url=self.endpoint_url)
 
 
 class Config(Model):

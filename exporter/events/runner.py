@@ -34,7 +34,7 @@ class EventsRunner:
         if self.metrics is None:  # registered once: the families stay if events are turned off
             self.metrics = EventMetrics(self.exporter.metrics.registry)
         try:
-            sqs = self.clients.sqs(settings.aws)
+            sqs = self.clients.sqs(settings.connection)
         except ApiError as exc:
             self.metrics.errors.labels(exc.operation, exc.code).inc()
             log.error(
