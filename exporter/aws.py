@@ -181,7 +181,7 @@ class CodeDeployApi:
                 self._metrics.api_errors.labels(operation, code).inc()
             raise ApiError(operation, code, str(exc)) from None
         finally:
-            self._gate.take_back()  # if an error skipped before-parse
+            self._gate.take_back()  # needs-retry let it go (or an error came before before-parse)
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
 
     @property

@@ -60,19 +60,15 @@ def parse_head(head: bytes) -> Request | None:
     """The request in `head` (up to, not including, the blank line) if this loop can answer
     it as it is: GET or HEAD over HTTP/1.1 with no body. None sends it to a thread, which
     answers everything else, malformed requests included, as http.server does."""
-    try:
-        text = head.decode("latin-1")
-    except UnicodeDecodeError:  # pragma: no cover - latin-1 decodes any byte
-        return None
-    line, *lines = text.split("\r\n")
+    line, *lines = head.decode("latin-1").split("\r\n")  # latin-1 decodes any byte
     parts = line.split(" ")
     if len(parts) != 3 or parts[0] not in ("GET", "HEAD") or parts[2] != "HTTP/1.1" or not parts[1].startswith("/"):
         return None
     headers: dict[str, str] = {}
     for field_line in lines:
         name, sep, value = field_line.partition(":")
-        if not sep or not name or name != name.strip() or field_line[0] in " \t":
-            return None  # malformed or folded: http.server's own answer
+        if not sep or not name or name != name.strip():
+            return None  # malformed, or folded (a leading space): http.server's own answer
         name = name.lower()
         value = value.strip()
         headers[name] = f"{headers[name]}, {value}" if name in headers else value

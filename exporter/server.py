@@ -288,7 +288,6 @@ class MetricsServer(ThreadingHTTPServer):
         cached or cheap (the snapshot's bytes in the form asked, health, readiness)."""
         path = target.split("?", 1)[0]
         exporter = self.exporter
-        text = (("Content-Type", "text/plain"),)
         if path == self.telemetry_path:
             snapshot = exporter.snapshot
             gzip = "gzip" in accept_encoding
@@ -316,7 +315,8 @@ class MetricsServer(ThreadingHTTPServer):
             ).encode("utf-8")
             return Reply(200, ((_TYPE, "text/html; charset=utf-8"),), (page,), len(page))
         if path == "/-/reload":
-            return Reply(405, (*text, ("Allow", "POST, PUT")), (b"use POST or PUT\n",), 16)
+            reply = _text_reply(405, "use POST or PUT\n")
+            return Reply(reply.status, (*reply.headers, ("Allow", "POST, PUT")), reply.chunks, reply.length)
         return _text_reply(404, "not found\n")
 
     # The serve loop (exporter.httploop) answers plain-HTTP GET and HEAD itself and hands
@@ -348,7 +348,12 @@ class MetricsServer(ThreadingHTTPServer):
         if prefix:
             with self._idle:
                 self._prefixes[sock] = prefix
-        self.process_request(sock, address)
+        try:
+            self.process_request(sock, address)
+        except Exception:  # e.g. no thread could be started: drop this one, keep serving
+            self.take_prefix(sock)
+            self.handle_error(sock, address)
+            self.shutdown_request(sock)
 
     def take_prefix(self, sock: socket.socket) -> bytes:
         with self._idle:
