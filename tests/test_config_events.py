@@ -98,3 +98,15 @@ def test_events_aws_endpoint_url_is_refused_by_the_loader_and_by_both_json_schem
         error = best_match(validator.iter_errors(document))
         assert error is not None and list(error.absolute_path) == at
         assert error.message == "Additional properties are not allowed ('endpoint_url' was unexpected)"
+
+
+def test_events_external_id_without_any_role_arn_is_reported_and_with_one_is_fine():
+    with pytest.raises(ConfigError) as raised:
+        loads_config(f"events:\n  sqs_queue_url: {QUEUE}\n  aws: {{external_id: ab12}}\n", "config.yaml")
+    assert "config.yaml:3: events.aws.external_id: has no effect without role_arn" in str(raised.value)
+    role = "arn:aws:iam::111111111111:role/events"
+    for text in (
+        f"events:\n  sqs_queue_url: {QUEUE}\n  aws: {{external_id: ab12, role_arn: '{role}'}}\n",
+        f"aws: {{role_arn: '{role}'}}\nevents:\n  sqs_queue_url: {QUEUE}\n  aws: {{external_id: ab12}}\n",
+    ):
+        assert loads_config(text, "config.yaml").events is not None

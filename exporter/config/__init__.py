@@ -82,6 +82,15 @@ def _cross_checks(data: Any) -> list[Problem]:
                     ((section, index), f"duplicate {what} ({shown}); first listed at {section}[{seen[key]}]")
                 )
             seen.setdefault(key, index)
+    events = data["events"] if isinstance(data.get("events"), dict) else {}
+    own = events["aws"] if isinstance(events.get("aws"), dict) else {}
+    if own.get("external_id") is not None and (own.get("role_arn") or top.get("role_arn")) is None:
+        problems.append(
+            (
+                ("events", "aws", "external_id"),
+                "has no effect without role_arn (set role_arn here or in the top-level aws block)",
+            )
+        )
     if top.get("external_id") is not None and top.get("role_arn") is None and (not entries or without_role):
         problems.append((("aws", "external_id"), "has no effect without role_arn"))
     return problems
