@@ -11,6 +11,7 @@ import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any, TypeVar
 
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
@@ -24,6 +25,7 @@ from exporter.render import DeploymentView, ExpositionCache, Selection, TargetVi
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
 _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
@@ -34,9 +36,9 @@ class Snapshot:
     """One poll's output: the exposition as the cached byte strings it is made of.
 
     The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
-    costs no second copy of the exposition; the server writes them out in blocks. Each other
-    form (gzip, OpenMetrics, both) is made once: before publishing, for the forms scrapers
-    asked for since the last publish (see `prepare`), else on the first request for it.
+    costs no second copy of the exposition. Each other form (joined into blocks for sending,
+    gzip, OpenMetrics) is made once: before publishing, for the forms scrapers asked of the
+    previous snapshot (see `prepare`), else on the first request for it.
     """
 
     chunks: list[bytes]
@@ -45,41 +47,48 @@ class Snapshot:
     # The record-rendered chunks and a maker of the self-metrics in OpenMetrics form: the
     # OpenMetrics body is built from them on the first request that asks for it.
     openmetrics_parts: tuple[list[bytes], Callable[[], bytes]] | None = None
-    _gzip: bytes | None = None
-    _openmetrics: list[bytes] | None = None
-    _openmetrics_gzip: bytes | None = None
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-    # The forms requested, shared by the snapshots of one exporter: the next one prepares them.
-    asked: set[str] = field(default_factory=set)
+    asked: set[str] = field(default_factory=set)  # the forms scrapers asked of this snapshot
+    _forms: dict[str, Any] = field(default_factory=dict)
+    _lock: threading.RLock = field(default_factory=threading.RLock)  # forms are made of forms
 
-    def prepare(self) -> None:
-        """Make the forms asked for of earlier snapshots now, before this one is published:
-        else the first scrape after a poll compresses ~6 MB (1,000 targets) while every
-        other scrape of that form waits for it."""
-        for form in list(self.asked):
+    def prepare(self, forms: Iterable[str]) -> None:
+        """Make `forms` now, before this snapshot is published: else the first scrape after a
+        poll compresses ~6 MB (1,000 targets) while every other scrape of that form waits."""
+        for form in list(forms):  # one step (the GIL held): scrapers may still add to it
             getattr(self, form)()
+        self.asked.clear()  # made, not asked: what the next snapshot makes is what scrapers ask
 
     def made(self) -> set[str]:
         """The forms made so far (names of the methods that return them)."""
-        forms = {"gzipped": self._gzip, "openmetrics": self._openmetrics, "openmetrics_gzipped": self._openmetrics_gzip}
-        return {name for name, made in forms.items() if made is not None}
-
-    def openmetrics_gzipped(self) -> bytes:
-        self.asked.add("openmetrics_gzipped")
-        chunks = self.openmetrics()
         with self._lock:
-            if self._openmetrics_gzip is None:
-                self._openmetrics_gzip = _gzip(chunks)
-            return self._openmetrics_gzip
+            return set(self._forms)
+
+    def _form(self, name: str, make: Callable[[], T]) -> T:
+        self.asked.add(name)
+        with self._lock:
+            if name not in self._forms:
+                self._forms[name] = make()
+            form: T = self._forms[name]
+            return form
+
+    def gzipped(self) -> bytes:
+        return self._form("gzipped", lambda: _gzip(self.chunks))
+
+    def text_blocks(self) -> list[bytes]:
+        """The text body in blocks of about SEND_BLOCK bytes: one copy of the body, which costs
+        the serve loop less than sending thousands of small chunks to each scraper."""
+        return self._form("text_blocks", lambda: list(blocks(self.chunks, SEND_BLOCK)))
 
     def openmetrics(self) -> list[bytes]:
-        """The exposition as OpenMetrics 1.0 chunks, made once per snapshot."""
-        self.asked.add("openmetrics")
-        with self._lock:
-            if self._openmetrics is None:
-                data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
-                self._openmetrics = openmetrics(data, self_metrics())
-            return self._openmetrics
+        """The exposition as OpenMetrics 1.0 chunks."""
+        data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
+        return self._form("openmetrics", lambda: openmetrics(data, self_metrics()))
+
+    def openmetrics_blocks(self) -> list[bytes]:
+        return self._form("openmetrics_blocks", lambda: list(blocks(self.openmetrics(), SEND_BLOCK)))
+
+    def openmetrics_gzipped(self) -> bytes:
+        return self._form("openmetrics_gzipped", lambda: _gzip(self.openmetrics()))
 
     @cached_property
     def length(self) -> int:
@@ -89,13 +98,6 @@ class Snapshot:
     def body(self) -> bytes:
         """The whole exposition as one byte string (for --once and tests; scrapes use chunks)."""
         return b"".join(self.chunks)
-
-    def gzipped(self) -> bytes:
-        self.asked.add("gzipped")
-        with self._lock:
-            if self._gzip is None:
-                self._gzip = _gzip(self.chunks)
-            return self._gzip
 
     @cached_property
     def html_rows(self) -> str:
@@ -132,6 +134,7 @@ def collect_and_freeze() -> None:
 
 
 GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
+SEND_BLOCK = 256 * 1024  # bytes per block of an uncompressed body as sent
 
 
 def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
@@ -184,9 +187,8 @@ class Exporter:
         metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
-        self._asked: set[str] = set()  # the forms scrapers asked for (see Snapshot.prepare)
         self._event_refresher: EventRefresher | None = None
-        self.snapshot = self._snapshot([])
+        self.snapshot = self._snapshot([])  # (not _install: there is no snapshot before it)
 
     @property
     def config(self) -> Config:
@@ -342,7 +344,8 @@ class Exporter:
         return self._snapshot(self._landing_cells())
 
     def _install(self, snapshot: Snapshot) -> None:
-        snapshot.prepare()  # before scrapers can see it: none of them waits for a compression
+        # Before scrapers can see it: none of them waits for a compression.
+        snapshot.prepare(self.snapshot.asked)
         self.snapshot = snapshot
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
@@ -351,7 +354,6 @@ class Exporter:
             [*chunks, self.metrics.render().encode("utf-8")],
             landing_cells,
             openmetrics_parts=(chunks, self.metrics.render_openmetrics),
-            asked=self._asked,
         )
 
     def _landing_cells(self) -> list[tuple[str, ...]]:

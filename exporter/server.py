@@ -23,14 +23,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from exporter import __version__
-from exporter.app import Exporter, blocks
+from exporter.app import Exporter
 from exporter.httploop import Reply, Request, ServeLoop
 from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
 
 log = logging.getLogger(__name__)
 
-WRITE_BLOCK = 256 * 1024  # bytes per socket write when sending the snapshot
 CLIENT_TIMEOUT = 30.0  # idle, slow or stalled clients are dropped after this (whole response)
 DRAIN_TIMEOUT = 5.0  # on shutdown, responses in flight get this long to finish
 UNAUTHENTICATED_PATHS = frozenset({"/healthz", "/readyz"})
@@ -240,9 +239,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if head:
             return
-        # The snapshot is many small cached pieces: send them in blocks, not one syscall each.
-        for block in blocks(chunks, WRITE_BLOCK):
-            self.wfile.write(block)
+        for chunk in chunks:  # a few large blocks (Snapshot.text_blocks) or one body
+            self.wfile.write(chunk)
 
 
 class MetricsServer(ThreadingHTTPServer):
@@ -295,12 +293,12 @@ class MetricsServer(ThreadingHTTPServer):
                 if gzip:
                     body = snapshot.openmetrics_gzipped()
                     return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE), _GZIP), (body,), len(body))
-                chunks = snapshot.openmetrics()
+                chunks = snapshot.openmetrics_blocks()
                 return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE),), chunks, sum(map(len, chunks)))
             if gzip:
                 body = snapshot.gzipped()
                 return Reply(200, ((_TYPE, CONTENT_TYPE), _GZIP), (body,), len(body))
-            return Reply(200, ((_TYPE, CONTENT_TYPE),), snapshot.chunks, snapshot.length)
+            return Reply(200, ((_TYPE, CONTENT_TYPE),), snapshot.text_blocks(), snapshot.length)
         if path == "/healthz":
             # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
             alive, reason = exporter.alive()
