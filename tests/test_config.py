@@ -749,3 +749,20 @@ def test_source_is_not_a_key_of_the_file():
     # Config.source says where the config came from; a file cannot set it.
     assert only_problem("source: elsewhere.yaml") == "config.yaml:1: source: unknown key"
     assert loads_config("", "mine.yaml").source == "mine.yaml"
+
+
+def test_entries_with_equal_aws_settings_share_one_settings_object():
+    config = loads_config(
+        "aws: {region: us-east-1}\n"
+        "targets:\n"
+        "  - {deployment_id: d-ABCDEF123, target_id: i-1}\n"
+        "  - {deployment_id: d-ABCDEF123, target_id: i-2, aws: {region: us-east-1}}\n"
+        "deployments:\n"
+        "  - {deployment_id: d-ABCDEF124}\n"
+        "  - {deployment_id: d-ABCDEF125, aws: {region: eu-west-1}}\n"
+        "  - {deployment_id: d-ABCDEF126, aws: {region: eu-west-1}}\n"
+    )
+    # Work keyed by settings identity (account and region labels) runs once per block.
+    assert config.targets[0].aws is config.targets[1].aws is config.deployments[0].aws is config.aws
+    assert config.deployments[1].aws is config.deployments[2].aws
+    assert config.deployments[1].aws.region == "eu-west-1" and config.deployments[1].aws != config.aws

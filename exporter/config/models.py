@@ -314,8 +314,16 @@ class Config(Model):
     @classmethod
     def _merge_aws(cls, entries: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
         # `aws` is declared first, so it is validated already (absent from data if invalid).
-        top = info.data.get("aws", AwsSettings())
-        return tuple(e.model_copy(update={"aws": e.aws.merged_over(top)}) for e in entries)
+        top: AwsSettings = info.data.get("aws", AwsSettings())
+        # Equal settings become one object: per-publish work keyed by settings identity (the
+        # account and region labels) then runs once per settings block, not once per entry.
+        shared: dict[AwsSettings, AwsSettings] = {top: top}
+
+        def merged(aws: AwsSettings) -> AwsSettings:
+            value = aws.merged_over(top)
+            return shared.setdefault(value, value)
+
+        return tuple(e.model_copy(update={"aws": merged(e.aws)}) for e in entries)
 
     @field_validator("events")
     @classmethod
