@@ -78,6 +78,7 @@ class ExporterUnderTest:
         # the first gzip request after a poll paid for it, and the bench makes that request
         # before it measures scrapes.
         self.render_times: list[float] = []
+        self.polled = False
         self.exporter._render = _timed(self.exporter._render, self.render_times)  # type: ignore[method-assign]
         self.server = serve("127.0.0.1:0", self.exporter)
         self.url = self.server.url + "/metrics"
@@ -87,6 +88,14 @@ class ExporterUnderTest:
         cpu, wall = time.process_time(), time.perf_counter()
         outcome = self.exporter.poll_once()
         wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        if not self.polled:
+            # As Exporter.run does after its first poll: later automatic collections then
+            # skip what survived it (else a full one, ~0.3 s at 10k, lands in a render now
+            # and then). Not counted in the poll's figures, as run() does it after them.
+            from exporter.app import collect_and_freeze
+
+            self.polled = True
+            collect_and_freeze()
         return {
             "wall": wall,
             "cpu": cpu,

@@ -8,7 +8,7 @@ import logging
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
@@ -18,6 +18,7 @@ from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope
 from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
+from exporter.httploop import blocks
 from exporter.log import diagnostics_fields
 from exporter.metrics import ExporterMetrics
 from exporter.poller import Poller, PollOutcome
@@ -36,9 +37,9 @@ class Snapshot:
     """One poll's output: the exposition as the cached byte strings it is made of.
 
     The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
-    costs no second copy of the exposition. Each other form (joined into blocks for sending,
-    gzip, OpenMetrics) is made once: before publishing, for the forms scrapers asked of the
-    previous snapshot (see `prepare`), else on the first request for it.
+    costs no second copy of the exposition; the server joins them into blocks as it sends
+    them. Each other form (gzip, OpenMetrics, both) is made once: before publishing, for the
+    forms scrapers asked of the previous snapshot (see `prepare`), else on the first request.
     """
 
     chunks: list[bytes]
@@ -74,18 +75,10 @@ class Snapshot:
     def gzipped(self) -> bytes:
         return self._form("gzipped", lambda: _gzip(self.chunks))
 
-    def text_blocks(self) -> list[bytes]:
-        """The text body in blocks of about SEND_BLOCK bytes: one copy of the body, which costs
-        the serve loop less than sending thousands of small chunks to each scraper."""
-        return self._form("text_blocks", lambda: list(blocks(self.chunks, SEND_BLOCK)))
-
     def openmetrics(self) -> list[bytes]:
         """The exposition as OpenMetrics 1.0 chunks."""
         data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
         return self._form("openmetrics", lambda: openmetrics(data, self_metrics()))
-
-    def openmetrics_blocks(self) -> list[bytes]:
-        return self._form("openmetrics_blocks", lambda: list(blocks(self.openmetrics(), SEND_BLOCK)))
 
     def openmetrics_gzipped(self) -> bytes:
         return self._form("openmetrics_gzipped", lambda: _gzip(self.openmetrics()))
@@ -134,21 +127,6 @@ def collect_and_freeze() -> None:
 
 
 GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
-SEND_BLOCK = 256 * 1024  # bytes per block of an uncompressed body as sent
-
-
-def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """The chunks joined into blocks of about `size` bytes (the last may be shorter)."""
-    block: list[bytes] = []
-    length = 0
-    for chunk in chunks:
-        block.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield b"".join(block)
-            block, length = [], 0
-    if block:
-        yield b"".join(block)
 
 
 def _gzip(chunks: list[bytes]) -> bytes:

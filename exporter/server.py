@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from exporter import __version__
 from exporter.app import Exporter
-from exporter.httploop import Reply, Request, ServeLoop
+from exporter.httploop import SEND_BLOCK, Reply, Request, ServeLoop, blocks
 from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
 
@@ -239,8 +239,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if head:
             return
-        for chunk in chunks:  # a few large blocks (Snapshot.text_blocks) or one body
-            self.wfile.write(chunk)
+        # The snapshot is many small cached pieces: send them in blocks, not one syscall each.
+        for block in blocks(chunks, SEND_BLOCK):
+            self.wfile.write(block)
 
 
 class MetricsServer(ThreadingHTTPServer):
@@ -293,12 +294,12 @@ class MetricsServer(ThreadingHTTPServer):
                 if gzip:
                     body = snapshot.openmetrics_gzipped()
                     return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE), _GZIP), (body,), len(body))
-                chunks = snapshot.openmetrics_blocks()
+                chunks = snapshot.openmetrics()
                 return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE),), chunks, sum(map(len, chunks)))
             if gzip:
                 body = snapshot.gzipped()
                 return Reply(200, ((_TYPE, CONTENT_TYPE), _GZIP), (body,), len(body))
-            return Reply(200, ((_TYPE, CONTENT_TYPE),), snapshot.text_blocks(), snapshot.length)
+            return Reply(200, ((_TYPE, CONTENT_TYPE),), snapshot.chunks, snapshot.length)
         if path == "/healthz":
             # Liveness: a poller that stopped completing polls is wedged; a restart fixes it.
             alive, reason = exporter.alive()

@@ -104,6 +104,6 @@ def test_the_forms_scrapers_ask_for_are_made_before_the_next_snapshot_is_publish
     get(url + "/metrics", {"Accept": "application/openmetrics-text"})
     exporter.poll_once()
     # What was asked of the last snapshot only: nobody asked this one for plain gzip.
-    assert exporter.snapshot.made() == {"openmetrics", "openmetrics_blocks"}
+    assert exporter.snapshot.made() == {"openmetrics"}
     exporter.poll_once()
     assert exporter.snapshot.made() == set()
