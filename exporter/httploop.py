@@ -5,9 +5,10 @@ A thread per connection pays, per scrape, a thread start and a GIL handoff after
 call, and while a poll runs each handoff waits behind the poll's threads: 50 scrapers on new
 connections got p99 180 ms that way at 1,000 targets. Here one thread waits on all
 connections at once (one GIL handoff per wake-up, for every ready socket) and sends the
-snapshot's bytes as they are (no copy, `sendmsg`). Requests it does not answer itself (other
-methods, bodies, HTTP/1.0, oversized heads, TLS, basic auth) go to `handoff` with the bytes
-read so far, and a thread answers them as before.
+cached bytes with `sendmsg` (a compressed body as it is, an uncompressed one joined a block
+at a time). Requests it does not answer itself (other methods, bodies, HTTP/1.0, oversized
+heads, TLS, basic auth) go to `handoff` with the bytes read so far, and a thread answers
+them as before.
 """
 
 from __future__ import annotations

@@ -630,7 +630,7 @@ def report(
         "What keeps scrapes fast while the exporter polls:",
         "",
         "- One thread answers plain-HTTP `GET`/`HEAD` for all connections (`exporter/httploop.py`), "
-        "sending the snapshot's cached bytes as they are; other requests, and every connection while TLS "
+        "sending the snapshot's cached gzip bytes as they are; other requests, and every connection while TLS "
         "or basic auth is configured, go to a thread each, as before. A thread per scrape paid a thread "
         "start and a wait for the GIL after every socket call.",
         "- The poll's workers run Python one at a time and let go while their API call waits on the "
