@@ -127,7 +127,7 @@ class CodeDeployApi:
         # mode's rate limiter on before-send, which may sleep too.)
         client.meta.events.register("before-send.codedeploy", self._gate.let_go)
         client.meta.events.register("before-parse.codedeploy", self._gate.take_back)
-        client.meta.events.register("needs-retry.codedeploy", self._gate.let_go)
+        client.meta.events.register("needs-retry.codedeploy", self._let_go_before_a_retry)
         self.closed = False
 
     @property
@@ -160,6 +160,17 @@ class CodeDeployApi:
         if code:
             self._metrics.api_errors.labels(name, code).inc()
         return None  # never vote on retrying: botocore's own handler decides
+
+    def _let_go_before_a_retry(
+        self,
+        response: tuple[Any, dict[str, Any] | None] | None = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> None:
+        # Only a failed attempt can be retried (after a backoff sleep); a success goes on
+        # parsing with the gate it holds.
+        if caught_exception is not None or (response is not None and response[0].status_code >= 300):
+            self._gate.let_go()
 
     def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
         with self._gate.waiting():
