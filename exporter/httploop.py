@@ -148,7 +148,6 @@ class ServeLoop:
         self._sending = 0  # connections in the middle of a response
         self._stopping = False
         self._drain_until = 0.0
-        self._stopped = False
         self._closed_listener = False
         self._next_sweep = 0.0
 
@@ -161,10 +160,6 @@ class ServeLoop:
         """Stop accepting; responses being sent get `drain_timeout` to finish (from the loop)."""
         self._drain_until = time.monotonic() + drain_timeout
         self._stopping = True
-
-    @property
-    def stopped(self) -> bool:
-        return self._stopped
 
     def run(self) -> None:
         self.listener.setblocking(False)
@@ -186,7 +181,6 @@ class ServeLoop:
             for connection in list(self._connections.values()):
                 self._close(connection)
             self._selector.close()
-            self._stopped = True
 
     def _wind_down(self) -> bool:
         """While stopping: whether to keep looping (responses still being sent, time left)."""
