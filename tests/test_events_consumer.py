@@ -404,7 +404,11 @@ def test_queue_is_named_at_start_and_a_too_short_visibility_timeout_is_warned(
         lambda: any("event=events_queue_visibility_short" in r.getMessage() for r in caplog.records),
         what="the visibility warning",
     )
-    [named] = [r.getMessage() for r in caplog.records if "event=events_queue " in r.getMessage()]
+    # Only this test's queue: a consumer an earlier test stopped may still be finishing its
+    # own check (its receiver is a daemon thread that stop() does not wait for).
+    [named] = [
+        r.getMessage() for r in caplog.records if "event=events_queue " in r.getMessage() and "short-" in r.getMessage()
+    ]
     assert 'queue_arn="arn:aws:sqs:us-east-1:123456789012:short-' in named and "visibility_timeout=5s" in named
 
 

@@ -122,6 +122,8 @@ class EventConsumer:
             )
 
     def _receive_loop(self) -> None:
+        if self._stop.is_set():
+            return  # stopped before this thread ran: no call to make
         self._check_queue()
         failures = 0
         while not self._stop.is_set():
