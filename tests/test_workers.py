@@ -125,3 +125,31 @@ def test_api_calls_wait_on_the_network_together_through_the_gate(sim, make_expor
     poller.join(30)
     assert hanging == 4
     assert not finished  # held one after another, earlier calls would have timed out first
+
+
+def test_a_failed_attempt_lets_the_gate_go_for_the_retry_backoff_and_a_success_keeps_it(sim, sim_server):
+    """botocore's needs-retry comes after every attempt; only a failed one may sleep before a
+    retry, and only then may another worker take the slot."""
+    from types import SimpleNamespace
+
+    from exporter.aws import ClientFactory
+    from exporter.config import AwsSettings
+    from exporter.metrics import ExporterMetrics
+
+    factory = ClientFactory(ExporterMetrics(), static_credentials=("t", "t"))
+    api = factory.api(AwsSettings(region="us-east-1", endpoint_url=sim_server.endpoint_url))
+    gate = factory.gate
+
+    def attempt(status: int | None) -> bool:
+        with gate.hold():
+            if status is None:
+                api._let_go_before_a_retry(caught_exception=ConnectionError("reset"))
+            else:
+                api._let_go_before_a_retry(response=(SimpleNamespace(status_code=status), {}))
+            free = gate._slots.acquire(blocking=False)  # could another worker run now?
+            if free:
+                gate._slots.release()
+            gate.take_back()
+            return free
+
+    assert [attempt(200), attempt(400), attempt(503), attempt(None)] == [False, True, True, True]
