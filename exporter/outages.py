@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from exporter.aws import ApiError
 from exporter.log import quote
@@ -36,6 +38,18 @@ class Outages:
                 exc.code,
                 quote(exc.message),
             )
+
+    @contextmanager
+    def apart(self, known: set[str]) -> Iterator[list[str]]:
+        """A run between polls (an event refresh): its API-wide errors are collected in the
+        list yielded, and logged only if neither `known` nor the last poll had them; the
+        poll's own state is as before afterwards."""
+        saved = self.current, self._before
+        self.current, self._before = [], saved[1] | known
+        try:
+            yield self.current
+        finally:
+            self.current, self._before = saved
 
     def end_poll(self) -> list[str]:
         ended = self._before.difference(self.current)

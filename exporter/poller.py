@@ -57,7 +57,7 @@ class Poller:
         self.outages = Outages()
         self.sources: list[Source] = [PairsSource(), DeploymentsSource(), GroupsSource(), ScopesSource()]
         self.store = DeploymentStore()
-        self.target_store = TargetStore(self.store, self._api, self.outages, clock)
+        self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
@@ -80,21 +80,11 @@ class Poller:
         self.store.begin_poll(self.polls)
         self.target_store.interval = self.config.poll.interval
         now = self.clock()
-        with self._pool("poll") as pool:
-            ctx = PollContext(
-                self.config,
-                now,
-                self.polls,
-                pool.map,
-                self._api,
-                self.outages,
-                self.store,
-                self.owns_group,
-                self.identity,
-            )
+        with self.pool("poll") as pool:
+            ctx = self.context(pool, now)
             wanted = union(source.want(ctx) for source in self.sources)
             self.store.sync(wanted.deployment_keys())
-            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval)
+            self.store.refresh(pool.map, self.api, self.outages, now, self.config.poll.interval)
             self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
@@ -115,10 +105,10 @@ class Poller:
         self.polls += 1
         self.store.begin_poll(self.polls)
         now = self.clock()
-        with self._pool("refresh") as pool:
+        with self.pool("refresh") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
-            self.store.refresh(pool.map, self._api, self.outages, now, self.config.poll.interval, only=set(keys))
+            self.store.refresh(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
             self.target_store.list(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
@@ -160,7 +150,7 @@ class Poller:
     def _group_state(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         poll = self.config.poll
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
-        self.groups.refresh(pool.map, self._api, self.outages, now, poll.group_refresh, poll.interval)
+        self.groups.refresh(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
@@ -171,12 +161,26 @@ class Poller:
     def _forget_after(self) -> float:
         return self.config.poll.retention + 2 * 3600.0
 
-    def _pool(self, name: str) -> DaemonPool:
+    def pool(self, name: str) -> DaemonPool:
         """The bounded pool a poll's API calls run on. Daemon workers: a cancelled poll
         (SIGTERM) abandons calls in flight (see cancel())."""
         return DaemonPool(
             self.config.poll.max_concurrency, self.clients.cancelled, thread_name_prefix=name, gate=self.clients.gate
         )
 
-    def _api(self, aws: AwsSettings) -> CodeDeployApi:
+    def api(self, aws: AwsSettings) -> CodeDeployApi:
         return self.clients.api(aws)
+
+    def context(self, pool: DaemonPool, now: float) -> PollContext:
+        """What the sources are handed to decide what to poll (and an event refresh, to list)."""
+        return PollContext(
+            self.config,
+            now,
+            self.polls,
+            pool.map,
+            self.api,
+            self.outages,
+            self.store,
+            self.owns_group,
+            self.identity,
+        )

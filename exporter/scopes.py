@@ -85,12 +85,12 @@ class Scope:
         aws = self.config.aws
         where = f"discovery scope {aws.region or ''} {aws.role_arn or ''}".strip()
         # A failing refresh (e.g. no ListTagsForResource permission) does not stop the listing.
-        for step in (self._refresh, self._list):
+        for step in (self._refresh, self.list_deployments):
             try:
                 step(ctx, ctx.api_for(aws))
             except ApiError as exc:
                 ctx.outages.note(exc, where)
-        return self._select(ctx, aws)
+        return self.select(ctx, aws)
 
     def _refresh(self, ctx: PollContext, api: CodeDeployApi) -> None:
         if self.refresh is None and ctx.now >= self.next_refresh:
@@ -115,7 +115,7 @@ class Scope:
         else:
             self.refresh = job
 
-    def _list(self, ctx: PollContext, api: CodeDeployApi) -> None:
+    def list_deployments(self, ctx: PollContext, api: CodeDeployApi) -> None:
         first = self.list_from is None
         start = ctx.now - ctx.config.poll.retention if self.list_from is None else self.list_from
         ids = api.list_deployments(None, None, start)
@@ -140,7 +140,7 @@ class Scope:
         # What is older than the next listing's start cannot be listed again.
         self.known = {i: t for i, t in self.known.items() if t >= start}
 
-    def _select(self, ctx: PollContext, aws: AwsSettings) -> Wanted:
+    def select(self, ctx: PollContext, aws: AwsSettings) -> Wanted:
         out = Wanted()
         if self.matched is None:
             return out  # no complete refresh yet: nothing is known to match

@@ -134,7 +134,7 @@ class GroupsSource:
             if ctx.owns_group(e.aws, e.application, e.deployment_group)
         }
         self.listings = {ref: self.listings.get(ref) or Listing() for ref in entries}
-        list(ctx.map(lambda ref: self._list(ctx, ref, entries[ref]), entries))
+        list(ctx.map(lambda ref: self.list_group(ctx, ref, entries[ref]), entries))
         out = Wanted()
         for ref, entry in entries.items():
             listing = self.listings[ref]
@@ -143,7 +143,7 @@ class GroupsSource:
             out.groups[ref] = True
         return out
 
-    def _list(self, ctx: PollContext, ref: GroupRef, entry: GroupEntry) -> None:
+    def list_group(self, ctx: PollContext, ref: GroupRef, entry: GroupEntry) -> None:
         listing = self.listings[ref]
         try:
             api = ctx.api_for(entry.aws)

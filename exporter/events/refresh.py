@@ -20,7 +20,7 @@ from exporter.events.parse import DeploymentChange
 from exporter.poller import Poller
 from exporter.refresh import DeploymentKey, TrackedDeployment
 from exporter.scopes import ScopesSource
-from exporter.sources import GroupsSource, PollContext, Wanted
+from exporter.sources import GroupsSource, Wanted
 from exporter.targets import TrackedTarget
 
 
@@ -51,17 +51,14 @@ class EventRefresher:
             if change.deployment_id not in named or named[change.deployment_id].application is None:
                 named[change.deployment_id] = change
         outcome = RefreshOutcome()
-        outages = self.poller.outages
         # API-wide errors are logged when an outage starts: one the last poll or refresh already
         # logged is not logged again by every refresh during it. The poll's own list is kept.
-        saved_current, saved_before = outages.current, outages._before
-        outages.current, outages._before = [], saved_before | self._errors_before
-        try:
-            self._refresh(named, outcome)
-        finally:
-            outcome.api_wide_errors = list(outages.current)
-            self._errors_before = set(outages.current)
-            outages.current, outages._before = saved_current, saved_before
+        with self.poller.outages.apart(self._errors_before) as errors:
+            try:
+                self._refresh(named, outcome)
+            finally:
+                outcome.api_wide_errors = list(errors)
+                self._errors_before = set(errors)
         outcome.duration = time.perf_counter() - started
         return outcome
 
@@ -107,24 +104,14 @@ class EventRefresher:
         poll recomputes it. Groups no poll has listed yet, or another shard's, are left to polls."""
         poller = self.poller
         # The poller's cancellable pool: a shutdown abandons this listing like a poll's.
-        with poller._pool("event-refresh") as pool:
-            ctx = PollContext(
-                poller.config,
-                poller.clock(),
-                poller.polls,
-                pool.map,
-                poller._api,
-                poller.outages,
-                poller.store,
-                poller.owns_group,
-                poller.identity,
-            )
+        with poller.pool("event-refresh") as pool:
+            ctx = poller.context(pool, poller.clock())
             for source in poller.sources:
                 if isinstance(source, GroupsSource):
                     for entry in self._groups_to_list(untracked, set()):
                         ref = (entry.aws, entry.application, entry.deployment_group)
                         if ref in source.listings and poller.owns_group(*ref):
-                            source._list(ctx, ref, entry)
+                            source.list_group(ctx, ref, entry)
                             listing = source.listings[ref]
                             self._join(
                                 Wanted(
@@ -142,11 +129,11 @@ class EventRefresher:
                         ):
                             continue
                         try:
-                            scope._list(ctx, ctx.api_for(scope.config.aws))
+                            scope.list_deployments(ctx, ctx.api_for(scope.config.aws))
                         except ApiError as exc:
                             ctx.outages.note(exc, "discovery scope (event)")
                             continue
-                        self._join(scope._select(ctx, scope.config.aws))
+                        self._join(scope.select(ctx, scope.config.aws))
 
     def _join(self, wanted: Wanted) -> None:
         poller = self.poller
