@@ -24,6 +24,7 @@ from exporter.families import (
     FULL,
     Family,
     PlainSamples,
+    Samples,
     Selection,
     SparseSamples,
     SuffixedSamples,
@@ -192,6 +193,19 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
     return out
 
 
+def _family_lines(name: str, prefix: str, samples: Samples | None, suffixed: bool, obj: object) -> list[str]:
+    """One family's lines for one object; a summary's or histogram's samples name their suffix."""
+    if suffixed:
+        rows: Iterable[tuple[str, str, float]] = (
+            (name + suffix, labels, value) for suffix, labels, value in cast(SuffixedSamples, samples)(obj)
+        )
+    else:
+        rows = ((name, labels, value) for labels, value in cast(PlainSamples, samples)(obj))
+    return [
+        f"{n}{{{prefix},{labels}}} {fmt(v)}\n" if labels else f"{n}{{{prefix}}} {fmt(v)}\n" for n, labels, v in rows
+    ]
+
+
 def render_deployment(view: DeploymentView, members: Iterable[Target | None], plan: _Plan) -> Fragments:
     """The deployment's own series and its per-lifecycle-event aggregates."""
     out: dict[str, list[str]] = {}
@@ -200,18 +214,7 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
         for hook, agg in aggregate_hooks(members).items():
             prefix = f'{view.prefix},lifecycle_event="{escape(hook)}"'
             for name, samples, summary in plan.hook:
-                if summary:
-                    lines = [
-                        f"{name}{suffix}{{{prefix}}} {fmt(value)}\n"
-                        for suffix, _, value in cast(SuffixedSamples, samples)(agg)
-                    ]
-                else:
-                    lines = [
-                        f"{name}{{{prefix},{labels}}} {fmt(value)}\n"
-                        if labels
-                        else f"{name}{{{prefix}}} {fmt(value)}\n"
-                        for labels, value in cast(PlainSamples, samples)(agg)
-                    ]
+                lines = _family_lines(name, prefix, samples, summary, agg)
                 if lines:
                     out.setdefault(name, []).extend(lines)
     return out
@@ -231,16 +234,7 @@ def render_group(view: GroupView, plan: _Plan) -> Fragments:
     out: Fragments = {}
     prefix = group_prefix(view)
     for name, samples, histogram in plan.group:
-        if histogram:
-            lines = [
-                f"{name}{suffix}{{{prefix},{labels}}} {fmt(value)}\n"
-                for suffix, labels, value in cast(SuffixedSamples, samples)(view)
-            ]
-        else:
-            lines = [
-                f"{name}{{{prefix},{labels}}} {fmt(value)}\n" if labels else f"{name}{{{prefix}}} {fmt(value)}\n"
-                for labels, value in cast(PlainSamples, samples)(view)
-            ]
+        lines = _family_lines(name, prefix, samples, histogram, view)
         if lines:
             out[name] = lines
     return out
