@@ -91,6 +91,12 @@ def wants_openmetrics(accept: str) -> bool:
     return best["openmetrics"] > 0 and best["openmetrics"] >= best["text"]
 
 
+def _threads_only(web: ActiveWebConfig | None) -> bool:
+    """Whether connections go to a thread each: TLS handshakes and password checks are not
+    done in the serve loop."""
+    return web is not None and (web.authenticator is not None or web.ssl_context is not None)
+
+
 def _text_reply(status: int, text: str) -> Reply:
     body = text.encode("utf-8")
     return Reply(status, ((_TYPE, "text/plain"),), (body,), len(body))
@@ -160,8 +166,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     @property
     def _web(self) -> ActiveWebConfig | None:
-        watcher = self.server.web
-        return watcher.current() if watcher is not None else None
+        return self.server.current_web()
 
     def _authorized(self) -> bool:
         web = self._web
@@ -322,9 +327,12 @@ class MetricsServer(ThreadingHTTPServer):
     # everything else, and every connection while TLS or basic auth is configured, to a
     # thread running _Handler (http.server's request handling, as before).
 
+    def current_web(self) -> ActiveWebConfig | None:
+        return self.web.current() if self.web is not None else None
+
     def _route(self, request: Request) -> Reply | None:
-        web = self.web.current() if self.web is not None else None
-        if web is not None and (web.authenticator is not None or web.ssl_context is not None):
+        web = self.current_web()
+        if _threads_only(web):
             return None  # the web config changed under a kept-alive connection
         reply = self.reply(
             request.target, request.headers.get("accept", ""), request.headers.get("accept-encoding", "")
@@ -334,8 +342,8 @@ class MetricsServer(ThreadingHTTPServer):
         return reply
 
     def _accept(self, sock: socket.socket, address: tuple[str, int]) -> bool:
-        web = self.web.current() if self.web is not None else None
-        if web is None or (web.authenticator is None and web.ssl_context is None):
+        web = self.current_web()
+        if web is None or not _threads_only(web):
             return True  # plain HTTP, no password: the loop answers
         if web.ssl_context is not None:
             # Handshake later, in the connection's own thread (see _Handler.setup).
