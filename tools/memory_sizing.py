@@ -21,6 +21,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from simulated_fleet import simulated_fleet
+
 ROOT = Path(__file__).resolve().parents[1]
 # Setting name -> the `metrics:` block of the config (empty: the defaults). The table prints the
 # name with the values the parsed config actually had.
@@ -28,17 +30,6 @@ SETTINGS: dict[str, dict[str, object]] = {
     "defaults": {},
     "full": {"sparse_status": False, "lifecycle_events": "all"},
 }
-
-_SIM = """
-import json, sys
-from exporter.simulator import Simulator, SimulatorServer, build_fleet
-sim = Simulator()
-fleet = build_fleet(sim, int(sys.argv[1]))
-server = SimulatorServer(sim).start()
-print(json.dumps({"url": server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True)
-sys.stdin.read()
-server.stop()
-"""
 
 
 def _measure(url: str, deployments: list[str], metrics: dict[str, object]) -> dict[str, object]:
@@ -71,25 +62,16 @@ def _measure(url: str, deployments: list[str], metrics: dict[str, object]) -> di
 
 
 def measure(targets: int, setting: str) -> dict[str, Any]:
-    sim = subprocess.Popen(
-        [sys.executable, "-c", _SIM, str(targets)], cwd=ROOT, text=True, stdin=subprocess.PIPE, stdout=subprocess.PIPE
-    )
-    try:
-        assert sim.stdout is not None
-        info = json.loads(sim.stdout.readline())
+    with simulated_fleet(targets) as (url, deployments):
         out = subprocess.run(
-            [sys.executable, __file__, "--one", info["url"], setting],
-            input=json.dumps(info["deployments"]),
+            [sys.executable, __file__, "--one", url, setting],
+            input=json.dumps(deployments),
             capture_output=True,
             text=True,
             check=True,
             cwd=ROOT,
         )
         return dict(json.loads(out.stdout))
-    finally:
-        if sim.stdin is not None:
-            sim.stdin.close()
-        sim.wait(timeout=30)
 
 
 def main(argv: list[str]) -> int:

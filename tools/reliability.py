@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from simulated_fleet import simulated_fleet
+
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
@@ -211,15 +213,8 @@ def load_test(
 ) -> LoadResult:
     """Scrapers and the simulator run in processes of their own: in production neither the
     scrapers nor the CodeDeploy API share the exporter's process (and its GIL)."""
-    simulator = subprocess.Popen(
-        [sys.executable, __file__, "--simulate", str(targets)],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        fleet = json.loads(simulator.stdout.readline())  # type: ignore[union-attr]
-        exporter = _fleet_exporter(fleet["endpoint_url"], fleet["deployments"], interval)
+    with simulated_fleet(targets) as (endpoint_url, deployments):
+        exporter = _fleet_exporter(endpoint_url, deployments, interval)
         durations: list[float] = []
         _timed_polls(exporter, durations)
         server = MetricsServer(("127.0.0.1", 0), exporter).start()
@@ -253,8 +248,6 @@ def load_test(
             stop.set()
             server.stop()
             poller.join(timeout=10)
-    finally:
-        simulator.communicate(timeout=30)  # closes its stdin: it exits
     lat = result["latencies"]
     return LoadResult(
         targets,
@@ -793,17 +786,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--scrape", nargs=5, metavar=("HOST", "PORT", "THREADS", "SECONDS", "CONNECTIONS"), help=argparse.SUPPRESS
     )  # the scraper subprocess
-    parser.add_argument("--simulate", type=int, metavar="TARGETS", help=argparse.SUPPRESS)  # a simulator process
     args = parser.parse_args(argv)
-    if args.simulate:
-        sim = Simulator()
-        with SimulatorServer(sim) as sim_server:
-            fleet = build_fleet(sim, args.simulate)
-            print(
-                json.dumps({"endpoint_url": sim_server.endpoint_url, "deployments": [d for d, _ in fleet]}), flush=True
-            )
-            sys.stdin.read()  # until the parent closes it
-        return 0
     if args.scrape:
         host, port, threads, seconds, connections = args.scrape
         print(
