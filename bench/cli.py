@@ -6,7 +6,9 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from bench import machine, report
 from bench.run import FULL, ROOT, TIERS, run_tier
@@ -78,28 +80,27 @@ def run_events(args: argparse.Namespace) -> int:
         args.events_off_interval,
         log=lambda m: print(m, file=sys.stderr, flush=True),
     )
-    section = events.markdown(result, command)
-    print(section)
-    if args.json_path:
-        Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
-    output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
-    current = output.read_text(encoding="utf-8") if output.exists() else ""
-    output.write_text(events.splice(current, section), encoding="utf-8")
-    print(f"wrote {output}", file=sys.stderr)
-    return 0
+    return _write_section(args, result, events.markdown(result, command), events.splice)
 
 
 def run_discovery(args: argparse.Namespace) -> int:
     from bench import discovery
 
     result = discovery.run(log=lambda m: print(m, file=sys.stderr, flush=True))
-    section = discovery.markdown(result, "python -m bench --discovery")
+    return _write_section(args, result, discovery.markdown(result, "python -m bench --discovery"), discovery.splice)
+
+
+def _write_section(
+    args: argparse.Namespace, result: dict[str, Any], section: str, splice: Callable[[str, str], str]
+) -> int:
+    """Print a benchmark's section, save its raw results if asked, and put the section into
+    the report (docs/benchmarks.md or --output) in place of its previous version."""
     print(section)
     if args.json_path:
         Path(args.json_path).write_text(json.dumps(result, indent=1), encoding="utf-8")
     output = Path(args.output) if args.output else ROOT / "docs" / "benchmarks.md"
     current = output.read_text(encoding="utf-8") if output.exists() else ""
-    output.write_text(discovery.splice(current, section), encoding="utf-8")
+    output.write_text(splice(current, section), encoding="utf-8")
     print(f"wrote {output}", file=sys.stderr)
     return 0
 
