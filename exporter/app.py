@@ -154,6 +154,7 @@ class Exporter:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
         self.cache = ExpositionCache(Selection.of(config.metrics))
+        self.cache.parse_errors = clients.parse_errors
         metrics.selection = self.cache.selection
         self.clock = clock
         self.ready = threading.Event()
@@ -185,6 +186,7 @@ class Exporter:
             selection = Selection.of(config.metrics)
             if selection != self.cache.selection:
                 self.cache = ExpositionCache(selection)
+                self.cache.parse_errors = self.poller.clients.parse_errors
                 self.metrics.selection = selection
             # The token bucket reads its rate on every acquire; concurrency is read per poll,
             # and the connection pool follows it. Clients of AWS settings that left go.
@@ -376,6 +378,9 @@ class Exporter:
                 return
             except Exception:  # never let one bad poll end the daemon
                 log.exception("event=poll_crashed")
+                # The last good data stays served; the self-metrics move on (the parse-error
+                # and API counters of this attempt; the last-success timestamp does not).
+                self.refresh_self_metrics()
             interval = self.config.poll.interval
             elapsed = time.monotonic() - started
             if elapsed > interval:

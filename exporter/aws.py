@@ -23,6 +23,8 @@ from botocore.utils import parse_timestamp
 from exporter import __version__
 from exporter.config import AwsSettings
 from exporter.metrics import ExporterMetrics
+from exporter.parse_errors import ParseErrors
+from exporter.responses import TolerantParserFactory
 from exporter.workers import Cancelled, PythonGate
 
 if TYPE_CHECKING:  # the stubs are a test dependency: never imported at run time
@@ -57,11 +59,12 @@ ID_ERRORS = frozenset(
 
 
 class ApiError(Exception):
-    def __init__(self, operation: str, code: str, message: str = "") -> None:
+    def __init__(self, operation: str, code: str, message: str = "", settings: AwsSettings | None = None) -> None:
         super().__init__(f"{operation}: {code}: {message}")
         self.operation = operation
         self.code = code
         self.message = message
+        self.settings = settings  # the AWS settings of the client that failed: its account and region
 
     @property
     def id_specific(self) -> bool:
@@ -114,8 +117,14 @@ class CodeDeployApi:
         metrics: ExporterMetrics,
         cancelled: threading.Event | None = None,
         gate: PythonGate | None = None,
+        parse_errors: ParseErrors | None = None,
+        settings: AwsSettings | None = None,
     ) -> None:
         self._client = client
+        self._settings = settings
+        # Objects of this client's responses that cannot be read are counted here (the stores
+        # parse them one by one: exporter.parse_errors.parse_each).
+        self.parse_errors = parse_errors if parse_errors is not None else ParseErrors()
         self._limiter = limiter
         self._metrics = metrics
         self._cancelled = cancelled if cancelled is not None else threading.Event()
@@ -183,14 +192,22 @@ class CodeDeployApi:
             return response
         except ClientError as exc:
             error = exc.response.get("Error", {})
-            raise ApiError(operation, error.get("Code", "Unknown"), error.get("Message", "")) from None
+            code, message = error.get("Code", "Unknown"), error.get("Message", "")
+            raise ApiError(operation, code, message, self._settings) from None
         except BotoCoreError as exc:
             # Connection refused, timeouts, missing credentials: not counted by needs-retry
             # when they happen before a request is sent, so count them here.
             code = type(exc).__name__
             if "credential" in code.lower() or "region" in code.lower():
                 self._metrics.api_errors.labels(operation, code).inc()
-            raise ApiError(operation, code, str(exc)) from None
+            raise ApiError(operation, code, str(exc), self._settings) from None
+        except Cancelled:
+            raise
+        except Exception as exc:
+            # Not an SDK error: a fault of our own or botocore's that this response set off.
+            # It costs this call (as an error of the API, named after the exception), not the poll.
+            log.exception("event=api_call_crashed operation=%s", operation)
+            raise ApiError(operation, type(exc).__name__, str(exc)[:200], self._settings) from None
         finally:
             self._gate.take_back()  # needs-retry let it go (or an error came before before-parse)
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
@@ -346,6 +363,7 @@ class ClientFactory:
         self.cancelled = threading.Event()
         self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
         self.gate = PythonGate()  # shared by the poll's pools and these clients
+        self.parse_errors = ParseErrors(metrics.parse_errors)
         self._static = static_credentials
         self.max_pool_connections = pool_size(max_concurrency)
         self._boto_config = BotoConfig(
@@ -373,7 +391,15 @@ class ClientFactory:
         with self._lock:
             api = self._apis.get(settings)
             if api is None:
-                api = CodeDeployApi(self._client(settings), self.limiter, self._metrics, self.cancelled, self.gate)
+                api = CodeDeployApi(
+                    self._client(settings),
+                    self.limiter,
+                    self._metrics,
+                    self.cancelled,
+                    self.gate,
+                    self.parse_errors,
+                    settings,
+                )
                 self._apis[settings] = api
             return api
 
@@ -463,7 +489,7 @@ class ClientFactory:
             # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
             return session.client("codedeploy", endpoint_url=settings.endpoint_url, config=self._boto_config)
         except BotoCoreError as exc:
-            raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
+            raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None
 
     def _session(self, settings: AwsSettings) -> boto3.Session:
         keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
@@ -471,7 +497,11 @@ class ClientFactory:
             keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
         base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
         core = botocore.session.Session()
-        core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=_epoch_seconds)
+        # A value of an unexpected shape costs that value, not the response (exporter.responses).
+        core.register_component(
+            "response_parser_factory",
+            TolerantParserFactory(self.parse_errors.dropped, timestamp_parser=_epoch_seconds),
+        )
         if not settings.role_arn:
             return boto3.Session(
                 botocore_session=core, profile_name=settings.profile, region_name=settings.region, **keys

@@ -29,6 +29,7 @@ from exporter.model import (
 )
 from exporter.outages import Outages
 from exporter.parse import parse_deployment_group
+from exporter.parse_errors import parse_each
 from exporter.refresh import chunks
 from exporter.workers import PoolMap
 
@@ -105,7 +106,8 @@ class GroupStates:
         def fetch(job: tuple[AwsSettings, str, list[str]]) -> None:
             aws, application, names = job
             try:
-                raw = api_for(aws).batch_get_deployment_groups(application, names)
+                api = api_for(aws)
+                raw = api.batch_get_deployment_groups(application, names)
             except ApiError as exc:
                 if exc.code not in ("ApplicationDoesNotExistException", "DeploymentGroupDoesNotExistException"):
                     outages.note(exc, f"group state of {application}")
@@ -114,7 +116,8 @@ class GroupStates:
                     state.failures += 1
                     state.retry_at = now + min(every, interval * 2 ** (state.failures - 1)) - 1e-6
                 return
-            records = {r.deployment_group: r for r in map(parse_deployment_group, raw)}
+            parsed = parse_each(raw, parse_deployment_group, api.parse_errors, "BatchGetDeploymentGroups")
+            records = {r.deployment_group: r for r in parsed}
             for name in names:
                 state = self.states[(aws, application, name)]
                 state.record = records.get(name)  # a deleted group drops its info

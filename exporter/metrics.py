@@ -18,6 +18,7 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 
 from exporter import __version__
 from exporter.families import BY_NAME, Selection
+from exporter.parse_errors import OBJECT_OPERATIONS, REASONS
 
 # `_created` series double the size of every counter and help nobody here.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
@@ -71,6 +72,8 @@ class ExporterMetrics:
         self.api_requests = Counter(_bare(name), _help(name), ["operation"], registry=r)
         name = "codedeploy_exporter_api_request_errors_total"
         self.api_errors = Counter(_bare(name), _help(name), ["operation", "error_code"], registry=r)
+        name = "codedeploy_exporter_parse_errors_total"
+        self.parse_errors = Counter(_bare(name), _help(name), ["operation", "reason"], registry=r)
         name = "codedeploy_exporter_api_request_duration_seconds"
         self.api_duration = Histogram(name, _help(name), ["operation"], buckets=API_BUCKETS, registry=r)
         self.poll_duration = gauge("codedeploy_exporter_poll_duration_seconds")
@@ -84,6 +87,9 @@ class ExporterMetrics:
         ProcessCollector(registry=r)
         for state in ("polled", "frozen"):
             self.targets.labels(state)
+        for operation in OBJECT_OPERATIONS:
+            for reason in REASONS:
+                self.parse_errors.labels(operation, reason)
         for operation in OPERATIONS:
             self.api_requests.labels(operation)
             for code in KNOWN_ERRORS:

@@ -19,6 +19,7 @@ from exporter.log import quote
 from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.parse import parse_deployment
+from exporter.parse_errors import parse_each
 from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")
@@ -67,8 +68,8 @@ class DeploymentStore:
         (sources call this for IDs they have just listed, so refresh skips them this poll)."""
         records = []
         for chunk in chunks(deployment_ids, BATCH_DEPLOYMENTS_MAX):
-            for raw in api.batch_get_deployments(chunk):
-                record = parse_deployment(raw)
+            raw = api.batch_get_deployments(chunk)
+            for record in parse_each(raw, parse_deployment, api.parse_errors, "BatchGetDeployments"):
                 records.append(record)
                 with self._lock:
                     key = (record.deployment_id, aws)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -32,6 +32,7 @@ from exporter.families import (
     label_pairs,
 )
 from exporter.model import Deployment, GroupView, Target
+from exporter.parse_errors import ParseErrors
 
 __all__ = [
     "CONTENT_TYPE",
@@ -283,6 +284,9 @@ class ExpositionCache:
         self._prefixes: dict[Hashable, tuple[tuple[str, ...], str]] = {}
         self._prefixes_used: dict[Hashable, tuple[tuple[str, ...], str]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
+        # An object whose samples cannot be made is left out (cached as nothing until its
+        # record changes) and reported here: one object never costs the page.
+        self.parse_errors = ParseErrors()
 
     def prefix(self, key: Hashable, **labels: str) -> str:
         """`labels` rendered, rebuilt only when one of them changed since the last poll."""
@@ -310,7 +314,12 @@ class ExpositionCache:
             ):
                 return cached[1]
         self.rendered_last += 1
-        return _encode(render_target(view, self._plan))
+        target = view.target
+        return self._guarded(
+            lambda: render_target(view, self._plan),
+            "BatchGetDeploymentTargets",
+            f"targetId={target.target_id}" if target is not None else "",
+        )
 
     def _deployment_fragments(self, view: DeploymentView, members: tuple[Target | None, ...]) -> Encoded:
         cached = self._deployments.get(view.key)
@@ -324,14 +333,29 @@ class ExpositionCache:
             ):
                 return fragments
         self.rendered_last += 1
-        return _encode(render_deployment(view, members, self._plan))
+        return self._guarded(
+            lambda: render_deployment(view, members, self._plan),
+            "BatchGetDeployments",
+            f"deploymentId={view.deployment.deployment_id}",
+        )
 
     def _group_fragments(self, view: GroupView) -> Encoded:
         cached = self._groups.get(_group_key(view))
         if cached is not None and cached[0] == view:
             return cached[1]
         self.rendered_last += 1
-        return _encode(render_group(view, self._plan))
+        return self._guarded(
+            lambda: render_group(view, self._plan),
+            "BatchGetDeploymentGroups",
+            f"deploymentGroupName={view.deployment_group}",
+        )
+
+    def _guarded(self, render: Callable[[], Fragments], operation: str, object_id: str) -> Encoded:
+        try:
+            return _encode(render())
+        except Exception as exc:
+            self.parse_errors.failed(operation, "render", object_id, exc)
+            return {}
 
     def chunks(
         self,

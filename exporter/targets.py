@@ -18,6 +18,7 @@ from exporter.log import diagnostics_fields, quote
 from exporter.model import Target
 from exporter.outages import Outages
 from exporter.parse import parse_target
+from exporter.parse_errors import parse_each
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment, backoff, chunks, keep_if_equal
 from exporter.workers import PoolMap
 
@@ -136,8 +137,7 @@ class TargetStore:
                 self._failed(target, exc)
             return
         by_id: dict[str, Target] = {}
-        for item in raw:
-            record = parse_target(item)
+        for record in parse_each(raw, parse_target, api.parse_errors, "BatchGetDeploymentTargets"):
             by_id[record.target_id] = record
         for target in chunk:
             found = by_id.get(target.target_id)
