@@ -21,11 +21,14 @@ from exporter.health import DEFAULT_LIVENESS_INTERVALS, LISTEN_ADDRESS_ENV, LIVE
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see _run)
+    from exporter.app import Exporter
+    from exporter.aws import ClientFactory
     from exporter.webconfig import WebConfigWatcher
 
 log = logging.getLogger("exporter")
 
-EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE = 0, 1, 2
+# Exit codes (README, "Exit codes"); `--once` uses all of them.
+EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE, EXIT_API_ERROR, EXIT_POLL_CRASHED = 0, 1, 2, 3, 4
 DEFAULT_PORT = 10120
 # SIGTERM to exit within 3 s: responses in flight get DRAIN_ON_STOP, a cancelled poll (which
 # returns within ~50 ms) STOP_TIMEOUT.
@@ -100,7 +103,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--once",
         action="store_true",
-        help="poll once, print the exposition to stdout, exit 1 if a target failed to poll",
+        help="poll once, print the exposition to stdout; exit 0 all read, 1 a target failed to "
+        "poll, 3 an API-wide error (access denied, credentials, endpoint, throttling), "
+        "4 the poll itself failed",
     )
     p.add_argument(
         "--shard",
@@ -252,10 +257,7 @@ def _run(
         config, clients, metrics, shard, args.total_shards, liveness_intervals=args.healthz_max_poll_intervals
     )
     if args.once:
-        outcome = exporter.poll_once()
-        sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
-        sys.stdout.flush()
-        return EXIT_TARGETS_FAILED if outcome.failed_targets else EXIT_OK
+        return _once(exporter, clients)
 
     reloader = Reloader(exporter, load)
     try:
@@ -318,3 +320,27 @@ def _run(
         str(not events_stopped).lower(),
     )
     return EXIT_OK
+
+
+def _once(exporter: Exporter, clients: ClientFactory) -> int:
+    """`--once`: one poll, its exposition on stdout, and an exit code a script can act on."""
+    try:
+        outcome = exporter.poll_once()
+    except Exception as exc:  # a fault of ours: one line, not a traceback (DEBUG logs it)
+        log.debug("event=poll_crashed", exc_info=True)
+        print(f"codedeploy-exporter: --once: the poll failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_POLL_CRASHED
+    sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
+    sys.stdout.flush()
+    for error in outcome.api_errors:
+        account = region = ""
+        if error.settings is not None:
+            account, region = clients.account_id(error.settings), clients.region(error.settings)
+        print(
+            f"codedeploy-exporter: --once: API error: operation={error.operation} error_code={error.code} "
+            f"account_id={account or 'unknown'} region={region or 'unknown'} message={quote(error.message[:300])}",
+            file=sys.stderr,
+        )
+    if outcome.api_wide_errors:
+        return EXIT_API_ERROR
+    return EXIT_TARGETS_FAILED if outcome.failed_targets else EXIT_OK

@@ -16,11 +16,12 @@ log = logging.getLogger("exporter.poller")
 class Outages:
     def __init__(self) -> None:
         self.current: list[str] = []  # API-wide error codes of the current poll
+        self.first: list[ApiError] = []  # ... the first error of each, for `--once` to report
         self._before: set[str] = set()  # ... and of the previous one
         self._lock = threading.Lock()
 
     def begin_poll(self) -> None:
-        self.current = []
+        self.current, self.first = [], []
 
     def note(self, exc: ApiError, where: str) -> None:
         # Logged when an outage starts, not per target or per poll: throttling or lost
@@ -29,6 +30,7 @@ class Outages:
             if exc.code in self.current:
                 return
             self.current.append(exc.code)
+            self.first.append(exc)
             ongoing = exc.code in self._before
         if not ongoing:
             log.error(
@@ -44,12 +46,12 @@ class Outages:
         """A run between polls (an event refresh): its API-wide errors are collected in the
         list yielded, and logged only if neither `known` nor the last poll had them; the
         poll's own state is as before afterwards."""
-        saved = self.current, self._before
-        self.current, self._before = [], saved[1] | known
+        saved = self.current, self.first, self._before
+        self.current, self.first, self._before = [], [], saved[2] | known
         try:
             yield self.current
         finally:
-            self.current, self._before = saved
+            self.current, self.first, self._before = saved
 
     def end_poll(self) -> list[str]:
         ended = self._before.difference(self.current)

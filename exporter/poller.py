@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from exporter.aws import ClientFactory, CodeDeployApi
+from exporter.aws import ApiError, ClientFactory, CodeDeployApi
 from exporter.config import AwsSettings, Config
 from exporter.groups import GroupStates
 from exporter.model import Deployment, GroupView
@@ -39,6 +39,7 @@ class PollOutcome:
     duration: float
     api_wide_errors: list[str]
     failed_targets: int
+    api_errors: list[ApiError] = field(default_factory=list)  # the first error of each code
 
 
 class Poller:
@@ -88,9 +89,10 @@ class Poller:
             self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
+        first = self.outages.first
         errors = self.outages.end_poll()
         failed = sum(1 for t in self.targets.values() if t.success is False)
-        return PollOutcome(time.perf_counter() - started, errors, failed)
+        return PollOutcome(time.perf_counter() - started, errors, failed, first)
 
     def refresh_now(self, deployment_ids: Iterable[str]) -> bool:
         """Read the given deployments (and their targets) now, between polls; for event
