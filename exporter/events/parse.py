@@ -14,9 +14,10 @@ API. That makes duplicates, reordering and late delivery harmless by constructio
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any, Literal
 
 DEPLOYMENT_STATE_CHANGE = "CodeDeploy Deployment State-change Notification"
@@ -37,6 +38,16 @@ EVENT_TYPES = (
 
 _DEPLOYMENT_ID = re.compile(r"^d-[A-Z0-9]{9}$")
 _MAX_NAME = 256
+# Java's Date.toString() ("EEE MMM dd HH:mm:ss zzz yyyy"), as CodeDeploy's trigger messages
+# write createTime and completeTime: "Fri Oct 07 19:50:41 UTC 2016".
+_JAVA_DATE = re.compile(
+    r"^(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(\d{1,2}) "
+    r"(\d{2}):(\d{2}):(\d{2}) ([A-Za-z]{1,5}|[+-]\d{2}:?\d{2}) (\d{4})$"
+)
+_MONTHS = {m: i for i, m in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)}
+# Only unambiguous zone names: CST, IST and others name several zones, so such a date is
+# reported unreadable and the SNS timestamp stands in.
+_ZONES = {"UTC": 0, "GMT": 0, "UT": 0, "Z": 0}
 
 
 @dataclass(frozen=True)
@@ -58,6 +69,7 @@ class ParsedMessage:
     outcome: Literal["event", "other", "malformed"]
     change: DeploymentChange | None = None
     reason: str = ""  # for "other" and "malformed": what it was, for the one log line
+    unreadable_date: str = ""  # "field: value" of a date present but unreadable (its time is lost)
 
     @property
     def type(self) -> str:
@@ -65,7 +77,15 @@ class ParsedMessage:
 
 
 def parse_message(body: str) -> ParsedMessage:
-    """Classify one SQS message body. Never raises."""
+    """Classify one SQS message body. Never raises: a fault of the parser's own costs the
+    message (malformed), never the consumer."""
+    try:
+        return _parse_message(body)
+    except Exception as exc:
+        return ParsedMessage("malformed", reason=f"unreadable ({type(exc).__name__}: {_short(str(exc))})")
+
+
+def _parse_message(body: str) -> ParsedMessage:
     try:
         document = json.loads(body)
     except (ValueError, TypeError, RecursionError):
@@ -74,7 +94,7 @@ def parse_message(body: str) -> ParsedMessage:
         return ParsedMessage("other", reason="JSON body is not an object")
     sent_at = None
     if document.get("Type") == "Notification" and "TopicArn" in document:
-        sent_at = _iso_time(document.get("Timestamp"))
+        sent_at = date(document.get("Timestamp"))
         inner = document.get("Message")
         if not isinstance(inner, str):
             return ParsedMessage("malformed", reason="SNS notification without a Message string")
@@ -121,8 +141,9 @@ def _eventbridge(event: dict[str, Any], sent_at: float | None) -> ParsedMessage:
             region=_name(detail, "region") or _name(event, "region"),
             state=_name(detail, "state"),
             target_id=target,
-            time=_iso_time(event.get("time")) or sent_at,
+            time=date(event.get("time")) or sent_at,
         ),
+        unreadable_date=_unreadable(event, ("time",)),
     )
 
 
@@ -130,8 +151,8 @@ def _trigger(trigger: dict[str, Any], sent_at: float | None) -> ParsedMessage:
     instance = _name(trigger, "instanceId")
     kind = "instance_trigger" if instance is not None else "deployment_trigger"
     when = None
-    for key in ("lastUpdatedAt", "completeTime", "createTime"):
-        when = _epoch(trigger.get(key))
+    for key in _TRIGGER_TIMES:
+        when = date(trigger.get(key))
         if when is not None:
             break
     return ParsedMessage(
@@ -147,7 +168,11 @@ def _trigger(trigger: dict[str, Any], sent_at: float | None) -> ParsedMessage:
             target_id=instance.rsplit("/", 1)[-1] if instance is not None else None,
             time=when or sent_at,
         ),
+        unreadable_date=_unreadable(trigger, _TRIGGER_TIMES),
     )
+
+
+_TRIGGER_TIMES = ("lastUpdatedAt", "completeTime", "createTime")  # the most recent first
 
 
 def _deployment_id(value: Any) -> str:
@@ -165,24 +190,59 @@ def _name(document: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def _iso_time(value: Any) -> float | None:
-    if not isinstance(value, str):
+def date(value: Any) -> float | None:
+    """Unix seconds from every date form CodeDeploy's messages carry, None if unreadable:
+    epoch seconds as a number or a string (trigger JSON: "1446744188.595"), ISO 8601 with or
+    without an offset (EventBridge's "time", SNS's "Timestamp"; no offset is UTC), and Java's
+    Date.toString() (trigger JSON: "Fri Oct 07 19:50:41 UTC 2016")."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
+    if isinstance(value, str):
+        text = value.strip()
+        try:
+            number = float(text)
+        except ValueError:
+            return _iso(text) if text[:1].isdigit() else _java(text)
+    else:
+        number = float(value)
+    return number if math.isfinite(number) and number > 0 else None
+
+
+def _iso(text: str) -> float | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         return None
+    return (parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=timezone.utc)).timestamp()
 
 
-def _epoch(value: Any) -> float | None:
-    # Trigger JSON carries epoch seconds as strings ("1446744188.595").
-    if isinstance(value, bool):
+def _java(text: str) -> float | None:
+    match = _JAVA_DATE.match(text)
+    if match is None:
+        return None
+    month, day, hour, minute, second, zone, year = match.groups()
+    if zone[0] in "+-":
+        sign = -1 if zone[0] == "-" else 1
+        digits = zone[1:].replace(":", "")
+        offset = sign * (int(digits[:2]) * 60 + int(digits[2:]))
+    elif zone.upper() in _ZONES:
+        offset = _ZONES[zone.upper()]
+    else:
         return None
     try:
-        number = float(value)
-    except (TypeError, ValueError):
+        local = datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
+    except ValueError:  # Feb 30, hour 25
         return None
-    return number if number > 0 and number == number and number != float("inf") else None
+    return local.replace(tzinfo=timezone(timedelta(minutes=offset))).timestamp()
+
+
+def _unreadable(document: dict[str, Any], keys: tuple[str, ...]) -> str:
+    """The first of `keys` that holds a value that is no readable date ("" if none)."""
+    for key in keys:
+        value = document.get(key)
+        if value is not None and date(value) is None:
+            return f"{key}: {_short(value)}"
+    return ""
 
 
 def _short(value: Any, limit: int = 80) -> str:
