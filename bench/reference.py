@@ -59,15 +59,15 @@ class ReferenceExporter:
         self.event_duration = gauge("codedeploy_lifecycle_event_duration_seconds", E)
         self.event_diag = gauge("codedeploy_lifecycle_event_diagnostics_info", E + ["error_code", "script_name"])
         self.lambda_weight = gauge(
-            "codedeploy_lambda_target_version_weight",
+            "codedeploy_lambda_target_version_weight_ratio",
             T + ["function_name", "function_alias", "current_version", "target_version"],
         )
-        self.ecs_weight = gauge("codedeploy_ecs_task_set_traffic_weight", S + ["target_group"])
+        self.ecs_weight = gauge("codedeploy_ecs_task_set_traffic_weight_ratio", S + ["target_group"])
         self.ecs_desired = gauge("codedeploy_ecs_task_set_desired_tasks", S)
         self.ecs_pending = gauge("codedeploy_ecs_task_set_pending_tasks", S)
         self.ecs_running = gauge("codedeploy_ecs_task_set_running_tasks", S)
         self.ecs_status = gauge("codedeploy_ecs_task_set_status", S + ["status"])
-        self.cfn_weight = gauge("codedeploy_cloudformation_target_version_weight", T + ["resource_type"])
+        self.cfn_weight = gauge("codedeploy_cloudformation_target_version_weight_ratio", T + ["resource_type"])
         self.poll_success = gauge("codedeploy_exporter_target_poll_success", T)
         self.dep_info = gauge(
             "codedeploy_deployment_info", D + ["compute_platform", "deployment_config", "deployment_type", "creator"]
@@ -145,7 +145,7 @@ class ReferenceExporter:
         for ts in body.get("taskSetsInfo", []):
             s = [*labels, ts.get("identifer", ""), ts.get("taskSetLabel", "")]
             if "trafficWeight" in ts:
-                self.ecs_weight.labels(*s, ts.get("targetGroup", {}).get("name", "")).set(ts["trafficWeight"])
+                self.ecs_weight.labels(*s, ts.get("targetGroup", {}).get("name", "")).set(ts["trafficWeight"] / 100)
             for gauge, key in (
                 (self.ecs_desired, "desiredCount"),
                 (self.ecs_pending, "pendingCount"),

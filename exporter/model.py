@@ -53,7 +53,7 @@ class TaskSet:
     desired: int | None
     pending: int | None
     running: int | None
-    traffic_weight: float | None
+    traffic_weight: float | None  # 0-1 (the API's percent, divided: exporter.parse.percent_ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ class LambdaFunction:
     function_alias: str
     current_version: str
     target_version: str
-    weight: float | None
+    weight: float | None  # 0-1 (exporter.parse.either_ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ class Target:
     lambda_function: LambdaFunction | None = None
     task_sets: tuple[TaskSet, ...] = ()
     cfn_resource_type: str | None = None
-    cfn_weight: float | None = None
+    cfn_weight: float | None = None  # 0-1 (exporter.parse.either_ratio)
 
     def failed_event(self) -> LifecycleEvent | None:
         for event in self.lifecycle_events:

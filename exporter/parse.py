@@ -73,6 +73,30 @@ def _count(value: Any) -> int | None:
     return int(number)
 
 
+def percent_ratio(value: Any) -> float | None:
+    """ECS `trafficWeight` as a 0-1 ratio. The wire carries percent: the Amazon ECS Developer
+    Guide's blue/green tutorial shows `get-deployment-target` with task sets at 0.0 and 100.0.
+    Outside 0-100 it is no weight: None."""
+    number = _number(value)
+    if number is None or not 0.0 <= number <= 100.0:  # (NaN fails both comparisons)
+        return None
+    return number / 100.0
+
+
+def either_ratio(value: Any) -> float | None:
+    """Lambda's and CloudFormation's `targetVersionWeight` as a 0-1 ratio. botocore documents
+    both only as "percentage" (shape TrafficWeight, a double, shared with ECS's percent
+    `trafficWeight`), and no published response shows a value, so both readings are taken:
+    above 1 it is percent (a fraction cannot exceed 1); from 0 to 1 it is a fraction (on the
+    percent scale every step of a deployment config is a whole percent, so a value strictly
+    between 0 and 1 cannot be one). The one value both readings share, 1.0, reads as 100 %:
+    only a custom config with a 1 % step would be misread, and only at that step."""
+    number = _number(value)
+    if number is None or not 0.0 <= number <= 100.0:
+        return None
+    return number / 100.0 if number > 1.0 else number
+
+
 def timestamp(value: Any) -> float | None:
     """A CodeDeploy timestamp as Unix seconds: boto3 gives datetimes, the wire gives numbers."""
     if isinstance(value, datetime):
@@ -110,7 +134,7 @@ def _parse_task_set(data: Any) -> TaskSet:
         desired=_count(data.get("desiredCount")),
         pending=_count(data.get("pendingCount")),
         running=_count(data.get("runningCount")),
-        traffic_weight=_number(data.get("trafficWeight")),
+        traffic_weight=percent_ratio(data.get("trafficWeight")),
     )
 
 
@@ -131,7 +155,7 @@ def parse_target(data: Any) -> Target:
             function_alias=_text(info.get("functionAlias")),
             current_version=_text(info.get("currentVersion")),
             target_version=_text(info.get("targetVersion")),
-            weight=_number(info.get("targetVersionWeight")),
+            weight=either_ratio(info.get("targetVersionWeight")),
         )
     is_cfn = body_key == "cloudFormationTarget"
     return Target(
@@ -146,7 +170,7 @@ def parse_target(data: Any) -> Target:
         lambda_function=lambda_function,
         task_sets=tuple(_parse_task_set(t) for t in _list(body.get("taskSetsInfo"))),
         cfn_resource_type=_text(body.get("resourceType")) if is_cfn else None,
-        cfn_weight=_number(body.get("targetVersionWeight")) if is_cfn else None,
+        cfn_weight=either_ratio(body.get("targetVersionWeight")) if is_cfn else None,
     )
 
 

@@ -45,7 +45,7 @@ def test_ecs_task_sets_are_read_from_the_misspelled_identifer_field():
         "Green",
         "ACTIVE",
         "tg-green",
-        10.0,
+        0.1,  # the wire's percent (10.0) on the 0-1 scale
     )
     assert (green.desired, green.pending, green.running) == (4, 1, 3)
 

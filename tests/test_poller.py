@@ -64,7 +64,10 @@ def test_ecs_deployments_are_fetched_one_target_per_call(sim, make_exporter):
     exporter = make_exporter(deployments=[{"deployment_id": f"d-ECSAAAAA{n}"} for n in range(3)])
     exporter.poll_once()
     assert batch_sizes(sim) == [1, 1, 1]
-    assert value(exporter.snapshot.body, "codedeploy_ecs_task_set_traffic_weight", deployment_id="d-ECSAAAAA2") == 50.0
+    assert (
+        value(exporter.snapshot.body, "codedeploy_ecs_task_set_traffic_weight_ratio", deployment_id="d-ECSAAAAA2")
+        == 0.5
+    )
 
 
 def test_finished_fleet_is_frozen_and_a_second_poll_makes_no_target_calls(sim, make_exporter):

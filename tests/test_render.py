@@ -120,12 +120,13 @@ def test_info_metric_carries_type_arn_and_empty_label_when_absent():
 
 def test_traffic_weights_and_task_counts_per_platform():
     out = render(LAMBDA, ECS, CFN)
-    ((lam, weight),) = named(out, "codedeploy_lambda_target_version_weight")
+    ((lam, weight),) = named(out, "codedeploy_lambda_target_version_weight_ratio")
     assert weight == 0.1 and lam["target_version"] == "8" and lam["current_version"] == "7"
     weights = {
-        ls["task_set_label"]: (ls["target_group"], v) for ls, v in named(out, "codedeploy_ecs_task_set_traffic_weight")
+        ls["task_set_label"]: (ls["target_group"], v)
+        for ls, v in named(out, "codedeploy_ecs_task_set_traffic_weight_ratio")
     }
-    assert weights == {"Blue": ("tg-blue", 90.0), "Green": ("tg-green", 10.0)}
+    assert weights == {"Blue": ("tg-blue", 0.9), "Green": ("tg-green", 0.1)}
     running = {ls["task_set_id"]: v for ls, v in named(out, "codedeploy_ecs_task_set_running_tasks")}
     assert running == {"ecs-svc/1111": 4, "ecs-svc/2222": 3}
     primary = [
@@ -134,9 +135,9 @@ def test_traffic_weights_and_task_counts_per_platform():
         if ls["status"] == "PRIMARY" and v == 1
     ]
     assert primary == ["ecs-svc/1111"]
-    assert [(ls["resource_type"], v) for ls, v in named(out, "codedeploy_cloudformation_target_version_weight")] == [
-        ("AWS::ECS::Service", 0.5)
-    ]
+    assert [
+        (ls["resource_type"], v) for ls, v in named(out, "codedeploy_cloudformation_target_version_weight_ratio")
+    ] == [("AWS::ECS::Service", 0.5)]
 
 
 def test_label_values_from_the_api_are_escaped():
@@ -374,7 +375,7 @@ def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():
     text = b"".join(openmetrics(chunks, metrics.render_openmetrics())).decode()
     assert text.endswith("# EOF\n")
     assert "# UNIT codedeploy_lifecycle_event_duration_seconds seconds" in text
-    assert "# UNIT codedeploy_lambda_target_version_weight" not in text
+    assert "# UNIT codedeploy_lambda_target_version_weight_ratio ratio" in text
     families = {f.name: f for f in parse_openmetrics(text)}
     assert families["codedeploy_exporter_api_requests"].type == "counter"
     (requests,) = [

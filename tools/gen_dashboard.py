@@ -446,25 +446,25 @@ def traffic_panels(y: int) -> list[Any]:
         series(
             "Traffic shift",
             "Share of traffic on each ECS task set, and on the target version of Lambda "
-            "aliases and CloudFormation blue/green resources (percent).",
+            "aliases and CloudFormation blue/green resources (all three on one 0-1 scale).",
             [
                 query(
-                    f"codedeploy_ecs_task_set_traffic_weight{{{SEL}}}",
+                    f"codedeploy_ecs_task_set_traffic_weight_ratio{{{SEL}}}",
                     "ECS {{deployment_id}} {{task_set_label}} {{task_set_id}}",
                 ),
                 query(
-                    f"100 * codedeploy_lambda_target_version_weight{{{SEL}}}",
+                    f"codedeploy_lambda_target_version_weight_ratio{{{SEL}}}",
                     "Lambda {{deployment_id}} {{function_name}}:{{function_alias}} v{{target_version}}",
                 ),
                 query(
-                    f"100 * codedeploy_cloudformation_target_version_weight{{{SEL}}}",
+                    f"codedeploy_cloudformation_target_version_weight_ratio{{{SEL}}}",
                     "CloudFormation {{deployment_id}} {{target_id}}",
                 ),
             ],
             (0, y, 12, 9),
-            "percent",
+            "percentunit",
             min=0,
-            max=100,
+            max=1,
             steps=True,
         ),
         series(

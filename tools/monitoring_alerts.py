@@ -30,6 +30,11 @@ TARGET = DEPLOYMENT + ", target_id"
 EXPORTER = "job, instance"
 RUNNING = "Created|Queued|InProgress|Baking|Ready"
 THROTTLING = "Throttling.*|TooManyRequests.*|RequestLimitExceeded"
+# The traffic weights of the three platforms (0-1), towards the new version.
+WEIGHTS = (
+    '{__name__=~"codedeploy_(ecs_task_set_traffic|lambda_target_version|cloudformation_target_version)'
+    '_weight_ratio", <<job>>, task_set_label!="Blue"}'
+)
 
 # A Prometheus template listing who the group is, reused by the group alerts.
 _GROUP_TEXT = (
@@ -331,29 +336,19 @@ count by ({DEPLOYMENT}, lifecycle_event) (
     Alert(
         name="CodeDeployTrafficShiftStalled",
         group="codedeploy",
-        # Stalled: the weight towards the new version sits strictly between 0 and 100 without
-        # changing for the whole window while the deployment is InProgress. The intermediate
-        # weight keeps the bake time after a shift quiet; requiring the series a window ago
-        # keeps a fresh series (whose changes() is 0 by construction) quiet.
+        # Stalled: the share of traffic towards the new version sits strictly between 0 and 1
+        # without changing for the whole window while the deployment is InProgress. The three
+        # platforms' weights share one 0-1 scale, so one selector serves them all (the ECS
+        # Blue task set is the old version; the other two families have no task_set_label).
+        # The intermediate weight keeps the bake time after a shift quiet; requiring the series
+        # a window ago keeps a fresh series (whose changes() is 0 by construction) quiet.
         expr=f"""\
 (
     (
-      codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}} > 0 < 100
-      unless changes(codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
+      {WEIGHTS} > 0 < 1
+      unless changes({WEIGHTS}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
     )
-    and codedeploy_ecs_task_set_traffic_weight{{<<job>>, task_set_label="Green"}} offset <<CodeDeployTrafficShiftStalled.window>>
-  or
-    (
-      100 * codedeploy_lambda_target_version_weight{{<<job>>}} > 0 < 100
-      unless changes(codedeploy_lambda_target_version_weight{{<<job>>}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
-    )
-    and codedeploy_lambda_target_version_weight{{<<job>>}} offset <<CodeDeployTrafficShiftStalled.window>>
-  or
-    (
-      100 * codedeploy_cloudformation_target_version_weight{{<<job>>}} > 0 < 100
-      unless changes(codedeploy_cloudformation_target_version_weight{{<<job>>}}[<<CodeDeployTrafficShiftStalled.window>>]) > 0
-    )
-    and codedeploy_cloudformation_target_version_weight{{<<job>>}} offset <<CodeDeployTrafficShiftStalled.window>>
+    and {WEIGHTS} offset <<CodeDeployTrafficShiftStalled.window>>
 )
 and on ({DEPLOYMENT})
   max by ({DEPLOYMENT}) (codedeploy_deployment_status{{<<job>>, status="InProgress"}} == 1)""",
@@ -363,7 +358,7 @@ and on ({DEPLOYMENT})
         description=(
             "Traffic of target {{ $labels.target_id }} in deployment "
             + _DEPLOYMENT_TEXT
-            + ' has been stuck at {{ $value | printf "%.0f" }}% towards the new '
+            + " has been stuck at {{ $value | humanizePercentage }} towards the new "
             "version for <<CodeDeployTrafficShiftStalled.window>> while the deployment "
             "is InProgress."
         ),

@@ -193,7 +193,7 @@ def _expected(deployment: dict, body: dict, target_type: str) -> dict:
             ts["identifer"]: {
                 "label": ts["taskSetLabel"],
                 "status": ts["status"],
-                "weight": ts["trafficWeight"],
+                "weight": ts["trafficWeight"] / 100,  # percent on the wire, a ratio exported
                 "desired": ts["desiredCount"],
                 "pending": ts["pendingCount"],
                 "running": ts["runningCount"],
@@ -203,6 +203,7 @@ def _expected(deployment: dict, body: dict, target_type: str) -> dict:
     if target_type == "LambdaTarget":
         info = body["lambdaFunctionInfo"]
         expected["weight"] = {
+            # The simulator writes fractions (0-1), which the exporter keeps as they are.
             (info["functionName"], info["functionAlias"], info["currentVersion"], info["targetVersion"]): info[
                 "targetVersionWeight"
             ]
@@ -242,7 +243,7 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
     if target_type == "ECSTarget":
         per_set = {
             name: _by(q(f"codedeploy_ecs_task_set_{name}{{{selector}}}"), "task_set_id")
-            for name in ("traffic_weight", "desired_tasks", "pending_tasks", "running_tasks")
+            for name in ("traffic_weight_ratio", "desired_tasks", "pending_tasks", "running_tasks")
         }
         labels = {
             s["metric"]["task_set_id"]: s["metric"] for s in q(f"codedeploy_ecs_task_set_status{{{selector}}} == 1")
@@ -251,7 +252,7 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
             task_set: {
                 "label": labels[task_set]["task_set_label"],
                 "status": labels[task_set]["status"],
-                "weight": per_set["traffic_weight"][task_set],
+                "weight": per_set["traffic_weight_ratio"][task_set],
                 "desired": per_set["desired_tasks"][task_set],
                 "pending": per_set["pending_tasks"][task_set],
                 "running": per_set["running_tasks"][task_set],
@@ -260,14 +261,16 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
         }
     if target_type == "LambdaTarget":
         observed["weight"] = _by(
-            q(f"codedeploy_lambda_target_version_weight{{{selector}}}"),
+            q(f"codedeploy_lambda_target_version_weight_ratio{{{selector}}}"),
             "function_name",
             "function_alias",
             "current_version",
             "target_version",
         )
     if target_type == "CloudFormationTarget":
-        observed["weight"] = _by(q(f"codedeploy_cloudformation_target_version_weight{{{selector}}}"), "resource_type")
+        observed["weight"] = _by(
+            q(f"codedeploy_cloudformation_target_version_weight_ratio{{{selector}}}"), "resource_type"
+        )
     return observed
 
 
