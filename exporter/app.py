@@ -21,6 +21,7 @@ from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.httploop import blocks
 from exporter.log import diagnostics_fields
 from exporter.metrics import ExporterMetrics
+from exporter.model import Deployment
 from exporter.poller import Poller, PollOutcome
 from exporter.render import DeploymentView, ExpositionCache, Selection, TargetView, openmetrics
 from exporter.workers import Cancelled
@@ -127,6 +128,21 @@ def collect_and_freeze() -> None:
 
 
 GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
+
+
+def deployment_notes(deployment: Deployment) -> list[str]:
+    """CodeDeploy's own words about a deployment for the landing page (never labels): its
+    error, status messages and rollback message, and alarms switched off for it."""
+    notes = []
+    if deployment.error_code:
+        notes.append(f"(deployment {deployment.error_code}: {deployment.error_message})")
+    notes += [f"({message})" for message in deployment.status_messages]
+    if deployment.rollback_message:
+        notes.append(f"(rollback: {deployment.rollback_message})")
+    override = deployment.alarm_override
+    if override is not None and override.enabled is False:
+        notes.append("(CloudWatch alarms were off for this deployment)")
+    return notes
 
 
 def _gzip(chunks: list[bytes]) -> bytes:
@@ -346,9 +362,8 @@ class Exporter:
             # The same diagnostics the log shows (--log.diagnostics), hook name aside.
             details = list(diagnostics_fields(failed).values())[1:] if failed else []
             deployment = self.poller.deployment_of(target)
-            if deployment is not None and deployment.error_code:
-                # errorInformation's message is shown here and logged, never a label.
-                hook = f"{hook} (deployment {deployment.error_code}: {deployment.error_message})"
+            if deployment is not None:
+                hook = " ".join([hook, *deployment_notes(deployment)])
             cells.append(
                 (
                     target.deployment_id,

@@ -277,6 +277,27 @@ def _deployment_revision(v: DeploymentView) -> Iterator[Sample]:
         )
 
 
+def _bool_label(value: bool | None) -> str:
+    return "" if value is None else "true" if value else "false"
+
+
+def _alarm_override(v: DeploymentView) -> Iterator[Sample]:
+    override = v.deployment.alarm_override
+    if override is not None:
+        yield (
+            label_pairs(
+                alarms_enabled=_bool_label(override.enabled),
+                ignore_poll_alarm_failure=_bool_label(override.ignore_poll_alarm_failure),
+            ),
+            override.alarms,
+        )
+
+
+def _auto_update(v: DeploymentView) -> Iterator[Sample]:
+    if v.deployment.auto_update_root:
+        yield label_pairs(auto_update_root_deployment_id=v.deployment.auto_update_root), 1
+
+
 def _termination_wait(v: DeploymentView) -> Iterator[Sample]:
     started = v.deployment.termination_wait_started
     if started is not None:
@@ -533,6 +554,26 @@ FAMILIES: tuple[Family, ...] = (
         ("rollback_deployment_id", "rollback_triggering_deployment_id"),
         value="1, when `rollbackInfo` names a deployment",
         samples=_deployment_rollback,
+    ),
+    F(
+        "codedeploy_deployment_alarm_override",
+        "gauge",
+        "The deployment ran with its own CloudWatch alarm settings instead of its group's "
+        '(overrideAlarmConfiguration): how many alarms it names; alarms_enabled="false" '
+        "means no alarm could stop it.",
+        "deployment",
+        ("alarms_enabled", "ignore_poll_alarm_failure"),
+        value="number of alarms, when `overrideAlarmConfiguration` is present",
+        samples=_alarm_override,
+    ),
+    F(
+        "codedeploy_deployment_auto_update_info",
+        "gauge",
+        "The deployment updates outdated instances for another one (relatedDeployments); always 1.",
+        "deployment",
+        ("auto_update_root_deployment_id",),
+        value="1, when `relatedDeployments` names a root deployment",
+        samples=_auto_update,
     ),
     F(
         "codedeploy_deployment_revision_info",

@@ -103,6 +103,15 @@ class Revision:
 
 
 @dataclass(frozen=True, slots=True)
+class AlarmOverride:
+    """overrideAlarmConfiguration: this deployment ran with other alarms than its group's."""
+
+    enabled: bool | None  # False: CloudWatch alarms were off for this deployment
+    ignore_poll_alarm_failure: bool | None
+    alarms: int  # how many alarms the override names
+
+
+@dataclass(frozen=True, slots=True)
 class Deployment:
     deployment_id: str
     application: str
@@ -122,6 +131,13 @@ class Deployment:
     rollback_triggering_deployment_id: str = ""
     revision: Revision | None = None
     termination_wait_started: bool | None = None
+    # CodeDeploy's own words about the deployment (deploymentStatusMessages, and the deprecated
+    # additionalDeploymentStatusInfo), and rollbackInfo.rollbackMessage: logged and shown, never
+    # labels; bounded by exporter.parse.
+    status_messages: tuple[str, ...] = ()
+    rollback_message: str = ""
+    alarm_override: AlarmOverride | None = None
+    auto_update_root: str = ""  # relatedDeployments: the deployment whose auto-update started this one
 
     @property
     def terminal(self) -> bool:

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from exporter.model import (
+    AlarmOverride,
     Deployment,
     Diagnostics,
     GroupRecord,
@@ -23,6 +24,17 @@ from exporter.model import (
     Target,
     TaskSet,
 )
+
+# Bounds on CodeDeploy's free text kept per deployment (shown and logged, never labels).
+MESSAGE_MAX = 256
+MESSAGES_MAX = 5
+# RevisionLocation: the block each revisionType reads.
+_REVISION_BLOCKS = {
+    "S3": "s3Location",
+    "GitHub": "gitHubLocation",
+    "String": "string",
+    "AppSpecContent": "appSpecContent",
+}
 
 _TARGET_KEYS = {
     "InstanceTarget": "instanceTarget",
@@ -185,6 +197,9 @@ def parse_deployment(data: Any) -> Deployment:
     error = _mapping(data.get("errorInformation"))
     rollback = _mapping(data.get("rollbackInfo"))
     wait = data.get("instanceTerminationWaitTimeStarted")
+    messages = [_text(m) for m in _list(data.get("deploymentStatusMessages")) if m]
+    if data.get("additionalDeploymentStatusInfo"):  # deprecated for deploymentStatusMessages
+        messages.append(_text(data["additionalDeploymentStatusInfo"]))
     return Deployment(
         deployment_id=_text(data.get("deploymentId")),
         application=_text(data.get("applicationName")),
@@ -204,22 +219,60 @@ def parse_deployment(data: Any) -> Deployment:
         rollback_triggering_deployment_id=_text(rollback.get("rollbackTriggeringDeploymentId")),
         revision=parse_revision(data.get("revision")),
         termination_wait_started=wait if isinstance(wait, bool) else None,
+        status_messages=tuple(_bounded(m) for m in dict.fromkeys(messages))[:MESSAGES_MAX],
+        rollback_message=_bounded(_text(rollback.get("rollbackMessage"))),
+        alarm_override=_alarm_override(data.get("overrideAlarmConfiguration")),
+        auto_update_root=_text(
+            _mapping(data.get("relatedDeployments")).get("autoUpdateOutdatedInstancesRootDeploymentId")
+        ),
+    )
+    # Read and left alone (no question needs them): previousRevision, targetInstances,
+    # deploymentMode, externalId, description, fileExistsBehavior and the configuration blocks.
+
+
+def _bounded(text: str) -> str:
+    return text if len(text) <= MESSAGE_MAX else text[: MESSAGE_MAX - 1] + "\u2026"
+
+
+def _flag(value: Any) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def _alarm_override(data: Any) -> AlarmOverride | None:
+    if not isinstance(data, dict):
+        return None
+    return AlarmOverride(
+        enabled=_flag(data.get("enabled")),
+        ignore_poll_alarm_failure=_flag(data.get("ignorePollAlarmFailure")),
+        alarms=len(_list(data.get("alarms"))),
     )
 
 
 def parse_revision(data: Any) -> Revision | None:
     """RevisionLocation: S3 bucket/key/version, GitHub repository/commit, or inline content,
-    which is summarised by its SHA-256 (the API's own when it gives one)."""
+    which is summarised by its SHA-256 (the API's own when it gives one).
+
+    Only the block `revisionType` names is read (S3 -> s3Location, GitHub -> gitHubLocation,
+    String -> string, AppSpecContent -> appSpecContent), so a stray block of another type never
+    mixes into the labels. Without a known revisionType, the one block present is read and its
+    type stands in; with several blocks and no type, none is."""
     if not isinstance(data, dict):
         return None
-    s3 = _mapping(data.get("s3Location"))
-    github = _mapping(data.get("gitHubLocation"))
-    inline = _mapping(data.get("appSpecContent")) or _mapping(data.get("string"))
+    kind = _text(data.get("revisionType"))
+    block = _REVISION_BLOCKS.get(kind)
+    if block is None:
+        present = [(t, b) for t, b in _REVISION_BLOCKS.items() if isinstance(data.get(b), dict)]
+        if len(present) == 1:
+            kind, block = present[0] if not kind else (kind, present[0][1])
+    fields = _mapping(data.get(block)) if block else {}
+    s3 = fields if block == "s3Location" else {}
+    github = fields if block == "gitHubLocation" else {}
+    inline = fields if block in ("string", "appSpecContent") else {}
     digest = _text(inline.get("sha256"))
     if not digest and isinstance(inline.get("content"), str):
         digest = hashlib.sha256(inline["content"].encode("utf-8", "replace")).hexdigest()
     return Revision(
-        revision_type=_text(data.get("revisionType")),
+        revision_type=kind,
         s3_bucket=_text(s3.get("bucket")),
         s3_key=_text(s3.get("key")),
         s3_version=_text(s3.get("version")),

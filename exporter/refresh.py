@@ -81,13 +81,16 @@ class DeploymentStore:
                         # --log.diagnostics says, never put in a label.
                         log.warning(
                             "event=deployment_ended deployment_id=%s application=%s "
-                            "deployment_group=%s status=%s error_code=%s message=%s",
+                            "deployment_group=%s status=%s error_code=%s message=%s "
+                            "status_messages=%s rollback_message=%s",
                             quote(record.deployment_id),
                             quote(record.application),
                             quote(record.deployment_group),
                             record.status,
                             quote(record.error_code),
                             quote(record.error_message),
+                            quote(" | ".join(record.status_messages)),
+                            quote(record.rollback_message),
                         )
                     tracked.record = keep_if_equal(tracked.record, record)
                     tracked.fetched_in_poll = self.poll_number

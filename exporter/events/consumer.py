@@ -23,6 +23,8 @@ from exporter.events.metrics import EventMetrics
 from exporter.events.parse import DeploymentChange, parse_message
 from exporter.events.refresh import RefreshOutcome
 from exporter.log import quote
+from exporter.parse_errors import ParseErrors
+from exporter.responses import Dropped
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,11 @@ class EventConsumer:
         clock: Callable[[], float] = time.time,
         wait_seconds: int = SQS_WAIT_SECONDS,
         error_backoff: tuple[float, float] = ERROR_BACKOFF,
+        parse_errors: ParseErrors | None = None,
     ) -> None:
+        # A date present but unreadable costs the event its time (the SNS timestamp or the
+        # message's SentTimestamp stands in); it is counted with the exporter's parse errors.
+        self._parse_errors = parse_errors if parse_errors is not None else ParseErrors()
         self.queue_url = queue_url
         self.debounce = debounce
         self._sqs, self._refresh, self.metrics, self._republish = sqs, refresh, metrics, republish
@@ -164,6 +170,17 @@ class EventConsumer:
                     self._log_once(message_id, parsed.outcome, parsed.reason)
                     discard.append(handle)
                     continue
+                if parsed.unreadable_date:
+                    field, _, value = parsed.unreadable_date.partition(": ")
+                    self._parse_errors.dropped(
+                        Dropped(
+                            "ReceiveMessage",
+                            field,
+                            f"deploymentId={parsed.change.deployment_id}",
+                            "bad_value",
+                            f"unreadable date {value}",
+                        )
+                    )
                 when = parsed.change.time or _sent_timestamp(message)
                 if when is not None:
                     newest = when if newest is None else max(newest, when)

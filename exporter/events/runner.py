@@ -51,6 +51,7 @@ class EventsRunner:
             self.exporter.refresh_events,
             self.metrics,
             republish=self.exporter.refresh_self_metrics,
+            parse_errors=self.clients.parse_errors,
         ).start()
         return stopped
 
