@@ -397,12 +397,25 @@ def test_status_messages_rollback_message_and_alarm_override_reach_the_surfaces(
     assert record.status_messages[0] == "Original instances were not terminated"
     assert len(record.status_messages) == 2 and len(record.status_messages[1]) == 256  # deduplicated, bounded
     assert record.rollback_message == "Automatic rollback after the alarm"
-    with (
-        caplog.at_level(logging.WARNING),
-        ReplayServer({"BatchGetDeployments": _json({"deploymentsInfo": [RICH]})}) as server,
-    ):
+    answers = {
+        "BatchGetDeployments": _json({"deploymentsInfo": [RICH]}),
+        "ListDeploymentTargets": _json({"targetIds": ["i-one"]}),
+        "BatchGetDeploymentTargets": _json(
+            {"deploymentTargets": [instance_target("d-RICHDEP01", "i-one", "Failed", [], NOW)]}
+        ),
+    }
+    with caplog.at_level(logging.WARNING), ReplayServer(answers) as server:
         exporter = server.exporter(deployments=[{"deployment_id": "d-RICHDEP01"}])
         exporter.poll_once()
+    (row,) = exporter.snapshot.landing_cells  # the landing page's row of the deployment's target
+    notes = " ".join(row)
+    for words in (
+        "ALARM_ACTIVE: stopped",
+        "(Original instances were not terminated)",
+        "(rollback: Automatic rollback after the alarm)",
+        "(CloudWatch alarms were off for this deployment)",
+    ):
+        assert words in notes
     body = exporter.snapshot.body
     override = value(
         body, "codedeploy_deployment_alarm_override", alarms_enabled="false", ignore_poll_alarm_failure="true"
