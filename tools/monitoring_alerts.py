@@ -509,4 +509,25 @@ unless on (job, instance)
             "The exporter log names the operation and error code."
         ),
     ),
+    Alert(
+        name="CodeDeployExporterParseErrors",
+        group="codedeploy-exporter",
+        # A value of a shape the exporter did not expect costs that value or object, not the
+        # poll: the other series stay right, so this warns rather than pages.
+        expr="""\
+sum by (job, instance, operation) (
+  increase(codedeploy_exporter_parse_errors_total{<<job>>}[<<CodeDeployExporterParseErrors.window>>])
+) > 0""",
+        for_="0m",
+        meaning="The window already spans many polls; a reshaped field shows in every one.",
+        summary="The CodeDeploy exporter met API values it cannot read and left them out.",
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} dropped "
+            '{{ $value | printf "%.0f" }} values or objects of {{ $labels.operation }} '
+            "responses in the last <<CodeDeployExporterParseErrors.window>>; the rest of "
+            "each response is exported. The log line event=parse_error names the object and "
+            "the field."
+        ),
+        knobs=(Knob("window", "1h", "Range of the increase() over parse errors."),),
+    ),
 )
