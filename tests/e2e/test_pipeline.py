@@ -112,11 +112,14 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
     # Error counters only appear once an API call failed, which the demo does not promise.
     # target_poll_success exists only for targets still polled (issue 10): none between the
     # demo's deployments, when every target is frozen. The event consumer's families appear
-    # only with `events` configured (tests/e2e/test_events_alert.py).
+    # only with `events` configured (tests/e2e/test_events_alert.py). The alarm-override and
+    # auto-update facts exist only for deployments that carry overrideAlarmConfiguration or
+    # relatedDeployments, which the demo's do not (tests/test_real_payloads.py covers them).
     missing = (
         CONTRACT_METRICS
         - names
         - {"codedeploy_exporter_api_request_errors_total", "codedeploy_exporter_target_poll_success"}
+        - {"codedeploy_deployment_alarm_override", "codedeploy_deployment_auto_update_info"}
         - EVENT_METRICS
     )
     assert not missing, f"contract metrics the demo never exposes: {sorted(missing)}"
