@@ -200,10 +200,10 @@ FACTS: tuple[Fact, ...] = (
         "codedeploy.traffic_weights",
         "ECS task sets' trafficWeight is percent (the two task sets add up to 100.0); Lambda's and "
         "CloudFormation's targetVersionWeight are written as fractions (0.1, 0.5, 1.0).",
-        "model: TrafficWeight (a double, documented as \"percentage\" for all three); ECS: the "
+        'model: TrafficWeight (a double, documented as "percentage" for all three); ECS: the '
         "Amazon ECS Developer Guide's blue/green tutorial shows get-deployment-target task sets at "
         "0.0 and 100.0; Lambda and CloudFormation: assumption (no published response shows a "
-        "value; the exporter reads either scale, README \"Traffic weights\")",
+        'value; the exporter reads either scale, README "Traffic weights")',
         (
             "test_demo_ecs_green_task_set_takes_traffic_in_steps_and_succeeds",
             "test_demo_traffic_weights_shift_in_steps_and_the_deployment_succeeds",
