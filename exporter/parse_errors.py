@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
 from exporter.log import quote
-from exporter.responses import Dropped
+from exporter.responses import Dropped, object_id
 
 if TYPE_CHECKING:
     from prometheus_client import Counter
@@ -44,15 +44,16 @@ class ParseErrors:
 
     def dropped(self, problem: Dropped) -> None:
         """botocore could not parse one value of a response (see exporter.responses)."""
-        self._note(problem.operation, problem.reason, _INDEX.sub("[]", problem.field), problem.object_id, problem)
+        self._note(_INDEX.sub("[]", problem.field), problem)
 
-    def failed(self, operation: str, reason: str, object_id: str, exc: BaseException) -> None:
+    def failed(self, operation: str, reason: str, owner: str, exc: BaseException) -> None:
         """One object's record or samples could not be made: it is left out."""
         where = _where(exc)
         detail = f"{type(exc).__name__}: {exc}"[:200]
-        self._note(operation, reason, where, object_id, Dropped(operation, where, object_id, reason, detail))
+        self._note(where, Dropped(operation, where, owner, reason, detail))
 
-    def _note(self, operation: str, reason: str, kind: str, object_id: str, problem: Dropped) -> None:
+    def _note(self, kind: str, problem: Dropped) -> None:
+        operation, reason = problem.operation, problem.reason
         if self._counter is not None:
             self._counter.labels(operation, reason).inc()
         with self._lock:
@@ -89,13 +90,7 @@ def raw_object_id(item: object) -> str:
     """The id of a raw API object for a log line (the target's, deployment's or group's)."""
     if not isinstance(item, dict):
         return ""
-    nodes = [item, *(v for v in item.values() if isinstance(v, dict))]  # a target's id is in its body
-    for key in ("targetId", "deploymentId", "deploymentGroupName"):
-        for node in nodes:
-            value = node.get(key)
-            if isinstance(value, str) and value:
-                return f"{key}={value[:128]}"
-    return ""
+    return object_id([item, *(v for v in item.values() if isinstance(v, dict))])  # a target's id is in its body
 
 
 def _where(exc: BaseException) -> str:

@@ -101,7 +101,7 @@ class _Careful:
         return {} if not self._path and shape.type_name == "structure" else None
 
     def _drop(self, node: Any, reason: str, detail: str) -> None:
-        self._report(Dropped(self._operation, _field(self._path, node), _object_id(self._path), reason, detail[:200]))
+        self._report(Dropped(self._operation, _field(self._path, node), object_id(self._path), reason, detail[:200]))
 
 
 def _field(path: list[Any], node: Any) -> str:
@@ -117,7 +117,8 @@ def _field(path: list[Any], node: Any) -> str:
     return "".join(parts) or "(response)"
 
 
-def _object_id(path: list[Any]) -> str:
+def object_id(path: list[Any]) -> str:
+    """`key=value` of the innermost id among these nodes (outermost first), "" if none."""
     for node in reversed(path):
         if isinstance(node, dict):
             for key in _ID_KEYS:

@@ -70,6 +70,21 @@ def group_names(body: bytes) -> set[str]:
     }
 
 
+def poll_deployment(info: dict, targets: list[dict]):
+    """An exporter after one poll of a `deployments:` entry whose deployment and targets the
+    API answers with these raw objects."""
+    ids = [next(v for v in t.values() if isinstance(v, dict))["targetId"] for t in targets]
+    answers = {
+        "BatchGetDeployments": _json({"deploymentsInfo": [info]}),
+        "ListDeploymentTargets": _json({"targetIds": ids}),
+        "BatchGetDeploymentTargets": _json({"deploymentTargets": targets}),
+    }
+    with ReplayServer(answers) as server:
+        exporter = server.exporter(deployments=[{"deployment_id": info["deploymentId"]}])
+        exporter.poll_once()
+    return exporter
+
+
 # ---- one odd object costs that object ------------------------------------------------------
 
 
@@ -100,16 +115,7 @@ def test_a_timestamp_that_is_no_date_drops_that_timestamp_only():
     good = instance_target("d-ABCDEFGHI", "i-good", "Succeeded", [], NOW)
     odd = instance_target("d-ABCDEFGHI", "i-odd", "Failed", [], NOW)
     odd["instanceTarget"]["lastUpdatedAt"] = "yesterday, roughly"  # botocore's timestamp parser raises
-    answers = {
-        "BatchGetDeployments": _json(
-            {"deploymentsInfo": [deployment_info("d-ABCDEFGHI", "a", "g", "InProgress", NOW)]}
-        ),
-        "ListDeploymentTargets": _json({"targetIds": ["i-good", "i-odd"]}),
-        "BatchGetDeploymentTargets": _json({"deploymentTargets": [odd, good]}),
-    }
-    with ReplayServer(answers) as server:
-        exporter = server.exporter(deployments=[{"deployment_id": "d-ABCDEFGHI"}])
-        exporter.poll_once()
+    exporter = poll_deployment(deployment_info("d-ABCDEFGHI", "a", "g", "InProgress", NOW), [odd, good])
     body = exporter.snapshot.body
     assert value(body, "codedeploy_target_status", target_id="i-odd", status="Failed") == 1
     assert value(body, "codedeploy_target_last_updated_timestamp_seconds", target_id="i-odd") is None
@@ -146,16 +152,7 @@ def test_a_target_whose_series_cannot_be_made_is_left_out_alone(monkeypatch):
 
     monkeypatch.setattr(render, "render_target", flaky)
     targets = [instance_target("d-ABCDEFGHI", t, "Succeeded", [], NOW) for t in ("i-bad", "i-fine")]
-    answers = {
-        "BatchGetDeployments": _json(
-            {"deploymentsInfo": [deployment_info("d-ABCDEFGHI", "a", "g", "InProgress", NOW)]}
-        ),
-        "ListDeploymentTargets": _json({"targetIds": ["i-bad", "i-fine"]}),
-        "BatchGetDeploymentTargets": _json({"deploymentTargets": targets}),
-    }
-    with ReplayServer(answers) as server:
-        exporter = server.exporter(deployments=[{"deployment_id": "d-ABCDEFGHI"}])
-        exporter.poll_once()
+    exporter = poll_deployment(deployment_info("d-ABCDEFGHI", "a", "g", "InProgress", NOW), targets)
     body = exporter.snapshot.body
     assert value(body, "codedeploy_target_status", target_id="i-fine", status="Succeeded") == 1
     assert value(body, "codedeploy_target_status", target_id="i-bad", status="Succeeded") is None
@@ -397,16 +394,8 @@ def test_status_messages_rollback_message_and_alarm_override_reach_the_surfaces(
     assert record.status_messages[0] == "Original instances were not terminated"
     assert len(record.status_messages) == 2 and len(record.status_messages[1]) == 256  # deduplicated, bounded
     assert record.rollback_message == "Automatic rollback after the alarm"
-    answers = {
-        "BatchGetDeployments": _json({"deploymentsInfo": [RICH]}),
-        "ListDeploymentTargets": _json({"targetIds": ["i-one"]}),
-        "BatchGetDeploymentTargets": _json(
-            {"deploymentTargets": [instance_target("d-RICHDEP01", "i-one", "Failed", [], NOW)]}
-        ),
-    }
-    with caplog.at_level(logging.WARNING), ReplayServer(answers) as server:
-        exporter = server.exporter(deployments=[{"deployment_id": "d-RICHDEP01"}])
-        exporter.poll_once()
+    with caplog.at_level(logging.WARNING):
+        exporter = poll_deployment(RICH, [instance_target("d-RICHDEP01", "i-one", "Failed", [], NOW)])
     (row,) = exporter.snapshot.landing_cells  # the landing page's row of the deployment's target
     notes = " ".join(row)
     for words in (
