@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -31,7 +31,7 @@ EMPTY = {
 
 
 class ReplayServer:
-    def __init__(self, answers: dict[str, bytes | Answer] | None = None) -> None:
+    def __init__(self, answers: Mapping[str, bytes | Answer] | None = None) -> None:
         self.answers: dict[str, bytes | Answer] = dict(answers or {})
         self.calls: list[str] = []
         replay = self
