@@ -170,7 +170,7 @@ class Exporter:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
         self.cache = ExpositionCache(Selection.of(config.metrics))
-        self.cache.parse_errors = clients.parse_errors
+        self.cache.report = clients.parse_errors.failed
         metrics.selection = self.cache.selection
         self.clock = clock
         self.ready = threading.Event()
@@ -202,7 +202,7 @@ class Exporter:
             selection = Selection.of(config.metrics)
             if selection != self.cache.selection:
                 self.cache = ExpositionCache(selection)
-                self.cache.parse_errors = self.poller.clients.parse_errors
+                self.cache.report = self.poller.clients.parse_errors.failed
                 self.metrics.selection = selection
             # The token bucket reads its rate on every acquire; concurrency is read per poll,
             # and the connection pool follows it. Clients of AWS settings that left go.

@@ -18,7 +18,6 @@ from prometheus_client.openmetrics.exposition import generate_latest as generate
 
 from exporter import __version__
 from exporter.families import BY_NAME, Selection
-from exporter.parse_errors import OBJECT_OPERATIONS, REASONS
 
 # `_created` series double the size of every counter and help nobody here.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client
@@ -35,6 +34,13 @@ KNOWN_ERRORS = (
     "ReadTimeoutError",
     "NoCredentialsError",
 )
+
+# codedeploy_exporter_parse_errors_total: `reason` wrong_type and bad_value come from botocore's
+# parser (a value dropped, exporter.responses), record from the record parser and render from
+# deriving samples (an object skipped, exporter.parse_errors); the operations whose objects are
+# read one by one start at 0.
+PARSE_ERROR_REASONS = ("wrong_type", "bad_value", "record", "render")
+PARSED_OPERATIONS = ("BatchGetDeploymentGroups", "BatchGetDeployments", "BatchGetDeploymentTargets")
 
 # Written at image build time (`git rev-parse HEAD > exporter/REVISION`); the environment
 # variable wins, so a build can pass it without touching the source tree.
@@ -87,8 +93,8 @@ class ExporterMetrics:
         ProcessCollector(registry=r)
         for state in ("polled", "frozen"):
             self.targets.labels(state)
-        for operation in OBJECT_OPERATIONS:
-            for reason in REASONS:
+        for operation in PARSED_OPERATIONS:
+            for reason in PARSE_ERROR_REASONS:
                 self.parse_errors.labels(operation, reason)
         for operation in OPERATIONS:
             self.api_requests.labels(operation)

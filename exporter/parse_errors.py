@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-# reason label: wrong_type and bad_value come from botocore's parser (a value dropped),
-# record from the exporter's record parser and render from deriving samples (an object skipped).
-REASONS = ("wrong_type", "bad_value", "record", "render")
-# The operations whose objects are parsed one by one: their counters start at 0
-# (exporter.metrics), so increase() sees the first error.
-OBJECT_OPERATIONS = ("BatchGetDeploymentGroups", "BatchGetDeployments", "BatchGetDeploymentTargets")
 _INDEX = re.compile(r"\[\d+\]")
 
 

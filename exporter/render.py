@@ -13,6 +13,7 @@ deployment's tracked targets, and re-rendered only when one of those records cha
 from __future__ import annotations
 
 import functools
+import logging
 import math
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ from exporter.families import (
     label_pairs,
 )
 from exporter.model import Deployment, GroupView, Target
-from exporter.parse_errors import ParseErrors
 
 __all__ = [
     "CONTENT_TYPE",
@@ -46,6 +46,8 @@ __all__ = [
     "label_pairs",
     "openmetrics",
 ]
+
+log = logging.getLogger(__name__)
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -285,8 +287,9 @@ class ExpositionCache:
         self._prefixes_used: dict[Hashable, tuple[tuple[str, ...], str]] = {}
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
         # An object whose samples cannot be made is left out (cached as nothing until its
-        # record changes) and reported here: one object never costs the page.
-        self.parse_errors = ParseErrors()
+        # record changes) and reported here: one object never costs the page. The exporter
+        # reports through exporter.parse_errors.ParseErrors.failed.
+        self.report: Callable[[str, str, str, BaseException], None] = _log_failure
 
     def prefix(self, key: Hashable, **labels: str) -> str:
         """`labels` rendered, rebuilt only when one of them changed since the last poll."""
@@ -354,7 +357,7 @@ class ExpositionCache:
         try:
             return _encode(render())
         except Exception as exc:
-            self.parse_errors.failed(operation, "render", object_id, exc)
+            self.report(operation, "render", object_id, exc)
             return {}
 
     def chunks(
@@ -410,6 +413,10 @@ class ExpositionCache:
 
 
 _GroupKey = tuple[str, str, str, str]  # account, region, application, deployment group
+
+
+def _log_failure(operation: str, reason: str, object_id: str, exc: BaseException) -> None:
+    log.warning("event=parse_error operation=%s object=%s reason=%s error=%r", operation, object_id, reason, exc)
 
 
 def _group_key(view: GroupView) -> _GroupKey:
