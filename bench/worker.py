@@ -49,7 +49,7 @@ class ExporterUnderTest:
         from exporter.app import Exporter
         from exporter.aws import ClientFactory
         from exporter.config import parse_config
-        from exporter.metrics import ExporterMetrics
+        from exporter.exposition.self_metrics import ExporterMetrics
         from exporter.server import serve
 
         document: dict[str, Any] = {
@@ -106,7 +106,7 @@ class ExporterUnderTest:
 
     def render_for_profile(self) -> None:
         # A full render from an empty cache: the first-poll case.
-        from exporter.render import ExpositionCache
+        from exporter.exposition.cache import ExpositionCache
 
         saved = self.exporter.cache
         self.exporter.cache = ExpositionCache(saved.selection)
@@ -118,8 +118,8 @@ class ExporterUnderTest:
     def full(self, keep_body: bool) -> dict:
         """Series and bytes the full setting would serve for the same poll state, rendered
         one object at a time and dropped (peak RSS stays the default setting's)."""
-        from exporter.families import FULL
-        from exporter.render import render_uncached
+        from exporter.exposition.cache import render_uncached
+        from exporter.exposition.families import FULL
 
         series = size = 0
         kept: list[bytes] = []
@@ -174,7 +174,7 @@ class ReferenceUnderTest:
 
 def _grouped(lines: str) -> str:
     """Sample lines (ungrouped) as a parseable exposition: grouped by family, with TYPE lines."""
-    from exporter.families import BY_NAME
+    from exporter.exposition.families import BY_NAME
 
     by_family: dict[str, list[str]] = {}
     for line in lines.splitlines():

@@ -17,13 +17,15 @@ from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
+from exporter.exposition.cache import ExpositionCache, openmetrics
+from exporter.exposition.families import Selection
+from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.exposition.views import DeploymentView, TargetView
 from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.httploop import blocks
 from exporter.log import diagnostics_fields
-from exporter.metrics import ExporterMetrics
 from exporter.model import Deployment
 from exporter.poller import Poller, PollOutcome
-from exporter.render import DeploymentView, ExpositionCache, Selection, TargetView, openmetrics
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)

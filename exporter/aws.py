@@ -22,7 +22,7 @@ from botocore.utils import parse_timestamp
 
 from exporter import __version__
 from exporter.config import AwsSettings
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.parse_errors import ParseErrors
 from exporter.responses import TolerantParserFactory
 from exporter.workers import Cancelled, PythonGate

@@ -245,7 +245,7 @@ def _run(
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
     from exporter.events.runner import EventsRunner
-    from exporter.metrics import ExporterMetrics
+    from exporter.exposition.self_metrics import ExporterMetrics
     from exporter.reload import Reloader
     from exporter.server import serve
 

@@ -18,15 +18,8 @@ from dataclasses import dataclass, field
 
 from exporter.aws import BATCH_GROUPS_MAX, ApiError, CodeDeployApi
 from exporter.config import AwsSettings
-from exporter.model import (
-    COUNTED_STATUSES,
-    EMPTY_HISTOGRAM,
-    Deployment,
-    GroupRecord,
-    GroupView,
-    Histogram,
-    LastDeployment,
-)
+from exporter.exposition.views import GroupView
+from exporter.model import COUNTED_STATUSES, EMPTY_HISTOGRAM, Deployment, GroupRecord, Histogram, LastDeployment
 from exporter.outages import Outages
 from exporter.parse import parse_deployment_group
 from exporter.parse_errors import parse_each

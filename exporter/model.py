@@ -190,19 +190,3 @@ class Histogram:
 
 
 EMPTY_HISTOGRAM = Histogram((0,) * len(DURATION_BUCKETS), 0.0, 0)
-
-
-@dataclass(frozen=True)
-class GroupView:
-    """What the renderer needs of one group (immutable: compared to skip re-rendering)."""
-
-    account: str
-    region: str
-    application: str
-    deployment_group: str
-    record: GroupRecord | None
-    last_attempted: LastDeployment | None
-    last_success_end: float | None
-    last_failure_end: float | None
-    totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
-    durations: tuple[tuple[str, Histogram], ...] | None

@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 
 from exporter.aws import ApiError, ClientFactory, CodeDeployApi
 from exporter.config import AwsSettings, Config
+from exporter.exposition.views import GroupView
 from exporter.groups import GroupStates
-from exporter.model import Deployment, GroupView
+from exporter.model import Deployment
 from exporter.outages import Outages
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment
 from exporter.scopes import ScopesSource

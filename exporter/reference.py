@@ -1,4 +1,4 @@
-"""The README's metric reference, generated from the family table (exporter.families).
+"""The README's metric reference, generated from the family table (exporter.exposition.families).
 
 ``python -m exporter.reference`` prints it; tests/test_readme_reference.py fails when the
 README's copy between the markers differs. The series-cost table is measured, not written:
@@ -10,20 +10,15 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TypedDict
 
-from exporter.families import FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.cache import _Plan, render_deployment, render_target
+from exporter.exposition.families import FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.views import DeploymentView, TargetView
 from exporter.model import (
     Deployment,
     LambdaFunction,
     LifecycleEvent,
     Target,
     TaskSet,
-)
-from exporter.render import (
-    DeploymentView,
-    TargetView,
-    _Plan,
-    render_deployment,
-    render_target,
 )
 
 if TYPE_CHECKING:

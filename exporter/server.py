@@ -24,8 +24,8 @@ from typing import Any, cast
 
 from exporter import __version__
 from exporter.app import Exporter
+from exporter.exposition.text import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.httploop import SEND_BLOCK, Reply, Request, ServeLoop, blocks
-from exporter.render import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
 
 log = logging.getLogger(__name__)

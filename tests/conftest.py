@@ -9,7 +9,7 @@ from expo import FakeClock
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import Simulator, SimulatorServer
 
 

@@ -14,7 +14,7 @@ from typing import Any
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 
 Answer = Callable[[dict[str, Any]], bytes]  # the request's JSON -> the response body
 

@@ -12,7 +12,7 @@ from expo import samples, value
 from exporter.app import Exporter
 from exporter.aws import ClientFactory, RateLimiter
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import build_fleet
 
 

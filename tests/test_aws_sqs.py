@@ -6,7 +6,7 @@ import pytest
 
 from exporter.aws import SQS_READ_TIMEOUT, ApiError, ClientFactory
 from exporter.config import AwsSettings
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import SimulatorServer
 
 

@@ -12,7 +12,7 @@ from expo import value
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, load_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.reload import Reloader
 from exporter.simulator import build_fleet
 

@@ -11,7 +11,7 @@ from exporter.aws import ClientFactory
 from exporter.demo import DEMO_CREDENTIALS, Demo
 from exporter.events.parse import parse_message
 from exporter.events.runner import EventsRunner
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import Simulator, deployment_info, instance_target
 from exporter.simulator.eventbridge import StateChangeWatcher, state_changes
 from exporter.simulator.sqs import SqsService

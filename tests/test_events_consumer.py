@@ -19,7 +19,7 @@ from prometheus_client import CollectorRegistry
 from exporter.aws import ClientFactory
 from exporter.events.consumer import EventConsumer
 from exporter.events.metrics import EventMetrics
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import deployment_info, instance_target, lifecycle_event
 
 NOW = 1_800_000_000.0

@@ -15,7 +15,7 @@ from expo import samples, value
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import deployment_info, diagnostics, instance_target, lifecycle_event
 
 NOW = 1_800_000_000.0

@@ -14,9 +14,9 @@ import pytest
 from expo import NOW, samples, value
 from replay import ReplayServer
 
-from exporter import render
 from exporter.cli import main
 from exporter.events.parse import date, parse_message
+from exporter.exposition import cache
 from exporter.parse import parse_deployment, parse_revision, parse_target
 from exporter.simulator import (
     deployment_info,
@@ -143,14 +143,14 @@ def test_a_record_that_cannot_be_made_skips_that_deployment_alone(monkeypatch):
 
 def test_a_target_whose_series_cannot_be_made_is_left_out_alone(monkeypatch):
     # The family table's sample functions are total on records; a fault is injected for one target.
-    original = render.render_target
+    original = cache.render_target
 
     def flaky(view, plan):
         if view.target.target_id == "i-bad":
             raise ZeroDivisionError("a derivation that met a value it did not expect")
         return original(view, plan)
 
-    monkeypatch.setattr(render, "render_target", flaky)
+    monkeypatch.setattr(cache, "render_target", flaky)
     targets = [instance_target("d-ABCDEFGHI", t, "Succeeded", [], NOW) for t in ("i-bad", "i-fine")]
     exporter = poll_deployment(deployment_info("d-ABCDEFGHI", "a", "g", "InProgress", NOW), targets)
     body = exporter.snapshot.body

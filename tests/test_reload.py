@@ -58,7 +58,7 @@ def setup(sim, sim_server, clock, tmp_path):
     """An exporter built from a config file, polled once, with a Reloader for that file."""
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
-    from exporter.metrics import ExporterMetrics
+    from exporter.exposition.self_metrics import ExporterMetrics
 
     put(sim, RUNNING, "InProgress")
     put(sim, DONE, "Succeeded")

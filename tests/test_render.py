@@ -9,11 +9,13 @@ from expo import samples
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from exporter.events.metrics import EventMetrics
-from exporter.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
-from exporter.metrics import ExporterMetrics
-from exporter.model import EMPTY_HISTOGRAM, GroupRecord, GroupView, LastDeployment, Target
+from exporter.exposition.cache import ExpositionCache, openmetrics
+from exporter.exposition.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.exposition.text import label_pairs
+from exporter.exposition.views import GroupView, TargetView, deployment_view
+from exporter.model import EMPTY_HISTOGRAM, GroupRecord, LastDeployment, Target
 from exporter.parse import parse_deployment, parse_target
-from exporter.render import ExpositionCache, TargetView, deployment_view, label_pairs, openmetrics
 
 HERE = Path(__file__).parent
 GROUP = GroupView(

@@ -11,7 +11,7 @@ from expo import samples
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 
 REVISION = {"revisionType": "S3", "s3Location": {"bucket": "b", "key": "k", "bundleType": "zip"}}
 

@@ -3,8 +3,8 @@ and metrics.include/exclude applied to them as to every family."""
 
 from expo import samples, value
 
-from exporter.families import Selection
-from exporter.metrics import KNOWN_ERRORS, OPERATIONS, ExporterMetrics
+from exporter.exposition.families import Selection
+from exporter.exposition.self_metrics import KNOWN_ERRORS, OPERATIONS, ExporterMetrics
 
 
 def test_error_counters_exist_at_zero_before_any_error():

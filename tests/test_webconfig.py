@@ -27,7 +27,7 @@ from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.cli import main
 from exporter.config import ConfigError, parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.server import MetricsServer
 from exporter.webconfig import (
     WebConfigWatcher,

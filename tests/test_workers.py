@@ -134,7 +134,7 @@ def test_a_failed_attempt_lets_the_gate_go_for_the_retry_backoff_and_a_success_k
 
     from exporter.aws import ClientFactory
     from exporter.config import AwsSettings
-    from exporter.metrics import ExporterMetrics
+    from exporter.exposition.self_metrics import ExporterMetrics
 
     factory = ClientFactory(ExporterMetrics(), static_credentials=("t", "t"))
     api = factory.api(AwsSettings(region="us-east-1", endpoint_url=sim_server.endpoint_url))

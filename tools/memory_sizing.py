@@ -36,7 +36,7 @@ def _measure(url: str, deployments: list[str], metrics: dict[str, object]) -> di
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
     from exporter.config import parse_config
-    from exporter.metrics import ExporterMetrics
+    from exporter.exposition.self_metrics import ExporterMetrics
 
     config = parse_config(
         {

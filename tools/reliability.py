@@ -34,7 +34,7 @@ from simulated_fleet import simulated_fleet
 from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
-from exporter.metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.server import MetricsServer
 from exporter.simulator import (
     Simulator,

@@ -1,9 +1,9 @@
-"""Renders the family table (exporter.families) for targets and deployments, once per poll.
+"""Renders the family table (exporter.exposition.families) for targets and deployments, once per poll.
 
 Each target's and deployment's lines are rendered into per-family fragments and cached; a
 target whose record did not change (every frozen one, most polled ones) reuses its fragments,
 so a poll costs rendering time only for what changed plus one join. Which families and which
-of their series are rendered is the :class:`~exporter.families.Selection` (sparse status sets,
+of their series are rendered is the :class:`~exporter.exposition.families.Selection` (sparse status sets,
 lifecycle-event detail, include/exclude), applied here and nowhere else.
 
 Per-deployment, per-lifecycle-event aggregates are computed from the records of the
@@ -14,119 +14,35 @@ from __future__ import annotations
 
 import functools
 import logging
-import math
 from collections.abc import Callable, Hashable, Iterable
-from dataclasses import dataclass, field
 from typing import cast
 
-from exporter.families import (
+from exporter.exposition.families import (
     BY_NAME,
     FAMILIES,
-    FULL,
     Family,
     PlainSamples,
     Samples,
     Selection,
     SparseSamples,
     SuffixedSamples,
-    escape,
-    label_pairs,
 )
-from exporter.model import Deployment, GroupView, Target
-
-__all__ = [
-    "CONTENT_TYPE",
-    "OPENMETRICS_CONTENT_TYPE",
-    "DeploymentView",
-    "ExpositionCache",
-    "HookAggregate",
-    "Selection",
-    "TargetView",
-    "escape",
-    "label_pairs",
-    "openmetrics",
-]
+from exporter.exposition.text import escape, fmt, label_pairs
+from exporter.exposition.views import (
+    DeploymentView,
+    GroupView,
+    TargetView,
+    aggregate_hooks,
+    deployment_view,
+    group_prefix,
+)
+from exporter.model import Deployment, Target
 
 log = logging.getLogger(__name__)
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-OPENMETRICS_CONTENT_TYPE = "application/openmetrics-text; version=1.0.0; charset=utf-8"
 
 Fragments = dict[str, list[str]]  # family name -> list of rendered lines
 Encoded = dict[str, bytes]  # family name -> rendered lines as UTF-8 bytes
-
-
-def fmt(value: float) -> str:
-    if isinstance(value, int):
-        return str(int(value)) if isinstance(value, bool) else str(value)
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Inf" if value > 0 else "-Inf"
-    if value.is_integer() and abs(value) < 1e15:
-        return str(int(value))
-    return repr(value)
-
-
-@dataclass(frozen=True, slots=True)
-class TargetView:
-    """What the renderer needs of one tracked target."""
-
-    key: Hashable  # stable while the target is tracked
-    prefix: str  # its identity labels, rendered (exporter.families.TARGET_LABELS)
-    target: Target | None
-    success: bool
-    frozen: bool = False
-    deployment_finished: bool = False
-    deployment_key: Hashable | None = None  # the DeploymentView.key its aggregates go to
-
-    @property
-    def owner(self) -> Hashable:
-        """The DeploymentView.key whose aggregates count this target."""
-        if self.deployment_key is not None:
-            return self.deployment_key
-        # Without one: the deployment ID, which deployment_view() uses as its key.
-        return self.target.deployment_id if self.target is not None else None
-
-
-@dataclass(frozen=True, slots=True)
-class DeploymentView:
-    key: Hashable
-    prefix: str  # exporter.families.DEPLOYMENT_LABELS, rendered
-    deployment: Deployment
-
-
-@dataclass
-class HookAggregate:
-    """One lifecycle event over the targets of one deployment."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    duration_sum: float = 0.0
-    duration_count: int = 0
-    duration_max: float = 0.0
-
-
-def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
-    hooks: dict[str, HookAggregate] = {}
-    for target in targets:
-        if target is None:
-            continue
-        seen: set[str] = set()
-        for event in target.lifecycle_events:
-            if event.name in seen:
-                continue
-            seen.add(event.name)
-            agg = hooks.get(event.name)
-            if agg is None:
-                agg = hooks[event.name] = HookAggregate()
-            agg.counts[event.status] = agg.counts.get(event.status, 0) + 1
-            if event.start is not None and event.end is not None:
-                duration = event.end - event.start
-                agg.duration_sum += duration
-                agg.duration_count += 1
-                if agg.duration_count == 1 or duration > agg.duration_max:
-                    agg.duration_max = duration
-    return hooks
 
 
 def _bound(families: tuple[Family, ...], sparse: bool) -> tuple[tuple[str, PlainSamples], ...]:
@@ -223,15 +139,6 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     return out
 
 
-def group_prefix(view: GroupView) -> str:
-    return label_pairs(
-        account_id=view.account,
-        region=view.region,
-        application=view.application,
-        deployment_group=view.deployment_group,
-    )
-
-
 def render_group(view: GroupView, plan: _Plan) -> Fragments:
     """A deployment group's state and counters."""
     out: Fragments = {}
@@ -255,17 +162,6 @@ def render_uncached(
         yield from _encode(render_target(view, plan)).values()
     for dview in deployments:
         yield from _encode(render_deployment(dview, members.get(dview.key, ()), plan)).values()
-
-
-def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
-    prefix = label_pairs(
-        account_id=account_id,
-        region=region,
-        application=deployment.application,
-        deployment_group=deployment.deployment_group,
-        deployment_id=deployment.deployment_id,
-    )
-    return DeploymentView(deployment.deployment_id, prefix, deployment)
 
 
 class ExpositionCache:
@@ -431,13 +327,11 @@ _OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode(
 def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
     """The same samples as OpenMetrics 1.0: headers swapped for OpenMetrics ones (with UNIT),
     then the self-metrics in OpenMetrics form, which end in ``# EOF``. Every family rendered
-    from records is a gauge or a summary, whose sample lines the two formats write alike."""
+    from records is a gauge, a summary or a histogram, whose sample lines the two formats write
+    alike."""
     return [_OPENMETRICS_HEADERS.get(chunk, chunk) for chunk in chunks] + [self_metrics]
 
 
 def _encode(fragments: Fragments) -> Encoded:
     # "replace": a lone surrogate decoded from a JSON escape must not fail the whole poll.
     return {name: "".join(lines).encode("utf-8", "replace") for name, lines in fragments.items()}
-
-
-__all__ += ["FULL", "aggregate_hooks", "deployment_view", "fmt", "render_uncached"]

@@ -2,9 +2,9 @@
 
 Each :class:`Family` names its type, help, unit, the level it belongs to (which fixes its
 identity labels) and its own labels, and, for the families rendered from poll records, the
-function that yields its samples for one object. The renderer (exporter.render), the README's
+function that yields its samples for one object. The renderer (exporter.exposition.cache), the README's
 metric reference (exporter.reference) and the "nothing undeclared is emitted" test all read
-:data:`FAMILIES`; the exporter's own instruments (exporter.metrics) take their help from it.
+:data:`FAMILIES`; the exporter's own instruments (exporter.exposition.self_metrics) take their help from it.
 
 Sample functions yield ``(labels, value)``: ``labels`` is the family's own labels already
 rendered (``'status="Failed"'``, or ``""``), the identity labels of the level are prepended by
@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import (
     COUNTED_STATUSES,
     DEPLOYMENT_STATUSES,
@@ -33,9 +34,9 @@ from exporter.model import (
     TASK_SET_STATUSES,
 )
 
-if TYPE_CHECKING:  # the sample functions' objects; exporter.render imports this module
-    from exporter.model import GroupView, LifecycleEvent, TaskSet
-    from exporter.render import DeploymentView, HookAggregate, TargetView
+if TYPE_CHECKING:  # the sample functions' objects
+    from exporter.exposition.views import DeploymentView, GroupView, HookAggregate, TargetView
+    from exporter.model import LifecycleEvent, TaskSet
 
 # Identity labels of each level, in the order they are rendered.
 # account_id and region first: the identity reads from the widest scope to the narrowest.
@@ -77,7 +78,7 @@ class Family:
     labels: tuple[str, ...] = ()  # the family's own labels, after the level's
     unit: str = ""  # OpenMetrics UNIT; only set where the name ends in _<unit>
     value: str = ""  # what the value is, for the README
-    samples: Samples | None = None  # None: an instrument of exporter.metrics
+    samples: Samples | None = None  # None: an instrument of exporter.exposition.self_metrics
     status_set: tuple[str, ...] = ()  # known values of a status set, for the README
     sparse: bool = False  # a status set that sparse_status reduces to its current value
 
@@ -99,32 +100,8 @@ class Family:
 # ---- label and value formatting (shared with the renderer) --------------------------------
 
 
-def escape(value: str) -> str:
-    """Escape a label value for the text format (and OpenMetrics, which escapes the same)."""
-    if "\\" in value or '"' in value or "\n" in value:
-        value = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return value
-
-
-def label_pairs(**labels: str) -> str:
-    return ",".join(f'{name}="{escape(value)}"' for name, value in labels.items())
-
-
-def status_set(current: str, known: tuple[str, ...], sparse: bool) -> Iterator[tuple[str, int]]:
-    """kube-state-metrics' status set: one series per known value, or only the current one."""
-    if sparse:
-        if current:
-            yield f'status="{escape(current)}"', 1
-        return
-    for status in known:
-        yield f'status="{status}"', 1 if status == current else 0
-    if current and current not in known:
-        # A value newer than botocore's enum: export it rather than hide it.
-        yield f'status="{escape(current)}"', 1
-
-
 # ---- sample functions, one object each ------------------------------------------------------
-# Objects: exporter.render's TargetView / DeploymentView, (view, LifecycleEvent),
+# Objects: exporter.exposition.views' TargetView / DeploymentView, (view, LifecycleEvent),
 # (view, TaskSet) and HookAggregate. Each function is small and pure.
 
 
@@ -764,7 +741,7 @@ FAMILIES: tuple[Family, ...] = (
         value="1/0, for targets not frozen",
         samples=_poll_success,
     ),
-    # ---- the exporter itself (instruments of exporter.metrics) ----
+    # ---- the exporter itself (instruments of exporter.exposition.self_metrics) ----
     F(
         "codedeploy_exporter_build_info",
         "gauge",
