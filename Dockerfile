@@ -65,7 +65,7 @@ EXPOSE 10120
 # The image has no curl: the exporter's own probe, which reads the listen address
 # from CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS as the process does.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 \
-    CMD ["/opt/venv/bin/python", "-m", "exporter.health"]
+    CMD ["/opt/venv/bin/python", "-m", "exporter.http.health"]
 
 ENTRYPOINT ["codedeploy-exporter"]
 CMD ["--config.file=/etc/codedeploy-exporter/config.yaml"]

@@ -258,7 +258,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
         (
             "- **Exporter**: `exporter.app.Exporter` in `targets:` (pairs) mode, whose minimum is "
             "exactly `ceil(targets/25)` BatchGetDeploymentTargets per deployment plus "
-            "`ceil(deployments/25)` BatchGetDeployments; served by `exporter.server`. "
+            "`ceil(deployments/25)` BatchGetDeployments; served by `exporter.http.server`. "
             f"`poll.max_concurrency: {MAX_CONCURRENCY}`, `poll.max_requests_per_second: "
             f"{MAX_RPS:g}` so the rate limiter does not set the pace (production defaults are 8 "
             "and 10: a 1k fleet then polls in ~5 s, limited by the 10 requests/s). `deployments:` "

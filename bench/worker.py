@@ -50,7 +50,7 @@ class ExporterUnderTest:
         from exporter.aws import ClientFactory
         from exporter.config import parse_config
         from exporter.exposition.self_metrics import ExporterMetrics
-        from exporter.server import serve
+        from exporter.http.server import serve
 
         document: dict[str, Any] = {
             # account_id given: no STS call (the benchmark measures CodeDeploy polling).

@@ -3,103 +3,30 @@
 from __future__ import annotations
 
 import gc
-import html
 import logging
 import threading
 import time
-import zlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any, TypeVar
 
 from exporter.aws import ClientFactory
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
-from exporter.exposition.cache import ExpositionCache, openmetrics
+from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families import Selection
 from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.exposition.snapshot import Snapshot
 from exporter.exposition.views import DeploymentView, TargetView
-from exporter.health import DEFAULT_LIVENESS_INTERVALS, Liveness
-from exporter.httploop import blocks
+from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.log import diagnostics_fields
 from exporter.model import Deployment
 from exporter.poller import Poller, PollOutcome
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
 _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
-
-
-@dataclass
-class Snapshot:
-    """One poll's output: the exposition as the cached byte strings it is made of.
-
-    The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
-    costs no second copy of the exposition; the server joins them into blocks as it sends
-    them. Each other form (gzip, OpenMetrics, both) is made once: before publishing, for the
-    forms scrapers asked of the previous snapshot (see `prepare`), else on the first request.
-    """
-
-    chunks: list[bytes]
-    landing_cells: list[tuple[str, ...]] = field(default_factory=list)
-    created: float = field(default_factory=time.time)
-    # The record-rendered chunks and a maker of the self-metrics in OpenMetrics form: the
-    # OpenMetrics body is built from them on the first request that asks for it.
-    openmetrics_parts: tuple[list[bytes], Callable[[], bytes]] | None = None
-    asked: set[str] = field(default_factory=set)  # the forms scrapers asked of this snapshot
-    _forms: dict[str, Any] = field(default_factory=dict)
-    _lock: threading.RLock = field(default_factory=threading.RLock)  # forms are made of forms
-
-    def prepare(self, forms: Iterable[str]) -> None:
-        """Make `forms` now, before this snapshot is published: else the first scrape after a
-        poll compresses ~6 MB (1,000 targets) while every other scrape of that form waits."""
-        for form in list(forms):  # one step (the GIL held): scrapers may still add to it
-            getattr(self, form)()
-        self.asked.clear()  # made, not asked: what the next snapshot makes is what scrapers ask
-
-    def made(self) -> set[str]:
-        """The forms made so far (names of the methods that return them)."""
-        with self._lock:
-            return set(self._forms)
-
-    def _form(self, name: str, make: Callable[[], T]) -> T:
-        self.asked.add(name)
-        with self._lock:
-            if name not in self._forms:
-                self._forms[name] = make()
-            form: T = self._forms[name]
-            return form
-
-    def gzipped(self) -> bytes:
-        return self._form("gzipped", lambda: _gzip(self.chunks))
-
-    def openmetrics(self) -> list[bytes]:
-        """The exposition as OpenMetrics 1.0 chunks."""
-        data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
-        return self._form("openmetrics", lambda: openmetrics(data, self_metrics()))
-
-    def openmetrics_gzipped(self) -> bytes:
-        return self._form("openmetrics_gzipped", lambda: _gzip(self.openmetrics()))
-
-    @cached_property
-    def length(self) -> int:
-        return sum(map(len, self.chunks))
-
-    @property
-    def body(self) -> bytes:
-        """The whole exposition as one byte string (for --once and tests; scrapes use chunks)."""
-        return b"".join(self.chunks)
-
-    @cached_property
-    def html_rows(self) -> str:
-        return "\n".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in self.landing_cells
-        )
 
 
 def aws_settings(config: Config) -> set[AwsSettings]:
@@ -129,9 +56,6 @@ def collect_and_freeze() -> None:
     gc.freeze()
 
 
-GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
-
-
 def deployment_notes(deployment: Deployment) -> list[str]:
     """CodeDeploy's own words about a deployment for the landing page (never labels): its
     error, status messages and rollback message, and alarms switched off for it."""
@@ -145,15 +69,6 @@ def deployment_notes(deployment: Deployment) -> list[str]:
     if override is not None and override.enabled is False:
         notes.append("(CloudWatch alarms were off for this deployment)")
     return notes
-
-
-def _gzip(chunks: list[bytes]) -> bytes:
-    # zlib releases the GIL while it compresses, and must take it back after every call: a call
-    # per small chunk (thousands) waits for the GIL thousands of times while scrapers hold it.
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-    parts = [compressor.compress(block) for block in blocks(chunks, GZIP_BLOCK)]
-    parts.append(compressor.flush())
-    return b"".join(parts)
 
 
 class Exporter:

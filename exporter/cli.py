@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING
 from exporter import __version__
 from exporter import log as logsetup
 from exporter.config import Config, ConfigError, config_warnings, load_config
-from exporter.health import DEFAULT_LIVENESS_INTERVALS, LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, listen_address
+from exporter.http.address import LISTEN_ADDRESS_ENV, listen_address
+from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see _run)
     from exporter.app import Exporter
     from exporter.aws import ClientFactory
-    from exporter.webconfig import WebConfigWatcher
+    from exporter.http.webconfig import WebConfigWatcher
 
 log = logging.getLogger("exporter")
 
@@ -199,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials = None
     web, web_ok = None, True
     if args.web_config_file and not args.once:
-        from exporter.webconfig import WebConfigWatcher
+        from exporter.http.webconfig import WebConfigWatcher
 
         try:
             web = WebConfigWatcher(args.web_config_file)
@@ -246,8 +247,8 @@ def _run(
     from exporter.aws import ClientFactory
     from exporter.events.runner import EventsRunner
     from exporter.exposition.self_metrics import ExporterMetrics
+    from exporter.http.server import serve
     from exporter.reload import Reloader
-    from exporter.server import serve
 
     metrics = ExporterMetrics()
     clients = ClientFactory(

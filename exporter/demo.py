@@ -13,7 +13,7 @@ from exporter.config import (
     MetricsSettings,
     PollSettings,
 )
-from exporter.server import parse_listen_address
+from exporter.http.address import parse_listen_address
 from exporter.simulator import DEMO_GROUPS, DemoDriver, DemoScenarios, Simulator, SimulatorServer
 from exporter.simulator.eventbridge import StateChangeWatcher
 

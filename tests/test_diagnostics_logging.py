@@ -10,7 +10,7 @@ import pytest
 
 from exporter import log as logsetup
 from exporter.cli import build_parser
-from exporter.server import serve
+from exporter.http.server import serve
 from exporter.simulator import deployment_info, diagnostics, instance_target, lifecycle_event
 
 NOW = 1_800_000_000.0

@@ -197,7 +197,7 @@ def test_exposes_the_default_listen_port_and_health_checks_it_without_curl(docke
         env.update(parse_env(instruction.args, env))
     # The listen address lives in one place, read by both the process and the check.
     assert env[LISTEN_ENV] == f":{DEFAULT_PORT}"
-    assert healthcheck_command(runtime) == ["/opt/venv/bin/python", "-m", "exporter.health"]
+    assert healthcheck_command(runtime) == ["/opt/venv/bin/python", "-m", "exporter.http.health"]
     assert str(DEFAULT_PORT) not in " ".join(healthcheck_command(runtime))
 
 

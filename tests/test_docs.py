@@ -48,9 +48,9 @@ from docsnippets import (
     yaml_kind,
 )
 
-from exporter import webconfig
 from exporter.cli import build_parser
 from exporter.config import ConfigError, loads_config
+from exporter.http import webconfig
 
 REPO = Path(__file__).resolve().parent.parent
 DOC_FILES = [path for pattern in DOC_GLOBS for path in sorted(REPO.glob(pattern))]

@@ -359,7 +359,7 @@ def run_connection_test(container: dict[str, Any], url: str) -> subprocess.Compl
 
 
 def test_connection_test_script_passes_against_a_running_exporter(chart, make_exporter):
-    from exporter.server import serve
+    from exporter.http.server import serve
 
     container = only(render(chart), "Pod")["spec"]["containers"][0]
     server = serve("127.0.0.1:0", make_exporter())

@@ -9,7 +9,8 @@ import pytest
 from conftest_tools import require_binary
 from expo import value
 
-from exporter.server import parse_listen_address, serve
+from exporter.http.address import parse_listen_address
+from exporter.http.server import serve
 from exporter.simulator import build_fleet
 
 

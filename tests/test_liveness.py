@@ -9,8 +9,9 @@ import pytest
 from expo import FakeClock
 
 from exporter.cli import build_parser
-from exporter.health import LISTEN_ADDRESS_ENV, LIVENESS_FLOOR, Liveness, listen_address, probe_url
-from exporter.server import serve
+from exporter.http.address import LISTEN_ADDRESS_ENV, listen_address, probe_url
+from exporter.http.server import serve
+from exporter.liveness import LIVENESS_FLOOR, Liveness
 from exporter.simulator import build_fleet
 
 

@@ -10,8 +10,8 @@ import time
 
 import pytest
 
-from exporter.httploop import parse_head
-from exporter.server import MetricsServer
+from exporter.http.loop import parse_head
+from exporter.http.server import MetricsServer
 from exporter.simulator import build_fleet
 
 

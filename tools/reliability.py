@@ -35,7 +35,7 @@ from exporter.app import Exporter
 from exporter.aws import ClientFactory
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
-from exporter.server import MetricsServer
+from exporter.http.server import MetricsServer
 from exporter.simulator import (
     Simulator,
     SimulatorServer,
@@ -622,7 +622,7 @@ def report(
         "",
         "What keeps scrapes fast while the exporter polls:",
         "",
-        "- One thread answers plain-HTTP `GET`/`HEAD` for all connections (`exporter/httploop.py`), "
+        "- One thread answers plain-HTTP `GET`/`HEAD` for all connections (`exporter/http/loop.py`), "
         "sending the snapshot's cached gzip bytes as they are; other requests, and every connection while TLS "
         "or basic auth is configured, go to a thread each, as before. A thread per scrape paid a thread "
         "start and a wait for the GIL after every socket call.",
@@ -694,7 +694,7 @@ def report(
         (
             "A stalled reader holds up nobody: the serve loop writes to each connection only what its "
             "socket takes, serves the others meanwhile, and drops a connection whose response is not "
-            "sent within the client timeout (`exporter.server.CLIENT_TIMEOUT`, 30 s by default; the "
+            "sent within the client timeout (`exporter.http.server.CLIENT_TIMEOUT`, 30 s by default; the "
             "same limit applies to requests answered by a thread of their own)."
         ),
         "",

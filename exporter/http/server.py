@@ -1,7 +1,7 @@
 """HTTP endpoints. Handlers only read the published snapshot: a scrape never does poll work.
 
 With `--web.config.file` the listener speaks TLS and/or asks for basic auth (see
-`exporter.webconfig`). `/healthz` and `/readyz` are exempt from basic auth (they say only
+`exporter.http.webconfig`). `/healthz` and `/readyz` are exempt from basic auth (they say only
 "OK" or "not ready", and kubelet probes cannot easily carry a password) but not from TLS or
 client-certificate checks. `POST /-/reload` exists only with `--web.enable-lifecycle`.
 """
@@ -24,9 +24,11 @@ from typing import Any, cast
 
 from exporter import __version__
 from exporter.app import Exporter
+from exporter.exposition.snapshot import blocks
 from exporter.exposition.text import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
-from exporter.httploop import SEND_BLOCK, Reply, Request, ServeLoop, blocks
-from exporter.webconfig import ActiveWebConfig, WebConfigWatcher
+from exporter.http.address import parse_listen_address
+from exporter.http.loop import SEND_BLOCK, Reply, Request, ServeLoop
+from exporter.http.webconfig import ActiveWebConfig, WebConfigWatcher
 
 log = logging.getLogger(__name__)
 
@@ -40,14 +42,6 @@ _TYPE = "Content-Type"
 _SERVER_HEADER = f"{BaseHTTPRequestHandler.server_version} {BaseHTTPRequestHandler.sys_version}"
 _GZIP = ("Content-Encoding", "gzip")
 _Request = socket.socket | tuple[bytes, socket.socket]  # socketserver's request: a stream or a datagram
-
-
-def parse_listen_address(value: str) -> tuple[str, int]:
-    """':10120' -> ('', 10120); '127.0.0.1:0'; '[::1]:10120'."""
-    host, sep, port = value.rpartition(":")
-    if not sep or not port.isdigit() or int(port) > 65535:
-        raise ValueError(f"--web.listen-address {value!r}: expected HOST:PORT, e.g. ':10120'")
-    return host.strip("[]"), int(port)
 
 
 _LANDING = """<!DOCTYPE html>
@@ -323,7 +317,7 @@ class MetricsServer(ThreadingHTTPServer):
             return Reply(reply.status, (*reply.headers, ("Allow", "POST, PUT")), reply.chunks, reply.length)
         return _text_reply(404, "not found\n")
 
-    # The serve loop (exporter.httploop) answers plain-HTTP GET and HEAD itself and hands
+    # The serve loop (exporter.http.loop) answers plain-HTTP GET and HEAD itself and hands
     # everything else, and every connection while TLS or basic auth is configured, to a
     # thread running _Handler (http.server's request handling, as before).
 

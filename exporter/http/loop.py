@@ -17,10 +17,12 @@ import logging
 import selectors
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
+
+from exporter.exposition.snapshot import blocks
 
 log = logging.getLogger(__name__)
 
@@ -77,21 +79,6 @@ def parse_head(head: bytes) -> Request | None:
         return None
     close = "close" in headers.get("connection", "").lower()
     return Request(parts[0], parts[1], line, headers, close)
-
-
-def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """The chunks joined into blocks of about `size` bytes (the last may be shorter); a
-    single chunk comes back as it is, not copied."""
-    block: list[bytes] = []
-    length = 0
-    for chunk in chunks:
-        block.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield b"".join(block)
-            block, length = [], 0
-    if block:
-        yield b"".join(block)
 
 
 class _Date:
