@@ -47,7 +47,7 @@ def _timed(fn: Callable[..., Any], sink: list[float]) -> Callable[..., Any]:
 class ExporterUnderTest:
     def __init__(self, spec: dict) -> None:
         from exporter.app import Exporter
-        from exporter.aws import ClientFactory
+        from exporter.aws.clients import ClientFactory
         from exporter.config import parse_config
         from exporter.exposition.self_metrics import ExporterMetrics
         from exporter.http.server import serve

@@ -23,7 +23,7 @@ from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see _run)
     from exporter.app import Exporter
-    from exporter.aws import ClientFactory
+    from exporter.aws.clients import ClientFactory
     from exporter.http.webconfig import WebConfigWatcher
 
 log = logging.getLogger("exporter")
@@ -244,7 +244,7 @@ def _run(
 ) -> int:
     # Imported here so --version and --config.check stay fast and never touch boto3.
     from exporter.app import Exporter
-    from exporter.aws import ClientFactory
+    from exporter.aws.clients import ClientFactory
     from exporter.events.runner import EventsRunner
     from exporter.exposition.self_metrics import ExporterMetrics
     from exporter.http.server import serve

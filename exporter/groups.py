@@ -16,13 +16,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from exporter.aws import BATCH_GROUPS_MAX, ApiError, CodeDeployApi
+from exporter.aws.codedeploy import BATCH_GROUPS_MAX, CodeDeployApi
+from exporter.aws.errors import ApiError
+from exporter.aws.parse import parse_deployment_group
+from exporter.aws.parse_errors import parse_each
 from exporter.config import AwsSettings
 from exporter.exposition.views import GroupView
 from exporter.model import COUNTED_STATUSES, EMPTY_HISTOGRAM, Deployment, GroupRecord, Histogram, LastDeployment
 from exporter.outages import Outages
-from exporter.parse import parse_deployment_group
-from exporter.parse_errors import parse_each
 from exporter.refresh import chunks
 from exporter.workers import PoolMap
 

@@ -53,7 +53,7 @@ class TaskSet:
     desired: int | None
     pending: int | None
     running: int | None
-    traffic_weight: float | None  # 0-1 (the API's percent, divided: exporter.parse.percent_ratio)
+    traffic_weight: float | None  # 0-1 (the API's percent, divided: exporter.aws.parse.percent_ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +62,7 @@ class LambdaFunction:
     function_alias: str
     current_version: str
     target_version: str
-    weight: float | None  # 0-1 (exporter.parse.either_ratio)
+    weight: float | None  # 0-1 (exporter.aws.parse.either_ratio)
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +80,7 @@ class Target:
     lambda_function: LambdaFunction | None = None
     task_sets: tuple[TaskSet, ...] = ()
     cfn_resource_type: str | None = None
-    cfn_weight: float | None = None  # 0-1 (exporter.parse.either_ratio)
+    cfn_weight: float | None = None  # 0-1 (exporter.aws.parse.either_ratio)
 
     def failed_event(self) -> LifecycleEvent | None:
         for event in self.lifecycle_events:
@@ -133,7 +133,7 @@ class Deployment:
     termination_wait_started: bool | None = None
     # CodeDeploy's own words about the deployment (deploymentStatusMessages, and the deprecated
     # additionalDeploymentStatusInfo), and rollbackInfo.rollbackMessage: logged and shown, never
-    # labels; bounded by exporter.parse.
+    # labels; bounded by exporter.aws.parse.
     status_messages: tuple[str, ...] = ()
     rollback_message: str = ""
     alarm_override: AlarmOverride | None = None

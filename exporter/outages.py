@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from exporter.aws import ApiError
+from exporter.aws.errors import ApiError
 from exporter.log import quote
 
 log = logging.getLogger("exporter.poller")

@@ -18,7 +18,9 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from exporter.aws import ApiError, ClientFactory, CodeDeployApi
+from exporter.aws.clients import ClientFactory
+from exporter.aws.codedeploy import CodeDeployApi
+from exporter.aws.errors import ApiError
 from exporter.config import AwsSettings, Config
 from exporter.exposition.views import GroupView
 from exporter.groups import GroupStates

@@ -13,13 +13,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from exporter.aws import BATCH_DEPLOYMENTS_MAX, ApiError, CodeDeployApi
+from exporter.aws.codedeploy import BATCH_DEPLOYMENTS_MAX, CodeDeployApi
+from exporter.aws.errors import ApiError
+from exporter.aws.parse import parse_deployment
+from exporter.aws.parse_errors import parse_each
 from exporter.config import AwsSettings
 from exporter.log import quote
 from exporter.model import Deployment
 from exporter.outages import Outages
-from exporter.parse import parse_deployment
-from exporter.parse_errors import parse_each
 from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")

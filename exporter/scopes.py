@@ -13,9 +13,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from exporter.aws import ApiError, CodeDeployApi
+from exporter.aws.arn import group_arn, partition_of
+from exporter.aws.codedeploy import CodeDeployApi
+from exporter.aws.errors import ApiError
 from exporter.config import AwsSettings, DiscoveryScope
-from exporter.identity import group_arn, partition_of
 from exporter.sources import DISCOVERY_OVERLAP, Listing, PollContext, Wanted
 
 NON_TERMINAL = ("Created", "Queued", "InProgress", "Baking", "Ready")

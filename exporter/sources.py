@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from exporter.aws import ApiError, CodeDeployApi
+from exporter.aws.codedeploy import CodeDeployApi
+from exporter.aws.errors import ApiError
 from exporter.config import AwsSettings, Config, GroupEntry
 from exporter.model import Deployment
 from exporter.outages import Outages

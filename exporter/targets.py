@@ -12,13 +12,14 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from exporter.aws import BATCH_TARGETS_MAX, ApiError, CodeDeployApi
+from exporter.aws.codedeploy import BATCH_TARGETS_MAX, CodeDeployApi
+from exporter.aws.errors import ApiError
+from exporter.aws.parse import parse_target
+from exporter.aws.parse_errors import parse_each
 from exporter.config import AwsSettings
 from exporter.log import diagnostics_fields, quote
 from exporter.model import Target
 from exporter.outages import Outages
-from exporter.parse import parse_target
-from exporter.parse_errors import parse_each
 from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment, backoff, chunks, keep_if_equal
 from exporter.workers import PoolMap
 

@@ -7,7 +7,7 @@ import pytest
 from expo import FakeClock
 
 from exporter.app import Exporter
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import Simulator, SimulatorServer

@@ -12,7 +12,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from exporter.app import Exporter
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 

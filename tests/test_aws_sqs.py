@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from exporter.aws import SQS_READ_TIMEOUT, ApiError, ClientFactory
+from exporter.aws.clients import ClientFactory
+from exporter.aws.errors import ApiError
+from exporter.aws.sqs import SQS_READ_TIMEOUT
 from exporter.config import AwsSettings
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import SimulatorServer

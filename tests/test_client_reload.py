@@ -10,7 +10,7 @@ import yaml
 from expo import value
 
 from exporter.app import Exporter
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.config import AwsSettings, load_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.reload import Reloader

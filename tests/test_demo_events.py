@@ -7,7 +7,7 @@ import json
 import time
 
 from exporter.app import Exporter
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.demo import DEMO_CREDENTIALS, Demo
 from exporter.events.parse import parse_message
 from exporter.events.runner import EventsRunner

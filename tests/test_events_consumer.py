@@ -16,7 +16,7 @@ import pytest
 from expo import value
 from prometheus_client import CollectorRegistry
 
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.events.consumer import EventConsumer
 from exporter.events.metrics import EventMetrics
 from exporter.exposition.self_metrics import ExporterMetrics

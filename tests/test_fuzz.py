@@ -18,11 +18,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from exporter.aws.parse import parse_deployment, parse_target
 from exporter.config import ConfigError, loads_config, parse_config
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import TargetView
-from exporter.parse import parse_deployment, parse_target
 
 MODEL = botocore.session.get_session().get_service_model("codedeploy")
 TARGET_SHAPE = MODEL.shape_for("DeploymentTarget")

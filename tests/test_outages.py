@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from exporter.aws import ApiError
+from exporter.aws.errors import ApiError
 from exporter.outages import Outages
 
 

@@ -4,7 +4,7 @@ import json
 from datetime import datetime, timezone
 from pathlib import Path
 
-from exporter.parse import parse_deployment, parse_target
+from exporter.aws.parse import parse_deployment, parse_target
 
 FIXTURE = json.loads((Path(__file__).parent / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = FIXTURE["deploymentTargets"]

@@ -14,10 +14,10 @@ import pytest
 from expo import NOW, samples, value
 from replay import ReplayServer
 
+from exporter.aws.parse import parse_deployment, parse_revision, parse_target
 from exporter.cli import main
 from exporter.events.parse import date, parse_message
 from exporter.exposition import cache
-from exporter.parse import parse_deployment, parse_revision, parse_target
 from exporter.simulator import (
     deployment_info,
     ecs_target,

@@ -57,7 +57,7 @@ def write_config(path: Path, endpoint: str, deployments: list[str], **poll) -> N
 def setup(sim, sim_server, clock, tmp_path):
     """An exporter built from a config file, polled once, with a Reloader for that file."""
     from exporter.app import Exporter
-    from exporter.aws import ClientFactory
+    from exporter.aws.clients import ClientFactory
     from exporter.exposition.self_metrics import ExporterMetrics
 
     put(sim, RUNNING, "InProgress")

@@ -8,6 +8,7 @@ from pathlib import Path
 from expo import samples
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
+from exporter.aws.parse import parse_deployment, parse_target
 from exporter.events.metrics import EventMetrics
 from exporter.exposition.cache import ExpositionCache, openmetrics
 from exporter.exposition.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
@@ -15,7 +16,6 @@ from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import GroupView, TargetView, deployment_view
 from exporter.model import EMPTY_HISTOGRAM, GroupRecord, LastDeployment, Target
-from exporter.parse import parse_deployment, parse_target
 
 HERE = Path(__file__).parent
 GROUP = GroupView(

@@ -132,7 +132,7 @@ def test_a_failed_attempt_lets_the_gate_go_for_the_retry_backoff_and_a_success_k
     retry, and only then may another worker take the slot."""
     from types import SimpleNamespace
 
-    from exporter.aws import ClientFactory
+    from exporter.aws.clients import ClientFactory
     from exporter.config import AwsSettings
     from exporter.exposition.self_metrics import ExporterMetrics
 

@@ -34,7 +34,7 @@ SETTINGS: dict[str, dict[str, object]] = {
 
 def _measure(url: str, deployments: list[str], metrics: dict[str, object]) -> dict[str, object]:
     from exporter.app import Exporter
-    from exporter.aws import ClientFactory
+    from exporter.aws.clients import ClientFactory
     from exporter.config import parse_config
     from exporter.exposition.self_metrics import ExporterMetrics
 

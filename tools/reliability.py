@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:
 from simulated_fleet import simulated_fleet
 
 from exporter.app import Exporter
-from exporter.aws import ClientFactory
+from exporter.aws.clients import ClientFactory
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.http.server import MetricsServer

@@ -18,13 +18,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from exporter.aws import SQS_MAX_MESSAGES, SQS_WAIT_SECONDS, ApiError, SqsApi
+from exporter.aws.errors import ApiError
+from exporter.aws.parse_errors import ParseErrors
+from exporter.aws.responses import Dropped
+from exporter.aws.sqs import SQS_MAX_MESSAGES, SQS_WAIT_SECONDS, SqsApi
 from exporter.events.metrics import EventMetrics
 from exporter.events.parse import DeploymentChange, parse_message
 from exporter.events.refresh import RefreshOutcome
 from exporter.log import quote
-from exporter.parse_errors import ParseErrors
-from exporter.responses import Dropped
 
 log = logging.getLogger(__name__)
 

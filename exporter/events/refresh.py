@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from exporter.aws import ApiError
+from exporter.aws.errors import ApiError
 from exporter.config import GroupEntry
 from exporter.events.parse import DeploymentChange
 from exporter.poller import Poller

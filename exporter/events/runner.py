@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 
 from exporter.app import Exporter
-from exporter.aws import ApiError, ClientFactory
+from exporter.aws.clients import ClientFactory
+from exporter.aws.errors import ApiError
 from exporter.config import EventsSettings
 from exporter.events.consumer import EventConsumer
 from exporter.events.metrics import EventMetrics

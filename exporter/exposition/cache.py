@@ -184,7 +184,7 @@ class ExpositionCache:
         self.rendered_last = 0  # how many fragments the last render had to build (for benchmarks)
         # An object whose samples cannot be made is left out (cached as nothing until its
         # record changes) and reported here: one object never costs the page. The exporter
-        # reports through exporter.parse_errors.ParseErrors.failed.
+        # reports through exporter.aws.parse_errors.ParseErrors.failed.
         self.report: Callable[[str, str, str, BaseException], None] = _log_failure
 
     def prefix(self, key: Hashable, **labels: str) -> str:

@@ -36,8 +36,8 @@ KNOWN_ERRORS = (
 )
 
 # codedeploy_exporter_parse_errors_total: `reason` wrong_type and bad_value come from botocore's
-# parser (a value dropped, exporter.responses), record from the record parser and render from
-# deriving samples (an object skipped, exporter.parse_errors); the operations whose objects are
+# parser (a value dropped, exporter.aws.responses), record from the record parser and render from
+# deriving samples (an object skipped, exporter.aws.parse_errors); the operations whose objects are
 # read one by one start at 0.
 PARSE_ERROR_REASONS = ("wrong_type", "bad_value", "record", "render")
 PARSED_OPERATIONS = ("BatchGetDeploymentGroups", "BatchGetDeployments", "BatchGetDeploymentTargets")

@@ -1,7 +1,7 @@
 """Values and objects the exporter could not read: counted, logged, and left out alone.
 
 AWS adds and reshapes response fields over time. A value botocore cannot parse is dropped
-(exporter.responses); an object whose record or samples cannot be made is skipped. Either way
+(exporter.aws.responses); an object whose record or samples cannot be made is skipped. Either way
 `codedeploy_exporter_parse_errors_total{operation,reason}` counts it, one WARNING names the
 object and the field, and every other object of the same response and poll is exported.
 """
@@ -14,8 +14,8 @@ import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, TypeVar
 
+from exporter.aws.responses import Dropped, object_id
 from exporter.log import quote
-from exporter.responses import Dropped, object_id
 
 if TYPE_CHECKING:
     from prometheus_client import Counter
@@ -37,7 +37,7 @@ class ParseErrors:
         self._lock = threading.Lock()
 
     def dropped(self, problem: Dropped) -> None:
-        """botocore could not parse one value of a response (see exporter.responses)."""
+        """botocore could not parse one value of a response (see exporter.aws.responses)."""
         self._note(_INDEX.sub("[]", problem.field), problem)
 
     def failed(self, operation: str, reason: str, owner: str, exc: BaseException) -> None:

@@ -9,14 +9,6 @@ from __future__ import annotations
 from exporter.config import AwsSettings
 
 
-def account_of(aws: AwsSettings) -> str:
-    configured = getattr(aws, "account_id", None)  # aws.account_id, where the config has it
-    if configured:
-        return str(configured)
-    parts = (aws.role_arn or "").split(":")
-    return parts[4] if len(parts) > 5 and parts[4].isdigit() else ""
-
-
 def partition_of(aws: AwsSettings, region: str) -> str:
     parts = (aws.role_arn or "").split(":")
     if len(parts) > 2 and parts[1].startswith("aws"):

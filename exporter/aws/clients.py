@@ -1,0 +1,239 @@
+"""Clients: one CodeDeployApi per distinct AWS settings, their boto3 sessions (profile, role,
+STS), the account id of each credential set, and the SQS client of the event consumer."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import boto3
+import botocore.session
+from botocore.config import Config as BotoConfig
+from botocore.credentials import DeferredRefreshableCredentials
+from botocore.exceptions import BotoCoreError, ClientError
+from botocore.utils import parse_timestamp
+
+from exporter import __version__
+from exporter.aws.codedeploy import CodeDeployApi, RateLimiter
+from exporter.aws.errors import ApiError
+from exporter.aws.parse_errors import ParseErrors
+from exporter.aws.responses import TolerantParserFactory
+from exporter.aws.sqs import SQS_READ_TIMEOUT, SqsApi
+from exporter.config import AwsSettings
+from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.workers import PythonGate
+
+if TYPE_CHECKING:
+    from mypy_boto3_codedeploy import CodeDeployClient
+
+log = logging.getLogger(__name__)
+
+ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
+
+
+def pool_size(max_concurrency: int) -> int:
+    """botocore's connection pool per client: every concurrent call gets a connection, with
+    room for calls whose connection is still being returned."""
+    return max(10, max_concurrency * 2)
+
+
+class ClientFactory:
+    """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use.
+
+    `reconfigure` (on reload) follows a new `max_concurrency` with the connection pool and
+    closes the clients of AWS settings the config no longer uses; `cancel` (on shutdown)
+    makes every API call from then on raise workers.Cancelled.
+    """
+
+    def __init__(
+        self,
+        metrics: ExporterMetrics,
+        max_concurrency: int = 8,
+        max_requests_per_second: float = 10.0,
+        static_credentials: tuple[str, str] | None = None,
+        connect_timeout: float = 5.0,
+        read_timeout: float = 15.0,
+        max_attempts: int = 4,
+    ) -> None:
+        self._metrics = metrics
+        self.cancelled = threading.Event()
+        self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
+        self.gate = PythonGate()  # shared by the poll's pools and these clients
+        self.parse_errors = ParseErrors(metrics.parse_errors)
+        self._static = static_credentials
+        self.max_pool_connections = pool_size(max_concurrency)
+        self._boto_config = BotoConfig(
+            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            max_pool_connections=self.max_pool_connections,
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
+        self._apis: dict[AwsSettings, CodeDeployApi] = {}
+        self._lock = threading.Lock()
+        # STS is asked once per credential set, quickly: a failure only leaves a label empty.
+        self._sts_config = BotoConfig(
+            retries={"mode": "standard", "total_max_attempts": 1},
+            connect_timeout=connect_timeout,
+            read_timeout=read_timeout,
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
+        # credential set (profile, region, endpoint_url) -> (account, retry_at)
+        self._accounts: dict[tuple[str | None, str | None, str | None], tuple[str, float]] = {}
+        self._account_lock = threading.Lock()
+        self.clock: Callable[[], float] = time.monotonic
+
+    def api(self, settings: AwsSettings) -> CodeDeployApi:
+        with self._lock:
+            api = self._apis.get(settings)
+            if api is None:
+                api = CodeDeployApi(
+                    self._client(settings),
+                    self.limiter,
+                    self._metrics,
+                    self.cancelled,
+                    self.gate,
+                    self.parse_errors,
+                    settings,
+                )
+                self._apis[settings] = api
+            return api
+
+    def settings_in_use(self) -> set[AwsSettings]:
+        with self._lock:
+            return set(self._apis)
+
+    def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
+        """Apply a reloaded config's limits; close clients of settings not in `keep`.
+
+        botocore sizes a client's connection pool when the client is made, so a new pool size
+        means new clients (made again on first use). Call between polls: a client in use
+        would lose its connections (it would still work, reconnecting).
+        """
+        self.limiter.rate = max_requests_per_second
+        with self._lock:
+            size = pool_size(max_concurrency)
+            if size != self.max_pool_connections:
+                self.max_pool_connections = size
+                self._boto_config = self._boto_config.merge(BotoConfig(max_pool_connections=size))
+                drop = set(self._apis)
+            else:
+                drop = set(self._apis) - keep
+            closing = [self._apis.pop(settings) for settings in drop]
+        for api in closing:
+            api.close()
+        if drop:
+            log.debug("event=aws_clients_closed count=%d pool_size=%d", len(drop), size)
+
+    def cancel(self) -> None:
+        """Shutdown: no API call starts from now on; rate-limit waits end at once."""
+        self.cancelled.set()
+
+    def sqs(self, settings: AwsSettings) -> SqsApi:
+        """A new SQS client for the event consumer (endpoint_url None: AWS_ENDPOINT_URL_SQS etc.)."""
+        # (botocore sets Config's options as attributes at run time; botocore-stubs does not declare them)
+        config = BotoConfig(
+            retries={"mode": "standard", "total_max_attempts": 3},
+            connect_timeout=self._boto_config.connect_timeout,  # type: ignore[attr-defined]
+            read_timeout=SQS_READ_TIMEOUT,
+            user_agent_extra=f"codedeploy-exporter/{__version__}",
+        )
+        try:
+            return SqsApi(self._session(settings).client("sqs", endpoint_url=settings.endpoint_url, config=config))
+        except BotoCoreError as exc:
+            raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
+
+    def region(self, settings: AwsSettings) -> str:
+        """The entry's resolved region ("" when boto3 cannot resolve one)."""
+        try:
+            return self.api(settings).region
+        except ApiError:
+            return settings.region or ""
+
+    def account_id(self, settings: AwsSettings) -> str:
+        """The account the entry's calls go to: from role_arn, else aws.account_id, else one
+        STS GetCallerIdentity per credential set, cached. On failure: "" and one WARNING, and
+        asked again after ACCOUNT_RETRY seconds; polling does not depend on it."""
+        if settings.role_arn:
+            return settings.role_arn.split(":")[4]
+        if settings.account_id:
+            return settings.account_id
+        key = (settings.profile, settings.region, settings.endpoint_url)
+        with self._account_lock:
+            account, retry_at = self._accounts.get(key, ("", 0.0))
+            if account or self.clock() < retry_at:
+                return account
+            try:
+                sts = self._session(settings).client("sts", config=self._sts_config)
+                account = str(sts.get_caller_identity().get("Account") or "")
+            except (BotoCoreError, ClientError) as exc:
+                if key not in self._accounts:
+                    log.warning(
+                        "event=account_id_unknown profile=%s region=%s error=%s retry_in=%ds",
+                        settings.profile or "default",
+                        settings.region or "default",
+                        type(exc).__name__,
+                        ACCOUNT_RETRY,
+                    )
+                account = ""
+            self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
+            return account
+
+    def _client(self, settings: AwsSettings) -> CodeDeployClient:
+        try:
+            session = self._session(settings)
+            # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
+            return session.client("codedeploy", endpoint_url=settings.endpoint_url, config=self._boto_config)
+        except BotoCoreError as exc:
+            raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None
+
+    def _session(self, settings: AwsSettings) -> boto3.Session:
+        keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
+        if self._static is not None:
+            keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
+        base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
+        core = botocore.session.Session()
+        # A value of an unexpected shape costs that value, not the response (exporter.aws.responses).
+        core.register_component(
+            "response_parser_factory",
+            TolerantParserFactory(self.parse_errors.dropped, timestamp_parser=_epoch_seconds),
+        )
+        if not settings.role_arn:
+            return boto3.Session(
+                botocore_session=core, profile_name=settings.profile, region_name=settings.region, **keys
+            )
+        sts = base.client("sts", config=self._boto_config)
+
+        def refresh() -> dict[str, str]:
+            params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
+            if settings.external_id:
+                params["ExternalId"] = settings.external_id
+            creds = sts.assume_role(**params)["Credentials"]
+            log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn, creds["Expiration"].isoformat())
+            return {
+                "access_key": creds["AccessKeyId"],
+                "secret_key": creds["SecretAccessKey"],
+                "token": creds["SessionToken"],
+                "expiry_time": creds["Expiration"].isoformat(),
+            }
+
+        # botocore refreshes these before they expire (the same mechanism its own
+        # assume-role provider uses); deferred so start-up does not depend on STS.
+        # (botocore's only way in for refreshable credentials; its stubs omit the private attribute)
+        core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")  # type: ignore[attr-defined]
+        return boto3.Session(botocore_session=core, region_name=base.region_name)
+
+
+def _epoch_seconds(value: Any) -> Any:
+    """CodeDeploy's JSON protocol sends timestamps as epoch numbers: keep them as numbers.
+
+    botocore would build timezone-aware datetimes (a third of the exporter's poll CPU at 10,000
+    targets) that exporter.aws.parse turns straight back into floats. Anything else falls back
+    to botocore's own parser, which exporter.aws.parse also understands.
+    """
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    return parse_timestamp(value)
