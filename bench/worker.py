@@ -138,7 +138,7 @@ class ExporterUnderTest:
         return out
 
     def _outcome(self):
-        from exporter.poller import PollOutcome
+        from exporter.collect.poller import PollOutcome
 
         return PollOutcome(0.0, [], 0)
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from exporter.aws.clients import ClientFactory
+from exporter.collect.poller import Poller, PollOutcome
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
@@ -20,7 +21,6 @@ from exporter.exposition.views import DeploymentView, TargetView
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, Liveness
 from exporter.log import diagnostics_fields
 from exporter.model import Deployment
-from exporter.poller import Poller, PollOutcome
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)

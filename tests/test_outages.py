@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from exporter.aws.errors import ApiError
-from exporter.outages import Outages
+from exporter.collect.outages import Outages
 
 
 def logged(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -130,7 +130,7 @@ def test_a_record_that_cannot_be_made_skips_that_deployment_alone(monkeypatch):
             raise KeyError("somethingNew")
         return parse_deployment(raw)
 
-    monkeypatch.setattr("exporter.refresh.parse_deployment", flaky)
+    monkeypatch.setattr("exporter.collect.deployments.parse_deployment", flaky)
     infos = [deployment_info(d, "a", "g", "Succeeded", NOW) for d in ("d-BROKEN001", "d-HEALTHY01")]
     with ReplayServer({"BatchGetDeployments": _json({"deploymentsInfo": infos})}) as server:
         exporter = server.exporter(deployments=[{"deployment_id": "d-BROKEN001"}, {"deployment_id": "d-HEALTHY01"}])
@@ -214,7 +214,7 @@ def test_once_exits_3_and_names_the_operation_and_scope_when_the_api_refuses(
 
 
 def test_once_exits_4_without_a_traceback_when_the_poll_itself_fails(tmp_path, capsys, credentials, monkeypatch):
-    monkeypatch.setattr("exporter.poller.Poller.poll", lambda self: 1 / 0)
+    monkeypatch.setattr("exporter.collect.poller.Poller.poll", lambda self: 1 / 0)
     with ReplayServer() as server:
         assert main(["--config.file", _config(tmp_path, server.endpoint_url, ""), "--once"]) == 4
     err = capsys.readouterr().err

@@ -20,7 +20,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from exporter.shard import group_key, shard_of
+from exporter.collect.sharding import group_key, shard_of
 from exporter.simulator import (
     Simulator,
     SimulatorServer,

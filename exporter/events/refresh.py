@@ -15,13 +15,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from exporter.aws.errors import ApiError
+from exporter.collect.deployments import TrackedDeployment
+from exporter.collect.discovery import ScopesSource
+from exporter.collect.keys import DeploymentKey
+from exporter.collect.poller import Poller
+from exporter.collect.sources import GroupsSource, Wanted
+from exporter.collect.targets import TrackedTarget
 from exporter.config import GroupEntry
 from exporter.events.parse import DeploymentChange
-from exporter.poller import Poller
-from exporter.refresh import DeploymentKey, TrackedDeployment
-from exporter.scopes import ScopesSource
-from exporter.sources import GroupsSource, Wanted
-from exporter.targets import TrackedTarget
 
 
 @dataclass

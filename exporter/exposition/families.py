@@ -297,7 +297,7 @@ def _hook_max_duration(agg: HookAggregate) -> Iterator[Sample]:
         yield "", agg.duration_max
 
 
-# ---- deployment groups (exporter.groups' GroupView) ----
+# ---- deployment groups (exporter.exposition.views' GroupView) ----
 
 
 def _group_info(v: GroupView) -> Iterator[Sample]:

@@ -20,11 +20,11 @@ from exporter.aws.codedeploy import BATCH_GROUPS_MAX, CodeDeployApi
 from exporter.aws.errors import ApiError
 from exporter.aws.parse import parse_deployment_group
 from exporter.aws.parse_errors import parse_each
+from exporter.collect.keys import chunks
+from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.exposition.views import GroupView
 from exporter.model import COUNTED_STATUSES, EMPTY_HISTOGRAM, Deployment, GroupRecord, Histogram, LastDeployment
-from exporter.outages import Outages
-from exporter.refresh import chunks
 from exporter.workers import PoolMap
 
 GroupRef = tuple[AwsSettings, str, str]  # aws settings, application, deployment group

@@ -3,8 +3,8 @@
 Each source answers `want(ctx)` with a `Wanted`: deployments to follow (status and every
 target), deployments to watch (status only), explicit (deployment, target) pairs, and the
 groups it covers. Sources call the API only to list and to read new IDs; refreshing
-deployments and targets is shared (exporter.refresh, exporter.targets). Discovery scopes are
-in exporter.scopes.
+deployments and targets is shared (exporter.collect.deployments, exporter.collect.targets). Discovery scopes
+are in exporter.collect.discovery.
 """
 
 from __future__ import annotations
@@ -16,16 +16,14 @@ from typing import Protocol
 
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
+from exporter.collect.deployments import DeploymentStore
+from exporter.collect.keys import DeploymentKey, GroupRef, TargetKey
+from exporter.collect.outages import Outages
 from exporter.config import AwsSettings, Config, GroupEntry
 from exporter.model import Deployment
-from exporter.outages import Outages
-from exporter.refresh import DeploymentKey, DeploymentStore
 from exporter.workers import PoolMap
 
 DISCOVERY_OVERLAP = 3600.0  # re-list deployments created up to an hour before the newest seen
-
-GroupRef = tuple[AwsSettings, str, str]  # aws settings, application, deployment group
-TargetKey = tuple[str, str, AwsSettings]
 
 
 @dataclass

@@ -1,9 +1,9 @@
 """One poll of CodeDeploy, top to bottom: sources -> refresh -> group state -> targets.
 
-Sources (exporter.sources, exporter.scopes) say which deployments they want; refresh
-(exporter.refresh) reads those deployments with BatchGetDeployments; group state
-(exporter.groups) reads BatchGetDeploymentGroups when due and sees every record read; targets
-(exporter.targets) lists, batch-fetches and freezes. Within a phase, API calls run
+Sources (exporter.collect.sources, .discovery) say which deployments they want; the
+deployment store (exporter.collect.deployments) reads those deployments with
+BatchGetDeployments; group state (.groups) reads BatchGetDeploymentGroups when due and sees
+every record read; targets (.targets) lists, batch-fetches and freezes. Within a phase, API calls run
 concurrently (bounded by `poll.max_concurrency`). Order matters for freezing: a deployment's
 status is read before its targets.
 
@@ -21,16 +21,17 @@ from dataclasses import dataclass, field
 from exporter.aws.clients import ClientFactory
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
+from exporter.collect.deployments import DeploymentStore, TrackedDeployment
+from exporter.collect.discovery import ScopesSource
+from exporter.collect.groups import GroupStates
+from exporter.collect.keys import DeploymentKey, TargetKey
+from exporter.collect.outages import Outages
+from exporter.collect.sharding import Sharding
+from exporter.collect.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Source, Wanted, union
+from exporter.collect.targets import TargetStore, TrackedTarget
 from exporter.config import AwsSettings, Config
 from exporter.exposition.views import GroupView
-from exporter.groups import GroupStates
 from exporter.model import Deployment
-from exporter.outages import Outages
-from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment
-from exporter.scopes import ScopesSource
-from exporter.sharding import Sharding
-from exporter.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Source, Wanted, union
-from exporter.targets import TargetKey, TargetStore, TrackedTarget
 from exporter.workers import DaemonPool
 
 # Re-exported for modules and tests that imported them from here.

@@ -16,11 +16,12 @@ from exporter.aws.codedeploy import BATCH_TARGETS_MAX, CodeDeployApi
 from exporter.aws.errors import ApiError
 from exporter.aws.parse import parse_target
 from exporter.aws.parse_errors import parse_each
+from exporter.collect.deployments import DeploymentStore, TrackedDeployment
+from exporter.collect.keys import DeploymentKey, backoff, chunks, keep_if_equal
+from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.log import diagnostics_fields, quote
 from exporter.model import Target
-from exporter.outages import Outages
-from exporter.refresh import DeploymentKey, DeploymentStore, TrackedDeployment, backoff, chunks, keep_if_equal
 from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")

@@ -11,24 +11,19 @@ import logging
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from exporter.aws.codedeploy import BATCH_DEPLOYMENTS_MAX, CodeDeployApi
 from exporter.aws.errors import ApiError
 from exporter.aws.parse import parse_deployment
 from exporter.aws.parse_errors import parse_each
+from exporter.collect.keys import DeploymentKey, backoff, chunks, keep_if_equal
+from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.log import quote
 from exporter.model import Deployment
-from exporter.outages import Outages
 from exporter.workers import PoolMap
 
 log = logging.getLogger("exporter.poller")
-
-MAX_BACKOFF_INTERVALS = 16  # a bad ID is retried at most every 16 poll intervals
-
-DeploymentKey = tuple[str, AwsSettings]
-T = TypeVar("T")
 
 
 @dataclass
@@ -43,10 +38,6 @@ class TrackedDeployment:
     retry_at: float = 0.0
     error: str = ""
     fetched_in_poll: int = -1
-
-
-def backoff(interval: float, failures: int) -> float:
-    return interval * float(min(2 ** (failures - 1), MAX_BACKOFF_INTERVALS)) - 1e-6
 
 
 class DeploymentStore:
@@ -153,12 +144,3 @@ class DeploymentStore:
                 "event=deployment_unavailable deployment_id=%s error_code=%s", quote(tracked.deployment_id), code
             )
         tracked.error = code
-
-
-def chunks(items: list[T], size: int) -> list[list[T]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]
-
-
-def keep_if_equal(old: T | None, new: T) -> T:
-    # Keeping the old object lets the renderer's identity check skip unchanged records.
-    return old if old is not None and old == new else new

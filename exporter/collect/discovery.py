@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from exporter.aws.arn import group_arn, partition_of
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
+from exporter.collect.sources import DISCOVERY_OVERLAP, Listing, PollContext, Wanted
 from exporter.config import AwsSettings, DiscoveryScope
-from exporter.sources import DISCOVERY_OVERLAP, Listing, PollContext, Wanted
 
 NON_TERMINAL = ("Created", "Queued", "InProgress", "Baking", "Ready")
 Group = tuple[str, str]  # application, deployment group
