@@ -1,6 +1,5 @@
-"""Sharding in a poll: which of the wanted deployments and groups this replica owns.
-
-Which replica exports what: a stable hash, the same in every process and release.
+"""Sharding in a poll: which of the wanted deployments and groups this replica owns, by a
+stable hash, the same in every process and release.
 
 shard(key) = first 8 bytes of SHA-256(key as UTF-8), big-endian, mod total. The key of a
 deployment group is its account id, region, application and group joined by U+001F
@@ -8,8 +7,8 @@ deployment group is its account id, region, application and group joined by U+00
 whose group cannot be learned (an ID the API does not know) is keyed by its ID.
 Python's hash() is salted per process, so it cannot be used here.
 
-A group belongs to the shard of its group key. Sources skip groups they can
-name and do not own; deployments named by ID (`targets:`, `deployments:`) and deployments a
+A group belongs to the shard of its group key. Sources skip groups they can name and do not
+own; deployments named by ID (`targets:`, `deployments:`) and deployments a
 scope lists are read once by every replica to learn their group, then kept (so they are not
 read again) but not followed by the replicas that do not own them.
 """
