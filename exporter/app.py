@@ -138,7 +138,15 @@ class Exporter:
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
-            outcome = self.poller.poll()
+            try:
+                outcome = self.poller.poll()
+            except Cancelled:
+                raise
+            except Exception:
+                # The last good data stays served; the self-metrics move on (the parse-error
+                # and API counters of this attempt; the last-success timestamp does not).
+                self._install(self._snapshot(self.snapshot.landing_cells))
+                raise
             self._publish(outcome)
         self.liveness.poll_completed()
         self.ready.set()
@@ -310,9 +318,6 @@ class Exporter:
                 return
             except Exception:  # never let one bad poll end the daemon
                 log.exception("event=poll_crashed")
-                # The last good data stays served; the self-metrics move on (the parse-error
-                # and API counters of this attempt; the last-success timestamp does not).
-                self.refresh_self_metrics()
             interval = self.config.poll.interval
             elapsed = time.monotonic() - started
             if elapsed > interval:
