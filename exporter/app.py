@@ -6,13 +6,12 @@ import gc
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
+from typing import TypeVar
 
 from exporter.aws.clients import ClientFactory
 from exporter.collect.poller import Poller, PollOutcome
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
-from exporter.events.parse import DeploymentChange
-from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families import Selection
 from exporter.exposition.self_metrics import ExporterMetrics
@@ -24,6 +23,7 @@ from exporter.model import Deployment
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
 _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
@@ -99,7 +99,6 @@ class Exporter:
         metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
-        self._event_refresher: EventRefresher | None = None
         self.snapshot = self._snapshot([])  # (not _install: there is no snapshot before it)
 
     @property
@@ -131,7 +130,7 @@ class Exporter:
         """Shutdown: a poll in progress ends now (raising Cancelled), abandoning its calls."""
         self.poller.cancel()
 
-    def refresh_self_metrics(self) -> None:
+    def republish(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
             self._install(self._snapshot(self.snapshot.landing_cells))
@@ -162,34 +161,14 @@ class Exporter:
             f"(limit {self.liveness.limit(interval):.0f}s)"
         )
 
-    def refresh_events(
-        self, changes: Iterable[DeploymentChange], account: Callable[[RefreshOutcome], None] = lambda outcome: None
-    ) -> RefreshOutcome:
-        """Refresh the deployments events named and publish a new snapshot now.
-
-        `account(outcome)` runs before publishing, so the snapshot's self-metrics count this
-        refresh. Not a poll: readiness, the poll duration and the last-poll-success timestamp
-        keep following the regular poll, which is the safety net for events the queue missed.
-        """
+    def between_polls(self, work: Callable[[Poller], T]) -> T:
+        """Run `work` on the poller between polls (under the poll lock), then publish what it
+        changed. For plug-ins such as the event consumer. Not a poll: readiness, the poll
+        duration and the last-poll-success timestamp keep following the regular poll."""
         with self._poll_lock:
-            if self._event_refresher is None:
-                self._event_refresher = EventRefresher(self.poller)
-            outcome = self._event_refresher.refresh(changes)
-            account(outcome)
-            self._publish(PollOutcome(outcome.duration, outcome.api_wide_errors, 0), self_metrics=False)
-        # Unlike after a poll, gzip is left to the first scrape that asks for it: during a rollout
-        # events can refresh every second, far more often than Prometheus scrapes.
-        return outcome
-
-    def refresh_now(self, deployment_ids: Iterable[str]) -> bool:
-        """Read the given deployments and their targets now (an event said they changed) and
-        publish a new snapshot if anything did. Returns whether anything changed."""
-        with self._poll_lock:
-            started = time.perf_counter()
-            changed = self.poller.refresh_now(deployment_ids)
-            if changed:
-                self._publish(PollOutcome(time.perf_counter() - started, [], 0), self_metrics=False)
-        return changed
+            result = work(self.poller)
+            self._publish(None)
+        return result
 
     def views(self) -> tuple[list[TargetView], list[DeploymentView]]:
         """What the renderer is given: every target asked about so far, every exported deployment.
@@ -246,17 +225,18 @@ class Exporter:
             deployments.append(DeploymentView(dkey, prefix, record))
         return views, deployments
 
-    def _publish(self, outcome: PollOutcome, self_metrics: bool = True) -> None:
-        self._install(self._render(outcome, self_metrics))
+    def _publish(self, outcome: PollOutcome | None) -> None:
+        self._install(self._render(outcome))
 
-    def _render(self, outcome: PollOutcome, self_metrics: bool = True) -> Snapshot:
-        """The exposition of the poller's state now (views, cached render, encoding)."""
+    def _render(self, outcome: PollOutcome | None) -> Snapshot:
+        """The exposition of the poller's state now (views, cached render, encoding); the
+        poll's self-metrics only after a poll (`outcome`), not after work between polls."""
         views, deployments = self.views()
         frozen = sum(1 for view in views if view.frozen)
         m = self.metrics
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
-        if self_metrics:  # a between-polls refresh is not a poll
+        if outcome is not None:
             m.poll_duration.set(outcome.duration)
             if not outcome.api_wide_errors:
                 m.last_poll_success.set(self.clock())

@@ -33,7 +33,7 @@ class Reloader:
                 config = self._load()
             except Exception as exc:  # a reload must never take the daemon down
                 metrics.reload_successful.set(0)
-                self.exporter.refresh_self_metrics()
+                self.exporter.republish()
                 if isinstance(exc, ConfigError):
                     log.error(
                         "event=config_reload_failed problems=%d detail=%s kept=previous",
@@ -47,7 +47,7 @@ class Reloader:
             self.exporter.apply_config(config)
             metrics.reload_successful.set(1)
             metrics.reload_success_time.set(self._clock())
-            self.exporter.refresh_self_metrics()
+            self.exporter.republish()
         for warning in config_warnings(config):
             log.warning("event=config_warning message=%s", quote(warning))
         log.info(

@@ -10,24 +10,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "exporter"
 
-# Bottom to top, as ARCHITECTURE.md draws them. A unit is a module, a package, or (events) one
-# module of a package while the event consumer is still half below the app and half above it.
+# Bottom to top, as ARCHITECTURE.md draws them. A unit is a module or a package.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("exporter", "exporter.model", "exporter.config", "exporter.workers", "exporter.liveness"),
     ("exporter.log",),
     ("exporter.exposition",),
     ("exporter.aws",),
     ("exporter.collect",),
-    ("exporter.events.parse",),
-    ("exporter.events.metrics", "exporter.events.refresh"),
-    ("exporter.events.consumer",),
     ("exporter.app",),
-    ("exporter.http", "exporter.reload", "exporter.events.runner"),
+    ("exporter.http", "exporter.reload", "exporter.events"),
     ("exporter.demo", "exporter.reference"),
     ("exporter.cli",),
     ("exporter.__main__",),
 )
-SPLIT_PACKAGES = ("exporter.events",)  # units are its modules, not the package
 INDEPENDENT = "exporter.simulator"  # mirrors AWS: imports nothing of the exporter
 
 
@@ -61,9 +56,6 @@ def imports(name: str, path: Path) -> set[str]:
 
 def unit(name: str) -> str | None:
     """The declared unit a module (or a name in it) belongs to."""
-    for package in SPLIT_PACKAGES:
-        if name.startswith(package + "."):
-            return ".".join(name.split(".")[:3])
     declared = [u for layer in LAYERS for u in layer] + [INDEPENDENT]
     matches = [u for u in declared if name == u or name.startswith(u + ".")]
     return max(matches, key=len) if matches else None
@@ -106,8 +98,8 @@ def test_the_check_sees_an_arrow_back_up(tmp_path):
     wrong.write_text(cache.read_text(encoding="utf-8") + "\nfrom exporter.app import Exporter\n", encoding="utf-8")
     modules = [(n, wrong if p == cache else p) for n, p in package_modules()]
     assert violations(modules) == [
-        "exporter.exposition.cache (layer 2) imports exporter.app (layer 8)",
-        "exporter.exposition.cache (layer 2) imports exporter.app.Exporter (layer 8)",
+        "exporter.exposition.cache (layer 2) imports exporter.app (layer 5)",
+        "exporter.exposition.cache (layer 2) imports exporter.app.Exporter (layer 5)",
     ]
 
 

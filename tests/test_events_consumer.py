@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from exporter.aws.clients import ClientFactory
 from exporter.events.consumer import EventConsumer
 from exporter.events.metrics import EventMetrics
+from exporter.events.refresh import refresh_through
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import deployment_info, instance_target, lifecycle_event
 
@@ -63,9 +64,9 @@ def start_consumer(consumers, moto_url):
             sqs_api,
             queue_url,
             debounce,
-            exporter.refresh_events,
+            refresh_through(exporter),
             metrics,
-            republish=exporter.refresh_self_metrics,
+            republish=exporter.republish,
             wait_seconds=1,
             error_backoff=backoff,
         ).start()
@@ -359,7 +360,7 @@ def test_access_denied_from_the_simulators_queue_is_counted_and_the_consumer_rec
         factory.sqs(_aws(sim_server.endpoint_url)),
         url,
         0.0,
-        exporter.refresh_events,
+        refresh_through(exporter),
         metrics,
         wait_seconds=1,
         error_backoff=(0.05, 0.1),
@@ -383,7 +384,7 @@ def test_stop_returns_while_the_receiver_sits_in_a_20_second_long_poll(make_expo
         factory.sqs(_aws(moto_url)),
         queue,
         1.0,
-        exporter.refresh_events,
+        refresh_through(exporter),
         EventMetrics(CollectorRegistry()),
         wait_seconds=20,
     ).start()

@@ -199,15 +199,15 @@ def test_groups_of_explicit_deployments_get_group_state_but_no_counters(sim, mak
     assert series(body, "codedeploy_deployments_total") == {}
 
 
-def test_refresh_now_reads_the_named_deployments_between_polls(sim, make_exporter, clock):
+def test_read_now_reads_the_named_deployments_between_polls(sim, make_exporter, clock):
     put(sim, "d-EVENTED01", "InProgress", clock.now - 60)
     put(sim, "d-EVENTED02", "InProgress", clock.now - 50, group="other")
     exporter = make_exporter(deployments=[{"deployment_id": "d-EVENTED01"}, {"deployment_id": "d-EVENTED02"}])
     exporter.poll_once()
-    assert exporter.refresh_now(["d-EVENTED01"]) is False  # nothing changed
+    assert exporter.between_polls(lambda poller: poller.read_now(["d-EVENTED01"])) is False  # nothing changed
     finish(sim, "d-EVENTED01", "Succeeded", clock.now)
     sim.reset_calls()
-    assert exporter.refresh_now(["d-EVENTED01", "d-UNKNOWN01"]) is True
+    assert exporter.between_polls(lambda poller: poller.read_now(["d-EVENTED01", "d-UNKNOWN01"])) is True
     body = exporter.snapshot.body
     assert value(body, "codedeploy_deployment_status", deployment_id="d-EVENTED01", status="Succeeded") == 1
     assert (

@@ -54,7 +54,7 @@ def served(request, sim, make_exporter):
     exporter = make_exporter(deployments=entries, metrics_section=SETTINGS[request.param])
     exporter.poll_once()
     exporter.metrics.api_errors.labels("ListDeployments", "ThrottlingException").inc()
-    exporter.refresh_self_metrics()
+    exporter.republish()
     server = serve("127.0.0.1:0", exporter)
     yield server.url + "/metrics"
     server.stop()

@@ -11,12 +11,13 @@ owner of a group follows its deployments. Which groups match (names, tags) is re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from exporter.aws.arn import group_arn, partition_of
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
-from exporter.collect.sources import DISCOVERY_OVERLAP, Listing, PollContext, Wanted
+from exporter.collect.sources import DISCOVERY_OVERLAP, Listing, Mention, PollContext, Wanted, mentioned
 from exporter.config import AwsSettings, DiscoveryScope
 
 NON_TERMINAL = ("Created", "Queued", "InProgress", "Baking", "Ready")
@@ -176,4 +177,20 @@ class ScopesSource:
         # One scope after the other: a scope's tag reads use the poll's pool themselves.
         for scope in self.scopes.values():
             out.add(scope.want(ctx))
+        return out
+
+    def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
+        """List again each scope a mention may fall in (one region-wide ListDeployments), and
+        say what the scope follows now. Scopes with no complete group scan yet are left to polls."""
+        out = Wanted()
+        for scope in self.scopes.values():
+            aws = scope.config.aws
+            if scope.matched is None or not any(mentioned(aws.region, (aws, *g), mentions) for g in scope.matched):
+                continue
+            try:
+                scope.list_deployments(ctx, ctx.api_for(aws))
+            except ApiError as exc:
+                ctx.outages.note(exc, "discovery scope (event)")
+                continue
+            out.add(scope.select(ctx, aws))
         return out

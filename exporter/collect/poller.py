@@ -15,7 +15,7 @@ API does not know) falls back to the shard of its ID.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from exporter.aws.clients import ClientFactory
@@ -27,15 +27,21 @@ from exporter.collect.groups import GroupStates
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.outages import Outages
 from exporter.collect.sharding import Sharding
-from exporter.collect.sources import DeploymentsSource, GroupsSource, PairsSource, PollContext, Source, Wanted, union
+from exporter.collect.sources import (
+    DeploymentsSource,
+    GroupsSource,
+    Mention,
+    PairsSource,
+    PollContext,
+    Source,
+    Wanted,
+    union,
+)
 from exporter.collect.targets import TargetStore, TrackedTarget
 from exporter.config import AwsSettings, Config
 from exporter.exposition.views import GroupView
 from exporter.model import Deployment
 from exporter.workers import DaemonPool
-
-# Re-exported for modules and tests that imported them from here.
-__all__ = ["PollOutcome", "Poller", "TrackedDeployment", "TrackedTarget"]
 
 
 @dataclass
@@ -98,7 +104,24 @@ class Poller:
         failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, errors, failed, first)
 
-    def refresh_now(self, deployment_ids: Iterable[str]) -> bool:
+    def follow_mentioned(self, mentions: Sequence[Mention]) -> None:
+        """Between polls: each source lists again the groups it follows that the mentions may
+        belong to (incrementally, as in a poll); what they follow there now joins what the
+        poller follows and exports until the next poll recomputes it."""
+        # The poller's cancellable pool: a shutdown abandons this listing like a poll's.
+        with self.pool("mentioned") as pool:
+            ctx = self.context(pool, self.clock())
+            for source in self.sources:
+                self._follow(source.list_mentioned(ctx, mentions))
+
+    def _follow(self, wanted: Wanted) -> None:
+        for key in wanted.listed | wanted.watched:
+            if key not in self.store.tracked:
+                self.store.tracked[key] = TrackedDeployment(*key)
+        self.wanted.listed |= wanted.listed
+        self.wanted.watched |= wanted.watched - self.wanted.listed
+
+    def read_now(self, deployment_ids: Iterable[str]) -> bool:
         """Read the given deployments (and their targets) now, between polls; for event
         sources. Only deployments already followed or watched are read. Returns whether any
         deployment or target record changed."""
@@ -111,7 +134,7 @@ class Poller:
         self.polls += 1
         self.store.begin_poll(self.polls)
         now = self.clock()
-        with self.pool("refresh") as pool:
+        with self.pool("read-now") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
             self.store.refresh(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))

@@ -10,7 +10,7 @@ are in exporter.collect.discovery.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -59,10 +59,37 @@ class Wanted:
         return self.listed | self.watched | {(d, aws) for d, _, aws in self.pairs}
 
 
+class Mention(Protocol):
+    """What a message from outside (an event) says of a deployment the exporter may not track
+    yet: where it belongs. Any part may be unknown (None)."""
+
+    @property
+    def application(self) -> str | None: ...
+    @property
+    def deployment_group(self) -> str | None: ...
+    @property
+    def region(self) -> str | None: ...
+
+
+def mentioned(region: str | None, group: GroupRef, mentions: Iterable[Mention]) -> bool:
+    """Whether a mention may be of `group` (application, group and, where both say it, region)."""
+    _, application, deployment_group = group
+    return any(
+        (m.application, m.deployment_group) == (application, deployment_group)
+        and (region is None or m.region is None or region == m.region)
+        for m in mentions
+    )
+
+
 class Source(Protocol):
     """One part of the config that says which deployments it wants (the classes below)."""
 
     def want(self, ctx: PollContext) -> Wanted: ...
+
+    def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
+        """Between polls: list again the groups these mentions may belong to that this source
+        follows, and say what it follows there now (nothing if it lists no groups)."""
+        ...
 
 
 class PairsSource:
@@ -74,12 +101,18 @@ class PairsSource:
             out.pairs.add((entry.deployment_id, entry.target_id, entry.aws))
         return out
 
+    def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
+        return Wanted()  # names its deployments itself: a new one cannot be among them
+
 
 class DeploymentsSource:
     """`deployments:` entries: every target of each listed deployment."""
 
     def want(self, ctx: PollContext) -> Wanted:
         return Wanted(listed={(e.deployment_id, e.aws) for e in ctx.config.deployments})
+
+    def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
+        return Wanted()  # names its deployments itself: a new one cannot be among them
 
 
 @dataclass
@@ -140,6 +173,21 @@ class GroupsSource:
             out.listed.update((i, entry.aws) for i in listing.followed)
             out.watched.update((i, entry.aws) for i in listing.watched)
             out.groups[ref] = True
+        return out
+
+    def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
+        """Groups no poll has listed yet, or another shard's, are left to polls."""
+        out = Wanted()
+        for entry in ctx.config.deployment_groups:
+            ref = (entry.aws, entry.application, entry.deployment_group)
+            if ref not in self.listings or not mentioned(entry.aws.region, ref, mentions):
+                continue
+            if not ctx.owns_group(*ref):
+                continue
+            self.list_group(ctx, ref, entry)
+            listing = self.listings[ref]
+            out.listed.update((i, entry.aws) for i in listing.followed)
+            out.watched.update((i, entry.aws) for i in listing.watched)
         return out
 
     def list_group(self, ctx: PollContext, ref: GroupRef, entry: GroupEntry) -> None:

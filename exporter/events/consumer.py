@@ -24,7 +24,7 @@ from exporter.aws.responses import Dropped
 from exporter.aws.sqs import SQS_MAX_MESSAGES, SQS_WAIT_SECONDS, SqsApi
 from exporter.events.metrics import EventMetrics
 from exporter.events.parse import DeploymentChange, parse_message
-from exporter.events.refresh import RefreshOutcome
+from exporter.events.refresh import Refresh, RefreshOutcome
 from exporter.log import quote
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,6 @@ log = logging.getLogger(__name__)
 ERROR_BACKOFF = (1.0, 60.0)  # first and longest wait after a failed ReceiveMessage
 MIN_REFRESH_TIME = 10.0  # headroom a refresh (and a poll it may wait for) gets within the visibility timeout
 _LOGGED_IDS_MAX = 10_000  # message ids remembered for log-once
-
-# refresh(changes, account): refreshes, calls account(outcome) so the self-metrics it publishes
-# count these events, publishes a snapshot, returns the outcome.
-Refresh = Callable[[list[DeploymentChange], Callable[[RefreshOutcome], None]], RefreshOutcome]
 
 
 @dataclass

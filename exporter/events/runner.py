@@ -11,6 +11,7 @@ from exporter.aws.errors import ApiError
 from exporter.config import EventsSettings
 from exporter.events.consumer import EventConsumer
 from exporter.events.metrics import EventMetrics
+from exporter.events.refresh import refresh_through
 from exporter.log import quote
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,9 @@ class EventsRunner:
             sqs,
             settings.sqs_queue_url,
             settings.debounce,
-            self.exporter.refresh_events,
+            refresh_through(self.exporter),
             self.metrics,
-            republish=self.exporter.refresh_self_metrics,
+            republish=self.exporter.republish,
             parse_errors=self.clients.parse_errors,
         ).start()
         return stopped
