@@ -24,9 +24,9 @@ from exporter.log import quote
 if TYPE_CHECKING:  # imported lazily at run time (see _run)
     from exporter.app import Exporter
     from exporter.aws.clients import ClientFactory
-    from exporter.http.webconfig import WebConfigWatcher
+    from exporter.http.security import WebConfigWatcher
 
-log = logging.getLogger("exporter")
+log = logging.getLogger(__name__)
 
 # Exit codes (README, "Exit codes"); `--once` uses all of them.
 EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE, EXIT_API_ERROR, EXIT_POLL_CRASHED = 0, 1, 2, 3, 4
@@ -200,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         credentials = None
     web, web_ok = None, True
     if args.web_config_file and not args.once:
-        from exporter.http.webconfig import WebConfigWatcher
+        from exporter.http.security import WebConfigWatcher
 
         try:
             web = WebConfigWatcher(args.web_config_file)

@@ -50,7 +50,7 @@ from docsnippets import (
 
 from exporter.cli import build_parser
 from exporter.config import ConfigError, loads_config
-from exporter.http import webconfig
+from exporter.config.web import parse_web_config
 
 REPO = Path(__file__).resolve().parent.parent
 DOC_FILES = [path for pattern in DOC_GLOBS for path in sorted(REPO.glob(pattern))]
@@ -191,12 +191,8 @@ def _check_config_fragment(text: str, where: str, tmp_path: Path) -> None:
 
 def _check_web_config(text: str, where: str, tmp_path: Path) -> None:
     # Validation only: the certificate files a doc names need not exist on this machine.
-    loads = getattr(webconfig, "loads_web_config", None)
     try:
-        if loads is not None:
-            loads(text, source=where)
-        else:
-            webconfig.parse_web_config(yaml.safe_load(text), source=where)
+        parse_web_config(yaml.safe_load(text), source=where)
     except ConfigError as error:
         pytest.fail(f"{where}: not a valid web config:\n{error}")
 

@@ -306,7 +306,7 @@ _WEB = st.fixed_dictionaries(
 @settings(max_examples=300, deadline=None)
 @given(_WEB)
 def test_near_valid_web_configs_give_a_web_config_or_a_complete_error_listing(data):
-    from exporter.http.webconfig import WebConfig, parse_web_config
+    from exporter.http.security import WebConfig, parse_web_config
 
     try:
         config = parse_web_config(data, "web.yml")
@@ -320,7 +320,7 @@ def test_near_valid_web_configs_give_a_web_config_or_a_complete_error_listing(da
 @settings(max_examples=100, deadline=None)
 @given(st.binary(max_size=200))
 def test_any_web_config_file_contents_give_a_web_config_or_a_config_error(tmp_path_factory, contents):
-    from exporter.http.webconfig import WebConfig, load_web_config
+    from exporter.http.security import WebConfig, load_web_config
 
     path = tmp_path_factory.mktemp("web") / "web.yml"
     path.write_bytes(contents)

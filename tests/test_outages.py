@@ -16,7 +16,7 @@ def logged(caplog: pytest.LogCaptureFixture) -> list[str]:
 
 
 def test_a_run_apart_logs_only_new_outages_and_leaves_the_polls_record_as_it_was(caplog):
-    caplog.set_level(logging.INFO, logger="exporter.poller")
+    caplog.set_level(logging.INFO, logger="exporter.collect.outages")
     outages = Outages()
     outages.begin_poll()
     outages.note(ApiError("BatchGetDeploymentTargets", "ThrottlingException"), "targets")

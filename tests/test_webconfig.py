@@ -28,8 +28,8 @@ from exporter.aws.clients import ClientFactory
 from exporter.cli import main
 from exporter.config import ConfigError, parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.http.security import WebConfigWatcher, load_web_config, parse_web_config
 from exporter.http.server import MetricsServer
-from exporter.http.webconfig import WebConfigWatcher, load_web_config, parse_web_config
 
 PASSWORD = "s3cret pass"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()

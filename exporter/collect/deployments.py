@@ -23,7 +23,7 @@ from exporter.log import quote
 from exporter.model import Deployment
 from exporter.workers import PoolMap
 
-log = logging.getLogger("exporter.poller")
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -57,7 +57,7 @@ class DeploymentStore:
 
     def fetch(self, api: CodeDeployApi, deployment_ids: list[str], aws: AwsSettings) -> list[Deployment]:
         """BatchGetDeployments in chunks of 25; the records are kept on tracked deployments
-        (sources call this for IDs they have just listed, so refresh skips them this poll)."""
+        (sources call this for IDs they have just listed, so read_due skips them this poll)."""
         records = []
         for chunk in chunks(deployment_ids, BATCH_DEPLOYMENTS_MAX):
             raw = api.batch_get_deployments(chunk)
@@ -98,7 +98,7 @@ class DeploymentStore:
             if key not in wanted:
                 del self.tracked[key]
 
-    def refresh(
+    def read_due(
         self,
         map_: PoolMap,
         api_for: Callable[[AwsSettings], CodeDeployApi],
@@ -120,7 +120,7 @@ class DeploymentStore:
             by_aws.setdefault(tracked.aws, []).append(tracked)
         jobs = [(aws, chunk) for aws, items in by_aws.items() for chunk in chunks(items, BATCH_DEPLOYMENTS_MAX)]
 
-        def refresh_chunk(job: tuple[AwsSettings, list[TrackedDeployment]]) -> None:
+        def read_chunk(job: tuple[AwsSettings, list[TrackedDeployment]]) -> None:
             aws, chunk = job
             try:
                 found = {r.deployment_id for r in self.fetch(api_for(aws), [d.deployment_id for d in chunk], aws)}
@@ -134,7 +134,7 @@ class DeploymentStore:
                     # BatchGetDeployments silently omits IDs it does not know.
                     self.failed(tracked, "DeploymentDoesNotExistException", now, interval)
 
-        list(map_(refresh_chunk, jobs))
+        list(map_(read_chunk, jobs))
 
     def failed(self, tracked: TrackedDeployment, code: str, now: float, interval: float) -> None:
         tracked.failures += 1

@@ -6,7 +6,7 @@ looks back `poll.retention` only, plus one listing of the non-terminal statuses 
 deployment started earlier and still running is not missed. New IDs are read once with
 BatchGetDeployments (by every shard: that is how a deployment's group is learned); only the
 owner of a group follows its deployments. Which groups match (names, tags) is re-read every
-`refresh` by ScopeRefresh, spread over polls.
+`refresh` (the scope's setting) by a GroupScan, spread over polls.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ Group = tuple[str, str]  # application, deployment group
 
 
 @dataclass
-class ScopeRefresh:
+class GroupScan:
     """One pass over ListApplications, ListDeploymentGroups and ListTagsForResource, advanced a
     bounded number of calls per poll; `matched` is complete once `done`."""
 
@@ -78,44 +78,44 @@ class Scope:
         self.list_from: float | None = None  # next listing's createTimeRange start
         self.known: dict[str, float] = {}  # deployment ID read -> create time
         self.listings: dict[Group, Listing] = {}  # owned groups whose names match
-        self.matched: set[Group] | None = None  # from the last complete refresh
-        self.refresh: ScopeRefresh | None = None
-        self.next_refresh = 0.0
+        self.matched: set[Group] | None = None  # from the last complete scan
+        self.scan: GroupScan | None = None
+        self.next_scan = 0.0
         self.failures = 0
 
     def want(self, ctx: PollContext) -> Wanted:
         aws = self.config.aws
         where = f"discovery scope {aws.region or ''} {aws.role_arn or ''}".strip()
-        # A failing refresh (e.g. no ListTagsForResource permission) does not stop the listing.
-        for step in (self._refresh, self.list_deployments):
+        # A failing scan (e.g. no ListTagsForResource permission) does not stop the listing.
+        for step in (self._scan, self.list_deployments):
             try:
                 step(ctx, ctx.api_for(aws))
             except ApiError as exc:
                 ctx.outages.note(exc, where)
         return self.select(ctx, aws)
 
-    def _refresh(self, ctx: PollContext, api: CodeDeployApi) -> None:
-        if self.refresh is None and ctx.now >= self.next_refresh:
-            self.refresh = ScopeRefresh(ctx.now)
-        if self.refresh is None:
+    def _scan(self, ctx: PollContext, api: CodeDeployApi) -> None:
+        if self.scan is None and ctx.now >= self.next_scan:
+            self.scan = GroupScan(ctx.now)
+        if self.scan is None:
             return
         poll = ctx.config.poll
         # Spread: at most half an interval's worth of the rate limit per poll.
         budget = max(1, int(poll.max_requests_per_second * poll.interval / 2))
-        job, self.refresh = self.refresh, None
+        job, self.scan = self.scan, None
         try:
             done = job.advance(ctx, self.config, api, budget)
         except ApiError:
             # The pass is abandoned and started again after a backoff (1, 2, 4 ... intervals,
             # at most `refresh`); the last complete pass keeps deciding what matches.
             self.failures += 1
-            self.next_refresh = ctx.now + min(self.config.refresh, poll.interval * 2 ** (self.failures - 1))
+            self.next_scan = ctx.now + min(self.config.refresh, poll.interval * 2 ** (self.failures - 1))
             raise
         if done:
             self.matched, self.failures = job.matched, 0
-            self.next_refresh = job.started + self.config.refresh
+            self.next_scan = job.started + self.config.refresh
         else:
-            self.refresh = job
+            self.scan = job
 
     def list_deployments(self, ctx: PollContext, api: CodeDeployApi) -> None:
         first = self.list_from is None
@@ -145,7 +145,7 @@ class Scope:
     def select(self, ctx: PollContext, aws: AwsSettings) -> Wanted:
         out = Wanted()
         if self.matched is None:
-            return out  # no complete refresh yet: nothing is known to match
+            return out  # no complete scan yet: nothing is known to match
         retention = ctx.config.poll.retention
         for group in self.matched:
             out.groups[(aws, group[0], group[1])] = True  # group state even without recent deployments
@@ -181,7 +181,7 @@ class ScopesSource:
 
     def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
         """List again each scope a mention may fall in (one region-wide ListDeployments), and
-        say what the scope follows now. Scopes with no complete group scan yet are left to polls."""
+        say what the scope follows now. Scopes with no complete scan yet are left to polls."""
         out = Wanted()
         for scope in self.scopes.values():
             aws = scope.config.aws

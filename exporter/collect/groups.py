@@ -77,7 +77,7 @@ class GroupStates:
             states[ref] = state
         self.states = states
 
-    def refresh(
+    def read_due(
         self,
         map_: PoolMap,
         api_for: Callable[[AwsSettings], CodeDeployApi],

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 from exporter.aws.errors import ApiError
 from exporter.log import quote
 
-log = logging.getLogger("exporter.poller")
+log = logging.getLogger(__name__)
 
 
 class Outages:

@@ -1,4 +1,4 @@
-"""One poll of CodeDeploy, top to bottom: sources -> refresh -> group state -> targets.
+"""One poll of CodeDeploy, top to bottom: sources -> deployments -> group state -> targets.
 
 Sources (exporter.collect.sources, .discovery) say which deployments they want; the
 deployment store (exporter.collect.deployments) reads those deployments with
@@ -95,7 +95,7 @@ class Poller:
             ctx = self.context(pool, now)
             wanted = union(source.want(ctx) for source in self.sources)
             self.store.sync(wanted.deployment_keys())
-            self.store.refresh(pool.map, self.api, self.outages, now, self.config.poll.interval)
+            self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval)
             self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
@@ -137,9 +137,9 @@ class Poller:
         with self.pool("read-now") as pool:
             for key in keys:
                 self.store.tracked[key].retry_at = 0.0
-            self.store.refresh(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
+            self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
-            self.target_store.list(pool.map, [k for k in keys if k in self.wanted.listed], now)
+            self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
         return any(self.store.record(k) != before[k] for k in keys) or any(
@@ -179,11 +179,11 @@ class Poller:
     def _group_state(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         poll = self.config.poll
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
-        self.groups.refresh(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
+        self.groups.read_due(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
-        self.target_store.list(pool.map, wanted.listed, now)
+        self.target_store.list_targets(pool.map, wanted.listed, now)
         self.target_store.sync(wanted.pairs, wanted.listed)
         self.target_store.poll(pool.map, now)
 
@@ -201,7 +201,7 @@ class Poller:
         return self.clients.api(aws)
 
     def context(self, pool: DaemonPool, now: float) -> PollContext:
-        """What the sources are handed to decide what to poll (and an event refresh, to list)."""
+        """What the sources are handed to decide what to poll (and, between polls, to list what events mention)."""
         return PollContext(
             self.config,
             now,

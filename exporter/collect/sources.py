@@ -2,9 +2,10 @@
 
 Each source answers `want(ctx)` with a `Wanted`: deployments to follow (status and every
 target), deployments to watch (status only), explicit (deployment, target) pairs, and the
-groups it covers. Sources call the API only to list and to read new IDs; refreshing
-deployments and targets is shared (exporter.collect.deployments, exporter.collect.targets). Discovery scopes
-are in exporter.collect.discovery.
+groups it covers; between polls, `list_mentioned(ctx, mentions)` lists again the groups that
+events mention. Sources call the API only to list and to read new IDs; reading deployments and
+targets is shared (exporter.collect.deployments, .targets). Discovery scopes are in
+exporter.collect.discovery.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Targets: list a deployment's targets, batch-fetch them, back off bad IDs, freeze finished ones.
 
-Shared by every source. A deployment's status is read (refresh) before its targets, so targets
+Shared by every source. A deployment's status is read (deployments.py) before its targets, so targets
 fetched after the deployment was seen terminal hold their final state and are frozen.
 Records kept here are pure data; labels are the renderer's business.
 """
@@ -24,7 +24,7 @@ from exporter.log import diagnostics_fields, quote
 from exporter.model import Target
 from exporter.workers import PoolMap
 
-log = logging.getLogger("exporter.poller")
+log = logging.getLogger(__name__)
 
 TargetKey = tuple[str, str, AwsSettings]
 NOT_STARTED = frozenset({"Created", "Queued"})
@@ -67,7 +67,7 @@ class TargetStore:
 
     # ---- target lists -------------------------------------------------------------------------
 
-    def list(self, map_: PoolMap, listed: Iterable[DeploymentKey], now: float) -> None:
+    def list_targets(self, map_: PoolMap, listed: Iterable[DeploymentKey], now: float) -> None:
         tracked = self.deployments.tracked
         due = [
             tracked[key]

@@ -1,7 +1,7 @@
 """HTTP endpoints. Handlers only read the published snapshot: a scrape never does poll work.
 
 With `--web.config.file` the listener speaks TLS and/or asks for basic auth (see
-`exporter.http.webconfig`). `/healthz` and `/readyz` are exempt from basic auth (they say only
+`exporter.http.security`). `/healthz` and `/readyz` are exempt from basic auth (they say only
 "OK" or "not ready", and kubelet probes cannot easily carry a password) but not from TLS or
 client-certificate checks. `POST /-/reload` exists only with `--web.enable-lifecycle`.
 """
@@ -28,7 +28,7 @@ from exporter.exposition.snapshot import blocks
 from exporter.exposition.text import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.http.address import parse_listen_address
 from exporter.http.loop import SEND_BLOCK, Reply, Request, ServeLoop
-from exporter.http.webconfig import ActiveWebConfig, WebConfigWatcher
+from exporter.http.security import ActiveWebConfig, WebConfigWatcher
 
 log = logging.getLogger(__name__)
 
