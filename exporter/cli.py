@@ -1,4 +1,5 @@
-"""Command line: flags in Prometheus exporter style, wiring, signals. `main(argv) -> exit code`."""
+"""Command line: flags in Prometheus exporter style and the checks before starting
+(`exporter.service` runs it). `main(argv) -> exit code`."""
 
 from __future__ import annotations
 
@@ -6,12 +7,8 @@ import argparse
 import logging
 import os
 import re
-import signal
 import socket
 import sys
-import threading
-from collections.abc import Callable
-from types import FrameType
 from typing import TYPE_CHECKING
 
 from exporter import __version__
@@ -20,21 +17,14 @@ from exporter.config import Config, ConfigError, config_warnings, load_config
 from exporter.http.address import LISTEN_ADDRESS_ENV, listen_address
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
 from exporter.log import quote
+from exporter.service import EXIT_OK, EXIT_USAGE, Options, run
 
-if TYPE_CHECKING:  # imported lazily at run time (see _run)
-    from exporter.app import Exporter
-    from exporter.aws.clients import ClientFactory
-    from exporter.http.security import WebConfigWatcher
+if TYPE_CHECKING:  # imported lazily at run time (see service.run)
+    pass
 
 log = logging.getLogger(__name__)
 
-# Exit codes (README, "Exit codes"); `--once` uses all of them.
-EXIT_OK, EXIT_TARGETS_FAILED, EXIT_USAGE, EXIT_API_ERROR, EXIT_POLL_CRASHED = 0, 1, 2, 3, 4
 DEFAULT_PORT = 10120
-# SIGTERM to exit within 3 s: responses in flight get DRAIN_ON_STOP, a cancelled poll (which
-# returns within ~50 ms) STOP_TIMEOUT.
-DRAIN_ON_STOP = 1.5
-STOP_TIMEOUT = 1.0
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -227,121 +217,17 @@ def main(argv: list[str] | None = None) -> int:
     def load() -> Config:
         return demo.config() if demo is not None else load_config(args.config_file)
 
+    options = Options(
+        args.listen_address,
+        args.telemetry_path,
+        shard,
+        args.total_shards,
+        args.healthz_max_poll_intervals,
+        args.enable_lifecycle,
+        args.once,
+    )
     try:
-        return _run(args, config, credentials, shard, web, load)
+        return run(options, config, credentials, web, load)
     finally:
         if demo is not None:
             demo.stop()
-
-
-def _run(
-    args: argparse.Namespace,
-    config: Config,
-    credentials: tuple[str, str] | None,
-    shard: int,
-    web: WebConfigWatcher | None,
-    load: Callable[[], Config],
-) -> int:
-    # Imported here so --version and --config.check stay fast and never touch boto3.
-    from exporter.app import Exporter
-    from exporter.aws.clients import ClientFactory
-    from exporter.events.runner import EventsRunner
-    from exporter.exposition.self_metrics import ExporterMetrics
-    from exporter.http.server import serve
-    from exporter.reload import Reloader
-
-    metrics = ExporterMetrics()
-    clients = ClientFactory(
-        metrics, config.poll.max_concurrency, config.poll.max_requests_per_second, static_credentials=credentials
-    )
-    exporter = Exporter(
-        config, clients, metrics, shard, args.total_shards, liveness_intervals=args.healthz_max_poll_intervals
-    )
-    if args.once:
-        return _once(exporter, clients)
-
-    reloader = Reloader(exporter, load)
-    try:
-        server = serve(
-            args.listen_address,
-            exporter,
-            args.telemetry_path,
-            web=web,
-            reload=reloader.reload if args.enable_lifecycle else None,
-        )
-    except (OSError, ValueError) as exc:
-        print(f"codedeploy-exporter: --web.listen-address {args.listen_address}: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    stop = threading.Event()
-    reload_requested = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("event=shutdown signal=%s", signal.Signals(signum).name)
-        stop.set()
-
-    def on_hangup(_signum: int, _frame: FrameType | None) -> None:
-        reload_requested.set()  # reloaded by the main loop, not inside the signal handler
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
-    if hasattr(signal, "SIGHUP"):
-        signal.signal(signal.SIGHUP, on_hangup)
-    log.info(
-        "event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
-        "groups=%d shard=%d total_shards=%d",
-        __version__,
-        server.url,
-        args.telemetry_path,
-        len(config.targets),
-        len(config.deployments),
-        len(config.deployment_groups),
-        shard,
-        args.total_shards,
-    )
-    poller = threading.Thread(target=exporter.run, args=(stop,), name="poller", daemon=True)
-    poller.start()
-    events = EventsRunner(exporter, clients)
-    events.apply(config.events)
-    while not stop.wait(0.2):
-        if reload_requested.is_set():
-            reload_requested.clear()
-            log.info("event=reload_requested via=SIGHUP")
-            reloader.reload()
-        events.apply(exporter.config.events)  # a reload (SIGHUP or HTTP) may have changed it
-    # Cancel first: the poll and event refreshes issue no more API calls and stop waiting for
-    # the ones in flight (daemon threads, abandoned), so no hanging API delays the exit.
-    exporter.cancel()
-    server.stop(drain_timeout=DRAIN_ON_STOP)
-    # The consumer's receiver is a daemon thread in a long poll: not waited for.
-    events_stopped = events.stop()
-    poller.join(timeout=STOP_TIMEOUT)
-    log.info(
-        "event=stopped abandoned_poll=%s abandoned_event_refresh=%s",
-        str(poller.is_alive()).lower(),
-        str(not events_stopped).lower(),
-    )
-    return EXIT_OK
-
-
-def _once(exporter: Exporter, clients: ClientFactory) -> int:
-    """`--once`: one poll, its exposition on stdout, and an exit code a script can act on."""
-    try:
-        outcome = exporter.poll_once()
-    except Exception as exc:  # a fault of ours: one line, not a traceback (DEBUG logs it)
-        log.debug("event=poll_crashed", exc_info=True)
-        print(f"codedeploy-exporter: --once: the poll failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        return EXIT_POLL_CRASHED
-    sys.stdout.write(exporter.snapshot.body.decode("utf-8"))
-    sys.stdout.flush()
-    for error in outcome.api_errors:
-        account = region = ""
-        if error.settings is not None:
-            account, region = clients.account_id(error.settings), clients.region(error.settings)
-        print(
-            f"codedeploy-exporter: --once: API error: operation={error.operation} error_code={error.code} "
-            f"account_id={account or 'unknown'} region={region or 'unknown'} message={quote(error.message[:300])}",
-            file=sys.stderr,
-        )
-    if outcome.api_wide_errors:
-        return EXIT_API_ERROR
-    return EXIT_TARGETS_FAILED if outcome.failed_targets else EXIT_OK

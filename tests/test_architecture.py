@@ -18,8 +18,8 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("exporter.aws",),
     ("exporter.collect",),
     ("exporter.app",),
-    ("exporter.http", "exporter.reload", "exporter.events"),
-    ("exporter.demo", "exporter.reference"),
+    ("exporter.http", "exporter.events"),
+    ("exporter.service", "exporter.demo", "exporter.reference"),
     ("exporter.cli",),
     ("exporter.__main__",),
 )

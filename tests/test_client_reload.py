@@ -13,7 +13,7 @@ from exporter.app import Exporter
 from exporter.aws.clients import ClientFactory
 from exporter.config import AwsSettings, load_config
 from exporter.exposition.self_metrics import ExporterMetrics
-from exporter.reload import Reloader
+from exporter.service import Reloader
 from exporter.simulator import build_fleet
 
 

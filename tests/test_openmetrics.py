@@ -10,7 +10,8 @@ from conftest_tools import require_binary
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 from prometheus_client.parser import text_string_to_metric_families as parse_text
 
-from exporter.http.server import serve, wants_openmetrics
+from exporter.http.routes import wants_openmetrics
+from exporter.http.server import serve
 from exporter.simulator import build_fleet, deployment_info, instance_target, lifecycle_event
 
 OPENMETRICS = "application/openmetrics-text"

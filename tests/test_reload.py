@@ -17,7 +17,7 @@ from expo import value
 
 from exporter.config import load_config
 from exporter.http.server import MetricsServer
-from exporter.reload import Reloader
+from exporter.service import Reloader
 from exporter.simulator import deployment_info, instance_target, lifecycle_event
 
 NOW = 1_800_000_000.0
