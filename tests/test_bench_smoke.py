@@ -27,7 +27,7 @@ def smoke() -> dict:
     return run_tier(SMOKE, keep_body=True, log=lambda _message: None)
 
 
-# Families and labels added by issues 10 and 11 that the reference (the original contract) lacks.
+# Families and labels the reference (the original contract) lacks.
 NEW_LABELS = ("account_id", "region")
 NEW_FAMILIES = (
     "codedeploy_deployment_start_timestamp_seconds",
@@ -56,7 +56,7 @@ def contract_samples(body: str) -> set[tuple]:
 
 
 def test_first_poll_makes_exactly_the_theoretical_minimum_of_api_calls(smoke):
-    # Contract change (issue 11): the deployments' groups get group state, one
+    # Contract change: the deployments' groups get group state, one
     # BatchGetDeploymentGroups for the fleet's one application.
     assert smoke["exporter"]["first_poll_calls"] == {
         "BatchGetDeployments": math.ceil(DEPLOYMENTS / 25),

@@ -1,4 +1,4 @@
-"""`discovery:` scopes and `poll.group_refresh` in the config (issues 11 and 12)."""
+"""`discovery:` scopes and `poll.group_refresh` in the config."""
 
 from __future__ import annotations
 

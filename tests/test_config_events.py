@@ -1,4 +1,4 @@
-"""The `events:` section (issue 14): exactly sqs_queue_url, aws, endpoint_url, debounce."""
+"""The `events:` section: exactly sqs_queue_url, aws, endpoint_url, debounce."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Group state and DORA counters, through real boto3 against the simulator (issue 11)."""
+"""Group state and DORA counters, through real boto3 against the simulator."""
 
 from __future__ import annotations
 

@@ -788,7 +788,7 @@ def test_unsharded_install_passes_no_shard_flags(chart):
 
 
 def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path):
-    """No file outside the chart directory is needed (issue 13: no symlinks)."""
+    """No file outside the chart directory is needed (no symlinks)."""
     alone = tmp_path / "alone" / "codedeploy-exporter"
     shutil.copytree(CHART, alone, symlinks=True)
     archive = helm.package(alone, destination=tmp_path)
@@ -804,7 +804,7 @@ def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path
         assert json.loads(payload) == json.loads((REPO / "exporter" / "monitoring" / "dashboard.json").read_text())
 
 
-# --- scrape settings, PodMonitor, flags (issue 13) -------------------------------------------
+# --- scrape settings, PodMonitor, flags -------------------------------------------
 
 
 def test_service_monitor_carries_sample_limit_tls_and_basic_auth(chart):

@@ -253,7 +253,7 @@ def test_targets_removed_from_the_config_disappear_on_reload_of_the_poller(sim, 
 
 
 def test_shards_split_deployments_by_group_without_overlap(sim, make_exporter):
-    # Contract (issue 12): a deployment belongs to the shard of its group key, not of its ID.
+    # Contract: a deployment belongs to the shard of its group key, not of its ID.
     deployments = []
     for n in range(24):
         put_ec2(sim, f"d-SHARD{n:04d}", 2, group=f"g{n}")

@@ -137,7 +137,7 @@ def test_removed_deployments_leave_the_exposition_at_the_next_poll(setup, sim_se
 
 
 def test_sparse_status_and_rate_limit_follow_a_reload(setup, sim_server):
-    # sparse_status defaults to true since issue 10: the reload turns full status sets on.
+    # sparse_status defaults to true: the reload turns full status sets on.
     exporter, reloader, path = setup
     zero = re.compile(r'codedeploy_target_status\{[^}]*status="Failed"\} 0')
     sparse = exporter.snapshot.body.decode()

@@ -18,7 +18,7 @@ RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*.yaml"))
 DOCS = ROOT / "docs" / "monitoring.md"
 RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
-# What issue 11 asks for, one alert each.
+# The group alerts, one each.
 REQUIRED_ALERTS = {
     "CodeDeployGroupDeploymentFailed",
     "CodeDeployGroupDeploymentStopped",

@@ -1,5 +1,5 @@
-"""Discovery scopes through real boto3 against the simulator: what they export and what it costs
-(issue 12)."""
+"""Discovery scopes through real boto3 against the simulator: what they export and what it
+costs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""A discovery scope against moto, an independent CodeDeploy fake (issue 12's cross-check).
+"""A discovery scope against moto, an independent CodeDeploy fake (a cross-check).
 
 moto implements ListApplications, ListDeploymentGroups, region-wide ListDeployments with
 createTimeRange, and ListTagsForResource, but not BatchGetDeploymentGroups (group state then

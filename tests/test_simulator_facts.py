@@ -1,5 +1,5 @@
 """The simulator's facts table (exporter/simulator/facts.py) held to botocore's service model,
-and the behaviours added for issues 10-12 (STS, deployment facts, groups and tags,
+and the behaviours it implements beyond targets (STS, deployment facts, groups and tags,
 region-wide listing, the demo's stop and rollback, the account fleet), through real boto3
 over loopback HTTP. Every response is validated against botocore's output shapes."""
 

@@ -110,7 +110,7 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
             names.add(base if base in HISTOGRAMS else name)
     assert names <= CONTRACT_METRICS, f"not in the contract: {sorted(names - CONTRACT_METRICS)}"
     # Error counters only appear once an API call failed, which the demo does not promise.
-    # target_poll_success exists only for targets still polled (issue 10): none between the
+    # target_poll_success exists only for targets still polled: none between the
     # demo's deployments, when every target is frozen. The event consumer's families appear
     # only with `events` configured (tests/e2e/test_events_alert.py). The alarm-override and
     # auto-update facts exist only for deployments that carry overrideAlarmConfiguration or
