@@ -1,4 +1,4 @@
-"""Refresh: the deployments the sources want, read with BatchGetDeployments (25 IDs a call).
+"""The deployment store: the deployments the sources want, read with BatchGetDeployments (25 IDs a call).
 
 Shared by every source. A deployment's record is read until it is terminal; an ID the API
 does not know backs off. Records fetched in a poll (by a source reading new IDs, or here) are
