@@ -119,8 +119,8 @@ class DeploymentsSource:
 @dataclass
 class Listing:
     """What a source has listed of one group: create times, and which deployments it follows
-    (the newest `latest`, plus finished ones within `retention` of completing) or watches
-    (running ones outside those, read until they finish so the counters see them)."""
+    (the newest `latest` and those followed before, until `retention` after they complete) or
+    watches (running ones outside those, read until they finish so the counters see them)."""
 
     created: dict[str, float] = field(default_factory=dict)
     completed: dict[str, float] = field(default_factory=dict)
