@@ -1,0 +1,8 @@
+"""Generators of checked-in files; run each from the repository root as ``python -m tools.generate.<name>``.
+
+- ``dashboard``: exporter/monitoring/dashboard.json (Grafana);
+- ``monitoring``: the alert rules declared in ``alerts`` (exporter/monitoring/alerts.yaml) and the
+  Helm chart's PrometheusRule template, alert values, their schema and its copy of the dashboard.
+
+A test fails when a checked-in file differs from its generator's output.
+"""
