@@ -23,7 +23,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("exporter.events.consumer",),
     ("exporter.app",),
     ("exporter.http", "exporter.reload", "exporter.events.runner"),
-    ("exporter.demo", "exporter.reference"),
+    ("exporter.demo",),
     ("exporter.cli",),
     ("exporter.__main__",),
 )

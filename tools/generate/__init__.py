@@ -2,7 +2,8 @@
 
 - ``dashboard``: exporter/monitoring/dashboard.json (Grafana);
 - ``monitoring``: the alert rules declared in ``alerts`` (exporter/monitoring/alerts.yaml) and the
-  Helm chart's PrometheusRule template, alert values, their schema and its copy of the dashboard.
+  Helm chart's PrometheusRule template, alert values, their schema and its copy of the dashboard;
+- ``metric_reference``: prints the README's metric reference (from exporter.exposition.families).
 
 A test fails when a checked-in file differs from its generator's output.
 """
