@@ -1,4 +1,9 @@
-"""`python -m bench [--tier smoke|100|1k|10k|full]`: run, print the table, write the report."""
+"""`python -m bench [--tier smoke|100|1k|10k|full]`: run, print the table, write the report.
+
+Two subcommands measure the exporter alone: `python -m bench reliability [--quick]` (load, a
+slow client, shutdown, soak: docs/reliability.md) and `python -m bench memory-sizing [TARGETS ...]`
+(peak RSS by fleet size, for the chart's resource defaults).
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
         default=300.0,
         help="poll interval of the polling-only comparison, seconds (default: 300)",
     )
+    commands = p.add_subparsers(dest="command", title="subcommands (instead of the comparison)")
+    reliability = commands.add_parser(
+        "reliability",
+        help="load, slow-client, shutdown, soak and fault figures; rewrites docs/reliability.md",
+        description="Measure load, slow-client, soak and fault figures and write docs/reliability.md.",
+    )
+    reliability.add_argument("--quick", action="store_true", help="short run; print, do not write")
+    sizing = commands.add_parser(
+        "memory-sizing",
+        help="peak RSS by fleet size and metrics setting, as a Markdown table",
+        description="Peak RSS of the exporter by fleet size and metrics setting, for the chart's resource defaults.",
+    )
+    sizing.add_argument("targets", nargs="*", type=int, help="fleet sizes in targets (default: 1000 5000)")
     return p
 
 
@@ -107,6 +125,14 @@ def _write_section(
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "reliability":
+        from bench.reliability import run
+
+        return run.main(quick=args.quick)
+    if args.command == "memory-sizing":
+        from bench import memory_sizing
+
+        return memory_sizing.main(args.targets)
     if args.discovery:
         return run_discovery(args)
     if args.events:

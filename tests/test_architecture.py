@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("exporter.collect",),
     ("exporter.app",),
     ("exporter.http", "exporter.events"),
-    ("exporter.service", "exporter.demo", "exporter.reference"),
+    ("exporter.service", "exporter.demo"),
     ("exporter.cli",),
     ("exporter.__main__",),
 )

@@ -29,7 +29,7 @@ from exporter.config import (
     parse_config,
     parse_duration,
 )
-from exporter.config.schema import fields, outputs
+from tools.generate.config_schema import fields, outputs
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parent.parent
 EXAMPLE = REPO_ROOT / "config.example.yaml"
@@ -724,9 +724,9 @@ def test_example_config_points_editors_at_the_schema():
 
 def test_generated_files_are_up_to_date():
     # config.schema.json, the chart's config subtree and the README reference all come from the
-    # models; run `python -m exporter.config` after changing them.
+    # models; run `python -m tools.generate.config_schema` after changing them.
     for path, text in outputs().items():
-        assert path.read_text() == text, f"{path} is stale: run python -m exporter.config"
+        assert path.read_text() == text, f"{path} is stale: run python -m tools.generate.config_schema"
 
 
 def test_chart_schema_embeds_the_config_schema_with_resolvable_references():

@@ -10,7 +10,6 @@ checked structurally here.
 from __future__ import annotations
 
 import copy
-import importlib.util
 import json
 import re
 import shutil
@@ -21,6 +20,8 @@ from typing import Any
 
 import pytest
 import yaml
+
+from tools.generate import monitoring
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (test extra) is not installed")
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
@@ -414,22 +415,11 @@ def test_rendered_config_passes_the_exporters_config_check(chart, values_file, t
 # --- monitoring objects: one source of truth ------------------------------------------------
 
 
-def _generator():
-    sys.path.insert(0, str(REPO / "tools"))
-    try:
-        spec = importlib.util.spec_from_file_location("gen_monitoring", REPO / "tools" / "gen_monitoring.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(REPO / "tools"))
-
-
 def test_chart_has_no_symlinks_and_its_generated_files_are_current():
     links = [p for p in CHART.rglob("*") if p.is_symlink()]
     assert links == [], "the chart must package and check out without symlinks"
-    stale = [p for p in _generator().stale() if CHART in p.parents]
-    assert stale == [], "run python tools/gen_monitoring.py"
+    stale = [p for p in monitoring.stale() if CHART in p.parents]
+    assert stale == [], "run python -m tools.generate.monitoring"
     assert (CHART / "files" / "dashboard.json").read_text() == (
         REPO / "exporter" / "monitoring" / "dashboard.json"
     ).read_text()

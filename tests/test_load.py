@@ -1,16 +1,12 @@
 """Load, slow clients and a day of churn, with the harness that writes docs/reliability.md
-(tools/reliability.py). Figures are printed (`pytest -s`), bounds asserted."""
+(`python -m bench reliability`). Figures are printed (`pytest -s`), bounds asserted."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
+from bench.reliability.load import load_test, slow_client_test
+from bench.reliability.soak import soak_bound, soak_test
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-
-from reliability import load_test, slow_client_test, soak_bound, soak_test
-
-LOAD_SECONDS = 10  # tools/reliability.py runs 30 s for the published figures
+LOAD_SECONDS = 10  # `python -m bench reliability` runs 30 s for the published figures
 
 
 def test_fifty_scrapers_on_a_thousand_targets_get_no_errors_and_polling_continues():

@@ -2,15 +2,15 @@
 
 from pathlib import Path
 
-from exporter import reference
 from exporter.exposition.families import FAMILIES
+from tools.generate import metric_reference as reference
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 
 
 def test_readme_metric_reference_is_the_generated_one():
     assert reference.readme_section(README) == reference.markdown(), (
-        "README.md's metric reference is stale: replace it with `python -m exporter.reference`"
+        "README.md's metric reference is stale: replace it with `python -m tools.generate.metric_reference`"
     )
 
 

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest_tools import MONITORING_METRICS, metric_names, require_binary
+
+from tools.generate import monitoring
+from tools.generate.alerts import ALERTS
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
@@ -41,18 +42,6 @@ LABELS = (
 )
 
 
-def _load(name: str):
-    sys.path.insert(0, str(ROOT / "tools"))
-    try:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "tools" / f"{name}.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(ROOT / "tools"))
-
-
 def _alerts() -> list[dict]:
     groups = yaml.safe_load(RULES.read_text())["groups"]
     return [rule for group in groups for rule in group["rules"] if "alert" in rule]
@@ -63,31 +52,28 @@ def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
 
 
 def test_generated_rules_and_chart_files_are_up_to_date():
-    generator = _load("gen_monitoring")
-    assert generator.stale() == [], "run python tools/gen_monitoring.py"
+    assert monitoring.stale() == [], "run python -m tools.generate.monitoring"
 
 
 def test_generator_check_mode_reports_a_stale_chart_copy(tmp_path, monkeypatch, capsys):
-    generator = _load("gen_monitoring")
     stale_copy = tmp_path / "dashboard.json"
     stale_copy.write_text("{}\n")
-    monkeypatch.setattr(generator, "CHART_DASHBOARD", stale_copy)
-    monkeypatch.setattr(generator, "ROOT", tmp_path)
-    assert generator.main(["--check"]) == 1
+    monkeypatch.setattr(monitoring, "CHART_DASHBOARD", stale_copy)
+    monkeypatch.setattr(monitoring, "ROOT", tmp_path)
+    assert monitoring.main(["--check"]) == 1
     assert "dashboard.json is out of date" in capsys.readouterr().err
 
 
 def test_schema_staleness_only_looks_at_the_alerts_subtree(tmp_path, monkeypatch):
     """The `config` subtree of values.schema.json belongs to another generator and format."""
-    generator = _load("gen_monitoring")
-    schema = json.loads(generator.SCHEMA.read_text())
+    schema = json.loads(monitoring.SCHEMA.read_text())
     copy = tmp_path / "values.schema.json"
     copy.write_text(json.dumps(schema, indent=4, sort_keys=True))
-    monkeypatch.setattr(generator, "SCHEMA", copy)
-    assert copy not in generator.stale()
+    monkeypatch.setattr(monitoring, "SCHEMA", copy)
+    assert copy not in monitoring.stale()
     schema["properties"]["prometheusRule"]["properties"]["alerts"]["properties"].popitem()
     copy.write_text(json.dumps(schema, indent=2))
-    assert copy in generator.stale()
+    assert copy in monitoring.stale()
 
 
 def test_rules_file_passes_promtool_check_rules():
@@ -256,14 +242,13 @@ def test_every_runbook_url_points_at_a_section_of_the_monitoring_docs():
 
 
 def test_every_threshold_is_documented_with_its_default():
-    alerts = _load("monitoring_alerts").ALERTS
     rows = {
         tuple(cell.strip().strip("`") for cell in row.split("|")[1:4])
         for row in DOCS.read_text().splitlines()
         if row.startswith("| `CodeDeploy")
     }
     missing = []
-    for alert in alerts:
+    for alert in ALERTS:
         expected = [("for", alert.for_)] + [(k.name, str(k.default)) for k in alert.knobs]
         missing += [
             (alert.name, knob, default) for knob, default in expected if (alert.name, knob, default) not in rows

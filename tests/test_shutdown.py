@@ -1,14 +1,10 @@
 """SIGTERM while the API hangs: the poll is cancelled, calls in flight are abandoned, exit 0.
-Through the real CLI in a subprocess (tools/reliability.py's shutdown scenario)."""
+Through the real CLI in a subprocess (bench/reliability/shutdown.py, the scenario of
+`python -m bench reliability`)."""
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tools"))
-
-from reliability import shutdown_test
+from bench.reliability.shutdown import shutdown_test
 
 
 def test_sigterm_during_hanging_api_calls_exits_0_without_waiting_for_them():

@@ -3,7 +3,7 @@
 Pure package: turns a YAML document (or the plain data it decodes to) into a frozen
 :class:`Config` (models.py), or raises :class:`ConfigError` listing *every* problem at once as
 ``FILE:LINE: yaml.path: message`` (loading.py). Only ``load_config`` reads a file; nothing here
-talks to AWS. ``python -m exporter.config`` writes the JSON Schemas (schema.py).
+talks to AWS. ``python -m tools.generate.config_schema`` writes the JSON Schemas from the models.
 """
 
 from __future__ import annotations

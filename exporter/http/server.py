@@ -319,7 +319,7 @@ class MetricsServer(ThreadingHTTPServer):
         # switch interval (5 ms by default) for every handoff, several per scrape. A shorter
         # interval costs nothing while nobody waits (no forced switches) and trades a little
         # poll time for scrape latency: 0.5 ms -> 0.1 ms took max latency under load from
-        # 86-116 ms to 53-59 ms (tools/reliability.py's scenario, 10 s runs).
+        # 86-116 ms to 53-59 ms (bench/reliability/load.py's scenario, 10 s runs).
         sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._thread = threading.Thread(target=self._loop.run, name="http", daemon=True)
         self._thread.start()

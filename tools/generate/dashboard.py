@@ -5,9 +5,9 @@ Built with grafana-foundation-sdk, Grafana's typed dashboard builders (a develop
 dependency in the `test` extra; Python 3.11+). The checked-in JSON is what users import; a
 test fails when it differs from this script's output. Edit this file, then run
 
-    python tools/gen_dashboard.py          # rewrite the JSON
-    python tools/gen_dashboard.py --check  # exit 1 when the JSON is out of date
-    python tools/gen_monitoring.py         # refresh the Helm chart's copy
+    python -m tools.generate.dashboard          # rewrite the JSON
+    python -m tools.generate.dashboard --check  # exit 1 when the JSON is out of date
+    python -m tools.generate.monitoring         # refresh the Helm chart's copy
 
 Queries are sparse-safe: target, lifecycle-event and task-set status series exist only for
 the current status (value 1), so panels select `== 1` series and never count zeros.
@@ -46,7 +46,7 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 from grafana_foundation_sdk.models.prometheus import PromQueryFormat
 
-OUTPUT = Path(__file__).resolve().parent.parent / "exporter" / "monitoring" / "dashboard.json"
+OUTPUT = Path(__file__).resolve().parents[2] / "exporter" / "monitoring" / "dashboard.json"
 UID = "codedeploy-exporter"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid="${datasource}")
 RUNBOOKS = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md"
@@ -708,7 +708,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text() if args.output.exists() else ""
         if current != text:
-            print(f"{args.output} is out of date; run python tools/gen_dashboard.py", file=sys.stderr)
+            print(f"{args.output} is out of date; run python -m tools.generate.dashboard", file=sys.stderr)
             return 1
         return 0
     args.output.write_text(text)

@@ -1,6 +1,6 @@
 """The exporter's alerts, declared once as data.
 
-tools/gen_monitoring.py renders these into the canonical rules file
+tools/generate/monitoring.py renders these into the canonical rules file
 (exporter/monitoring/alerts.yaml, thresholds at their defaults) and into the Helm chart's
 PrometheusRule template (thresholds, `for:`, severity, the `job` selector and each alert's
 switch read from values). Expressions and texts use two kinds of placeholders:

@@ -1,5 +1,5 @@
-"""A CodeDeploy simulator serving a fleet from a process of its own, for the tools that measure
-the exporter: like AWS, it must not share the measured process's CPU time and GIL."""
+"""A CodeDeploy simulator serving a fleet from a process of its own, for the benchmarks that
+measure the exporter: like AWS, it must not share the measured process's CPU time and GIL."""
 
 from __future__ import annotations
 

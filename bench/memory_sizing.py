@@ -1,6 +1,6 @@
 """Peak RSS of the exporter by fleet size and metrics setting, for the chart's resource defaults.
 
-    python tools/memory_sizing.py 1000 5000     # prints a Markdown table
+    python -m bench memory-sizing 1000 5000     # prints a Markdown table
 
 Each measurement runs in a fresh process: the simulator serves the fleet from a separate
 process, the exporter polls it twice through real boto3 and compresses the snapshot (as for a
@@ -21,7 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from simulated_fleet import simulated_fleet
+from bench.fleet import simulated_fleet
 
 ROOT = Path(__file__).resolve().parents[1]
 # Setting name -> the `metrics:` block of the config (empty: the defaults). The table prints the
@@ -64,7 +64,7 @@ def _measure(url: str, deployments: list[str], metrics: dict[str, object]) -> di
 def measure(targets: int, setting: str) -> dict[str, Any]:
     with simulated_fleet(targets) as (url, deployments):
         out = subprocess.run(
-            [sys.executable, __file__, "--one", url, setting],
+            [sys.executable, "-m", "bench.memory_sizing", url, setting],
             input=json.dumps(deployments),
             capture_output=True,
             text=True,
@@ -74,13 +74,8 @@ def measure(targets: int, setting: str) -> dict[str, Any]:
         return dict(json.loads(out.stdout))
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["--one"]:
-        sys.path.insert(0, str(ROOT))
-        url, setting = argv[1], argv[2]
-        print(json.dumps(_measure(url, json.loads(sys.stdin.read()), SETTINGS[setting])))
-        return 0
-    sizes = [int(a) for a in argv] or [1000, 5000]
+def main(sizes: list[int]) -> int:
+    sizes = sizes or [1000, 5000]
     print("| targets | metrics setting | series | peak RSS |")
     print("|---|---|---|---|")
     for targets in sizes:
@@ -94,5 +89,6 @@ def main(argv: list[str]) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))
+if __name__ == "__main__":  # `python -m bench.memory_sizing URL SETTING`: one measurement (see measure)
+    url, setting = sys.argv[1:]
+    print(json.dumps(_measure(url, json.loads(sys.stdin.read()), SETTINGS[setting])))

@@ -1,0 +1,46 @@
+"""`python -m bench reliability [--quick]`: run every scenario and write (or print) the report."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bench.reliability.load import load_test, slow_client_test
+from bench.reliability.report import load_average, report, suite_summary
+from bench.reliability.shutdown import shutdown_test
+from bench.reliability.soak import soak_test
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = ROOT / "docs" / "reliability.md"
+LOAD_RUNS = 3  # the load goal holds in every run, not in the best of them
+
+
+def main(quick: bool = False) -> int:
+    seconds = 8.0 if quick else 30.0
+    every = 1800.0
+    load_before = load_average()
+    loads = [load_test(seconds=seconds) for _ in range(1 if quick else LOAD_RUNS)]
+    load_after = load_average()
+    slow = slow_client_test()
+    shutdown = shutdown_test()
+    soak = soak_test(every=every)
+    suites = (
+        {}
+        if quick
+        else {
+            path: suite_summary([path])
+            for path in (
+                "tests/test_faults.py",
+                "tests/test_fuzz.py",
+                "tests/test_reload.py",
+                "tests/test_webconfig.py",
+                "tests/test_shutdown.py",
+            )
+        }
+    )
+    text = report(loads, slow, soak, every, suites, shutdown, load_before, load_after)
+    if quick:
+        print(text)
+    else:
+        DOC.write_text(text)
+        print(f"wrote {DOC.relative_to(ROOT)}")
+    return 0
