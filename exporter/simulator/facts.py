@@ -24,16 +24,11 @@ from .builders import (
     HEALTH_CONSTRAINTS_MESSAGE,
     MANUAL_STOP_MESSAGE,
 )
-from .state import (
-    _OPERATIONS,
-    DEFAULT_PAGE_SIZE,
-    DEPLOYMENT_STATUSES,
-    MAX_BATCH,
-    MAX_GROUP_BATCH,
-    OVERVIEW_KEYS,
-    TARGET_KINDS,
-    TARGET_STATUSES,
-)
+from .deployments import MAX_BATCH
+from .groups import MAX_GROUP_BATCH
+from .paging import DEFAULT_PAGE_SIZE
+from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
+from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
 
 # What the scenarios and builders emit, declared once so tests can hold them to the model.

@@ -9,6 +9,7 @@ its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that head
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -16,10 +17,24 @@ from typing import Any, cast
 
 from . import sqs as sqs_sim
 from . import sts
-from .state import Simulator, access_key_from_authorization, region_from_authorization
+from .state import Simulator
 
 TARGET_PREFIX = "CodeDeploy_20141006."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
+
+
+def access_key_from_authorization(header: str | None) -> str | None:
+    """Parse the access key id out of a SigV4 ``Authorization`` header."""
+    match = _CREDENTIAL.search(header or "")
+    return match.group(1) if match else None
+
+
+def region_from_authorization(header: str | None) -> str | None:
+    """Parse the signing region out of a SigV4 ``Authorization`` header's credential scope."""
+    match = _SCOPE_REGION.search(header or "")
+    return match.group(1) if match else None
 
 
 class _Handler(BaseHTTPRequestHandler):
