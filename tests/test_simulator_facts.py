@@ -46,7 +46,7 @@ from exporter.simulator import (
 )
 from exporter.simulator.facts import FACTS, OPERATION_ERRORS
 from exporter.simulator.records import target_body
-from exporter.simulator.scenarios import DEMO_ALARM
+from exporter.simulator.scenarios.lambdas import DEMO_ALARM
 
 SESSION = botocore.session.get_session()
 MODELS = {"codedeploy": MODEL, "sts": SESSION.get_service_model("sts")}

@@ -24,7 +24,7 @@ from .builders import (
 from .fleet import build_fleet, mutate_fraction
 from .history import put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
 from .records import ApiError
-from .scenarios import DEMO_GROUPS, DemoDriver, DemoScenarios
+from .scenarios.driver import DEMO_GROUPS, DemoDriver, DemoScenarios
 from .server import SimulatorServer
 from .state import Call, Simulator
 

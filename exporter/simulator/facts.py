@@ -581,7 +581,7 @@ FACTS: tuple[Fact, ...] = (
         "demo-ecs, demo-lambda, demo-cfn (succeed), "
         "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
         "stopped by its alarm in even cycles, succeeds in odd ones).",
-        "scenarios.py docstring (the demo's own timeline)",
+        "scenarios/ docstrings (the demo's own timeline)",
         (
             "test_demo_api_fails_and_is_rolled_back_every_cycle",
             "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",
