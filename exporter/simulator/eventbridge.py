@@ -20,7 +20,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from .records import target_body
-from .sqs import SqsService
+from .sqs.service import SqsService
 from .state import Simulator
 
 DEPLOYMENT_STATES = {

@@ -15,8 +15,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import sqs as sqs_sim
 from . import sts
+from .sqs import service as sqs_sim
 from .state import Simulator
 
 TARGET_PREFIX = "CodeDeploy_20141006."
@@ -73,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload)
 
     def _sqs(self, operation: str, raw: bytes) -> None:
-        # SQS (JSON 1.0) for the exporter's event consumer: see sqs.py and its FACTS.
+        # SQS (JSON 1.0) for the exporter's event consumer: see sqs/ and its facts.py.
         try:
             body = json.loads(raw or b"{}")
         except ValueError:
