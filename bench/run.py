@@ -194,7 +194,7 @@ FAILED_FRACTION = 0.01
 def fail_fraction(sim: Simulator, fraction: float, rng: random.Random) -> list[tuple[str, str]]:
     """Turn ``fraction`` of the EC2 targets of a finished fleet into failed ones: status Failed,
     last hook Failed with ScriptFailed diagnostics; their deployments become Failed."""
-    from exporter.simulator.state import target_body
+    from exporter.simulator.records import target_body
 
     pairs = [(d, t) for d in sim.deployment_ids() for t in sim.target_ids(d) if t.startswith("i-")]
     chosen = rng.sample(pairs, max(1, round(len(pairs) * fraction)))

@@ -14,7 +14,7 @@ from exporter.events.runner import EventsRunner
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import Simulator, deployment_info, instance_target
 from exporter.simulator.eventbridge import StateChangeWatcher, state_changes
-from exporter.simulator.sqs import SqsService
+from exporter.simulator.sqs.service import SqsService
 
 NOW = 1_800_000_000.0
 

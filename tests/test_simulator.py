@@ -38,7 +38,7 @@ from exporter.simulator import (
     mutate_fraction,
     task_set,
 )
-from exporter.simulator.state import target_body
+from exporter.simulator.records import target_body
 
 MODEL = botocore.session.get_session().get_service_model("codedeploy")
 NOW = 1_700_000_000.0

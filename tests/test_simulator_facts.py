@@ -45,8 +45,8 @@ from exporter.simulator import (
     string_revision,
 )
 from exporter.simulator.facts import FACTS, OPERATION_ERRORS
-from exporter.simulator.scenarios import DEMO_ALARM
-from exporter.simulator.state import target_body
+from exporter.simulator.records import target_body
+from exporter.simulator.scenarios.lambdas import DEMO_ALARM
 
 SESSION = botocore.session.get_session()
 MODELS = {"codedeploy": MODEL, "sts": SESSION.get_service_model("sts")}
@@ -132,9 +132,9 @@ def test_model_checks_catch_a_wrong_fact():
 
 
 def test_each_operation_raises_only_its_model_errors():
-    """Ground truth from the source: every ApiError code raised in state.py belongs to the
+    """Ground truth from the source: every ApiError code the simulator raises belongs to the
     operations table (OPERATION_ERRORS), which the model check holds to the model."""
-    source = (TESTS.parent / "exporter/simulator/state.py").read_text()
+    source = "".join(p.read_text() for p in sorted((TESTS.parent / "exporter/simulator").glob("*.py")))
     raised = set(re.findall(r'ApiError\(\s*"(\w+)"', source))
     raised -= {"UnknownOperationException", "InvalidAction"}  # the protocol's own answers
     declared = {code for codes in OPERATION_ERRORS.values() for code in codes}

@@ -1,4 +1,4 @@
-"""The simulator's SQS facts (exporter/simulator/sqs.py FACTS), each checked through real boto3
+"""The simulator's SQS facts (exporter/simulator/sqs/facts.py FACTS), each checked through real boto3
 against the simulator and, as an independent implementation, against moto's SQS server."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from exporter.simulator import SimulatorServer
-from exporter.simulator.sqs import FACTS
+from exporter.simulator.sqs.facts import FACTS
 
 CHECKED = {
     "protocol.json",

@@ -23,9 +23,10 @@ from .builders import (
 )
 from .fleet import build_fleet, mutate_fraction
 from .history import put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
-from .scenarios import DEMO_GROUPS, DemoDriver, DemoScenarios
+from .records import ApiError
+from .scenarios.driver import DEMO_GROUPS, DemoDriver, DemoScenarios
 from .server import SimulatorServer
-from .state import ApiError, Call, Simulator
+from .state import Call, Simulator
 
 __all__ = [
     "DEMO_GROUPS",

@@ -19,8 +19,9 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any
 
-from .sqs import SqsService
-from .state import Simulator, target_body
+from .records import target_body
+from .sqs.service import SqsService
+from .state import Simulator
 
 DEPLOYMENT_STATES = {
     "InProgress": "START",

@@ -24,16 +24,11 @@ from .builders import (
     HEALTH_CONSTRAINTS_MESSAGE,
     MANUAL_STOP_MESSAGE,
 )
-from .state import (
-    _OPERATIONS,
-    DEFAULT_PAGE_SIZE,
-    DEPLOYMENT_STATUSES,
-    MAX_BATCH,
-    MAX_GROUP_BATCH,
-    OVERVIEW_KEYS,
-    TARGET_KINDS,
-    TARGET_STATUSES,
-)
+from .deployments import MAX_BATCH
+from .groups import MAX_GROUP_BATCH
+from .paging import DEFAULT_PAGE_SIZE
+from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
+from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
 
 # What the scenarios and builders emit, declared once so tests can hold them to the model.
@@ -586,7 +581,7 @@ FACTS: tuple[Fact, ...] = (
         "demo-ecs, demo-lambda, demo-cfn (succeed), "
         "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
         "stopped by its alarm in even cycles, succeeds in odd ones).",
-        "scenarios.py docstring (the demo's own timeline)",
+        "scenarios/ docstrings (the demo's own timeline)",
         (
             "test_demo_api_fails_and_is_rolled_back_every_cycle",
             "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",

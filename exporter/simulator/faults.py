@@ -1,4 +1,5 @@
-"""Fault injection for the simulator: latency, throttling, AWS errors and hangs.
+"""Fault injection for the simulator: latency, throttling, AWS errors and hangs, and the
+Simulator's methods that set them (FaultControls).
 
 Waits are interruptible (``interrupt_waits``) so a server can stop promptly while a
 request is being held by a hang fault.
@@ -96,3 +97,35 @@ class Faults:
                 if remaining <= 0:
                     return
                 self._wake.wait(remaining)
+
+
+class FaultControls:
+    """The Simulator's fault-injection methods: each hands over to its ``faults``."""
+
+    faults: Faults
+
+    def set_latency(self, seconds: float, operation: str | None = None) -> None:
+        self.faults.set_latency(seconds, operation)
+
+    def throttle(self, count: int, operation: str | None = None) -> None:
+        self.faults.throttle(count, operation)
+
+    def fail(
+        self,
+        count: int,
+        code: str,
+        status: int = 400,
+        operation: str | None = None,
+        message: str | None = None,
+    ) -> None:
+        self.faults.fail(count, code, status, operation, message)
+
+    def hang(self, seconds: float, operation: str | None = None, count: int = 1) -> None:
+        self.faults.hang(seconds, operation, count)
+
+    def clear_faults(self) -> None:
+        self.faults.clear()
+
+    def interrupt_waits(self) -> None:
+        """End all latency/hang waits now (so a server can stop promptly)."""
+        self.faults.interrupt_waits()

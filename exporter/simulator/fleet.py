@@ -20,7 +20,8 @@ from .builders import (
     lifecycle_event,
     task_set,
 )
-from .state import Simulator, target_body
+from .records import target_body
+from .state import Simulator
 
 
 def build_fleet(

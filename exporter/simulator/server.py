@@ -9,17 +9,32 @@ its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that head
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import sqs as sqs_sim
 from . import sts
-from .state import Simulator, access_key_from_authorization, region_from_authorization
+from .sqs import service as sqs_sim
+from .state import Simulator
 
 TARGET_PREFIX = "CodeDeploy_20141006."
 CONTENT_TYPE = "application/x-amz-json-1.1"
+_CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
+_SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
+
+
+def access_key_from_authorization(header: str | None) -> str | None:
+    """Parse the access key id out of a SigV4 ``Authorization`` header."""
+    match = _CREDENTIAL.search(header or "")
+    return match.group(1) if match else None
+
+
+def region_from_authorization(header: str | None) -> str | None:
+    """Parse the signing region out of a SigV4 ``Authorization`` header's credential scope."""
+    match = _SCOPE_REGION.search(header or "")
+    return match.group(1) if match else None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -58,7 +73,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(status, payload)
 
     def _sqs(self, operation: str, raw: bytes) -> None:
-        # SQS (JSON 1.0) for the exporter's event consumer: see sqs.py and its FACTS.
+        # SQS (JSON 1.0) for the exporter's event consumer: see sqs/ and its facts.py.
         try:
             body = json.loads(raw or b"{}")
         except ValueError:

@@ -25,7 +25,7 @@ GROUP_WAIT = 1.0
 DEMO_POLL_INTERVAL = 2.0  # the demo's built-in config
 DEMO_CYCLE = 60.0  # every cycle starts a new deployment per demo group
 # The demo repeats every two cycles: demo-web fails and demo-canary is stopped in even cycles,
-# both succeed in odd ones (exporter/simulator/scenarios.py).
+# both succeed in odd ones (exporter/simulator/scenarios/).
 DEMO_PERIOD = 2 * DEMO_CYCLE
 DEMO_TICK = 0.5  # how often the demo driver advances the simulator's state
 JOB = "codedeploy-exporter"

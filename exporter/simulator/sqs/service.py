@@ -1,123 +1,22 @@
-"""The SQS operations the exporter's event consumer uses, in memory, for demos, tests and benchmarks.
-
-Amazon SQS speaks the AWS JSON 1.0 protocol (botocore's sqs model: ``"protocol": "json"``,
-``"jsonVersion": "1.0"``, ``"targetPrefix": "AmazonSQS"``), so the simulator's HTTP server
-routes ``X-Amz-Target: AmazonSQS.<Operation>`` here. Every behaviour implemented is listed in
-:data:`FACTS` with where it comes from; tests/test_simulator_sqs.py checks each fact against this
-simulator and against moto's SQS through real boto3.
-
-Queues are keyed by the path of their URL (``/<account>/<name>``), so a client pointed at the
-simulator with ``endpoint_url`` can use an AWS-looking queue URL such as
-``https://sqs.us-east-1.amazonaws.com/111111111111/codedeploy-events``.
-"""
+"""The SQS wire operations (JSON 1.0, ``X-Amz-Target: AmazonSQS.<Operation>``) the simulator's
+HTTP server hands over: SqsService dispatches each to its handler over the queues of
+queues.py, as facts.py describes them."""
 
 from __future__ import annotations
 
 import hashlib
-import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
+
+from .errors import SqsError
+from .queues import DEFAULT_ACCOUNT, DEFAULT_VISIBILITY_TIMEOUT, Queue, QueueStore
 
 TARGET_PREFIX = "AmazonSQS."
 CONTENT_TYPE = "application/x-amz-json-1.0"
-DEFAULT_ACCOUNT = "123456789012"
-DEFAULT_VISIBILITY_TIMEOUT = 30
 MAX_WAIT_SECONDS = 20
 MAX_MESSAGES = 10
-
-
-@dataclass(frozen=True)
-class Fact:
-    key: str
-    behaviour: str
-    source: str
-
-
-_MODEL = "botocore data/sqs/2012-11-05/service-2.json"
-FACTS: tuple[Fact, ...] = (
-    Fact(
-        "protocol.json",
-        "Requests are POST / with X-Amz-Target AmazonSQS.<Operation> and a JSON 1.0 body; responses "
-        "are application/x-amz-json-1.0.",
-        f"{_MODEL}: metadata protocol=json, jsonVersion=1.0, targetPrefix=AmazonSQS",
-    ),
-    Fact(
-        "receive.max_messages",
-        "ReceiveMessage returns at most MaxNumberOfMessages messages; valid values 1 to 10, default 1; "
-        "others fail with InvalidParameterValue (HTTP 400).",
-        f"{_MODEL}: ReceiveMessageRequest.MaxNumberOfMessages ('Valid values: 1 to 10. Default: 1.'); "
-        "moto sqs: same error",
-    ),
-    Fact(
-        "receive.wait_time",
-        "WaitTimeSeconds must be 0 to 20; others fail with InvalidParameterValue (HTTP 400).",
-        "AWS SQS API Reference, ReceiveMessage, WaitTimeSeconds; moto sqs: same error",
-    ),
-    Fact(
-        "receive.long_poll",
-        "With WaitTimeSeconds > 0 the call returns as soon as a message is available; when none arrives "
-        "within the wait it returns no message list (no Messages key).",
-        f"{_MODEL}: ReceiveMessageRequest.WaitTimeSeconds",
-    ),
-    Fact(
-        "receive.visibility",
-        "A received message is hidden for VisibilityTimeout seconds (the queue's, 30 by default, unless "
-        "the request gives one) and is then received again with a new receipt handle.",
-        f"{_MODEL}: ReceiveMessageRequest.VisibilityTimeout, Message.ReceiptHandle ('A new receipt handle "
-        "is returned every time you receive a message')",
-    ),
-    Fact(
-        "receive.attributes",
-        "Message system attributes are returned only when asked for (MessageSystemAttributeNames or "
-        "AttributeNames, 'All' for all); SentTimestamp and ApproximateFirstReceiveTimestamp are epoch "
-        "milliseconds and ApproximateReceiveCount a count, all as strings.",
-        f"{_MODEL}: ReceiveMessageRequest.MessageSystemAttributeNames, Message.Attributes",
-    ),
-    Fact(
-        "message.md5",
-        "SendMessage returns MessageId and MD5OfMessageBody; received messages carry MessageId, "
-        "ReceiptHandle, MD5OfBody (hex MD5 of the body) and Body.",
-        f"{_MODEL}: SendMessageResult, Message",
-    ),
-    Fact(
-        "delete.receipt_handle",
-        "DeleteMessage with a receipt handle the queue never issued fails with ReceiptHandleIsInvalid; "
-        "a deleted message is never received again.",
-        f"{_MODEL}: DeleteMessage errors; moto sqs",
-    ),
-    Fact(
-        "delete.batch",
-        "DeleteMessageBatch takes 1 to 10 entries (Id, ReceiptHandle) and answers per entry in "
-        "Successful (Id) or Failed (Id, SenderFault, Code, Message); an empty batch fails with "
-        "EmptyBatchRequest, more than 10 with TooManyEntriesInBatchRequest (botocore reports the legacy "
-        "AWS.SimpleQueueService.* codes from x-amzn-query-error, as moto does).",
-        f"{_MODEL}: DeleteMessageBatchResult, DeleteMessageBatch errors; SQS API Reference "
-        "DeleteMessageBatch ('up to ten messages')",
-    ),
-    Fact(
-        "queue.missing",
-        "Any operation on an unknown queue URL fails with HTTP 400 QueueDoesNotExist; the response's "
-        "x-amzn-query-error header makes botocore report the legacy code "
-        "AWS.SimpleQueueService.NonExistentQueue.",
-        f"{_MODEL}: QueueDoesNotExist error, metadata awsQueryCompatible; moto sqs answers the same",
-    ),
-    Fact(
-        "queue.attributes",
-        "GetQueueAttributes returns the named attributes as strings (All for every one), among them "
-        "QueueArn, VisibilityTimeout, ApproximateNumberOfMessages and ApproximateNumberOfMessagesNotVisible; "
-        "an unknown name fails with InvalidAttributeName.",
-        f"{_MODEL}: GetQueueAttributesRequest.AttributeNames, QueueAttributeName enum",
-    ),
-    Fact(
-        "queue.create",
-        "CreateQueue answers QueueUrl <endpoint>/<account>/<name>; GetQueueUrl answers the same URL.",
-        f"{_MODEL}: CreateQueueResult, GetQueueUrlResult; moto sqs",
-    ),
-)
 
 _QUEUE_ATTRIBUTES = (
     "QueueArn",
@@ -160,107 +59,13 @@ _ALL_QUEUE_ATTRIBUTE_NAMES = frozenset(
 )
 _MESSAGE_ATTRIBUTES = ("SenderId", "SentTimestamp", "ApproximateReceiveCount", "ApproximateFirstReceiveTimestamp")
 
-# Legacy (query protocol) codes botocore reports for awsQueryCompatible errors.
-_QUERY_CODES = {
-    "QueueDoesNotExist": "AWS.SimpleQueueService.NonExistentQueue",
-    "EmptyBatchRequest": "AWS.SimpleQueueService.EmptyBatchRequest",
-    "TooManyEntriesInBatchRequest": "AWS.SimpleQueueService.TooManyEntriesInBatchRequest",
-}
 
-
-class SqsError(Exception):
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code, self.message, self.status = code, message, status
-
-    def body(self) -> dict[str, Any]:
-        return {"__type": f"com.amazonaws.sqs#{self.code}", "message": self.message}
-
-    def headers(self) -> dict[str, str]:
-        return {"x-amzn-query-error": f"{_QUERY_CODES.get(self.code, self.code)};Sender"}
-
-
-@dataclass
-class _Message:
-    message_id: str
-    body: str
-    sent_ms: int
-    visible_at: float = 0.0  # monotonic time
-    receive_count: int = 0
-    first_receive_ms: int | None = None
-    receipt_handle: str | None = None
-
-
-@dataclass
-class _Queue:
-    name: str
-    account: str
-    visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT
-    created: float = field(default_factory=time.time)
-    messages: list[_Message] = field(default_factory=list)
-    handles: set[str] = field(default_factory=set)  # every receipt handle ever issued
-
-
-class SqsService:
-    """Thread-safe in-memory queues. ``handle(operation, body, endpoint)`` -> (status, body, headers)."""
+class SqsService(QueueStore):
+    """The queues on the wire: ``handle(operation, body, endpoint)`` -> (status, body, headers)."""
 
     def __init__(self, clock: Callable[[], float] = time.time, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._clock, self._monotonic = clock, monotonic
-        self._cond = threading.Condition()
-        self._queues: dict[str, _Queue] = {}  # "/account/name" -> queue
-        self._failing: tuple[str, int] | None = None  # (code, status): every call fails
-        self._interrupted = False
+        super().__init__(clock, monotonic)
         self.calls: list[str] = []
-
-    # ---- ground truth and faults (tests, demo) -------------------------------------------------
-    def create_queue(
-        self,
-        name: str,
-        endpoint: str = "http://127.0.0.1",
-        account: str = DEFAULT_ACCOUNT,
-        visibility_timeout: int = DEFAULT_VISIBILITY_TIMEOUT,
-    ) -> str:
-        with self._cond:
-            self._queues.setdefault(f"/{account}/{name}", _Queue(name, account, visibility_timeout))
-        return f"{endpoint.rstrip('/')}/{account}/{name}"
-
-    def delete_queue(self, queue_url: str) -> None:
-        with self._cond:
-            self._queues.pop(_path(queue_url), None)
-            self._cond.notify_all()
-
-    def send(self, queue_url: str, body: str) -> str:
-        """Put a message on a queue (what EventBridge or SNS would do); returns its MessageId."""
-        with self._cond:
-            queue = self._queue(queue_url)
-            message = _Message(str(uuid.uuid4()), body, int(self._clock() * 1000))
-            queue.messages.append(message)
-            self._cond.notify_all()
-            return message.message_id
-
-    def depth(self, queue_url: str) -> tuple[int, int]:
-        """(visible, in flight) messages."""
-        with self._cond:
-            queue = self._queue(queue_url)
-            now = self._monotonic()
-            visible = sum(1 for m in queue.messages if m.visible_at <= now)
-            return visible, len(queue.messages) - visible
-
-    def fail_all(self, code: str = "AccessDenied", status: int = 403) -> None:
-        """Every call fails with this error until :meth:`recover` (a revoked policy, say)."""
-        with self._cond:
-            self._failing = (code, status)
-            self._cond.notify_all()
-
-    def recover(self) -> None:
-        with self._cond:
-            self._failing = None
-
-    def interrupt_waits(self) -> None:
-        """End every long poll now (server shutdown)."""
-        with self._cond:
-            self._interrupted = True
-            self._cond.notify_all()
 
     # ---- dispatch --------------------------------------------------------------------------------
     def handle(self, operation: str, body: dict[str, Any], endpoint: str) -> tuple[int, dict[str, Any], dict[str, str]]:
@@ -277,14 +82,7 @@ class SqsService:
         except SqsError as error:
             return error.status, error.body(), error.headers()
 
-    def _queue(self, queue_url: object) -> _Queue:
-        if not isinstance(queue_url, str) or not queue_url:
-            raise SqsError("InvalidAddress", "QueueUrl is required")
-        queue = self._queues.get(_path(queue_url))
-        if queue is None:
-            raise SqsError("QueueDoesNotExist", "The specified queue does not exist.")
-        return queue
-
+    # ---- operation handlers ----------------------------------------------------------------------
     def _op_create_queue(self, body: dict[str, Any], endpoint: str) -> dict[str, Any]:
         name = body.get("QueueName")
         if not isinstance(name, str) or not name:
@@ -349,7 +147,7 @@ class SqsService:
                 out.append(item)
         return {"Messages": out} if out else {}
 
-    def _delete(self, queue: _Queue, handle: object) -> None:
+    def _delete(self, queue: Queue, handle: object) -> None:
         if not isinstance(handle, str) or handle not in queue.handles:
             raise SqsError(
                 "ReceiptHandleIsInvalid", f'The input receipt handle "{handle}" is not a valid receipt handle.'
@@ -418,10 +216,6 @@ _OPERATIONS: dict[str, Callable[[SqsService, dict[str, Any], str], dict[str, Any
     "DeleteMessageBatch": SqsService._op_delete_message_batch,
     "GetQueueAttributes": SqsService._op_get_queue_attributes,
 }
-
-
-def _path(queue_url: str) -> str:
-    return urlsplit(queue_url).path.rstrip("/")
 
 
 def _md5(text: str) -> str:
