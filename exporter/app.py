@@ -14,7 +14,7 @@ from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope
 from exporter.events.parse import DeploymentChange
 from exporter.events.refresh import EventRefresher, RefreshOutcome
 from exporter.exposition.cache import ExpositionCache
-from exporter.exposition.families import Selection
+from exporter.exposition.selection import Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.snapshot import Snapshot
 from exporter.exposition.views import DeploymentView, TargetView

@@ -1,4 +1,4 @@
-"""The README's metric reference, generated from the family table (exporter.exposition.families).
+"""The README's metric reference, generated from the family table (exporter.exposition.families.table).
 
 ``python -m exporter.reference`` prints it; tests/test_readme_reference.py fails when the
 README's copy between the markers differs. The series-cost table is measured, not written:
@@ -11,7 +11,9 @@ import sys
 from typing import TYPE_CHECKING, TypedDict
 
 from exporter.exposition.cache import _Plan, render_deployment, render_target
-from exporter.exposition.families import FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.families.base import LEVEL_LABELS
+from exporter.exposition.families.table import FAMILIES
+from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.views import DeploymentView, TargetView
 from exporter.model import (
     Deployment,

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from exporter import reference
-from exporter.exposition.families import FAMILIES
+from exporter.exposition.families.table import FAMILIES
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -11,7 +11,9 @@ from prometheus_client.openmetrics.parser import text_string_to_metric_families 
 from exporter.aws.parse import parse_deployment, parse_target
 from exporter.events.metrics import EventMetrics
 from exporter.exposition.cache import ExpositionCache, openmetrics
-from exporter.exposition.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.families.base import LEVEL_LABELS
+from exporter.exposition.families.table import BY_NAME, FAMILIES
+from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import GroupView, TargetView, deployment_view

@@ -1,10 +1,11 @@
-"""Renders the family table (exporter.exposition.families) for targets and deployments, once per poll.
+"""Renders the family table (exporter.exposition.families.table) for targets and deployments,
+once per poll.
 
 Each target's and deployment's lines are rendered into per-family fragments and cached; a
 target whose record did not change (every frozen one, most polled ones) reuses its fragments,
 so a poll costs rendering time only for what changed plus one join. Which families and which
-of their series are rendered is the :class:`~exporter.exposition.families.Selection` (sparse status sets,
-lifecycle-event detail, include/exclude), applied here and nowhere else.
+of their series are rendered is the :class:`~exporter.exposition.selection.Selection` (sparse
+status sets, lifecycle-event detail, include/exclude), applied here and nowhere else.
 
 Per-deployment, per-lifecycle-event aggregates are computed from the records of the
 deployment's tracked targets, and re-rendered only when one of those records changed.
@@ -17,16 +18,9 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
-from exporter.exposition.families import (
-    BY_NAME,
-    FAMILIES,
-    Family,
-    PlainSamples,
-    Samples,
-    Selection,
-    SparseSamples,
-    SuffixedSamples,
-)
+from exporter.exposition.families.base import Family, PlainSamples, Samples, SparseSamples, SuffixedSamples
+from exporter.exposition.families.table import BY_NAME, FAMILIES
+from exporter.exposition.selection import Selection
 from exporter.exposition.text import escape, fmt, label_pairs
 from exporter.exposition.views import (
     DeploymentView,

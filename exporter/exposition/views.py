@@ -16,7 +16,7 @@ class TargetView:
     """What the renderer needs of one tracked target."""
 
     key: Hashable  # stable while the target is tracked
-    prefix: str  # its identity labels, rendered (exporter.exposition.families.TARGET_LABELS)
+    prefix: str  # its identity labels, rendered (exporter.exposition.families.base.TARGET_LABELS)
     target: Target | None
     success: bool
     frozen: bool = False
@@ -35,7 +35,7 @@ class TargetView:
 @dataclass(frozen=True, slots=True)
 class DeploymentView:
     key: Hashable
-    prefix: str  # exporter.exposition.families.DEPLOYMENT_LABELS, rendered
+    prefix: str  # exporter.exposition.families.base.DEPLOYMENT_LABELS, rendered
     deployment: Deployment
 
 
