@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
-from exporter.exposition.families.base import Family, PlainSamples, Samples, SparseSamples, SuffixedSamples
+from exporter.exposition.families.base import Family, Level, PlainSamples, Samples, SparseSamples, SuffixedSamples
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import Selection
 from exporter.exposition.text import escape, fmt, label_pairs
@@ -58,12 +58,13 @@ class _Plan:
     def __init__(self, selection: Selection) -> None:
         s = selection
         self.selection = s
-        self.target = _bound(s.families("target"), s.sparse_status)
-        self.event = _bound(s.families("lifecycle event"), s.sparse_status)
-        self.task_set = _bound(s.families("task set"), s.sparse_status)
-        self.deployment = _bound(s.families("deployment"), s.sparse_status)
-        self.hook = tuple((f.name, f.samples, f.type == "summary") for f in s.families("deployment lifecycle event"))
-        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families("deployment group"))
+        self.target = _bound(s.families(Level.TARGET), s.sparse_status)
+        self.event = _bound(s.families(Level.LIFECYCLE_EVENT), s.sparse_status)
+        self.task_set = _bound(s.families(Level.TASK_SET), s.sparse_status)
+        self.deployment = _bound(s.families(Level.DEPLOYMENT), s.sparse_status)
+        hooks = s.families(Level.DEPLOYMENT_LIFECYCLE_EVENT)
+        self.hook = tuple((f.name, f.samples, f.type == "summary") for f in hooks)
+        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families(Level.DEPLOYMENT_GROUP))
         self.all_hooks = s.lifecycle_events == "all"
 
 

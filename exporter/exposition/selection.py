@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Literal
 
-from exporter.exposition.families.base import Family
+from exporter.exposition.families.base import Family, Level
 from exporter.exposition.families.table import FAMILIES
+
+if TYPE_CHECKING:
+    from exporter.config import MetricsSettings
 
 # prometheus-client's process collector (process_cpu_seconds_total, process_resident_memory_bytes,
 # ...) is served too; its families are the library's, documented there.
@@ -20,7 +23,7 @@ class Selection:
     """The cardinality settings: which families and which series of them are rendered."""
 
     sparse_status: bool = True
-    lifecycle_events: str = "active"  # active | all
+    lifecycle_events: Literal["active", "all"] = "active"
     include: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
     enabled: frozenset[str] = field(init=False, compare=False)
@@ -41,7 +44,7 @@ class Selection:
         )
 
     @classmethod
-    def of(cls, metrics: Any) -> Selection:
+    def of(cls, metrics: MetricsSettings) -> Selection:
         """From the config's metrics settings."""
         return cls(metrics.sparse_status, metrics.lifecycle_events, tuple(metrics.include), tuple(metrics.exclude))
 
@@ -54,7 +57,7 @@ class Selection:
             re.fullmatch(p, name) for p in self.exclude
         )
 
-    def families(self, level: str) -> tuple[Family, ...]:
+    def families(self, level: Level) -> tuple[Family, ...]:
         return tuple(f for f in FAMILIES if f.level == level and f.name in self.enabled)
 
 

@@ -18,21 +18,35 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import Enum
+from typing import Any, Literal, Protocol
+
+
+class Level(Enum):
+    """The kind of object a family describes, which fixes its identity labels (LEVEL_LABELS)."""
+
+    DEPLOYMENT_GROUP = "deployment group"
+    DEPLOYMENT = "deployment"
+    DEPLOYMENT_LIFECYCLE_EVENT = "deployment lifecycle event"  # aggregates over the deployment's targets
+    TARGET = "target"
+    LIFECYCLE_EVENT = "lifecycle event"  # of one target
+    TASK_SET = "task set"
+    EXPORTER = "exporter"
+
 
 # Identity labels of each level, in the order they are rendered.
 # account_id and region first: the identity reads from the widest scope to the narrowest.
 DEPLOYMENT_LABELS = ("account_id", "region", "application", "deployment_group", "deployment_id")
 TARGET_LABELS = (*DEPLOYMENT_LABELS, "target_id")
 GROUP_LABELS = ("account_id", "region", "application", "deployment_group")
-LEVEL_LABELS: dict[str, tuple[str, ...]] = {
-    "deployment group": GROUP_LABELS,
-    "deployment": DEPLOYMENT_LABELS,
-    "deployment lifecycle event": (*DEPLOYMENT_LABELS, "lifecycle_event"),
-    "target": TARGET_LABELS,
-    "lifecycle event": (*TARGET_LABELS, "lifecycle_event"),
-    "task set": (*TARGET_LABELS, "task_set_id", "task_set_label"),
-    "exporter": (),
+LEVEL_LABELS: dict[Level, tuple[str, ...]] = {
+    Level.DEPLOYMENT_GROUP: GROUP_LABELS,
+    Level.DEPLOYMENT: DEPLOYMENT_LABELS,
+    Level.DEPLOYMENT_LIFECYCLE_EVENT: (*DEPLOYMENT_LABELS, "lifecycle_event"),
+    Level.TARGET: TARGET_LABELS,
+    Level.LIFECYCLE_EVENT: (*TARGET_LABELS, "lifecycle_event"),
+    Level.TASK_SET: (*TARGET_LABELS, "task_set_id", "task_set_label"),
+    Level.EXPORTER: (),
 }
 
 STATUS = ("status",)  # a status set's own label
@@ -52,13 +66,15 @@ class SparseSamples(Protocol):
 # Which of the three a family has follows from its type (summary, histogram) and `sparse`.
 Samples = PlainSamples | SuffixedSamples | SparseSamples
 
+FamilyType = Literal["gauge", "counter", "histogram", "summary"]  # the text format's TYPE, as written
+
 
 @dataclass(frozen=True)
 class Family:
     name: str
-    type: str  # gauge | counter | histogram | summary (the text format's types)
+    type: FamilyType
     help: str
-    level: str  # a key of LEVEL_LABELS
+    level: Level
     labels: tuple[str, ...] = ()  # the family's own labels, after the level's
     unit: str = ""  # OpenMetrics UNIT; only set where the name ends in _<unit>
     value: str = ""  # what the value is, for the README

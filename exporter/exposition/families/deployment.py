@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import STATUS, Family, Sample, Samples, SuffixedSample
+from exporter.exposition.families.base import STATUS, Family, Level, PlainSamples, Sample, SuffixedSample
 from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import DEPLOYMENT_STATUSES
 
@@ -35,7 +35,7 @@ def _deployment_status(v: DeploymentView) -> Iterable[Sample]:
     return status_set(v.deployment.status, DEPLOYMENT_STATUSES, False)
 
 
-def _deployment_time(attribute: str) -> Samples:
+def _deployment_time(attribute: str) -> PlainSamples:
     def samples(v: DeploymentView) -> Iterator[Sample]:
         value = getattr(v.deployment, attribute)
         if value is not None:
@@ -134,7 +134,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_info",
         "gauge",
         "Deployment facts (platform, config, type, creator); always 1.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("compute_platform", "deployment_config", "deployment_type", "creator"),
         value="1",
         samples=_deployment_info,
@@ -144,7 +144,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Deployment status: 1 for the current status, 0 "
         "for the others (every known status, whatever sparse_status says).",
-        "deployment",
+        Level.DEPLOYMENT,
         STATUS,
         value="1/0",
         samples=_deployment_status,
@@ -154,7 +154,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_create_timestamp_seconds",
         "gauge",
         "When the deployment was created (createTime), Unix seconds.",
-        "deployment",
+        Level.DEPLOYMENT,
         unit="seconds",
         value="`createTime`",
         samples=_deployment_time("create_time"),
@@ -163,7 +163,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_start_timestamp_seconds",
         "gauge",
         "When the deployment started (startTime), Unix seconds.",
-        "deployment",
+        Level.DEPLOYMENT,
         unit="seconds",
         value="`startTime` (when present)",
         samples=_deployment_time("start_time"),
@@ -172,7 +172,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_complete_timestamp_seconds",
         "gauge",
         "When the deployment completed (completeTime), Unix seconds.",
-        "deployment",
+        Level.DEPLOYMENT,
         unit="seconds",
         value="`completeTime` (when present)",
         samples=_deployment_time("complete_time"),
@@ -181,7 +181,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_targets",
         "gauge",
         "Targets of the deployment per status, as CodeDeploy counts them (deploymentOverview).",
-        "deployment",
+        Level.DEPLOYMENT,
         STATUS,
         value="count per key of `deploymentOverview`",
         samples=_deployment_targets,
@@ -190,7 +190,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_error_info",
         "gauge",
         "Why the deployment failed (errorInformation.code); always 1. The message is logged.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("error_code",),
         value="1, when `errorInformation` is present",
         samples=_deployment_error,
@@ -199,7 +199,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_rollback_info",
         "gauge",
         "Rollback links of the deployment (rollbackInfo); always 1.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("rollback_deployment_id", "rollback_triggering_deployment_id"),
         value="1, when `rollbackInfo` names a deployment",
         samples=_deployment_rollback,
@@ -210,7 +210,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "The deployment ran with its own CloudWatch alarm settings instead of its group's "
         '(overrideAlarmConfiguration): how many alarms it names; alarms_enabled="false" '
         "means no alarm could stop it.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("alarms_enabled", "ignore_poll_alarm_failure"),
         value="number of alarms, when `overrideAlarmConfiguration` is present",
         samples=_alarm_override,
@@ -219,7 +219,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_auto_update_info",
         "gauge",
         "The deployment updates outdated instances for another one (relatedDeployments); always 1.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("auto_update_root_deployment_id",),
         value="1, when `relatedDeployments` names a root deployment",
         samples=_auto_update,
@@ -228,7 +228,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_revision_info",
         "gauge",
         "The revision the deployment deploys (S3 object, GitHub commit, or SHA-256 of inline content); always 1.",
-        "deployment",
+        Level.DEPLOYMENT,
         ("revision_type", "s3_bucket", "s3_key", "s3_version", "github_repository", "github_commit", "content_sha256"),
         value="1, when `revision` is present",
         samples=_deployment_revision,
@@ -238,7 +238,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Whether the blue/green wait before terminating the original instances has started "
         "(instanceTerminationWaitTimeStarted), 1 or 0.",
-        "deployment",
+        Level.DEPLOYMENT,
         value="1/0 (when present)",
         samples=_termination_wait,
     ),
@@ -247,7 +247,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_lifecycle_event_targets",
         "gauge",
         "Targets of the deployment whose lifecycle event is in this status.",
-        "deployment lifecycle event",
+        Level.DEPLOYMENT_LIFECYCLE_EVENT,
         STATUS,
         value="count (non-zero only)",
         samples=_hook_targets,
@@ -256,7 +256,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_lifecycle_event_duration_seconds",
         "summary",
         "Lifecycle event durations (endTime - startTime) over the deployment's targets that have both times.",
-        "deployment lifecycle event",
+        Level.DEPLOYMENT_LIFECYCLE_EVENT,
         unit="seconds",
         value="`_sum` of durations, `_count` of targets",
         samples=_hook_duration,
@@ -265,7 +265,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_lifecycle_event_max_duration_seconds",
         "gauge",
         "The longest lifecycle event duration among the deployment's targets.",
-        "deployment lifecycle event",
+        Level.DEPLOYMENT_LIFECYCLE_EVENT,
         unit="seconds",
         value="seconds (when a target has both times)",
         samples=_hook_max_duration,

@@ -3,14 +3,14 @@ the instruments of exporter.exposition.self_metrics and exporter.events.metrics.
 
 from __future__ import annotations
 
-from exporter.exposition.families.base import Family
+from exporter.exposition.families.base import Family, Level
 
 EXPORTER_FAMILIES: tuple[Family, ...] = (
     Family(
         "codedeploy_exporter_build_info",
         "gauge",
         "Version, git revision and Python version of the exporter; always 1.",
-        "exporter",
+        Level.EXPORTER,
         ("version", "revision", "python_version"),
         value="1",
     ),
@@ -18,7 +18,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_api_requests_total",
         "counter",
         "CodeDeploy API requests sent, retries included.",
-        "exporter",
+        Level.EXPORTER,
         ("operation",),
         value="requests",
     ),
@@ -27,7 +27,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "counter",
         "CodeDeploy API requests that failed, by AWS error code (ThrottlingException when "
         "throttled), retries included.",
-        "exporter",
+        Level.EXPORTER,
         ("operation", "error_code"),
         value="failed requests; the common error codes start at 0",
     ),
@@ -36,7 +36,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "counter",
         "Response values and objects the exporter could not read and left out: wrong_type and "
         "bad_value drop one value of a response, record and render skip one object.",
-        "exporter",
+        Level.EXPORTER,
         ("operation", "reason"),
         value="values dropped or objects skipped; the batch operations start at 0",
     ),
@@ -44,7 +44,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_api_request_duration_seconds",
         "histogram",
         "Duration of CodeDeploy API calls, retries included.",
-        "exporter",
+        Level.EXPORTER,
         ("operation",),
         unit="seconds",
         value="histogram",
@@ -53,7 +53,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_poll_duration_seconds",
         "gauge",
         "Wall time of the last completed poll.",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="seconds",
     ),
@@ -61,7 +61,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_poll_interval_seconds",
         "gauge",
         "The configured poll.interval: alerts measure staleness and slow polls against it.",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="seconds",
     ),
@@ -70,7 +70,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "When the last poll without API-wide errors completed, Unix seconds. Scrapes serve that "
         "poll's snapshot and never call AWS, so this says how fresh the data is.",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="Unix seconds",
     ),
@@ -78,28 +78,36 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_targets",
         "gauge",
         "Tracked targets: polled each interval, or frozen (finished, served from cache).",
-        "exporter",
+        Level.EXPORTER,
         ("state",),
         value="targets per state (polled, frozen)",
     ),
     Family(
-        "codedeploy_exporter_shard_ordinal", "gauge", "Shard this replica exports (--shard).", "exporter", value="shard"
+        "codedeploy_exporter_shard_ordinal",
+        "gauge",
+        "Shard this replica exports (--shard).",
+        Level.EXPORTER,
+        value="shard",
     ),
     Family(
-        "codedeploy_exporter_total_shards", "gauge", "Number of shards (--total-shards).", "exporter", value="shards"
+        "codedeploy_exporter_total_shards",
+        "gauge",
+        "Number of shards (--total-shards).",
+        Level.EXPORTER,
+        value="shards",
     ),
     Family(
         "codedeploy_exporter_config_last_reload_successful",
         "gauge",
         "Whether the last configuration load succeeded.",
-        "exporter",
+        Level.EXPORTER,
         value="1/0",
     ),
     Family(
         "codedeploy_exporter_config_last_reload_success_timestamp_seconds",
         "gauge",
         "When the configuration was last loaded successfully, Unix seconds.",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="Unix seconds",
     ),
@@ -113,7 +121,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "SQS messages received by the event consumer, by type: deployment_state_change and "
         "instance_state_change (EventBridge), deployment_trigger and instance_trigger (CodeDeploy "
         "triggers via SNS), other (not a CodeDeploy event), malformed.",
-        "exporter",
+        Level.EXPORTER,
         ("type",),
         value="messages; every type starts at 0",
     ),
@@ -121,7 +129,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_events_applied_total",
         "counter",
         "CodeDeploy events whose deployment was refreshed because of them.",
-        "exporter",
+        Level.EXPORTER,
         value="events",
     ),
     Family(
@@ -130,7 +138,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "Messages that caused no refresh: not_codedeploy (another kind of message), untracked (a "
         "deployment the exporter does not follow), finished (a finished deployment whose targets "
         "are all frozen: a late or duplicate event).",
-        "exporter",
+        Level.EXPORTER,
         ("reason",),
         value="messages; every reason starts at 0",
     ),
@@ -138,7 +146,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_events_malformed_total",
         "counter",
         "Messages that are not JSON or are CodeDeploy events with unusable fields; deleted.",
-        "exporter",
+        Level.EXPORTER,
         value="messages",
     ),
     Family(
@@ -146,7 +154,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Age of the newest CodeDeploy event when it was received: now minus the event's own time "
         "(EventBridge time, trigger time or SNS timestamp).",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="seconds",
     ),
@@ -156,7 +164,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "Refreshes triggered by events (one per debounce window), by result: error when an "
         "API-wide error or an unexpected failure hit it. Not polls: "
         "codedeploy_exporter_last_poll_success_timestamp_seconds ignores them.",
-        "exporter",
+        Level.EXPORTER,
         ("result",),
         value="refreshes (success, error)",
     ),
@@ -164,7 +172,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "codedeploy_exporter_last_event_refresh_timestamp_seconds",
         "gauge",
         "When the last refresh triggered by events completed, Unix seconds.",
-        "exporter",
+        Level.EXPORTER,
         unit="seconds",
         value="Unix seconds",
     ),
@@ -173,7 +181,7 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "counter",
         "Failed SQS calls of the event consumer by operation and error code (AccessDenied, "
         "AWS.SimpleQueueService.NonExistentQueue ...). Polling goes on regardless.",
-        "exporter",
+        Level.EXPORTER,
         ("operation", "error_code"),
         value="failed calls; the common codes start at 0",
     ),

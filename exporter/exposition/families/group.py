@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import STATUS, Family, Sample, Samples, SuffixedSample
+from exporter.exposition.families.base import STATUS, Family, Level, PlainSamples, Sample, SuffixedSample
 from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import COUNTED_STATUSES, DEPLOYMENT_STATUSES, DURATION_BUCKETS
 
@@ -46,7 +46,7 @@ def _group_last_attempted(v: GroupView) -> Iterator[Sample]:
         yield f'deployment_id="{escape(v.last_attempted.deployment_id)}"', 1
 
 
-def _group_time(attribute: str) -> Samples:
+def _group_time(attribute: str) -> PlainSamples:
     def samples(v: GroupView) -> Iterator[Sample]:
         value = getattr(v, attribute)
         if value is not None:
@@ -92,7 +92,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_group_info",
         "gauge",
         "Deployment group facts from BatchGetDeploymentGroups (platform, config, type, option); always 1.",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         ("compute_platform", "deployment_config", "deployment_type", "deployment_option"),
         value="1",
         samples=_group_info,
@@ -102,7 +102,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Status of the group's most "
         "recent deployment: 1 for its status, 0 for the others (every known status, always).",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         STATUS,
         value="1/0",
         samples=_group_last_status,
@@ -112,7 +112,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_group_last_attempted_timestamp_seconds",
         "gauge",
         "When the group's most recent deployment was created, Unix seconds.",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         unit="seconds",
         value="`createTime` of the most recent deployment",
         samples=_group_last_created,
@@ -121,7 +121,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "codedeploy_deployment_group_last_attempted_info",
         "gauge",
         "The group's most recent deployment; always 1.",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         ("deployment_id",),
         value="1",
         samples=_group_last_attempted,
@@ -132,7 +132,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "When the group's "
         "last successful deployment ended (lastSuccessfulDeployment), Unix seconds; right from the "
         "first poll after a restart.",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         unit="seconds",
         value="`endTime` of `lastSuccessfulDeployment`",
         samples=_group_time("last_success_end"),
@@ -144,7 +144,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "last Failed deployment ended, Unix seconds. From the deployments the exporter has seen "
         "(the API has no last failure): after a restart, known only for failures within "
         "poll.retention.",
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         unit="seconds",
         value="`completeTime` of the last Failed deployment seen",
         samples=_group_time("last_failure_end"),
@@ -154,7 +154,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "counter",
         "Deployments of the group that reached a terminal "
         "status (Succeeded, Failed, Stopped), by status and creator." + _SINCE_FIRST_POLL,
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         ("status", "creator"),
         value="deployments; (status, user) start at 0",
         samples=_deployments_total,
@@ -164,7 +164,7 @@ GROUP_FAMILIES: tuple[Family, ...] = (
         "histogram",
         "Create-to-complete time of the "
         "group's deployments that reached a terminal status, by status; buckets 30 s to 4 h." + _SINCE_FIRST_POLL,
-        "deployment group",
+        Level.DEPLOYMENT_GROUP,
         STATUS,
         unit="seconds",
         value="histogram",

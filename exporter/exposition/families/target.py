@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import STATUS, Family, Sample, Samples
+from exporter.exposition.families.base import STATUS, Family, Level, PlainSamples, Sample
 from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import LIFECYCLE_STATUSES, TARGET_STATUSES, TASK_SET_STATUSES
 
@@ -86,7 +86,7 @@ def _task_set_weight(pair: tuple[TargetView, TaskSet]) -> Iterator[Sample]:
         yield f'target_group="{escape(ts.target_group)}"', ts.traffic_weight
 
 
-def _task_count(attribute: str) -> Samples:
+def _task_count(attribute: str) -> PlainSamples:
     def samples(pair: tuple[TargetView, TaskSet]) -> Iterator[Sample]:
         count = getattr(pair[1], attribute)
         if count is not None:
@@ -105,7 +105,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_target_info",
         "gauge",
         "Deployment target facts (type, ARN, blue/green label); always 1.",
-        "target",
+        Level.TARGET,
         ("target_type", "target_arn", "instance_label"),
         value='1; `instance_label` is `""` when absent',
         samples=_target_info,
@@ -114,7 +114,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_target_status",
         "gauge",
         "Deployment target status: 1 for the current status (only that one with sparse_status), 0 for the others.",
-        "target",
+        Level.TARGET,
         STATUS,
         value="1/0",
         samples=_target_status,
@@ -125,7 +125,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_target_last_updated_timestamp_seconds",
         "gauge",
         "When CodeDeploy last updated the target (lastUpdatedAt), Unix seconds.",
-        "target",
+        Level.TARGET,
         unit="seconds",
         value="`lastUpdatedAt`",
         samples=_target_last_updated,
@@ -135,7 +135,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Lifecycle event (hook) status of a target: 1 "
         "for the current status (only that one with sparse_status), 0 for the others.",
-        "lifecycle event",
+        Level.LIFECYCLE_EVENT,
         STATUS,
         value="1/0",
         samples=_event_status,
@@ -146,7 +146,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_lifecycle_event_start_timestamp_seconds",
         "gauge",
         "When the lifecycle event started, Unix seconds.",
-        "lifecycle event",
+        Level.LIFECYCLE_EVENT,
         unit="seconds",
         value="`startTime` (when present)",
         samples=_event_start,
@@ -155,7 +155,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_lifecycle_event_duration_seconds",
         "gauge",
         "Lifecycle event duration (endTime - startTime), seconds.",
-        "lifecycle event",
+        Level.LIFECYCLE_EVENT,
         unit="seconds",
         value="`endTime - startTime` (when both present)",
         samples=_event_duration,
@@ -164,7 +164,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_lifecycle_event_diagnostics_info",
         "gauge",
         "Diagnostics of a lifecycle event that did not succeed (error code, script); always 1.",
-        "lifecycle event",
+        Level.LIFECYCLE_EVENT,
         ("error_code", "script_name"),
         value="1, when diagnostics exist and `errorCode` is not Success",
         samples=_event_diagnostics,
@@ -173,7 +173,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_lambda_target_version_weight_ratio",
         "gauge",
         "Share of the Lambda alias's traffic routed to the target version, 0 to 1.",
-        "target",
+        Level.TARGET,
         ("function_name", "function_alias", "current_version", "target_version"),
         unit="ratio",
         value="`targetVersionWeight`, on a 0-1 scale (read as percent above 1)",
@@ -183,7 +183,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_ecs_task_set_traffic_weight_ratio",
         "gauge",
         "Share of the ECS service's production traffic served by a task set, 0 to 1.",
-        "task set",
+        Level.TASK_SET,
         ("target_group",),
         unit="ratio",
         value="`trafficWeight` (percent on the wire) / 100",
@@ -193,7 +193,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_ecs_task_set_desired_tasks",
         "gauge",
         "Desired tasks of an ECS task set.",
-        "task set",
+        Level.TASK_SET,
         value="`desiredCount`",
         samples=_task_count("desired"),
     ),
@@ -201,7 +201,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_ecs_task_set_pending_tasks",
         "gauge",
         "Pending tasks of an ECS task set.",
-        "task set",
+        Level.TASK_SET,
         value="`pendingCount`",
         samples=_task_count("pending"),
     ),
@@ -209,7 +209,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_ecs_task_set_running_tasks",
         "gauge",
         "Running tasks of an ECS task set.",
-        "task set",
+        Level.TASK_SET,
         value="`runningCount`",
         samples=_task_count("running"),
     ),
@@ -217,7 +217,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_ecs_task_set_status",
         "gauge",
         "ECS task set status: 1 for the current status (only that one with sparse_status), 0 for the others.",
-        "task set",
+        Level.TASK_SET,
         STATUS,
         value="1/0",
         samples=_task_set_status,
@@ -228,7 +228,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "codedeploy_cloudformation_target_version_weight_ratio",
         "gauge",
         "Share of production traffic routed to a CloudFormation blue/green target version, 0 to 1.",
-        "target",
+        Level.TARGET,
         ("resource_type",),
         unit="ratio",
         value="`targetVersionWeight`, on a 0-1 scale (read as percent above 1)",
@@ -239,7 +239,7 @@ TARGET_FAMILIES: tuple[Family, ...] = (
         "gauge",
         "Whether the last poll of a target that is still polled succeeded (1) or failed (0); a "
         "failed target keeps its previous values. Frozen targets have no such series.",
-        "target",
+        Level.TARGET,
         value="1/0, for targets not frozen",
         samples=_poll_success,
     ),
