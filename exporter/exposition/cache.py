@@ -18,10 +18,18 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
-from exporter.exposition.families.base import Family, Level, PlainSamples, Samples, SparseSamples, SuffixedSamples
+from exporter.exposition.families.base import (
+    Family,
+    Level,
+    PlainSamples,
+    Samples,
+    SparseSamples,
+    SuffixedSamples,
+    identity_prefix,
+)
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import Selection
-from exporter.exposition.text import escape, fmt, label_pairs
+from exporter.exposition.text import fmt
 from exporter.exposition.views import (
     DeploymentView,
     GroupView,
@@ -95,15 +103,15 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
             if event.name in seen:  # a repeated hook name would duplicate series
                 continue
             seen.add(event.name)
-            _emit(out, plan.event, (view, event), f'{prefix},lifecycle_event="{escape(event.name)}"')
+            _emit(out, plan.event, (view, event), identity_prefix(Level.LIFECYCLE_EVENT, event.name, outer=prefix))
     if plan.task_set:
         seen_sets: set[str] = set()
         for task_set in target.task_sets:
             if task_set.id in seen_sets:
                 continue
             seen_sets.add(task_set.id)
-            labels = label_pairs(task_set_id=task_set.id, task_set_label=task_set.label)
-            _emit(out, plan.task_set, (view, task_set), f"{prefix},{labels}")
+            task_set_prefix = identity_prefix(Level.TASK_SET, task_set.id, task_set.label, outer=prefix)
+            _emit(out, plan.task_set, (view, task_set), task_set_prefix)
     return out
 
 
@@ -126,7 +134,7 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     _emit(out, plan.deployment, view, view.prefix)
     if plan.hook:
         for hook, agg in aggregate_hooks(members).items():
-            prefix = f'{view.prefix},lifecycle_event="{escape(hook)}"'
+            prefix = identity_prefix(Level.DEPLOYMENT_LIFECYCLE_EVENT, hook, outer=view.prefix)
             for name, samples, summary in plan.hook:
                 lines = _family_lines(name, prefix, samples, summary, agg)
                 if lines:
@@ -182,12 +190,12 @@ class ExpositionCache:
         # reports through exporter.aws.parse_errors.ParseErrors.failed.
         self.report: Callable[[str, str, str, BaseException], None] = _log_failure
 
-    def prefix(self, key: Hashable, **labels: str) -> str:
-        """`labels` rendered, rebuilt only when one of them changed since the last poll."""
-        values = tuple(labels.values())
+    def prefix(self, key: Hashable, level: Level, *values: str) -> str:
+        """The identity labels of the object ``key`` (see identity_prefix), rebuilt only when one
+        of them changed since the last poll."""
         cached = self._prefixes.get(key)
         if cached is None or cached[0] != values:
-            cached = (values, label_pairs(**labels))
+            cached = (values, identity_prefix(level, *values))
         self._prefixes_used[key] = cached
         return cached[1]
 

@@ -1,6 +1,6 @@
 """What a metric family is: its type, help, unit, level (which fixes its identity labels), its
 own labels and, for the families rendered from poll records, the function that yields its
-samples for one object.
+samples for one object. Also the one function that renders an object's identity labels.
 
 Sample functions yield ``(labels, value)``: ``labels`` is the family's own labels already
 rendered (``'status="Failed"'``, or ``""``), the identity labels of the level are prepended by
@@ -20,6 +20,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Protocol
+
+from exporter.exposition.text import escape
 
 
 class Level(Enum):
@@ -48,6 +50,29 @@ LEVEL_LABELS: dict[Level, tuple[str, ...]] = {
     Level.TASK_SET: (*TARGET_LABELS, "task_set_id", "task_set_label"),
     Level.EXPORTER: (),
 }
+# Levels whose objects belong to an object of another level and extend its identity: a target's
+# lifecycle event is rendered as the target's prefix plus lifecycle_event.
+OUTER: dict[Level, Level] = {
+    Level.DEPLOYMENT_LIFECYCLE_EVENT: Level.DEPLOYMENT,
+    Level.LIFECYCLE_EVENT: Level.TARGET,
+    Level.TASK_SET: Level.TARGET,
+}
+_ADDED = {level: LEVEL_LABELS[level][len(LEVEL_LABELS[outer]) :] for level, outer in OUTER.items()}
+
+
+def identity_prefix(level: Level, *values: str, outer: str | None = None) -> str:
+    """An object's identity labels, rendered: ``values`` named by LEVEL_LABELS[level], in its
+    order, so that no renderer spells the labels out again. With ``outer`` (the rendered prefix
+    of the object it belongs to, see OUTER) ``values`` are only the labels the level adds."""
+    names = LEVEL_LABELS[level] if outer is None else _ADDED[level]
+    if len(values) != len(names):
+        raise ValueError(f"{level}: {len(values)} values for the identity labels {names}")
+    if len(names) == 1:  # a lifecycle event's, rendered for every event: skip the join
+        own = f'{names[0]}="{escape(values[0])}"'
+    else:
+        own = ",".join([f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True)])
+    return own if outer is None else f"{outer},{own}"
+
 
 STATUS = ("status",)  # a status set's own label
 
