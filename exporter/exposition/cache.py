@@ -171,12 +171,8 @@ class ExpositionCache:
     """Keeps each target's and deployment's rendered fragments between polls, as bytes, so a
     poll's body is one join over cached pieces (no re-encoding, no intermediate copies)."""
 
-    def __init__(self, selection: Selection | bool | None = None, *, sparse: bool | None = None) -> None:
-        if isinstance(selection, bool) or sparse is not None:
-            # The former ExpositionCache(sparse) signature: every lifecycle event, as before.
-            flag = selection if isinstance(selection, bool) else bool(sparse)
-            selection = Selection(sparse_status=flag, lifecycle_events="all")
-        self.selection: Selection = selection if selection is not None else Selection()
+    def __init__(self, selection: Selection | None = None) -> None:
+        self.selection = selection if selection is not None else Selection()
         self._plan = _Plan(self.selection)
         self._targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
         self._deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
@@ -198,10 +194,6 @@ class ExpositionCache:
             cached = (values, identity_prefix(level, *values))
         self._prefixes_used[key] = cached
         return cached[1]
-
-    @property
-    def sparse(self) -> bool:
-        return self.selection.sparse_status
 
     def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
