@@ -321,9 +321,10 @@ _OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode(
 
 def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
     """The same samples as OpenMetrics 1.0: headers swapped for OpenMetrics ones (with UNIT),
-    then the self-metrics in OpenMetrics form, which end in ``# EOF``. Every family rendered
-    from records is a gauge, a summary or a histogram, whose sample lines the two formats write
-    alike."""
+    then the self-metrics in OpenMetrics form, which end in ``# EOF``. The families rendered
+    from records are gauges, counters, summaries and histograms, whose sample lines the two
+    formats write alike: a counter's samples keep the ``_total`` that OpenMetrics requires, only
+    its header drops it (Family.openmetrics_header)."""
     return [_OPENMETRICS_HEADERS.get(chunk, chunk) for chunk in chunks] + [self_metrics]
 
 
