@@ -119,7 +119,7 @@ class ExporterUnderTest:
         """Series and bytes the full setting would serve for the same poll state, rendered
         one object at a time and dropped (peak RSS stays the default setting's)."""
         from exporter.exposition.cache import render_uncached
-        from exporter.exposition.families import FULL
+        from exporter.exposition.selection import FULL
 
         series = size = 0
         kept: list[bytes] = []
@@ -174,7 +174,7 @@ class ReferenceUnderTest:
 
 def _grouped(lines: str) -> str:
     """Sample lines (ungrouped) as a parseable exposition: grouped by family, with TYPE lines."""
-    from exporter.exposition.families import BY_NAME
+    from exporter.exposition.families.table import BY_NAME
 
     by_family: dict[str, list[str]] = {}
     for line in lines.splitlines():

@@ -13,7 +13,8 @@ from exporter.aws.clients import ClientFactory
 from exporter.collect.poller import Poller, PollOutcome
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.exposition.cache import ExpositionCache
-from exporter.exposition.families import Selection
+from exporter.exposition.families.base import Level
+from exporter.exposition.selection import Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.snapshot import Snapshot
 from exporter.exposition.views import DeploymentView, TargetView
@@ -192,13 +193,7 @@ class Exporter:
             app, group = (deployment.application, deployment.deployment_group) if deployment else ("", "")
             account, region = identity(target.aws)
             prefix = cache.prefix(
-                key,
-                account_id=account,
-                region=region,
-                application=app,
-                deployment_group=group,
-                deployment_id=target.deployment_id,
-                target_id=target.target_id,
+                key, Level.TARGET, account, region, app, group, target.deployment_id, target.target_id
             )
             views.append(
                 TargetView(
@@ -216,11 +211,12 @@ class Exporter:
             account, region = identity(dkey[1])
             prefix = cache.prefix(
                 dkey,
-                account_id=account,
-                region=region,
-                application=record.application,
-                deployment_group=record.deployment_group,
-                deployment_id=record.deployment_id,
+                Level.DEPLOYMENT,
+                account,
+                region,
+                record.application,
+                record.deployment_group,
+                record.deployment_id,
             )
             deployments.append(DeploymentView(dkey, prefix, record))
         return views, deployments

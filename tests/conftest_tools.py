@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 
-from exporter.exposition.families import FAMILIES
+from exporter.exposition.families.table import FAMILIES
 
 # The metric contract of the exporter: every name a rule or a dashboard query may use, read
-# from the family table (exporter.exposition.families).
+# from the family table (exporter.exposition.families.table).
 CONTRACT_METRICS = frozenset(family.name for family in FAMILIES)
 # What the shipped rules and dashboard may select.
 MONITORING_METRICS = CONTRACT_METRICS

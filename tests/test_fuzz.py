@@ -21,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from exporter.aws.parse import parse_deployment, parse_target
 from exporter.config import ConfigError, loads_config, parse_config
 from exporter.exposition.cache import ExpositionCache
+from exporter.exposition.selection import Selection
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import TargetView
 
@@ -91,7 +92,8 @@ def render(targets: list[dict], deployments: list[dict], sparse: bool) -> str:
     for raw in deployments:
         deployment = parse_deployment(raw)
         records[deployment.deployment_id] = deployment  # the exporter tracks deployments by ID
-    return ExpositionCache(sparse=sparse).render(views, records.values())
+    # Every lifecycle event, whatever the target's state: the most series to check.
+    return ExpositionCache(Selection(sparse_status=sparse, lifecycle_events="all")).render(views, records.values())
 
 
 def assert_valid_exposition(text: str) -> None:

@@ -295,7 +295,7 @@ def test_sts_failure_leaves_the_label_empty_warns_once_and_polling_goes_on(fleet
 
 @pytest.mark.parametrize("settings", [{}, {"sparse_status": False, "lifecycle_events": "all"}])
 def test_nothing_undeclared_is_served(fleet, make_exporter, settings):
-    from exporter.exposition.families import BY_NAME
+    from exporter.exposition.families.table import BY_NAME
 
     exporter = make_exporter(deployments=fleet, metrics_section=settings)
     exporter.poll_once()

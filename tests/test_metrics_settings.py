@@ -1,7 +1,7 @@
 """The metric-model defaults as the config gives them to the renderer."""
 
 from exporter.config import loads_config
-from exporter.exposition.families import Selection
+from exporter.exposition.selection import Selection
 
 
 def test_defaults_are_the_cardinality_budget():

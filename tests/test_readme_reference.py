@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from exporter.exposition.families import FAMILIES
+from exporter.exposition.families.table import FAMILIES
 from tools.generate import metric_reference as reference
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")

@@ -5,13 +5,16 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 from expo import samples
 from prometheus_client.openmetrics.parser import text_string_to_metric_families as parse_openmetrics
 
 from exporter.aws.parse import parse_deployment, parse_target
 from exporter.events.metrics import EventMetrics
 from exporter.exposition.cache import ExpositionCache, openmetrics
-from exporter.exposition.families import BY_NAME, FAMILIES, FULL, LEVEL_LABELS, Selection
+from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix
+from exporter.exposition.families.table import BY_NAME, FAMILIES
+from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import GroupView, TargetView, deployment_view
@@ -367,6 +370,20 @@ def test_units_are_declared_only_where_the_name_ends_in_them():
         if family.unit:
             assert family.name.removesuffix("_total").endswith("_" + family.unit), family.name
         assert family.level in LEVEL_LABELS
+
+
+def test_identity_labels_are_named_and_ordered_by_the_level():
+    assert identity_prefix(Level.DEPLOYMENT_GROUP, "1", "eu-west-1", "web", 'pr"od') == (
+        'account_id="1",region="eu-west-1",application="web",deployment_group="pr\\"od"'
+    )
+    # A nested level's values are the labels it adds to its outer object's prefix.
+    assert identity_prefix(Level.TASK_SET, "ecs-svc/1", "Blue", outer='x="y"') == (
+        'x="y",task_set_id="ecs-svc/1",task_set_label="Blue"'
+    )
+    for level, outer in OUTER.items():
+        assert LEVEL_LABELS[level][: len(LEVEL_LABELS[outer])] == LEVEL_LABELS[outer]
+    with pytest.raises(ValueError):
+        identity_prefix(Level.TARGET, "1", "eu-west-1")
 
 
 def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():

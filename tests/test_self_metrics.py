@@ -3,7 +3,7 @@ and metrics.include/exclude applied to them as to every family."""
 
 from expo import samples, value
 
-from exporter.exposition.families import Selection
+from exporter.exposition.selection import Selection
 from exporter.exposition.self_metrics import KNOWN_ERRORS, OPERATIONS, ExporterMetrics
 
 

@@ -1,5 +1,5 @@
 """Self-metrics of the event consumer (registered only when `events` is configured); declared,
-with their help texts, in the family table (exporter.exposition.families).
+with their help texts, in the family table (exporter.exposition.families.table).
 
     codedeploy_exporter_events_received_total{type="instance_state_change"} 12
     codedeploy_exporter_events_applied_total 10
@@ -15,7 +15,7 @@ from __future__ import annotations
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
 from exporter.events.parse import EVENT_TYPES
-from exporter.exposition.families import BY_NAME
+from exporter.exposition.families.table import BY_NAME
 
 IGNORE_REASONS = ("not_codedeploy", "untracked", "finished")
 REFRESH_RESULTS = ("success", "error")

@@ -1,10 +1,11 @@
-"""Renders the family table (exporter.exposition.families) for targets and deployments, once per poll.
+"""Renders the family table (exporter.exposition.families.table) for targets and deployments,
+once per poll.
 
 Each target's and deployment's lines are rendered into per-family fragments and cached; a
 target whose record did not change (every frozen one, most polled ones) reuses its fragments,
 so a poll costs rendering time only for what changed plus one join. Which families and which
-of their series are rendered is the :class:`~exporter.exposition.families.Selection` (sparse status sets,
-lifecycle-event detail, include/exclude), applied here and nowhere else.
+of their series are rendered is the :class:`~exporter.exposition.selection.Selection` (sparse
+status sets, lifecycle-event detail, include/exclude), applied here and nowhere else.
 
 Per-deployment, per-lifecycle-event aggregates are computed from the records of the
 deployment's tracked targets, and re-rendered only when one of those records changed.
@@ -17,17 +18,18 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
-from exporter.exposition.families import (
-    BY_NAME,
-    FAMILIES,
+from exporter.exposition.families.base import (
     Family,
+    Level,
     PlainSamples,
     Samples,
-    Selection,
     SparseSamples,
     SuffixedSamples,
+    identity_prefix,
 )
-from exporter.exposition.text import escape, fmt, label_pairs
+from exporter.exposition.families.table import BY_NAME, FAMILIES
+from exporter.exposition.selection import Selection
+from exporter.exposition.text import fmt
 from exporter.exposition.views import (
     DeploymentView,
     GroupView,
@@ -64,12 +66,13 @@ class _Plan:
     def __init__(self, selection: Selection) -> None:
         s = selection
         self.selection = s
-        self.target = _bound(s.families("target"), s.sparse_status)
-        self.event = _bound(s.families("lifecycle event"), s.sparse_status)
-        self.task_set = _bound(s.families("task set"), s.sparse_status)
-        self.deployment = _bound(s.families("deployment"), s.sparse_status)
-        self.hook = tuple((f.name, f.samples, f.type == "summary") for f in s.families("deployment lifecycle event"))
-        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families("deployment group"))
+        self.target = _bound(s.families(Level.TARGET), s.sparse_status)
+        self.event = _bound(s.families(Level.LIFECYCLE_EVENT), s.sparse_status)
+        self.task_set = _bound(s.families(Level.TASK_SET), s.sparse_status)
+        self.deployment = _bound(s.families(Level.DEPLOYMENT), s.sparse_status)
+        hooks = s.families(Level.DEPLOYMENT_LIFECYCLE_EVENT)
+        self.hook = tuple((f.name, f.samples, f.type == "summary") for f in hooks)
+        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families(Level.DEPLOYMENT_GROUP))
         self.all_hooks = s.lifecycle_events == "all"
 
 
@@ -100,15 +103,15 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
             if event.name in seen:  # a repeated hook name would duplicate series
                 continue
             seen.add(event.name)
-            _emit(out, plan.event, (view, event), f'{prefix},lifecycle_event="{escape(event.name)}"')
+            _emit(out, plan.event, (view, event), identity_prefix(Level.LIFECYCLE_EVENT, event.name, outer=prefix))
     if plan.task_set:
         seen_sets: set[str] = set()
         for task_set in target.task_sets:
             if task_set.id in seen_sets:
                 continue
             seen_sets.add(task_set.id)
-            labels = label_pairs(task_set_id=task_set.id, task_set_label=task_set.label)
-            _emit(out, plan.task_set, (view, task_set), f"{prefix},{labels}")
+            task_set_prefix = identity_prefix(Level.TASK_SET, task_set.id, task_set.label, outer=prefix)
+            _emit(out, plan.task_set, (view, task_set), task_set_prefix)
     return out
 
 
@@ -131,7 +134,7 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     _emit(out, plan.deployment, view, view.prefix)
     if plan.hook:
         for hook, agg in aggregate_hooks(members).items():
-            prefix = f'{view.prefix},lifecycle_event="{escape(hook)}"'
+            prefix = identity_prefix(Level.DEPLOYMENT_LIFECYCLE_EVENT, hook, outer=view.prefix)
             for name, samples, summary in plan.hook:
                 lines = _family_lines(name, prefix, samples, summary, agg)
                 if lines:
@@ -168,12 +171,8 @@ class ExpositionCache:
     """Keeps each target's and deployment's rendered fragments between polls, as bytes, so a
     poll's body is one join over cached pieces (no re-encoding, no intermediate copies)."""
 
-    def __init__(self, selection: Selection | bool | None = None, *, sparse: bool | None = None) -> None:
-        if isinstance(selection, bool) or sparse is not None:
-            # The former ExpositionCache(sparse) signature: every lifecycle event, as before.
-            flag = selection if isinstance(selection, bool) else bool(sparse)
-            selection = Selection(sparse_status=flag, lifecycle_events="all")
-        self.selection: Selection = selection if selection is not None else Selection()
+    def __init__(self, selection: Selection | None = None) -> None:
+        self.selection = selection if selection is not None else Selection()
         self._plan = _Plan(self.selection)
         self._targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
         self._deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
@@ -187,18 +186,14 @@ class ExpositionCache:
         # reports through exporter.aws.parse_errors.ParseErrors.failed.
         self.report: Callable[[str, str, str, BaseException], None] = _log_failure
 
-    def prefix(self, key: Hashable, **labels: str) -> str:
-        """`labels` rendered, rebuilt only when one of them changed since the last poll."""
-        values = tuple(labels.values())
+    def prefix(self, key: Hashable, level: Level, *values: str) -> str:
+        """The identity labels of the object ``key`` (see identity_prefix), rebuilt only when one
+        of them changed since the last poll."""
         cached = self._prefixes.get(key)
         if cached is None or cached[0] != values:
-            cached = (values, label_pairs(**labels))
+            cached = (values, identity_prefix(level, *values))
         self._prefixes_used[key] = cached
         return cached[1]
-
-    @property
-    def sparse(self) -> bool:
-        return self.selection.sparse_status
 
     def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
@@ -326,9 +321,10 @@ _OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode(
 
 def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
     """The same samples as OpenMetrics 1.0: headers swapped for OpenMetrics ones (with UNIT),
-    then the self-metrics in OpenMetrics form, which end in ``# EOF``. Every family rendered
-    from records is a gauge, a summary or a histogram, whose sample lines the two formats write
-    alike."""
+    then the self-metrics in OpenMetrics form, which end in ``# EOF``. The families rendered
+    from records are gauges, counters, summaries and histograms, whose sample lines the two
+    formats write alike: a counter's samples keep the ``_total`` that OpenMetrics requires, only
+    its header drops it (Family.openmetrics_header)."""
     return [_OPENMETRICS_HEADERS.get(chunk, chunk) for chunk in chunks] + [self_metrics]
 
 

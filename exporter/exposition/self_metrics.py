@@ -1,6 +1,6 @@
 """The exporter's own metrics, kept in a private registry (prometheus-client instruments).
 
-Names and help texts come from the family table (exporter.exposition.families), so the README reference
+Names and help texts come from the family table (exporter.exposition.families.table), so the README reference
 and /metrics cannot disagree. Besides these: prometheus-client's process_* collector.
 """
 
@@ -17,7 +17,8 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.openmetrics.exposition import generate_latest as generate_openmetrics
 
 from exporter import __version__
-from exporter.exposition.families import BY_NAME, Selection
+from exporter.exposition.families.table import BY_NAME
+from exporter.exposition.selection import Selection
 
 # `_created` series double the size of every counter and help nobody here.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 
-from exporter.exposition.text import label_pairs
+from exporter.exposition.families.base import Level, identity_prefix
 from exporter.model import Deployment, GroupRecord, Histogram, LastDeployment, Target
 
 
@@ -16,7 +16,7 @@ class TargetView:
     """What the renderer needs of one tracked target."""
 
     key: Hashable  # stable while the target is tracked
-    prefix: str  # its identity labels, rendered (exporter.exposition.families.TARGET_LABELS)
+    prefix: str  # its identity labels (Level.TARGET), rendered
     target: Target | None
     success: bool
     frozen: bool = False
@@ -35,7 +35,7 @@ class TargetView:
 @dataclass(frozen=True, slots=True)
 class DeploymentView:
     key: Hashable
-    prefix: str  # exporter.exposition.families.DEPLOYMENT_LABELS, rendered
+    prefix: str  # its identity labels (Level.DEPLOYMENT), rendered
     deployment: Deployment
 
 
@@ -73,12 +73,13 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
 
 
 def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:
-    prefix = label_pairs(
-        account_id=account_id,
-        region=region,
-        application=deployment.application,
-        deployment_group=deployment.deployment_group,
-        deployment_id=deployment.deployment_id,
+    prefix = identity_prefix(
+        Level.DEPLOYMENT,
+        account_id,
+        region,
+        deployment.application,
+        deployment.deployment_group,
+        deployment.deployment_id,
     )
     return DeploymentView(deployment.deployment_id, prefix, deployment)
 
@@ -100,9 +101,4 @@ class GroupView:
 
 
 def group_prefix(view: GroupView) -> str:
-    return label_pairs(
-        account_id=view.account,
-        region=view.region,
-        application=view.application,
-        deployment_group=view.deployment_group,
-    )
+    return identity_prefix(Level.DEPLOYMENT_GROUP, view.account, view.region, view.application, view.deployment_group)

@@ -1,0 +1,19 @@
+"""Every family in exposition order, which the README's metric reference follows too."""
+
+from __future__ import annotations
+
+from exporter.exposition.families.base import Family
+from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
+from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
+from exporter.exposition.families.group import GROUP_FAMILIES
+from exporter.exposition.families.target import TARGET_FAMILIES
+
+FAMILIES: tuple[Family, ...] = (
+    *GROUP_FAMILIES,
+    *DEPLOYMENT_FAMILIES,
+    *TARGET_FAMILIES,
+    *EXPORTER_FAMILIES,
+    *EVENT_CONSUMER_FAMILIES,
+)
+
+BY_NAME: dict[str, Family] = {family.name: family for family in FAMILIES}
