@@ -7,7 +7,7 @@
 #
 # Both stages use the same pinned base so the virtualenv's interpreter symlinks
 # (/opt/venv/bin/python -> /usr/local/bin/python3.11) resolve in the final image.
-# tests/test_dockerfile.py replays this file's COPY and RUN steps in a fresh
+# tests/artifacts/test_dockerfile.py replays this file's COPY and RUN steps in a fresh
 # virtualenv, so keep each step a plain command.
 ARG PYTHON_IMAGE=python:3.11.14-slim-bookworm
 

@@ -270,7 +270,7 @@ def markdown(results: list[dict[str, Any]], machine: dict[str, str], command: st
             "set in the loop, `prometheus_client.start_http_server` (`generate_latest` on every "
             "scrape). It emits the original metric contract, which the exporter's full setting "
             "reproduces series for series, `account_id`/`region` and the new families aside (checked "
-            "by `tests/test_bench_smoke.py`)."
+            "by `tests/artifacts/test_bench_smoke.py`)."
         ),
         (
             "- Each implementation runs in its own process (`bench/worker.py`), so peak RSS "

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The project's test command (README, "Quick start"). Installs what the tests need, then runs
-# pytest in a virtualenv at .venv. Extra arguments go to pytest (e.g. -k poller, tests/test_render.py).
+# pytest in a virtualenv at .venv. Extra arguments go to pytest (e.g. -k poller, tests/unit).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -4,7 +4,7 @@ moto on loopback as an independent fake."""
 from __future__ import annotations
 
 import pytest
-from expo import FakeClock
+from support.expo import FakeClock
 
 from exporter.app import Exporter
 from exporter.aws.clients import ClientFactory

@@ -5,7 +5,7 @@
 
 One module per scenario (load.py: many scrapers and one slow client, shutdown.py, soak.py),
 scrape.py for the scrapers' process, report.py for the document and run.py for the whole run.
-The scenario functions are also what tests/test_load.py and tests/test_shutdown.py run (with
+The scenario functions are also what tests/integration/test_load.py and tests/integration/test_shutdown.py run (with
 smaller numbers and asserts). Everything runs on loopback against the embedded simulator;
 nothing reaches AWS.
 """

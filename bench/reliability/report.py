@@ -85,8 +85,8 @@ def report(
             f"{time.strftime('%Y-%m-%d', time.gmtime())} ({platform.python_implementation()} "
             f"{platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}). Everything "
             "runs on loopback against the embedded CodeDeploy simulator through real boto3. The same "
-            "scenarios, smaller, are asserted by `tests/test_load.py`; the faults by "
-            "`tests/test_faults.py`."
+            "scenarios, smaller, are asserted by `tests/integration/test_load.py`; the faults by "
+            "`tests/integration/test_faults.py`."
         ),
         "",
         "## Load: concurrent scrapers",
@@ -256,7 +256,7 @@ def report(
         ),
         "",
     ]
-    lines += [f"- {name}" for name in test_names("tests/test_faults.py")]
+    lines += [f"- {name}" for name in test_names("tests/integration/test_faults.py")]
     lines += [
         "",
         "What a fault looks like from outside:",

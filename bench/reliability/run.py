@@ -29,11 +29,11 @@ def main(quick: bool = False) -> int:
         else {
             path: suite_summary([path])
             for path in (
-                "tests/test_faults.py",
-                "tests/test_fuzz.py",
-                "tests/test_reload.py",
-                "tests/test_webconfig.py",
-                "tests/test_shutdown.py",
+                "tests/integration/test_faults.py",
+                "tests/unit/aws/test_fuzz.py",
+                "tests/integration/test_reload.py",
+                "tests/integration/test_webconfig.py",
+                "tests/integration/test_shutdown.py",
             )
         }
     )

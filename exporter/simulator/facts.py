@@ -1,8 +1,8 @@
 """The facts table: every API behaviour the simulator implements, with where it comes from.
 
 Each :class:`Fact` says what the simulator does, cites its source, and names the tests that
-check it (tests/test_simulator*.py). Where botocore's service model states the fact, ``model``
-says how to read it there and tests/test_simulator_facts.py compares ``value`` (taken from the
+check it (tests/simulator/test_simulator*.py). Where botocore's service model states the fact, ``model``
+says how to read it there and tests/simulator/test_simulator_facts.py compares ``value`` (taken from the
 simulator's own constants, not retyped) with the model. Sources are abbreviated:
 
 - ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15), shape/member;
@@ -10,7 +10,7 @@ simulator's own constants, not retyped) with the model. Sources are abbreviated:
   latest/APIReference/API_<Operation>.html) or the SDK reference generated from it;
 - ``cli:`` an example of the AWS CLI (github.com/aws/aws-cli, awscli/examples/<service>/...);
 - ``moto:`` moto's implementation (moto/codedeploy, moto/sts), cross-checked in
-  tests/test_simulator_moto.py;
+  tests/simulator/test_simulator_moto.py;
 - ``captured:`` `aws deploy get-deployment` output people published (GitHub code search);
 - ``assumption:`` not documented anywhere we could find; chosen, and said so.
 """

@@ -15,7 +15,7 @@ import yaml
 
 # tests/e2e is a package so that this conftest cannot shadow tests/conftest.py; pytest puts
 # its parent, tests/, on sys.path, which makes conftest_tools importable.
-from conftest_tools import require_binary
+from support.tools import require_binary
 
 from .e2e_stack import (
     EVALUATION_INTERVAL,

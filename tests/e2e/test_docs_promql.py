@@ -1,6 +1,6 @@
 """Every PromQL snippet of the README and docs/ runs against the demo in a real Prometheus.
 
-The queries come from the docs' ```promql blocks (tests/docsnippets.py). Each must parse and,
+The queries come from the docs' ```promql blocks (tests/support/docsnippets.py). Each must parse and,
 once the demo has run through its scenarios, return data, unless a `# may be empty: <why>`
 comment right before it says it is empty on the demo by design. Failures name the file and
 line of the query. Shares the session's end-to-end stack with the dashboard and alert tests.
@@ -11,8 +11,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, metric_names
-from docsnippets import DOC_GLOBS, Query, SnippetError, fenced_blocks, promql_queries
+from support.docsnippets import DOC_GLOBS, Query, SnippetError, fenced_blocks, promql_queries
+from support.tools import CONTRACT_METRICS, EVENT_METRICS, metric_names
 
 from .e2e_stack import DEMO_PERIOD, ROOT, wait_for
 
@@ -25,7 +25,7 @@ def _queries() -> list[Query]:
     queries = []
     for path in DOC_FILES:
         relative = path.relative_to(ROOT).as_posix()
-        try:  # a broken block fails tests/test_docs.py with its line; skip its file here
+        try:  # a broken block fails tests/artifacts/test_docs.py with its line; skip its file here
             blocks = fenced_blocks(relative, path.read_text(encoding="utf-8"))
             queries += [q for b in blocks if b.language == "promql" for q in promql_queries(b)]
         except SnippetError:

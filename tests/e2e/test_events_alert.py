@@ -11,7 +11,7 @@ import time
 
 import pytest
 import yaml
-from conftest_tools import EVENT_METRICS, require_binary
+from support.tools import EVENT_METRICS, require_binary
 
 from exporter.simulator import SimulatorServer, deployment_info, instance_target, lifecycle_event
 from exporter.simulator.eventbridge import instance_event

@@ -1,7 +1,7 @@
 """The whole pipeline with real binaries: demo exporter -> Prometheus -> rules -> Alertmanager.
 
 Needs `prometheus`, `promtool` and `prometheus-alertmanager` (or `alertmanager`) on PATH; see
-tests/conftest_tools.require_binary for what happens when they are missing.
+tests/support/tools.require_binary for what happens when they are missing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import pytest
 import yaml
-from conftest_tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, panel_queries
+from support.tools import CONTRACT_METRICS, EVENT_METRICS, HISTOGRAMS, panel_queries
 
 from exporter.simulator import DEMO_GROUPS
 
@@ -114,7 +114,7 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
     # demo's deployments, when every target is frozen. The event consumer's families appear
     # only with `events` configured (tests/e2e/test_events_alert.py). The alarm-override and
     # auto-update facts exist only for deployments that carry overrideAlarmConfiguration or
-    # relatedDeployments, which the demo's do not (tests/test_real_payloads.py covers them).
+    # relatedDeployments, which the demo's do not (tests/integration/test_real_payloads.py covers them).
     missing = (
         CONTRACT_METRICS
         - names

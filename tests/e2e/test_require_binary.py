@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest_tools import require_binary
+from support.tools import require_binary
 
 
 def test_found_binary_is_returned_by_path():

@@ -1,6 +1,6 @@
 """The README's metric reference, generated from the family table (exporter.exposition.families.table).
 
-``python -m tools.generate.metric_reference`` prints it; tests/test_readme_reference.py fails when the
+``python -m tools.generate.metric_reference`` prints it; tests/artifacts/test_readme_reference.py fails when the
 README's copy between the markers differs. The series-cost table is measured, not written:
 it renders typical targets with each setting and counts the lines.
 """

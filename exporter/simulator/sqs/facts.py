@@ -1,5 +1,5 @@
 """The simulator's SQS behaviours, each with where it comes from (a declarative table);
-tests/test_simulator_sqs.py checks each against the simulator and against moto's SQS."""
+tests/simulator/test_simulator_sqs.py checks each against the simulator and against moto's SQS."""
 
 from __future__ import annotations
 

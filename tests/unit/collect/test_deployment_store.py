@@ -5,7 +5,7 @@ Through real boto3 against the simulator; `sim.calls` shows what was asked."""
 from __future__ import annotations
 
 import pytest
-from expo import NOW
+from support.expo import NOW
 
 from exporter.aws.clients import ClientFactory
 from exporter.collect.deployments import DeploymentStore

@@ -1,0 +1,290 @@
+"""The shipped alert rules: generated from one source, promtool-valid, unit-tested, documented."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+from support.paths import REPO
+from support.tools import MONITORING_METRICS, metric_names, require_binary
+
+from tools.generate import monitoring
+from tools.generate.alerts import ALERTS
+
+ROOT = REPO
+RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
+RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*.yaml"))
+DOCS = ROOT / "docs" / "monitoring.md"
+RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
+# The group alerts, one each.
+REQUIRED_ALERTS = {
+    "CodeDeployGroupDeploymentFailed",
+    "CodeDeployGroupDeploymentStopped",
+    "CodeDeployRollback",
+    "CodeDeployDeploymentRunningTooLong",
+    "CodeDeployTargetsPendingTooLong",
+    "CodeDeployDeploymentTargetsFailed",
+    "CodeDeployExporterDown",
+    "CodeDeployExporterAbsent",
+    "CodeDeployExporterDataStale",
+    "CodeDeployExporterConfigReloadFailed",
+    "CodeDeployExporterPollSlow",
+    "CodeDeployExporterThrottled",
+    "CodeDeployExporterPollFailing",
+}
+GROUP_LABELS = {"account_id", "region", "application", "deployment_group"}
+LABELS = (
+    'job="codedeploy-exporter",instance="e:1",account_id="111111111111",region="us-east-1",'
+    'application="web",deployment_group="prod",deployment_id="d-BIG"'
+)
+
+
+def _alerts() -> list[dict]:
+    groups = yaml.safe_load(RULES.read_text())["groups"]
+    return [rule for group in groups for rule in group["rules"] if "alert" in rule]
+
+
+def _run(*argv: str, cwd: Path = ROOT) -> subprocess.CompletedProcess:
+    return subprocess.run(argv, check=False, capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_generated_rules_and_chart_files_are_up_to_date():
+    assert monitoring.stale() == [], "run python -m tools.generate.monitoring"
+
+
+def test_generator_check_mode_reports_a_stale_chart_copy(tmp_path, monkeypatch, capsys):
+    stale_copy = tmp_path / "dashboard.json"
+    stale_copy.write_text("{}\n")
+    monkeypatch.setattr(monitoring, "CHART_DASHBOARD", stale_copy)
+    monkeypatch.setattr(monitoring, "ROOT", tmp_path)
+    assert monitoring.main(["--check"]) == 1
+    assert "dashboard.json is out of date" in capsys.readouterr().err
+
+
+def test_schema_staleness_only_looks_at_the_alerts_subtree(tmp_path, monkeypatch):
+    """The `config` subtree of values.schema.json belongs to another generator and format."""
+    schema = json.loads(monitoring.SCHEMA.read_text())
+    copy = tmp_path / "values.schema.json"
+    copy.write_text(json.dumps(schema, indent=4, sort_keys=True))
+    monkeypatch.setattr(monitoring, "SCHEMA", copy)
+    assert copy not in monitoring.stale()
+    schema["properties"]["prometheusRule"]["properties"]["alerts"]["properties"].popitem()
+    copy.write_text(json.dumps(schema, indent=2))
+    assert copy in monitoring.stale()
+
+
+def test_rules_file_passes_promtool_check_rules():
+    promtool = require_binary("promtool")
+    result = _run(promtool, "check", "rules", str(RULES))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(_alerts())} rules found" in result.stdout
+
+
+def test_promtool_unit_tests_of_the_rules_pass():
+    promtool = require_binary("promtool")
+    assert RULE_TESTS, "no promtool rule tests under tests/rules"
+    result = _run(promtool, "test", "rules", *map(str, RULE_TESTS))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_one_failed_all_at_once_deployment_over_100_targets_pages_once(tmp_path):
+    """100 failed targets of one deployment: one deployment alert with the count and the first
+    five target ids, one alert for its group, nothing else."""
+    promtool = require_binary("promtool")
+    group = LABELS.rsplit(",", 1)[0]
+    series = [
+        {"series": f'codedeploy_deployment_targets{{{LABELS},status="Failed"}}', "values": "0 100x5"},
+        {"series": f'codedeploy_deployment_status{{{LABELS},status="Failed"}}', "values": "0 1x5"},
+        {"series": f"codedeploy_deployment_complete_timestamp_seconds{{{LABELS}}}", "values": "_ 60x5"},
+        {"series": f'codedeploy_deployment_group_last_attempted_status{{{group},status="Failed"}}', "values": "0 1x5"},
+        {"series": f"codedeploy_deployment_group_last_attempted_info{{{LABELS}}}", "values": "_ 1x5"},
+        {"series": f"codedeploy_deployment_group_last_failure_timestamp_seconds{{{group}}}", "values": "_ 60x5"},
+        {"series": f"codedeploy_deployment_group_last_success_timestamp_seconds{{{group}}}", "values": "10x6"},
+    ]
+    series += [
+        {"series": f'codedeploy_target_status{{{LABELS},target_id="i-{n:03d}",status="Failed"}}', "values": "_ 1x5"}
+        for n in range(100)
+    ]
+    series += [
+        {
+            "series": f'codedeploy_lifecycle_event_status{{{LABELS},target_id="i-{n:03d}",'
+            f'lifecycle_event="ApplicationStart",status="Failed"}}',
+            "values": "_ 1x5",
+        }
+        for n in range(100)
+    ]
+    expected = {
+        "severity": "warning",
+        "account_id": "111111111111",
+        "region": "us-east-1",
+        "application": "web",
+        "deployment_group": "prod",
+        "deployment_id": "d-BIG",
+    }
+    description = (
+        "100 targets of deployment d-BIG of web/prod (account 111111111111, us-east-1) "
+        "failed, among them: i-000, i-001, i-002, i-003, i-004."
+    )
+    paging = {"CodeDeployDeploymentTargetsFailed", "CodeDeployGroupDeploymentFailed"}
+    checks = [
+        {"eval_time": "3m", "alertname": rule["alert"], "exp_alerts": []}
+        for rule in _alerts()
+        if rule["alert"] not in paging
+    ]
+    group_labels = {k: v for k, v in expected.items() if k != "deployment_id"}
+    checks.append(
+        {
+            "eval_time": "3m",
+            "alertname": "CodeDeployGroupDeploymentFailed",
+            "exp_alerts": [
+                {
+                    "exp_labels": group_labels,
+                    "exp_annotations": {
+                        "summary": "The latest deployment of a CodeDeploy deployment group failed.",
+                        "description": "The latest finished deployment of web/prod (account "
+                        "111111111111, us-east-1) failed and no later deployment "
+                        "has succeeded (latest attempt: d-BIG).",
+                        "runbook_url": RUNBOOK_BASE + "codedeploygroupdeploymentfailed",
+                    },
+                }
+            ],
+        }
+    )
+    checks.append(
+        {
+            "eval_time": "3m",
+            "alertname": "CodeDeployDeploymentTargetsFailed",
+            "exp_alerts": [
+                {
+                    "exp_labels": expected,
+                    "exp_annotations": {
+                        "summary": "Targets of a CodeDeploy deployment failed.",
+                        "description": description,
+                        "runbook_url": RUNBOOK_BASE + "codedeploydeploymenttargetsfailed",
+                    },
+                }
+            ],
+        }
+    )
+    test_file = tmp_path / "big_test.yaml"
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(RULES)],
+                "evaluation_interval": "1m",
+                "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": checks}],
+            }
+        )
+    )
+    result = _run(promtool, "test", "rules", str(test_file))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_all_required_alerts_are_shipped_and_named_like_a_mixin():
+    names = [rule["alert"] for rule in _alerts()]
+    assert set(names) >= REQUIRED_ALERTS
+    assert len(names) == len(set(names))
+    for name in names:
+        assert re.fullmatch(r"CodeDeploy(?:[A-Z][a-z0-9]+)+", name), name
+
+
+@pytest.mark.parametrize("rule", _alerts(), ids=lambda rule: rule["alert"])
+def test_alert_has_severity_summary_description_and_runbook(rule):
+    assert rule["labels"]["severity"] in {"info", "warning", "critical"}
+    annotations = rule["annotations"]
+    assert set(annotations) >= {"summary", "description", "runbook_url"}
+    assert annotations["summary"].endswith(".")
+    assert annotations["runbook_url"] == RUNBOOK_BASE + rule["alert"].lower()
+
+
+@pytest.mark.parametrize("rule", _alerts(), ids=lambda rule: rule["alert"])
+def test_alert_only_uses_metrics_from_the_contract_and_the_job_selector(rule):
+    used = metric_names(rule["expr"])
+    if rule["alert"] not in {"CodeDeployExporterDown", "CodeDeployExporterAbsent"}:
+        assert used, "an alert must select at least one exporter metric"
+    assert used <= MONITORING_METRICS, used - MONITORING_METRICS
+    # Every selector carries the job matcher, so the chart's jobSelector reaches all of them.
+    selectors = re.findall(r"\b(codedeploy_\w+|up)\{([^}]*)\}", rule["expr"])
+    assert selectors
+    for name, matchers in selectors:
+        assert 'job="codedeploy-exporter"' in matchers, f"{name}{{{matchers}}}"
+
+
+def test_every_alert_about_deployments_carries_account_and_region():
+    for rule in _alerts():
+        if rule["alert"].startswith("CodeDeployExporter"):
+            continue
+        by = re.findall(r"\b(?:by|on) \(([^)]*)\)", rule["expr"])
+        assert by, rule["alert"]
+        for labels in by:
+            assert GROUP_LABELS <= {x.strip() for x in labels.split(",")}, (rule["alert"], labels)
+
+
+def test_sparse_status_sets_are_never_read_for_their_zeros():
+    """Target, lifecycle and task-set status series exist only for the current status."""
+    sparse = r"codedeploy_(?:target|lifecycle_event|ecs_task_set)_status\{[^}]*\}"
+    for rule in _alerts():
+        for match in re.finditer(sparse, rule["expr"]):
+            following = rule["expr"][match.end() : match.end() + 6]
+            assert following.strip().startswith("== 1"), (rule["alert"], match.group(0))
+
+
+def test_every_runbook_url_points_at_a_section_of_the_monitoring_docs():
+    headings = re.findall(r"^#+ +(\S.*?)\s*$", DOCS.read_text(), flags=re.MULTILINE)
+    # GitHub anchors: lower case, punctuation dropped, spaces to dashes.
+    anchors = {re.sub(r"[^a-z0-9 _-]", "", h.lower()).replace(" ", "-") for h in headings}
+    for rule in _alerts():
+        anchor = rule["annotations"]["runbook_url"].rsplit("#", 1)[1]
+        assert anchor in anchors, f"{rule['alert']}: no heading for #{anchor} in {DOCS.name}"
+
+
+def test_every_threshold_is_documented_with_its_default():
+    rows = {
+        tuple(cell.strip().strip("`") for cell in row.split("|")[1:4])
+        for row in DOCS.read_text().splitlines()
+        if row.startswith("| `CodeDeploy")
+    }
+    missing = []
+    for alert in ALERTS:
+        expected = [("for", alert.for_)] + [(k.name, str(k.default)) for k in alert.knobs]
+        missing += [
+            (alert.name, knob, default) for knob, default in expected if (alert.name, knob, default) not in rows
+        ]
+    assert not missing, f"thresholds not in the table of {DOCS.name}: {missing}"
+
+
+def _cases() -> list[tuple[str, list[dict]]]:
+    cases = []
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            cases.append((path.name, case.get("alert_rule_test", [])))
+    return cases
+
+
+def _minutes(duration: str) -> float:
+    units = {"s": 1 / 60, "m": 1, "h": 60}
+    return sum(float(n) * units[u] for n, u in re.findall(r"(\d+)([smh])", duration))
+
+
+def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it():
+    """Fired: some check expects it. Silent: some check expects none. Resolved: an alert (by
+    its labels) expected at one time is no longer expected at a later time of the same case."""
+    fired, silent, resolved = set(), set(), set()
+    for _, checks in _cases():
+        by_alert: dict[str, list[tuple[float, set]]] = {}
+        for check in checks:
+            expected = {frozenset(a.get("exp_labels", {}).items()) for a in check.get("exp_alerts") or []}
+            (fired if expected else silent).add(check["alertname"])
+            by_alert.setdefault(check["alertname"], []).append((_minutes(check["eval_time"]), expected))
+        for name, timeline in by_alert.items():
+            timeline.sort(key=lambda entry: entry[0])
+            if any(earlier[1] - later[1] for i, earlier in enumerate(timeline) for later in timeline[i + 1 :]):
+                resolved.add(name)
+    names = {rule["alert"] for rule in _alerts()}
+    assert names <= fired, names - fired
+    assert names <= silent, names - silent
+    assert names <= resolved, f"no test resolves: {sorted(names - resolved)}"
