@@ -26,6 +26,7 @@ from exporter.exposition.families.base import (
     SparseSamples,
     SuffixedSamples,
     identity_prefix,
+    nested_prefix,
 )
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import Selection
@@ -41,6 +42,9 @@ from exporter.exposition.views import (
 from exporter.model import Deployment, Target
 
 log = logging.getLogger(__name__)
+_event_prefix = nested_prefix(Level.LIFECYCLE_EVENT)
+_task_set_prefix = nested_prefix(Level.TASK_SET)
+_hook_prefix = nested_prefix(Level.DEPLOYMENT_LIFECYCLE_EVENT)
 
 
 Fragments = dict[str, list[str]]  # family name -> list of rendered lines
@@ -103,14 +107,14 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
             if event.name in seen:  # a repeated hook name would duplicate series
                 continue
             seen.add(event.name)
-            _emit(out, plan.event, (view, event), identity_prefix(Level.LIFECYCLE_EVENT, event.name, outer=prefix))
+            _emit(out, plan.event, (view, event), _event_prefix(prefix, event.name))
     if plan.task_set:
         seen_sets: set[str] = set()
         for task_set in target.task_sets:
             if task_set.id in seen_sets:
                 continue
             seen_sets.add(task_set.id)
-            task_set_prefix = identity_prefix(Level.TASK_SET, task_set.id, task_set.label, outer=prefix)
+            task_set_prefix = _task_set_prefix(prefix, task_set.id, task_set.label)
             _emit(out, plan.task_set, (view, task_set), task_set_prefix)
     return out
 
@@ -134,7 +138,7 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     _emit(out, plan.deployment, view, view.prefix)
     if plan.hook:
         for hook, agg in aggregate_hooks(members).items():
-            prefix = identity_prefix(Level.DEPLOYMENT_LIFECYCLE_EVENT, hook, outer=view.prefix)
+            prefix = _hook_prefix(view.prefix, hook)
             for name, samples, summary in plan.hook:
                 lines = _family_lines(name, prefix, samples, summary, agg)
                 if lines:

@@ -60,18 +60,34 @@ OUTER: dict[Level, Level] = {
 _ADDED = {level: LEVEL_LABELS[level][len(LEVEL_LABELS[outer]) :] for level, outer in OUTER.items()}
 
 
-def identity_prefix(level: Level, *values: str, outer: str | None = None) -> str:
+def identity_prefix(level: Level, *values: str) -> str:
     """An object's identity labels, rendered: ``values`` named by LEVEL_LABELS[level], in its
-    order, so that no renderer spells the labels out again. With ``outer`` (the rendered prefix
-    of the object it belongs to, see OUTER) ``values`` are only the labels the level adds."""
-    names = LEVEL_LABELS[level] if outer is None else _ADDED[level]
+    order, so that no renderer spells the labels out again."""
+    names = LEVEL_LABELS[level]
     if len(values) != len(names):
         raise ValueError(f"{level}: {len(values)} values for the identity labels {names}")
-    if len(names) == 1:  # a lifecycle event's, rendered for every event: skip the join
-        own = f'{names[0]}="{escape(values[0])}"'
-    else:
-        own = ",".join([f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True)])
-    return own if outer is None else f"{outer},{own}"
+    return ",".join([f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True)])
+
+
+def nested_prefix(level: Level) -> Callable[..., str]:
+    """For a level nested in another (see OUTER): a function of the outer object's rendered
+    prefix and the values of the labels the level adds. Built once per level: it runs for
+    every lifecycle event of every target rendered, so it is one f-string per call."""
+    names = _ADDED[level]
+    if len(names) == 1:
+        head = f',{names[0]}="'
+
+        def one(outer: str, value: str) -> str:
+            return f'{outer}{head}{escape(value)}"'
+
+        return one
+
+    def several(outer: str, *values: str) -> str:
+        if len(values) != len(names):
+            raise ValueError(f"{level}: {len(values)} values for the labels it adds, {names}")
+        return ",".join([outer, *(f'{name}="{escape(value)}"' for name, value in zip(names, values, strict=True))])
+
+    return several
 
 
 STATUS = ("status",)  # a status set's own label

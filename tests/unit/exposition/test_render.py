@@ -12,7 +12,7 @@ from support.paths import TESTS
 from exporter.aws.parse import parse_deployment, parse_target
 from exporter.events.metrics import EventMetrics
 from exporter.exposition.cache import ExpositionCache, openmetrics
-from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix
+from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix, nested_prefix
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
@@ -376,13 +376,16 @@ def test_identity_labels_are_named_and_ordered_by_the_level():
         'account_id="1",region="eu-west-1",application="web",deployment_group="pr\\"od"'
     )
     # A nested level's values are the labels it adds to its outer object's prefix.
-    assert identity_prefix(Level.TASK_SET, "ecs-svc/1", "Blue", outer='x="y"') == (
+    assert nested_prefix(Level.TASK_SET)('x="y"', "ecs-svc/1", "Blue") == (
         'x="y",task_set_id="ecs-svc/1",task_set_label="Blue"'
     )
+    assert nested_prefix(Level.LIFECYCLE_EVENT)('x="y"', 'a"b') == 'x="y",lifecycle_event="a\\"b"'
     for level, outer in OUTER.items():
         assert LEVEL_LABELS[level][: len(LEVEL_LABELS[outer])] == LEVEL_LABELS[outer]
     with pytest.raises(ValueError):
         identity_prefix(Level.TARGET, "1", "eu-west-1")
+    with pytest.raises(ValueError):
+        nested_prefix(Level.TASK_SET)('x="y"', "ecs-svc/1")
 
 
 def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():
