@@ -1,0 +1,3 @@
+from tools.generate.dashboard.cli import main
+
+raise SystemExit(main())
