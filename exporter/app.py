@@ -233,6 +233,7 @@ class Exporter:
         m.targets.labels("frozen").set(frozen)
         m.targets.labels("polled").set(len(views) - frozen)
         if outcome is not None:
+            m.set_scope_health(outcome.scope_health)
             m.poll_duration.set(outcome.duration)
             if not outcome.api_wide_errors:
                 m.last_poll_success.set(self.clock())

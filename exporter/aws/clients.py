@@ -17,7 +17,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from botocore.utils import parse_timestamp
 
 from exporter import __version__
-from exporter.aws.codedeploy import CodeDeployApi, RateLimiter
+from exporter.aws.budgets import Budgets
+from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
 from exporter.aws.parse_errors import ParseErrors
 from exporter.aws.responses import TolerantParserFactory
@@ -60,7 +61,8 @@ class ClientFactory:
     ) -> None:
         self._metrics = metrics
         self.cancelled = threading.Event()
-        self.limiter = RateLimiter(max_requests_per_second, cancelled=self.cancelled)
+        # One token bucket per account and region (exporter.aws.budgets).
+        self.budgets = Budgets(max_requests_per_second, self.cancelled)
         self.gate = PythonGate()  # shared by the poll's pools and these clients
         self.parse_errors = ParseErrors(metrics.parse_errors)
         self._static = static_credentials
@@ -92,12 +94,13 @@ class ClientFactory:
             if api is None:
                 api = CodeDeployApi(
                     self._client(settings),
-                    self.limiter,
+                    self.budgets,
                     self._metrics,
                     self.cancelled,
                     self.gate,
                     self.parse_errors,
                     settings,
+                    account=lambda: self.account_id(settings),
                 )
                 self._apis[settings] = api
             return api
@@ -113,7 +116,7 @@ class ClientFactory:
         means new clients (made again on first use). Call between polls: a client in use
         would lose its connections (it would still work, reconnecting).
         """
-        self.limiter.rate = max_requests_per_second
+        self.budgets.rate = max_requests_per_second
         with self._lock:
             size = pool_size(max_concurrency)
             if size != self.max_pool_connections:

@@ -1,8 +1,9 @@
 """The CodeDeploy read operations the exporter uses, paginated, with errors as ApiError.
 Everything outside exporter.aws sees plain dicts.
 
-Each call goes through a shared client-side rate limiter; botocore retries in adaptive mode;
-every HTTP attempt is counted, so throttling that botocore absorbed still shows in metrics.
+Each call takes a token from the budget of its account and region (exporter.aws.budgets);
+botocore retries in adaptive mode; every HTTP attempt is counted by account, region and
+operation, so throttling that botocore absorbed still shows in metrics.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from exporter.aws.budgets import Budgets
 from exporter.aws.errors import ApiError
 from exporter.aws.parse_errors import ParseErrors
 from exporter.config import AwsSettings
@@ -32,61 +34,32 @@ BATCH_DEPLOYMENTS_MAX = 25
 BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 group names
 
 
-class RateLimiter:
-    """Token bucket shared by all clients: at most `rate` calls per second, bursts of `rate`."""
-
-    def __init__(
-        self,
-        rate: float,
-        clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
-        cancelled: threading.Event | None = None,
-    ) -> None:
-        self.rate = rate
-        self._cancelled = cancelled
-        self._tokens = max(rate, 1.0)
-        self._clock, self._sleep = clock, sleep
-        self._last = clock()
-        self._lock = threading.Lock()
-
-    def acquire(self) -> None:
-        """Take a token, waiting for one; returns at once when cancelled (the caller checks)."""
-        while True:
-            if self._cancelled is not None and self._cancelled.is_set():
-                return
-            with self._lock:
-                now = self._clock()
-                self._tokens = min(max(self.rate, 1.0), self._tokens + (now - self._last) * self.rate)
-                self._last = now
-                if self._tokens >= 1:
-                    self._tokens -= 1
-                    return
-                wait = (1 - self._tokens) / self.rate
-            if self._cancelled is not None:
-                self._cancelled.wait(wait)  # a shutdown ends the wait
-            else:
-                self._sleep(wait)
-
-
 class CodeDeployApi:
     """The read operations the exporter uses, paginated, with errors as ApiError."""
 
     def __init__(
         self,
         client: CodeDeployClient,
-        limiter: RateLimiter,
+        budgets: Budgets,
         metrics: ExporterMetrics,
         cancelled: threading.Event | None = None,
         gate: PythonGate | None = None,
         parse_errors: ParseErrors | None = None,
         settings: AwsSettings | None = None,
+        account: Callable[[], str] = lambda: "",
     ) -> None:
         self._client = client
         self._settings = settings
+        self._account = account  # the account id, "" while unknown (cached by the factory)
+        self._scope: tuple[str, str] | None = None  # (account, region) once the account is known
+        # Until the account is known, calls draw from their credential set's bucket.
+        self._unknown = "credentials:" + (
+            "|".join(str(v) for v in (settings.profile, settings.role_arn, settings.endpoint_url)) if settings else ""
+        )
         # Objects of this client's responses that cannot be read are counted here (the stores
         # parse them one by one: exporter.aws.parse_errors.parse_each).
         self.parse_errors = parse_errors if parse_errors is not None else ParseErrors()
-        self._limiter = limiter
+        self._budgets = budgets
         self._metrics = metrics
         self._cancelled = cancelled if cancelled is not None else threading.Event()
         self._gate = gate if gate is not None else PythonGate()
@@ -119,7 +92,8 @@ class CodeDeployApi:
         **_: Any,
     ) -> None:
         name = getattr(operation, "name", "unknown")
-        self._metrics.api_requests.labels(name).inc()
+        account, region = self.scope()
+        self._metrics.count_request(account, region, name)
         code = None
         if caught_exception is not None:
             code = type(caught_exception).__name__
@@ -128,7 +102,7 @@ class CodeDeployApi:
             if http.status_code >= 300:
                 code = (parsed or {}).get("Error", {}).get("Code") or f"HTTP{http.status_code}"
         if code:
-            self._metrics.api_errors.labels(name, code).inc()
+            self._metrics.count_error(account, region, name, code)
         return None  # never vote on retrying: botocore's own handler decides
 
     def _let_go_before_a_retry(
@@ -142,9 +116,21 @@ class CodeDeployApi:
         if caught_exception is not None or (response is not None and response[0].status_code >= 300):
             self._gate.let_go()
 
+    def scope(self) -> tuple[str, str]:
+        """(account id, region) of this client's calls; the account is "" while unknown."""
+        if self._scope is not None:
+            return self._scope
+        account, region = self._account(), self.region
+        if account:
+            self._scope = (account, region)
+            self._metrics.scope_seen(account, region)
+        return account, region
+
     def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
+        account, region = self.scope()
+        bucket = self._budgets.bucket((account or self._unknown, region))
         with self._gate.waiting():
-            self._limiter.acquire()
+            bucket.acquire()
         if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
             raise Cancelled()
         started = time.perf_counter()
@@ -160,7 +146,7 @@ class CodeDeployApi:
             # when they happen before a request is sent, so count them here.
             code = type(exc).__name__
             if "credential" in code.lower() or "region" in code.lower():
-                self._metrics.api_errors.labels(operation, code).inc()
+                self._metrics.count_error(account, region, operation, code)
             raise ApiError(operation, code, str(exc), self._settings) from None
         except Cancelled:
             raise

@@ -50,6 +50,8 @@ class PollOutcome:
     api_wide_errors: list[str]
     failed_targets: int
     api_errors: list[ApiError] = field(default_factory=list)  # the first error of each code
+    # (account id, region) of every client in use -> its first API-wide error code, or None
+    scope_health: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
 
 class Poller:
@@ -65,7 +67,7 @@ class Poller:
         self.clients = clients
         self.shard, self.total_shards = shard, total_shards
         self.clock = clock
-        self.outages = Outages()
+        self.outages = Outages(self.identity)
         self.sources: list[Source] = [PairsSource(), DeploymentsSource(), GroupsSource(), ScopesSource()]
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
@@ -99,10 +101,19 @@ class Poller:
             self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
-        first = self.outages.first
+        first, health = self.outages.first, self.scope_health()
         errors = self.outages.end_poll()
         failed = sum(1 for t in self.targets.values() if t.success is False)
-        return PollOutcome(time.perf_counter() - started, errors, failed, first)
+        return PollOutcome(time.perf_counter() - started, errors, failed, first, health)
+
+    def scope_health(self) -> dict[tuple[str, str], str | None]:
+        """Each account-region polled (through any AWS settings) and the first API-wide error
+        of this poll there, or None."""
+        health: dict[tuple[str, str], str | None] = {}
+        for settings in self.clients.settings_in_use():
+            scope = self.identity(settings)
+            health[scope] = health.get(scope) or self.outages.failed.get(settings)
+        return health
 
     def follow_mentioned(self, mentions: Sequence[Mention]) -> None:
         """Between polls: each source lists again the groups it follows that the mentions may

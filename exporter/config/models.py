@@ -77,7 +77,8 @@ class PollSettings(Model):
     max_requests_per_second: float = Field(
         10.0,
         gt=0,
-        description="Client-side rate limit over all API calls, keeping the exporter clear of CodeDeploy throttling.",
+        description="Client-side rate limit of the API calls to each account and region (AWS throttles each "
+        "account-region on its own), keeping the exporter clear of CodeDeploy throttling.",
     )
     retention: Duration = Field(
         86400.0,

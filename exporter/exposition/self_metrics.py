@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,16 +26,14 @@ prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]  # 
 
 API_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-# The operations the exporter calls, and the error classes operators alert on: their counters
-# exist at 0 from the start, so rate() and increase() see the first error.
+# Per account and region the exporter calls: the operations every poll may make, and the error
+# it alerts on by count, exist at 0 from the first call there, so rate() and increase() see the
+# first one. Other errors (access denied, unreachable endpoints) show in scope_up at once; their
+# counters start when they first happen, which keeps an organisation of 600 account-regions at
+# 8 pre-initialised series each.
 OPERATIONS = ("BatchGetDeploymentTargets", "BatchGetDeployments", "ListDeploymentTargets", "ListDeployments")
-KNOWN_ERRORS = (
-    "ThrottlingException",
-    "AccessDeniedException",
-    "EndpointConnectionError",
-    "ReadTimeoutError",
-    "NoCredentialsError",
-)
+PREINITIALISED_ERRORS = ("ThrottlingException",)
+Scope = tuple[str, str]  # (account id, region)
 
 # codedeploy_exporter_parse_errors_total: `reason` wrong_type and bad_value come from botocore's
 # parser (a value dropped, exporter.aws.responses), record from the record parser and render from
@@ -76,9 +75,19 @@ class ExporterMetrics:
             __version__, build_revision(), platform.python_version()
         ).set(1)
         name = "codedeploy_exporter_api_requests_total"
-        self.api_requests = Counter(_bare(name), _help(name), ["operation"], registry=r)
+        self.api_requests = Counter(_bare(name), _help(name), ["account_id", "region", "operation"], registry=r)
         name = "codedeploy_exporter_api_request_errors_total"
-        self.api_errors = Counter(_bare(name), _help(name), ["operation", "error_code"], registry=r)
+        self.api_errors = Counter(
+            _bare(name), _help(name), ["account_id", "region", "operation", "error_code"], registry=r
+        )
+        self.scope_up = gauge("codedeploy_exporter_scope_up", ("account_id", "region"))
+        self.scope_last_error = gauge(
+            "codedeploy_exporter_scope_last_error_info", ("account_id", "region", "error_code")
+        )
+        self._error_labels: set[tuple[str, str, str, str]] = set()  # to forget a scope's series
+        self._scopes: set[Scope] = set()
+        self._last_error: dict[Scope, str] = {}
+        self._scope_lock = threading.Lock()
         name = "codedeploy_exporter_parse_errors_total"
         self.parse_errors = Counter(_bare(name), _help(name), ["operation", "reason"], registry=r)
         name = "codedeploy_exporter_api_request_duration_seconds"
@@ -97,12 +106,59 @@ class ExporterMetrics:
         for operation in PARSED_OPERATIONS:
             for reason in PARSE_ERROR_REASONS:
                 self.parse_errors.labels(operation, reason)
-        for operation in OPERATIONS:
-            self.api_requests.labels(operation)
-            for code in KNOWN_ERRORS:
-                self.api_errors.labels(operation, code)
         self.total_shards.set(1)
         self.selection = Selection()
+
+    # ---- per account and region ---------------------------------------------------------------
+    def scope_seen(self, account: str, region: str) -> None:
+        """Pre-initialise the counters of an account-region on its first call."""
+        with self._scope_lock:
+            if (account, region) in self._scopes:
+                return
+            self._scopes.add((account, region))
+            for operation in OPERATIONS:
+                self.api_requests.labels(account, region, operation)
+                for code in PREINITIALISED_ERRORS:
+                    self._error_labels.add((account, region, operation, code))
+                    self.api_errors.labels(account, region, operation, code)
+
+    def count_request(self, account: str, region: str, operation: str) -> None:
+        self.api_requests.labels(account, region, operation).inc()
+
+    def count_error(self, account: str, region: str, operation: str, code: str) -> None:
+        with self._scope_lock:
+            self._error_labels.add((account, region, operation, code))
+        self.api_errors.labels(account, region, operation, code).inc()
+
+    def set_scope_health(self, health: dict[Scope, str | None]) -> None:
+        """The account-regions polled now, each with the API-wide error code of its last poll
+        (None: it succeeded). Those no longer polled lose their series."""
+        with self._scope_lock:
+            for scope, code in health.items():
+                self.scope_up.labels(*scope).set(0 if code else 1)
+                last = self._last_error.get(scope)
+                if code and code != last:
+                    if last is not None:
+                        self.scope_last_error.remove(*scope, last)
+                    self.scope_last_error.labels(*scope, code).set(1)
+                    self._last_error[scope] = code
+            gone = (self._scopes | set(self._last_error)) - set(health)
+            for scope in gone:
+                self._forget(scope)
+
+    def _forget(self, scope: Scope) -> None:
+        # Caller holds _scope_lock.
+        for labels in [k for k in self._error_labels if k[:2] == scope]:
+            self._error_labels.discard(labels)
+            self.api_errors.remove(*labels)
+        if scope in self._scopes:
+            self._scopes.discard(scope)
+            for operation in OPERATIONS:
+                self.api_requests.remove(*scope, operation)
+        last = self._last_error.pop(scope, None)
+        if last is not None:
+            self.scope_last_error.remove(*scope, last)
+        self.scope_up.remove(*scope)
 
     def _registry(self) -> CollectorRegistry:
         # metrics.include / metrics.exclude apply to these families as well.

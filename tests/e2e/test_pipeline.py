@@ -115,10 +115,13 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
     # only with `events` configured (tests/e2e/test_events_alert.py). The alarm-override and
     # auto-update facts exist only for deployments that carry overrideAlarmConfiguration or
     # relatedDeployments, which the demo's do not (tests/integration/test_real_payloads.py covers them).
+    # An account-region's last error exists once one failed: the demo's never does
+    # (tests/integration/test_scope_health.py covers it).
     missing = (
         CONTRACT_METRICS
         - names
         - {"codedeploy_exporter_api_request_errors_total", "codedeploy_exporter_target_poll_success"}
+        - {"codedeploy_exporter_scope_last_error_info"}
         - {"codedeploy_deployment_alarm_override", "codedeploy_deployment_auto_update_info"}
         - EVENT_METRICS
     )

@@ -10,8 +10,8 @@ import pytest
 from support.expo import samples, value
 
 from exporter.app import Exporter
+from exporter.aws.budgets import RateLimiter
 from exporter.aws.clients import ClientFactory
-from exporter.aws.codedeploy import RateLimiter
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import build_fleet

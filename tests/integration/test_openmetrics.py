@@ -54,7 +54,7 @@ def served(request, sim, make_exporter):
     entries = [{"deployment_id": d} for d, _ in fleet] + [{"deployment_id": "d-FAILED001"}]
     exporter = make_exporter(deployments=entries, metrics_section=SETTINGS[request.param])
     exporter.poll_once()
-    exporter.metrics.api_errors.labels("ListDeployments", "ThrottlingException").inc()
+    exporter.metrics.count_error("111122223333", "us-east-1", "ListDeployments", "ThrottlingException")
     exporter.republish()
     server = serve("127.0.0.1:0", exporter)
     yield server.url + "/metrics"

@@ -152,7 +152,7 @@ def test_sparse_status_and_rate_limit_follow_a_reload(setup, sim_server):
     exporter.poll_once()
     dense = exporter.snapshot.body.decode()
     assert zero.search(dense)
-    assert exporter.poller.clients.limiter.rate == 7
+    assert exporter.poller.clients.budgets.rate == 7
 
 
 # ---- over HTTP -----------------------------------------------------------------------------

@@ -65,7 +65,6 @@ def test_scope_follows_exactly_the_tagged_groups_deployments_on_moto(moto_url):
     }
     assert exported == expected and len(expected) == 2
     exporter.poll_once()  # idle: one region-wide listing, nothing else that succeeds
-    listed = samples(exporter.snapshot.body)[
-        ("codedeploy_exporter_api_requests_total", frozenset({("operation", "ListDeployments")}))
-    ]
+    scope = {"account_id": "123456789012", "region": "us-east-1", "operation": "ListDeployments"}
+    listed = samples(exporter.snapshot.body)[("codedeploy_exporter_api_requests_total", frozenset(scope.items()))]
     assert listed == 3  # first poll: window + non-terminal listing; second poll: one

@@ -510,6 +510,29 @@ unless on (job, instance)
         ),
     ),
     Alert(
+        name="CodeDeployExporterScopeDown",
+        group="codedeploy-exporter",
+        # One alert per account-region, with the error code when the exporter exports it (the
+        # `or` keeps the alert if metrics.exclude dropped the info series).
+        expr="""\
+(
+    (codedeploy_exporter_scope_up{<<job>>} == 0)
+  * on (job, instance, account_id, region) group_left (error_code)
+    codedeploy_exporter_scope_last_error_info{<<job>>}
+)
+or on (job, instance, account_id, region)
+(codedeploy_exporter_scope_up{<<job>>} == 0)""",
+        for_="15m",
+        meaning="A role or policy being rolled out, or a passing throttle, recovers within it.",
+        summary="The CodeDeploy exporter cannot poll an account-region.",
+        description=(
+            "{{ $labels.job }}/{{ $labels.instance }} has failed to poll account "
+            "{{ $labels.account_id }} in {{ $labels.region }} for <<CodeDeployExporterScopeDown.for>>"
+            "{{ with $labels.error_code }} ({{ . }}){{ end }}; its deployments are not watched. Check the role it "
+            "assumes there, the role's trust policy and any service control policy."
+        ),
+    ),
+    Alert(
         name="CodeDeployExporterParseErrors",
         group="codedeploy-exporter",
         # A value of a shape the exporter did not expect costs that value or object, not the

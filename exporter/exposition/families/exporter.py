@@ -17,19 +17,38 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
     Family(
         "codedeploy_exporter_api_requests_total",
         "counter",
-        "CodeDeploy API requests sent, retries included.",
+        "CodeDeploy API requests sent, retries included, by the account and region they went to.",
         Level.EXPORTER,
-        ("operation",),
-        value="requests",
+        ("account_id", "region", "operation"),
+        value="requests; the operations of a poll start at 0 in each account-region",
     ),
     Family(
         "codedeploy_exporter_api_request_errors_total",
         "counter",
         "CodeDeploy API requests that failed, by AWS error code (ThrottlingException when "
-        "throttled), retries included.",
+        "throttled), retries included, by the account and region they went to.",
         Level.EXPORTER,
-        ("operation", "error_code"),
-        value="failed requests; the common error codes start at 0",
+        ("account_id", "region", "operation", "error_code"),
+        value="failed requests; ThrottlingException starts at 0 in each account-region",
+    ),
+    Family(
+        "codedeploy_exporter_scope_up",
+        "gauge",
+        "Whether the last poll of an account-region succeeded: 0 when an API-wide error "
+        "(access denied, a role that cannot be assumed, throttling that outlasted the retries, an "
+        "unreachable endpoint) cut it short. Account-regions no longer polled disappear.",
+        Level.EXPORTER,
+        ("account_id", "region"),
+        value="1 or 0",
+    ),
+    Family(
+        "codedeploy_exporter_scope_last_error_info",
+        "gauge",
+        "The API-wide error code of an account-region's last failed poll, kept after it "
+        "recovers; join on account_id and region to say why scope_up is 0.",
+        Level.EXPORTER,
+        ("account_id", "region", "error_code"),
+        value="1",
     ),
     Family(
         "codedeploy_exporter_parse_errors_total",

@@ -340,7 +340,9 @@ def test_nothing_undeclared_is_emitted_and_labels_match_the_table():
     views = [view(t, success=False) for t in (INSTANCE, LAMBDA, ECS, CFN)]
     deployments = [deployment_view(d) for d in (*DEPLOYMENTS, OWNER)]
     metrics = ExporterMetrics()
-    metrics.api_requests.labels("ListDeployments").inc()
+    metrics.scope_seen("111122223333", "us-east-1")
+    metrics.count_request("111122223333", "us-east-1", "ListDeployments")
+    metrics.set_scope_health({("111122223333", "us-east-1"): "AccessDenied"})
     metrics.api_duration.labels("ListDeployments").observe(0.2)
     EventMetrics(metrics.registry)  # the event consumer's families, present with `events` configured
     text = ExpositionCache(FULL).render(views, deployments, [GROUP]) + metrics.render()
@@ -392,7 +394,8 @@ def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():
     cache = ExpositionCache(FULL)
     chunks = cache.chunks([view(t) for t in (INSTANCE, LAMBDA, ECS, CFN)], [*DEPLOYMENTS, OWNER], [GROUP])
     metrics = ExporterMetrics()
-    metrics.api_requests.labels("ListDeployments").inc(3)
+    for _ in range(3):
+        metrics.count_request("111122223333", "us-east-1", "ListDeployments")
     text = b"".join(openmetrics(chunks, metrics.render_openmetrics())).decode()
     assert text.endswith("# EOF\n")
     assert "# UNIT codedeploy_lifecycle_event_duration_seconds seconds" in text
