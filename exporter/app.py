@@ -11,7 +11,15 @@ from typing import TypeVar
 
 from exporter.aws.clients import ClientFactory
 from exporter.collect.poller import Poller, PollOutcome
-from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
+from exporter.config import (
+    AwsSettings,
+    Config,
+    DeploymentEntry,
+    DiscoveryScope,
+    GroupEntry,
+    OrganizationScope,
+    TargetEntry,
+)
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import Level
 from exporter.exposition.selection import Selection
@@ -32,11 +40,12 @@ _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
 
 def aws_settings(config: Config) -> set[AwsSettings]:
     """Every distinct AWS setting (region, profile, role) the config polls with."""
-    entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope] = [
+    entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope | OrganizationScope] = [
         *config.targets,
         *config.deployments,
         *config.deployment_groups,
         *config.discovery,
+        *config.organizations,  # the listing's connection; the accounts' are the poller's to say
     ]
     return {entry.aws for entry in entries}
 
@@ -124,7 +133,9 @@ class Exporter:
             # The token bucket reads its rate on every acquire; concurrency is read per poll,
             # and the connection pool follows it. Clients of AWS settings that left go.
             self.poller.clients.reconfigure(
-                config.poll.max_concurrency, config.poll.max_requests_per_second, aws_settings(config)
+                config.poll.max_concurrency,
+                config.poll.max_requests_per_second,
+                aws_settings(config) | self.poller.organizations.settings(),
             )
 
     def cancel(self) -> None:

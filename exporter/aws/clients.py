@@ -1,5 +1,11 @@
-"""Clients: one CodeDeployApi per distinct AWS settings, their boto3 sessions (profile, role,
-STS), the account id of each credential set, and the SQS client of the event consumer."""
+"""Clients: one CodeDeployApi per distinct AWS settings, the Organizations and Account clients
+of organization scopes, their boto3 sessions (profile, role, STS), the account id of each
+credential set, and the SQS client of the event consumer.
+
+One session per credential set (profile, role, external id), shared by the clients of every
+region, so an account's role is assumed once however many regions are watched; and one botocore
+data loader for all of them, so the service models are read and kept once, not per account.
+"""
 
 from __future__ import annotations
 
@@ -7,19 +13,22 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
 import botocore.session
 from botocore.config import Config as BotoConfig
 from botocore.credentials import DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
 
 from exporter import __version__
 from exporter.aws.budgets import Budgets
+from exporter.aws.calls import ServiceApi
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
+from exporter.aws.organizations import AccountApi, OrganizationsApi
 from exporter.aws.parse_errors import ParseErrors
 from exporter.aws.responses import TolerantParserFactory
 from exporter.aws.sqs import SQS_READ_TIMEOUT, SqsApi
@@ -28,9 +37,10 @@ from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.workers import PythonGate
 
 if TYPE_CHECKING:
-    from mypy_boto3_codedeploy import CodeDeployClient
+    pass
 
 log = logging.getLogger(__name__)
+OtherApi = TypeVar("OtherApi", OrganizationsApi, AccountApi)
 
 ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
 
@@ -75,7 +85,11 @@ class ClientFactory:
             user_agent_extra=f"codedeploy-exporter/{__version__}",
         )
         self._apis: dict[AwsSettings, CodeDeployApi] = {}
+        self._others: dict[tuple[str, AwsSettings], ServiceApi] = {}  # Organizations, Account
         self._lock = threading.Lock()
+        self._loader: Loader = create_loader()
+        self._sessions: dict[tuple[str | None, str | None, str | None], tuple[boto3.Session, str | None]] = {}
+        self._session_lock = threading.RLock()
         # STS is asked once per credential set, quickly: a failure only leaves a label empty.
         self._sts_config = BotoConfig(
             retries={"mode": "standard", "total_max_attempts": 1},
@@ -105,9 +119,38 @@ class ClientFactory:
                 self._apis[settings] = api
             return api
 
-    def settings_in_use(self) -> set[AwsSettings]:
+    def organizations(self, settings: AwsSettings) -> OrganizationsApi:
+        """The Organizations client of an organization scope's own connection."""
+        return self._other(OrganizationsApi, settings)
+
+    def account(self, settings: AwsSettings) -> AccountApi:
+        """The Account Management client of one member account (its own regions)."""
+        return self._other(AccountApi, settings)
+
+    def _other(self, kind: type[OtherApi], settings: AwsSettings) -> OtherApi:
         with self._lock:
-            return set(self._apis)
+            api = self._others.get((kind.service, settings))
+            if api is None:
+                # endpoint_url is CodeDeploy's: these take AWS_ENDPOINT_URL_ORGANIZATIONS etc.
+                client = self._client(settings, kind.service, endpoint_url=None)
+                api = kind(
+                    client,
+                    self.budgets,
+                    self._metrics,
+                    self.cancelled,
+                    self.gate,
+                    self.parse_errors,
+                    settings,
+                    account=lambda: self.account_id(settings),
+                )
+                self._others[(kind.service, settings)] = api
+            assert isinstance(api, kind)
+            return api
+
+    def settings_in_use(self) -> set[AwsSettings]:
+        """The settings of every client made: their account-regions are the scopes polled."""
+        with self._lock:
+            return set(self._apis) | {settings for _, settings in self._others}
 
     def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
         """Apply a reloaded config's limits; close clients of settings not in `keep`.
@@ -125,7 +168,9 @@ class ClientFactory:
                 drop = set(self._apis)
             else:
                 drop = set(self._apis) - keep
-            closing = [self._apis.pop(settings) for settings in drop]
+            closing: list[ServiceApi] = [self._apis.pop(settings) for settings in drop]
+            others = [key for key in self._others if key[1] not in keep or key[1] in drop]
+            closing += [self._others.pop(key) for key in others]
         for api in closing:
             api.close()
         if drop:
@@ -145,7 +190,11 @@ class ClientFactory:
             user_agent_extra=f"codedeploy-exporter/{__version__}",
         )
         try:
-            return SqsApi(self._session(settings).client("sqs", endpoint_url=settings.endpoint_url, config=config))
+            session, default_region = self._session(settings)
+            client = session.client(
+                "sqs", region_name=settings.region or default_region, endpoint_url=settings.endpoint_url, config=config
+            )
+            return SqsApi(client)
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc)) from None
 
@@ -170,7 +219,8 @@ class ClientFactory:
             if account or self.clock() < retry_at:
                 return account
             try:
-                sts = self._session(settings).client("sts", config=self._sts_config)
+                session, default_region = self._session(settings)
+                sts = session.client("sts", region_name=settings.region or default_region, config=self._sts_config)
                 account = str(sts.get_caller_identity().get("Account") or "")
             except (BotoCoreError, ClientError) as exc:
                 if key not in self._accounts:
@@ -185,30 +235,39 @@ class ClientFactory:
             self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
             return account
 
-    def _client(self, settings: AwsSettings) -> CodeDeployClient:
+    def _client(self, settings: AwsSettings, service: str = "codedeploy", endpoint_url: str | None = "") -> Any:
         try:
-            session = self._session(settings)
+            session, default_region = self._session(settings)
             # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
-            return session.client("codedeploy", endpoint_url=settings.endpoint_url, config=self._boto_config)
+            return session.client(
+                service,  # type: ignore[call-overload]  # the stubs list only the services they were built with
+                region_name=settings.region or default_region,
+                endpoint_url=settings.endpoint_url if endpoint_url == "" else endpoint_url,
+                config=self._boto_config,
+            )
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None
 
-    def _session(self, settings: AwsSettings) -> boto3.Session:
+    def _session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
+        """The session of the settings' credential set, made on first use, and its default region."""
+        key = (settings.profile, settings.role_arn, settings.external_id)
+        with self._session_lock:
+            found = self._sessions.get(key)
+            if found is None:
+                found = self._sessions[key] = self._new_session(settings)
+            return found
+
+    def _new_session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
+        """A session of the settings' credentials, and its default region (the profile's or the
+        environment's), for clients whose settings name none."""
         keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
         if self._static is not None:
             keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
-        base = boto3.Session(profile_name=settings.profile, region_name=settings.region, **keys)
-        core = botocore.session.Session()
-        # A value of an unexpected shape costs that value, not the response (exporter.aws.responses).
-        core.register_component(
-            "response_parser_factory",
-            TolerantParserFactory(self.parse_errors.dropped, timestamp_parser=_epoch_seconds),
-        )
+        base = boto3.Session(botocore_session=self._core(), profile_name=settings.profile, **keys)
+        default_region = base.region_name
         if not settings.role_arn:
-            return boto3.Session(
-                botocore_session=core, profile_name=settings.profile, region_name=settings.region, **keys
-            )
-        sts = base.client("sts", config=self._boto_config)
+            return base, default_region
+        sts = base.client("sts", region_name=settings.region or default_region, config=self._boto_config)
 
         def refresh() -> dict[str, str]:
             params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
@@ -223,11 +282,22 @@ class ClientFactory:
                 "expiry_time": creds["Expiration"].isoformat(),
             }
 
+        core = self._core()
         # botocore refreshes these before they expire (the same mechanism its own
         # assume-role provider uses); deferred so start-up does not depend on STS.
         # (botocore's only way in for refreshable credentials; its stubs omit the private attribute)
         core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")  # type: ignore[attr-defined]
-        return boto3.Session(botocore_session=core, region_name=base.region_name)
+        return boto3.Session(botocore_session=core), default_region
+
+    def _core(self) -> botocore.session.Session:
+        core = botocore.session.Session()
+        core.register_component("data_loader", self._loader)
+        # A value of an unexpected shape costs that value, not the response (exporter.aws.responses).
+        core.register_component(
+            "response_parser_factory",
+            TolerantParserFactory(self.parse_errors.dropped, timestamp_parser=_epoch_seconds),
+        )
+        return core
 
 
 def _epoch_seconds(value: Any) -> Any:

@@ -180,17 +180,21 @@ class ScopesSource:
         return out
 
     def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
-        """List again each scope a mention may fall in (one region-wide ListDeployments), and
-        say what the scope follows now. Scopes with no complete scan yet are left to polls."""
-        out = Wanted()
-        for scope in self.scopes.values():
-            aws = scope.config.aws
-            if scope.matched is None or not any(mentioned(aws.region, (aws, *g), mentions) for g in scope.matched):
-                continue
-            try:
-                scope.list_deployments(ctx, ctx.api_for(aws))
-            except ApiError as exc:
-                ctx.outages.note(exc, "discovery scope (event)")
-                continue
-            out.add(scope.select(ctx, aws))
-        return out
+        return list_mentioned_scopes(ctx, list(self.scopes.values()), mentions, "discovery scope (event)")
+
+
+def list_mentioned_scopes(ctx: PollContext, scopes: Sequence[Scope], mentions: Sequence[Mention], where: str) -> Wanted:
+    """List again each scope a mention may fall in (one region-wide ListDeployments), and say
+    what the scope follows now. Scopes with no complete scan yet are left to polls."""
+    out = Wanted()
+    for scope in scopes:
+        aws = scope.config.aws
+        if scope.matched is None or not any(mentioned(aws.region, (aws, *g), mentions) for g in scope.matched):
+            continue
+        try:
+            scope.list_deployments(ctx, ctx.api_for(aws))
+        except ApiError as exc:
+            ctx.outages.note(exc, where)
+            continue
+        out.add(scope.select(ctx, aws))
+    return out

@@ -25,6 +25,7 @@ from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.groups import GroupStates
 from exporter.collect.keys import DeploymentKey, TargetKey
+from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
 from exporter.collect.sharding import Sharding
 from exporter.collect.sources import (
@@ -68,7 +69,14 @@ class Poller:
         self.shard, self.total_shards = shard, total_shards
         self.clock = clock
         self.outages = Outages(self.identity)
-        self.sources: list[Source] = [PairsSource(), DeploymentsSource(), GroupsSource(), ScopesSource()]
+        self.organizations = OrganizationsSource(clients.organizations, clients.account)
+        self.sources: list[Source] = [
+            PairsSource(),
+            DeploymentsSource(),
+            GroupsSource(),
+            ScopesSource(),
+            self.organizations,
+        ]
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()

@@ -11,22 +11,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from exporter.config.connection import AwsSettings
 from exporter.config.fields import DURATION_HINT, parse_duration
 from exporter.config.loading import ConfigError, Loc, Problem, parse_yaml, read_text, validate
 from exporter.config.models import (
     UNIQUE_KEYS,
-    AwsSettings,
     Config,
     DeploymentEntry,
-    DiscoveryScope,
     EventsSettings,
     GroupEntry,
     MetricsSettings,
-    NameFilter,
     PollSettings,
     SqsAwsSettings,
     TargetEntry,
 )
+from exporter.config.scopes import DiscoveryScope, GroupFilters, NameFilter, OrganizationScope
 
 __all__ = [
     "DURATION_HINT",
@@ -37,8 +36,10 @@ __all__ = [
     "DiscoveryScope",
     "EventsSettings",
     "GroupEntry",
+    "GroupFilters",
     "MetricsSettings",
     "NameFilter",
+    "OrganizationScope",
     "PollSettings",
     "SqsAwsSettings",
     "TargetEntry",

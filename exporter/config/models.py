@@ -4,9 +4,7 @@ config.schema.json, the chart's values schema and the README's configuration ref
 Each field's description is its user documentation; keep it a sentence a user can act on.
 """
 
-import functools
 import re
-from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
@@ -14,59 +12,9 @@ from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, fiel
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from exporter.config.fields import Duration, HttpUrl, Matching, Model, PositiveDuration, Regex, Text
-
-# CodeDeploy limits from botocore's model: ApplicationName, DeploymentGroupName 1..100 characters.
-Name = Annotated[str, Text(max_length=100)]
-# botocore gives DeploymentId and TargetId no pattern, and target IDs differ by platform
-# (i-..., function:alias, cluster:service): only a non-empty trimmed string is required.
-Id = Annotated[str, Text()]
-# botocore validates a region as a DNS label; a stricter shape would refuse future regions.
-Region = Annotated[str, Matching(r"[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?", "an AWS region name like us-east-1")]
-RoleArn = Annotated[
-    str,
-    Matching(
-        r"arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+",
-        "an IAM role ARN like arn:aws:iam::123456789012:role/name",
-    ),
-]
-ExternalId = Annotated[
-    str, Matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-", 1224)
-]
-AccountId = Annotated[str, Matching(r"[0-9]{12}", "a 12-digit AWS account ID")]
-
-
-class AwsSettings(Model):
-    """AWS connection; unset values fall back to the AWS SDK's usual sources."""
-
-    region: Region | None = Field(
-        None,
-        description="AWS region of the CodeDeploy API, e.g. `us-east-1`. Default: the "
-        "SDK's (`AWS_REGION`, `AWS_DEFAULT_REGION`, the profile).",
-    )
-    profile: Id | None = Field(
-        None, description="Named profile from `~/.aws/config`. Default: the SDK's default credential chain."
-    )
-    role_arn: RoleArn | None = Field(
-        None, description="IAM role to assume (STS AssumeRole) before calling CodeDeploy; any partition."
-    )
-    external_id: ExternalId | None = Field(
-        None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`."
-    )
-    endpoint_url: HttpUrl | None = Field(
-        None,
-        description="CodeDeploy API endpoint (http:// or https://), "
-        "e.g. a VPC endpoint or the built-in simulator. Default: AWS's.",
-    )
-    account_id: AccountId | None = Field(
-        None,
-        description="AWS account ID for the `account_id` label, when it is not in `role_arn`. "
-        "Default: from `role_arn`, else asked of STS once per credential set.",
-    )
-
-    def merged_over(self, base: "AwsSettings") -> "AwsSettings":
-        """Field-wise merge: this block's set values win over `base`."""
-        return base.model_copy(update={k: v for k, v in self if v is not None})
+from exporter.config.connection import AccountId, Aws, AwsSettings, ExternalId, Id, Name, Region, RoleArn
+from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex
+from exporter.config.scopes import DiscoveryScope, OrganizationScope
 
 
 class PollSettings(Model):
@@ -119,12 +67,6 @@ class MetricsSettings(Model):
     )
 
 
-Aws = Annotated[
-    AwsSettings,
-    Field(description="AWS connection for this entry; its set values override the top-level `aws` block key by key."),
-]
-
-
 class TargetEntry(Model):
     deployment_id: Id = Field(description="The CodeDeploy deployment ID, e.g. `d-ABCDEF123`.")
     target_id: Id = Field(
@@ -145,52 +87,6 @@ class GroupEntry(Model):
     # ListDeployments pages hold 100 IDs; more per group costs a request per deployment per poll.
     latest: int = Field(1, ge=1, le=100, description="How many of the group's most recent deployments to follow.")
     aws: Aws = AwsSettings()
-
-
-@functools.lru_cache(maxsize=4096)
-def _compiled(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
-
-
-class NameFilter(Model):
-    """Names to keep: a full match of `include` and none of `exclude`."""
-
-    include: Regex | None = Field(
-        None, description="Regular expression (full match); only matching names are kept. Default: every name."
-    )
-    exclude: Regex | None = Field(
-        None, description="Regular expression (full match); matching names are dropped, even if included."
-    )
-
-    def matches(self, name: str) -> bool:
-        if self.include is not None and not _compiled(self.include).fullmatch(name):
-            return False
-        return self.exclude is None or not _compiled(self.exclude).fullmatch(name)
-
-
-class DiscoveryScope(Model):
-    """The deployment groups of one region (and role) whose names and tags match."""
-
-    aws: Aws = AwsSettings()
-    applications: NameFilter = Field(NameFilter(), description="Which applications to watch.")
-    deployment_groups: NameFilter = Field(NameFilter(), description="Which deployment groups to watch.")
-    tags: dict[str, Regex] = Field(
-        {},
-        strict=False,
-        description="Deployment-group tags that must all be "
-        "present, each value a regular expression (full match). Default: no "
-        "tag filter, and no ListTagsForResource calls.",
-    )
-    latest: int = Field(1, ge=1, le=100, description="How many of each group's most recent deployments to follow.")
-    refresh: PositiveDuration = Field(
-        600.0,
-        description="How often applications, groups and tags are "
-        "re-read (ListApplications, ListDeploymentGroups, "
-        "ListTagsForResource), spread over polls.",
-    )
-
-    def tags_match(self, tags: Mapping[str, str]) -> bool:
-        return all(key in tags and _compiled(pattern).fullmatch(tags[key]) for key, pattern in self.tags.items())
 
 
 def _queue_url(value: str) -> str:
@@ -305,13 +201,19 @@ class Config(Model):
         description="Discovery scopes: watch every deployment group of a region "
         "whose names and tags match; one region-wide ListDeployments per scope per poll.",
     )
+    organizations: tuple[OrganizationScope, ...] = Field(
+        (),
+        strict=False,
+        description="Organization scopes: discovery in every account and region of an AWS Organization, "
+        "the accounts listed by the organization itself.",
+    )
     events: EventsSettings | None = Field(
         None, description="Optional: read CodeDeploy's state-change events from SQS and refresh what they name at once."
     )
     # Where the config came from, for messages. Not a config key: parse_config refuses it in files.
     source: SkipJsonSchema[str] = Field("<config>", exclude=True)
 
-    @field_validator("targets", "deployments", "deployment_groups", "discovery")
+    @field_validator("targets", "deployments", "deployment_groups", "discovery", "organizations")
     @classmethod
     def _merge_aws(cls, entries: tuple[Any, ...], info: ValidationInfo) -> tuple[Any, ...]:
         # `aws` is declared first, so it is validated already (absent from data if invalid).

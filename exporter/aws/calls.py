@@ -1,0 +1,160 @@
+"""What every AWS client of the exporter shares: a token from the budget of its account and
+region before each call, the poll's gate released while waiting on the network, every HTTP
+attempt counted by account, region and operation (so throttling that botocore absorbed still
+shows in metrics), and errors turned into ApiError. The services' own operations are in
+exporter.aws.codedeploy and exporter.aws.organizations.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from exporter.aws.budgets import Budgets
+from exporter.aws.errors import ApiError
+from exporter.aws.parse_errors import ParseErrors
+from exporter.config import AwsSettings
+from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.workers import Cancelled, PythonGate
+
+log = logging.getLogger(__name__)
+
+
+class ServiceApi:
+    """One boto3 client of one service, behind the budget, the gate and the counters."""
+
+    service = ""  # botocore's event name of the service, e.g. "codedeploy"
+    # Pre-initialise the account-region's counters on its first call (CodeDeploy: the scopes polled).
+    announces_scope = False
+
+    def __init__(
+        self,
+        client: Any,
+        budgets: Budgets,
+        metrics: ExporterMetrics,
+        cancelled: threading.Event | None = None,
+        gate: PythonGate | None = None,
+        parse_errors: ParseErrors | None = None,
+        settings: AwsSettings | None = None,
+        account: Callable[[], str] = lambda: "",
+    ) -> None:
+        self._client = client
+        self._settings = settings
+        self._account = account  # the account id, "" while unknown (cached by the factory)
+        self._scope: tuple[str, str] | None = None  # (account, region) once the account is known
+        # Until the account is known, calls draw from their credential set's bucket.
+        self._unknown = "credentials:" + (
+            "|".join(str(v) for v in (settings.profile, settings.role_arn, settings.endpoint_url)) if settings else ""
+        )
+        # Objects of this client's responses that cannot be read are counted here (the stores
+        # parse them one by one: exporter.aws.parse_errors.parse_each).
+        self.parse_errors = parse_errors if parse_errors is not None else ParseErrors()
+        self._budgets = budgets
+        self._metrics = metrics
+        self._cancelled = cancelled if cancelled is not None else threading.Event()
+        self._gate = gate if gate is not None else PythonGate()
+        client.meta.events.register(f"needs-retry.{self.service}", self._count_attempt)
+        # The HTTP exchange (request sent to response read) runs without the pool's gate, and
+        # so do retry backoffs (botocore sleeps after needs-retry); _call takes it back.
+        # (Service-specific handlers run before botocore's generic ones, such as adaptive
+        # mode's rate limiter on before-send, which may sleep too.)
+        client.meta.events.register(f"before-send.{self.service}", self._gate.let_go)
+        client.meta.events.register(f"before-parse.{self.service}", self._gate.take_back)
+        client.meta.events.register(f"needs-retry.{self.service}", self._let_go_before_a_retry)
+        self.closed = False
+
+    @property
+    def max_pool_connections(self) -> int:
+        """Size of this client's connection pool (fixed when botocore made the client)."""
+        return int(self._client.meta.config.max_pool_connections)
+
+    def close(self) -> None:
+        """Close the client's pooled connections (reload dropped its AWS settings)."""
+        self._client.close()
+        self.closed = True
+
+    def _count_attempt(
+        self,
+        response: tuple[Any, dict[str, Any] | None] | None = None,
+        operation: Any = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> None:
+        name = getattr(operation, "name", "unknown")
+        account, region = self.scope()
+        self._metrics.count_request(account, region, name)
+        code = None
+        if caught_exception is not None:
+            code = type(caught_exception).__name__
+        elif response is not None:
+            http, parsed = response
+            if http.status_code >= 300:
+                code = (parsed or {}).get("Error", {}).get("Code") or f"HTTP{http.status_code}"
+        if code:
+            self._metrics.count_error(account, region, name, code)
+        return None  # never vote on retrying: botocore's own handler decides
+
+    def _let_go_before_a_retry(
+        self,
+        response: tuple[Any, dict[str, Any] | None] | None = None,
+        caught_exception: Exception | None = None,
+        **_: Any,
+    ) -> None:
+        # Only a failed attempt can be retried (after a backoff sleep); a success goes on
+        # parsing with the gate it holds.
+        if caught_exception is not None or (response is not None and response[0].status_code >= 300):
+            self._gate.let_go()
+
+    def scope(self) -> tuple[str, str]:
+        """(account id, region) of this client's calls; the account is "" while unknown."""
+        if self._scope is not None:
+            return self._scope
+        account, region = self._account(), self.region
+        if account:
+            self._scope = (account, region)
+            if self.announces_scope:
+                self._metrics.scope_seen(account, region)
+        return account, region
+
+    def _call(self, operation: str, method: str, **params: Any) -> dict[str, Any]:
+        account, region = self.scope()
+        bucket = self._budgets.bucket((account or self._unknown, region))
+        with self._gate.waiting():
+            bucket.acquire()
+        if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
+            raise Cancelled()
+        started = time.perf_counter()
+        try:
+            response: dict[str, Any] = getattr(self._client, method)(**params)
+            return response
+        except ClientError as exc:
+            error = exc.response.get("Error", {})
+            code, message = error.get("Code", "Unknown"), error.get("Message", "")
+            raise ApiError(operation, code, message, self._settings) from None
+        except BotoCoreError as exc:
+            # Connection refused, timeouts, missing credentials: not counted by needs-retry
+            # when they happen before a request is sent, so count them here.
+            code = type(exc).__name__
+            if "credential" in code.lower() or "region" in code.lower():
+                self._metrics.count_error(account, region, operation, code)
+            raise ApiError(operation, code, str(exc), self._settings) from None
+        except Cancelled:
+            raise
+        except Exception as exc:
+            # Not an SDK error: a fault of our own or botocore's that this response set off.
+            # It costs this call (as an error of the API, named after the exception), not the poll.
+            log.exception("event=api_call_crashed operation=%s", operation)
+            raise ApiError(operation, type(exc).__name__, str(exc)[:200], self._settings) from None
+        finally:
+            self._gate.take_back()  # needs-retry let it go (or an error came before before-parse)
+            self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
+
+    @property
+    def region(self) -> str:
+        """The region boto3 resolved for this client (config, profile or environment)."""
+        return self._client.meta.region_name or ""

@@ -1,0 +1,94 @@
+"""What the exporter reads of an AWS Organization (its tree of organizational units and the
+accounts in each) and of an account (its enabled regions), with errors as ApiError.
+
+The tree is walked (ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent) rather
+than read with ListAccounts: only the walk says which organizational unit an account is in,
+which `codedeploy_account_info` reports. The calls are few (two per unit, an hour apart).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from exporter.aws.calls import ServiceApi
+
+# account:ListRegions statuses of a region the account can call (botocore: RegionOptStatus).
+ENABLED_REGION_STATUSES = ("ENABLED", "ENABLED_BY_DEFAULT")
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    account_id: str
+    name: str
+    state: str  # botocore's Account.State, else its older Status (retired 2026-09-09)
+    organizational_unit: str  # name of the unit the account is directly in ("" under a root)
+
+
+@dataclass(frozen=True)
+class OrgUnit:
+    unit_id: str
+    name: str
+
+
+class OrganizationsApi(ServiceApi):
+    service = "organizations"
+
+    def roots(self) -> list[str]:
+        return [str(r.get("Id", "")) for r in self._pages("ListRoots", "list_roots", "Roots", {}) if r.get("Id")]
+
+    def units_in(self, parent_id: str) -> list[OrgUnit]:
+        units = self._pages(
+            "ListOrganizationalUnitsForParent",
+            "list_organizational_units_for_parent",
+            "OrganizationalUnits",
+            {"ParentId": parent_id},
+        )
+        return [OrgUnit(str(u["Id"]), str(u.get("Name") or "")) for u in units if u.get("Id")]
+
+    def accounts_in(self, parent_id: str, unit_name: str) -> list[OrgAccount]:
+        accounts = self._pages("ListAccountsForParent", "list_accounts_for_parent", "Accounts", {"ParentId": parent_id})
+        return [
+            OrgAccount(str(a["Id"]), str(a.get("Name") or ""), str(a.get("State") or a.get("Status") or ""), unit_name)
+            for a in accounts
+            if a.get("Id")
+        ]
+
+    def unit(self, unit_id: str) -> OrgUnit:
+        """A configured unit's name (a root has none the exporter reports: "")."""
+        if unit_id.startswith("r-"):
+            return OrgUnit(unit_id, "")
+        response = self._call(
+            "DescribeOrganizationalUnit", "describe_organizational_unit", OrganizationalUnitId=unit_id
+        )
+        return OrgUnit(unit_id, str(response.get("OrganizationalUnit", {}).get("Name") or ""))
+
+    def _pages(self, operation: str, method: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        params = dict(params)
+        while True:
+            page = self._call(operation, method, **params)
+            items.extend(page.get(key) or [])
+            if not page.get("NextToken"):
+                return items
+            params["NextToken"] = page["NextToken"]
+
+
+class AccountApi(ServiceApi):
+    """The Account Management API, called in the account itself (its own regions)."""
+
+    service = "account"
+
+    def enabled_regions(self) -> list[str]:
+        regions: list[str] = []
+        params: dict[str, Any] = {"RegionOptStatusContains": list(ENABLED_REGION_STATUSES)}
+        while True:
+            page = self._call("ListRegions", "list_regions", **params)
+            regions.extend(
+                str(r["RegionName"])
+                for r in page.get("Regions") or []
+                if r.get("RegionName") and r.get("RegionOptStatus") in ENABLED_REGION_STATUSES
+            )
+            if not page.get("NextToken"):
+                return regions
+            params["NextToken"] = page["NextToken"]
