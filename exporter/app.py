@@ -245,6 +245,9 @@ class Exporter:
         m.targets.labels("polled").set(len(views) - frozen)
         if outcome is not None:
             m.set_scope_health(outcome.scope_health)
+            # One shard says the names: a join on account_id then finds one row per account.
+            names = self.poller.organizations.names() if self.poller.shard == 0 else []
+            m.set_accounts((a.account_id, a.name, a.organizational_unit) for a in names)
             m.poll_duration.set(outcome.duration)
             if not outcome.api_wide_errors:
                 m.last_poll_success.set(self.clock())

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import platform
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 import prometheus_client
@@ -71,6 +71,8 @@ class ExporterMetrics:
         def gauge(name: str, labels: tuple[str, ...] = ()) -> Gauge:
             return Gauge(name, _help(name), list(labels), registry=r)
 
+        # Not the exporter's own, but kept here: a handful of series, replaced as a whole.
+        self.account_info = gauge("codedeploy_account_info", ("account_id", "account_name", "organizational_unit"))
         gauge("codedeploy_exporter_build_info", ("version", "revision", "python_version")).labels(
             __version__, build_revision(), platform.python_version()
         ).set(1)
@@ -108,6 +110,12 @@ class ExporterMetrics:
                 self.parse_errors.labels(operation, reason)
         self.total_shards.set(1)
         self.selection = Selection()
+
+    def set_accounts(self, accounts: Iterable[tuple[str, str, str]]) -> None:
+        """The accounts (id, name, organizational unit) the organization scopes watch now."""
+        self.account_info.clear()
+        for account in accounts:
+            self.account_info.labels(*account).set(1)
 
     # ---- per account and region ---------------------------------------------------------------
     def scope_seen(self, account: str, region: str) -> None:

@@ -27,6 +27,7 @@ from exporter.exposition.text import escape
 class Level(Enum):
     """The kind of object a family describes, which fixes its identity labels (LEVEL_LABELS)."""
 
+    ACCOUNT = "account"
     DEPLOYMENT_GROUP = "deployment group"
     DEPLOYMENT = "deployment"
     DEPLOYMENT_LIFECYCLE_EVENT = "deployment lifecycle event"  # aggregates over the deployment's targets
@@ -42,6 +43,7 @@ DEPLOYMENT_LABELS = ("account_id", "region", "application", "deployment_group", 
 TARGET_LABELS = (*DEPLOYMENT_LABELS, "target_id")
 GROUP_LABELS = ("account_id", "region", "application", "deployment_group")
 LEVEL_LABELS: dict[Level, tuple[str, ...]] = {
+    Level.ACCOUNT: ("account_id",),
     Level.DEPLOYMENT_GROUP: GROUP_LABELS,
     Level.DEPLOYMENT: DEPLOYMENT_LABELS,
     Level.DEPLOYMENT_LIFECYCLE_EVENT: (*DEPLOYMENT_LABELS, "lifecycle_event"),

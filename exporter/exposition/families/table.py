@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from exporter.exposition.families.account import ACCOUNT_FAMILIES
 from exporter.exposition.families.base import Family
 from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
@@ -12,6 +13,7 @@ FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
+    *ACCOUNT_FAMILIES,
     *EXPORTER_FAMILIES,
     *EVENT_CONSUMER_FAMILIES,
 )

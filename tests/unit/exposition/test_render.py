@@ -343,6 +343,7 @@ def test_nothing_undeclared_is_emitted_and_labels_match_the_table():
     metrics.scope_seen("111122223333", "us-east-1")
     metrics.count_request("111122223333", "us-east-1", "ListDeployments")
     metrics.set_scope_health({("111122223333", "us-east-1"): "AccessDenied"})
+    metrics.set_accounts([("111122223333", "payments-prod", "Production")])
     metrics.api_duration.labels("ListDeployments").observe(0.2)
     EventMetrics(metrics.registry)  # the event consumer's families, present with `events` configured
     text = ExpositionCache(FULL).render(views, deployments, [GROUP]) + metrics.render()
