@@ -123,6 +123,11 @@ class Poller:
             health[scope] = health.get(scope) or self.outages.failed.get(settings)
         return health
 
+    def watched_accounts(self) -> set[str] | None:
+        """The accounts polled now (None while any client's account is unknown, or none is made)."""
+        accounts = {self.identity(settings)[0] for settings in self.clients.settings_in_use()}
+        return None if not accounts or "" in accounts else accounts
+
     def follow_mentioned(self, mentions: Sequence[Mention]) -> None:
         """Between polls: each source lists again the groups it follows that the mentions may
         belong to (incrementally, as in a poll); what they follow there now joins what the

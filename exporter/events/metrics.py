@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge
 from exporter.events.parse import EVENT_TYPES
 from exporter.exposition.families.table import BY_NAME
 
-IGNORE_REASONS = ("not_codedeploy", "untracked", "finished")
+IGNORE_REASONS = ("not_codedeploy", "untracked", "finished", "unwatched_account")
 REFRESH_RESULTS = ("success", "error")
 SQS_OPERATIONS = ("GetQueueAttributes", "ReceiveMessage", "DeleteMessageBatch")
 # Codes a consumer outage usually shows; others appear when they happen.

@@ -62,6 +62,7 @@ class DeploymentChange:
     state: str | None = None
     target_id: str | None = None
     time: float | None = None  # when the change happened, Unix seconds (None if the message lacks it)
+    account: str | None = None  # the account it happened in (EventBridge events say; triggers do not)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,7 @@ def _eventbridge(event: dict[str, Any], sent_at: float | None) -> ParsedMessage:
             state=_name(detail, "state"),
             target_id=target,
             time=date(event.get("time")) or sent_at,
+            account=_name(event, "account"),
         ),
         unreadable_date=_unreadable(event, ("time",)),
     )

@@ -27,12 +27,15 @@ class RefreshOutcome:
     applied: set[str] = field(default_factory=set)  # deployment ids refreshed
     untracked: set[str] = field(default_factory=set)  # not followed by this exporter (or shard)
     finished: set[str] = field(default_factory=set)  # finished and frozen: nothing can change
+    unwatched: set[str] = field(default_factory=set)  # from an account no scope or entry watches
     api_wide_errors: list[str] = field(default_factory=list)
     duration: float = 0.0
 
     def result_of(self, deployment_id: str) -> str:
         if deployment_id in self.applied:
             return "applied"
+        if deployment_id in self.unwatched:
+            return "unwatched_account"
         return "finished" if deployment_id in self.finished else "untracked"
 
 
@@ -83,6 +86,11 @@ class EventRefresher:
         return outcome
 
     def _refresh(self, poller: Poller, named: dict[str, DeploymentChange], outcome: RefreshOutcome) -> None:
+        # A central bus forwards every account's events; those of accounts not watched cost nothing.
+        watched = poller.watched_accounts()
+        if watched is not None:
+            outcome.unwatched = {d for d, c in named.items() if c.account is not None and c.account not in watched}
+            named = {d: c for d, c in named.items() if d not in outcome.unwatched}
         tracked_ids = {key[0] for key in poller.deployments}
         untracked = [change for d, change in named.items() if d not in tracked_ids]
         if untracked:

@@ -449,3 +449,29 @@ def put_ec2_in(sim, deployment_id, application, group, create_time):
         [_target(deployment_id, target_id, "InProgress")],
     )
     return target_id
+
+
+def test_events_from_accounts_nobody_watches_are_ignored_without_a_listing(
+    sim, make_exporter, sqs, queue, start_consumer
+):
+    """A central bus forwards every account's events; one from an account no entry polls is
+    counted as unwatched_account and costs no API call, one from the watched account is applied."""
+    ids = put_ec2(sim, "d-WATCHED01", 1)
+    exporter = make_exporter(
+        deployment_groups=[{"application": "web", "deployment_group": "prod", "aws": {"account_id": "123456789012"}}]
+    )
+    exporter.poll_once()
+    sim.reset_calls()
+    foreign = json.loads(deployment_event("d-FOREIGN01"))
+    foreign["account"] = "999999999999"
+    sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(foreign))
+    consumer = start_consumer(exporter, queue)
+    wait_for(lambda: in_queue(sqs, queue) == 0, what="the foreign event deleted")
+    wait_for(consumer.idle)
+    body = exporter.snapshot.body
+    assert value(body, "codedeploy_exporter_events_ignored_total", reason="unwatched_account") == 1
+    assert value(body, "codedeploy_exporter_events_ignored_total", reason="untracked") == 0
+    assert sim.calls == []  # no listing of the group for it
+    sim.put_target("d-WATCHED01", _target("d-WATCHED01", ids[0], "Failed"))
+    sqs.send_message(QueueUrl=queue, MessageBody=instance_event("d-WATCHED01", ids[0]))
+    wait_for(lambda: status_of(exporter, ids[0]) == "Failed", what="the watched account's event")

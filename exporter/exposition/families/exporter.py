@@ -156,7 +156,8 @@ EVENT_CONSUMER_FAMILIES: tuple[Family, ...] = (
         "counter",
         "Messages that caused no refresh: not_codedeploy (another kind of message), untracked (a "
         "deployment the exporter does not follow), finished (a finished deployment whose targets "
-        "are all frozen: a late or duplicate event).",
+        "are all frozen: a late or duplicate event), unwatched_account (an EventBridge event from an "
+        "account no entry or organization scope polls; only told apart once every polled account is known).",
         Level.EXPORTER,
         ("reason",),
         value="messages; every reason starts at 0",
