@@ -5,12 +5,13 @@ check it (tests/simulator/test_simulator*.py). Where botocore's service model st
 says how to read it there and tests/simulator/test_simulator_facts.py compares ``value`` (taken from the
 simulator's own constants, not retyped) with the model. Sources are abbreviated:
 
-- ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15), shape/member;
-- ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/codedeploy/
+- ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15, organizations
+  2016-11-28, account 2021-02-01), shape/member;
+- ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/<service>/
   latest/APIReference/API_<Operation>.html) or the SDK reference generated from it;
 - ``cli:`` an example of the AWS CLI (github.com/aws/aws-cli, awscli/examples/<service>/...);
-- ``moto:`` moto's implementation (moto/codedeploy, moto/sts), cross-checked in
-  tests/simulator/test_simulator_moto.py;
+- ``moto:`` moto's implementation (moto/codedeploy, moto/sts, moto/organizations),
+  cross-checked in tests/simulator/test_simulator_moto.py and test_simulator_cloud_moto.py;
 - ``captured:`` `aws deploy get-deployment` output people published (GitHub code search);
 - ``assumption:`` not documented anywhere we could find; chosen, and said so.
 """
@@ -28,6 +29,7 @@ from .deployments import MAX_BATCH
 from .groups import MAX_GROUP_BATCH
 from .paging import DEFAULT_PAGE_SIZE
 from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
+from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
 from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
 
@@ -72,6 +74,15 @@ DEPLOYMENT_INFO_MEMBERS = (
 )
 ROLLBACK_INFO_MEMBERS = ("rollbackDeploymentId", "rollbackTriggeringDeploymentId", "rollbackMessage")
 CALLER_IDENTITY_MEMBERS = ("UserId", "Account", "Arn")
+ASSUME_ROLE_PARAMS = ("RoleArn", "RoleSessionName", "ExternalId", "DurationSeconds")
+ASSUME_ROLE_MEMBERS = ("Credentials", "AssumedRoleUser")
+CREDENTIALS_MEMBERS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+ASSUMED_ROLE_USER_MEMBERS = ("AssumedRoleId", "Arn")
+# STS answers these common errors (docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html)
+# besides the operation's own; the model lists only the latter.
+STS_COMMON_ERRORS = ("AccessDenied", "ValidationError")
+# Every error code each Organizations/Account operation can answer with, by service.
+CLOUD_OPERATION_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {}
 # Every error code each operation can answer with (besides injected faults).
 OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
     "GetDeploymentTarget": (
@@ -158,7 +169,9 @@ class Fact:
     # How tests read the fact from botocore's model: (kind, service, name), kind one of
     # enum (value equals the shape's enum), enum_subset, members (value is a subset of the
     # structure's members), errors (value is a subset of the operation's errors),
-    # doc_number (the operation's documentation states value), protocol, operations.
+    # doc_number (the operation's documentation states value), doc_mentions (the
+    # documentation of member Shape.member states value), range (value is a number shape's
+    # (min, max)), pattern (value matches the string shape's pattern), protocol, operations.
     model: tuple[str, str, str] | None = None
 
 
@@ -266,6 +279,126 @@ FACTS: tuple[Fact, ...] = (
             "test_calls_are_recorded_with_operation_params_and_access_key",
             "test_calls_record_the_region_the_client_signed_for",
         ),
+    ),
+    # ---- a Cloud: accounts, Regions, AssumeRole ------------------------------------------
+    Fact(
+        "cloud.routing",
+        "With a Cloud, a CodeDeploy call goes to the Simulator of the account its access key "
+        "acts as and the Region of its SigV4 credential scope (Cloud.simulator(account, "
+        "region)); each account-Region has its own state, faults and calls. Keys AssumeRole "
+        "did not issue (e.g. the static 'testing') act as the management account.",
+        "ref: SigV4 (the credential scope names the Region the request is for); IAM User Guide "
+        "'Temporary security credentials' (temporary credentials act as the role, in its "
+        "account); assumption: a key the simulator did not issue is the management account's",
+        (
+            "test_codedeploy_calls_reach_the_account_and_region_the_credentials_and_signature_name",
+            "test_static_keys_act_as_the_management_account",
+        ),
+    ),
+    Fact(
+        "cloud.throttle_scope",
+        "Cloud.throttle_scope(account, region): every CodeDeploy call of that account-Region "
+        "answers ThrottlingException ('Rate exceeded', HTTP 400) until that Simulator's "
+        "clear_faults(); other account-Regions keep answering.",
+        "ref: CodeDeploy quotas (API rate quotas apply per account and Region); AWS common errors "
+        "(ThrottlingException, 400); assumption: 'forever' is test tooling",
+        ("test_a_throttled_account_region_throttles_only_itself",),
+    ),
+    Fact(
+        "cloud.calls",
+        "Cloud.calls(service, operation) records every STS, Organizations and Account call "
+        "(operation, params, access key id, signing Region, time); CodeDeploy calls are in "
+        "each account-Region Simulator's calls.",
+        "assumption: test tooling, not AWS behaviour",
+        ("test_cloud_records_sts_calls_with_key_region_and_params",),
+    ),
+    Fact(
+        "sts.assume_role.request",
+        "AssumeRole takes RoleArn and RoleSessionName (required), ExternalId and DurationSeconds "
+        "(Query parameters; other members are ignored).",
+        "model: AssumeRoleRequest members; ref: STS API_AssumeRole.html",
+        ("test_assume_role_answers_credentials_for_the_role_s_account",),
+        ASSUME_ROLE_PARAMS,
+        ("members", "sts", "AssumeRoleRequest"),
+    ),
+    Fact(
+        "sts.assume_role.duration_default",
+        "Without DurationSeconds the session lasts 3600 s (Expiration = now + 3600).",
+        "model: AssumeRoleRequest.DurationSeconds documentation ('By default, the value is set to 3600 seconds')",
+        ("test_session_expiration_follows_duration_seconds",),
+        DEFAULT_DURATION,
+        ("doc_mentions", "sts", "AssumeRoleRequest.DurationSeconds"),
+    ),
+    Fact(
+        "sts.assume_role.duration_range",
+        "DurationSeconds outside 900..43200, or above the role's MaxSessionDuration (default "
+        "3600, Cloud.add_role(max_session_duration=...)), is ValidationError (400).",
+        "model: roleDurationSecondsType min/max; ref: API_AssumeRole.html DurationSeconds "
+        "('If you specify a value higher than this setting ... the operation fails'); IAM "
+        "CreateRole MaxSessionDuration (default 3600); assumption: the wording of the message",
+        ("test_session_expiration_follows_duration_seconds", "test_assume_role_validates_its_parameters"),
+        DURATION_RANGE,
+        ("range", "sts", "roleDurationSecondsType"),
+    ),
+    Fact(
+        "sts.assume_role.result",
+        "AssumeRole answers Credentials and AssumedRoleUser (in <AssumeRoleResult>).",
+        "model: AssumeRoleResponse members, resultWrapper AssumeRoleResult; moto: assume_role (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        ASSUME_ROLE_MEMBERS,
+        ("members", "sts", "AssumeRoleResponse"),
+    ),
+    Fact(
+        "sts.assume_role.credentials",
+        "Credentials: AccessKeyId (ASIA + 16 uppercase alphanumerics), SecretAccessKey (40 "
+        "characters), SessionToken, Expiration (ISO-8601 in the XML, a datetime in boto3).",
+        "model: Credentials members (Expiration a timestamp; the Query protocol writes "
+        "ISO-8601); ref: IAM User Guide 'unique identifiers' (ASIA: temporary access key); "
+        "moto: ASIA keys (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        CREDENTIALS_MEMBERS,
+        ("members", "sts", "Credentials"),
+    ),
+    Fact(
+        "sts.temporary_key_prefix",
+        "Keys AssumeRole issues start ASIA (long-term keys AKIA).",
+        "ref: IAM User Guide 'unique identifiers' (ASIA, AKIA prefixes); moto (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        TEMPORARY_KEY_PREFIX,
+    ),
+    Fact(
+        "sts.assumed_role_user",
+        "AssumedRoleUser: AssumedRoleId '<role id AROA...>:<session name>', Arn "
+        "'arn:aws:sts::<account>:assumed-role/<role>/<session name>'. GetCallerIdentity with "
+        "the issued key answers the same UserId and Arn, and the role's account.",
+        "model: AssumedRoleUser members and documentation; ref: API_AssumeRole.html and "
+        "API_GetCallerIdentity.html examples (assumed role); moto (cross-checked)",
+        (
+            "test_assume_role_answers_credentials_for_the_role_s_account",
+            "test_caller_identity_of_an_assumed_role_names_the_role_and_its_account",
+            "test_assume_role_has_moto_s_shape",
+        ),
+        ASSUMED_ROLE_USER_MEMBERS,
+        ("members", "sts", "AssumedRoleUser"),
+    ),
+    Fact(
+        "sts.assume_role.access_denied",
+        "A role the Cloud does not have, or one that requires an ExternalId the call does not "
+        "give (or gives wrong), is AccessDenied (HTTP 403): 'User: <caller ARN> is not "
+        "authorized to perform: sts:AssumeRole on resource: <RoleArn>'. A role assumed with "
+        "an issued key (role chaining) names the assumed-role ARN as the caller.",
+        "ref: STS CommonErrors (AccessDenied, 403); IAM User Guide 'external ID' (the trust "
+        "policy's sts:ExternalId condition) and 'Troubleshooting IAM roles' (the message)",
+        ("test_assume_role_is_denied_without_the_role_or_its_external_id",),
+        STS_COMMON_ERRORS,
+    ),
+    Fact(
+        "sts.assume_role.validation",
+        "A malformed RoleArn (not arn:aws:iam::<12 digits>:role/[path/]name) or "
+        "RoleSessionName (not [\\w+=,.@-]{2,64}) is ValidationError (HTTP 400).",
+        "ref: STS CommonErrors (ValidationError, 400); model: roleSessionNameType pattern; "
+        "assumption: the wording of the messages",
+        ("test_assume_role_validates_its_parameters",),
     ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(
