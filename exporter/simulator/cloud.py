@@ -33,6 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from . import organizations_api
 from .faults import Faults
 from .organization import DEFAULT_REGIONS, Organization
 from .records import REGION, ApiError
@@ -145,8 +146,7 @@ class Cloud:
     def account_for_key(self, access_key_id: str | None) -> str:
         """The account an access key acts as: its session's, else the management account."""
         with self._lock:
-            session = self.roles.session(access_key_id)
-            return session.account_id if session is not None else self.management_account
+            return self._account_of(access_key_id)
 
     def codedeploy_for(self, access_key_id: str | None, region: str | None) -> Simulator:
         """The Simulator a CodeDeploy call signed with this key for this Region goes to."""
@@ -186,28 +186,38 @@ class Cloud:
         injected = self.faults.before_call(operation)  # may sleep: outside the lock
         if injected is not None:
             return injected.status, {"__type": injected.code, "message": injected.message}
-        handler = _SERVICES.get(service, {}).get(operation)
+        handler = _SERVICES.get(service)
         if handler is None:
-            code = "InvalidAction" if service == "sts" else "UnknownOperationException"
-            return 400, {"__type": code, "message": f"Could not find operation {operation}"}
+            return 400, {"__type": "UnknownOperationException", "message": f"Unknown service {service}"}
         try:
             with self._lock:
-                return 200, handler(self, body, access_key_id)
+                return 200, handler(self, operation, body, access_key_id)
         except ApiError as error:
-            return error.status, error.body()
+            payload = error.body()
+            if service == "organizations":  # its error shapes spell the member Message
+                payload["Message"] = payload.pop("message")
+            return error.status, payload
+
+    def _account_of(self, access_key_id: str | None) -> str:
+        session = self.roles.session(access_key_id)
+        return session.account_id if session is not None else self.management_account
 
     def _caller(self, access_key_id: str | None) -> dict[str, str]:
         session = self.roles.session(access_key_id)
         return session.identity() if session is not None else user_identity(access_key_id, self.management_account)
 
-    def _get_caller_identity(self, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
-        return self._caller(access_key_id)
+    def _sts(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
+        if operation == "GetCallerIdentity":
+            return self._caller(access_key_id)
+        if operation == "AssumeRole":
+            return self.roles.assume(self._caller(access_key_id)["Arn"], body)
+        raise ApiError("InvalidAction", f"Could not find operation {operation}")
 
-    def _assume_role(self, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
-        return self.roles.assume(self._caller(access_key_id)["Arn"], body)
+    def _organizations(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
+        return organizations_api.handle(self.organization, self._account_of(access_key_id), operation, body)
 
 
-_Handler = Callable[[Cloud, dict[str, Any], "str | None"], dict[str, Any]]
-_SERVICES: dict[str, dict[str, _Handler]] = {
-    "sts": {"GetCallerIdentity": Cloud._get_caller_identity, "AssumeRole": Cloud._assume_role},
+_SERVICES: dict[str, Callable[[Cloud, str, dict[str, Any], str | None], dict[str, Any]]] = {
+    "sts": Cloud._sts,
+    "organizations": Cloud._organizations,
 }

@@ -27,6 +27,11 @@ from .builders import (
 )
 from .deployments import MAX_BATCH
 from .groups import MAX_GROUP_BATCH
+from .organization import ACCOUNT_MEMBERS, ACCOUNT_STATUSES, JOINED_METHOD, Organization
+from .organizations_api import DEFAULT_PAGE_SIZE as ORGANIZATIONS_PAGE_SIZE
+from .organizations_api import MAX_RESULTS
+from .organizations_api import OPERATIONS as ORGANIZATIONS_OPERATIONS
+from .organizations_api import TARGET_PREFIX as ORGANIZATIONS_TARGET_PREFIX
 from .paging import DEFAULT_PAGE_SIZE
 from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
 from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
@@ -82,7 +87,22 @@ ASSUMED_ROLE_USER_MEMBERS = ("AssumedRoleId", "Arn")
 # besides the operation's own; the model lists only the latter.
 STS_COMMON_ERRORS = ("AccessDenied", "ValidationError")
 # Every error code each Organizations/Account operation can answer with, by service.
-CLOUD_OPERATION_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {}
+_ORGANIZATIONS_ERRORS = ("AccessDeniedException", "AWSOrganizationsNotInUseException", "InvalidInputException")
+CLOUD_OPERATION_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
+    "organizations": {
+        "ListAccounts": _ORGANIZATIONS_ERRORS,
+        "ListAccountsForParent": (*_ORGANIZATIONS_ERRORS, "ParentNotFoundException"),
+        "ListOrganizationalUnitsForParent": (*_ORGANIZATIONS_ERRORS, "ParentNotFoundException"),
+        "ListRoots": _ORGANIZATIONS_ERRORS,
+        "DescribeAccount": (*_ORGANIZATIONS_ERRORS, "AccountNotFoundException"),
+    },
+}
+ROOT_MEMBERS = ("Id", "Arn", "Name", "PolicyTypes")
+OU_MEMBERS = ("Id", "Arn", "Name")
+# Ids and ARNs as an Organization makes them, for the model's patterns.
+_EXAMPLE = Organization("111111111111", lambda: 0.0)
+EXAMPLE_OU_ID = _EXAMPLE.add_ou("example")
+EXAMPLE_ACCOUNT = _EXAMPLE.accounts["111111111111"].answer("111111111111", _EXAMPLE.id)
 # Every error code each operation can answer with (besides injected faults).
 OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
     "GetDeploymentTarget": (
@@ -399,6 +419,165 @@ FACTS: tuple[Fact, ...] = (
         "ref: STS CommonErrors (ValidationError, 400); model: roleSessionNameType pattern; "
         "assumption: the wording of the messages",
         ("test_assume_role_validates_its_parameters",),
+    ),
+    # ---- Organizations --------------------------------------------------------------------
+    Fact(
+        "organizations.protocol",
+        "Organizations speaks JSON 1.1 on the same port: POST / with X-Amz-Target "
+        "AWSOrganizationsV20161128.<Operation>; errors as {__type, Message}.",
+        "model: organizations metadata protocol json, targetPrefix AWSOrganizationsV20161128; "
+        "error shapes' member Message",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        ("json", ORGANIZATIONS_TARGET_PREFIX),
+        ("protocol", "organizations", ""),
+    ),
+    Fact(
+        "organizations.operations",
+        "ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, ListRoots, "
+        "DescribeAccount; any other is UnknownOperationException.",
+        "model: operations",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        tuple(ORGANIZATIONS_OPERATIONS),
+        ("operations", "organizations", ""),
+    ),
+    Fact(
+        "organizations.errors",
+        "Each operation answers only with error codes its model declares.",
+        "model: operations.<Operation>.errors",
+        ("test_each_operation_raises_only_its_model_errors",),
+        CLOUD_OPERATION_ERRORS["organizations"],
+        ("errors", "organizations", ""),
+    ),
+    Fact(
+        "organizations.management_only",
+        "Only the management account's credentials (its sessions, and keys AssumeRole did not "
+        "issue) may call them: a member account gets AccessDeniedException, an account not in "
+        "the organization (one that left it) AWSOrganizationsNotInUseException.",
+        "ref: organizations API_ListAccounts.html (and the other pages): 'You can only call this "
+        "operation from the management account or a member account that is a delegated "
+        "administrator'; model: AccessDeniedException, AWSOrganizationsNotInUseException "
+        "documentation; assumption: no delegated administrators",
+        ("test_member_accounts_are_denied_and_former_members_are_not_in_an_organization",),
+    ),
+    Fact(
+        "organizations.account",
+        "An Account: Id, Arn (arn:aws:organizations::<management>:account/o-<org>/<id>), Email, "
+        "Name, Status, State, JoinedMethod (CREATED), JoinedTimestamp (epoch seconds, a number "
+        "on the wire). The management account is listed too.",
+        "model: Account members, AccountArn pattern; ref: API_ListAccounts.html example; moto: "
+        "the management account is listed, JoinedMethod CREATED (cross-checked); assumption: "
+        "JoinedMethod CREATED for every account",
+        (
+            "test_list_accounts_lists_the_management_account_and_members_with_their_status",
+            "test_organizations_answers_through_boto3_with_model_shapes",
+            "test_organizations_listings_have_moto_s_shapes",
+        ),
+        ACCOUNT_MEMBERS,
+        ("members", "organizations", "Account"),
+    ),
+    Fact(
+        "organizations.account_arn",
+        "Account ARNs as the model's pattern says.",
+        "model: AccountArn pattern",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        EXAMPLE_ACCOUNT["Arn"],
+        ("pattern", "organizations", "AccountArn"),
+    ),
+    Fact(
+        "organizations.account_status",
+        "Status is ACTIVE, SUSPENDED or PENDING_CLOSURE (Cloud.set_status) and State carries the "
+        "same value (State's PENDING_ACTIVATION and CLOSED are not simulated). Suspended accounts "
+        "stay listed; accounts that left (Cloud.remove_account) are not.",
+        "model: AccountStatus enum, AccountState enum, Account.Status documentation (Status is "
+        "retired in favour of State); ref: API_ListAccounts.html; assumption: State equals "
+        "Status for the values both have",
+        (
+            "test_list_accounts_lists_the_management_account_and_members_with_their_status",
+            "test_organizations_listings_have_moto_s_shapes",
+        ),
+        ACCOUNT_STATUSES,
+        ("enum", "organizations", "AccountStatus"),
+    ),
+    Fact(
+        "organizations.account_state",
+        "The State values the simulator sets.",
+        "model: AccountState enum",
+        ("test_list_accounts_lists_the_management_account_and_members_with_their_status",),
+        ACCOUNT_STATUSES,
+        ("enum_subset", "organizations", "AccountState"),
+    ),
+    Fact(
+        "organizations.joined_method",
+        "JoinedMethod is CREATED.",
+        "model: AccountJoinedMethod enum; moto (cross-checked); assumption: the Cloud does not model invitations",
+        ("test_organizations_listings_have_moto_s_shapes",),
+        (JOINED_METHOD,),
+        ("enum_subset", "organizations", "AccountJoinedMethod"),
+    ),
+    Fact(
+        "organizations.root",
+        "ListRoots answers the organization's one root: Id r-<4 lowercase alphanumerics>, Arn "
+        "arn:aws:organizations::<management>:root/o-<org>/<root id>, Name 'Root', PolicyTypes [].",
+        "model: Root members, RootId pattern; ref: API_ListRoots.html example; moto (cross-checked)",
+        ("test_list_roots_answers_the_one_root", "test_organizations_listings_have_moto_s_shapes"),
+        ROOT_MEMBERS,
+        ("members", "organizations", "Root"),
+    ),
+    Fact(
+        "organizations.root_id",
+        "Root ids as the model's pattern says.",
+        "model: RootId pattern",
+        ("test_list_roots_answers_the_one_root",),
+        _EXAMPLE.root_id,
+        ("pattern", "organizations", "RootId"),
+    ),
+    Fact(
+        "organizations.ou",
+        "OUs (Cloud.add_ou) have Id ou-<root suffix>-<8 lowercase alphanumerics>, Arn "
+        "arn:aws:organizations::<management>:ou/o-<org>/<ou id>, Name; "
+        "ListOrganizationalUnitsForParent lists a parent's direct children, "
+        "ListAccountsForParent a parent's direct accounts.",
+        "model: OrganizationalUnit members, OrganizationalUnitId pattern; ref: "
+        "API_ListOrganizationalUnitsForParent.html, API_ListAccountsForParent.html; moto (cross-checked)",
+        ("test_accounts_and_ous_are_listed_per_parent", "test_organizations_listings_have_moto_s_shapes"),
+        OU_MEMBERS,
+        ("members", "organizations", "OrganizationalUnit"),
+    ),
+    Fact(
+        "organizations.ou_id",
+        "OU ids as the model's pattern says.",
+        "model: OrganizationalUnitId pattern",
+        ("test_accounts_and_ous_are_listed_per_parent",),
+        EXAMPLE_OU_ID,
+        ("pattern", "organizations", "OrganizationalUnitId"),
+    ),
+    Fact(
+        "organizations.not_found",
+        "A well-formed ParentId of no root or OU is ParentNotFoundException, a well-formed "
+        "AccountId not in the organization AccountNotFoundException; malformed ones "
+        "InvalidInputException.",
+        "model: ParentId and AccountId patterns, the operations' errors; moto: the same codes "
+        "for unknown ids (cross-checked); assumption: the messages",
+        ("test_describe_account_and_unknown_ids", "test_organizations_errors_match_moto"),
+    ),
+    Fact(
+        "organizations.max_results",
+        "MaxResults is 1..20; outside is InvalidInputException.",
+        "model: MaxResults min/max (boto3 also refuses it before sending)",
+        ("test_organizations_pages_by_max_results_and_next_token",),
+        MAX_RESULTS,
+        ("range", "organizations", "MaxResults"),
+    ),
+    Fact(
+        "organizations.paging",
+        "List operations page by MaxResults (default 20) with an opaque NextToken while more "
+        "remain, none on the last page; a NextToken not issued by the same operation is "
+        "InvalidInputException. Accounts are listed in joining order, OUs in creation order.",
+        "assumption: AWS documents no default page size (20: the model's maximum) and no order; "
+        "ref: API_ListAccounts.html (NextToken null on the last page); moto pages the same "
+        "way (cross-checked)",
+        ("test_organizations_pages_by_max_results_and_next_token", "test_organizations_listings_have_moto_s_shapes"),
+        ORGANIZATIONS_PAGE_SIZE,
     ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(

@@ -18,7 +18,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import sts
+from . import organizations_api, sts
 from .cloud import Cloud
 from .sqs import service as sqs_sim
 from .state import Simulator
@@ -56,6 +56,11 @@ class _Handler(BaseHTTPRequestHandler):
         if sts.is_query_request(target, self.headers.get("Content-Type")):
             self._answer_query(raw)
             return
+        cloud = self.server.cloud
+        if cloud is not None and target.startswith(organizations_api.TARGET_PREFIX):
+            operation = target[len(organizations_api.TARGET_PREFIX) :]
+            self._cloud_json(cloud, "organizations", operation, raw, CONTENT_TYPE)
+            return
         if not target.startswith(TARGET_PREFIX):
             self._send(
                 400,
@@ -73,6 +78,18 @@ class _Handler(BaseHTTPRequestHandler):
         simulator = cloud.codedeploy_for(key, region) if cloud is not None else self.server.simulator
         status, payload = simulator.handle(target[len(TARGET_PREFIX) :], body, access_key_id=key, region=region)
         self._send(status, payload)
+
+    def _cloud_json(self, cloud: Cloud, service: str, operation: str, raw: bytes, content_type: str) -> None:
+        # Organizations (JSON 1.1) and the Account service (rest-json): see cloud.py.
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"}, content_type)
+            return
+        authorization = self.headers.get("Authorization")
+        key, region = access_key_from_authorization(authorization), region_from_authorization(authorization)
+        status, payload = cloud.handle(service, operation, body, key, region)
+        self._send(status, payload, content_type)
 
     def _sqs(self, operation: str, raw: bytes) -> None:
         # SQS (JSON 1.0) for the exporter's event consumer: see sqs/ and its facts.py.

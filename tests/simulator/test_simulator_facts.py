@@ -111,6 +111,8 @@ def check_against_model(fact) -> None:
         # botocore speaks the first it supports, which must be the one the simulator speaks.
         assert protocol in model.metadata.get("protocols", [model.metadata["protocol"]])
         assert getattr(model, "resolved_protocol", model.metadata["protocol"]) == protocol
+        if service == "organizations":
+            assert model.metadata["targetPrefix"] + "." == fact.value[1]
         if service == "sts":
             _, version, namespace = fact.value
             assert (model.metadata["apiVersion"], model.metadata["xmlNamespace"]) == (
