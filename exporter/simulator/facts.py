@@ -5,12 +5,13 @@ check it (tests/simulator/test_simulator*.py). Where botocore's service model st
 says how to read it there and tests/simulator/test_simulator_facts.py compares ``value`` (taken from the
 simulator's own constants, not retyped) with the model. Sources are abbreviated:
 
-- ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15), shape/member;
-- ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/codedeploy/
+- ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15, organizations
+  2016-11-28, account 2021-02-01), shape/member;
+- ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/<service>/
   latest/APIReference/API_<Operation>.html) or the SDK reference generated from it;
 - ``cli:`` an example of the AWS CLI (github.com/aws/aws-cli, awscli/examples/<service>/...);
-- ``moto:`` moto's implementation (moto/codedeploy, moto/sts), cross-checked in
-  tests/simulator/test_simulator_moto.py;
+- ``moto:`` moto's implementation (moto/codedeploy, moto/sts, moto/organizations),
+  cross-checked in tests/simulator/test_simulator_moto.py and test_simulator_cloud_moto.py;
 - ``captured:`` `aws deploy get-deployment` output people published (GitHub code search);
 - ``assumption:`` not documented anywhere we could find; chosen, and said so.
 """
@@ -26,8 +27,14 @@ from .builders import (
 )
 from .deployments import MAX_BATCH
 from .groups import MAX_GROUP_BATCH
+from .organization import ACCOUNT_MEMBERS, ACCOUNT_STATUSES, JOINED_METHOD, Organization
+from .organizations_api import DEFAULT_PAGE_SIZE as ORGANIZATIONS_PAGE_SIZE
+from .organizations_api import MAX_RESULTS
+from .organizations_api import OPERATIONS as ORGANIZATIONS_OPERATIONS
+from .organizations_api import TARGET_PREFIX as ORGANIZATIONS_TARGET_PREFIX
 from .paging import DEFAULT_PAGE_SIZE
 from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
+from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
 from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
 
@@ -72,6 +79,30 @@ DEPLOYMENT_INFO_MEMBERS = (
 )
 ROLLBACK_INFO_MEMBERS = ("rollbackDeploymentId", "rollbackTriggeringDeploymentId", "rollbackMessage")
 CALLER_IDENTITY_MEMBERS = ("UserId", "Account", "Arn")
+ASSUME_ROLE_PARAMS = ("RoleArn", "RoleSessionName", "ExternalId", "DurationSeconds")
+ASSUME_ROLE_MEMBERS = ("Credentials", "AssumedRoleUser")
+CREDENTIALS_MEMBERS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "Expiration")
+ASSUMED_ROLE_USER_MEMBERS = ("AssumedRoleId", "Arn")
+# STS answers these common errors (docs.aws.amazon.com/STS/latest/APIReference/CommonErrors.html)
+# besides the operation's own; the model lists only the latter.
+STS_COMMON_ERRORS = ("AccessDenied", "ValidationError")
+# Every error code each Organizations/Account operation can answer with, by service.
+_ORGANIZATIONS_ERRORS = ("AccessDeniedException", "AWSOrganizationsNotInUseException", "InvalidInputException")
+CLOUD_OPERATION_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
+    "organizations": {
+        "ListAccounts": _ORGANIZATIONS_ERRORS,
+        "ListAccountsForParent": (*_ORGANIZATIONS_ERRORS, "ParentNotFoundException"),
+        "ListOrganizationalUnitsForParent": (*_ORGANIZATIONS_ERRORS, "ParentNotFoundException"),
+        "ListRoots": _ORGANIZATIONS_ERRORS,
+        "DescribeAccount": (*_ORGANIZATIONS_ERRORS, "AccountNotFoundException"),
+    },
+}
+ROOT_MEMBERS = ("Id", "Arn", "Name", "PolicyTypes")
+OU_MEMBERS = ("Id", "Arn", "Name")
+# Ids and ARNs as an Organization makes them, for the model's patterns.
+_EXAMPLE = Organization("111111111111", lambda: 0.0)
+EXAMPLE_OU_ID = _EXAMPLE.add_ou("example")
+EXAMPLE_ACCOUNT = _EXAMPLE.accounts["111111111111"].answer("111111111111", _EXAMPLE.id)
 # Every error code each operation can answer with (besides injected faults).
 OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
     "GetDeploymentTarget": (
@@ -158,7 +189,9 @@ class Fact:
     # How tests read the fact from botocore's model: (kind, service, name), kind one of
     # enum (value equals the shape's enum), enum_subset, members (value is a subset of the
     # structure's members), errors (value is a subset of the operation's errors),
-    # doc_number (the operation's documentation states value), protocol, operations.
+    # doc_number (the operation's documentation states value), doc_mentions (the
+    # documentation of member Shape.member states value), range (value is a number shape's
+    # (min, max)), pattern (value matches the string shape's pattern), protocol, operations.
     model: tuple[str, str, str] | None = None
 
 
@@ -266,6 +299,285 @@ FACTS: tuple[Fact, ...] = (
             "test_calls_are_recorded_with_operation_params_and_access_key",
             "test_calls_record_the_region_the_client_signed_for",
         ),
+    ),
+    # ---- a Cloud: accounts, Regions, AssumeRole ------------------------------------------
+    Fact(
+        "cloud.routing",
+        "With a Cloud, a CodeDeploy call goes to the Simulator of the account its access key "
+        "acts as and the Region of its SigV4 credential scope (Cloud.simulator(account, "
+        "region)); each account-Region has its own state, faults and calls. Keys AssumeRole "
+        "did not issue (e.g. the static 'testing') act as the management account.",
+        "ref: SigV4 (the credential scope names the Region the request is for); IAM User Guide "
+        "'Temporary security credentials' (temporary credentials act as the role, in its "
+        "account); assumption: a key the simulator did not issue is the management account's",
+        (
+            "test_codedeploy_calls_reach_the_account_and_region_the_credentials_and_signature_name",
+            "test_static_keys_act_as_the_management_account",
+        ),
+    ),
+    Fact(
+        "cloud.throttle_scope",
+        "Cloud.throttle_scope(account, region): every CodeDeploy call of that account-Region "
+        "answers ThrottlingException ('Rate exceeded', HTTP 400) until that Simulator's "
+        "clear_faults(); other account-Regions keep answering.",
+        "ref: CodeDeploy quotas (API rate quotas apply per account and Region); AWS common errors "
+        "(ThrottlingException, 400); assumption: 'forever' is test tooling",
+        ("test_a_throttled_account_region_throttles_only_itself",),
+    ),
+    Fact(
+        "cloud.calls",
+        "Cloud.calls(service, operation) records every STS, Organizations and Account call "
+        "(operation, params, access key id, signing Region, time); CodeDeploy calls are in "
+        "each account-Region Simulator's calls.",
+        "assumption: test tooling, not AWS behaviour",
+        ("test_cloud_records_sts_calls_with_key_region_and_params",),
+    ),
+    Fact(
+        "sts.assume_role.request",
+        "AssumeRole takes RoleArn and RoleSessionName (required), ExternalId and DurationSeconds "
+        "(Query parameters; other members are ignored).",
+        "model: AssumeRoleRequest members; ref: STS API_AssumeRole.html",
+        ("test_assume_role_answers_credentials_for_the_role_s_account",),
+        ASSUME_ROLE_PARAMS,
+        ("members", "sts", "AssumeRoleRequest"),
+    ),
+    Fact(
+        "sts.assume_role.duration_default",
+        "Without DurationSeconds the session lasts 3600 s (Expiration = now + 3600).",
+        "model: AssumeRoleRequest.DurationSeconds documentation ('By default, the value is set to 3600 seconds')",
+        ("test_session_expiration_follows_duration_seconds",),
+        DEFAULT_DURATION,
+        ("doc_mentions", "sts", "AssumeRoleRequest.DurationSeconds"),
+    ),
+    Fact(
+        "sts.assume_role.duration_range",
+        "DurationSeconds outside 900..43200, or above the role's MaxSessionDuration (default "
+        "3600, Cloud.add_role(max_session_duration=...)), is ValidationError (400).",
+        "model: roleDurationSecondsType min/max; ref: API_AssumeRole.html DurationSeconds "
+        "('If you specify a value higher than this setting ... the operation fails'); IAM "
+        "CreateRole MaxSessionDuration (default 3600); assumption: the wording of the message",
+        ("test_session_expiration_follows_duration_seconds", "test_assume_role_validates_its_parameters"),
+        DURATION_RANGE,
+        ("range", "sts", "roleDurationSecondsType"),
+    ),
+    Fact(
+        "sts.assume_role.result",
+        "AssumeRole answers Credentials and AssumedRoleUser (in <AssumeRoleResult>).",
+        "model: AssumeRoleResponse members, resultWrapper AssumeRoleResult; moto: assume_role (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        ASSUME_ROLE_MEMBERS,
+        ("members", "sts", "AssumeRoleResponse"),
+    ),
+    Fact(
+        "sts.assume_role.credentials",
+        "Credentials: AccessKeyId (ASIA + 16 uppercase alphanumerics), SecretAccessKey (40 "
+        "characters), SessionToken, Expiration (ISO-8601 in the XML, a datetime in boto3).",
+        "model: Credentials members (Expiration a timestamp; the Query protocol writes "
+        "ISO-8601); ref: IAM User Guide 'unique identifiers' (ASIA: temporary access key); "
+        "moto: ASIA keys (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        CREDENTIALS_MEMBERS,
+        ("members", "sts", "Credentials"),
+    ),
+    Fact(
+        "sts.temporary_key_prefix",
+        "Keys AssumeRole issues start ASIA (long-term keys AKIA).",
+        "ref: IAM User Guide 'unique identifiers' (ASIA, AKIA prefixes); moto (cross-checked)",
+        ("test_assume_role_answers_credentials_for_the_role_s_account", "test_assume_role_has_moto_s_shape"),
+        TEMPORARY_KEY_PREFIX,
+    ),
+    Fact(
+        "sts.assumed_role_user",
+        "AssumedRoleUser: AssumedRoleId '<role id AROA...>:<session name>', Arn "
+        "'arn:aws:sts::<account>:assumed-role/<role>/<session name>'. GetCallerIdentity with "
+        "the issued key answers the same UserId and Arn, and the role's account.",
+        "model: AssumedRoleUser members and documentation; ref: API_AssumeRole.html and "
+        "API_GetCallerIdentity.html examples (assumed role); moto (cross-checked)",
+        (
+            "test_assume_role_answers_credentials_for_the_role_s_account",
+            "test_caller_identity_of_an_assumed_role_names_the_role_and_its_account",
+            "test_assume_role_has_moto_s_shape",
+        ),
+        ASSUMED_ROLE_USER_MEMBERS,
+        ("members", "sts", "AssumedRoleUser"),
+    ),
+    Fact(
+        "sts.assume_role.access_denied",
+        "A role the Cloud does not have, or one that requires an ExternalId the call does not "
+        "give (or gives wrong), is AccessDenied (HTTP 403): 'User: <caller ARN> is not "
+        "authorized to perform: sts:AssumeRole on resource: <RoleArn>'. A role assumed with "
+        "an issued key (role chaining) names the assumed-role ARN as the caller.",
+        "ref: STS CommonErrors (AccessDenied, 403); IAM User Guide 'external ID' (the trust "
+        "policy's sts:ExternalId condition) and 'Troubleshooting IAM roles' (the message)",
+        ("test_assume_role_is_denied_without_the_role_or_its_external_id",),
+        STS_COMMON_ERRORS,
+    ),
+    Fact(
+        "sts.assume_role.validation",
+        "A malformed RoleArn (not arn:aws:iam::<12 digits>:role/[path/]name) or "
+        "RoleSessionName (not [\\w+=,.@-]{2,64}) is ValidationError (HTTP 400).",
+        "ref: STS CommonErrors (ValidationError, 400); model: roleSessionNameType pattern; "
+        "assumption: the wording of the messages",
+        ("test_assume_role_validates_its_parameters",),
+    ),
+    # ---- Organizations --------------------------------------------------------------------
+    Fact(
+        "organizations.protocol",
+        "Organizations speaks JSON 1.1 on the same port: POST / with X-Amz-Target "
+        "AWSOrganizationsV20161128.<Operation>; errors as {__type, Message}.",
+        "model: organizations metadata protocol json, targetPrefix AWSOrganizationsV20161128; "
+        "error shapes' member Message",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        ("json", ORGANIZATIONS_TARGET_PREFIX),
+        ("protocol", "organizations", ""),
+    ),
+    Fact(
+        "organizations.operations",
+        "ListAccounts, ListAccountsForParent, ListOrganizationalUnitsForParent, ListRoots, "
+        "DescribeAccount; any other is UnknownOperationException.",
+        "model: operations",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        tuple(ORGANIZATIONS_OPERATIONS),
+        ("operations", "organizations", ""),
+    ),
+    Fact(
+        "organizations.errors",
+        "Each operation answers only with error codes its model declares.",
+        "model: operations.<Operation>.errors",
+        ("test_each_operation_raises_only_its_model_errors",),
+        CLOUD_OPERATION_ERRORS["organizations"],
+        ("errors", "organizations", ""),
+    ),
+    Fact(
+        "organizations.management_only",
+        "Only the management account's credentials (its sessions, and keys AssumeRole did not "
+        "issue) may call them: a member account gets AccessDeniedException, an account not in "
+        "the organization (one that left it) AWSOrganizationsNotInUseException.",
+        "ref: organizations API_ListAccounts.html (and the other pages): 'You can only call this "
+        "operation from the management account or a member account that is a delegated "
+        "administrator'; model: AccessDeniedException, AWSOrganizationsNotInUseException "
+        "documentation; assumption: no delegated administrators",
+        ("test_member_accounts_are_denied_and_former_members_are_not_in_an_organization",),
+    ),
+    Fact(
+        "organizations.account",
+        "An Account: Id, Arn (arn:aws:organizations::<management>:account/o-<org>/<id>), Email, "
+        "Name, Status, State, JoinedMethod (CREATED), JoinedTimestamp (epoch seconds, a number "
+        "on the wire). The management account is listed too.",
+        "model: Account members, AccountArn pattern; ref: API_ListAccounts.html example; moto: "
+        "the management account is listed, JoinedMethod CREATED (cross-checked); assumption: "
+        "JoinedMethod CREATED for every account",
+        (
+            "test_list_accounts_lists_the_management_account_and_members_with_their_status",
+            "test_organizations_answers_through_boto3_with_model_shapes",
+            "test_organizations_listings_have_moto_s_shapes",
+        ),
+        ACCOUNT_MEMBERS,
+        ("members", "organizations", "Account"),
+    ),
+    Fact(
+        "organizations.account_arn",
+        "Account ARNs as the model's pattern says.",
+        "model: AccountArn pattern",
+        ("test_organizations_answers_through_boto3_with_model_shapes",),
+        EXAMPLE_ACCOUNT["Arn"],
+        ("pattern", "organizations", "AccountArn"),
+    ),
+    Fact(
+        "organizations.account_status",
+        "Status is ACTIVE, SUSPENDED or PENDING_CLOSURE (Cloud.set_status) and State carries the "
+        "same value (State's PENDING_ACTIVATION and CLOSED are not simulated). Suspended accounts "
+        "stay listed; accounts that left (Cloud.remove_account) are not.",
+        "model: AccountStatus enum, AccountState enum, Account.Status documentation (Status is "
+        "retired in favour of State); ref: API_ListAccounts.html; assumption: State equals "
+        "Status for the values both have",
+        (
+            "test_list_accounts_lists_the_management_account_and_members_with_their_status",
+            "test_organizations_listings_have_moto_s_shapes",
+        ),
+        ACCOUNT_STATUSES,
+        ("enum", "organizations", "AccountStatus"),
+    ),
+    Fact(
+        "organizations.account_state",
+        "The State values the simulator sets.",
+        "model: AccountState enum",
+        ("test_list_accounts_lists_the_management_account_and_members_with_their_status",),
+        ACCOUNT_STATUSES,
+        ("enum_subset", "organizations", "AccountState"),
+    ),
+    Fact(
+        "organizations.joined_method",
+        "JoinedMethod is CREATED.",
+        "model: AccountJoinedMethod enum; moto (cross-checked); assumption: the Cloud does not model invitations",
+        ("test_organizations_listings_have_moto_s_shapes",),
+        (JOINED_METHOD,),
+        ("enum_subset", "organizations", "AccountJoinedMethod"),
+    ),
+    Fact(
+        "organizations.root",
+        "ListRoots answers the organization's one root: Id r-<4 lowercase alphanumerics>, Arn "
+        "arn:aws:organizations::<management>:root/o-<org>/<root id>, Name 'Root', PolicyTypes [].",
+        "model: Root members, RootId pattern; ref: API_ListRoots.html example; moto (cross-checked)",
+        ("test_list_roots_answers_the_one_root", "test_organizations_listings_have_moto_s_shapes"),
+        ROOT_MEMBERS,
+        ("members", "organizations", "Root"),
+    ),
+    Fact(
+        "organizations.root_id",
+        "Root ids as the model's pattern says.",
+        "model: RootId pattern",
+        ("test_list_roots_answers_the_one_root",),
+        _EXAMPLE.root_id,
+        ("pattern", "organizations", "RootId"),
+    ),
+    Fact(
+        "organizations.ou",
+        "OUs (Cloud.add_ou) have Id ou-<root suffix>-<8 lowercase alphanumerics>, Arn "
+        "arn:aws:organizations::<management>:ou/o-<org>/<ou id>, Name; "
+        "ListOrganizationalUnitsForParent lists a parent's direct children, "
+        "ListAccountsForParent a parent's direct accounts.",
+        "model: OrganizationalUnit members, OrganizationalUnitId pattern; ref: "
+        "API_ListOrganizationalUnitsForParent.html, API_ListAccountsForParent.html; moto (cross-checked)",
+        ("test_accounts_and_ous_are_listed_per_parent", "test_organizations_listings_have_moto_s_shapes"),
+        OU_MEMBERS,
+        ("members", "organizations", "OrganizationalUnit"),
+    ),
+    Fact(
+        "organizations.ou_id",
+        "OU ids as the model's pattern says.",
+        "model: OrganizationalUnitId pattern",
+        ("test_accounts_and_ous_are_listed_per_parent",),
+        EXAMPLE_OU_ID,
+        ("pattern", "organizations", "OrganizationalUnitId"),
+    ),
+    Fact(
+        "organizations.not_found",
+        "A well-formed ParentId of no root or OU is ParentNotFoundException, a well-formed "
+        "AccountId not in the organization AccountNotFoundException; malformed ones "
+        "InvalidInputException.",
+        "model: ParentId and AccountId patterns, the operations' errors; moto: the same codes "
+        "for unknown ids (cross-checked); assumption: the messages",
+        ("test_describe_account_and_unknown_ids", "test_organizations_errors_match_moto"),
+    ),
+    Fact(
+        "organizations.max_results",
+        "MaxResults is 1..20; outside is InvalidInputException.",
+        "model: MaxResults min/max (boto3 also refuses it before sending)",
+        ("test_organizations_pages_by_max_results_and_next_token",),
+        MAX_RESULTS,
+        ("range", "organizations", "MaxResults"),
+    ),
+    Fact(
+        "organizations.paging",
+        "List operations page by MaxResults (default 20) with an opaque NextToken while more "
+        "remain, none on the last page; a NextToken not issued by the same operation is "
+        "InvalidInputException. Accounts are listed in joining order, OUs in creation order.",
+        "assumption: AWS documents no default page size (20: the model's maximum) and no order; "
+        "ref: API_ListAccounts.html (NextToken null on the last page); moto pages the same "
+        "way (cross-checked)",
+        ("test_organizations_pages_by_max_results_and_next_token", "test_organizations_listings_have_moto_s_shapes"),
+        ORGANIZATIONS_PAGE_SIZE,
     ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(

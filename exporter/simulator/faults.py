@@ -22,7 +22,7 @@ class InjectedError:
 @dataclass
 class _Rule:
     operation: str | None  # None matches every operation
-    remaining: int
+    remaining: int | None  # None: never used up (a throttle that lasts until clear())
     error: InjectedError | None = None  # None means "hang, then answer normally"
     hang_seconds: float = 0.0
 
@@ -56,6 +56,12 @@ class Faults:
     def throttle(self, count: int, operation: str | None = None) -> None:
         self.fail(count, "ThrottlingException", 400, operation, "Rate exceeded")
 
+    def throttle_forever(self, operation: str | None = None) -> None:
+        """Answer every matching call with ThrottlingException until :meth:`clear`."""
+        error = InjectedError("ThrottlingException", "Rate exceeded", 400)
+        with self._lock:
+            self._rules.append(_Rule(operation, None, error=error))
+
     def hang(self, seconds: float, operation: str | None = None, count: int = 1) -> None:
         """Hold the next ``count`` matching calls for ``seconds`` (past client timeouts)."""
         with self._lock:
@@ -79,7 +85,7 @@ class Faults:
         with self._lock:
             latency = self._latency.get(operation, self._latency.get(None, 0.0))
             rule = next((r for r in self._rules if r.operation in (None, operation)), None)
-            if rule is not None:
+            if rule is not None and rule.remaining is not None:
                 rule.remaining -= 1
                 if rule.remaining <= 0:
                     self._rules.remove(rule)
@@ -119,6 +125,9 @@ class FaultControls:
         message: str | None = None,
     ) -> None:
         self.faults.fail(count, code, status, operation, message)
+
+    def throttle_forever(self, operation: str | None = None) -> None:
+        self.faults.throttle_forever(operation)
 
     def hang(self, seconds: float, operation: str | None = None, count: int = 1) -> None:
         self.faults.hang(seconds, operation, count)

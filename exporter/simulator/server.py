@@ -4,6 +4,9 @@ Query protocol on the same port.
 boto3 with ``endpoint_url`` POSTs to ``/`` with ``X-Amz-Target: CodeDeploy_20141006.<Op>``;
 its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that header;
 ``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
+
+Given a :class:`~exporter.simulator.cloud.Cloud`, CodeDeploy calls go to the Simulator of the
+access key's account and the signing Region, and STS calls (AssumeRole too) to the Cloud.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import sts
+from . import organizations_api, sts
+from .cloud import Cloud
 from .sqs import service as sqs_sim
 from .state import Simulator
 
@@ -52,6 +56,11 @@ class _Handler(BaseHTTPRequestHandler):
         if sts.is_query_request(target, self.headers.get("Content-Type")):
             self._answer_query(raw)
             return
+        cloud = self.server.cloud
+        if cloud is not None and target.startswith(organizations_api.TARGET_PREFIX):
+            operation = target[len(organizations_api.TARGET_PREFIX) :]
+            self._cloud_json(cloud, "organizations", operation, raw, CONTENT_TYPE)
+            return
         if not target.startswith(TARGET_PREFIX):
             self._send(
                 400,
@@ -64,13 +73,23 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"})
             return
         authorization = self.headers.get("Authorization")
-        status, payload = self.server.simulator.handle(
-            target[len(TARGET_PREFIX) :],
-            body,
-            access_key_id=access_key_from_authorization(authorization),
-            region=region_from_authorization(authorization),
-        )
+        key, region = access_key_from_authorization(authorization), region_from_authorization(authorization)
+        cloud = self.server.cloud
+        simulator = cloud.codedeploy_for(key, region) if cloud is not None else self.server.simulator
+        status, payload = simulator.handle(target[len(TARGET_PREFIX) :], body, access_key_id=key, region=region)
         self._send(status, payload)
+
+    def _cloud_json(self, cloud: Cloud, service: str, operation: str, raw: bytes, content_type: str) -> None:
+        # Organizations (JSON 1.1) and the Account service (rest-json): see cloud.py.
+        try:
+            body = json.loads(raw or b"{}")
+        except ValueError:
+            self._send(400, {"__type": "SerializationException", "message": "Malformed JSON"}, content_type)
+            return
+        authorization = self.headers.get("Authorization")
+        key, region = access_key_from_authorization(authorization), region_from_authorization(authorization)
+        status, payload = cloud.handle(service, operation, body, key, region)
+        self._send(status, payload, content_type)
 
     def _sqs(self, operation: str, raw: bytes) -> None:
         # SQS (JSON 1.0) for the exporter's event consumer: see sqs/ and its facts.py.
@@ -88,13 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
         operation = params.pop("Action", "")
         params.pop("Version", None)
         authorization = self.headers.get("Authorization")
-        status, payload = self.server.simulator.handle(
-            operation,
-            params,
-            access_key_id=access_key_from_authorization(authorization),
-            service="sts",
-            region=region_from_authorization(authorization),
-        )
+        key, region = access_key_from_authorization(authorization), region_from_authorization(authorization)
+        if self.server.cloud is not None:
+            status, payload = self.server.cloud.handle("sts", operation, dict(params), key, region)
+        else:
+            status, payload = self.server.simulator.handle(operation, params, key, service="sts", region=region)
         request_id = str(uuid.uuid4())
         if status == 200:
             data = sts.render_result(operation, payload, request_id)
@@ -139,17 +156,23 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], simulator: Simulator, sqs: sqs_sim.SqsService) -> None:
+    def __init__(
+        self, address: tuple[str, int], simulator: Simulator, sqs: sqs_sim.SqsService, cloud: Cloud | None
+    ) -> None:
         super().__init__(address, _Handler)
         self.simulator = simulator
         self.sqs = sqs
+        self.cloud = cloud
 
     def handle_error(self, request: object, client_address: object) -> None:
         pass  # disconnects mid-request are expected with timeouts and hangs
 
 
 class SimulatorServer:
-    """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread."""
+    """Serve a :class:`Simulator` on ``host:port`` (port 0 picks a free one) in a daemon thread.
+
+    With ``cloud``, serve a whole :class:`Cloud` instead: ``simulator`` then defaults to the
+    management account's Simulator in the Cloud's Region (what ``/_simulator/state`` shows)."""
 
     def __init__(
         self,
@@ -157,8 +180,12 @@ class SimulatorServer:
         host: str = "127.0.0.1",
         port: int = 0,
         sqs: sqs_sim.SqsService | None = None,
+        cloud: Cloud | None = None,
     ) -> None:
-        self.simulator = simulator if simulator is not None else Simulator()
+        if simulator is None:
+            simulator = cloud.simulator(cloud.management_account, cloud.region) if cloud is not None else Simulator()
+        self.simulator = simulator
+        self.cloud = cloud
         self.sqs = sqs if sqs is not None else sqs_sim.SqsService()
         self._address = (host, port)
         self._httpd: _Server | None = None
@@ -173,7 +200,7 @@ class SimulatorServer:
 
     def start(self) -> SimulatorServer:
         if self._httpd is None:
-            self._httpd = _Server(self._address, self.simulator, self.sqs)
+            self._httpd = _Server(self._address, self.simulator, self.sqs, self.cloud)
             self._thread = threading.Thread(
                 target=self._httpd.serve_forever,
                 kwargs={"poll_interval": 0.05},
@@ -187,6 +214,8 @@ class SimulatorServer:
         if self._httpd is None:
             return
         self.simulator.interrupt_waits()  # release requests held by hang/latency faults
+        if self.cloud is not None:
+            self.cloud.interrupt_waits()
         self.sqs.interrupt_waits()  # ... and SQS long polls
         self._httpd.shutdown()
         self._httpd.server_close()

@@ -8,7 +8,6 @@ fault controls in faults.py and the stored records in records.py.
 from __future__ import annotations
 
 import copy
-import hashlib
 import threading
 import time
 from collections.abc import Callable
@@ -20,6 +19,7 @@ from .faults import FaultControls, Faults
 from .groups import GroupsApi
 from .paging import DEFAULT_PAGE_SIZE
 from .records import ACCOUNT, REGION, ApiError
+from .sts import user_identity
 
 
 @dataclass(frozen=True)
@@ -123,15 +123,7 @@ class Simulator(DeploymentsApi, GroupsApi, FaultControls):
             return error.status, error.body()
 
     def _caller_identity(self, access_key_id: str | None) -> dict[str, Any]:
-        account = self._key_accounts.get(access_key_id or "", self.account_id)
-        # An IAM user per access key: UserId is the user's unique id (AIDA...), as in the
-        # CLI's get-caller-identity example.
-        digest = hashlib.sha256((access_key_id or "").encode()).hexdigest().upper()
-        return {
-            "UserId": "AIDA" + digest[:17],
-            "Account": account,
-            "Arn": f"arn:aws:iam::{account}:user/simulator",
-        }
+        return user_identity(access_key_id, self._key_accounts.get(access_key_id or "", self.account_id))
 
 
 _OPERATIONS: dict[str, Callable[[Simulator, dict[str, Any]], dict[str, Any]]] = {

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
@@ -22,8 +23,21 @@ def parse_query(raw: bytes) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(raw.decode("utf-8", "replace")).items()}
 
 
+def user_identity(access_key_id: str | None, account: str) -> dict[str, str]:
+    """GetCallerIdentity of an IAM user's long-term key: UserId is the user's unique id
+    (AIDA...), as in the CLI's get-caller-identity example."""
+    digest = hashlib.sha256((access_key_id or "").encode()).hexdigest().upper()
+    return {"UserId": "AIDA" + digest[:17], "Account": account, "Arn": f"arn:aws:iam::{account}:user/simulator"}
+
+
+def _members(result: dict[str, Any]) -> str:
+    # Nested structures (AssumeRole's Credentials) become nested elements; None is left out.
+    present = {k: v for k, v in result.items() if v is not None}
+    return "".join(f"<{k}>{_members(v) if isinstance(v, dict) else escape(str(v))}</{k}>" for k, v in present.items())
+
+
 def render_result(operation: str, result: dict[str, Any], request_id: str) -> bytes:
-    members = "".join(f"<{k}>{escape(str(v))}</{k}>" for k, v in result.items())
+    members = _members(result)
     return (
         f'<{operation}Response xmlns="{STS_NAMESPACE}">'
         f"<{operation}Result>{members}</{operation}Result>"

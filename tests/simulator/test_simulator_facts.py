@@ -45,12 +45,17 @@ from exporter.simulator import (
     s3_revision,
     string_revision,
 )
-from exporter.simulator.facts import FACTS, OPERATION_ERRORS
+from exporter.simulator.facts import CLOUD_OPERATION_ERRORS, FACTS, OPERATION_ERRORS, STS_COMMON_ERRORS
 from exporter.simulator.records import target_body
 from exporter.simulator.scenarios.lambdas import DEMO_ALARM
 
 SESSION = botocore.session.get_session()
-MODELS = {"codedeploy": MODEL, "sts": SESSION.get_service_model("sts")}
+MODELS = {
+    "codedeploy": MODEL,
+    "sts": SESSION.get_service_model("sts"),
+    "organizations": SESSION.get_service_model("organizations"),
+    "account": SESSION.get_service_model("account"),
+}
 NOW = 1_700_000_000.0
 HERE = Path(__file__).parent
 
@@ -83,6 +88,17 @@ def check_against_model(fact) -> None:
         assert set(values) <= set(_shape(model, name, StructureShape).members), fact.key
     elif kind == "doc_number":
         assert re.search(rf"\bis {fact.value}\b", _documentation(model, name)), fact.key
+    elif kind == "doc_mentions":  # name is Shape.member: its documentation states the value
+        shape, member = name.split(".")
+        text = re.sub(r"<[^>]+>", "", _shape(model, shape, StructureShape).members[member].documentation)
+        assert re.search(rf"\b{fact.value}\b", text), fact.key
+    elif kind == "pattern":  # value: examples the simulator makes, each matching the shape's pattern
+        pattern = model.shape_for(name).metadata["pattern"]
+        for example in (fact.value,) if isinstance(fact.value, str) else fact.value:
+            assert re.search(pattern, example), f"{fact.key}: {example!r} !~ {pattern}"
+    elif kind == "range":  # value is (min, max) of a number shape
+        metadata = model.shape_for(name).metadata
+        assert (metadata.get("min"), metadata.get("max")) == tuple(fact.value), fact.key
     elif kind == "errors":
         for operation, codes in fact.value.items():
             declared = {s.name for s in model.operation_model(operation).error_shapes}
@@ -95,6 +111,8 @@ def check_against_model(fact) -> None:
         # botocore speaks the first it supports, which must be the one the simulator speaks.
         assert protocol in model.metadata.get("protocols", [model.metadata["protocol"]])
         assert getattr(model, "resolved_protocol", model.metadata["protocol"]) == protocol
+        if service == "organizations":
+            assert model.metadata["targetPrefix"] + "." == fact.value[1]
         if service == "sts":
             _, version, namespace = fact.value
             assert (model.metadata["apiVersion"], model.metadata["xmlNamespace"]) == (
@@ -139,7 +157,8 @@ def test_each_operation_raises_only_its_model_errors():
     raised = set(re.findall(r'ApiError\(\s*"(\w+)"', source))
     raised -= {"UnknownOperationException", "InvalidAction"}  # the protocol's own answers
     declared = {code for codes in OPERATION_ERRORS.values() for code in codes}
-    assert raised == declared
+    declared |= {code for table in CLOUD_OPERATION_ERRORS.values() for codes in table.values() for code in codes}
+    assert raised == declared | set(STS_COMMON_ERRORS)
 
 
 # ---- ground truth: limits probed through boto3 ------------------------------------------
