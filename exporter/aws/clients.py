@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import boto3
@@ -176,6 +176,20 @@ class ClientFactory:
         if drop:
             log.debug("event=aws_clients_closed count=%d pool_size=%d", len(drop), size)
 
+    def release(self, gone: Iterable[AwsSettings]) -> None:
+        """Close the clients of settings no source polls any more (an account that left its
+        organization): their account-regions are then no longer reported."""
+        gone = set(gone)
+        with self._lock:
+            closing: list[ServiceApi] = [self._apis.pop(s) for s in gone if s in self._apis]
+            closing += [self._others.pop(key) for key in [k for k in self._others if k[1] in gone]]
+            used = {_credentials(s) for s in self._apis} | {_credentials(s) for _, s in self._others}
+        with self._session_lock:
+            for key in {_credentials(s) for s in gone} - used:
+                self._sessions.pop(key, None)
+        for api in closing:
+            api.close()
+
     def cancel(self) -> None:
         """Shutdown: no API call starts from now on; rate-limit waits end at once."""
         self.cancelled.set()
@@ -250,7 +264,7 @@ class ClientFactory:
 
     def _session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
         """The session of the settings' credential set, made on first use, and its default region."""
-        key = (settings.profile, settings.role_arn, settings.external_id)
+        key = _credentials(settings)
         with self._session_lock:
             found = self._sessions.get(key)
             if found is None:
@@ -298,6 +312,11 @@ class ClientFactory:
             TolerantParserFactory(self.parse_errors.dropped, timestamp_parser=_epoch_seconds),
         )
         return core
+
+
+def _credentials(settings: AwsSettings) -> tuple[str | None, str | None, str | None]:
+    """What tells credential sets apart: clients of one set share a session, whatever the region."""
+    return settings.profile, settings.role_arn, settings.external_id
 
 
 def _epoch_seconds(value: Any) -> Any:

@@ -39,10 +39,10 @@ class AccountName:
     organizational_unit: str
 
 
-def member_settings(entry: OrganizationScope, account: str, region: str) -> AwsSettings:
+def member_settings(entry: OrganizationScope, account: str, region: str | None) -> AwsSettings:
     """The connection into one account-region: the entry's profile and endpoint, the account's role."""
     base = entry.aws
-    arn = f"arn:{partition_of(base, region)}:iam::{account}:role/{entry.role_name}"
+    arn = f"arn:{partition_of(base, region or '')}:iam::{account}:role/{entry.role_name}"
     return AwsSettings(
         region=region,
         profile=base.profile,
@@ -115,7 +115,7 @@ class Organization:
         if entry.regions != "all":
             self.regions = {account: entry.regions for account in kept}
             return
-        home = entry.aws.region or ""
+        home = entry.aws.region
 
         def regions_of(account: str) -> tuple[str, tuple[str, ...] | None]:
             settings = member_settings(entry, account, home)
@@ -152,13 +152,20 @@ class Organization:
 class OrganizationsSource:
     """All `organizations:` entries; their state survives polls and unchanged reloads."""
 
-    def __init__(self, organizations: Callable[[AwsSettings], OrganizationsApi], accounts: AccountApis) -> None:
+    def __init__(
+        self,
+        organizations: Callable[[AwsSettings], OrganizationsApi],
+        accounts: AccountApis,
+        release: Callable[[set[AwsSettings]], None] = lambda gone: None,
+    ) -> None:
         self._organizations = organizations
         self._accounts = accounts
+        self._release = release  # closes the clients of account-regions no longer watched
         self.entries: dict[str, Organization] = {}
 
     def want(self, ctx: PollContext) -> Wanted:
         configured = {f"{i}:{o.model_dump_json()}": o for i, o in enumerate(ctx.config.organizations)}
+        before = self.settings()
         self.entries = {k: self.entries.get(k) or Organization(o) for k, o in configured.items()}
         out = Wanted()
         for organization in self.entries.values():
@@ -168,6 +175,9 @@ class OrganizationsSource:
                 ctx.outages.note(exc, "organization account listing")
                 continue
             out.add(organization.want(ctx, api, self._accounts))
+        gone = before - self.settings()
+        if gone:
+            self._release(gone)
         return out
 
     def list_mentioned(self, ctx: PollContext, mentions: Sequence[Mention]) -> Wanted:
@@ -179,4 +189,10 @@ class OrganizationsSource:
         return [name for organization in self.entries.values() for name in organization.names()]
 
     def settings(self) -> set[AwsSettings]:
-        return {s.config.aws for o in self.entries.values() for s in o.scopes.values()}
+        """The connections of every account-region watched, and of the accounts' region listings."""
+        return {s.config.aws for o in self.entries.values() for s in o.scopes.values()} | {
+            member_settings(o.config, account, o.config.aws.region)
+            for o in self.entries.values()
+            if o.config.regions == "all"
+            for account in o.accounts or {}
+        }

@@ -69,7 +69,7 @@ class Poller:
         self.shard, self.total_shards = shard, total_shards
         self.clock = clock
         self.outages = Outages(self.identity)
-        self.organizations = OrganizationsSource(clients.organizations, clients.account)
+        self.organizations = OrganizationsSource(clients.organizations, clients.account, clients.release)
         self.sources: list[Source] = [
             PairsSource(),
             DeploymentsSource(),
