@@ -33,7 +33,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import organizations_api
+from . import organizations_api, regions
 from .faults import Faults
 from .organization import DEFAULT_REGIONS, Organization
 from .records import REGION, ApiError
@@ -216,8 +216,15 @@ class Cloud:
     def _organizations(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
         return organizations_api.handle(self.organization, self._account_of(access_key_id), operation, body)
 
+    def _account(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
+        handler = regions.OPERATIONS.get(operation)
+        if handler is None:
+            raise ApiError("UnknownOperationException", f"Unknown operation {operation}")
+        return handler(self.organization, self._account_of(access_key_id), body)
+
 
 _SERVICES: dict[str, Callable[[Cloud, str, dict[str, Any], str | None], dict[str, Any]]] = {
     "sts": Cloud._sts,
     "organizations": Cloud._organizations,
+    "account": Cloud._account,
 }

@@ -27,13 +27,23 @@ from .builders import (
 )
 from .deployments import MAX_BATCH
 from .groups import MAX_GROUP_BATCH
-from .organization import ACCOUNT_MEMBERS, ACCOUNT_STATUSES, JOINED_METHOD, Organization
+from .organization import (
+    ACCOUNT_MEMBERS,
+    ACCOUNT_STATUSES,
+    DEFAULT_REGIONS,
+    JOINED_METHOD,
+    REGION_OPT_STATUSES,
+    Organization,
+)
 from .organizations_api import DEFAULT_PAGE_SIZE as ORGANIZATIONS_PAGE_SIZE
 from .organizations_api import MAX_RESULTS
 from .organizations_api import OPERATIONS as ORGANIZATIONS_OPERATIONS
 from .organizations_api import TARGET_PREFIX as ORGANIZATIONS_TARGET_PREFIX
 from .paging import DEFAULT_PAGE_SIZE
 from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_STATUSES
+from .regions import DEFAULT_PAGE_SIZE as REGIONS_PAGE_SIZE
+from .regions import LIST_REGIONS_PATH
+from .regions import MAX_RESULTS as REGIONS_MAX_RESULTS
 from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
 from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
@@ -96,7 +106,10 @@ CLOUD_OPERATION_ERRORS: dict[str, dict[str, tuple[str, ...]]] = {
         "ListRoots": _ORGANIZATIONS_ERRORS,
         "DescribeAccount": (*_ORGANIZATIONS_ERRORS, "AccountNotFoundException"),
     },
+    "account": {"ListRegions": ("AccessDeniedException", "ValidationException")},
 }
+LIST_REGIONS_PARAMS = ("AccountId", "RegionOptStatusContains", "MaxResults", "NextToken")
+REGION_MEMBERS = ("RegionName", "RegionOptStatus")
 ROOT_MEMBERS = ("Id", "Arn", "Name", "PolicyTypes")
 OU_MEMBERS = ("Id", "Arn", "Name")
 # Ids and ARNs as an Organization makes them, for the model's patterns.
@@ -191,7 +204,8 @@ class Fact:
     # structure's members), errors (value is a subset of the operation's errors),
     # doc_number (the operation's documentation states value), doc_mentions (the
     # documentation of member Shape.member states value), range (value is a number shape's
-    # (min, max)), pattern (value matches the string shape's pattern), protocol, operations.
+    # (min, max)), pattern (value matches the string shape's pattern), request_uri (value is the
+    # operation's http requestUri), protocol, operations.
     model: tuple[str, str, str] | None = None
 
 
@@ -578,6 +592,91 @@ FACTS: tuple[Fact, ...] = (
         "way (cross-checked)",
         ("test_organizations_pages_by_max_results_and_next_token", "test_organizations_listings_have_moto_s_shapes"),
         ORGANIZATIONS_PAGE_SIZE,
+    ),
+    # ---- Account: ListRegions ----------------------------------------------------------------
+    Fact(
+        "account.list_regions.protocol",
+        "ListRegions speaks rest-json on the same port: POST /listRegions with a JSON body "
+        "{AccountId?, RegionOptStatusContains?, MaxResults?, NextToken?} and no X-Amz-Target; "
+        "errors as {__type, message} with the error's HTTP status.",
+        "model: account metadata protocol rest-json; ListRegions http POST /listRegions; ListRegionsRequest members",
+        ("test_list_regions_answers_the_caller_s_regions",),
+        LIST_REGIONS_PARAMS,
+        ("members", "account", "ListRegionsRequest"),
+    ),
+    Fact(
+        "account.list_regions.path",
+        "The request URI the server routes to ListRegions.",
+        "model: ListRegions http requestUri",
+        ("test_list_regions_answers_the_caller_s_regions",),
+        LIST_REGIONS_PATH,
+        ("request_uri", "account", "ListRegions"),
+    ),
+    Fact(
+        "account.regions",
+        "Regions [{RegionName, RegionOptStatus}] of the caller's account, sorted by name. "
+        "RegionOptStatus is one of the model's five; every account has Cloud.add_account's "
+        "regions, by default us-east-1, us-west-2, eu-west-1 ENABLED_BY_DEFAULT, ap-east-1 "
+        "DISABLED, plus the Cloud's own Region ENABLED_BY_DEFAULT. RegionOptStatusContains "
+        "keeps those statuses.",
+        "model: Region members, RegionOptStatus enum, ListRegionsRequest documentation; ref: "
+        "account API_ListRegions.html; assumption: the default set and the order (AWS "
+        "documents none; ap-east-1 is an opt-in Region)",
+        ("test_list_regions_answers_the_caller_s_regions", "test_list_regions_filters_by_opt_status_and_pages"),
+        REGION_OPT_STATUSES,
+        ("enum", "account", "RegionOptStatus"),
+    ),
+    Fact(
+        "account.region_members",
+        "The members of each Region answered.",
+        "model: Region members",
+        ("test_list_regions_answers_the_caller_s_regions",),
+        REGION_MEMBERS,
+        ("members", "account", "Region"),
+    ),
+    Fact(
+        "account.default_regions",
+        "The default Regions and their status.",
+        "assumption: a small fixed set with one opt-in Region disabled",
+        ("test_list_regions_answers_the_caller_s_regions",),
+        tuple(DEFAULT_REGIONS.items()),
+    ),
+    Fact(
+        "account.list_regions.account_id",
+        "AccountId: only the management account may give it, and only for a member account: a "
+        "member giving any AccountId, or the management account giving one not in the "
+        "organization, is AccessDeniedException (403); the management account giving its own "
+        "is ValidationException (400).",
+        "model: ListRegionsRequest.AccountId documentation ('the caller must be an identity in "
+        "the organization's management account or a delegated administrator account'; 'The "
+        "management account can't specify its own AccountId'); ref: API_ListRegions.html; "
+        "assumption: which of the operation's errors each case answers",
+        ("test_list_regions_of_another_account_is_for_the_management_account",),
+    ),
+    Fact(
+        "account.list_regions.errors",
+        "ListRegions answers only with error codes its model declares.",
+        "model: operations.ListRegions.errors",
+        ("test_each_operation_raises_only_its_model_errors",),
+        CLOUD_OPERATION_ERRORS["account"],
+        ("errors", "account", ""),
+    ),
+    Fact(
+        "account.list_regions.paging",
+        "MaxResults 1..50 (default 50), an opaque NextToken while more remain; a bad NextToken or "
+        "MaxResults outside the range is ValidationException.",
+        "model: ListRegionsRequestMaxResultsInteger min/max; assumption: the default page size "
+        "(AWS documents none: the model's maximum) and the error for a bad token",
+        ("test_list_regions_filters_by_opt_status_and_pages",),
+        REGIONS_MAX_RESULTS,
+        ("range", "account", "ListRegionsRequestMaxResultsInteger"),
+    ),
+    Fact(
+        "account.list_regions.page_size",
+        "ListRegions' default page size.",
+        "assumption: AWS documents none; the model's maximum",
+        ("test_list_regions_filters_by_opt_status_and_pages",),
+        REGIONS_PAGE_SIZE,
     ),
     # ---- limits and paging ---------------------------------------------------------------
     Fact(

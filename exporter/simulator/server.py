@@ -6,7 +6,9 @@ its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that head
 ``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
 
 Given a :class:`~exporter.simulator.cloud.Cloud`, CodeDeploy calls go to the Simulator of the
-access key's account and the signing Region, and STS calls (AssumeRole too) to the Cloud.
+access key's account and the signing Region, and STS calls (AssumeRole too), Organizations
+calls (X-Amz-Target ``AWSOrganizationsV20161128.<Op>``) and the Account service's
+``POST /listRegions`` to the Cloud.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import organizations_api, sts
+from . import organizations_api, regions, sts
 from .cloud import Cloud
 from .sqs import service as sqs_sim
 from .state import Simulator
@@ -60,6 +62,10 @@ class _Handler(BaseHTTPRequestHandler):
         if cloud is not None and target.startswith(organizations_api.TARGET_PREFIX):
             operation = target[len(organizations_api.TARGET_PREFIX) :]
             self._cloud_json(cloud, "organizations", operation, raw, CONTENT_TYPE)
+            return
+        # The Account service is rest-json: its operation is in the path, not in a header.
+        if cloud is not None and not target and self.path.split("?")[0] == regions.LIST_REGIONS_PATH:
+            self._cloud_json(cloud, "account", "ListRegions", raw, regions.CONTENT_TYPE)
             return
         if not target.startswith(TARGET_PREFIX):
             self._send(

@@ -96,6 +96,8 @@ def check_against_model(fact) -> None:
         pattern = model.shape_for(name).metadata["pattern"]
         for example in (fact.value,) if isinstance(fact.value, str) else fact.value:
             assert re.search(pattern, example), f"{fact.key}: {example!r} !~ {pattern}"
+    elif kind == "request_uri":
+        assert model.operation_model(name).http["requestUri"] == fact.value, fact.key
     elif kind == "range":  # value is (min, max) of a number shape
         metadata = model.shape_for(name).metadata
         assert (metadata.get("min"), metadata.get("max")) == tuple(fact.value), fact.key
