@@ -249,7 +249,7 @@ class Exporter:
             names = self.poller.organizations.names() if self.poller.shard == 0 else []
             m.set_accounts((a.account_id, a.name, a.organizational_unit) for a in names)
             m.poll_duration.set(outcome.duration)
-            if not outcome.api_wide_errors:
+            if outcome.answered:
                 m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())

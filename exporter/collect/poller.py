@@ -54,6 +54,12 @@ class PollOutcome:
     # (account id, region) of every client in use -> its first API-wide error code, or None
     scope_health: dict[tuple[str, str], str | None] = field(default_factory=dict)
 
+    @property
+    def answered(self) -> bool:
+        """Whether the poll brought fresh data: no API-wide error, or some account-region that
+        had none (one denied account among many must not make every series look stale)."""
+        return not self.api_wide_errors or any(code is None for code in self.scope_health.values())
+
 
 class Poller:
     def __init__(

@@ -148,6 +148,8 @@ def test_a_missing_role_puts_that_account_down_and_no_other(server, cloud):
         assert value(body, "codedeploy_exporter_scope_up", account_id=PAYMENTS, region=region) == 1
     (error,) = {s["error_code"] for s in series(body, "codedeploy_exporter_scope_last_error_info")}
     assert error == "AccessDenied"
+    # The others answered: the data is fresh, and only the scope says what is missing.
+    assert value(body, "codedeploy_exporter_last_poll_success_timestamp_seconds") == NOW
 
 
 def test_a_throttled_account_region_is_down_and_the_others_are_fresh(server, cloud):
@@ -221,5 +223,6 @@ def test_a_denied_organization_listing_is_reported_and_retried(server, cloud):
     body = exporter.snapshot.body
     assert deployments(body) == {}
     assert value(body, "codedeploy_exporter_scope_up", account_id=MANAGEMENT, region="us-east-1") == 0
+    assert value(body, "codedeploy_exporter_last_poll_success_timestamp_seconds") == 0  # nothing answered
     exporter.poll_once()  # asked again at once, not after accounts_refresh
     assert set(deployments(exporter.snapshot.body)) == {"d-PAYMENTS1", "d-SEARCH001", "d-SANDBOX01"}

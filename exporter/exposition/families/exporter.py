@@ -87,8 +87,10 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
     Family(
         "codedeploy_exporter_last_poll_success_timestamp_seconds",
         "gauge",
-        "When the last poll without API-wide errors completed, Unix seconds. Scrapes serve that "
-        "poll's snapshot and never call AWS, so this says how fresh the data is.",
+        "When the last poll completed in which some account-region answered without an API-wide error "
+        "(every one, with a single account-region), Unix seconds. Scrapes serve that poll's snapshot and "
+        "never call AWS, so this says how fresh the data is; codedeploy_exporter_scope_up names the "
+        "account-regions that did not answer.",
         Level.EXPORTER,
         unit="seconds",
         value="Unix seconds",

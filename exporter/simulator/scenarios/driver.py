@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from typing import Any
 
 from ..state import Simulator
 from .cloudformation import demo_cfn
@@ -38,6 +39,42 @@ def cycle_deployments(cycle: int, cycle_seconds: float, now: float) -> list[Buil
     return [*built, *demo_api(cycle, f, at), demo_canary(cycle, f, at)]
 
 
+# Groups are configured like their deployments (DeploymentGroupInfo follows them):
+# application, group, and put_deployment_group's other arguments.
+_BLUE_GREEN = {"deployment_type": "BLUE_GREEN", "deployment_option": "WITH_TRAFFIC_CONTROL"}
+_LAMBDA_CANARY = {"compute_platform": "Lambda", "deployment_config": "CodeDeployDefault.LambdaCanary10Percent5Minutes"}
+_GROUP_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
+    ("demo-web", "demo-web-prod", {"tags": {"team": "web", "env": "prod"}}),
+    (
+        "demo-ecs",
+        "demo-ecs-prod",
+        {"compute_platform": "ECS", "deployment_config": "DemoECSSteps10-50-100", **_BLUE_GREEN}
+        | {"tags": {"team": "containers", "env": "prod"}},
+    ),
+    (
+        "demo-lambda",
+        "demo-lambda-prod",
+        {**_LAMBDA_CANARY, **_BLUE_GREEN, "tags": {"team": "functions", "env": "prod"}},
+    ),
+    (
+        "demo-cfn",
+        "demo-cfn-prod",
+        {"compute_platform": "ECS", "deployment_config": "CodeDeployDefault.ECSAllAtOnce", **_BLUE_GREEN}
+        | {"tags": {"team": "containers", "env": "prod"}},
+    ),
+    (
+        "demo-api",
+        "demo-api-prod",
+        {"tags": {"team": "api", "env": "prod"}, "auto_rollback_events": ["DEPLOYMENT_FAILURE"]},
+    ),
+    (
+        "demo-canary",
+        "demo-canary-prod",
+        {**_LAMBDA_CANARY, **_BLUE_GREEN, "tags": {"team": "functions", "env": "prod"}, "alarms": [DEMO_ALARM]},
+    ),
+]
+
+
 class DemoScenarios:
     """Keeps ``sim`` at the demo timeline's state for the current and ``history`` past cycles."""
 
@@ -47,53 +84,16 @@ class DemoScenarios:
         clock: Callable[[], float] = time.time,
         cycle_seconds: float = 60.0,
         history: int = 2,
+        applications: Collection[str] | None = None,
     ) -> None:
+        """``applications``: play only these demo applications' groups (default: all)."""
         self.sim, self._clock = sim, clock
         self.cycle_seconds, self.history = cycle_seconds, history
         self._ours: set[str] = set()
-        # Groups are configured like their deployments (DeploymentGroupInfo follows them).
-        blue_green = ("BLUE_GREEN", "WITH_TRAFFIC_CONTROL")
-        sim.put_deployment_group("demo-web", "demo-web-prod", tags={"team": "web", "env": "prod"})
-        sim.put_deployment_group(
-            "demo-ecs",
-            "demo-ecs-prod",
-            "ECS",
-            "DemoECSSteps10-50-100",
-            *blue_green,
-            tags={"team": "containers", "env": "prod"},
-        )
-        sim.put_deployment_group(
-            "demo-lambda",
-            "demo-lambda-prod",
-            "Lambda",
-            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-            *blue_green,
-            tags={"team": "functions", "env": "prod"},
-        )
-        sim.put_deployment_group(
-            "demo-cfn",
-            "demo-cfn-prod",
-            "ECS",
-            "CodeDeployDefault.ECSAllAtOnce",
-            *blue_green,
-            tags={"team": "containers", "env": "prod"},
-        )
-        sim.put_deployment_group(
-            "demo-api",
-            "demo-api-prod",
-            tags={"team": "api", "env": "prod"},
-            auto_rollback_events=["DEPLOYMENT_FAILURE"],
-        )
-        sim.put_deployment_group(
-            "demo-canary",
-            "demo-canary-prod",
-            "Lambda",
-            "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-            "BLUE_GREEN",
-            "WITH_TRAFFIC_CONTROL",
-            tags={"team": "functions", "env": "prod"},
-            alarms=[DEMO_ALARM],
-        )
+        self.applications = set(applications) if applications is not None else {app for app, _ in DEMO_GROUPS}
+        for application, group, settings in _GROUP_SETTINGS:
+            if application in self.applications:
+                sim.put_deployment_group(application, group, **settings)
 
     def cycle(self, now: float | None = None) -> int:
         return int((self._clock() if now is None else now) // self.cycle_seconds)
@@ -104,7 +104,8 @@ class DemoScenarios:
         live = {}
         for cycle in range(current - self.history, current + 1):
             for info, targets, started in cycle_deployments(cycle, self.cycle_seconds, now):
-                live[info["deploymentId"]] = (info, targets, started)
+                if info["applicationName"] in self.applications:
+                    live[info["deploymentId"]] = (info, targets, started)
         for stale in self._ours - live.keys():
             self.sim.remove_deployment(stale)
         for info, targets, started in live.values():
