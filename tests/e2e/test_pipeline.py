@@ -109,19 +109,17 @@ def test_demo_exposes_exactly_the_metric_contract(exporter):
             base = re.sub(r"_(bucket|sum|count)$", "", name)
             names.add(base if base in HISTOGRAMS else name)
     assert names <= CONTRACT_METRICS, f"not in the contract: {sorted(names - CONTRACT_METRICS)}"
-    # Error counters only appear once an API call failed, which the demo does not promise.
+    # The demo's legacy-sandbox account has no role: its scope is down, with its last error,
+    # and the other accounts carry their names (codedeploy_account_info): both must be here.
     # target_poll_success exists only for targets still polled: none between the
     # demo's deployments, when every target is frozen. The event consumer's families appear
     # only with `events` configured (tests/e2e/test_events_alert.py). The alarm-override and
     # auto-update facts exist only for deployments that carry overrideAlarmConfiguration or
     # relatedDeployments, which the demo's do not (tests/integration/test_real_payloads.py covers them).
-    # An account-region's last error exists once one failed: the demo's never does
-    # (tests/integration/test_scope_health.py covers it).
     missing = (
         CONTRACT_METRICS
         - names
-        - {"codedeploy_exporter_api_request_errors_total", "codedeploy_exporter_target_poll_success"}
-        - {"codedeploy_exporter_scope_last_error_info"}
+        - {"codedeploy_exporter_target_poll_success"}
         - {"codedeploy_deployment_alarm_override", "codedeploy_deployment_auto_update_info"}
         - EVENT_METRICS
     )
