@@ -1,7 +1,9 @@
 """A CodeDeploy simulator speaking the JSON 1.1 protocol on loopback (and STS's
 GetCallerIdentity over the Query protocol on the same port), for demos, tests and
 benchmarks: it implements the deployment-target and deployment-group operations moto lacks
-and deployments that actually progress. Every behaviour is listed in facts.py."""
+and deployments that actually progress. A Cloud (cloud.py) puts many accounts and Regions
+behind one port, with STS AssumeRole, Organizations and the Account service's ListRegions.
+Every behaviour is listed in facts.py."""
 
 from .account import Account, build_account
 from .builders import (
@@ -21,6 +23,7 @@ from .builders import (
     string_revision,
     task_set,
 )
+from .cloud import Cloud, CloudCall
 from .fleet import build_fleet, mutate_fraction
 from .history import put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
 from .records import ApiError
@@ -33,6 +36,8 @@ __all__ = [
     "Account",
     "ApiError",
     "Call",
+    "Cloud",
+    "CloudCall",
     "DemoDriver",
     "DemoScenarios",
     "Simulator",
