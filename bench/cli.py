@@ -57,6 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
         "/metrics, with events and with polling alone; writes its section of "
         "docs/benchmarks.md (or --output)",
     )
+    p.add_argument(
+        "--organizations",
+        action="store_true",
+        help="only the organization benchmark (issue 20): 200 accounts x 3 regions, healthy and with "
+        "one throttled account and one missing role; writes its section of docs/benchmarks.md (or --output)",
+    )
+    p.add_argument("--organizations.accounts", dest="organizations_accounts", type=int, default=200)
     p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
     p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
     p.add_argument(
@@ -108,6 +115,17 @@ def run_discovery(args: argparse.Namespace) -> int:
     return _write_section(args, result, discovery.markdown(result, "python -m bench --discovery"), discovery.splice)
 
 
+def run_organizations(args: argparse.Namespace) -> int:
+    from bench import organizations
+
+    accounts = args.organizations_accounts
+    result = organizations.run(log=lambda m: print(m, file=sys.stderr, flush=True), accounts=accounts)
+    command = "python -m bench --organizations" + (
+        "" if accounts == organizations.ACCOUNTS else f" --organizations.accounts {accounts}"
+    )
+    return _write_section(args, result, organizations.markdown(result, command), organizations.splice)
+
+
 def _write_section(
     args: argparse.Namespace, result: dict[str, Any], section: str, splice: Callable[[str, str], str]
 ) -> int:
@@ -137,6 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_discovery(args)
     if args.events:
         return run_events(args)
+    if args.organizations:
+        return run_organizations(args)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -159,13 +179,16 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        from bench import discovery, events  # a tier run keeps the discovery and events sections
+        from bench import discovery, events, organizations  # a tier run keeps the other sections
 
         previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
         text = report.markdown(results, machine.describe(), command, notes)
         kept = discovery.section_of(previous)
         text = discovery.splice(text, kept) if kept else text
         kept_events = events.existing_section(previous)
-        Path(output).write_text(events.splice(text, kept_events) if kept_events else text, encoding="utf-8")
+        text = events.splice(text, kept_events) if kept_events else text
+        kept_organizations = organizations.section_of(previous)
+        text = organizations.splice(text, kept_organizations) if kept_organizations else text
+        Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0

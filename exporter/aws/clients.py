@@ -42,6 +42,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 OtherApi = TypeVar("OtherApi", OrganizationsApi, AccountApi)
 
+PROBE = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1})
 ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
 
 
@@ -85,6 +86,7 @@ class ClientFactory:
             user_agent_extra=f"codedeploy-exporter/{__version__}",
         )
         self._apis: dict[AwsSettings, CodeDeployApi] = {}
+        self._probes: dict[AwsSettings, CodeDeployApi] = {}  # one attempt per call (see probe)
         self._others: dict[tuple[str, AwsSettings], ServiceApi] = {}  # Organizations, Account
         self._lock = threading.Lock()
         self._loader: Loader = create_loader()
@@ -103,11 +105,22 @@ class ClientFactory:
         self.clock: Callable[[], float] = time.monotonic
 
     def api(self, settings: AwsSettings) -> CodeDeployApi:
+        return self._codedeploy(settings, self._apis, self._boto_config)
+
+    def probe(self, settings: AwsSettings) -> CodeDeployApi:
+        """A client that tries each call once, without retries: for account-regions that were
+        down at the last poll (throttled, denied), so that each costs its poll one quick
+        attempt per call instead of retry backoffs that would hold the others' data back."""
+        return self._codedeploy(settings, self._probes, self._boto_config.merge(PROBE))
+
+    def _codedeploy(
+        self, settings: AwsSettings, made: dict[AwsSettings, CodeDeployApi], config: BotoConfig
+    ) -> CodeDeployApi:
         with self._lock:
-            api = self._apis.get(settings)
+            api = made.get(settings)
             if api is None:
-                api = CodeDeployApi(
-                    self._client(settings),
+                api = made[settings] = CodeDeployApi(
+                    self._client(settings, config=config),
                     self.budgets,
                     self._metrics,
                     self.cancelled,
@@ -116,7 +129,6 @@ class ClientFactory:
                     settings,
                     account=lambda: self.account_id(settings),
                 )
-                self._apis[settings] = api
             return api
 
     def organizations(self, settings: AwsSettings) -> OrganizationsApi:
@@ -150,7 +162,7 @@ class ClientFactory:
     def settings_in_use(self) -> set[AwsSettings]:
         """The settings of every client made: their account-regions are the scopes polled."""
         with self._lock:
-            return set(self._apis) | {settings for _, settings in self._others}
+            return set(self._apis) | set(self._probes) | {settings for _, settings in self._others}
 
     def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
         """Apply a reloaded config's limits; close clients of settings not in `keep`.
@@ -169,6 +181,7 @@ class ClientFactory:
             else:
                 drop = set(self._apis) - keep
             closing: list[ServiceApi] = [self._apis.pop(settings) for settings in drop]
+            closing += [self._probes.pop(s) for s in list(self._probes) if s not in keep or s in drop]
             others = [key for key in self._others if key[1] not in keep or key[1] in drop]
             closing += [self._others.pop(key) for key in others]
         for api in closing:
@@ -181,9 +194,9 @@ class ClientFactory:
         organization): their account-regions are then no longer reported."""
         gone = set(gone)
         with self._lock:
-            closing: list[ServiceApi] = [self._apis.pop(s) for s in gone if s in self._apis]
+            closing: list[ServiceApi] = [made.pop(s) for made in (self._apis, self._probes) for s in gone if s in made]
             closing += [self._others.pop(key) for key in [k for k in self._others if k[1] in gone]]
-            used = {_credentials(s) for s in self._apis} | {_credentials(s) for _, s in self._others}
+            used = {_credentials(s) for s in [*self._apis, *self._probes]} | {_credentials(s) for _, s in self._others}
         with self._session_lock:
             for key in {_credentials(s) for s in gone} - used:
                 self._sessions.pop(key, None)
@@ -249,7 +262,13 @@ class ClientFactory:
             self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
             return account
 
-    def _client(self, settings: AwsSettings, service: str = "codedeploy", endpoint_url: str | None = "") -> Any:
+    def _client(
+        self,
+        settings: AwsSettings,
+        service: str = "codedeploy",
+        endpoint_url: str | None = "",
+        config: BotoConfig | None = None,
+    ) -> Any:
         try:
             session, default_region = self._session(settings)
             # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
@@ -257,7 +276,7 @@ class ClientFactory:
                 service,  # type: ignore[call-overload]  # the stubs list only the services they were built with
                 region_name=settings.region or default_region,
                 endpoint_url=settings.endpoint_url if endpoint_url == "" else endpoint_url,
-                config=self._boto_config,
+                config=config or self._boto_config,
             )
         except BotoCoreError as exc:
             raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None

@@ -89,6 +89,7 @@ class Poller:
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
+        self.down: set[AwsSettings] = set()  # settings with an API-wide error at the last poll
 
     @property
     def deployments(self) -> dict[DeploymentKey, TrackedDeployment]:
@@ -116,6 +117,7 @@ class Poller:
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
         first, health = self.outages.first, self.scope_health()
+        self.down = set(self.outages.failed)
         errors = self.outages.end_poll()
         failed = sum(1 for t in self.targets.values() if t.success is False)
         return PollOutcome(time.perf_counter() - started, errors, failed, first, health)
@@ -228,7 +230,8 @@ class Poller:
         )
 
     def api(self, aws: AwsSettings) -> CodeDeployApi:
-        return self.clients.api(aws)
+        # An account-region down at the last poll is probed, one attempt per call, until it answers.
+        return self.clients.probe(aws) if aws in self.down else self.clients.api(aws)
 
     def context(self, pool: DaemonPool, now: float) -> PollContext:
         """What the sources are handed to decide what to poll (and, between polls, to list what events mention)."""

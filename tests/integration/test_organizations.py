@@ -6,7 +6,6 @@ names are exported for joins."""
 from __future__ import annotations
 
 import pytest
-from exporter.simulator.cloud import Cloud
 from support.expo import FakeClock, samples, value
 
 from exporter.app import Exporter
@@ -14,6 +13,7 @@ from exporter.aws.clients import ClientFactory
 from exporter.config import parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.simulator import SimulatorServer, deployment_info, instance_target
+from exporter.simulator.cloud import Cloud
 
 NOW = 1_800_000_000.0
 MANAGEMENT = "111111111111"
