@@ -13,9 +13,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
 from exporter.aws.budgets import Budgets
+from exporter.aws.credentials import signing_with
 from exporter.aws.errors import ApiError
 from exporter.aws.parse_errors import ParseErrors
 from exporter.config import AwsSettings
@@ -23,6 +25,47 @@ from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.workers import Cancelled, PythonGate
 
 log = logging.getLogger(__name__)
+
+# The ServiceApi whose call this thread is making: a botocore client is shared by the accounts
+# of a region (exporter.aws.credentials), so its event handlers ask which one is calling.
+_calling = threading.local()
+
+
+def _caller() -> ServiceApi | None:
+    api: ServiceApi | None = getattr(_calling, "api", None)
+    return api
+
+
+def _on_attempt(**kwargs: Any) -> None:
+    api = _caller()
+    if api is not None:
+        api._count_attempt(**kwargs)
+        api._let_go_before_a_retry(**kwargs)
+
+
+def _on_send(**kwargs: Any) -> None:
+    api = _caller()
+    if api is not None:
+        api._gate.let_go()
+
+
+def _on_parse(**kwargs: Any) -> None:
+    api = _caller()
+    if api is not None:
+        api._gate.take_back()
+
+
+def hook(client: Any, service: str) -> None:
+    """Register the handlers that count attempts and release the gate, once per client."""
+    if getattr(client, "_exporter_hooked", False):
+        return
+    client.meta.events.register(f"needs-retry.{service}", _on_attempt)
+    # The HTTP exchange (request sent to response read) runs without the pool's gate, and
+    # so do retry backoffs (botocore sleeps after needs-retry); _call takes it back.
+    # (Service-specific handlers run before botocore's generic ones, which may sleep too.)
+    client.meta.events.register(f"before-send.{service}", _on_send)
+    client.meta.events.register(f"before-parse.{service}", _on_parse)
+    client._exporter_hooked = True
 
 
 class ServiceApi:
@@ -42,8 +85,11 @@ class ServiceApi:
         parse_errors: ParseErrors | None = None,
         settings: AwsSettings | None = None,
         account: Callable[[], str] = lambda: "",
+        credentials: Credentials | None = None,
+        owns_client: bool = True,
     ) -> None:
         self._client = client
+        self._credentials = credentials  # signs this api's calls on a shared client (None: the client's own)
         self._settings = settings
         self._account = account  # the account id, "" while unknown (cached by the factory)
         self._scope: tuple[str, str] | None = None  # (account, region) once the account is known
@@ -58,14 +104,8 @@ class ServiceApi:
         self._metrics = metrics
         self._cancelled = cancelled if cancelled is not None else threading.Event()
         self._gate = gate if gate is not None else PythonGate()
-        client.meta.events.register(f"needs-retry.{self.service}", self._count_attempt)
-        # The HTTP exchange (request sent to response read) runs without the pool's gate, and
-        # so do retry backoffs (botocore sleeps after needs-retry); _call takes it back.
-        # (Service-specific handlers run before botocore's generic ones, such as adaptive
-        # mode's rate limiter on before-send, which may sleep too.)
-        client.meta.events.register(f"before-send.{self.service}", self._gate.let_go)
-        client.meta.events.register(f"before-parse.{self.service}", self._gate.take_back)
-        client.meta.events.register(f"needs-retry.{self.service}", self._let_go_before_a_retry)
+        self._owns_client = owns_client
+        hook(client, self.service)
         self.closed = False
 
     @property
@@ -75,7 +115,8 @@ class ServiceApi:
 
     def close(self) -> None:
         """Close the client's pooled connections (reload dropped its AWS settings)."""
-        self._client.close()
+        if self._owns_client:  # a shared client is closed by the factory that shares it
+            self._client.close()
         self.closed = True
 
     def _count_attempt(
@@ -129,8 +170,10 @@ class ServiceApi:
         if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
             raise Cancelled()
         started = time.perf_counter()
+        _calling.api = self
         try:
-            response: dict[str, Any] = getattr(self._client, method)(**params)
+            with signing_with(self._credentials):
+                response: dict[str, Any] = getattr(self._client, method)(**params)
             return response
         except ClientError as exc:
             error = exc.response.get("Error", {})
@@ -151,6 +194,7 @@ class ServiceApi:
             log.exception("event=api_call_crashed operation=%s", operation)
             raise ApiError(operation, type(exc).__name__, str(exc)[:200], self._settings) from None
         finally:
+            _calling.api = None
             self._gate.take_back()  # needs-retry let it go (or an error came before before-parse)
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
 

@@ -13,12 +13,12 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 import boto3
 import botocore.session
 from botocore.config import Config as BotoConfig
-from botocore.credentials import DeferredRefreshableCredentials
+from botocore.credentials import Credentials, DeferredRefreshableCredentials
 from botocore.exceptions import BotoCoreError, ClientError
 from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
@@ -27,6 +27,7 @@ from exporter import __version__
 from exporter.aws.budgets import Budgets
 from exporter.aws.calls import ServiceApi
 from exporter.aws.codedeploy import CodeDeployApi
+from exporter.aws.credentials import CallCredentials, LazyCredentials
 from exporter.aws.errors import ApiError
 from exporter.aws.organizations import AccountApi, OrganizationsApi
 from exporter.aws.parse_errors import ParseErrors
@@ -35,9 +36,6 @@ from exporter.aws.sqs import SQS_READ_TIMEOUT, SqsApi
 from exporter.config import AwsSettings
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.workers import PythonGate
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 OtherApi = TypeVar("OtherApi", OrganizationsApi, AccountApi)
@@ -79,7 +77,9 @@ class ClientFactory:
         self._static = static_credentials
         self.max_pool_connections = pool_size(max_concurrency)
         self._boto_config = BotoConfig(
-            retries={"mode": "adaptive", "total_max_attempts": max_attempts},
+            # Not adaptive: its client-side limiter belongs to a client, which the accounts of a
+            # region share; each account-region's own token bucket (exporter.aws.budgets) limits.
+            retries={"mode": "standard", "total_max_attempts": max_attempts},
             connect_timeout=connect_timeout,
             read_timeout=read_timeout,
             max_pool_connections=self.max_pool_connections,
@@ -90,7 +90,14 @@ class ClientFactory:
         self._others: dict[tuple[str, AwsSettings], ServiceApi] = {}  # Organizations, Account
         self._lock = threading.Lock()
         self._loader: Loader = create_loader()
-        self._sessions: dict[tuple[str | None, str | None, str | None], tuple[boto3.Session, str | None]] = {}
+        # Per profile: its sessions and default region; per credential set: its credentials (and,
+        # for SQS and STS, a session); per profile and region: the STS client that assumes roles;
+        # per profile, region, endpoint, service and retry setting: the shared botocore client.
+        self._profiles: dict[str | None, tuple[boto3.Session, boto3.Session, str | None]] = {}
+        self._credential_sets: dict[CredentialKey, Credentials] = {}
+        self._sessions: dict[CredentialKey, boto3.Session] = {}
+        self._sts_clients: dict[tuple[str | None, str | None], Any] = {}
+        self._shared: dict[tuple[str | None, str | None, str | None, str, bool], Any] = {}
         self._session_lock = threading.RLock()
         # STS is asked once per credential set, quickly: a failure only leaves a label empty.
         self._sts_config = BotoConfig(
@@ -105,30 +112,20 @@ class ClientFactory:
         self.clock: Callable[[], float] = time.monotonic
 
     def api(self, settings: AwsSettings) -> CodeDeployApi:
-        return self._codedeploy(settings, self._apis, self._boto_config)
+        return self._codedeploy(settings, self._apis, probe=False)
 
     def probe(self, settings: AwsSettings) -> CodeDeployApi:
         """A client that tries each call once, without retries: for account-regions that were
         down at the last poll (throttled, denied), so that each costs its poll one quick
         attempt per call instead of retry backoffs that would hold the others' data back."""
-        return self._codedeploy(settings, self._probes, self._boto_config.merge(PROBE))
+        return self._codedeploy(settings, self._probes, probe=True)
 
-    def _codedeploy(
-        self, settings: AwsSettings, made: dict[AwsSettings, CodeDeployApi], config: BotoConfig
-    ) -> CodeDeployApi:
+    def _codedeploy(self, settings: AwsSettings, made: dict[AwsSettings, CodeDeployApi], probe: bool) -> CodeDeployApi:
         with self._lock:
             api = made.get(settings)
             if api is None:
-                api = made[settings] = CodeDeployApi(
-                    self._client(settings, config=config),
-                    self.budgets,
-                    self._metrics,
-                    self.cancelled,
-                    self.gate,
-                    self.parse_errors,
-                    settings,
-                    account=lambda: self.account_id(settings),
-                )
+                client = self._client(settings, "codedeploy", settings.endpoint_url, probe)
+                api = made[settings] = CodeDeployApi(client, **self._api_options(settings))
             return api
 
     def organizations(self, settings: AwsSettings) -> OrganizationsApi:
@@ -144,20 +141,23 @@ class ClientFactory:
             api = self._others.get((kind.service, settings))
             if api is None:
                 # endpoint_url is CodeDeploy's: these take AWS_ENDPOINT_URL_ORGANIZATIONS etc.
-                client = self._client(settings, kind.service, endpoint_url=None)
-                api = kind(
-                    client,
-                    self.budgets,
-                    self._metrics,
-                    self.cancelled,
-                    self.gate,
-                    self.parse_errors,
-                    settings,
-                    account=lambda: self.account_id(settings),
-                )
-                self._others[(kind.service, settings)] = api
+                client = self._client(settings, kind.service, None, probe=False)
+                api = self._others[(kind.service, settings)] = kind(client, **self._api_options(settings))
             assert isinstance(api, kind)
             return api
+
+    def _api_options(self, settings: AwsSettings) -> dict[str, Any]:
+        return {
+            "budgets": self.budgets,
+            "metrics": self._metrics,
+            "cancelled": self.cancelled,
+            "gate": self.gate,
+            "parse_errors": self.parse_errors,
+            "settings": settings,
+            "account": lambda: self.account_id(settings),
+            "credentials": self._credentials(settings),
+            "owns_client": False,
+        }
 
     def settings_in_use(self) -> set[AwsSettings]:
         """The settings of every client made: their account-regions are the scopes polled."""
@@ -165,7 +165,7 @@ class ClientFactory:
             return set(self._apis) | set(self._probes) | {settings for _, settings in self._others}
 
     def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
-        """Apply a reloaded config's limits; close clients of settings not in `keep`.
+        """Apply a reloaded config's limits; drop the clients of settings not in `keep`.
 
         botocore sizes a client's connection pool when the client is made, so a new pool size
         means new clients (made again on first use). Call between polls: a client in use
@@ -174,31 +174,34 @@ class ClientFactory:
         self.budgets.rate = max_requests_per_second
         with self._lock:
             size = pool_size(max_concurrency)
-            if size != self.max_pool_connections:
+            resized = size != self.max_pool_connections
+            if resized:
                 self.max_pool_connections = size
                 self._boto_config = self._boto_config.merge(BotoConfig(max_pool_connections=size))
-                drop = set(self._apis)
-            else:
-                drop = set(self._apis) - keep
-            closing: list[ServiceApi] = [self._apis.pop(settings) for settings in drop]
-            closing += [self._probes.pop(s) for s in list(self._probes) if s not in keep or s in drop]
-            others = [key for key in self._others if key[1] not in keep or key[1] in drop]
-            closing += [self._others.pop(key) for key in others]
-        for api in closing:
-            api.close()
+            drop = set(self.settings_made()) if resized else set(self.settings_made()) - keep
+            shared = list(self._shared.values()) if resized else []
+            if resized:
+                self._shared.clear()
+        self.release(drop)
+        for client in shared:
+            client.close()
         if drop:
             log.debug("event=aws_clients_closed count=%d pool_size=%d", len(drop), size)
 
+    def settings_made(self) -> set[AwsSettings]:
+        return set(self._apis) | set(self._probes) | {settings for _, settings in self._others}
+
     def release(self, gone: Iterable[AwsSettings]) -> None:
-        """Close the clients of settings no source polls any more (an account that left its
-        organization): their account-regions are then no longer reported."""
+        """Forget the clients of settings no source polls any more (an account that left its
+        organization): their account-regions are then no longer reported. The shared botocore
+        clients stay, for the other accounts of their region."""
         gone = set(gone)
         with self._lock:
             closing: list[ServiceApi] = [made.pop(s) for made in (self._apis, self._probes) for s in gone if s in made]
             closing += [self._others.pop(key) for key in [k for k in self._others if k[1] in gone]]
-            used = {_credentials(s) for s in [*self._apis, *self._probes]} | {_credentials(s) for _, s in self._others}
-        with self._session_lock:
+            used = {_credentials(s) for s in self.settings_made()}
             for key in {_credentials(s) for s in gone} - used:
+                self._credential_sets.pop(key, None)
                 self._sessions.pop(key, None)
         for api in closing:
             api.close()
@@ -262,65 +265,81 @@ class ClientFactory:
             self._accounts[key] = (account, self.clock() + ACCOUNT_RETRY)
             return account
 
-    def _client(
-        self,
-        settings: AwsSettings,
-        service: str = "codedeploy",
-        endpoint_url: str | None = "",
-        config: BotoConfig | None = None,
-    ) -> Any:
-        try:
-            session, default_region = self._session(settings)
-            # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_CODEDEPLOY / AWS_ENDPOINT_URL.
-            return session.client(
-                service,  # type: ignore[call-overload]  # the stubs list only the services they were built with
-                region_name=settings.region or default_region,
-                endpoint_url=settings.endpoint_url if endpoint_url == "" else endpoint_url,
-                config=config or self._boto_config,
-            )
-        except BotoCoreError as exc:
-            raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None
+    def _client(self, settings: AwsSettings, service: str, endpoint_url: str | None, probe: bool) -> Any:
+        """The botocore client shared by every credential set of the settings' profile in its
+        region (exporter.aws.credentials): each call is signed with its own account's."""
+        with self._session_lock:
+            signing, default_region = self._profile(settings.profile)[1:]
+            region = settings.region or default_region
+            key = (settings.profile, region, endpoint_url, service, probe)
+            client = self._shared.get(key)
+            if client is None:
+                config = self._boto_config.merge(PROBE) if probe else self._boto_config
+                try:
+                    # endpoint_url None lets botocore apply AWS_ENDPOINT_URL_<SERVICE> / AWS_ENDPOINT_URL.
+                    client = signing.client(
+                        service,  # type: ignore[call-overload]  # the stubs list only the services they were built with
+                        region_name=region,
+                        endpoint_url=endpoint_url,
+                        config=config,
+                    )
+                except BotoCoreError as exc:
+                    raise ApiError("CreateClient", type(exc).__name__, str(exc), settings) from None
+                self._shared[key] = client
+            return client
 
-    def _session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
-        """The session of the settings' credential set, made on first use, and its default region."""
+    def _profile(self, profile: str | None) -> tuple[boto3.Session, boto3.Session, str | None]:
+        """A profile's sessions: one with its own credentials (for STS, SQS), one whose clients
+        sign with the credentials of the call in progress; and its default region (the
+        profile's or the environment's), for settings that name none. Caller holds _session_lock."""
+        found = self._profiles.get(profile)
+        if found is None:
+            keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
+            if self._static is not None:
+                keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
+            base = boto3.Session(botocore_session=self._core(), profile_name=profile, **keys)
+            core = self._core()
+            # (botocore's only way in for credentials of our own; its stubs omit the private attribute)
+            core._credentials = CallCredentials()  # type: ignore[attr-defined]
+            found = self._profiles[profile] = (base, boto3.Session(botocore_session=core), base.region_name)
+        return found
+
+    def _credentials(self, settings: AwsSettings) -> Credentials:
+        """The credentials of the settings' credential set: the profile's (resolved on first
+        use), or the role's, assumed with the profile's and refreshed before they expire."""
         key = _credentials(settings)
         with self._session_lock:
-            found = self._sessions.get(key)
-            if found is None:
-                found = self._sessions[key] = self._new_session(settings)
+            found = self._credential_sets.get(key)
+            if found is not None:
+                return found
+            base, _, default_region = self._profile(settings.profile)
+            if not settings.role_arn:
+                found = LazyCredentials(base.get_credentials)
+            else:
+                region = settings.region or default_region
+                sts = self._sts_clients.get((settings.profile, region))
+                if sts is None:
+                    sts = self._sts_clients[(settings.profile, region)] = base.client(
+                        "sts", region_name=region, config=self._boto_config
+                    )
+                found = DeferredRefreshableCredentials(_assume(sts, settings), "sts-assume-role")
+            self._credential_sets[key] = found
             return found
 
-    def _new_session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
-        """A session of the settings' credentials, and its default region (the profile's or the
-        environment's), for clients whose settings name none."""
-        keys: dict[str, Any] = {}  # splatted into Session(), whose other parameters are not str
-        if self._static is not None:
-            keys = {"aws_access_key_id": self._static[0], "aws_secret_access_key": self._static[1]}
-        base = boto3.Session(botocore_session=self._core(), profile_name=settings.profile, **keys)
-        default_region = base.region_name
-        if not settings.role_arn:
-            return base, default_region
-        sts = base.client("sts", region_name=settings.region or default_region, config=self._boto_config)
-
-        def refresh() -> dict[str, str]:
-            params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
-            if settings.external_id:
-                params["ExternalId"] = settings.external_id
-            creds = sts.assume_role(**params)["Credentials"]
-            log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn, creds["Expiration"].isoformat())
-            return {
-                "access_key": creds["AccessKeyId"],
-                "secret_key": creds["SecretAccessKey"],
-                "token": creds["SessionToken"],
-                "expiry_time": creds["Expiration"].isoformat(),
-            }
-
-        core = self._core()
-        # botocore refreshes these before they expire (the same mechanism its own
-        # assume-role provider uses); deferred so start-up does not depend on STS.
-        # (botocore's only way in for refreshable credentials; its stubs omit the private attribute)
-        core._credentials = DeferredRefreshableCredentials(refresh, "sts-assume-role")  # type: ignore[attr-defined]
-        return boto3.Session(botocore_session=core), default_region
+    def _session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
+        """A session of the settings' own credentials (the SQS client's, STS's), and its region."""
+        key = _credentials(settings)
+        credentials = self._credentials(settings)
+        with self._session_lock:
+            base, _, default_region = self._profile(settings.profile)
+            if not settings.role_arn:
+                return base, default_region
+            session = self._sessions.get(key)
+            if session is None:
+                core = self._core()
+                core._credentials = credentials  # type: ignore[attr-defined]  # as in _profile
+                session = self._sessions[key] = boto3.Session(botocore_session=core)
+            return session, default_region
 
     def _core(self) -> botocore.session.Session:
         core = botocore.session.Session()
@@ -333,7 +352,30 @@ class ClientFactory:
         return core
 
 
-def _credentials(settings: AwsSettings) -> tuple[str | None, str | None, str | None]:
+def _assume(sts: Any, settings: AwsSettings) -> Callable[[], dict[str, str]]:
+    """The refresh function of a role's credentials (botocore calls it before they expire; deferred,
+    so start-up does not depend on STS)."""
+
+    def refresh() -> dict[str, str]:
+        params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
+        if settings.external_id:
+            params["ExternalId"] = settings.external_id
+        creds = sts.assume_role(**params)["Credentials"]
+        log.info("event=assume_role role_arn=%s expires=%s", settings.role_arn, creds["Expiration"].isoformat())
+        return {
+            "access_key": creds["AccessKeyId"],
+            "secret_key": creds["SecretAccessKey"],
+            "token": creds["SessionToken"],
+            "expiry_time": creds["Expiration"].isoformat(),
+        }
+
+    return refresh
+
+
+CredentialKey = tuple[str | None, str | None, str | None]
+
+
+def _credentials(settings: AwsSettings) -> CredentialKey:
     """What tells credential sets apart: clients of one set share a session, whatever the region."""
     return settings.profile, settings.role_arn, settings.external_id
 
