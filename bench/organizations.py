@@ -176,6 +176,13 @@ def _measure(accounts: int, faults: bool, log: Any) -> dict[str, Any]:
             listings.append(sum(v for k, v in world.ask("calls").items() if k.startswith("organizations:")))
         rss_after = _rss_kib()
         up = _scope_up(exporter)
+        # The exporter's own series that an account-region adds (api counters, scope_up, ...).
+        per_account = sum(
+            1
+            for family in exporter.metrics.registry.collect()
+            for sample in family.samples
+            if "account_id" in sample.labels and not sample.name.endswith("_created")
+        )
         scopes = len(exporter.poller.organizations.settings())
         return {
             "scopes": len(up),
@@ -194,6 +201,7 @@ def _measure(accounts: int, faults: bool, log: Any) -> dict[str, Any]:
             "max_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "down": sorted(k for k, v in up.items() if v == 0),
             "up": sum(1 for v in up.values() if v == 1),
+            "account_series": per_account,
         }
     finally:
         world.stop()
@@ -273,6 +281,8 @@ def markdown(r: dict[str, Any], command: str) -> str:
             f"{sum(f['idle_organizations_calls'])} | 0 (once per `accounts_refresh`) |",
             f"| RSS per idle account-region (slope between {small} and {r['accounts']} accounts, "
             f"fresh processes: {rss_text}) | {r['rss_per_scope_kib']:.1f} KiB | | <= 50 kB |",
+            f"| series with an account_id label, besides the deployments' ({h['account_series'] / scopes:.1f} "
+            f"per account-region) | {h['account_series']:,} | {f['account_series']:,} | counted |",
             f"| account-regions down after the first poll | {len(h['down'])} | {len(f['down'])} | 0; 6 |",
             "",
             f"First poll, healthy, by operation: {first}. With the faults, the six account-regions of the "
