@@ -69,7 +69,7 @@ GROUP_LEVEL = re.compile(
 
 def test_group_variables_come_from_the_group_info_so_groups_without_targets_appear(dashboard):
     variables = {v["name"]: v for v in dashboard["templating"]["list"]}
-    for name in (*GROUP_VARIABLES, "deployment_id"):
+    for name in (*GROUP_VARIABLES[1:], "deployment_id"):
         query = variables[name]["query"]["query"]
         match = re.fullmatch(r"label_values\((codedeploy_\w+)(\{.*\})?, (\w+)\)", query)
         assert match, query
@@ -80,6 +80,19 @@ def test_group_variables_come_from_the_group_info_so_groups_without_targets_appe
         before = GROUP_VARIABLES[: GROUP_VARIABLES.index(name)] if name in GROUP_VARIABLES else (GROUP_VARIABLES)
         for earlier in before:
             assert f'{earlier}=~"${earlier}"' in query, (name, earlier)
+
+
+def test_the_account_variable_lists_every_account_with_a_group_and_shows_names(dashboard):
+    account = {v["name"]: v for v in dashboard["templating"]["list"]}["account_id"]
+    query = account["query"]["query"]
+    assert query.startswith("query_result(") and "codedeploy_account_info" in query
+    assert "codedeploy_deployment_group_info" in query  # accounts no organization names, too
+    pattern = re.compile(account["regex"].strip("/").replace("(?<", "(?P<"))
+    named = pattern.search('{account_id="210987654321",account_name="payments-prod"} 1 1700000000000')
+    assert named and named.group("value") == "210987654321" and named.group("text") == "payments-prod"
+    unnamed = pattern.search('{account_id="123456789012"} 1 1700000000000')
+    assert unnamed and unnamed.group("value") == "123456789012" and unnamed.group("text") is None
+    assert account["includeAll"] and account["allValue"] == ".*"
 
 
 def test_every_panel_has_a_query(dashboard):

@@ -18,6 +18,16 @@ UID = "codedeploy-exporter"
 RUNBOOKS = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md"
 
 
+# Every account with a group, named where an organization scope knows its name: the options show
+# the name (or the ID, unnamed), their values are IDs, so the panels filter on account_id as before.
+ACCOUNTS = "max by (account_id, account_name) (codedeploy_account_info) or on (account_id) max by (account_id) ({info})"
+ACCOUNT_OPTION = '/account_id="(?<value>[^"]+)"(,account_name="(?<text>[^"]*)")?/'
+
+
+def account_variable(info: str) -> dashboard.QueryVariable:
+    return variable("account_id", "Account", f"query_result({ACCOUNTS.format(info=info)})").regex(ACCOUNT_OPTION)
+
+
 def variable(name: str, label: str, expr: str) -> dashboard.QueryVariable:
     # The object form ({"query", "refId"}) is what Grafana's Prometheus variable editor saves.
     return (
@@ -98,7 +108,7 @@ def build_dashboard() -> dict[str, Any]:
     board = board.with_variable(dashboard.DatasourceVariable("datasource").label("Data source").type("prometheus"))
     info = "codedeploy_deployment_group_info"
     board = (
-        board.with_variable(variable("account_id", "Account", f"label_values({info}, account_id)"))
+        board.with_variable(account_variable(info))
         .with_variable(variable("region", "Region", f'label_values({info}{{account_id=~"$account_id"}}, region)'))
         .with_variable(
             variable(
