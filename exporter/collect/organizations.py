@@ -75,9 +75,7 @@ class Organization:
     next_listing: float = 0.0
     scopes: dict[AccountRegion, Scope] = field(default_factory=dict)
 
-    def want(
-        self, ctx: PollContext, organizations: OrganizationsApi, accounts: Callable[[AwsSettings], AccountApi]
-    ) -> Wanted:
+    def want(self, ctx: PollContext, organizations: OrganizationsApi, accounts: AccountApis) -> Wanted:
         if ctx.now >= self.next_listing:
             self._list(ctx, organizations, accounts)
         wanted = self._scopes()
@@ -87,9 +85,7 @@ class Organization:
             out.add(part)
         return out
 
-    def _list(
-        self, ctx: PollContext, organizations: OrganizationsApi, accounts: Callable[[AwsSettings], AccountApi]
-    ) -> None:
+    def _list(self, ctx: PollContext, organizations: OrganizationsApi, accounts: AccountApis) -> None:
         entry = self.config
         try:
             listed = walk(organizations, entry.organizational_units)
