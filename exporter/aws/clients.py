@@ -357,7 +357,10 @@ def _assume(sts: Any, settings: AwsSettings) -> Callable[[], dict[str, str]]:
     so start-up does not depend on STS)."""
 
     def refresh() -> dict[str, str]:
-        params: dict[str, Any] = {"RoleArn": settings.role_arn, "RoleSessionName": "codedeploy-exporter"}
+        params: dict[str, Any] = {
+            "RoleArn": settings.role_arn,
+            "RoleSessionName": settings.role_session_name or "codedeploy-exporter",
+        }
         if settings.external_id:
             params["ExternalId"] = settings.external_id
         creds = sts.assume_role(**params)["Credentials"]
@@ -372,12 +375,12 @@ def _assume(sts: Any, settings: AwsSettings) -> Callable[[], dict[str, str]]:
     return refresh
 
 
-CredentialKey = tuple[str | None, str | None, str | None]
+CredentialKey = tuple[str | None, str | None, str | None, str | None]
 
 
 def _credentials(settings: AwsSettings) -> CredentialKey:
-    """What tells credential sets apart: clients of one set share a session, whatever the region."""
-    return settings.profile, settings.role_arn, settings.external_id
+    """What tells credential sets apart: one set serves its calls in every region."""
+    return settings.profile, settings.role_arn, settings.external_id, settings.role_session_name
 
 
 def _epoch_seconds(value: Any) -> Any:

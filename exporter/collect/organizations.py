@@ -48,6 +48,7 @@ def member_settings(entry: OrganizationScope, account: str, region: str | None) 
         profile=base.profile,
         role_arn=arn,
         external_id=entry.external_id,
+        role_session_name=base.role_session_name,
         endpoint_url=base.endpoint_url,
         account_id=account,
     )

@@ -25,6 +25,8 @@ RoleArn = Annotated[
 ExternalId = Annotated[
     str, Matching(r"[A-Za-z0-9_+=,.@:/-]{2,}", "2 to 1224 letters, digits or any of _+=,.@:/-", 1224)
 ]
+# botocore's sts model: roleSessionNameType.
+RoleSessionName = Annotated[str, Matching(r"[\w+=,.@-]{2,64}", "2 to 64 letters, digits or any of _+=,.@-", 64)]
 AccountId = Annotated[str, Matching(r"[0-9]{12}", "a 12-digit AWS account ID")]
 
 
@@ -44,6 +46,11 @@ class AwsSettings(Model):
     )
     external_id: ExternalId | None = Field(
         None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`."
+    )
+    role_session_name: RoleSessionName | None = Field(
+        None,
+        description="RoleSessionName sent with AssumeRole, which CloudTrail shows as who called. "
+        "Default: `codedeploy-exporter`.",
     )
     endpoint_url: HttpUrl | None = Field(
         None,

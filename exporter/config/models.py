@@ -12,7 +12,17 @@ from pydantic import AfterValidator, Field, ValidationInfo, WithJsonSchema, fiel
 from pydantic.json_schema import SkipJsonSchema
 from pydantic_core import PydanticCustomError
 
-from exporter.config.connection import AccountId, Aws, AwsSettings, ExternalId, Id, Name, Region, RoleArn
+from exporter.config.connection import (
+    AccountId,
+    Aws,
+    AwsSettings,
+    ExternalId,
+    Id,
+    Name,
+    Region,
+    RoleArn,
+    RoleSessionName,
+)
 from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex
 from exporter.config.scopes import DiscoveryScope, OrganizationScope
 
@@ -130,6 +140,9 @@ class SqsAwsSettings(Model):
     )
     external_id: ExternalId | None = Field(
         None, description="ExternalId sent with AssumeRole; only meaningful together with `role_arn`."
+    )
+    role_session_name: RoleSessionName | None = Field(
+        None, description="RoleSessionName sent with AssumeRole. Default: the top-level `aws.role_session_name`."
     )
     account_id: AccountId | None = Field(
         None,

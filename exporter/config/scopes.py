@@ -105,8 +105,9 @@ class OrganizationScope(GroupFilters):
     aws: Aws = Field(
         AwsSettings(),
         description="AWS connection that lists the organization's accounts: the management account or a "
-        "delegated administrator (`role_arn` to assume there). Its `profile` and `endpoint_url` also serve the "
-        "calls into each account; its `region` is where the account list and each account's regions are read.",
+        "delegated administrator (`role_arn` to assume there). Its `profile`, `role_session_name` and "
+        "`endpoint_url` also serve the calls into each account; its `region` is where the account list and "
+        "each account's regions are read.",
     )
     role_name: RoleName = Field(
         description="Role assumed in each account (`arn:<partition>:iam::<account>:role/<role_name>`) to read "

@@ -226,3 +226,12 @@ def test_a_denied_organization_listing_is_reported_and_retried(server, cloud):
     assert value(body, "codedeploy_exporter_last_poll_success_timestamp_seconds") == 0  # nothing answered
     exporter.poll_once()  # asked again at once, not after accounts_refresh
     assert set(deployments(exporter.snapshot.body)) == {"d-PAYMENTS1", "d-SEARCH001", "d-SANDBOX01"}
+
+
+def test_the_role_session_name_is_the_configured_one(server, cloud):
+    aws = {"region": "us-east-1", "endpoint_url": server.endpoint_url, "role_session_name": "platform-exporter"}
+    exporter = exporter_for(server, aws=aws, account_ids={"include": PAYMENTS})
+    exporter.poll_once()
+    (call,) = cloud.calls("sts", "AssumeRole")
+    assert call.params["RoleSessionName"] == "platform-exporter"
+    assert call.params["RoleArn"] == f"arn:aws:iam::{PAYMENTS}:role/{ROLE}"
