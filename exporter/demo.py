@@ -36,7 +36,8 @@ DEMO_CREDENTIALS = ("demo", "demo")  # the simulator checks no signature; boto3 
 DEMO_ROLE = "codedeploy-exporter-read"
 # Member accounts: id -> (name, organizational unit, the demo applications they deploy).
 DEMO_MEMBERS = {
-    "210987654321": ("payments-prod", "Production", ("demo-web",)),
+    # Scenarios that succeed: the demo's failures (and their alerts) stay the management account's.
+    "210987654321": ("payments-prod", "Production", ("demo-ecs",)),
     "345678901234": ("search-prod", "Production", ("demo-lambda",)),
 }
 DEMO_NO_ROLE = ("456789012345", "legacy-sandbox")  # no role to assume: its scope is down
@@ -57,7 +58,7 @@ class Demo:
             self.cloud.add_account(account, name, parent_id=units[unit])
             self.cloud.add_role(account, DEMO_ROLE)
             member = self.cloud.simulator(account, REGION)
-            scenarios = DemoScenarios(member, cycle_seconds=cycle_seconds, applications=applications)
+            scenarios = DemoScenarios(member, cycle_seconds=cycle_seconds, applications=applications, id_salt=account)
             self.drivers.append(DemoDriver(member, scenarios))
         self.cloud.add_account(*DEMO_NO_ROLE)
         self.server = SimulatorServer(cloud=self.cloud, host=host or "127.0.0.1", port=port)

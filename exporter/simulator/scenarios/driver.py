@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Collection
 from typing import Any
 
+from ..builders import deployment_id_for
 from ..state import Simulator
 from .cloudformation import demo_cfn
 from .ec2 import demo_api, demo_web
@@ -85,8 +86,12 @@ class DemoScenarios:
         cycle_seconds: float = 60.0,
         history: int = 2,
         applications: Collection[str] | None = None,
+        id_salt: str = "",
     ) -> None:
-        """``applications``: play only these demo applications' groups (default: all)."""
+        """``applications``: play only these demo applications' groups (default: all).
+        ``id_salt``: gives the deployments IDs of their own (another account's demo: real
+        deployment IDs are unique across accounts)."""
+        self.id_salt = id_salt
         self.sim, self._clock = sim, clock
         self.cycle_seconds, self.history = cycle_seconds, history
         self._ours: set[str] = set()
@@ -105,12 +110,29 @@ class DemoScenarios:
         for cycle in range(current - self.history, current + 1):
             for info, targets, started in cycle_deployments(cycle, self.cycle_seconds, now):
                 if info["applicationName"] in self.applications:
+                    if self.id_salt:
+                        info, targets = _salted(self.id_salt, info, targets)
                     live[info["deploymentId"]] = (info, targets, started)
         for stale in self._ours - live.keys():
             self.sim.remove_deployment(stale)
         for info, targets, started in live.values():
             self.sim.put_deployment(info, targets, started=started)
         self._ours = set(live)
+
+
+def _salted(salt: str, info: dict[str, Any], targets: list[dict[str, Any]]) -> tuple[dict[str, Any], Any]:
+    """The deployment with its ID (and every mention of it, e.g. in its targets) salted."""
+    old = info["deploymentId"]
+    new = deployment_id_for(f"{salt}:{old}")
+
+    def rename(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: rename(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [rename(v) for v in value]
+        return new if value == old else value
+
+    return rename(info), rename(targets)
 
 
 class DemoDriver:
