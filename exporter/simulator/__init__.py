@@ -2,8 +2,8 @@
 GetCallerIdentity over the Query protocol on the same port), for demos, tests and
 benchmarks: it implements the deployment-target and deployment-group operations moto lacks
 and deployments that actually progress. A Cloud (cloud.py) puts many accounts and Regions
-behind one port, with STS AssumeRole, Organizations and the Account service's ListRegions.
-Every behaviour is listed in facts.py."""
+behind one port, with STS AssumeRole, IAM ListAccountAliases, Organizations and the Account
+service's ListRegions. Every behaviour is listed in facts.py."""
 
 from .account import Account, build_account
 from .builders import (

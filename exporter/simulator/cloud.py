@@ -1,5 +1,5 @@
 """A multi-account AWS for the simulator: an Organization (management account, root, OUs,
-member accounts), IAM roles STS AssumeRole can assume, and one CodeDeploy
+member accounts), IAM roles STS AssumeRole can assume, IAM account aliases, and one CodeDeploy
 :class:`~exporter.simulator.state.Simulator` per account and Region, all behind one
 :class:`~exporter.simulator.server.SimulatorServer` port. Every behaviour is in facts.py.
 
@@ -27,13 +27,14 @@ account. The SigV4 signing region picks the Region.
 from __future__ import annotations
 
 import copy
+import re
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import organizations_api, regions
+from . import iam, organizations_api, regions
 from .faults import Faults
 from .organization import DEFAULT_REGIONS, Organization
 from .records import REGION, ApiError
@@ -44,7 +45,7 @@ from .sts import user_identity
 
 @dataclass(frozen=True)
 class CloudCall:
-    """One STS, Organizations or Account call (CodeDeploy calls are in each Simulator's calls)."""
+    """One STS, IAM, Organizations or Account call (CodeDeploy calls are in each Simulator's calls)."""
 
     service: str
     operation: str
@@ -55,7 +56,7 @@ class CloudCall:
 
 
 class Cloud:
-    """Thread-safe: an Organization, roles and sessions, and a Simulator per account-Region."""
+    """Thread-safe: an Organization, roles and sessions, account aliases, and a Simulator per account-Region."""
 
     def __init__(
         self,
@@ -72,7 +73,8 @@ class Cloud:
         regions.setdefault(region, "ENABLED_BY_DEFAULT")
         self.organization = Organization(management_account, clock, regions)
         self.roles = Roles(clock)
-        self.faults = Faults()  # for STS, Organizations and Account calls; CodeDeploy's are per Simulator
+        self.faults = Faults()  # for STS, IAM, Organizations and Account calls; CodeDeploy's are per Simulator
+        self._aliases: dict[str, str] = {}  # account id -> its IAM account alias
         self._simulators: dict[tuple[str, str], Simulator] = {}
         self._calls: list[CloudCall] = []
         self.max_calls = max_calls
@@ -123,6 +125,27 @@ class Cloud:
         with self._lock:
             self.roles.add(role)
         return role.arn
+
+    # ---- IAM account aliases ------------------------------------------------------------
+    def set_account_alias(self, account_id: str, alias: str | None) -> None:
+        """The account's one IAM account alias (ListAccountAliases), replacing any it had; None
+        removes it. Any 12-digit account may have one, in the organization or not. ValueError
+        for an alias not matching the model's pattern, or one another account holds."""
+        if not re.fullmatch(r"\d{12}", account_id):
+            raise ValueError(f"not an account id: {account_id!r}")
+        with self._lock:
+            if alias is None:
+                self._aliases.pop(account_id, None)
+                return
+            iam.check_alias(alias)
+            holder = next((a for a, held in self._aliases.items() if held == alias and a != account_id), None)
+            if holder is not None:
+                raise ValueError(f"account alias {alias!r} is already account {holder}'s")
+            self._aliases[account_id] = alias
+
+    def account_alias(self, account_id: str) -> str | None:
+        with self._lock:
+            return self._aliases.get(account_id)
 
     # ---- CodeDeploy per account and Region ----------------------------------------------
     def simulator(self, account_id: str, region: str) -> Simulator:
@@ -178,7 +201,7 @@ class Cloud:
         access_key_id: str | None = None,
         region: str | None = None,
     ) -> tuple[int, dict[str, Any]]:
-        """Answer one STS/Organizations/Account call: ``(http_status, {__type, message} or result)``."""
+        """Answer one STS/IAM/Organizations/Account call: ``(http_status, {__type, message} or result)``."""
         with self._lock:
             self._calls.append(CloudCall(service, operation, copy.deepcopy(body), access_key_id, region, self._clock()))
             if len(self._calls) > self.max_calls:
@@ -213,6 +236,11 @@ class Cloud:
             return self.roles.assume(self._caller(access_key_id)["Arn"], body)
         raise ApiError("InvalidAction", f"Could not find operation {operation}")
 
+    def _iam(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
+        if operation == "ListAccountAliases":  # Marker and MaxItems: one alias fits any page
+            return iam.list_account_aliases(self._aliases.get(self._account_of(access_key_id)))
+        raise ApiError("InvalidAction", f"Could not find operation {operation}")
+
     def _organizations(self, operation: str, body: dict[str, Any], access_key_id: str | None) -> dict[str, Any]:
         return organizations_api.handle(self.organization, self._account_of(access_key_id), operation, body)
 
@@ -225,6 +253,7 @@ class Cloud:
 
 _SERVICES: dict[str, Callable[[Cloud, str, dict[str, Any], str | None], dict[str, Any]]] = {
     "sts": Cloud._sts,
+    "iam": Cloud._iam,
     "organizations": Cloud._organizations,
     "account": Cloud._account,
 }

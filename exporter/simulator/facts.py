@@ -6,11 +6,11 @@ says how to read it there and tests/simulator/test_simulator_facts.py compares `
 simulator's own constants, not retyped) with the model. Sources are abbreviated:
 
 - ``model:`` botocore's service-2.json (codedeploy 2014-10-06, sts 2011-06-15, organizations
-  2016-11-28, account 2021-02-01), shape/member;
+  2016-11-28, account 2021-02-01, iam 2010-05-08), shape/member;
 - ``ref:`` the AWS API reference page of that operation (docs.aws.amazon.com/<service>/
   latest/APIReference/API_<Operation>.html) or the SDK reference generated from it;
 - ``cli:`` an example of the AWS CLI (github.com/aws/aws-cli, awscli/examples/<service>/...);
-- ``moto:`` moto's implementation (moto/codedeploy, moto/sts, moto/organizations),
+- ``moto:`` moto's implementation (moto/codedeploy, moto/sts, moto/organizations, moto/iam),
   cross-checked in tests/simulator/test_simulator_moto.py and test_simulator_cloud_moto.py;
 - ``captured:`` `aws deploy get-deployment` output people published (GitHub code search);
 - ``assumption:`` not documented anywhere we could find; chosen, and said so.
@@ -27,6 +27,7 @@ from .builders import (
 )
 from .deployments import MAX_BATCH
 from .groups import MAX_GROUP_BATCH
+from .iam import ALIAS_PATTERN, IAM_NAMESPACE, IAM_VERSION, LIST_ACCOUNT_ALIASES_MEMBERS
 from .organization import (
     ACCOUNT_MEMBERS,
     ACCOUNT_STATUSES,
@@ -205,7 +206,8 @@ class Fact:
     # doc_number (the operation's documentation states value), doc_mentions (the
     # documentation of member Shape.member states value), range (value is a number shape's
     # (min, max)), pattern (value matches the string shape's pattern), request_uri (value is the
-    # operation's http requestUri), protocol, operations.
+    # operation's http requestUri), same_pattern (value is the string shape's pattern itself),
+    # protocol, operations.
     model: tuple[str, str, str] | None = None
 
 
@@ -340,7 +342,7 @@ FACTS: tuple[Fact, ...] = (
     ),
     Fact(
         "cloud.calls",
-        "Cloud.calls(service, operation) records every STS, Organizations and Account call "
+        "Cloud.calls(service, operation) records every STS, IAM, Organizations and Account call "
         "(operation, params, access key id, signing Region, time); CodeDeploy calls are in "
         "each account-Region Simulator's calls.",
         "assumption: test tooling, not AWS behaviour",
@@ -433,6 +435,92 @@ FACTS: tuple[Fact, ...] = (
         "ref: STS CommonErrors (ValidationError, 400); model: roleSessionNameType pattern; "
         "assumption: the wording of the messages",
         ("test_assume_role_validates_its_parameters",),
+    ),
+    # ---- IAM: ListAccountAliases ------------------------------------------------------------
+    Fact(
+        "iam.protocol",
+        "With a Cloud, IAM speaks the Query protocol on the same port as STS: a form-encoded POST "
+        "(Action, Version 2010-05-08) without X-Amz-Target, answered in XML in IAM's namespace "
+        "(<ListAccountAliasesResponse><ListAccountAliasesResult>...), errors as <ErrorResponse>. "
+        "The SigV4 credential scope's service (iam or sts) tells IAM from STS; an unsigned "
+        "request is IAM's if its Version is 2010-05-08.",
+        "model: iam metadata protocol query, apiVersion, xmlNamespace; ListAccountAliases output "
+        "resultWrapper ListAccountAliasesResult; ref: SigV4 credential scope "
+        "(<date>/<region>/<service>/aws4_request)",
+        (
+            "test_list_account_aliases_answers_the_management_account_s_alias_to_static_keys",
+            "test_iam_is_told_from_sts_by_the_credential_scope_or_the_version",
+            "test_an_unsigned_iam_form_post_is_told_apart_by_its_version",
+            "test_iam_errors_reach_boto3_as_query_protocol_errors",
+        ),
+        ("query", IAM_VERSION, IAM_NAMESPACE),
+        ("protocol", "iam", ""),
+    ),
+    Fact(
+        "iam.list_account_aliases",
+        "ListAccountAliases answers the caller's account's alias: AccountAliases [alias], or [] "
+        "for an account without one, and IsTruncated false (no Marker). The account is the "
+        "access key's, as for every Cloud call: AssumeRole's keys their role's account, other "
+        "keys the management account.",
+        "model: ListAccountAliasesResponse members (AccountAliases required); ref: IAM "
+        "API_ListAccountAliases.html (example: one alias, IsTruncated false); moto: "
+        "list_account_aliases per account, [] without alias (cross-checked; moto leaves out "
+        "IsTruncated)",
+        (
+            "test_list_account_aliases_answers_the_management_account_s_alias_to_static_keys",
+            "test_list_account_aliases_answers_an_assumed_role_s_account_alias",
+            "test_an_account_without_alias_lists_none",
+            "test_list_account_aliases_has_moto_s_shape",
+        ),
+        LIST_ACCOUNT_ALIASES_MEMBERS,
+        ("members", "iam", "ListAccountAliasesResponse"),
+    ),
+    Fact(
+        "iam.list_account_aliases.paging",
+        "Marker and MaxItems are accepted and ignored: an account's one alias fits any page.",
+        "model: ListAccountAliasesRequest members (MaxItems 1..1000); assumption: with at most one "
+        "alias there is never a second page",
+        ("test_list_account_aliases_answers_the_management_account_s_alias_to_static_keys",),
+        ("Marker", "MaxItems"),
+        ("members", "iam", "ListAccountAliasesRequest"),
+    ),
+    Fact(
+        "iam.account_alias.pattern",
+        "Cloud.set_account_alias(account, alias) takes aliases of 3..63 lowercase letters, digits "
+        "and single hyphens, not starting or ending with one (the model's pattern, matched "
+        "whole); any other is ValueError.",
+        "model: accountAliasType pattern, min 3, max 63",
+        (
+            "test_set_account_alias_refuses_what_the_model_s_pattern_refuses",
+            "test_set_account_alias_takes_what_the_pattern_takes_once_across_accounts",
+        ),
+        ALIAS_PATTERN,
+        ("same_pattern", "iam", "accountAliasType"),
+    ),
+    Fact(
+        "iam.account_alias.one",
+        "An account has at most one alias: setting another replaces it, None removes it. An "
+        "alias another account holds is ValueError. Any 12-digit account may have one, in the "
+        "organization or not.",
+        "model: ListAccountAliasesResponse.AccountAliases documentation ('supports only one "
+        "alias per account'); ref: API_ListAccountAliases.html ('you can have only one'); "
+        "IAM User Guide (an alias must be unique across AWS; CreateAccountAlias's "
+        "EntityAlreadyExists); moto: create_account_alias replaces the alias (cross-checked); "
+        "assumption: replacing rather than refusing a second alias",
+        (
+            "test_list_account_aliases_answers_an_assumed_role_s_account_alias",
+            "test_set_account_alias_takes_what_the_pattern_takes_once_across_accounts",
+            "test_list_account_aliases_has_moto_s_shape",
+        ),
+        "supports only one alias per account",
+        ("doc_mentions", "iam", "ListAccountAliasesResponse.AccountAliases"),
+    ),
+    Fact(
+        "iam.without_cloud",
+        "A server without a Cloud (SimulatorServer(Simulator())) answers every IAM call "
+        "InvalidAction (HTTP 400), as STS's unknown actions, and records none.",
+        "assumption: test tooling (IAM lives in the Cloud); ref: IAM CommonErrors (InvalidAction, 400)",
+        ("test_a_server_without_a_cloud_answers_iam_calls_invalid_action",),
     ),
     # ---- Organizations --------------------------------------------------------------------
     Fact(

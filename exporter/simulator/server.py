@@ -1,12 +1,14 @@
 """HTTP front end for the simulator: the CodeDeploy JSON 1.1 protocol on loopback, and STS's
-Query protocol on the same port.
+(and, with a Cloud, IAM's) Query protocol on the same port.
 
 boto3 with ``endpoint_url`` POSTs to ``/`` with ``X-Amz-Target: CodeDeploy_20141006.<Op>``;
-its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that header;
+its ``sts`` client POSTs a form (``Action=GetCallerIdentity``) without that header, and so does
+its ``iam`` client (``Action=ListAccountAliases``): the service name of the SigV4 credential
+scope tells them apart (the ``Version`` parameter when the request is unsigned);
 ``GET /_simulator/state`` returns the simulator's snapshot as ground truth for tests.
 
 Given a :class:`~exporter.simulator.cloud.Cloud`, CodeDeploy calls go to the Simulator of the
-access key's account and the signing Region, and STS calls (AssumeRole too), Organizations
+access key's account and the signing Region, and STS calls (AssumeRole too), IAM calls, Organizations
 calls (X-Amz-Target ``AWSOrganizationsV20161128.<Op>``) and the Account service's
 ``POST /listRegions`` to the Cloud.
 """
@@ -20,8 +22,9 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from . import organizations_api, regions, sts
+from . import iam, organizations_api, regions, sts
 from .cloud import Cloud
+from .records import ApiError
 from .sqs import service as sqs_sim
 from .state import Simulator
 
@@ -29,6 +32,8 @@ TARGET_PREFIX = "CodeDeploy_20141006."
 CONTENT_TYPE = "application/x-amz-json-1.1"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
 _SCOPE_REGION = re.compile(r"Credential=[^/,\s]+/\d{8}/([^/,\s]+)/")
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/,\s]+/([^/,\s]+)/")
+QUERY_NAMESPACES = {"sts": sts.STS_NAMESPACE, "iam": iam.IAM_NAMESPACE}
 
 
 def access_key_from_authorization(header: str | None) -> str | None:
@@ -41,6 +46,21 @@ def region_from_authorization(header: str | None) -> str | None:
     """Parse the signing region out of a SigV4 ``Authorization`` header's credential scope."""
     match = _SCOPE_REGION.search(header or "")
     return match.group(1) if match else None
+
+
+def service_from_authorization(header: str | None) -> str | None:
+    """Parse the service name (``sts``, ``iam``...) out of a SigV4 ``Authorization`` header's credential scope."""
+    match = _SCOPE_SERVICE.search(header or "")
+    return match.group(1) if match else None
+
+
+def query_service(authorization: str | None, version: str | None) -> str:
+    """Which Query-protocol service a form POST is for: the credential scope's service if it is
+    IAM or STS, else IAM for IAM's API version, else STS."""
+    service = service_from_authorization(authorization)
+    if service in QUERY_NAMESPACES:
+        return service
+    return "iam" if version == iam.IAM_VERSION else "sts"
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -111,18 +131,20 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer_query(self, raw: bytes) -> None:
         params = sts.parse_query(raw)
         operation = params.pop("Action", "")
-        params.pop("Version", None)
         authorization = self.headers.get("Authorization")
+        service = query_service(authorization, params.pop("Version", None))
         key, region = access_key_from_authorization(authorization), region_from_authorization(authorization)
         if self.server.cloud is not None:
-            status, payload = self.server.cloud.handle("sts", operation, dict(params), key, region)
+            status, payload = self.server.cloud.handle(service, operation, dict(params), key, region)
+        elif service == "iam":  # IAM lives in the Cloud: a lone Simulator knows none of its actions
+            status, payload = 400, ApiError("InvalidAction", f"Could not find operation {operation}").body()
         else:
             status, payload = self.server.simulator.handle(operation, params, key, service="sts", region=region)
-        request_id = str(uuid.uuid4())
+        request_id, namespace = str(uuid.uuid4()), QUERY_NAMESPACES[service]
         if status == 200:
-            data = sts.render_result(operation, payload, request_id)
+            data = sts.render_result(operation, payload, request_id, namespace)
         else:
-            data = sts.render_error(payload["__type"], payload["message"], request_id, status)
+            data = sts.render_error(payload["__type"], payload["message"], request_id, status, namespace)
         self._send_bytes(status, data, sts.XML_CONTENT_TYPE, request_id)
 
     def do_GET(self) -> None:

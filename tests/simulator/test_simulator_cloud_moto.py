@@ -3,7 +3,8 @@ loopback): the same boto3 calls (STS AssumeRole; an organization with accounts a
 listed through Organizations) answer with the same shapes, fields, status values and
 paging in both. Ids differ (each makes its own); moto assumes any role (it keeps no trust
 policies) and lets any account list the organization, so the AccessDenied facts rest on
-the API reference (facts.py). moto has no Account ListRegions."""
+the API reference (facts.py). moto has no Account ListRegions. IAM ListAccountAliases of the
+management account and of an assumed role answer the same aliases."""
 
 from __future__ import annotations
 
@@ -146,3 +147,27 @@ def test_organizations_errors_match_moto(both):
         ("list_organizational_units_for_parent", {"ParentId": "r-zzzz"}),
     ):
         assert code(both["moto"], operation, **params) == code(both["sim"], operation, **params) != "no error"
+
+
+def test_list_account_aliases_has_moto_s_shape(both):
+    """The management account's alias (static keys) and a member's (assumed role, none): the
+    same aliases in both. moto leaves out IsTruncated; the Cloud answers it (false), a member
+    of the model's ListAccountAliasesResponse that AWS's example shows."""
+    client(both["moto"], "iam").create_account_alias(AccountAlias="acme-management")
+    both["cloud"].set_account_alias(MANAGEMENT, "acme-management")
+    for credentials, expected in ((None, ["acme-management"]), ("assumed", [])):
+        answers = {}
+        for name in ("moto", "sim"):
+            url = both[name]
+            creds = _assume(url)["Credentials"] if credentials else None
+            answer = client(url, "iam", credentials=creds).list_account_aliases()
+            answer.pop("ResponseMetadata")
+            answers[name] = answer
+        assert answers["moto"]["AccountAliases"] == answers["sim"]["AccountAliases"] == expected
+        assert set(answers["sim"]) == set(answers["moto"]) | {"IsTruncated"} == {"AccountAliases", "IsTruncated"}
+        assert answers["sim"]["IsTruncated"] is False
+    # Both keep one alias an account: a second replaces the first.
+    client(both["moto"], "iam").create_account_alias(AccountAlias="acme-root")
+    both["cloud"].set_account_alias(MANAGEMENT, "acme-root")
+    for url in (both["moto"], both["sim"]):
+        assert client(url, "iam").list_account_aliases()["AccountAliases"] == ["acme-root"]

@@ -55,6 +55,7 @@ MODELS = {
     "sts": SESSION.get_service_model("sts"),
     "organizations": SESSION.get_service_model("organizations"),
     "account": SESSION.get_service_model("account"),
+    "iam": SESSION.get_service_model("iam"),
 }
 NOW = 1_700_000_000.0
 HERE = Path(__file__).parent
@@ -96,6 +97,8 @@ def check_against_model(fact) -> None:
         pattern = model.shape_for(name).metadata["pattern"]
         for example in (fact.value,) if isinstance(fact.value, str) else fact.value:
             assert re.search(pattern, example), f"{fact.key}: {example!r} !~ {pattern}"
+    elif kind == "same_pattern":  # value: the pattern the simulator checks, the model's own
+        assert model.shape_for(name).metadata["pattern"] == fact.value, fact.key
     elif kind == "request_uri":
         assert model.operation_model(name).http["requestUri"] == fact.value, fact.key
     elif kind == "range":  # value is (min, max) of a number shape
@@ -115,7 +118,7 @@ def check_against_model(fact) -> None:
         assert getattr(model, "resolved_protocol", model.metadata["protocol"]) == protocol
         if service == "organizations":
             assert model.metadata["targetPrefix"] + "." == fact.value[1]
-        if service == "sts":
+        if service in ("sts", "iam"):
             _, version, namespace = fact.value
             assert (model.metadata["apiVersion"], model.metadata["xmlNamespace"]) == (
                 version,
