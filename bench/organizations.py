@@ -153,7 +153,7 @@ def _scope_up(exporter: Exporter) -> dict[tuple[str, str], float]:
 def _measure(accounts: int, faults: bool, log: Any) -> dict[str, Any]:
     world = World(accounts, faults)
     try:
-        for service in ("STS", "ORGANIZATIONS", "ACCOUNT"):
+        for service in ("STS", "IAM", "ORGANIZATIONS", "ACCOUNT"):
             os.environ[f"AWS_ENDPOINT_URL_{service}"] = world.url
         exporter = _exporter(world.url)
         rss_before = _rss_kib()

@@ -11,14 +11,10 @@ from typing import TypeVar
 
 from exporter.aws.clients import ClientFactory
 from exporter.collect.poller import Poller, PollOutcome
+from exporter.collect.sources import plain_settings
 from exporter.config import (
     AwsSettings,
     Config,
-    DeploymentEntry,
-    DiscoveryScope,
-    GroupEntry,
-    OrganizationScope,
-    TargetEntry,
 )
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import Level
@@ -39,15 +35,9 @@ _POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
 
 
 def aws_settings(config: Config) -> set[AwsSettings]:
-    """Every distinct AWS setting (region, profile, role) the config polls with."""
-    entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope | OrganizationScope] = [
-        *config.targets,
-        *config.deployments,
-        *config.deployment_groups,
-        *config.discovery,
-        *config.organizations,  # the listing's connection; the accounts' are the poller's to say
-    ]
-    return {entry.aws for entry in entries}
+    """Every distinct AWS setting (region, profile, role) the config polls with; the accounts of
+    organizations are the poller's to say (OrganizationsSource.settings)."""
+    return plain_settings(config) | {entry.aws for entry in config.organizations}
 
 
 FULL_COLLECTION_EVERY = 600.0  # seconds between full garbage collections (see below)
@@ -246,8 +236,7 @@ class Exporter:
         if outcome is not None:
             m.set_scope_health(outcome.scope_health)
             # One shard says the names: a join on account_id then finds one row per account.
-            names = self.poller.organizations.names() if self.poller.shard == 0 else []
-            m.set_accounts((a.account_id, a.name, a.organizational_unit) for a in names)
+            m.set_accounts(self.poller.account_names() if self.poller.shard == 0 else [])
             m.poll_duration.set(outcome.duration)
             if outcome.answered:
                 m.last_poll_success.set(self.clock())

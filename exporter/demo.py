@@ -40,6 +40,7 @@ DEMO_MEMBERS = {
     "210987654321": ("payments-prod", "Production", ("demo-ecs",)),
     "345678901234": ("search-prod", "Production", ("demo-lambda",)),
 }
+DEMO_ALIAS = "demo-management"  # the IAM alias of the management account
 DEMO_NO_ROLE = ("456789012345", "legacy-sandbox")  # no role to assume: its scope is down
 
 
@@ -61,6 +62,7 @@ class Demo:
             scenarios = DemoScenarios(member, cycle_seconds=cycle_seconds, applications=applications, id_salt=account)
             self.drivers.append(DemoDriver(member, scenarios))
         self.cloud.add_account(*DEMO_NO_ROLE)
+        self.cloud.set_account_alias(ACCOUNT, DEMO_ALIAS)  # how the entries' account is named
         self.server = SimulatorServer(cloud=self.cloud, host=host or "127.0.0.1", port=port)
         self.events = events
         self.watcher: StateChangeWatcher | None = None
@@ -73,7 +75,7 @@ class Demo:
         # The account_id label comes from STS GetCallerIdentity, the accounts from Organizations;
         # the simulator answers both, so the demo never calls AWS (boto3 reads these variables
         # like any endpoint override).
-        for service in ("STS", "ORGANIZATIONS", "ACCOUNT"):
+        for service in ("STS", "IAM", "ORGANIZATIONS", "ACCOUNT"):
             os.environ[f"AWS_ENDPOINT_URL_{service}"] = self.server.endpoint_url
         if self.events:
             # The simulator's SQS plays the queue an EventBridge rule would feed.

@@ -15,10 +15,11 @@ from exporter.simulator import Simulator, SimulatorServer
 
 @pytest.fixture(autouse=True)
 def _sts_on_loopback(monkeypatch):
-    """Exporters without aws.account_id ask STS for it: never let that leave 127.0.0.1.
-    Nothing listens on port 9, so GetCallerIdentity fails at once unless a test points
-    AWS_ENDPOINT_URL_STS at a server it started."""
-    monkeypatch.setenv("AWS_ENDPOINT_URL_STS", "http://127.0.0.1:9")
+    """Exporters without aws.account_id ask STS for it, and IAM for the account's alias: never
+    let that leave 127.0.0.1. Nothing listens on port 9, so those calls fail at once unless a
+    test points AWS_ENDPOINT_URL_<SERVICE> at a server it started."""
+    for service in ("STS", "IAM", "ORGANIZATIONS", "ACCOUNT"):
+        monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", "http://127.0.0.1:9")
 
 
 @pytest.fixture

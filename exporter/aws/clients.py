@@ -29,7 +29,7 @@ from exporter.aws.calls import ServiceApi
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.credentials import CallCredentials, LazyCredentials
 from exporter.aws.errors import ApiError
-from exporter.aws.organizations import AccountApi, OrganizationsApi
+from exporter.aws.organizations import AccountApi, IamApi, OrganizationsApi
 from exporter.aws.parse_errors import ParseErrors
 from exporter.aws.responses import TolerantParserFactory
 from exporter.aws.sqs import SQS_READ_TIMEOUT, SqsApi
@@ -38,7 +38,7 @@ from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.workers import PythonGate
 
 log = logging.getLogger(__name__)
-OtherApi = TypeVar("OtherApi", OrganizationsApi, AccountApi)
+OtherApi = TypeVar("OtherApi", OrganizationsApi, AccountApi, IamApi)
 
 PROBE = BotoConfig(retries={"mode": "standard", "total_max_attempts": 1})
 ACCOUNT_RETRY = 300  # seconds before asking STS again after GetCallerIdentity failed
@@ -132,6 +132,10 @@ class ClientFactory:
         """The Organizations client of an organization scope's own connection."""
         return self._other(OrganizationsApi, settings)
 
+    def iam(self, settings: AwsSettings) -> IamApi:
+        """The IAM client of one credential set (its account's alias)."""
+        return self._other(IamApi, settings)
+
     def account(self, settings: AwsSettings) -> AccountApi:
         """The Account Management client of one member account (its own regions)."""
         return self._other(AccountApi, settings)
@@ -141,7 +145,8 @@ class ClientFactory:
             api = self._others.get((kind.service, settings))
             if api is None:
                 # endpoint_url is CodeDeploy's: these take AWS_ENDPOINT_URL_ORGANIZATIONS etc.
-                client = self._client(settings, kind.service, None, probe=False)
+                # An alias is a nicety, asked once a day: one attempt, no retry backoffs.
+                client = self._client(settings, kind.service, None, probe=kind is IamApi)
                 api = self._others[(kind.service, settings)] = kind(client, **self._api_options(settings))
             assert isinstance(api, kind)
             return api

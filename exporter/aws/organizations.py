@@ -1,5 +1,5 @@
 """What the exporter reads of an AWS Organization (its tree of organizational units and the
-accounts in each) and of an account (its enabled regions), with errors as ApiError.
+accounts in each) and of an account (its enabled regions, its IAM alias), with errors as ApiError.
 
 The tree is walked (ListRoots, ListOrganizationalUnitsForParent, ListAccountsForParent) rather
 than read with ListAccounts: only the walk says which organizational unit an account is in,
@@ -72,6 +72,16 @@ class OrganizationsApi(ServiceApi):
             if not page.get("NextToken"):
                 return items
             params["NextToken"] = page["NextToken"]
+
+
+class IamApi(ServiceApi):
+    """The one IAM call: the account's alias, the name plain entries' accounts are known by."""
+
+    service = "iam"
+
+    def account_alias(self) -> str:
+        aliases = self._call("ListAccountAliases", "list_account_aliases").get("AccountAliases") or []
+        return str(aliases[0]) if aliases else ""  # at most one per account
 
 
 class AccountApi(ServiceApi):

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from exporter.aws.clients import ClientFactory
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
+from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.groups import GroupStates
@@ -36,6 +37,7 @@ from exporter.collect.sources import (
     PollContext,
     Source,
     Wanted,
+    plain_settings,
     union,
 )
 from exporter.collect.targets import TargetStore, TrackedTarget
@@ -90,6 +92,7 @@ class Poller:
         self.wanted = Wanted()
         self.polls = 0
         self.down: set[AwsSettings] = set()  # settings with an API-wide error at the last poll
+        self.aliases = AccountAliases(clients.iam, self.identity)
 
     @property
     def deployments(self) -> dict[DeploymentKey, TrackedDeployment]:
@@ -116,6 +119,7 @@ class Poller:
             self.wanted = wanted = self.sharding.keep_owned(self.store, wanted)
             self._group_state(pool, wanted, now)
             self._targets(pool, wanted, now)
+        self.aliases.refresh(now, plain_settings(self.config))
         first, health = self.outages.first, self.scope_health()
         self.down = set(self.outages.failed)
         errors = self.outages.end_poll()
@@ -130,6 +134,14 @@ class Poller:
             scope = self.identity(settings)
             health[scope] = health.get(scope) or self.outages.failed.get(settings)
         return health
+
+    def account_names(self) -> list[tuple[str, str, str]]:
+        """(account id, name, organizational unit) of every account known by name: from the
+        organizations' listings, else from the account's IAM alias."""
+        named = {a.account_id: (a.account_id, a.name, a.organizational_unit) for a in self.organizations.names()}
+        for account, alias in self.aliases.names().items():
+            named.setdefault(account, (account, alias, ""))
+        return list(named.values())
 
     def watched_accounts(self) -> set[str] | None:
         """The accounts polled now (None while any client's account is unknown, or none is made)."""

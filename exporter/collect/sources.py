@@ -20,7 +20,7 @@ from exporter.aws.errors import ApiError
 from exporter.collect.deployments import DeploymentStore
 from exporter.collect.keys import DeploymentKey, GroupRef, TargetKey
 from exporter.collect.outages import Outages
-from exporter.config import AwsSettings, Config, GroupEntry
+from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
 from exporter.model import Deployment
 from exporter.workers import PoolMap
 
@@ -210,6 +210,17 @@ class GroupsSource:
             ctx.now,
             (listing.newest or 0.0) - 2 * DISCOVERY_OVERLAP,
         )
+
+
+def plain_settings(config: Config) -> set[AwsSettings]:
+    """The connections of the entries that say where they poll themselves (all but organizations)."""
+    entries: list[TargetEntry | DeploymentEntry | GroupEntry | DiscoveryScope] = [
+        *config.targets,
+        *config.deployments,
+        *config.deployment_groups,
+        *config.discovery,
+    ]
+    return {entry.aws for entry in entries}
 
 
 def union(parts: Iterable[Wanted]) -> Wanted:

@@ -329,12 +329,13 @@ def test_dashboard_variables_list_the_demo_deployments(prometheus):
     assert {app for app, _ in DEMO_GROUPS} <= set(values["application"])
     assert "demo-web-prod" in values["deployment_group"]
     assert all(re.fullmatch(r"d-[A-Z0-9]{9}", d) for d in values["deployment_id"])
-    # The account options: the demo's named member accounts, and its management account by ID.
+    # The account options: the demo's member accounts by their names in the organization, its
+    # management account (watched by plain entries) by its IAM alias.
     account = variables["account_id"]
     expr = re.fullmatch(r"query_result\((.+)\)", account["query"]["query"]).group(1)
     options = {s["metric"]["account_id"]: s["metric"].get("account_name") for s in prometheus.query(expr)}
     assert options["210987654321"] == "payments-prod" and options["345678901234"] == "search-prod"
-    assert options["123456789012"] is None
+    assert options["123456789012"] == "demo-management"
 
 
 # ---- the failing instance reaches Alertmanager, once per deployment ---------------------

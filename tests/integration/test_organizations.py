@@ -60,7 +60,7 @@ def cloud() -> Cloud:
 @pytest.fixture
 def server(cloud: Cloud, monkeypatch: pytest.MonkeyPatch):
     with SimulatorServer(cloud=cloud) as server:
-        for service in ("STS", "ORGANIZATIONS", "ACCOUNT"):
+        for service in ("STS", "IAM", "ORGANIZATIONS", "ACCOUNT"):
             monkeypatch.setenv(f"AWS_ENDPOINT_URL_{service}", server.endpoint_url)
         yield server
 
@@ -235,3 +235,36 @@ def test_the_role_session_name_is_the_configured_one(server, cloud):
     (call,) = cloud.calls("sts", "AssumeRole")
     assert call.params["RoleSessionName"] == "platform-exporter"
     assert call.params["RoleArn"] == f"arn:aws:iam::{PAYMENTS}:role/{ROLE}"
+
+
+def test_plain_entries_name_their_account_by_its_iam_alias_once_a_day(server, cloud):
+    """A discovery entry's account has no organization listing to name it: its IAM alias does,
+    read once per credential set and day, never per poll; an account without one is unnamed."""
+    cloud.set_account_alias(PAYMENTS, "payments-production")
+    clock = FakeClock(NOW)
+    config = parse_config(
+        {
+            "poll": {"interval": "30s", "max_requests_per_second": 1000},
+            "discovery": [
+                {"aws": {"region": region, "endpoint_url": server.endpoint_url, "role_arn": arn}}
+                for region in ("us-east-1", "eu-west-1")
+                for arn in (f"arn:aws:iam::{PAYMENTS}:role/{ROLE}", f"arn:aws:iam::{SEARCH}:role/{ROLE}")
+            ],
+        }
+    )
+    metrics = ExporterMetrics()
+    clients = ClientFactory(metrics, 4, 1000, static_credentials=("testing", "testing"), max_attempts=1)
+    exporter = Exporter(config, clients, metrics, clock=clock)
+    exporter.poll_once()
+    named = {s["account_id"]: s["account_name"] for s in series(exporter.snapshot.body, "codedeploy_account_info")}
+    assert named == {PAYMENTS: "payments-production"}  # SEARCH has no alias: no series
+    assert cloud.call_count("iam", "ListAccountAliases") == 2  # one per account, not per region
+    clock.advance(3600)
+    exporter.poll_once()
+    assert cloud.call_count("iam", "ListAccountAliases") == 2
+    cloud.set_account_alias(PAYMENTS, "payments")
+    clock.advance(86400)
+    exporter.poll_once()
+    assert cloud.call_count("iam", "ListAccountAliases") == 4
+    named = {s["account_id"]: s["account_name"] for s in series(exporter.snapshot.body, "codedeploy_account_info")}
+    assert named == {PAYMENTS: "payments"}
