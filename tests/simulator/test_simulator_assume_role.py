@@ -11,7 +11,6 @@ from botocore.exceptions import ClientError
 from support.cloud import assume, client
 from support.expo import FakeClock
 
-from exporter.simulator import SimulatorServer
 from exporter.simulator.cloud import Cloud
 
 MANAGEMENT, PROD = "111111111111", "222222222222"
@@ -31,12 +30,6 @@ def cloud(clock) -> Cloud:
     cloud.add_role(PROD, "partner", external_id="s3cret-id")
     cloud.add_role(PROD, "long", max_session_duration=43200)
     return cloud
-
-
-@pytest.fixture
-def server(cloud):
-    with SimulatorServer(cloud=cloud) as running:
-        yield running
 
 
 @pytest.fixture

@@ -26,12 +26,6 @@ def cloud() -> Cloud:
     return cloud
 
 
-@pytest.fixture
-def server(cloud):
-    with SimulatorServer(cloud=cloud) as running:
-        yield running
-
-
 def applications(server, region: str, credentials=None) -> list[str]:
     codedeploy = client(server.endpoint_url, "codedeploy", region, credentials)
     return codedeploy.list_applications()["applications"]

@@ -32,12 +32,6 @@ def cloud() -> Cloud:
     return cloud
 
 
-@pytest.fixture
-def server(cloud):
-    with SimulatorServer(cloud=cloud) as running:
-        yield running
-
-
 def aliases(server, credentials=None, **params) -> list[str]:
     answer = client(server.endpoint_url, "iam", credentials=credentials).list_account_aliases(**params)
     answer.pop("ResponseMetadata")

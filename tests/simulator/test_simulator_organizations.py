@@ -13,7 +13,6 @@ from botocore.exceptions import ClientError
 from support.cloud import assume, client
 from support.simulated import assert_matches_shape, error_code
 
-from exporter.simulator import SimulatorServer
 from exporter.simulator.cloud import Cloud
 from exporter.simulator.organizations_api import OPERATIONS
 
@@ -32,12 +31,6 @@ def cloud() -> Cloud:
     for account in (PROD, OLD):
         cloud.add_role(account, "reader")
     return cloud
-
-
-@pytest.fixture
-def server(cloud):
-    with SimulatorServer(cloud=cloud) as running:
-        yield running
 
 
 @pytest.fixture

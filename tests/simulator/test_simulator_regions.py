@@ -28,12 +28,6 @@ def cloud() -> Cloud:
     return cloud
 
 
-@pytest.fixture
-def server(cloud):
-    with SimulatorServer(cloud=cloud) as running:
-        yield running
-
-
 def regions(server, credentials=None, **params) -> dict[str, str]:
     answer = client(server.endpoint_url, "account", credentials=credentials).list_regions(**params)
     answer.pop("ResponseMetadata")
