@@ -1,10 +1,12 @@
-"""Clients: one CodeDeployApi per distinct AWS settings, the Organizations and Account clients
-of organization scopes, their boto3 sessions (profile, role, STS), the account id of each
-credential set, and the SQS client of the event consumer.
+"""Clients: one CodeDeployApi per distinct AWS settings (and, for account-regions that were
+down, a one-attempt probe), the Organizations, Account and IAM clients, the credentials of each
+credential set (profile, role, external id, session name), the account id of each, and the SQS
+client of the event consumer.
 
-One session per credential set (profile, role, external id), shared by the clients of every
-region, so an account's role is assumed once however many regions are watched; and one botocore
-data loader for all of them, so the service models are read and kept once, not per account.
+The API objects are small; the botocore clients behind them are shared by every credential set
+of a profile in a region (exporter.aws.credentials signs each call with its own), so memory
+grows with regions, not accounts. A role is assumed once however many regions are watched, and
+one botocore data loader serves everything, so the service models are read once.
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def pool_size(max_concurrency: int) -> int:
 
 
 class ClientFactory:
-    """One CodeDeployApi per distinct AwsSettings (region, profile, role), created on first use.
+    """One CodeDeployApi per distinct AwsSettings (region, profile, role), made on first use.
 
     `reconfigure` (on reload) follows a new `max_concurrency` with the connection pool and
     closes the clients of AWS settings the config no longer uses; `cancel` (on shutdown)
