@@ -100,3 +100,6 @@ def setup(level: str = "info", fmt: str = "logfmt", diagnostics: str = "summary"
     # botocore narrates every retry at INFO/DEBUG; our own metrics count those.
     for noisy in ("botocore", "boto3", "urllib3"):
         logging.getLogger(noisy).setLevel(max(LEVELS[level], logging.WARNING))
+    # A role that cannot be assumed makes botocore log a warning with a traceback on every call;
+    # the exporter logs it once per outage (event=api_error, with the account and region).
+    logging.getLogger("botocore.credentials").setLevel(max(LEVELS[level], logging.ERROR))

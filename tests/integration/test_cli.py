@@ -148,3 +148,16 @@ def test_abbreviated_flags_are_refused(capsys):
         build_parser().parse_args(["--config.fil", "x.yaml"])
     assert exc.value.code == 2
     assert "unrecognized arguments: --config.fil" in capsys.readouterr().err
+
+
+def test_demo_once_reports_its_denied_account_once_and_without_a_traceback():
+    """The demo's legacy-sandbox account has no role: --once exits 3 naming it, the log says it
+    once (botocore's per-call warning with a traceback is not passed on), and /metrics shows it down."""
+    done = subprocess.run(
+        [sys.executable, "-m", "exporter", "--demo", "--once"], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "Traceback" not in done.stderr
+    errors = [line for line in done.stderr.splitlines() if "event=api_error" in line]
+    assert len(errors) == 1 and 'account_id="456789012345"' in errors[0], errors
+    assert 'codedeploy_exporter_scope_up{account_id="456789012345",region="us-east-1"} 0.0' in done.stdout
