@@ -23,7 +23,7 @@ import shlex
 from dataclasses import dataclass
 
 # The docs whose snippets are tested, relative to the repository root.
-DOC_GLOBS = ("README.md", "docs/*.md", "helm/codedeploy-exporter/README.md")
+DOC_GLOBS = ("README.md", "CONTRIBUTING.md", "docs/*.md", "helm/codedeploy-exporter/README.md")
 # Kinds of YAML block, each checked by its own validator in tests/artifacts/test_docs.py.
 YAML_KINDS = (
     "config",  # a complete exporter config (--config.file)
