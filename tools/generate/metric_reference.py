@@ -163,12 +163,12 @@ def markdown() -> str:
         families = [f for f in FAMILIES if f.level == level]
         identity = LEVEL_LABELS[level]
         out.append(f"**{title}**" + (f" (labels {_labels(identity)}, plus):" if identity else ":"))
-        out += ["", "| metric | type | labels | value |", "|---|---|---|---|"]
+        out += ["", "| metric | type | labels | value | stability |", "|---|---|---|---|---|"]
         for f in families:
             labels = _labels(f.labels)
             if f.status_set:
                 labels += ": " + ", ".join(f.status_set)
-            out.append(f"| `{f.name}` | {f.type} | {labels} | {f.value} |")
+            out.append(f"| `{f.name}` | {f.type} | {labels} | {f.value} | {f.stability} |")
         out.append("")
     out += [
         "Series per target, upper bounds (every hook with a start and an end time; each "

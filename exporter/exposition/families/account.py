@@ -14,5 +14,6 @@ ACCOUNT_FAMILIES: tuple[Family, ...] = (
         Level.ACCOUNT,
         ("account_name", "organizational_unit"),
         value="1",
+        stability="experimental",
     ),
 )

@@ -112,6 +112,9 @@ Samples = PlainSamples | SuffixedSamples | SparseSamples
 FamilyType = Literal["gauge", "counter", "histogram", "summary"]  # the text format's TYPE, as written
 
 
+Stability = Literal["stable", "experimental"]
+
+
 @dataclass(frozen=True)
 class Family:
     name: str
@@ -124,6 +127,9 @@ class Family:
     samples: Samples | None = None  # None: an instrument of exporter.exposition.self_metrics
     status_set: tuple[str, ...] = ()  # known values of a status set, for the README
     sparse: bool = False  # a status set that sparse_status reduces to its current value
+    # "stable": renamed, removed or changed in meaning only in a major version (README, Stability);
+    # "experimental": may change in a minor version, said in CHANGELOG.md.
+    stability: Stability = "stable"
 
     @property
     def header(self) -> str:

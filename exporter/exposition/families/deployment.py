@@ -214,6 +214,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         ("alarms_enabled", "ignore_poll_alarm_failure"),
         value="number of alarms, when `overrideAlarmConfiguration` is present",
         samples=_alarm_override,
+        stability="experimental",
     ),
     Family(
         "codedeploy_deployment_auto_update_info",
@@ -223,6 +224,7 @@ DEPLOYMENT_FAMILIES: tuple[Family, ...] = (
         ("auto_update_root_deployment_id",),
         value="1, when `relatedDeployments` names a root deployment",
         samples=_auto_update,
+        stability="experimental",
     ),
     Family(
         "codedeploy_deployment_revision_info",

@@ -40,6 +40,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         Level.EXPORTER,
         ("account_id", "region"),
         value="1 or 0",
+        stability="experimental",
     ),
     Family(
         "codedeploy_exporter_scope_last_error_info",
@@ -49,6 +50,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         Level.EXPORTER,
         ("account_id", "region", "error_code"),
         value="1",
+        stability="experimental",
     ),
     Family(
         "codedeploy_exporter_parse_errors_total",
@@ -58,6 +60,7 @@ EXPORTER_FAMILIES: tuple[Family, ...] = (
         Level.EXPORTER,
         ("operation", "reason"),
         value="values dropped or objects skipped; the batch operations start at 0",
+        stability="experimental",
     ),
     Family(
         "codedeploy_exporter_api_request_duration_seconds",
