@@ -81,3 +81,43 @@ class Budgets:
     def scopes(self) -> list[Scope]:
         with self._lock:
             return list(self._buckets)
+
+
+class CallSlots:
+    """A cap on API calls in flight in the whole process (`poll.max_concurrency`): however many
+    pools and nested maps run calls (organization scopes poll account-regions side by side),
+    at most `limit` wait on AWS at once, so connections and threads stay bounded."""
+
+    def __init__(self, limit: int, cancelled: threading.Event | None = None) -> None:
+        self._limit = max(1, limit)
+        self._in_use = 0
+        self._cancelled = cancelled
+        self._changed = threading.Condition()
+
+    @property
+    def limit(self) -> int:
+        return self._limit
+
+    @limit.setter
+    def limit(self, limit: int) -> None:
+        with self._changed:
+            self._limit = max(1, limit)
+            self._changed.notify_all()
+
+    def acquire(self) -> None:
+        """Wait for a free slot; returns at once when cancelled (the caller checks)."""
+        with self._changed:
+            while self._in_use >= self._limit:
+                if self._cancelled is not None and self._cancelled.is_set():
+                    return
+                self._changed.wait(0.05)
+            self._in_use += 1
+
+    def release(self) -> None:
+        with self._changed:
+            self._in_use = max(0, self._in_use - 1)
+            self._changed.notify()
+
+    @property
+    def in_use(self) -> int:
+        return self._in_use

@@ -16,7 +16,7 @@ from typing import Any
 from botocore.credentials import Credentials
 from botocore.exceptions import BotoCoreError, ClientError
 
-from exporter.aws.budgets import Budgets
+from exporter.aws.budgets import Budgets, CallSlots
 from exporter.aws.credentials import signing_with
 from exporter.aws.errors import ApiError
 from exporter.aws.parse_errors import ParseErrors
@@ -87,9 +87,11 @@ class ServiceApi:
         account: Callable[[], str] = lambda: "",
         credentials: Credentials | None = None,
         owns_client: bool = True,
+        slots: CallSlots | None = None,
     ) -> None:
         self._client = client
         self._credentials = credentials  # signs this api's calls on a shared client (None: the client's own)
+        self._slots = slots  # the process-wide cap on calls in flight (None: no cap)
         self._settings = settings
         self._account = account  # the account id, "" while unknown (cached by the factory)
         self._scope: tuple[str, str] | None = None  # (account, region) once the account is known
@@ -167,7 +169,11 @@ class ServiceApi:
         bucket = self._budgets.bucket((account or self._unknown, region))
         with self._gate.waiting():
             bucket.acquire()
+            if self._slots is not None:
+                self._slots.acquire()
         if self._cancelled.is_set():  # shutting down: issue no more calls (pages, retries...)
+            if self._slots is not None:
+                self._slots.release()
             raise Cancelled()
         started = time.perf_counter()
         _calling.api = self
@@ -195,6 +201,8 @@ class ServiceApi:
             raise ApiError(operation, type(exc).__name__, str(exc)[:200], self._settings) from None
         finally:
             _calling.api = None
+            if self._slots is not None:
+                self._slots.release()
             self._gate.take_back()  # needs-retry let it go (or an error came before before-parse)
             self._metrics.api_duration.labels(operation).observe(time.perf_counter() - started)
 

@@ -26,7 +26,7 @@ from botocore.loaders import Loader, create_loader
 from botocore.utils import parse_timestamp
 
 from exporter import __version__
-from exporter.aws.budgets import Budgets
+from exporter.aws.budgets import Budgets, CallSlots
 from exporter.aws.calls import ServiceApi
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.credentials import CallCredentials, LazyCredentials
@@ -74,6 +74,7 @@ class ClientFactory:
         self.cancelled = threading.Event()
         # One token bucket per account and region (exporter.aws.budgets).
         self.budgets = Budgets(max_requests_per_second, self.cancelled)
+        self.slots = CallSlots(max_concurrency, self.cancelled)  # calls in flight, process-wide
         self.gate = PythonGate()  # shared by the poll's pools and these clients
         self.parse_errors = ParseErrors(metrics.parse_errors)
         self._static = static_credentials
@@ -164,6 +165,7 @@ class ClientFactory:
             "account": lambda: self.account_id(settings),
             "credentials": self._credentials(settings),
             "owns_client": False,
+            "slots": self.slots,
         }
 
     def settings_in_use(self) -> set[AwsSettings]:
@@ -179,6 +181,7 @@ class ClientFactory:
         would lose its connections (it would still work, reconnecting).
         """
         self.budgets.rate = max_requests_per_second
+        self.slots.limit = max_concurrency
         with self._lock:
             size = pool_size(max_concurrency)
             resized = size != self.max_pool_connections

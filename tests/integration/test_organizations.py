@@ -5,6 +5,8 @@ names are exported for joins."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from support.expo import FakeClock, samples, value
 
@@ -268,3 +270,49 @@ def test_plain_entries_name_their_account_by_its_iam_alias_once_a_day(server, cl
     assert cloud.call_count("iam", "ListAccountAliases") == 4
     named = {s["account_id"]: s["account_name"] for s in series(exporter.snapshot.body, "codedeploy_account_info")}
     assert named == {PAYMENTS: "payments"}
+
+
+def test_calls_in_flight_never_exceed_max_concurrency_across_account_regions(server, cloud):
+    """Account-regions are polled side by side and each reads its groups' tags side by side: the
+    process-wide cap still holds every moment to `max_concurrency` calls waiting on AWS."""
+    active = {"now": 0, "max": 0}
+    lock = threading.Lock()
+    for account in (MANAGEMENT, PAYMENTS, SEARCH, SANDBOX):
+        for region in ("us-east-1", "eu-west-1"):
+            sim = cloud.simulator(account, region)
+            for n in range(4):
+                sim.put_deployment_group("tagged", f"group-{n}", tags={"team": "web"})
+            sim.faults.set_latency(0.02)
+            original = sim.handle
+
+            def handle(*args, _original=original, **kwargs):
+                with lock:
+                    active["now"] += 1
+                    active["max"] = max(active["max"], active["now"])
+                try:
+                    return _original(*args, **kwargs)
+                finally:
+                    with lock:
+                        active["now"] -= 1
+
+            sim.handle = handle
+    config = parse_config(
+        {
+            "poll": {"interval": "30s", "max_requests_per_second": 1000, "max_concurrency": 2},
+            "organizations": [
+                {
+                    "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
+                    "role_name": ROLE,
+                    "regions": ["us-east-1", "eu-west-1"],
+                    "tags": {"team": "web"},
+                }
+            ],
+        }
+    )
+    metrics = ExporterMetrics()
+    clients = ClientFactory(metrics, 2, 1000, static_credentials=("testing", "testing"), max_attempts=1)
+    exporter = Exporter(config, clients, metrics, clock=FakeClock(NOW))
+    exporter.poll_once()
+    tags = sum(s.call_count("ListTagsForResource") for s in cloud.simulators().values())
+    assert tags >= 4 * 8  # every group's tags were read
+    assert 1 <= active["max"] <= 2
