@@ -3,8 +3,9 @@
 # `python -m build` in an isolated environment, `twine check --strict`, the wheel's contents (the
 # shipped alerts, dashboard, py.typed and license in; nothing of tests/tools/bench), the wheel
 # installed alone in a fresh virtualenv running `--demo --once` with its exposition checked by
-# promtool, and one version for the package and the chart's appVersion.
-# Run by tests/artifacts/test_release.py; PYTHON names the interpreter with build and twine.
+# promtool, a CycloneDX SBOM of what the wheel installs, and one version for the package and the
+# chart's appVersion. Run by tests/artifacts/test_release.py; PYTHON names the interpreter with
+# build, twine and cyclonedx-bom. With RELEASE_OUT set, the artefacts are kept there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 python=${PYTHON:-.venv/bin/python}
@@ -48,10 +49,29 @@ grep -q '^codedeploy_deployment_info{' "$work/metrics.txt" \
   || { echo "release-check: the wheel's demo exported no deployment" >&2; exit 1; }
 promtool check metrics <"$work/metrics.txt"
 
+# The SBOM: every package the wheel's install brought, with its version.
+"$python" -m cyclonedx_py environment "$work/venv/bin/python" --pyproject pyproject.toml \
+  --mc-type application --of JSON --output-reproducible -o "$work/dist/sbom.cdx.json" 2>"$work/sbom.log" \
+  || { cat "$work/sbom.log" >&2; echo "release-check: SBOM failed" >&2; exit 1; }
+"$python" - "$work/dist/sbom.cdx.json" <<'PY'
+import json
+import sys
+
+components = {c["name"].lower().replace("_", "-"): c.get("version") for c in json.load(open(sys.argv[1]))["components"]}
+runtime = ["boto3", "botocore", "prometheus-client", "pydantic", "pyyaml", "bcrypt"]
+missing = [name for name in runtime if not components.get(name)]
+if missing:
+    sys.exit(f"release-check: SBOM lacks {missing}")
+print(f"release-check: SBOM lists {len(components)} packages with versions")
+PY
+
 version=$("$work/venv/bin/python" -c 'import exporter; print(exporter.__version__)')
 app_version=$(sed -n 's/^appVersion: *"\{0,1\}\([^"]*\)"\{0,1\}$/\1/p' helm/codedeploy-exporter/Chart.yaml)
 if [ "$version" != "$app_version" ]; then
   echo "release-check: package version $version, chart appVersion $app_version" >&2
   exit 1
 fi
-echo "release-check: ok: codedeploy-exporter $version (sdist, wheel, chart appVersion)"
+if [ -n "${RELEASE_OUT:-}" ]; then
+  mkdir -p "$RELEASE_OUT" && cp "$work"/dist/* "$RELEASE_OUT"/
+fi
+echo "release-check: ok: codedeploy-exporter $version (sdist, wheel, SBOM, chart appVersion)"

@@ -1,6 +1,7 @@
 """The release artefacts, checked as a user gets them: scripts/release-check.sh builds the sdist
 and wheel, checks them with twine, looks inside the wheel, installs it alone in a fresh
-virtualenv, runs its demo through promtool, and compares the package and chart versions."""
+virtualenv, runs its demo through promtool, writes a CycloneDX SBOM of what it installed, and
+compares the package and chart versions."""
 
 from __future__ import annotations
 
@@ -26,3 +27,4 @@ def test_the_sdist_and_wheel_build_install_alone_and_run(tmp_path):
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert "release-check: ok: codedeploy-exporter" in done.stdout
     assert done.stdout.count("PASSED") == 2  # twine: the wheel and the sdist
+    assert "release-check: SBOM lists" in done.stdout
