@@ -17,15 +17,17 @@ ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PYTHONDONTWRITEBYTECODE=1
 
 WORKDIR /src
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY exporter ./exporter
 
-# Build the wheel from the source tree, then install only that wheel (and its
-# pinned-by-range runtime dependencies) into a virtualenv made without pip: the
-# builder's pip installs into it, so pip, setuptools and wheel never enter the image.
+# Build the wheel from the source tree; into a virtualenv made without pip, install the
+# runtime dependencies exactly as requirements.lock pins them (every file checked against its
+# hash, so the image is reproducible), then the wheel alone. The builder's pip installs into
+# it, so pip, setuptools and wheel never enter the image.
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 RUN python -m venv --without-pip /opt/venv \
-    && pip --python /opt/venv/bin/python install --no-cache-dir --no-compile /wheels/*.whl
+    && pip --python /opt/venv/bin/python install --no-cache-dir --no-compile --require-hashes -r requirements.lock \
+    && pip --python /opt/venv/bin/python install --no-cache-dir --no-compile --no-deps /wheels/*.whl
 # Bytecode compiled now, so the non-root process (which can write nowhere) does not
 # recompile on every start. unchecked-hash: the image never changes its sources.
 RUN /opt/venv/bin/python -m compileall -q -j 0 --invalidation-mode unchecked-hash /opt/venv/lib

@@ -371,3 +371,27 @@ def test_healthcheck_fails_when_nothing_listens(built_image):
     result = run_healthcheck(built_image, {**built_image.env, LISTEN_ENV: f":{port}"})
     assert result.returncode != 0
     assert f"127.0.0.1:{port}/healthz" in result.stderr.decode()
+
+
+def test_the_lock_pins_every_runtime_dependency_within_its_range_with_hashes():
+    """requirements.lock (pip-compile --generate-hashes, CONTRIBUTING.md) is what the image
+    installs: each dependency of pyproject.toml pinned inside its declared range, every pin
+    with the hashes pip checks (--require-hashes)."""
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    # The installed package's metadata: pyproject.toml's dependencies (extras carry a marker).
+    declared = [r for r in map(Requirement, requires("codedeploy-exporter") or []) if r.marker is None]
+    assert declared
+    text = (REPO / "requirements.lock").read_text()
+    pins: dict[str, str] = {}
+    for block in re.split(r"\n(?=[a-z0-9])", text.split("\n\n", 1)[-1]):
+        match = re.match(r"([a-z0-9][a-z0-9._-]*)==([^ \\\n]+)", block)
+        if match:
+            assert "--hash=sha256:" in block, f"{match.group(1)} has no hash"
+            pins[match.group(1).replace("_", "-")] = match.group(2)
+    for requirement in declared:
+        name = requirement.name.lower().replace("_", "-")
+        assert name in pins, f"{name} is not locked"
+        assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement.specifier}"
