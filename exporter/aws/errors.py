@@ -24,6 +24,27 @@ ID_ERRORS = frozenset(
 )
 
 
+# Errors that say the account-region as a whole cannot be reached now: throttled, its role not
+# assumable (STS answers AccessDenied, CodeDeploy's own is AccessDeniedException), no
+# credentials, the endpoint unreachable. Further calls there this poll would only fail too.
+UNREACHABLE = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "AccessDenied",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "NoCredentialsError",
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }
+)
+
+
 class ApiError(Exception):
     def __init__(self, operation: str, code: str, message: str = "", settings: AwsSettings | None = None) -> None:
         super().__init__(f"{operation}: {code}: {message}")
@@ -35,3 +56,8 @@ class ApiError(Exception):
     @property
     def id_specific(self) -> bool:
         return self.code in ID_ERRORS
+
+    @property
+    def unreachable(self) -> bool:
+        """The account-region cannot be reached now (see UNREACHABLE)."""
+        return self.code in UNREACHABLE

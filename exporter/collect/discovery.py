@@ -86,12 +86,16 @@ class Scope:
     def want(self, ctx: PollContext) -> Wanted:
         aws = self.config.aws
         where = f"discovery scope {aws.region or ''} {aws.role_arn or ''}".strip()
-        # A failing scan (e.g. no ListTagsForResource permission) does not stop the listing.
+        # A failing scan (e.g. no ListTagsForResource permission) does not stop the listing; an
+        # account-region that cannot be reached (throttled, role denied) is not asked again
+        # this poll, so it costs the poll one failed call, not one per step.
         for step in (self._scan, self.list_deployments):
             try:
                 step(ctx, ctx.api_for(aws))
             except ApiError as exc:
                 ctx.outages.note(exc, where)
+                if exc.unreachable:
+                    break
         return self.select(ctx, aws)
 
     def _scan(self, ctx: PollContext, api: CodeDeployApi) -> None:

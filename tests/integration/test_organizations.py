@@ -150,6 +150,9 @@ def test_a_missing_role_puts_that_account_down_and_no_other(server, cloud):
         assert value(body, "codedeploy_exporter_scope_up", account_id=PAYMENTS, region=region) == 1
     (error,) = {s["error_code"] for s in series(body, "codedeploy_exporter_scope_last_error_info")}
     assert error == "AccessDenied"
+    # Denied: one AssumeRole per account-region and poll, the scope's other steps not tried.
+    denied = [c for c in cloud.calls("sts", "AssumeRole") if NO_ROLE in c.params["RoleArn"]]
+    assert len(denied) == 2
     # The others answered: the data is fresh, and only the scope says what is missing.
     assert value(body, "codedeploy_exporter_last_poll_success_timestamp_seconds") == NOW
 
@@ -162,6 +165,8 @@ def test_a_throttled_account_region_is_down_and_the_others_are_fresh(server, clo
     assert value(body, "codedeploy_exporter_scope_up", account_id=PAYMENTS, region="eu-west-1") == 0
     assert value(body, "codedeploy_exporter_scope_up", account_id=PAYMENTS, region="us-east-1") == 1
     assert set(deployments(body)) == {"d-SEARCH001", "d-SANDBOX01"}
+    # Throttled: not asked again in the same poll (one attempt each here, max_attempts=1).
+    assert cloud.simulator(PAYMENTS, "eu-west-1").call_count() == 1
     errors = "codedeploy_exporter_api_request_errors_total"
 
     def throttled(account: str, region: str) -> float:
