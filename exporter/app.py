@@ -100,6 +100,9 @@ class Exporter:
         metrics.reload_success_time.set(clock())
         self._chunks: list[bytes] = []
         self.snapshot = self._snapshot([])  # (not _install: there is no snapshot before it)
+        # Until scrapers say which forms they ask for, expect Prometheus's own (gzip): the first
+        # poll's snapshot is then published compressed, and no scrape after a start compresses.
+        self.snapshot.asked.add("gzipped")
 
     @property
     def config(self) -> Config:
