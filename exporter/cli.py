@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"warning: {warning}", file=sys.stderr)
         print(
             f"{config.source}: OK ({len(config.targets)} targets, {len(config.deployments)} "
-            f"deployments, {len(config.deployment_groups)} deployment groups)"
+            f"deployments, {len(config.deployment_groups)} deployment groups, {len(config.discovery)} "
+            f"discovery scopes, {len(config.organizations)} organizations)"
         )
         if web is not None:
             print(f"{args.web_config_file}: OK")
