@@ -210,3 +210,16 @@ class ServiceApi:
     def region(self) -> str:
         """The region boto3 resolved for this client (config, profile or environment)."""
         return self._client.meta.region_name or ""
+
+    def _pages(
+        self, operation: str, method: str, key: str, params: dict[str, Any], token: str = "nextToken"
+    ) -> list[Any]:
+        """Every page's `key` items, following `token` (CodeDeploy's nextToken; NextToken elsewhere)."""
+        items: list[Any] = []
+        params = dict(params)
+        while True:
+            page = self._call(operation, method, **params)
+            items.extend(page.get(key) or [])
+            if not page.get(token):
+                return items
+            params[token] = page[token]

@@ -171,7 +171,7 @@ class ClientFactory:
     def settings_in_use(self) -> set[AwsSettings]:
         """The settings of every client made: their account-regions are the scopes polled."""
         with self._lock:
-            return set(self._apis) | set(self._probes) | {settings for _, settings in self._others}
+            return self._made()
 
     def reconfigure(self, max_concurrency: int, max_requests_per_second: float, keep: set[AwsSettings]) -> None:
         """Apply a reloaded config's limits; drop the clients of settings not in `keep`.
@@ -188,7 +188,7 @@ class ClientFactory:
             if resized:
                 self.max_pool_connections = size
                 self._boto_config = self._boto_config.merge(BotoConfig(max_pool_connections=size))
-            drop = set(self.settings_made()) if resized else set(self.settings_made()) - keep
+            drop = self._made() if resized else self._made() - keep
             shared = list(self._shared.values()) if resized else []
             if resized:
                 self._shared.clear()
@@ -198,7 +198,8 @@ class ClientFactory:
         if drop:
             log.debug("event=aws_clients_closed count=%d pool_size=%d", len(drop), size)
 
-    def settings_made(self) -> set[AwsSettings]:
+    def _made(self) -> set[AwsSettings]:
+        """The settings of every API object made. Caller holds _lock."""
         return set(self._apis) | set(self._probes) | {settings for _, settings in self._others}
 
     def release(self, gone: Iterable[AwsSettings]) -> None:
@@ -209,8 +210,8 @@ class ClientFactory:
         with self._lock:
             closing: list[ServiceApi] = [made.pop(s) for made in (self._apis, self._probes) for s in gone if s in made]
             closing += [self._others.pop(key) for key in [k for k in self._others if k[1] in gone]]
-            used = {_credentials(s) for s in self.settings_made()}
-            for key in {_credentials(s) for s in gone} - used:
+            used = {_credential_key(s) for s in self._made()}
+            for key in {_credential_key(s) for s in gone} - used:
                 self._credential_sets.pop(key, None)
                 self._sessions.pop(key, None)
         for api in closing:
@@ -317,7 +318,7 @@ class ClientFactory:
     def _credentials(self, settings: AwsSettings) -> Credentials:
         """The credentials of the settings' credential set: the profile's (resolved on first
         use), or the role's, assumed with the profile's and refreshed before they expire."""
-        key = _credentials(settings)
+        key = _credential_key(settings)
         with self._session_lock:
             found = self._credential_sets.get(key)
             if found is not None:
@@ -338,7 +339,7 @@ class ClientFactory:
 
     def _session(self, settings: AwsSettings) -> tuple[boto3.Session, str | None]:
         """A session of the settings' own credentials (the SQS client's, STS's), and its region."""
-        key = _credentials(settings)
+        key = _credential_key(settings)
         credentials = self._credentials(settings)
         with self._session_lock:
             base, _, default_region = self._profile(settings.profile)
@@ -388,7 +389,7 @@ def _assume(sts: Any, settings: AwsSettings) -> Callable[[], dict[str, str]]:
 CredentialKey = tuple[str | None, str | None, str | None, str | None]
 
 
-def _credentials(settings: AwsSettings) -> CredentialKey:
+def _credential_key(settings: AwsSettings) -> CredentialKey:
     """What tells credential sets apart: one set serves its calls in every region."""
     return settings.profile, settings.role_arn, settings.external_id, settings.role_session_name
 

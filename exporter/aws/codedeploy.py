@@ -40,14 +40,9 @@ class CodeDeployApi(ServiceApi):
         return response.get("deploymentsInfo") or []
 
     def list_deployment_targets(self, deployment_id: str) -> list[str]:
-        ids: list[str] = []
-        params: dict[str, Any] = {"deploymentId": deployment_id}
-        while True:
-            page = self._call("ListDeploymentTargets", "list_deployment_targets", **params)
-            ids.extend(page.get("targetIds") or [])
-            if not page.get("nextToken"):
-                return ids
-            params["nextToken"] = page["nextToken"]
+        return self._pages(
+            "ListDeploymentTargets", "list_deployment_targets", "targetIds", {"deploymentId": deployment_id}
+        )
 
     def list_deployments(
         self,
@@ -84,22 +79,5 @@ class CodeDeployApi(ServiceApi):
         return response.get("deploymentGroupsInfo") or []
 
     def list_tags_for_resource(self, arn: str) -> dict[str, str]:
-        tags: dict[str, str] = {}
-        params: dict[str, Any] = {"ResourceArn": arn}
-        while True:
-            page = self._call("ListTagsForResource", "list_tags_for_resource", **params)
-            for tag in page.get("Tags") or []:
-                tags[str(tag.get("Key", ""))] = str(tag.get("Value", ""))
-            if not page.get("NextToken"):
-                return tags
-            params["NextToken"] = page["NextToken"]
-
-    def _pages(self, operation: str, method: str, key: str, params: dict[str, Any]) -> list[str]:
-        items: list[str] = []
-        params = dict(params)
-        while True:
-            page = self._call(operation, method, **params)
-            items.extend(page.get(key) or [])
-            if not page.get("nextToken"):
-                return items
-            params["nextToken"] = page["nextToken"]
+        tags = self._pages("ListTagsForResource", "list_tags_for_resource", "Tags", {"ResourceArn": arn}, "NextToken")
+        return {str(tag.get("Key", "")): str(tag.get("Value", "")) for tag in tags}

@@ -9,7 +9,6 @@ which `codedeploy_account_info` reports. The calls are few (two per unit, an hou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from exporter.aws.calls import ServiceApi
 
@@ -35,7 +34,11 @@ class OrganizationsApi(ServiceApi):
     service = "organizations"
 
     def roots(self) -> list[str]:
-        return [str(r.get("Id", "")) for r in self._pages("ListRoots", "list_roots", "Roots", {}) if r.get("Id")]
+        return [
+            str(r.get("Id", ""))
+            for r in self._pages("ListRoots", "list_roots", "Roots", {}, "NextToken")
+            if r.get("Id")
+        ]
 
     def units_in(self, parent_id: str) -> list[OrgUnit]:
         units = self._pages(
@@ -43,35 +46,19 @@ class OrganizationsApi(ServiceApi):
             "list_organizational_units_for_parent",
             "OrganizationalUnits",
             {"ParentId": parent_id},
+            "NextToken",
         )
         return [OrgUnit(str(u["Id"]), str(u.get("Name") or "")) for u in units if u.get("Id")]
 
     def accounts_in(self, parent_id: str, unit_name: str) -> list[OrgAccount]:
-        accounts = self._pages("ListAccountsForParent", "list_accounts_for_parent", "Accounts", {"ParentId": parent_id})
+        accounts = self._pages(
+            "ListAccountsForParent", "list_accounts_for_parent", "Accounts", {"ParentId": parent_id}, "NextToken"
+        )
         return [
             OrgAccount(str(a["Id"]), str(a.get("Name") or ""), str(a.get("State") or a.get("Status") or ""), unit_name)
             for a in accounts
             if a.get("Id")
         ]
-
-    def unit(self, unit_id: str) -> OrgUnit:
-        """A configured unit's name (a root has none the exporter reports: "")."""
-        if unit_id.startswith("r-"):
-            return OrgUnit(unit_id, "")
-        response = self._call(
-            "DescribeOrganizationalUnit", "describe_organizational_unit", OrganizationalUnitId=unit_id
-        )
-        return OrgUnit(unit_id, str(response.get("OrganizationalUnit", {}).get("Name") or ""))
-
-    def _pages(self, operation: str, method: str, key: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        items: list[dict[str, Any]] = []
-        params = dict(params)
-        while True:
-            page = self._call(operation, method, **params)
-            items.extend(page.get(key) or [])
-            if not page.get("NextToken"):
-                return items
-            params["NextToken"] = page["NextToken"]
 
 
 class IamApi(ServiceApi):
@@ -90,15 +77,10 @@ class AccountApi(ServiceApi):
     service = "account"
 
     def enabled_regions(self) -> list[str]:
-        regions: list[str] = []
-        params: dict[str, Any] = {"RegionOptStatusContains": list(ENABLED_REGION_STATUSES)}
-        while True:
-            page = self._call("ListRegions", "list_regions", **params)
-            regions.extend(
-                str(r["RegionName"])
-                for r in page.get("Regions") or []
-                if r.get("RegionName") and r.get("RegionOptStatus") in ENABLED_REGION_STATUSES
-            )
-            if not page.get("NextToken"):
-                return regions
-            params["NextToken"] = page["NextToken"]
+        params = {"RegionOptStatusContains": list(ENABLED_REGION_STATUSES)}
+        regions = self._pages("ListRegions", "list_regions", "Regions", params, "NextToken")
+        return [
+            str(r["RegionName"])
+            for r in regions
+            if r.get("RegionName") and r.get("RegionOptStatus") in ENABLED_REGION_STATUSES
+        ]

@@ -112,7 +112,8 @@ class ExporterMetrics:
         self.selection = Selection()
 
     def set_accounts(self, accounts: Iterable[tuple[str, str, str]]) -> None:
-        """The accounts (id, name, organizational unit) the organization scopes watch now."""
+        """The accounts known by name now (id, name, organizational unit): from organizations'
+        listings, else from IAM aliases (Poller.account_names)."""
         self.account_info.clear()
         for account in accounts:
             self.account_info.labels(*account).set(1)

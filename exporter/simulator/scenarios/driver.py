@@ -44,13 +44,13 @@ def cycle_deployments(cycle: int, cycle_seconds: float, now: float) -> list[Buil
 # application, group, and put_deployment_group's other arguments.
 _BLUE_GREEN = {"deployment_type": "BLUE_GREEN", "deployment_option": "WITH_TRAFFIC_CONTROL"}
 _LAMBDA_CANARY = {"compute_platform": "Lambda", "deployment_config": "CodeDeployDefault.LambdaCanary10Percent5Minutes"}
+_CONTAINERS = {"team": "containers", "env": "prod"}
 _GROUP_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
     ("demo-web", "demo-web-prod", {"tags": {"team": "web", "env": "prod"}}),
     (
         "demo-ecs",
         "demo-ecs-prod",
-        {"compute_platform": "ECS", "deployment_config": "DemoECSSteps10-50-100", **_BLUE_GREEN}
-        | {"tags": {"team": "containers", "env": "prod"}},
+        {"compute_platform": "ECS", "deployment_config": "DemoECSSteps10-50-100", **_BLUE_GREEN, "tags": _CONTAINERS},
     ),
     (
         "demo-lambda",
@@ -60,8 +60,12 @@ _GROUP_SETTINGS: list[tuple[str, str, dict[str, Any]]] = [
     (
         "demo-cfn",
         "demo-cfn-prod",
-        {"compute_platform": "ECS", "deployment_config": "CodeDeployDefault.ECSAllAtOnce", **_BLUE_GREEN}
-        | {"tags": {"team": "containers", "env": "prod"}},
+        {
+            "compute_platform": "ECS",
+            "deployment_config": "CodeDeployDefault.ECSAllAtOnce",
+            **_BLUE_GREEN,
+            "tags": _CONTAINERS,
+        },
     ),
     (
         "demo-api",
