@@ -60,8 +60,9 @@ class MetricsSettings(Model):
     )
     lifecycle_events: Literal["active", "all"] = Field(
         "active",
-        description="`active`: per-target lifecycle-event series only for targets that did not "
-        "succeed or whose deployment is not finished; `all`: for every target.",
+        description="`active`: while a deployment runs, every series of its targets; once it "
+        "has finished, a target keeps its info, status and last update, and a Failed one also "
+        "its failed hook. `all`: every series of every target, finished or not.",
     )
     include: tuple[Regex, ...] = Field(
         (".*",),

@@ -29,6 +29,7 @@ from exporter.exposition.families.base import (
     nested_prefix,
 )
 from exporter.exposition.families.table import BY_NAME, FAMILIES
+from exporter.exposition.families.target import FINISHED_TARGET_FAMILIES
 from exporter.exposition.selection import Selection
 from exporter.exposition.text import fmt
 from exporter.exposition.views import (
@@ -71,6 +72,7 @@ class _Plan:
         s = selection
         self.selection = s
         self.target = _bound(s.families(Level.TARGET), s.sparse_status)
+        self.finished_target = tuple((name, f) for name, f in self.target if name in FINISHED_TARGET_FAMILIES)
         self.event = _bound(s.families(Level.LIFECYCLE_EVENT), s.sparse_status)
         self.task_set = _bound(s.families(Level.TASK_SET), s.sparse_status)
         self.deployment = _bound(s.families(Level.DEPLOYMENT), s.sparse_status)
@@ -97,11 +99,18 @@ def render_target(view: TargetView, plan: _Plan) -> Fragments:
     """All series of one target, as family name -> lines."""
     out: dict[str, list[str]] = {}
     prefix = view.prefix
-    _emit(out, plan.target, view, prefix)
     target = view.target
+    if view.deployment_finished and not plan.all_hooks:
+        # Finished: what explains the outcome (FINISHED_TARGET_FAMILIES), and a failure's hook.
+        _emit(out, plan.finished_target, view, prefix)
+        failed = target.failed_event() if target is not None and target.status == "Failed" else None
+        if failed is not None:
+            _emit(out, plan.event, (view, failed), _event_prefix(prefix, failed.name))
+        return out
+    _emit(out, plan.target, view, prefix)
     if target is None:
         return out
-    if plan.event and (plan.all_hooks or target.status != "Succeeded" or not view.deployment_finished):
+    if plan.event:
         seen: set[str] = set()
         for event in target.lifecycle_events:
             if event.name in seen:  # a repeated hook name would duplicate series

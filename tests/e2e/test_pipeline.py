@@ -169,14 +169,22 @@ def _settled_target(exporter, prometheus, target_type: str):
     return wait_for(find, DEMO_CYCLE + 10, f"a finished {target_type} in Prometheus", interval=1)
 
 
-def _hooks_exported(deployment: dict, body: dict) -> bool:
-    # metrics.lifecycle_events: active (the default): a target that succeeded in a finished
-    # deployment has no per-target hook series; its hooks live on in the aggregates.
-    return body["status"] != "Succeeded" or deployment["info"]["status"] not in ("Succeeded", "Failed", "Stopped")
+def _finished(deployment: dict) -> bool:
+    return deployment["info"]["status"] in ("Succeeded", "Failed", "Stopped")
+
+
+def _exported_hooks(deployment: dict, body: dict) -> list[dict]:
+    # metrics.lifecycle_events: active (the default): a target of a finished deployment keeps
+    # only the hook that failed, when it failed; every hook lives on in the aggregates.
+    if not _finished(deployment):
+        return body["lifecycleEvents"]
+    if body["status"] != "Failed":
+        return []
+    return [e for e in body["lifecycleEvents"] if e["status"] == "Failed"][:1]
 
 
 def _expected(deployment: dict, body: dict, target_type: str) -> dict:
-    events = body["lifecycleEvents"] if _hooks_exported(deployment, body) else []
+    events = _exported_hooks(deployment, body)
     expected = {
         "deployment status": deployment["info"]["status"],
         "status": body["status"],
@@ -195,6 +203,8 @@ def _expected(deployment: dict, body: dict, target_type: str) -> dict:
             if e.get("diagnostics", {}).get("errorCode", "Success") != "Success"
         ),
     }
+    if _finished(deployment):
+        return expected  # traffic weights and task sets end with the deployment
     if target_type == "ECSTarget":
         expected["task sets"] = {
             ts["identifer"]: {
@@ -255,7 +265,7 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
         labels = {
             s["metric"]["task_set_id"]: s["metric"] for s in q(f"codedeploy_ecs_task_set_status{{{selector}}} == 1")
         }
-        observed["task sets"] = {
+        task_sets = {
             task_set: {
                 "label": labels[task_set]["task_set_label"],
                 "status": labels[task_set]["status"],
@@ -266,8 +276,11 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
             }
             for task_set in labels
         }
+        if task_sets:  # a finished deployment's target has none (checked by their absence)
+            observed["task sets"] = task_sets
+    weight: dict = {}
     if target_type == "LambdaTarget":
-        observed["weight"] = _by(
+        weight = _by(
             q(f"codedeploy_lambda_target_version_weight_ratio{{{selector}}}"),
             "function_name",
             "function_alias",
@@ -275,9 +288,9 @@ def _observed(prometheus, selector: str, deployment_id: str, target_type: str) -
             "target_version",
         )
     if target_type == "CloudFormationTarget":
-        observed["weight"] = _by(
-            q(f"codedeploy_cloudformation_target_version_weight_ratio{{{selector}}}"), "resource_type"
-        )
+        weight = _by(q(f"codedeploy_cloudformation_target_version_weight_ratio{{{selector}}}"), "resource_type")
+    if weight:
+        observed["weight"] = weight
     return observed
 
 

@@ -99,6 +99,18 @@ def _task_set_status(pair: tuple[TargetView, TaskSet], sparse: bool) -> Iterable
     return status_set(pair[1].status, TASK_SET_STATUSES, sparse)
 
 
+# What a target of a finished deployment keeps with `lifecycle_events: active` (the default):
+# whether it is there and how it ended. A Failed one also keeps its failed hook's series; its
+# other hooks, traffic weights and task sets are history the deployment's aggregates summarise.
+FINISHED_TARGET_FAMILIES = frozenset(
+    {
+        "codedeploy_target_info",
+        "codedeploy_target_status",
+        "codedeploy_target_last_updated_timestamp_seconds",
+        "codedeploy_exporter_target_poll_success",
+    }
+)
+
 # In exposition order, which interleaves the target's families with its lifecycle events' and task sets'.
 TARGET_FAMILIES: tuple[Family, ...] = (
     Family(

@@ -193,10 +193,33 @@ def test_succeeded_target_of_a_finished_deployment_has_no_hook_series_by_default
     )
 
 
-def test_failed_target_of_a_finished_deployment_keeps_its_hooks():
+def test_failed_target_of_a_finished_deployment_keeps_only_the_hook_that_failed():
     out = render(INSTANCE, selection=Selection(), finished=True, frozen=True)
-    assert len(named(out, "codedeploy_lifecycle_event_status")) == 3
-    assert len(named(out, "codedeploy_lifecycle_event_diagnostics_info")) == 1
+    hooks = {(n, dict(ls)["lifecycle_event"]) for n, ls in out if "lifecycle_event" in dict(ls)}
+    assert hooks == {
+        ("codedeploy_lifecycle_event_status", "ApplicationStart"),
+        ("codedeploy_lifecycle_event_start_timestamp_seconds", "ApplicationStart"),
+        ("codedeploy_lifecycle_event_duration_seconds", "ApplicationStart"),
+        ("codedeploy_lifecycle_event_diagnostics_info", "ApplicationStart"),
+    }
+    assert len(out) == 7  # with its info, status and last update
+    # Skipped in the same deployment: no hook at all.
+    skipped = render(with_status(INSTANCE, "Skipped"), selection=Selection(), finished=True, frozen=True)
+    assert {n for n, _ in skipped} == {
+        "codedeploy_target_info",
+        "codedeploy_target_status",
+        "codedeploy_target_last_updated_timestamp_seconds",
+    }
+
+
+@pytest.mark.parametrize("target", [LAMBDA, ECS, CFN], ids=["lambda", "ecs", "cloudformation"])
+def test_finished_target_keeps_no_traffic_weight_or_task_set_by_default(target):
+    running = {n for n, _ in render(target, selection=Selection())}
+    finished = {n for n, _ in render(target, selection=Selection(), finished=True, frozen=True)}
+    shifted = {n for n in running if "weight" in n or "task_set" in n}
+    assert shifted  # the target has some while its deployment runs ...
+    assert not shifted & finished  # ... and none once it has finished
+    assert shifted <= {n for n, _ in render(target, selection=Selection(lifecycle_events="all"), finished=True)}
 
 
 def test_poll_success_only_for_targets_still_polled():
