@@ -211,7 +211,9 @@ class Exporter:
                 )
             )
         deployments = []
-        for dkey, record in poller.rendered_deployments():
+        for dkey, tracked in poller.rendered_deployments():
+            record = tracked.record
+            assert record is not None  # rendered_deployments yields only deployments with one
             account, region = identity(dkey[1])
             prefix = cache.prefix(
                 dkey,
@@ -222,7 +224,7 @@ class Exporter:
                 record.deployment_group,
                 record.deployment_id,
             )
-            deployments.append(DeploymentView(dkey, prefix, record))
+            deployments.append(DeploymentView(dkey, prefix, record, tracked.hooks))
         return views, deployments
 
     def _publish(self, outcome: PollOutcome | None) -> None:

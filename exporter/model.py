@@ -7,7 +7,8 @@ cost tens of MB of peak RSS.
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 TERMINAL_DEPLOYMENT_STATUSES = frozenset({"Succeeded", "Failed", "Stopped"})
 
@@ -87,6 +88,57 @@ class Target:
             if event.status == "Failed":
                 return event
         return None
+
+    def settled(self) -> Target:
+        """What a target of a finished deployment keeps once its deployment's per-hook
+        aggregates are made: its identity, status and the hook that failed (what its series,
+        the landing page and the failure log read), not every hook, weight and task set."""
+        failed = self.failed_event() if self.status == "Failed" else None
+        return Target(
+            self.deployment_id,
+            self.target_id,
+            self.target_type,
+            self.target_arn,
+            self.status,
+            self.last_updated,
+            self.instance_label,
+            (failed,) if failed is not None else (),
+        )
+
+
+@dataclass(slots=True)
+class HookAggregate:
+    """One lifecycle event over the targets of one deployment."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    duration_sum: float = 0.0
+    duration_count: int = 0
+    duration_max: float = 0.0
+
+
+def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
+    """Per lifecycle event name: its targets by status and its durations (a hook name repeated
+    within a target counts once)."""
+    hooks: dict[str, HookAggregate] = {}
+    for target in targets:
+        if target is None:
+            continue
+        seen: set[str] = set()
+        for event in target.lifecycle_events:
+            if event.name in seen:
+                continue
+            seen.add(event.name)
+            agg = hooks.get(event.name)
+            if agg is None:
+                agg = hooks[event.name] = HookAggregate()
+            agg.counts[event.status] = agg.counts.get(event.status, 0) + 1
+            if event.start is not None and event.end is not None:
+                duration = event.end - event.start
+                agg.duration_sum += duration
+                agg.duration_count += 1
+                if agg.duration_count == 1 or duration > agg.duration_max:
+                    agg.duration_max = duration
+    return hooks
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ from exporter.collect.keys import DeploymentKey, backoff, chunks, keep_if_equal
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.log import quote
-from exporter.model import Deployment
+from exporter.model import Deployment, HookAggregate
 from exporter.workers import PoolMap
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,9 @@ class TrackedDeployment:
     retry_at: float = 0.0
     error: str = ""
     fetched_in_poll: int = -1
+    # Per-hook aggregates over its targets, kept once it has finished and they are all frozen
+    # (TargetStore.settle); None while they are made from the targets' records.
+    hooks: dict[str, HookAggregate] | None = None
 
 
 class DeploymentStore:

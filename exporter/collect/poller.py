@@ -198,11 +198,11 @@ class Poller:
     def deployment_of(self, target: TrackedTarget) -> Deployment | None:
         return self.store.record((target.deployment_id, target.aws))
 
-    def rendered_deployments(self) -> Iterable[tuple[DeploymentKey, Deployment]]:
+    def rendered_deployments(self) -> Iterable[tuple[DeploymentKey, TrackedDeployment]]:
         """Followed deployments and those of explicit target pairs (watched-only ones are
-        read for group state and counters, not exported)."""
+        read for group state and counters, not exported), each with a record."""
         keys = self.wanted.listed | {(d, aws) for d, _, aws in self.wanted.pairs}
-        return ((k, t.record) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
+        return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
         return self.groups.views()
@@ -230,6 +230,9 @@ class Poller:
         self.target_store.list_targets(pool.map, wanted.listed, now)
         self.target_store.sync(wanted.pairs, wanted.listed)
         self.target_store.poll(pool.map, now)
+        # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.
+        self.target_store.slim = self.config.metrics.lifecycle_events == "active"
+        self.target_store.settle()
 
     def _forget_after(self) -> float:
         return self.config.poll.retention + 2 * 3600.0

@@ -21,7 +21,7 @@ from exporter.collect.keys import DeploymentKey, backoff, chunks, keep_if_equal
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.log import diagnostics_fields, quote
-from exporter.model import Target
+from exporter.model import Target, aggregate_hooks
 from exporter.workers import PoolMap
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ _DEPLOYMENT_WIDE = frozenset(
 )
 
 
-@dataclass
+@dataclass(slots=True)  # one per target: 100k of them in a big replica
 class TrackedTarget:
     deployment_id: str
     target_id: str
@@ -48,6 +48,7 @@ class TrackedTarget:
     failures: int = 0
     retry_at: float = 0.0
     error: str = ""
+    settled: bool = False  # frozen, counted in its deployment's kept aggregates, record slimmed
 
 
 class TargetStore:
@@ -63,6 +64,9 @@ class TargetStore:
         self.outages = outages
         self.clock = clock
         self.interval = 30.0
+        # Whether a settled target keeps only Target.settled(): true unless every hook of every
+        # target is exported (metrics.lifecycle_events: all), which needs the whole record.
+        self.slim = True
         self.tracked: dict[TargetKey, TrackedTarget] = {}
 
     # ---- target lists -------------------------------------------------------------------------
@@ -98,9 +102,53 @@ class TargetStore:
             tracked = self.deployments.tracked[key]
             wanted.extend((tracked.deployment_id, t, tracked.aws) for t in tracked.target_ids)
         targets: dict[TargetKey, TrackedTarget] = {}
+        changed: set[DeploymentKey] = set()  # deployments that gained or lost a target
         for pair in wanted:
-            targets[pair] = self.tracked.get(pair) or targets.get(pair) or TrackedTarget(*pair)
+            found = self.tracked.get(pair) or targets.get(pair)
+            if found is None:
+                found = TrackedTarget(*pair)
+                changed.add((pair[0], pair[2]))
+            targets[pair] = found
+        changed.update((d, aws) for d, t, aws in self.tracked if (d, t, aws) not in targets)
         self.tracked = targets
+        for key in changed:
+            self._unsettle(key)
+
+    # ---- settling ---------------------------------------------------------------------------
+
+    def settle(self) -> None:
+        """Finished deployments whose targets are all frozen: their per-hook aggregates are
+        made once and kept on the deployment, and each of their targets keeps only the record
+        its series need (Target.settled), a few hundred bytes instead of every hook's."""
+        pending: dict[DeploymentKey, list[TrackedTarget]] = {}
+        for target in self.tracked.values():
+            if not target.settled:
+                pending.setdefault((target.deployment_id, target.aws), []).append(target)
+        for key, targets in pending.items():
+            deployment = self.deployments.tracked.get(key)
+            if deployment is None or deployment.record is None or not deployment.record.terminal:
+                continue
+            if deployment.target_ids and not deployment.list_final:
+                continue  # listed before it finished: more targets may come
+            if deployment.hooks is not None or not all(t.frozen and t.record is not None for t in targets):
+                continue
+            deployment.hooks = aggregate_hooks(t.record for t in targets)
+            for target in targets:
+                target.settled = True
+                if self.slim and target.record is not None:
+                    target.record = target.record.settled()
+
+    def _unsettle(self, key: DeploymentKey) -> None:
+        """A settled deployment gained or lost a target (a config reload): its kept aggregates
+        are stale, and its slimmed targets are read again so they can be made anew."""
+        deployment = self.deployments.tracked.get(key)
+        if deployment is None or deployment.hooks is None:
+            return
+        deployment.hooks = None
+        for target in self.tracked.values():
+            if (target.deployment_id, target.aws) == key and target.settled:
+                target.settled = False
+                target.frozen = not self.slim  # a slimmed record lost the hooks to count
 
     # ---- batch-fetch --------------------------------------------------------------------------
 

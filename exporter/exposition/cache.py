@@ -36,11 +36,10 @@ from exporter.exposition.views import (
     DeploymentView,
     GroupView,
     TargetView,
-    aggregate_hooks,
     deployment_view,
     group_prefix,
 )
-from exporter.model import Deployment, Target
+from exporter.model import Deployment, Target, aggregate_hooks
 
 log = logging.getLogger(__name__)
 _event_prefix = nested_prefix(Level.LIFECYCLE_EVENT)
@@ -146,7 +145,8 @@ def render_deployment(view: DeploymentView, members: Iterable[Target | None], pl
     out: dict[str, list[str]] = {}
     _emit(out, plan.deployment, view, view.prefix)
     if plan.hook:
-        for hook, agg in aggregate_hooks(members).items():
+        hooks = view.hooks if view.hooks is not None else aggregate_hooks(members)
+        for hook, agg in hooks.items():
             prefix = _hook_prefix(view.prefix, hook)
             for name, samples, summary in plan.hook:
                 lines = _family_lines(name, prefix, samples, summary, agg)
@@ -236,6 +236,7 @@ class ExpositionCache:
             if (
                 (old.deployment is view.deployment or old.deployment == view.deployment)
                 and old.prefix == view.prefix
+                and old.hooks is view.hooks
                 and old_members == members
             ):
                 return fragments

@@ -4,11 +4,11 @@ over a deployment's targets. The family table's sample functions read these."""
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
-from exporter.model import Deployment, GroupRecord, Histogram, LastDeployment, Target
+from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, LastDeployment, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,39 +37,9 @@ class DeploymentView:
     key: Hashable
     prefix: str  # its identity labels (Level.DEPLOYMENT), rendered
     deployment: Deployment
-
-
-@dataclass
-class HookAggregate:
-    """One lifecycle event over the targets of one deployment."""
-
-    counts: dict[str, int] = field(default_factory=dict)
-    duration_sum: float = 0.0
-    duration_count: int = 0
-    duration_max: float = 0.0
-
-
-def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
-    hooks: dict[str, HookAggregate] = {}
-    for target in targets:
-        if target is None:
-            continue
-        seen: set[str] = set()
-        for event in target.lifecycle_events:
-            if event.name in seen:
-                continue
-            seen.add(event.name)
-            agg = hooks.get(event.name)
-            if agg is None:
-                agg = hooks[event.name] = HookAggregate()
-            agg.counts[event.status] = agg.counts.get(event.status, 0) + 1
-            if event.start is not None and event.end is not None:
-                duration = event.end - event.start
-                agg.duration_sum += duration
-                agg.duration_count += 1
-                if agg.duration_count == 1 or duration > agg.duration_max:
-                    agg.duration_max = duration
-    return hooks
+    # Its per-hook aggregates when they were made once and kept (a finished deployment whose
+    # targets are settled, exporter.collect.targets); None: made from its targets' records.
+    hooks: Mapping[str, HookAggregate] | None = None
 
 
 def deployment_view(deployment: Deployment, account_id: str = "", region: str = "") -> DeploymentView:

@@ -1,7 +1,7 @@
 """Deployment families (BatchGetDeployments), and the per-lifecycle-event aggregates over a
 deployment's targets.
 
-Sample functions take exporter.exposition.views' DeploymentView or HookAggregate.
+Sample functions take exporter.exposition.views' DeploymentView or exporter.model's HookAggregate.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import DEPLOYMENT_STATUSES
 
 if TYPE_CHECKING:
-    from exporter.exposition.views import DeploymentView, HookAggregate
+    from exporter.exposition.views import DeploymentView
+    from exporter.model import HookAggregate
 
 
 def _deployment_info(v: DeploymentView) -> Iterator[Sample]:
