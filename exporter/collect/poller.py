@@ -227,11 +227,11 @@ class Poller:
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
+        # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.
+        self.target_store.set_slim(self.config.metrics.lifecycle_events == "active")
         self.target_store.list_targets(pool.map, wanted.listed, now)
         self.target_store.sync(wanted.pairs, wanted.listed)
         self.target_store.poll(pool.map, now)
-        # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.
-        self.target_store.slim = self.config.metrics.lifecycle_events == "active"
         self.target_store.settle()
 
     def _forget_after(self) -> float:

@@ -111,8 +111,7 @@ class TargetStore:
             targets[pair] = found
         changed.update((d, aws) for d, t, aws in self.tracked if (d, t, aws) not in targets)
         self.tracked = targets
-        for key in changed:
-            self._unsettle(key)
+        self._unsettle(changed)
 
     # ---- settling ---------------------------------------------------------------------------
 
@@ -138,15 +137,26 @@ class TargetStore:
                 if self.slim and target.record is not None:
                     target.record = target.record.settled()
 
-    def _unsettle(self, key: DeploymentKey) -> None:
-        """A settled deployment gained or lost a target (a config reload): its kept aggregates
-        are stale, and its slimmed targets are read again so they can be made anew."""
-        deployment = self.deployments.tracked.get(key)
-        if deployment is None or deployment.hooks is None:
+    def set_slim(self, slim: bool) -> None:
+        """Whether settled targets keep only Target.settled(). Turned off (a reload to
+        `lifecycle_events: all`), every slimmed target is read again for its whole record."""
+        if self.slim and not slim:
+            self._unsettle({(t.deployment_id, t.aws) for t in self.tracked.values() if t.settled})
+        self.slim = slim
+
+    def _unsettle(self, keys: set[DeploymentKey]) -> None:
+        """Settled deployments that gained or lost a target (a config reload): their kept
+        aggregates are stale, and their slimmed targets are read again to make them anew."""
+        stale = set()
+        for key in keys:
+            deployment = self.deployments.tracked.get(key)
+            if deployment is not None and deployment.hooks is not None:
+                deployment.hooks = None
+                stale.add(key)
+        if not stale:
             return
-        deployment.hooks = None
         for target in self.tracked.values():
-            if (target.deployment_id, target.aws) == key and target.settled:
+            if target.settled and (target.deployment_id, target.aws) in stale:
                 target.settled = False
                 target.frozen = not self.slim  # a slimmed record lost the hooks to count
 

@@ -7,6 +7,7 @@ import logging
 import pytest
 from support.expo import samples
 
+from exporter.config import parse_config
 from exporter.simulator import (
     deployment_info,
     diagnostics,
@@ -306,3 +307,108 @@ def test_nothing_undeclared_is_served(fleet, make_exporter, settings):
         family = BY_NAME.get(name) or BY_NAME.get(name.rsplit("_", 1)[0])
         assert family is not None, name
         assert {k for k, _ in labels} - {"le"} == set(family.label_names()), name
+
+
+# ---- settled targets (issue 28): a finished deployment keeps its aggregates, its targets
+# only what their series need; changes that need the whole records read them again.
+AGGREGATES = (
+    "codedeploy_deployment_lifecycle_event_targets",
+    "codedeploy_deployment_lifecycle_event_duration_seconds_sum",
+    "codedeploy_deployment_lifecycle_event_duration_seconds_count",
+    "codedeploy_deployment_lifecycle_event_max_duration_seconds",
+)
+
+
+def aggregates(body, deployment=DONE):
+    return sorted(
+        (name, tuple(sorted(labels.items())), v)
+        for name in AGGREGATES
+        for labels, v in series(body, name)
+        if labels["deployment_id"] == deployment
+    )
+
+
+def test_settled_targets_keep_their_failed_hook_and_the_deployment_its_aggregates(fleet, make_exporter):
+    active = make_exporter(deployments=fleet)
+    full = make_exporter(deployments=fleet, metrics_section={"lifecycle_events": "all"})
+    for exporter in (active, full):
+        for _ in range(3):
+            exporter.poll_once()
+    records = {k[1]: t.record for k, t in active.poller.targets.items() if k[0] == DONE}
+    assert {t: [e.name for e in r.lifecycle_events] for t, r in records.items()} == {
+        "i-ok0": [],
+        "i-ok1": [],
+        "i-bad": [HOOKS[6]],  # the hook that failed
+    }
+    # The aggregates still count every hook of every target, as the whole records do.
+    assert aggregates(active.snapshot.body) == aggregates(full.snapshot.body)
+    counted = {dict(labels)["lifecycle_event"] for _, labels, _ in aggregates(full.snapshot.body)}
+    assert counted == set(HOOKS)
+    # With lifecycle_events: all the records stay whole.
+    assert all(len(t.record.lifecycle_events) == 10 for k, t in full.poller.targets.items() if k[0] == DONE)
+
+
+def test_switching_to_all_reads_settled_targets_again(fleet, make_exporter, sim):
+    exporter = make_exporter(deployments=fleet)
+    exporter.poll_once()
+    exporter.poll_once()
+    calls = len(sim.calls)
+    hooks_of_ok0 = [
+        ls
+        for ls, _ in series(exporter.snapshot.body, "codedeploy_lifecycle_event_status")
+        if ls["target_id"] == "i-ok0"
+    ]
+    assert hooks_of_ok0 == []
+    exporter.apply_config(parse_config({**_data(exporter), "metrics": {"lifecycle_events": "all"}}))
+    exporter.poll_once()
+    shown = {
+        ls["lifecycle_event"]
+        for ls, _ in series(exporter.snapshot.body, "codedeploy_lifecycle_event_status")
+        if ls["target_id"] == "i-ok0"
+    }
+    assert shown == set(HOOKS)
+    assert [c.operation for c in list(sim.calls)[calls:]].count("BatchGetDeploymentTargets") >= 1
+
+
+def _pairs(n: int) -> list[dict]:
+    return [{"deployment_id": "d-PAIRS0001", "target_id": f"i-{i}"} for i in range(n)]
+
+
+def test_a_target_added_to_a_settled_deployment_is_counted_with_the_others(sim, make_exporter):
+    sim.put_deployment(
+        deployment_info("d-PAIRS0001", "web", "prod", "Succeeded", NOW - 900, complete_time=NOW - 60),
+        [instance_target("d-PAIRS0001", f"i-{n}", "Succeeded", hooks(10), NOW) for n in range(3)],
+    )
+    exporter = make_exporter(targets=_pairs(2))
+    exporter.poll_once()
+    exporter.poll_once()
+
+    def install_count(body):
+        return {
+            v
+            for ls, v in series(body, "codedeploy_deployment_lifecycle_event_targets")
+            if ls["lifecycle_event"] == "Install"
+        }
+
+    assert install_count(exporter.snapshot.body) == {2}
+    exporter.apply_config(
+        parse_config(
+            {**_data(exporter), "targets": [{"deployment_id": "d-PAIRS0001", "target_id": f"i-{n}"} for n in range(3)]}
+        )
+    )
+    exporter.poll_once()
+    assert install_count(exporter.snapshot.body) == {3}
+    # ... and one dropped again
+    exporter.apply_config(parse_config({**_data(exporter), "targets": _pairs(1)}))
+    exporter.poll_once()
+    assert install_count(exporter.snapshot.body) == {1}
+
+
+def _data(exporter) -> dict:
+    config = exporter.config
+    return {
+        "aws": {"region": "us-east-1", "endpoint_url": config.aws.endpoint_url},
+        "poll": {"interval": "30s", "max_concurrency": 4, "max_requests_per_second": 1000},
+        "deployments": [{"deployment_id": d.deployment_id} for d in config.deployments],
+        "targets": [{"deployment_id": t.deployment_id, "target_id": t.target_id} for t in config.targets],
+    }
