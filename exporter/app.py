@@ -16,6 +16,7 @@ from exporter.config import (
     AwsSettings,
     Config,
 )
+from exporter.exposition.body import Section
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import Level
 from exporter.exposition.selection import Selection
@@ -98,11 +99,12 @@ class Exporter:
         metrics.reload_successful.set(1)
         metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
-        self._chunks: list[bytes] = []
+        self._sections: list[Section] = []
         self.snapshot = self._snapshot([])  # (not _install: there is no snapshot before it)
-        # Until scrapers say which forms they ask for, expect Prometheus's own (gzip): the first
-        # poll's snapshot is then published compressed, and no scrape after a start compresses.
-        self.snapshot.asked.add("gzipped")
+        # Until scrapers say which forms they ask for, expect Prometheus's (gzip, in either
+        # format it may negotiate): the first poll's snapshot is then published with both
+        # ready, and no scrape after a start compresses. Sealed members are shared by both.
+        self.snapshot.asked.update(("gzipped", "openmetrics_gzipped"))
 
     @property
     def config(self) -> Config:
@@ -246,7 +248,7 @@ class Exporter:
             if outcome.answered:
                 m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
-        self._chunks = self.cache.chunks(views, deployments, self.poller.group_views())
+        self._sections = self.cache.sections(views, deployments, self.poller.group_views())
         return self._snapshot(self._landing_cells())
 
     def _install(self, snapshot: Snapshot) -> None:
@@ -255,11 +257,11 @@ class Exporter:
         self.snapshot = snapshot
 
     def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
-        chunks = self._chunks
         return Snapshot(
-            [*chunks, self.metrics.render().encode("utf-8")],
+            self._sections,
+            self.metrics.render().encode("utf-8"),
             landing_cells,
-            openmetrics_parts=(chunks, self.metrics.render_openmetrics),
+            openmetrics_self_metrics=self.metrics.render_openmetrics,
         )
 
     def _landing_cells(self) -> list[tuple[str, ...]]:

@@ -8,7 +8,9 @@ of their series are rendered is the :class:`~exporter.exposition.selection.Selec
 status sets, lifecycle-event detail, include/exclude), applied here and nowhere else.
 
 Per-deployment, per-lifecycle-event aggregates are computed from the records of the
-deployment's tracked targets, and re-rendered only when one of those records changed.
+deployment's tracked targets (or kept by the poller once it has settled), and re-rendered only
+when one of those records changed. Settled deployments are sealed in compressed segments
+(exporter.exposition.segments) and their plain fragments dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import logging
 from collections.abc import Callable, Hashable, Iterable
 from typing import cast
 
+from exporter.exposition.body import Plain, Section
 from exporter.exposition.families.base import (
     Family,
     Level,
@@ -30,6 +33,7 @@ from exporter.exposition.families.base import (
 )
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.families.target import FINISHED_TARGET_FAMILIES
+from exporter.exposition.segments import Segments
 from exporter.exposition.selection import Selection
 from exporter.exposition.text import fmt
 from exporter.exposition.views import (
@@ -187,8 +191,10 @@ class ExpositionCache:
     def __init__(self, selection: Selection | None = None) -> None:
         self.selection = selection if selection is not None else Selection()
         self._plan = _Plan(self.selection)
-        self._targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
-        self._deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
+        # A sealed target's or deployment's fragments are None: its lines are in a segment.
+        self._targets: dict[Hashable, tuple[TargetView, Encoded | None]] = {}
+        self._deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded | None]] = {}
+        self._segments = Segments()
         self._groups: dict[_GroupKey, tuple[GroupView, Encoded]] = {}
         # Rendered identity labels, kept here rather than on the poller's records.
         self._prefixes: dict[Hashable, tuple[tuple[str, ...], str]] = {}
@@ -208,7 +214,9 @@ class ExpositionCache:
         self._prefixes_used[key] = cached
         return cached[1]
 
-    def _target_fragments(self, view: TargetView) -> Encoded:
+    def _cached_target(self, view: TargetView) -> Encoded | None:
+        """The target's fragments from the last poll when nothing they show changed (a sealed
+        target has none kept: ``{}``), else None."""
         cached = self._targets.get(view.key)
         if cached is not None:
             old = cached[0]
@@ -219,7 +227,15 @@ class ExpositionCache:
                 and old.frozen == view.frozen
                 and old.deployment_finished == view.deployment_finished
             ):
-                return cached[1]
+                return cached[1] if cached[1] is not None else {}
+        return None
+
+    def _target_fragments(self, view: TargetView) -> Encoded:
+        cached = self._targets.get(view.key)
+        if cached is not None and cached[1] is not None:
+            found = self._cached_target(view)
+            if found is not None:
+                return found
         self.rendered_last += 1
         target = view.target
         return self._guarded(
@@ -228,18 +244,23 @@ class ExpositionCache:
             f"targetId={target.target_id}" if target is not None else "",
         )
 
+    def _deployment_unchanged(self, view: DeploymentView, members: tuple[Target | None, ...]) -> bool:
+        cached = self._deployments.get(view.key)
+        if cached is None:
+            return False
+        old, old_members, _ = cached
+        # Tuple comparison checks identity first: unchanged records compare in no time.
+        return (
+            (old.deployment is view.deployment or old.deployment == view.deployment)
+            and old.prefix == view.prefix
+            and old.hooks is view.hooks
+            and old_members == members
+        )
+
     def _deployment_fragments(self, view: DeploymentView, members: tuple[Target | None, ...]) -> Encoded:
         cached = self._deployments.get(view.key)
-        if cached is not None:
-            old, old_members, fragments = cached
-            # Tuple comparison checks identity first: unchanged records compare in no time.
-            if (
-                (old.deployment is view.deployment or old.deployment == view.deployment)
-                and old.prefix == view.prefix
-                and old.hooks is view.hooks
-                and old_members == members
-            ):
-                return fragments
+        if cached is not None and cached[2] is not None and self._deployment_unchanged(view, members):
+            return cached[2]
         self.rendered_last += 1
         return self._guarded(
             lambda: render_deployment(view, members, self._plan),
@@ -265,48 +286,84 @@ class ExpositionCache:
             self.report(operation, "render", object_id, exc)
             return {}
 
-    def chunks(
+    def sections(
         self,
         targets: Iterable[TargetView],
         deployments: Iterable[DeploymentView | Deployment],
         groups: Iterable[GroupView] = (),
-    ) -> list[bytes]:
-        """The exposition as an ordered list of cached byte strings, grouped by family."""
+    ) -> list[Section]:
+        """The exposition, family by family: live lines as cached byte strings, and settled
+        deployments' lines as the members of their sealed segments."""
         self.rendered_last = 0
         by_family: dict[str, list[bytes]] = {name: [] for name in _RENDERED}
+
+        def add(fragments: Encoded) -> None:
+            for name, data in fragments.items():
+                by_family[name].append(data)
+
         new_groups: dict[_GroupKey, tuple[GroupView, Encoded]] = {}
         for gview in groups:
             fragments = self._group_fragments(gview)
             new_groups[_group_key(gview)] = (gview, fragments)
-            for name, data in fragments.items():
-                by_family[name].append(data)
+            add(fragments)
         self._groups = new_groups
         self._prefixes, self._prefixes_used = self._prefixes_used, {}
-        new_targets: dict[Hashable, tuple[TargetView, Encoded]] = {}
+        dviews = [item if isinstance(item, DeploymentView) else deployment_view(item) for item in deployments]
+        # Settled deployments (aggregates kept, every target frozen) are sealed or may be.
+        settled = {d.key for d in dviews if d.hooks is not None}
         members: dict[Hashable, list[Target | None]] = {}
+        owned: dict[Hashable, list[TargetView]] = {}
+        new_targets: dict[Hashable, tuple[TargetView, Encoded | None]] = {}
         for view in targets:
-            fragments = self._target_fragments(view)
-            new_targets[view.key] = (view, fragments)
             members.setdefault(view.owner, []).append(view.target)
-            for name, data in fragments.items():
-                by_family[name].append(data)
-        new_deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded]] = {}
-        for item in deployments:
-            dview = item if isinstance(item, DeploymentView) else deployment_view(item)
+            if view.owner in settled:
+                owned.setdefault(view.owner, []).append(view)
+            else:
+                new_targets[view.key] = (view, self._target_fragments(view))
+                add(new_targets[view.key][1] or {})
+        new_deployments: dict[Hashable, tuple[DeploymentView, tuple[Target | None, ...], Encoded | None]] = {}
+        unchanged: set[Hashable] = set()
+        for dview in dviews:
             records = tuple(members.get(dview.key, ()))
-            fragments = self._deployment_fragments(dview, records)
-            new_deployments[dview.key] = (dview, records, fragments)
-            for name, data in fragments.items():
-                by_family[name].append(data)
+            new_deployments[dview.key] = (dview, records, None)
+            if dview.key not in settled:
+                new_deployments[dview.key] = (dview, records, self._deployment_fragments(dview, records))
+                add(new_deployments[dview.key][2] or {})
+            elif self._deployment_unchanged(dview, records) and all(
+                self._cached_target(view) is not None for view in owned.get(dview.key, ())
+            ):
+                unchanged.add(dview.key)
+        self._segments.keep(unchanged)
+        # Settled deployments outside a segment: sealed by whole segments, the rest live.
+        loose = [d for d in dviews if d.key in settled and d.key not in self._segments]
+        rendered = {
+            d.key: (
+                self._deployment_fragments(d, new_deployments[d.key][1]),
+                [self._target_fragments(view) for view in owned.get(d.key, ())],
+            )
+            for d in loose
+        }
+        sealed = set(self._segments.seal([(key, [own, *targets_of]) for key, (own, targets_of) in rendered.items()]))
+        for dview in dviews:
+            if dview.key not in settled:
+                continue
+            own, targets_of = rendered.get(dview.key, (None, []))
+            live = own is not None and dview.key not in sealed
+            new_deployments[dview.key] = (dview, new_deployments[dview.key][1], own if live else None)
+            for i, view in enumerate(owned.get(dview.key, ())):
+                new_targets[view.key] = (view, targets_of[i] if live else None)
+                if live:
+                    add(targets_of[i])
+            if live and own is not None:
+                add(own)
         # Entries that were not rendered this time (targets that left) drop out of the cache.
         self._targets, self._deployments = new_targets, new_deployments
-        parts: list[bytes] = []
-        for name in _RENDERED:
-            pieces = by_family[name]
-            if pieces:
-                parts.append(_HEADERS[name])
-                parts.extend(pieces)
-        return parts
+        compressed = self._segments.members()
+        return [
+            Section(_HEADERS[name], _OPENMETRICS_HEADERS[name], tuple(by_family[name]), tuple(compressed.get(name, ())))
+            for name in _RENDERED
+            if by_family[name] or name in compressed
+        ]
 
     def render(
         self,
@@ -314,7 +371,7 @@ class ExpositionCache:
         deployments: Iterable[DeploymentView | Deployment] = (),
         groups: Iterable[GroupView] = (),
     ) -> str:
-        return b"".join(self.chunks(targets, deployments, groups)).decode("utf-8")
+        return b"".join(Plain(self.sections(targets, deployments, groups), b"")).decode("utf-8")
 
 
 _GroupKey = tuple[str, str, str, str]  # account, region, application, deployment group
@@ -330,16 +387,11 @@ def _group_key(view: GroupView) -> _GroupKey:
 
 _RENDERED = tuple(f.name for f in FAMILIES if f.samples is not None)
 _HEADERS = {name: BY_NAME[name].header.encode("utf-8") for name in _RENDERED}
-_OPENMETRICS_HEADERS = {_HEADERS[name]: BY_NAME[name].openmetrics_header.encode("utf-8") for name in _RENDERED}
-
-
-def openmetrics(chunks: Iterable[bytes], self_metrics: bytes) -> list[bytes]:
-    """The same samples as OpenMetrics 1.0: headers swapped for OpenMetrics ones (with UNIT),
-    then the self-metrics in OpenMetrics form, which end in ``# EOF``. The families rendered
-    from records are gauges, counters, summaries and histograms, whose sample lines the two
-    formats write alike: a counter's samples keep the ``_total`` that OpenMetrics requires, only
-    its header drops it (Family.openmetrics_header)."""
-    return [_OPENMETRICS_HEADERS.get(chunk, chunk) for chunk in chunks] + [self_metrics]
+# The same samples as OpenMetrics 1.0 take other headers (with UNIT); the families rendered from
+# records are gauges, counters, summaries and histograms, whose sample lines the two formats
+# write alike: a counter's samples keep the `_total` OpenMetrics requires, only its header drops
+# it (Family.openmetrics_header).
+_OPENMETRICS_HEADERS = {name: BY_NAME[name].openmetrics_header.encode("utf-8") for name in _RENDERED}
 
 
 def _encode(fragments: Fragments) -> Encoded:

@@ -1,40 +1,38 @@
-"""One poll's output as the cached byte strings it is made of, and the other forms of it
-(gzip, OpenMetrics) made once each."""
+"""One poll's output: the exposition's sections (exporter.exposition.body) and the other
+forms of it (gzip, OpenMetrics) made once each."""
 
 from __future__ import annotations
 
 import html
 import threading
 import time
-import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, TypeVar
 
-from exporter.exposition.cache import openmetrics
+from exporter.exposition.body import Plain, Section, gzipped
 
 T = TypeVar("T")
-
-GZIP_BLOCK = 1 << 20  # bytes handed to zlib per call
 
 
 @dataclass
 class Snapshot:
-    """One poll's output: the exposition as the cached byte strings it is made of.
+    """One poll's output: the exposition's sections plus the self-metrics.
 
-    The chunks are the renderer's own cached fragments (shared, not copied), so a snapshot
-    costs no second copy of the exposition; the server joins them into blocks as it sends
-    them. Each other form (gzip, OpenMetrics, both) is made once: before publishing, for the
-    forms scrapers asked of the previous snapshot (see `prepare`), else on the first request.
+    The sections hold the renderer's own cached fragments and sealed members (shared, not
+    copied), so a snapshot costs no second copy of the exposition. The plain text is sent as
+    it is iterated; each other form (gzip, OpenMetrics, both) is made once: before publishing,
+    for the forms scrapers asked of the previous snapshot (see `prepare`), else on the first
+    request. A gzip form costs compressing the live lines only: sealed members are reused.
     """
 
-    chunks: list[bytes]
+    sections: Sequence[Section]
+    self_metrics: bytes = b""
     landing_cells: list[tuple[str, ...]] = field(default_factory=list)
     created: float = field(default_factory=time.time)
-    # The record-rendered chunks and a maker of the self-metrics in OpenMetrics form: the
-    # OpenMetrics body is built from them on the first request that asks for it.
-    openmetrics_parts: tuple[list[bytes], Callable[[], bytes]] | None = None
+    # The self-metrics in OpenMetrics form (which end in `# EOF`), made on the first request.
+    openmetrics_self_metrics: Callable[[], bytes] = lambda: b"# EOF\n"
     asked: set[str] = field(default_factory=set)  # the forms scrapers asked of this snapshot
     _forms: dict[str, Any] = field(default_factory=dict)
     _lock: threading.RLock = field(default_factory=threading.RLock)  # forms are made of forms
@@ -60,19 +58,29 @@ class Snapshot:
             return form
 
     def gzipped(self) -> bytes:
-        return self._form("gzipped", lambda: _gzip(self.chunks))
+        return self._form("gzipped", lambda: gzipped(self.sections, self.self_metrics))
 
-    def openmetrics(self) -> list[bytes]:
-        """The exposition as OpenMetrics 1.0 chunks."""
-        data, self_metrics = self.openmetrics_parts or ([], lambda: b"# EOF\n")
-        return self._form("openmetrics", lambda: openmetrics(data, self_metrics()))
+    def openmetrics(self) -> Plain:
+        """The exposition as OpenMetrics 1.0."""
+        return self._form("openmetrics", lambda: Plain(self.sections, self._openmetrics_tail, openmetrics=True))
 
     def openmetrics_gzipped(self) -> bytes:
-        return self._form("openmetrics_gzipped", lambda: _gzip(self.openmetrics()))
+        return self._form(
+            "openmetrics_gzipped", lambda: gzipped(self.sections, self._openmetrics_tail, openmetrics=True)
+        )
 
     @cached_property
+    def _openmetrics_tail(self) -> bytes:
+        return self.openmetrics_self_metrics()
+
+    @cached_property
+    def chunks(self) -> Plain:
+        """The text format 0.0.4, iterated as it is sent."""
+        return Plain(self.sections, self.self_metrics)
+
+    @property
     def length(self) -> int:
-        return sum(map(len, self.chunks))
+        return self.chunks.length
 
     @property
     def body(self) -> bytes:
@@ -84,27 +92,3 @@ class Snapshot:
         return "\n".join(
             "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in self.landing_cells
         )
-
-
-def blocks(chunks: Iterable[bytes], size: int) -> Iterator[bytes]:
-    """The chunks joined into blocks of about `size` bytes (the last may be shorter); a
-    single chunk comes back as it is, not copied."""
-    block: list[bytes] = []
-    length = 0
-    for chunk in chunks:
-        block.append(chunk)
-        length += len(chunk)
-        if length >= size:
-            yield b"".join(block)
-            block, length = [], 0
-    if block:
-        yield b"".join(block)
-
-
-def _gzip(chunks: list[bytes]) -> bytes:
-    # zlib releases the GIL while it compresses, and must take it back after every call: a call
-    # per small chunk (thousands) waits for the GIL thousands of times while scrapers hold it.
-    compressor = zlib.compressobj(6, zlib.DEFLATED, 31)  # 31: gzip container
-    parts = [compressor.compress(block) for block in blocks(chunks, GZIP_BLOCK)]
-    parts.append(compressor.flush())
-    return b"".join(parts)

@@ -17,12 +17,12 @@ import logging
 import selectors
 import socket
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from email.utils import formatdate
 from http import HTTPStatus
 
-from exporter.exposition.snapshot import blocks
+from exporter.exposition.body import blocks
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ _DONTWAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 class Reply:
     status: int
     headers: Sequence[tuple[str, str]]
-    chunks: Sequence[bytes]  # the body, as cached pieces (not joined)
+    chunks: Iterable[bytes]  # the body, as cached pieces (not joined), iterated once as sent
     length: int
 
 

@@ -68,8 +68,8 @@ def answer(exporter: Exporter, telemetry_path: str, target: str, accept: str, ac
             if gzip:
                 body = snapshot.openmetrics_gzipped()
                 return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE), _GZIP), (body,), len(body))
-            chunks = snapshot.openmetrics()
-            return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE),), chunks, sum(map(len, chunks)))
+            plain = snapshot.openmetrics()
+            return Reply(200, ((_TYPE, OPENMETRICS_CONTENT_TYPE),), plain, plain.length)
         if gzip:
             body = snapshot.gzipped()
             return Reply(200, ((_TYPE, CONTENT_TYPE), _GZIP), (body,), len(body))

@@ -18,12 +18,12 @@ import ssl
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
 from exporter.app import Exporter
-from exporter.exposition.snapshot import blocks
+from exporter.exposition.body import blocks
 from exporter.http.address import parse_listen_address
 from exporter.http.loop import SEND_BLOCK, Reply, Request, ServeLoop
 from exporter.http.routes import answer
@@ -178,7 +178,7 @@ class _Handler(BaseHTTPRequestHandler):
         self._send_chunks([body], len(body), headers, head, status)
 
     def _send_chunks(
-        self, chunks: Sequence[bytes], length: int, headers: dict[str, str], head: bool, status: int = 200
+        self, chunks: Iterable[bytes], length: int, headers: dict[str, str], head: bool, status: int = 200
     ) -> None:
         self.send_response(status)
         for name, value in getattr(self, "_extra_headers", ()):

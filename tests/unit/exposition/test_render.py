@@ -11,7 +11,8 @@ from support.paths import TESTS
 
 from exporter.aws.parse import parse_deployment, parse_target
 from exporter.events.metrics import EventMetrics
-from exporter.exposition.cache import ExpositionCache, openmetrics
+from exporter.exposition.body import Plain
+from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix, nested_prefix
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import FULL, Selection
@@ -416,11 +417,11 @@ def test_identity_labels_are_named_and_ordered_by_the_level():
 
 def test_openmetrics_output_is_accepted_by_the_openmetrics_parser():
     cache = ExpositionCache(FULL)
-    chunks = cache.chunks([view(t) for t in (INSTANCE, LAMBDA, ECS, CFN)], [*DEPLOYMENTS, OWNER], [GROUP])
+    sections = cache.sections([view(t) for t in (INSTANCE, LAMBDA, ECS, CFN)], [*DEPLOYMENTS, OWNER], [GROUP])
     metrics = ExporterMetrics()
     for _ in range(3):
         metrics.count_request("111122223333", "us-east-1", "ListDeployments")
-    text = b"".join(openmetrics(chunks, metrics.render_openmetrics())).decode()
+    text = b"".join(Plain(sections, metrics.render_openmetrics(), openmetrics=True)).decode()
     assert text.endswith("# EOF\n")
     assert "# UNIT codedeploy_lifecycle_event_duration_seconds seconds" in text
     assert "# UNIT codedeploy_lambda_target_version_weight_ratio ratio" in text
