@@ -16,9 +16,10 @@ whole account. This process only watches and scrapes it:
 - Memory: VmRSS when ready, VmHWM (peak) after the scrapes, from /proc/<pid>/status.
 - Scrapes: the first `Accept-Encoding: gzip` scrape right after ready, then SCRAPES plain and
   SCRAPES gzip ones, sequential, one client, the text format (`Accept: text/plain;
-  version=0.0.4`); the time from sending the request to the body's last byte. Series are the
-  plain body's non-comment lines. Last, one scrape with the Accept header Prometheus sends by
-  default (OpenMetrics preferred) and gzip: the first of that form after a start.
+  version=0.0.4`); the time from sending the request to the body's last byte, read into one
+  reused buffer. Two more untimed scrapes keep the bodies: sizes, and series (the plain body's
+  non-comment lines). Last, one scrape with the Accept header Prometheus sends by default
+  (OpenMetrics preferred) and gzip: the first of that form after a start.
 """
 
 from __future__ import annotations
@@ -113,7 +114,10 @@ def _free_port() -> int:
 
 
 class Scrape:
-    """One GET of the exporter's loopback server, timed to the body's last byte."""
+    """One GET of the exporter's loopback server, timed to the body's last byte. Unless `keep`,
+    the body is read into one reused buffer: the client's allocations stay out of the time."""
+
+    _buffer = bytearray(1 << 20)
 
     def __init__(self, port: int, path: str, accept: str = TEXT_ACCEPT, gzip: bool = False, keep: bool = False):
         headers = {"Accept": accept}
@@ -121,15 +125,16 @@ class Scrape:
             headers["Accept-Encoding"] = "gzip"
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         parts = []
+        view = memoryview(self._buffer)
         started = time.perf_counter()
         try:
             connection.request("GET", path, headers=headers)
             response = connection.getresponse()
             self.size = 0
-            while block := response.read(1 << 20):
-                self.size += len(block)
+            while read := response.readinto(view):
+                self.size += read
                 if keep:
-                    parts.append(block)
+                    parts.append(bytes(view[:read]))
             self.seconds = time.perf_counter() - started
         finally:
             connection.close()
@@ -274,7 +279,7 @@ def measure(targets: int, scrapes: int = SCRAPES, log: Callable[[str], object] =
             out["poll_wall_s"] = time.monotonic() - exporter.started_at
             after_poll = memory_bytes(pid)
             out["simulator_cpu_s"] = cpu_seconds(sim_pid) - sim_cpu
-            first = Scrape(exporter.port, "/metrics", gzip=True, keep=True)
+            first = Scrape(exporter.port, "/metrics", gzip=True)
             out["first_gzip_scrape_s"] = first.seconds
             out["ready_probes"] = probes
             out["idle_cpu_s"] = exporter.idle_cpu
@@ -283,13 +288,21 @@ def measure(targets: int, scrapes: int = SCRAPES, log: Callable[[str], object] =
             out["peak_rss_after_poll_bytes"] = after_poll["VmHWM"]
 
             log(f"scale {tier_name(targets)}: {scrapes} plain and {scrapes} gzip scrapes")
-            plain = [Scrape(exporter.port, "/metrics", keep=True)]
-            body = plain[0].body
-            plain[0].body = b""
-            if first.encoding != "gzip" or plain[0].encoding or plain[0].status != 200:
-                raise exporter.fail(f"unexpected encodings: gzip {first.encoding!r}, plain {plain[0].encoding!r}")
-            out["gzip_matches_plain"] = zlib.decompress(first.body, wbits=31) == body
-            out["plain_bytes"], out["gzip_bytes"] = len(body), len(first.body)
+            plain = [Scrape(exporter.port, "/metrics") for _ in range(scrapes)]
+            gzipped = [Scrape(exporter.port, "/metrics", gzip=True) for _ in range(scrapes)]
+            out["plain_scrape_s"] = [s.seconds for s in plain]
+            out["gzip_scrape_s"] = [s.seconds for s in gzipped]
+            final = memory_bytes(pid)
+            out["rss_bytes"], out["peak_rss_bytes"] = final["VmRSS"], final["VmHWM"]
+
+            # The content, from two more scrapes (untimed: this process keeps the bodies).
+            packed = Scrape(exporter.port, "/metrics", gzip=True, keep=True)
+            whole = Scrape(exporter.port, "/metrics", keep=True)
+            if (first.encoding, packed.encoding, whole.encoding, whole.status) != ("gzip", "gzip", "", 200):
+                raise exporter.fail(f"unexpected encodings: gzip {packed.encoding!r}, plain {whole.encoding!r}")
+            body = whole.body
+            out["gzip_matches_plain"] = zlib.decompress(packed.body, wbits=31) == body
+            out["plain_bytes"], out["gzip_bytes"] = len(body), len(packed.body)
             out["series"] = series_of(body)
             # The first snapshot's self-metrics: CPU when it was rendered, the poll's own figures.
             rendered = _sample(body, b"process_cpu_seconds_total")
@@ -297,13 +310,7 @@ def measure(targets: int, scrapes: int = SCRAPES, log: Callable[[str], object] =
             out["poll_duration_s"] = _sample(body, b"codedeploy_exporter_poll_duration_seconds")
             out["api_requests"] = int(_sum_of(body, b"codedeploy_exporter_api_requests_total"))
             out["exported_targets"] = int(_sum_of(body, b"codedeploy_exporter_targets"))
-            del body, first
-            plain += [Scrape(exporter.port, "/metrics") for _ in range(scrapes - 1)]
-            gzipped = [Scrape(exporter.port, "/metrics", gzip=True) for _ in range(scrapes)]
-            out["plain_scrape_s"] = [s.seconds for s in plain]
-            out["gzip_scrape_s"] = [s.seconds for s in gzipped]
-            final = memory_bytes(pid)
-            out["rss_bytes"], out["peak_rss_bytes"] = final["VmRSS"], final["VmHWM"]
+            del body, whole, packed
 
             # The probe's own cost, to judge what probing during the poll added.
             before = cpu_seconds(pid)
@@ -396,7 +403,8 @@ def markdown(result: dict[str, Any], command: str) -> str:
         render = "n/a" if r["render_cpu_s"] is None else f"{r['render_cpu_s']:.1f}"
         rows_poll.append(
             f"| {r['targets']:,} | {r['deployments']:,} | {r['first_poll_cpu_s']:.1f} | {render} | "
-            f"{d['cpu_ms_per_target']:.2f} | {r['poll_wall_s']:.1f} | {r['api_requests']:,} "
+            f"{d['cpu_ms_per_target']:.2f} | {r['poll_wall_s']:.1f} ({r['poll_duration_s'] or 0:.1f}) | "
+            f"{r['api_requests']:,} "
             f"({d['requests_per_s']:.0f}/s) | {r['simulator_cpu_s']:.1f} | {_mb(r['rss_after_poll_bytes'])} | "
             f"{_mb(r['peak_rss_bytes'])} | {d['rss_mb_per_1k']:.1f} / {d['peak_rss_mb_per_1k']:.1f} MB |"
         )
@@ -442,7 +450,7 @@ def markdown(result: dict[str, Any], command: str) -> str:
             "First poll and memory (CPU and RSS of the exporter's process; MB = 10^6 bytes):",
             "",
             "| targets | deployments | first poll CPU (s) | of which poll + render (s) | CPU per target (ms) | "
-            "wall to ready (s) | API requests | simulator CPU (s) | RSS after poll | peak RSS | "
+            "wall to ready (poll alone), s | API requests | simulator CPU (s) | RSS after poll | peak RSS | "
             "per 1,000 targets (RSS / peak) |",
             "|---|---|---|---|---|---|---|---|---|---|---|",
             *rows_poll,
@@ -485,9 +493,12 @@ def markdown(result: dict[str, Any], command: str) -> str:
             f"A probe costs the exporter {probe['probe_cpu_s'] * 1000:.2f} ms of CPU "
             f"({probe['ready_probes']} probes during the {probe['tier']} poll). RSS after the poll is VmRSS at "
             "ready; peak RSS is VmHWM after the scrapes (/proc/PID/status). Scrapes are sequential from one "
-            "client in this process, timed from sending the request to the last byte, in the text format "
-            "(`Accept: text/plain;version=0.0.4`); the gzip ones with `Accept-Encoding: gzip`; the first gzip "
-            "scrape comes right after ready. Series are the plain body's non-comment lines. The last scrape "
+            "client in this process, timed from sending the request to the last byte (read into one reused "
+            "buffer), in the text format (`Accept: text/plain;version=0.0.4`); the gzip ones with "
+            "`Accept-Encoding: gzip`; the first gzip scrape comes right after ready. Sizes and series (the "
+            'plain body\'s non-comment lines) come from two more, untimed scrapes. "Poll alone" is the '
+            "exporter's own `codedeploy_exporter_poll_duration_seconds`, which ends before the snapshot is "
+            "rendered. The last scrape "
             "asks as Prometheus does by default (OpenMetrics preferred, gzip): the first of that form after a "
             "start, made after the peak RSS reading.",
             END,
