@@ -143,10 +143,14 @@ def run_scale(args: argparse.Namespace) -> int:
     from bench import scale
 
     tiers = scale.parse_tiers(args.scale_tiers)
+    if args.from_json:  # the report again from saved results, e.g. after its text changed
+        result = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        tiers = [r["targets"] for r in result["tiers"]]
+    else:
+        result = scale.run(tiers, log=lambda m: print(m, file=sys.stderr, flush=True))
     command = "python -m bench --scale" + (
         "" if tuple(tiers) == scale.TIERS else f" --scale.tiers {','.join(map(scale.tier_name, tiers))}"
     )
-    result = scale.run(tiers, log=lambda m: print(m, file=sys.stderr, flush=True))
     return _write_section(args, result, scale.markdown(result, command), scale.splice)
 
 

@@ -53,3 +53,9 @@ def test_command_measures_a_tiny_tier_end_to_end(tmp_path):
     assert r["openmetrics_content_type"].startswith("application/openmetrics-text")
     document = output.read_text(encoding="utf-8")
     assert document.startswith("# Benchmarks") and scale.BEGIN in document and "| 500 | 20 |" in document
+    # The report again from the saved results, without running.
+    again = tmp_path / "again.md"
+    command = [sys.executable, "-m", "bench", "--scale", "--from-json", str(raw), "--output", str(again)]
+    done = subprocess.run(command, check=False, cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert scale.section_of(again.read_text(encoding="utf-8")) == scale.section_of(document)
