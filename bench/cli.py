@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
         "one throttled account and one missing role; writes its section of docs/benchmarks.md (or --output)",
     )
     p.add_argument("--organizations.accounts", dest="organizations_accounts", type=int, default=200)
+    p.add_argument(
+        "--scale",
+        action="store_true",
+        help="only the scale benchmark (issue 28): the real exporter process over 10k, 30k and 100k finished "
+        "targets (first-poll CPU, RSS, series, body sizes, scrape latencies); writes its section of "
+        "docs/benchmarks.md (or --output)",
+    )
+    p.add_argument(
+        "--scale.tiers",
+        dest="scale_tiers",
+        default="10k,30k,100k",
+        help="comma-separated target counts for --scale, e.g. 10k,30k or 500 (default: %(default)s)",
+    )
     p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
     p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
     p.add_argument(
@@ -126,6 +139,21 @@ def run_organizations(args: argparse.Namespace) -> int:
     return _write_section(args, result, organizations.markdown(result, command), organizations.splice)
 
 
+def run_scale(args: argparse.Namespace) -> int:
+    from bench import scale
+
+    tiers = scale.parse_tiers(args.scale_tiers)
+    if args.from_json:  # the report again from saved results, e.g. after its text changed
+        result = json.loads(Path(args.from_json).read_text(encoding="utf-8"))
+        tiers = [r["targets"] for r in result["tiers"]]
+    else:
+        result = scale.run(tiers, log=lambda m: print(m, file=sys.stderr, flush=True))
+    command = "python -m bench --scale" + (
+        "" if tuple(tiers) == scale.TIERS else f" --scale.tiers {','.join(map(scale.tier_name, tiers))}"
+    )
+    return _write_section(args, result, scale.markdown(result, command), scale.splice)
+
+
 def _write_section(
     args: argparse.Namespace, result: dict[str, Any], section: str, splice: Callable[[str, str], str]
 ) -> int:
@@ -157,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         return run_events(args)
     if args.organizations:
         return run_organizations(args)
+    if args.scale:
+        return run_scale(args)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -179,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        from bench import discovery, events, organizations  # a tier run keeps the other sections
+        from bench import discovery, events, organizations, scale  # a tier run keeps the other sections
 
         previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
         text = report.markdown(results, machine.describe(), command, notes)
@@ -189,6 +219,8 @@ def main(argv: list[str] | None = None) -> int:
         text = events.splice(text, kept_events) if kept_events else text
         kept_organizations = organizations.section_of(previous)
         text = organizations.splice(text, kept_organizations) if kept_organizations else text
+        kept_scale = scale.section_of(previous)
+        text = scale.splice(text, kept_scale) if kept_scale else text
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0
