@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins  # TargetStore.list shadows `list` in annotations in its class body
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -68,6 +69,8 @@ class TargetStore:
         # target is exported (metrics.lifecycle_events: all), which needs the whole record.
         self.slim = True
         self.tracked: dict[TargetKey, TrackedTarget] = {}
+        self._members: dict[DeploymentKey, builtins.list[TrackedTarget]] = {}  # tracked, by deployment
+        self._settling = threading.Lock()
 
     # ---- target lists -------------------------------------------------------------------------
 
@@ -102,35 +105,42 @@ class TargetStore:
             tracked = self.deployments.tracked[key]
             wanted.extend((tracked.deployment_id, t, tracked.aws) for t in tracked.target_ids)
         targets: dict[TargetKey, TrackedTarget] = {}
+        members: dict[DeploymentKey, builtins.list[TrackedTarget]] = {}
         changed: set[DeploymentKey] = set()  # deployments that gained or lost a target
         for pair in wanted:
             found = self.tracked.get(pair) or targets.get(pair)
             if found is None:
                 found = TrackedTarget(*pair)
                 changed.add((pair[0], pair[2]))
+            if pair not in targets:
+                members.setdefault((pair[0], pair[2]), []).append(found)
             targets[pair] = found
         changed.update((d, aws) for d, t, aws in self.tracked if (d, t, aws) not in targets)
-        self.tracked = targets
+        self.tracked, self._members = targets, members
         self._unsettle(changed)
 
     # ---- settling ---------------------------------------------------------------------------
 
     def settle(self) -> None:
-        """Finished deployments whose targets are all frozen: their per-hook aggregates are
-        made once and kept on the deployment, and each of their targets keeps only the record
-        its series need (Target.settled), a few hundred bytes instead of every hook's."""
-        pending: dict[DeploymentKey, list[TrackedTarget]] = {}
-        for target in self.tracked.values():
-            if not target.settled:
-                pending.setdefault((target.deployment_id, target.aws), []).append(target)
-        for key, targets in pending.items():
-            deployment = self.deployments.tracked.get(key)
-            if deployment is None or deployment.record is None or not deployment.record.terminal:
-                continue
-            if deployment.target_ids and not deployment.list_final:
-                continue  # listed before it finished: more targets may come
+        """Settle every deployment that can be (see _settle): those whose last targets were
+        not fetched this poll, such as after a reload."""
+        for key in self._members:
+            self._settle(key)
+
+    def _settle(self, key: DeploymentKey) -> None:
+        """A finished deployment whose targets are all frozen: its per-hook aggregates are made
+        once and kept on the deployment, and each of its targets keeps only the record its
+        series need (Target.settled), a few hundred bytes instead of every hook's. Called as
+        soon as its last batch is read, so a first poll never holds every whole record at once."""
+        deployment = self.deployments.tracked.get(key)
+        if deployment is None or deployment.record is None or not deployment.record.terminal:
+            return
+        if deployment.target_ids and not deployment.list_final:
+            return  # listed before it finished: more targets may come
+        with self._settling:  # the batches of one deployment end on different workers
+            targets = self._members.get(key, [])
             if deployment.hooks is not None or not all(t.frozen and t.record is not None for t in targets):
-                continue
+                return
             deployment.hooks = aggregate_hooks(t.record for t in targets)
             for target in targets:
                 target.settled = True
@@ -147,18 +157,15 @@ class TargetStore:
     def _unsettle(self, keys: set[DeploymentKey]) -> None:
         """Settled deployments that gained or lost a target (a config reload): their kept
         aggregates are stale, and their slimmed targets are read again to make them anew."""
-        stale = set()
         for key in keys:
             deployment = self.deployments.tracked.get(key)
-            if deployment is not None and deployment.hooks is not None:
-                deployment.hooks = None
-                stale.add(key)
-        if not stale:
-            return
-        for target in self.tracked.values():
-            if target.settled and (target.deployment_id, target.aws) in stale:
-                target.settled = False
-                target.frozen = not self.slim  # a slimmed record lost the hooks to count
+            if deployment is None or deployment.hooks is None:
+                continue
+            deployment.hooks = None
+            for target in self._members.get(key, []):
+                if target.settled:
+                    target.settled = False
+                    target.frozen = not self.slim  # a slimmed record lost the hooks to count
 
     # ---- batch-fetch --------------------------------------------------------------------------
 
@@ -205,6 +212,8 @@ class TargetStore:
                 self._failed(target, ApiError("BatchGetDeploymentTargets", "TargetNotReturned"))
             else:
                 self._polled(target, found, terminal)
+        if terminal:
+            self._settle((first.deployment_id, first.aws))
 
     def _polled(self, target: TrackedTarget, record: Target, terminal: bool) -> None:
         previous = target.record

@@ -334,28 +334,39 @@ class ExpositionCache:
             ):
                 unchanged.add(dview.key)
         self._segments.keep(unchanged)
-        # Settled deployments outside a segment: sealed by whole segments, the rest live.
-        loose = [d for d in dviews if d.key in settled and d.key not in self._segments]
-        rendered = {
-            d.key: (
-                self._deployment_fragments(d, new_deployments[d.key][1]),
-                [self._target_fragments(view) for view in owned.get(d.key, ())],
-            )
-            for d in loose
-        }
-        sealed = set(self._segments.seal([(key, [own, *targets_of]) for key, (own, targets_of) in rendered.items()]))
         for dview in dviews:
-            if dview.key not in settled:
-                continue
-            own, targets_of = rendered.get(dview.key, (None, []))
-            live = own is not None and dview.key not in sealed
-            new_deployments[dview.key] = (dview, new_deployments[dview.key][1], own if live else None)
-            for i, view in enumerate(owned.get(dview.key, ())):
-                new_targets[view.key] = (view, targets_of[i] if live else None)
-                if live:
-                    add(targets_of[i])
-            if live and own is not None:
-                add(own)
+            if dview.key in self._segments:  # still sealed: nothing of it is kept plain
+                for view in owned.get(dview.key, ()):
+                    new_targets[view.key] = (view, None)
+        # Settled deployments outside a segment: sealed by whole segments (rendered one segment
+        # at a time, so a first poll never holds the whole body as plain bytes), the rest live.
+        loose = [d for d in dviews if d.key in settled and d.key not in self._segments]
+        size = self._segments.size
+        whole = len(loose) - len(loose) % size
+        for start in range(0, whole, size):
+            group = loose[start : start + size]
+            self._segments.seal(
+                [
+                    (
+                        d.key,
+                        [
+                            self._deployment_fragments(d, new_deployments[d.key][1]),
+                            *(self._target_fragments(view) for view in owned.get(d.key, ())),
+                        ],
+                    )
+                    for d in group
+                ]
+            )
+            for d in group:
+                for view in owned.get(d.key, ()):
+                    new_targets[view.key] = (view, None)
+        for d in loose[whole:]:
+            records = new_deployments[d.key][1]
+            for view in owned.get(d.key, ()):
+                new_targets[view.key] = (view, self._target_fragments(view))
+                add(new_targets[view.key][1] or {})
+            new_deployments[d.key] = (d, records, self._deployment_fragments(d, records))
+            add(new_deployments[d.key][2] or {})
         # Entries that were not rendered this time (targets that left) drop out of the cache.
         self._targets, self._deployments = new_targets, new_deployments
         compressed = self._segments.members()
