@@ -189,6 +189,8 @@ class _Phases:
         setattr(owner, name, timed)
 
     def install(self, instance: Any) -> None:
+        import gc
+
         import botocore.endpoint
         import botocore.parsers
 
@@ -203,6 +205,18 @@ class _Phases:
         self.wrap(botocore.parsers.ResponseParser, "parse", "botocore parsing")
         self.wrap(exporter.collect.targets, "parse_each", "our parse")
         self.wrap(exporter.collect.deployments, "parse_each", "our parse")
+        started: list[float] = []
+
+        def collecting(phase: str, info: dict[str, Any]) -> None:  # CPU of the cyclic collector
+            if phase == "start":
+                started.append(time.thread_time())
+            elif started:
+                with self._lock:
+                    self.cpu["of which: cyclic GC"] = self.cpu.get("of which: cyclic GC", 0.0) + (
+                        time.thread_time() - started.pop()
+                    )
+
+        gc.callbacks.append(collecting)
 
     def split(self, total: float) -> dict[str, float]:
         cpu = dict(self.cpu)
@@ -246,6 +260,48 @@ def measure(url: str, deployments: list[str], args: argparse.Namespace) -> dict[
     if phases is not None:
         out["phases_ms_per_target"] = {k: 1000 * v / max(targets, 1) for k, v in phases.split(cpu).items()}
     return out
+
+
+# cProfile's rows grouped by where the time goes: (group, substrings of the file path), first match.
+_GROUPS = (
+    ("botocore response parsing (json.loads included)", ("botocore/parsers.py", "aws/responses.py", "json/")),
+    ("botocore signing", ("botocore/auth.py", "botocore/signers.py", "hmac.py", "aws/credentials.py")),
+    ("client setup (once)", ("botocore/loaders.py", "botocore/session.py", "boto3/", "inspect.py", "genericpath")),
+    ("botocore request pipeline (client, endpoint, events, retries)", ("botocore/", "uuid.py")),
+    ("HTTP (urllib3, http.client, sockets)", ("urllib3/", "http/client.py", "socket.py", "email/", "selectors")),
+    ("our parse (exporter/aws/parse.py)", ("aws/parse",)),
+    ("our API layer (calls, budgets, clients)", ("exporter/aws/",)),
+    ("gzip of the first snapshot", ("snapshot.py", "gzip.py", "zlib")),
+    ("views and render", ("exporter/exposition/", "exporter/app.py", "prometheus_client")),
+    ("poller and stores", ("exporter/collect/", "exporter/model.py", "<string>", "dataclasses")),
+    ("threads and the gate", ("threading.py", "exporter/workers.py")),
+)
+# Built-ins that wait (with poll.max_concurrency 1, cProfile's wall clock is CPU everywhere else).
+_WAITS = ("acquire' of '_thread.lock", "recv_into", "'poll' of 'select.poll'", "sleep")
+
+
+def _group(place: str) -> str:
+    return next((name for name, parts in _GROUPS if any(part in place for part in parts)), "other")
+
+
+def summarize(path: str) -> list[tuple[str, float]]:
+    """Seconds per group of a saved cProfile; a built-in's time goes to its callers' groups."""
+    import pstats
+
+    totals: dict[str, float] = {}
+    raw: dict[Any, Any] = pstats.Stats(path).stats  # type: ignore[attr-defined]  # pstats keeps it public
+    for (file, _, function), (_, _, own, _, callers) in raw.items():
+        if file != "~":
+            totals[_group(file)] = totals.get(_group(file), 0.0) + own
+        elif any(wait in function for wait in _WAITS):
+            totals["(waiting: not CPU)"] = totals.get("(waiting: not CPU)", 0.0) + own
+        elif "zlib" in function or not callers:
+            group = _group(function)
+            totals[group] = totals.get(group, 0.0) + own
+        else:
+            for (caller_file, _, _), timing in callers.items():
+                totals[_group(caller_file)] = totals.get(_group(caller_file), 0.0) + timing[2]
+    return sorted(totals.items(), key=lambda kv: -kv[1])
 
 
 def _run_one(url: str, deployments: list[str], args: argparse.Namespace, tree: Path) -> dict[str, Any]:
@@ -309,6 +365,11 @@ def main(argv: list[str] | None = None) -> int:
             f"this checkout / baseline: {medians['this checkout'] / medians['baseline']:.2f} (medians), "
             f"{statistics.median(pairs):.2f} (median of the {len(pairs)} pairs)"
         )
+    if args.profile == "cprofile":
+        busy = sum(seconds for group, seconds in summarize(args.out) if not group.startswith("("))
+        for group, seconds in summarize(args.out):
+            share = "" if group.startswith("(") else f"{100 * seconds / busy:5.1f} %"
+            print(f"  {seconds:7.3f} s {share:>7}  {group}")
     if args.profile != "none":
         print(f"profile written to {args.out}")
     return 0

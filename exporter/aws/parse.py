@@ -58,11 +58,11 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _word(value: Any, _intern: Any = sys.intern) -> str:
+def _word(value: Any) -> str:
     """_text for values that repeat across targets (statuses, hook names, error codes): one
     shared string each instead of one per occurrence in every parsed response."""
     text = value if type(value) is str else _text(value)  # (the common case first: ~10 a hook)
-    return _intern(text) if len(text) <= 64 else text
+    return sys.intern(text) if len(text) <= 64 else text
 
 
 def _number(value: Any) -> float | None:

@@ -137,14 +137,13 @@ class Plans:
 
     def __init__(self, timestamp_parser: Callable[[Any], Any]) -> None:
         self._timestamp = timestamp_parser
-        self._plans: dict[int, tuple[Any, Walk | None]] = {}  # id(shape) -> (shape, plan)
+        self._plans: dict[Any, Walk | None] = {}  # botocore's shapes hash by identity
 
     def plan(self, shape: Any) -> Walk | None:
-        found = self._plans.get(id(shape))
-        if found is None or found[0] is not shape:
-            walk = self.compile(shape, {}) if shape is not None and shape.name in FAST_OUTPUTS else None
-            found = self._plans[id(shape)] = (shape, walk)  # the shape is kept: its id stays its own
-        return found[1]
+        if shape not in self._plans:
+            fast = shape is not None and shape.name in FAST_OUTPUTS
+            self._plans[shape] = self.compile(shape, {}) if fast else None
+        return self._plans[shape]
 
     def compile(self, shape: Any, made: dict[str, Walk]) -> Walk | None:
         """A function that returns botocore's parse of a JSON value of `shape`, or raises; None
