@@ -1,21 +1,27 @@
 """CPU of the exporter's first poll of a big, all-finished fleet (issue 28), and where it goes.
 
-    python -m bench.profile_first_poll --targets 10000                 # 3 runs, CPU per target
-    python -m bench.profile_first_poll --targets 10000 --profile cprofile --out /tmp/poll.prof
-    python -m bench.profile_first_poll --targets 10000 --profile py-spy --out /tmp/poll.txt
+    python -m bench.profile_first_poll --targets 10000               # 3 runs, CPU per target
+    python -m bench.profile_first_poll --targets 10000 --phases      # and thread CPU per phase
+    python -m bench.profile_first_poll --baseline DIR                # in turn with another checkout
+    python -m bench.profile_first_poll --profile cprofile --concurrency 1 --out /tmp/poll.prof
+    python -m bench.profile_first_poll --profile py-spy --out /tmp/poll.txt
 
 The simulator serves the fleet from a process of its own (like AWS, it must not share the
 measured process's CPU or GIL). Each run is a fresh exporter process following every
-deployment (`deployments:` mode) that makes ONE `poll_once()` (poll, render and the first
-snapshot's gzip form) and reports its process CPU (time.process_time) per target.
+deployment (`deployments:` mode; `--mode discovery`: one discovery scope over the account) that
+makes ONE `poll_once()` (poll, render and the first snapshot's gzip form) and reports its process
+CPU (time.process_time) per target. The exporter's log lines are off (one per failed target).
 
-The fleet is the issue's stress mix: every deployment finished, EC2 targets 25 per deployment
-with 10 hooks each; a third of the deployments Succeeded, the others Failed with 5 Failed
-targets (a hook failed with diagnostics and a log tail, the hooks after it Skipped) and 20
-Skipped (every hook Skipped): about a third of the targets Succeeded, two thirds Failed or Skipped.
+The fleet is a stress mix like the issue's: every deployment finished, EC2 targets 25 per
+deployment with 10 hooks each; a third of the deployments Succeeded, the others Failed with 5
+Failed targets (a hook failed with diagnostics and a log tail, the hooks after it Skipped) and 20
+Skipped (every hook Skipped): a third of the targets Succeeded, two thirds Failed or Skipped.
 
 cProfile follows one thread only: the poll's worker threads each get a profiler of their own
-(threading.setprofile), merged into one table. py-spy samples every thread, native code too.
+(threading.setprofile), merged into one table and grouped by where the time goes. Its clock is
+the wall's, so with several workers it counts waits for the GIL: `--concurrency 1` gives a
+profile whose only waits are the network's and the pool's, listed apart. py-spy (`--gil`)
+samples the thread holding the GIL, native code excluded.
 """
 
 from __future__ import annotations
