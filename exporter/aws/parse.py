@@ -61,7 +61,7 @@ def _text(value: Any) -> str:
 def _word(value: Any) -> str:
     """_text for values that repeat across targets (statuses, hook names, error codes): one
     shared string each instead of one per occurrence in every parsed response."""
-    text = _text(value)
+    text = value if type(value) is str else _text(value)  # (the common case first: ~10 a hook)
     return sys.intern(text) if len(text) <= 64 else text
 
 
@@ -111,22 +111,40 @@ def either_ratio(value: Any) -> float | None:
 
 def timestamp(value: Any) -> float | None:
     """A CodeDeploy timestamp as Unix seconds: boto3 gives datetimes, the wire gives numbers."""
+    if type(value) is float:  # the wire's, kept as numbers (exporter.aws.clients._epoch_seconds)
+        return value
     if isinstance(value, datetime):
         return value.timestamp()
     return _number(value)
 
 
+# Diagnostics repeat across targets (every succeeded hook has the same four words): one shared
+# record per distinct short value, up to a bound, instead of one per hook of every target.
+_DIAGNOSTICS: dict[tuple[Any, ...], Diagnostics] = {}
+_DIAGNOSTICS_MAX = 4096
+_SHARED_TEXT = 64  # the longest field of a shared record (_word's bound)
+
+
+def _diagnostics(raw: dict[str, Any]) -> Diagnostics:
+    key = (raw.get("errorCode"), raw.get("scriptName"), raw.get("message"), raw.get("logTail"))
+    try:
+        found = _DIAGNOSTICS.get(key)
+    except TypeError:  # a list or an object where text belongs: read as text below, not shared
+        found = None
+    if found is not None:
+        return found
+    made = Diagnostics(
+        error_code=_word(key[0]), script_name=_word(key[1]), message=_word(key[2]), log_tail=_word(key[3])
+    )
+    if len(_DIAGNOSTICS) < _DIAGNOSTICS_MAX and all(type(v) is str and len(v) <= _SHARED_TEXT for v in key):
+        _DIAGNOSTICS[key] = made
+    return made
+
+
 def parse_lifecycle_event(data: Any) -> LifecycleEvent:
     data = _mapping(data)
-    diagnostics = None
-    if isinstance(data.get("diagnostics"), dict):
-        raw = data["diagnostics"]
-        diagnostics = Diagnostics(
-            error_code=_word(raw.get("errorCode")),
-            script_name=_word(raw.get("scriptName")),
-            message=_word(raw.get("message")),
-            log_tail=_word(raw.get("logTail")),
-        )
+    raw = data.get("diagnostics")
+    diagnostics = _diagnostics(raw) if isinstance(raw, dict) else None
     return LifecycleEvent(
         name=_word(data.get("lifecycleEventName")),
         status=_word(data.get("status")),
@@ -178,7 +196,7 @@ def parse_target(data: Any) -> Target:
         status=_word(body.get("status")),
         last_updated=timestamp(body.get("lastUpdatedAt")),
         instance_label=_text(body.get("instanceLabel")),
-        lifecycle_events=tuple(parse_lifecycle_event(e) for e in _list(body.get("lifecycleEvents"))),
+        lifecycle_events=tuple([parse_lifecycle_event(e) for e in _list(body.get("lifecycleEvents"))]),
         lambda_function=lambda_function,
         task_sets=tuple(_parse_task_set(t) for t in _list(body.get("taskSetsInfo"))),
         cfn_resource_type=_text(body.get("resourceType")) if is_cfn else None,

@@ -5,7 +5,7 @@ from datetime import datetime, timezone
 
 from support.paths import TESTS
 
-from exporter.aws.parse import parse_deployment, parse_target
+from exporter.aws.parse import parse_deployment, parse_lifecycle_event, parse_target
 
 FIXTURE = json.loads((TESTS / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = FIXTURE["deploymentTargets"]
@@ -90,6 +90,18 @@ def test_wrong_shapes_never_raise():
     ):
         parse_target(junk)
         parse_deployment(junk)
+
+
+def test_equal_short_diagnostics_share_one_record_and_odd_ones_are_read_as_text():
+    def diagnostics(**fields):
+        return parse_lifecycle_event({"lifecycleEventName": "Install", "diagnostics": fields}).diagnostics
+
+    succeeded = {"errorCode": "Success", "scriptName": "", "message": "Succeeded", "logTail": ""}
+    assert diagnostics(**succeeded) is diagnostics(**dict(succeeded))
+    tail = "x" * 2048  # a log tail is not worth keeping for sharing
+    assert diagnostics(logTail=tail) == diagnostics(logTail=tail) and diagnostics(logTail=tail).log_tail == tail
+    odd = diagnostics(errorCode=["ScriptFailed"], message={"text": 1}, scriptName=7)
+    assert (odd.error_code, odd.script_name, odd.message, odd.log_tail) == ("['ScriptFailed']", "7", "{'text': 1}", "")
 
 
 def test_deployment_info_gives_labels_status_and_overview():
