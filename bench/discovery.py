@@ -17,6 +17,7 @@ from collections import Counter
 from typing import Any
 
 from bench import machine
+from bench.sections import Section
 from exporter.app import Exporter
 from exporter.aws.clients import ClientFactory
 from exporter.config import parse_config
@@ -171,14 +172,5 @@ def markdown(r: dict[str, Any], command: str) -> str:
     )
 
 
-def splice(document: str, section: str) -> str:
-    """`document` with its discovery section replaced (or appended)."""
-    start, end = document.find(BEGIN), document.find(END)
-    if start >= 0 and end >= 0:
-        return document[:start] + section + document[end + len(END) :]
-    return document.rstrip("\n") + "\n\n" + section + "\n"
-
-
-def section_of(document: str) -> str:
-    start, end = document.find(BEGIN), document.find(END)
-    return document[start : end + len(END)] if start >= 0 and end >= 0 else ""
+_SECTION = Section(BEGIN, END)
+section_of, splice = _SECTION.of, _SECTION.splice

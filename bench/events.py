@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from bench.sections import Section
 from exporter.simulator import SimulatorServer, build_fleet
 from exporter.simulator.eventbridge import instance_event
 from exporter.simulator.records import target_body
@@ -312,15 +313,10 @@ def markdown(result: dict[str, Any], command: str) -> str:
     )
 
 
-def splice(document: str, section: str) -> str:
-    """`document` with its events section replaced by `section` (appended if it has none)."""
-    if BEGIN in document and END in document:
-        head, rest = document.split(BEGIN, 1)
-        return head + section + rest.split(END, 1)[1]
-    return document.rstrip("\n") + "\n\n" + section + "\n"
-
-
 def existing_section(document: str) -> str | None:
     if BEGIN in document and END in document:
         return BEGIN + document.split(BEGIN, 1)[1].split(END, 1)[0] + END
     return None
+
+
+splice = Section(BEGIN, END).splice

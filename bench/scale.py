@@ -24,6 +24,7 @@ whole account. This process only watches and scrapes it:
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import os
@@ -35,7 +36,6 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from collections import deque
 from collections.abc import Callable
 from itertools import pairwise
@@ -44,6 +44,7 @@ from typing import Any
 
 from bench import machine
 from bench.fleet import simulated_stress_account
+from bench.sections import Section
 from bench.stress import DEPLOYMENTS_PER_GROUP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -301,7 +302,7 @@ def measure(targets: int, scrapes: int = SCRAPES, log: Callable[[str], object] =
             if (first.encoding, packed.encoding, whole.encoding, whole.status) != ("gzip", "gzip", "", 200):
                 raise exporter.fail(f"unexpected encodings: gzip {packed.encoding!r}, plain {whole.encoding!r}")
             body = whole.body
-            out["gzip_matches_plain"] = zlib.decompress(packed.body, wbits=31) == body
+            out["gzip_matches_plain"] = gzip.decompress(packed.body) == body  # every member, not the first
             out["plain_bytes"], out["gzip_bytes"] = len(body), len(packed.body)
             out["series"] = series_of(body)
             # The first snapshot's self-metrics: CPU when it was rendered, the poll's own figures.
@@ -513,14 +514,5 @@ def markdown(result: dict[str, Any], command: str) -> str:
     )
 
 
-def section_of(document: str) -> str:
-    start, end = document.find(BEGIN), document.find(END)
-    return document[start : end + len(END)] if start >= 0 and end >= 0 else ""
-
-
-def splice(document: str, section: str) -> str:
-    """`document` with its scale section replaced (or appended)."""
-    start, end = document.find(BEGIN), document.find(END)
-    if start >= 0 and end >= 0:
-        return document[:start] + section + document[end + len(END) :]
-    return document.rstrip("\n") + "\n\n" + section + "\n"
+_SECTION = Section(BEGIN, END)
+section_of, splice = _SECTION.of, _SECTION.splice
