@@ -1,4 +1,5 @@
-"""Wires a poll to a published snapshot: poll, render once, serve the same bytes until the next."""
+"""Wires a poll to a published snapshot: poll, render once (metrics and the status page's model),
+serve the same bytes until the next."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from exporter import __version__
 from exporter.aws.clients import ClientFactory
 from exporter.collect.poller import Poller, PollOutcome
 from exporter.collect.sources import plain_settings
@@ -16,23 +18,22 @@ from exporter.config import (
     AwsSettings,
     Config,
 )
+from exporter.exposition import status
 from exporter.exposition.body import Section
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import Level
 from exporter.exposition.selection import Selection
-from exporter.exposition.self_metrics import ExporterMetrics
+from exporter.exposition.self_metrics import ExporterMetrics, build_revision
 from exporter.exposition.snapshot import Snapshot
+from exporter.exposition.status import Header, Scope, Status, Tracked
 from exporter.exposition.views import DeploymentView, TargetView
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, Liveness
-from exporter.log import diagnostics_fields
-from exporter.model import Deployment
+from exporter.log import diagnostics_setting
+from exporter.model import Target
 from exporter.workers import Cancelled
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-
-LANDING_ROWS = 200  # the landing page is for a glance; /metrics has everything
-_POLL_STATE = {True: "ok", None: "waiting for the deployment to start"}
 
 
 def aws_settings(config: Config) -> set[AwsSettings]:
@@ -57,21 +58,6 @@ def collect_and_freeze() -> None:
     gc.freeze()
 
 
-def deployment_notes(deployment: Deployment) -> list[str]:
-    """CodeDeploy's own words about a deployment for the landing page (never labels): its
-    error, status messages and rollback message, and alarms switched off for it."""
-    notes = []
-    if deployment.error_code:
-        notes.append(f"(deployment {deployment.error_code}: {deployment.error_message})")
-    notes += [f"({message})" for message in deployment.status_messages]
-    if deployment.rollback_message:
-        notes.append(f"(rollback: {deployment.rollback_message})")
-    override = deployment.alarm_override
-    if override is not None and override.enabled is False:
-        notes.append("(CloudWatch alarms were off for this deployment)")
-    return notes
-
-
 class Exporter:
     def __init__(
         self,
@@ -84,6 +70,7 @@ class Exporter:
         *,
         liveness_intervals: float = DEFAULT_LIVENESS_INTERVALS,
         monotonic: Callable[[], float] = time.monotonic,
+        status_rows: int = status.DEFAULT_ROWS,
     ) -> None:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
@@ -100,7 +87,13 @@ class Exporter:
         metrics.poll_interval.set(config.poll.interval)
         metrics.reload_success_time.set(clock())
         self._sections: list[Section] = []
-        self.snapshot = self._snapshot([])  # (not _install: there is no snapshot before it)
+        self.status_rows = status_rows
+        self._last_poll: float | None = None
+        self._poll_health = "waiting for the first poll"
+        self._scopes: tuple[Scope, ...] = ()
+        self.snapshot = self._snapshot(
+            status.build(self._header(), clock(), (), (), status_rows)
+        )  # (not _install: there is no snapshot before it)
         # Until scrapers say which forms they ask for, expect Prometheus's (gzip, in either
         # format it may negotiate): the first poll's snapshot is then published with both
         # ready, and no scrape after a start compresses. Sealed members are shared by both.
@@ -140,7 +133,13 @@ class Exporter:
     def republish(self) -> None:
         """Republish the last poll's data with current self-metrics (e.g. after a reload)."""
         with self._poll_lock:
-            self._install(self._snapshot(self.snapshot.landing_cells))
+            self._install(self._snapshot(self._restatus()))
+
+    def _restatus(self) -> Status:
+        """The last status with the header now (poll health, reloaded interval)."""
+        last = self.snapshot.status
+        assert last is not None  # every snapshot of an Exporter has one
+        return status.with_header(last, self._header())
 
     def poll_once(self) -> PollOutcome:
         with self._poll_lock:
@@ -151,7 +150,8 @@ class Exporter:
             except Exception:
                 # The last good data stays served; the self-metrics move on (the parse-error
                 # and API counters of this attempt; the last-success timestamp does not).
-                self._install(self._snapshot(self.snapshot.landing_cells))
+                self._poll_health = "failing: the last poll crashed (see the log)"
+                self._install(self._snapshot(self._restatus()))
                 raise
             self._publish(outcome)
         self.liveness.poll_completed()
@@ -249,45 +249,74 @@ class Exporter:
                 m.last_poll_success.set(self.clock())
         # Cached fragments (re-rendered only where something changed) plus self-metrics.
         self._sections = self.cache.sections(views, deployments, self.poller.group_views())
-        return self._snapshot(self._landing_cells())
+        return self._snapshot(self._status(outcome))
 
     def _install(self, snapshot: Snapshot) -> None:
         # Before scrapers can see it: none of them waits for a compression.
         snapshot.prepare(self.snapshot.asked)
         self.snapshot = snapshot
 
-    def _snapshot(self, landing_cells: list[tuple[str, ...]]) -> Snapshot:
+    def _snapshot(self, status_model: Status) -> Snapshot:
         return Snapshot(
             self._sections,
             self.metrics.render().encode("utf-8"),
-            landing_cells,
+            status_model,
             openmetrics_self_metrics=self.metrics.render_openmetrics,
         )
 
-    def _landing_cells(self) -> list[tuple[str, ...]]:
-        # Plain values copied now (the poller mutates its records); HTML is made on request.
-        cells: list[tuple[str, ...]] = []
-        for target in list(self.poller.targets.values())[:LANDING_ROWS]:
-            record = target.record
-            failed = record.failed_event() if record else None
-            hook = failed.name if failed else ""
-            # The same diagnostics the log shows (--log.diagnostics), hook name aside.
-            details = list(diagnostics_fields(failed).values())[1:] if failed else []
-            deployment = self.poller.deployment_of(target)
-            if deployment is not None:
-                hook = " ".join([hook, *deployment_notes(deployment)])
-            cells.append(
-                (
-                    target.deployment_id,
-                    target.target_id,
-                    record.target_type if record else "",
-                    record.status if record else "",
-                    hook.strip(),
-                    "\n".join(v for v in details if v),
-                    "frozen" if target.frozen else (_POLL_STATE.get(target.success) or f"failing: {target.error}"),
-                )
-            )
-        return cells
+    def _status(self, outcome: PollOutcome | None) -> Status:
+        """The status page's model of the poller's state now: pure data (records are frozen),
+        made once per publish and kept on the snapshot; no API call."""
+        poller = self.poller
+        if outcome is not None:
+            health = "ok"
+            if outcome.api_wide_errors:
+                health = ("degraded: " if outcome.answered else "failing: ") + ", ".join(outcome.api_wide_errors)
+            if outcome.failed_targets:
+                health += f" ({outcome.failed_targets} targets failing to poll)"
+            if outcome.answered:
+                self._last_poll = self.clock()
+            self._poll_health = health
+            scopes = [Scope(account, region, error or "") for (account, region), error in outcome.scope_health.items()]
+            self._scopes = tuple(sorted(scopes, key=lambda s: (not s.error, s.account_id, s.region)))
+        # Targets are read once: every record of a deployment in progress (traffic, current
+        # hook), the failed ones of a finished deployment (settled records keep their failed hook).
+        running = {key for key, tracked in poller.deployments.items() if tracked.record and not tracked.record.terminal}
+        targets: dict[tuple[str, AwsSettings], list[Target]] = {}
+        for tracked_target in poller.targets.values():
+            record = tracked_target.record
+            if record is None:
+                continue
+            key = (tracked_target.deployment_id, tracked_target.aws)
+            if record.status == "Failed" or key in running:
+                targets.setdefault(key, []).append(record)
+        deployments = []
+        for dkey, tracked in poller.rendered_deployments():
+            assert tracked.record is not None  # rendered_deployments yields only deployments with one
+            account, region = poller.identity(dkey[1])
+            deployments.append(Tracked(account, region, tracked.record, targets.get(dkey, ())))
+        return status.build(
+            self._header(),
+            self.clock(),
+            poller.group_views(),
+            deployments,
+            self.status_rows,
+            diagnostics_setting() == "full",
+        )
+
+    def _header(self) -> Header:
+        poller = self.poller
+        return Header(
+            __version__,
+            build_revision(),
+            poller.shard,
+            poller.total_shards,
+            self.config.poll.interval,
+            self._last_poll,
+            self._poll_health,
+            self._scopes,
+            diagnostics_setting(),
+        )
 
     def run(self, stop: threading.Event) -> None:
         """Poll every interval until `stop` is set. A poll that overruns delays the next one

@@ -3,7 +3,6 @@ forms of it (gzip, OpenMetrics) made once each."""
 
 from __future__ import annotations
 
-import html
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -12,6 +11,8 @@ from functools import cached_property
 from typing import Any, TypeVar
 
 from exporter.exposition.body import Plain, Section, gzipped
+from exporter.exposition.status import Status, select
+from exporter.exposition.status_page import html_sections, json_bytes
 
 T = TypeVar("T")
 
@@ -29,7 +30,7 @@ class Snapshot:
 
     sections: Sequence[Section]
     self_metrics: bytes = b""
-    landing_cells: list[tuple[str, ...]] = field(default_factory=list)
+    status: Status | None = None  # the status page's model (None: nothing polled yet)
     created: float = field(default_factory=time.time)
     # The self-metrics in OpenMetrics form (which end in `# EOF`), made on the first request.
     openmetrics_self_metrics: Callable[[], bytes] = lambda: b"# EOF\n"
@@ -49,8 +50,9 @@ class Snapshot:
         with self._lock:
             return set(self._forms)
 
-    def _form(self, name: str, make: Callable[[], T]) -> T:
-        self.asked.add(name)
+    def _form(self, name: str, make: Callable[[], T], asked: bool = True) -> T:
+        if asked:
+            self.asked.add(name)
         with self._lock:
             if name not in self._forms:
                 self._forms[name] = make()
@@ -87,8 +89,15 @@ class Snapshot:
         """The whole exposition as one byte string (for --once and tests; scrapes use chunks)."""
         return b"".join(self.chunks)
 
-    @cached_property
-    def html_rows(self) -> str:
-        return "\n".join(
-            "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>" for cells in self.landing_cells
+    # The status page's unfiltered forms, made on the first request for them (not `asked`: no
+    # poll makes them ahead for a page that people open now and then).
+    def status_html(self) -> bytes:
+        """The status page's sections; its head (age, filter form) is made per request."""
+        status = self.status
+        return self._form(
+            "status_html", lambda: html_sections(select(status)).encode("utf-8") if status else b"", asked=False
         )
+
+    def status_json(self) -> bytes:
+        status = self.status
+        return self._form("status_json", lambda: json_bytes(select(status)) if status else b"{}", asked=False)

@@ -3,27 +3,23 @@ everything a scrape or probe asks for is cached or cheap."""
 
 from __future__ import annotations
 
-from exporter import __version__
+import time
+from urllib.parse import parse_qs
+
 from exporter.app import Exporter
+from exporter.exposition.status import NO_FILTERS, Filters, select
+from exporter.exposition.status_page import API_PATH, html_head, html_sections, json_bytes
 from exporter.exposition.text import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
 from exporter.http.loop import Reply
 
 _TYPE = "Content-Type"
 _GZIP = ("Content-Encoding", "gzip")
-
-LANDING = """<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>CodeDeploy Exporter</title>
-<style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:2px 8px;text-align:left;vertical-align:top}}
-td{{white-space:pre-wrap}}</style></head>
-<body><h1>CodeDeploy Exporter</h1><p>Version {version}</p>
-<ul><li><a href="{path}">Metrics</a></li><li><a href="/healthz">Health</a></li>
-<li><a href="/readyz">Readiness</a></li></ul>
-<h2>Tracked targets</h2>
-<table><tr><th>Deployment</th><th>Target</th><th>Type</th><th>Status</th><th>Failed hook</th>
-<th>Diagnostics</th><th>Polling</th></tr>
-{rows}
-</table></body></html>
-"""
+# The page runs no script and loads nothing: a policy that forbids both makes any markup that
+# escaping ever missed inert as well.
+_PAGE_HEADERS = (
+    ("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; base-uri 'none'"),
+    ("X-Content-Type-Options", "nosniff"),
+)
 
 
 def wants_openmetrics(accept: str) -> bool:
@@ -82,12 +78,29 @@ def answer(exporter: Exporter, telemetry_path: str, target: str, accept: str, ac
         if exporter.ready.is_set():
             return text_reply(200, "OK\n")
         return text_reply(503, "not ready: first poll not completed\n")
-    if path == "/":
-        page = LANDING.format(version=__version__, path=telemetry_path, rows=exporter.snapshot.html_rows).encode(
-            "utf-8"
-        )
-        return Reply(200, ((_TYPE, "text/html; charset=utf-8"),), (page,), len(page))
+    if path in ("/", API_PATH):
+        return status_reply(exporter, telemetry_path, path, target.partition("?")[2])
     if path == "/-/reload":
         reply = text_reply(405, "use POST or PUT\n")
         return Reply(reply.status, (*reply.headers, ("Allow", "POST, PUT")), reply.chunks, reply.length)
     return text_reply(404, "not found\n")
+
+
+def status_reply(exporter: Exporter, telemetry_path: str, path: str, query: str) -> Reply:
+    """The status page or its JSON. Unfiltered: the snapshot's cached form (plus, for the page,
+    a head with its age and filter form). Filtered: selected from the snapshot's model now,
+    which is cheap (rows are per deployment and bounded)."""
+    snapshot = exporter.snapshot
+    model = snapshot.status
+    assert model is not None  # an Exporter's snapshots always have one
+    params = parse_qs(query)
+    filters = Filters.of(params)
+    unfiltered = filters == NO_FILTERS
+    if path == API_PATH:
+        body = snapshot.status_json() if unfiltered else json_bytes(select(model, filters))
+        return Reply(200, ((_TYPE, "application/json"), _PAGE_HEADERS[1]), (body,), len(body))
+    page = select(model, filters)
+    head = html_head(page, telemetry_path, time.time(), refresh=bool(params.get("refresh")))
+    sections = snapshot.status_html() if unfiltered else html_sections(page).encode("utf-8")
+    parts = (head.encode("utf-8"), sections)
+    return Reply(200, ((_TYPE, "text/html; charset=utf-8"), *_PAGE_HEADERS), parts, sum(len(p) for p in parts))
