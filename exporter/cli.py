@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from exporter import __version__
 from exporter import log as logsetup
 from exporter.config import Config, ConfigError, config_warnings, load_config
+from exporter.exposition.status import DEFAULT_ROWS
 from exporter.http.address import LISTEN_ADDRESS_ENV, listen_address
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
 from exporter.log import quote
@@ -79,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
         dest="log_diagnostics",
         default="summary",
         choices=list(logsetup.DIAGNOSTICS),
-        help="what of a failed hook's diagnostics the log and the landing page show: "
+        help="what of a failed hook's diagnostics the log and the status page show: "
         "'summary' (hook, error code, script name) or 'full' (adds the script's "
         "message and log tail, which may hold secrets) (default: %(default)s)",
     )
@@ -90,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=DEFAULT_LIVENESS_INTERVALS,
         help="/healthz fails (503) when no poll completed within this many poll "
         f"intervals, and at least {LIVENESS_FLOOR:.0f}s (default: %(default)g)",
+    )
+    p.add_argument(
+        "--web.status.max-rows",
+        dest="status_max_rows",
+        type=_positive_int,
+        default=DEFAULT_ROWS,
+        help="rows per section of the status page (/) and /api/v1/status, and failed targets "
+        "per deployment; the rest are counted as not shown (default: %(default)s)",
     )
     p.add_argument(
         "--once",
@@ -141,6 +150,12 @@ def _positive_float(value: str) -> float:
     if not number > 0 or number == float("inf"):
         raise argparse.ArgumentTypeError(f"{value!r}: expected a positive number")
     return number
+
+
+def _positive_int(value: str) -> int:
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a positive whole number")
+    return int(value)
 
 
 def resolve_shard(value: str, total: int) -> int:
@@ -226,6 +241,7 @@ def main(argv: list[str] | None = None) -> int:
         args.healthz_max_poll_intervals,
         args.enable_lifecycle,
         args.once,
+        args.status_max_rows,
     )
     try:
         return run(options, config, credentials, web, load)

@@ -54,7 +54,7 @@ class JsonFormatter(logging.Formatter):
 
 class _Settings:
     # Set once by the CLI (like the handlers); read by the poller's failure log and the
-    # landing page, so both show the same amount of a deploy script's output.
+    # status page, so both show the same amount of a deploy script's output.
     diagnostics = "summary"
 
 

@@ -92,7 +92,7 @@ class Target:
     def settled(self) -> Target:
         """What a target of a finished deployment keeps once its deployment's per-hook
         aggregates are made: its identity, status and the hook that failed (what its series,
-        the landing page and the failure log read), not every hook, weight and task set."""
+        the status page and the failure log read), not every hook, weight and task set."""
         failed = self.failed_event() if self.status == "Failed" else None
         return Target(
             self.deployment_id,

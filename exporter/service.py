@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, config_warnings
+from exporter.exposition.status import DEFAULT_ROWS
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see run): --version and --config.check stay fast
@@ -48,6 +49,7 @@ class Options:
     healthz_max_poll_intervals: float
     enable_lifecycle: bool
     once: bool
+    status_rows: int = DEFAULT_ROWS  # rows per section of the status page
 
 
 class Reloader:
@@ -119,6 +121,7 @@ def run(
         options.shard,
         options.total_shards,
         liveness_intervals=options.healthz_max_poll_intervals,
+        status_rows=options.status_rows,
     )
     if options.once:
         return _once(exporter, clients)

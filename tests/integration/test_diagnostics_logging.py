@@ -1,5 +1,5 @@
 """--log.diagnostics: a deploy script's output (message, log tail) may hold secrets; by default
-the log and the landing page show only hook, error code and script name."""
+the log and the status page show only hook, error code and script name."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ def failure_log(caplog) -> str:
     return lines[0]
 
 
-def landing_page(exporter) -> str:
+def status_page(exporter) -> str:
     server = serve("127.0.0.1:0", exporter)
     try:
         with urllib.request.urlopen(server.url + "/", timeout=5) as response:
@@ -71,12 +71,12 @@ def test_by_default_a_failed_hook_is_logged_with_its_error_code_and_script_but_n
     assert 'error_code="ScriptFailed"' in line
     assert 'script_name="scripts/start.sh"' in line
     assert SECRET not in line and "exit code 1" not in line and "log_tail" not in line
-    page = landing_page(exporter)
+    page = status_page(exporter)
     assert "ScriptFailed" in page and "scripts/start.sh" in page
     assert SECRET not in page and "exit code 1" not in page
 
 
-def test_full_diagnostics_add_the_script_message_and_log_tail_to_log_and_landing_page(sim, make_exporter, caplog):
+def test_full_diagnostics_add_the_script_message_and_log_tail_to_log_and_status_page(sim, make_exporter, caplog):
     logsetup.set_diagnostics("full")
     failed_deployment(sim)
     exporter = make_exporter(deployments=[{"deployment_id": "d-DIAG00001"}])
@@ -86,7 +86,7 @@ def test_full_diagnostics_add_the_script_message_and_log_tail_to_log_and_landing
     assert 'error_code="ScriptFailed"' in line
     assert "failed with exit code 1" in line
     assert f'log_tail="[stdout]export {SECRET}\\n[stderr]boom"' in line
-    page = landing_page(exporter)
+    page = status_page(exporter)
     assert SECRET in page and "exit code 1" in page
 
 

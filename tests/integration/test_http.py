@@ -1,4 +1,4 @@
-"""The HTTP endpoints serve the published snapshot: readiness, negotiation, gzip, landing page."""
+"""The HTTP endpoints serve the published snapshot: readiness, negotiation, gzip, status page."""
 
 import gzip
 import subprocess
@@ -63,14 +63,19 @@ def test_gzip_is_served_when_asked_and_decompresses_to_the_same_body(served):
     assert gzip.decompress(body) == exporter.snapshot.body
 
 
-def test_head_landing_page_and_unknown_paths(served):
+def test_head_status_page_and_unknown_paths(served):
     exporter, url = served
     exporter.poll_once()
     status, headers, body = get(url + "/metrics", method="HEAD")
     assert status == 200 and body == b"" and int(headers["Content-Length"]) == len(exporter.snapshot.body)
-    status, _, page = get(url + "/")
-    assert status == 200 and b'href="/metrics"' in page
-    assert b"fleet-cluster:service-0" in page
+    status, headers, page = get(url + "/")
+    assert status == 200 and headers["Content-Type"] == "text/html; charset=utf-8"
+    for link in (b'href="/metrics"', b'href="/healthz"', b'href="/readyz"', b'href="/api/v1/status"'):
+        assert link in page
+    # The status page: the fleet's deployments in progress, the ECS one with its traffic.
+    assert b"Deployments in progress" in page and b"fleet-cluster:service-0" in page
+    status, _, head = get(url + "/", method="HEAD")
+    assert status == 200 and head == b""
     assert get(url + "/nope")[0] == 404
 
 

@@ -239,7 +239,16 @@ def test_deployment_facts_are_exported_and_the_error_message_is_logged_not_label
     assert b"too many instances failed" not in body
     logged = [r.getMessage() for r in caplog.records if "event=deployment_ended" in r.getMessage()]
     assert len(logged) == 1 and "too many instances failed" in logged[0]
-    assert any("too many instances failed" in cell for row in exporter.snapshot.landing_cells for cell in row)
+    # The status page shows it, once, on the deployment's row; the rollback links both ways.
+    status = exporter.snapshot.status
+    (row,) = status.failed
+    assert (row.deployment_id, row.error_code, row.error_message) == (
+        "d-FAILED001",
+        "HEALTH_CONSTRAINTS",
+        "too many instances failed",
+    )
+    assert row.rollback_deployment_id == "d-ROLLBACK1"
+    assert [(f.target_id, f.hook) for f in row.failed_targets] == [("i-1", "BeforeInstall")]
 
 
 # ---- account and region ------------------------------------------------------------------------

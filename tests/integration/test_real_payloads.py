@@ -396,15 +396,14 @@ def test_status_messages_rollback_message_and_alarm_override_reach_the_surfaces(
     assert record.rollback_message == "Automatic rollback after the alarm"
     with caplog.at_level(logging.WARNING):
         exporter = poll_deployment(RICH, [instance_target("d-RICHDEP01", "i-one", "Failed", [], NOW)])
-    (row,) = exporter.snapshot.landing_cells  # the landing page's row of the deployment's target
-    notes = " ".join(row)
-    for words in (
-        "ALARM_ACTIVE: stopped",
-        "(Original instances were not terminated)",
-        "(rollback: Automatic rollback after the alarm)",
-        "(CloudWatch alarms were off for this deployment)",
-    ):
-        assert words in notes
+    (row,) = exporter.snapshot.status.failed  # the status page's row of the deployment
+    assert (row.error_code, row.error_message) == ("ALARM_ACTIVE", "stopped")
+    assert row.notes == (
+        "Original instances were not terminated",
+        record.status_messages[1],  # bounded by the parser
+        "rollback: Automatic rollback after the alarm",
+        "CloudWatch alarms were off for this deployment",
+    )
     body = exporter.snapshot.body
     override = value(
         body, "codedeploy_deployment_alarm_override", alarms_enabled="false", ignore_poll_alarm_failure="true"
