@@ -4,11 +4,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Real Prometheus, Alertmanager and promtool for the end-to-end and rule tests (Debian packages).
+# Real Prometheus, Alertmanager and promtool for the end-to-end and rule tests, and Chromium
+# (Debian packages).
 missing=()
 command -v promtool >/dev/null || missing+=(prometheus)
 command -v prometheus-alertmanager >/dev/null || command -v alertmanager >/dev/null \
   || missing+=(prometheus-alertmanager)
+# Chromium for the status page's browser tests (Playwright drives this executable; it never
+# downloads a browser of its own).
+command -v chromium >/dev/null || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     echo "scripts/test.sh: installing ${missing[*]} with apt-get" >&2

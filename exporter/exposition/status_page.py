@@ -215,24 +215,27 @@ def _traffic_cell(row: DeploymentRow) -> str:
 def _failed_targets(row: DeploymentRow) -> str:
     if not row.failed_targets:
         return ""
+    # Script output exists only with --log.diagnostics=full: no empty column otherwise.
+    output = any(t.message or t.log_tail for t in row.failed_targets)
 
     def cells(t: FailedTarget) -> str:
-        output = "\n".join(v for v in (t.message, t.log_tail) if v)
+        text = "\n".join(v for v in (t.message, t.log_tail) if v)
         return (
             f"<tr><td><code>{e(t.target_id)}</code></td><td>{e(t.target_type)}</td><td>{e(t.hook)}</td>"
-            f'<td>{e(t.error_code)}</td><td>{e(t.script_name)}</td><td class="msg">{e(output)}</td></tr>'
+            f"<td>{e(t.error_code)}</td><td>{e(t.script_name)}</td>"
+            + (f'<td class="msg">{e(text)}</td>' if output else "")
+            + "</tr>"
         )
 
-    more = (
-        f'<p class="more">{row.failed_targets_not_shown} more failed targets not shown</p>'
-        if row.failed_targets_not_shown
-        else ""
-    )
+    more = row.failed_targets_not_shown
     return (
-        '<table class="targets"><thead><tr><th>Failed target</th><th>Type</th><th>Failed hook</th><th>Error code</th>'
-        "<th>Script</th><th>Output</th></tr></thead><tbody>"
+        '<table class="targets"><thead><tr><th>Failed target</th><th>Type</th><th>Failed hook</th>'
+        "<th>Error code</th><th>Script</th>"
+        + ("<th>Output</th>" if output else "")
+        + "</tr></thead><tbody>"
         + "".join(cells(t) for t in row.failed_targets)
-        + f"</tbody></table>{more}"
+        + "</tbody></table>"
+        + (f'<p class="more">{more} more failed targets not shown</p>' if more else "")
     )
 
 

@@ -20,3 +20,9 @@ def test_missing_binary_fails_in_ci(monkeypatch):
     monkeypatch.setenv("CI", "true")
     with pytest.raises(pytest.fail.Exception, match="apt-get install prometheus"):
         require_binary("definitely-not-installed-xyz")
+
+
+def test_the_message_names_the_packages_that_have_the_binary(monkeypatch):
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="apt-get install chromium`"):
+        require_binary("definitely-not-installed-xyz", packages="chromium")

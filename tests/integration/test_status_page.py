@@ -12,6 +12,7 @@ import urllib.request
 import jsonschema
 import pytest
 from support.paths import REPO
+from support.status_world import EVIL, world
 
 from exporter import log as logsetup
 from exporter.app import Exporter
@@ -19,18 +20,8 @@ from exporter.aws.clients import ClientFactory
 from exporter.demo import DEMO_CREDENTIALS, Demo
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.http.server import serve
-from exporter.simulator import (
-    deployment_info,
-    diagnostics,
-    ecs_target,
-    instance_target,
-    lifecycle_event,
-    task_set,
-)
 
-NOW = 1_800_000_000.0
 SCHEMA = json.loads((REPO / "docs" / "status.schema.json").read_text(encoding="utf-8"))
-EVIL = """<script>document.title="pwned"</script><img src=x onerror='alert(1)'>"""
 
 
 def get(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -44,57 +35,6 @@ def get(url: str) -> tuple[int, dict[str, str], bytes]:
 def validate(document: dict) -> None:
     jsonschema.Draft202012Validator.check_schema(SCHEMA)
     jsonschema.Draft202012Validator(SCHEMA).validate(document)
-
-
-def world(sim) -> list[dict]:
-    """A failed EC2 deployment (an injected message), an ECS one shifting traffic, and one
-    that succeeded, in three groups."""
-    failed_hook = lifecycle_event(
-        "ApplicationStart",
-        "Failed",
-        NOW - 70,
-        NOW - 65,
-        diagnostics("ScriptFailed", "scripts/start.sh", EVIL, f"[stderr]{EVIL}"),
-    )
-    sim.put_deployment(
-        deployment_info(
-            "d-FAILED001",
-            "web",
-            "web-prod",
-            "Failed",
-            NOW - 600,
-            start_time=NOW - 590,
-            complete_time=NOW - 60,
-            error_information={"code": "HEALTH_CONSTRAINTS", "message": "too many instances failed"},
-        ),
-        [
-            instance_target("d-FAILED001", "i-bad", "Failed", [failed_hook], NOW - 60),
-            instance_target("d-FAILED001", "i-good1", "Succeeded", [], NOW - 60),
-            instance_target("d-FAILED001", "i-good2", "Succeeded", [], NOW - 60),
-        ],
-    )
-    sets = [
-        task_set("ecs-svc/1", "Blue", "PRIMARY", 70.0, 2, 0, 2, "tg-1"),
-        task_set("ecs-svc/2", "Green", "ACTIVE", 30.0, 2, 0, 2, "tg-2"),
-    ]
-    sim.put_deployment(
-        deployment_info("d-SHIFTING1", "shop", "shop-prod", "InProgress", NOW - 120, compute_platform="ECS"),
-        [
-            ecs_target(
-                "d-SHIFTING1",
-                "cluster:shop",
-                "InProgress",
-                [lifecycle_event("AllowTraffic", "InProgress", NOW - 30)],
-                NOW - 30,
-                sets,
-            )
-        ],
-    )
-    sim.put_deployment(
-        deployment_info("d-FINE00001", "api", "api-prod", "Succeeded", NOW - 900, complete_time=NOW - 800),
-        [instance_target("d-FINE00001", "i-api", "Succeeded", [], NOW - 800)],
-    )
-    return [{"deployment_id": d} for d in ("d-FAILED001", "d-SHIFTING1", "d-FINE00001")]
 
 
 @pytest.fixture

@@ -40,20 +40,17 @@ def metric_names(promql: str) -> set[str]:
     return names
 
 
-def require_binary(*names: str) -> str:
-    """Path of the first of ``names`` on PATH.
+def require_binary(*names: str, packages: str = "prometheus prometheus-alertmanager") -> str:
+    """Path of the first of ``names`` on PATH (``packages``: the Debian packages that have them).
 
     Missing binaries skip the test on a developer machine but fail it in CI (env ``CI``
-    set), so a CI image without Prometheus can never pass by skipping.
+    set), so a CI image without Prometheus (or Chromium) can never pass by skipping.
     """
     for name in names:
         path = shutil.which(name)
         if path:
             return path
-    message = (
-        f"none of {', '.join(names)} found on PATH; on Debian install them with "
-        "`apt-get install prometheus prometheus-alertmanager`"
-    )
+    message = f"none of {', '.join(names)} found on PATH; on Debian install them with `apt-get install {packages}`"
     if os.environ.get("CI"):
         pytest.fail(message + " (CI is set, so this is a failure, not a skip)")
     pytest.skip(message)
