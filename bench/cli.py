@@ -77,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
         default="10k,30k,100k",
         help="comma-separated target counts for --scale, e.g. 10k,30k or 500 (default: %(default)s)",
     )
+    p.add_argument(
+        "--status-page",
+        dest="status_page",
+        action="store_true",
+        help="only the status page benchmark (issue 22): its model, page and JSON at 10k targets; "
+        "writes its section of docs/benchmarks.md (or --output)",
+    )
     p.add_argument("--events.targets", dest="events_targets", type=int, default=1000)
     p.add_argument("--events.changes", dest="events_changes", type=int, default=50)
     p.add_argument(
@@ -187,6 +194,12 @@ def main(argv: list[str] | None = None) -> int:
         return run_organizations(args)
     if args.scale:
         return run_scale(args)
+    if args.status_page:
+        from bench import status_page
+
+        result = status_page.run(log=lambda m: print(m, file=sys.stderr, flush=True))
+        command = "python -m bench --status-page"
+        return _write_section(args, result, status_page.markdown(result, command), status_page.splice)
     names: list[str] = []
     for name in args.tier or ["full"]:
         names.extend(FULL if name == "full" else [name])
@@ -209,7 +222,7 @@ def main(argv: list[str] | None = None) -> int:
     if output:
         command = "python -m bench" + "".join(f" --tier {n}" for n in (args.tier or []))
         notes = NOTES.read_text(encoding="utf-8") if NOTES.exists() else ""
-        from bench import discovery, events, organizations, scale  # a tier run keeps the other sections
+        from bench import discovery, events, organizations, scale, status_page  # a tier run keeps the others
 
         previous = Path(output).read_text(encoding="utf-8") if Path(output).exists() else ""
         text = report.markdown(results, machine.describe(), command, notes)
@@ -221,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         text = organizations.splice(text, kept_organizations) if kept_organizations else text
         kept_scale = scale.section_of(previous)
         text = scale.splice(text, kept_scale) if kept_scale else text
+        kept_status = status_page.SECTION.of(previous)
+        text = status_page.splice(text, kept_status) if kept_status else text
         Path(output).write_text(text, encoding="utf-8")
         print(f"wrote {output}", file=sys.stderr)
     return 0
