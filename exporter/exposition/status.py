@@ -229,9 +229,12 @@ def build(
     return Status(header, generated, limit, tuple(rows), tuple(running), tuple(failed))
 
 
+Row = TypeVar("Row", GroupRow, DeploymentRow)  # what filters pick from
+
+
 def select(status: Status, filters: Filters = NO_FILTERS) -> Page:
-    def section(rows: tuple[R, ...]) -> Section[R]:
-        kept = [row for row in rows if filters.keeps(row)] if filters.active() else rows  # type: ignore[arg-type]
+    def section(rows: tuple[Row, ...]) -> Section[Row]:
+        kept = [row for row in rows if filters.keeps(row)] if filters.active() else rows
         return Section(tuple(kept[: status.limit]), max(0, len(kept) - status.limit))
 
     return Page(

@@ -98,8 +98,11 @@ def _group_link(row: GroupRow | DeploymentRow) -> str:
     )
 
 
-def _deployment_link(deployment_id: str) -> str:
-    return f'<a href="#{e(deployment_id)}"><code>{e(deployment_id)}</code></a>'
+def _deployment_link(deployment_id: str, shown: frozenset[str]) -> str:
+    """A link to the deployment's row where the page has one (a succeeded rollback has none)."""
+    if deployment_id in shown:
+        return f'<a href="#{e(deployment_id)}"><code>{e(deployment_id)}</code></a>'
+    return f"<code>{e(deployment_id)}</code>"
 
 
 def _more(section: Section[Any], what: str) -> str:
@@ -156,10 +159,11 @@ def html_head(page: Page, telemetry_path: str, now: float, refresh: bool = False
 def html_sections(page: Page) -> str:
     """The part made once per snapshot (for the unfiltered page) or per filtered request."""
     now = page.generated
+    shown = frozenset(row.deployment_id for row in (*page.running.rows, *page.failed.rows))
     return (
         _groups_html(page.groups, now)
-        + _deployments_html("running", "Deployments in progress", page.running, now)
-        + _deployments_html("failed", "Failed and stopped deployments", page.failed, now)
+        + _deployments_html("running", "Deployments in progress", page.running, now, shown)
+        + _deployments_html("failed", "Failed and stopped deployments", page.failed, now, shown)
         + f'<p class="mute">Times are relative to the last poll ({e(utc(now))}).</p></body></html>\n'
     )
 
@@ -239,19 +243,21 @@ def _failed_targets(row: DeploymentRow) -> str:
     )
 
 
-def _deployment_facts(row: DeploymentRow) -> str:
+def _deployment_facts(row: DeploymentRow, shown: frozenset[str]) -> str:
     parts = []
     if row.error_code or row.error_message:
         parts.append(f'<p class="msg error"><strong>{e(row.error_code)}</strong>: {e(row.error_message)}</p>')
     parts += [f'<p class="msg note">{e(note)}</p>' for note in row.notes]
     if row.rollback_deployment_id:
-        parts.append(f"<p>Rolled back by {_deployment_link(row.rollback_deployment_id)}</p>")
+        parts.append(f"<p>Rolled back by {_deployment_link(row.rollback_deployment_id, shown)}</p>")
     if row.rollback_triggering_deployment_id:
-        parts.append(f"<p>Rollback of {_deployment_link(row.rollback_triggering_deployment_id)}</p>")
+        parts.append(f"<p>Rollback of {_deployment_link(row.rollback_triggering_deployment_id, shown)}</p>")
     return "".join(parts)
 
 
-def _deployments_html(anchor: str, title: str, section: Section[DeploymentRow], now: float) -> str:
+def _deployments_html(
+    anchor: str, title: str, section: Section[DeploymentRow], now: float, shown: frozenset[str]
+) -> str:
     if not section.rows:
         return f'<section id="{anchor}"><h2>{title}</h2><p class="mute">None.</p></section>\n'
     running = anchor == "running"
@@ -266,7 +272,7 @@ def _deployments_html(anchor: str, title: str, section: Section[DeploymentRow], 
             if running
             else f"<td>{_when(row.completed, now)}</td>"
         )
-        details = _deployment_facts(row) + _failed_targets(row)
+        details = _deployment_facts(row, shown) + _failed_targets(row)
         rows.append(
             f'<tr id="{e(row.deployment_id)}" class="deployment"><td><code>{e(row.deployment_id)}</code> '
             f'<span class="mute">{e(row.platform)}</span></td><td><a href="{_group_link(row)}">{e(group)}</a></td>'

@@ -212,3 +212,14 @@ def test_every_value_is_escaped_in_the_html():
 def _values(html: str) -> str:
     # The page's own markup quotes attributes with "; any ' comes from a value left unescaped.
     return re.sub(r"<style>.*?</style>", "", html, flags=re.S)
+
+
+def test_rollback_links_point_at_rows_the_page_has():
+    failed = tracked(deployment("d-FAILED", "Failed", rollback_deployment_id="d-ROLLBACK"))
+    rolling = tracked(deployment("d-ROLLBACK", "InProgress", rollback_triggering_deployment_id="d-FAILED"))
+    html = html_sections(select(status_of(failed, rolling)))
+    assert 'Rolled back by <a href="#d-ROLLBACK">' in html and 'Rollback of <a href="#d-FAILED">' in html
+    assert 'id="d-ROLLBACK"' in html and 'id="d-FAILED"' in html
+    # A rollback that already succeeded has no row here: its ID is shown, not linked.
+    html = html_sections(select(status_of(failed)))
+    assert "Rolled back by <code>d-ROLLBACK</code>" in html and 'href="#d-ROLLBACK"' not in html
