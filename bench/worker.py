@@ -124,7 +124,7 @@ class ExporterUnderTest:
         # the full setting shows: an exporter of the full setting polls the same state itself.
         from exporter.app import Exporter
         from exporter.aws.clients import ClientFactory
-        from exporter.exposition.cache import render_uncached
+        from exporter.exposition.render import render_uncached
         from exporter.exposition.selection import FULL
         from exporter.exposition.self_metrics import ExporterMetrics
 

@@ -11,9 +11,9 @@ import sys
 from dataclasses import replace
 from typing import TYPE_CHECKING, TypedDict
 
-from exporter.exposition.cache import _Plan, render_deployment, render_target
 from exporter.exposition.families.base import LEVEL_LABELS, Level
 from exporter.exposition.families.table import FAMILIES
+from exporter.exposition.render import Plan, render_deployment, render_target
 from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.views import DeploymentView, TargetView
 from exporter.model import (
@@ -113,7 +113,7 @@ DEFAULT = Selection()
 
 def target_cost(target: Target, selection: Selection, polled: bool, finished: bool) -> int:
     view = TargetView(("k",), 'x="y"', target, True, frozen=not polled, deployment_finished=finished)
-    return sum(len(lines) for lines in render_target(view, _Plan(selection)).values())
+    return sum(len(lines) for lines in render_target(view, Plan(selection)).values())
 
 
 def deployment_cost(hooks: int, selection: Selection) -> int:
@@ -133,7 +133,7 @@ def deployment_cost(hooks: int, selection: Selection) -> int:
     )
     targets = [_target("InstanceTarget", EC2_HOOKS[:hooks])]
     view = DeploymentView("d-EXAMPLE01", 'x="y"', deployment)
-    return sum(len(lines) for lines in render_deployment(view, targets, _Plan(selection)).values())
+    return sum(len(lines) for lines in render_deployment(view, targets, Plan(selection)).values())
 
 
 def _failed(target: Target) -> Target:
