@@ -861,3 +861,70 @@ def test_flags_the_chart_passes_are_accepted_by_the_exporter(chart):
     for values_file in CI_VALUES:
         args = exporter_container(render(chart, load_values(values_file)))["args"]
         build_parser().parse_args(args)  # exits (SystemExit) on an unknown or bad flag
+
+
+def test_alerts_link_to_the_status_page_filtered_on_their_group_when_its_address_is_set(chart, tmp_path):
+    """promtool expands the rendered annotation: label values are query-escaped."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    values = {"nameOverride": "cde", "prometheusRule": {"enabled": True, "statusPageURL": "https://status.example/"}}
+    rule = only(render(chart, values), "PrometheusRule")
+    rules = _rules(rule)
+    assert rules["CodeDeployExporterDown"]["annotations"]["status_page"] == "https://status.example/?"
+    assert "status_page" not in str(
+        _rules(only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule"))
+    )
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    labels = (
+        'job="cde",instance="e:1",account_id="1",region="r",application="a b&c",deployment_group="g",'
+        'deployment_id="d-1"'
+    )
+    expected = {
+        "severity": "warning",
+        "account_id": "1",
+        "region": "r",
+        "application": "a b&c",
+        "deployment_group": "g",
+        "deployment_id": "d-1",
+    }
+    annotations = {
+        "summary": "A CodeDeploy deployment has been running for too long.",
+        "description": "Deployment d-1 of a b&c/g (account 1, r) was created 3h 10m 0s ago and is still InProgress.",
+        "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md"
+        "#codedeploydeploymentrunningtoolong",
+        "status_page": "https://status.example/?account_id=1&region=r&application=a+b%26c&deployment_group=g",
+    }
+    test_file = tmp_path / "test.yaml"
+    test_file.write_text(
+        yaml.safe_dump(
+            {
+                "rule_files": [str(rules_file)],
+                "evaluation_interval": "10m",
+                "tests": [
+                    {
+                        "interval": "10m",
+                        "input_series": [
+                            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", "values": "0x20"},
+                            {
+                                "series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                                "values": "1x20",
+                            },
+                        ],
+                        "alert_rule_test": [
+                            {
+                                "eval_time": "190m",
+                                "alertname": "CodeDeployDeploymentRunningTooLong",
+                                "exp_alerts": [{"exp_labels": expected, "exp_annotations": annotations}],
+                            }
+                        ],
+                    }
+                ],
+            }
+        )
+    )
+    result = subprocess.run(
+        [promtool, "test", "rules", str(test_file)], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -78,6 +78,19 @@ class Alert:
     def runbook_url(self) -> str:
         return RUNBOOK_BASE + self.name.lower()
 
+    @property
+    def status_page_query(self) -> str:
+        """The exporter's status page filters for this alert's labels, as a Prometheus
+        template: a deployment alert opens the page on its group, an account-region's alert on
+        that account-region, the exporter's own alerts on the whole page ("")."""
+        if self.group == "codedeploy":
+            labels: tuple[str, ...] = ("account_id", "region", "application", "deployment_group")
+        elif self.name == "CodeDeployExporterScopeDown":
+            labels = ("account_id", "region")
+        else:
+            labels = ()
+        return "&".join(f"{label}={{{{ $labels.{label} | urlquery }}}}" for label in labels)
+
 
 ALERTS: tuple[Alert, ...] = (
     Alert(

@@ -178,6 +178,10 @@ def _template_rule(alert: Alert) -> list[str]:
         f"            summary: {_quoted(alert.summary)}",
         f"            description: {_quoted(alert.description)}",
         f"            runbook_url: {json.dumps(alert.runbook_url)}",
+        # The status page, filtered on the alert's labels, when its address is known.
+        "            {{- with $statusPage }}",
+        f'            status_page: {{{{ printf "%s/?%s" (trimSuffix "/" .) `{alert.status_page_query}` | quote }}}}',
+        "            {{- end }}",
         "        {{- end }}",
     ]
     return lines
@@ -195,6 +199,7 @@ def render_template() -> str:
         '(printf "job=%q" (include "codedeploy-exporter.name" .)) }}',
         "{{- $alerts := .Values.prometheusRule.alerts }}",
         "{{- $extraLabels := .Values.prometheusRule.additionalRuleLabels | default dict }}",
+        "{{- $statusPage := .Values.prometheusRule.statusPageURL }}",
     ]
     lines += [f'{{{{- {_var(a.name)} := index $alerts "{a.name}" }}}}' for a in ALERTS]
     lines += [
