@@ -226,3 +226,119 @@ def test_repeated_headers_are_joined_and_the_query_is_ignored_for_routing(server
     assert status == 200 and headers["content-type"] == OPENMETRICS_CONTENT_TYPE
     assert headers["connection"] == "close" and closed_by_server(sock)
     sock.close()
+
+
+# ---- bad input on the network: a clean status or a closed connection, and the loop goes on ----
+
+
+def answers_after(server: MetricsServer) -> None:
+    """The loop still serves: whatever came before left it neither stuck nor dead."""
+    sock = connect(server)
+    sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert read_response(sock, bytearray())[:3:2] == (200, b"OK\n")
+    sock.close()
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        # Request smuggling shapes: framing the client and a proxy could read differently.
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd", 400),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\nabcd", 400),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n0\r\n\r\n", 501),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400),
+        (b"POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999\r\n\r\n", 413),
+        (b"GET /metrics\r\n\r\n", 400),  # HTTP/0.9
+        (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\0" * 40 + b"\r\n\r\n", 400),  # TLS to a plain port
+        (b"GET /\x00 HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+    ],
+)
+def test_smuggling_shapes_and_malformed_requests_get_a_status_and_a_close(server, request_bytes, status):
+    sock = connect(server)
+    sock.sendall(request_bytes)
+    got, headers, _ = read_response(sock, bytearray())
+    assert (got, headers["connection"]) == (status, "close")
+    assert closed_by_server(sock)
+    sock.close()
+    answers_after(server)
+
+
+def test_an_obs_folded_header_is_unfolded_as_rfc_9112_allows(server):
+    # h11 replaces the fold with a space (RFC 9112 5.2 allows that or a 400); either way the
+    # request is framed by its Content-Length alone, so there is nothing to smuggle.
+    sock = connect(server)
+    sock.sendall(b"GET /readyz HTTP/1.1\r\nHost: x\r\nX-A: 1\r\n folded\r\n\r\nGET /readyz HTTP/1.1\r\nHost: x\r\n\r\n")
+    buffered = bytearray()
+    assert [read_response(sock, buffered)[0] for _ in range(2)] == [200, 200]
+    sock.close()
+
+
+def test_pipelined_requests_after_an_error_are_not_answered(server):
+    sock = connect(server)
+    sock.sendall(
+        b"GET /readyz HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"GET /readyz HTTP/1.1\r\nbroken\r\n\r\n"
+        b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    buffered = bytearray()
+    assert read_response(sock, buffered)[0] == 200
+    assert read_response(sock, buffered)[0] == 400
+    assert not buffered and closed_by_server(sock)  # nothing after the error's answer
+    sock.close()
+
+
+def test_expect_100_continue_gets_an_interim_response_then_the_answer(server):
+    sock = connect(server)
+    sock.sendall(b"POST /-/reload HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
+    buffered = bytearray()
+    assert read_response(sock, buffered)[0] == 100  # before the body was sent
+    sock.sendall(b"hello")
+    assert read_response(sock, buffered)[0] == 403  # lifecycle off
+    sock.close()
+
+
+def test_http_1_0_without_host_is_answered(server):
+    sock = connect(server)
+    sock.sendall(b"GET /metrics HTTP/1.0\r\n\r\n")
+    status, _, body = read_response(sock, bytearray())
+    assert status == 200 and body == server.exporter.snapshot.body
+    assert closed_by_server(sock)
+    sock.close()
+
+
+def test_a_10_mb_header_flood_is_refused_and_the_loop_serves_on(server):
+    sock = connect(server)
+    flood = b"GET /metrics HTTP/1.1\r\nHost: x\r\n" + b"X-Flood: " + b"a" * (10 << 20) + b"\r\n\r\n"
+    sender = threading.Thread(target=lambda: _send_ignoring_reset(sock, flood))
+    sender.start()
+    status, headers, _ = read_response(sock, bytearray())
+    assert (status, headers["connection"]) == (431, "close")
+    answers_after(server)
+    sender.join(10)
+    assert not sender.is_alive()
+    sock.close()
+
+
+def _send_ignoring_reset(sock: socket.socket, data: bytes) -> None:
+    try:
+        sock.sendall(data)
+    except OSError:  # the server stopped reading after the limit: expected
+        pass
+
+
+def test_a_head_trickled_a_byte_at_a_time_is_dropped_on_time(server):
+    sock = connect(server)
+    started = time.monotonic()
+    head = b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 100
+    try:
+        for byte in head:
+            sock.sendall(bytes([byte]))
+            time.sleep(0.05)
+    except OSError:
+        pass  # closed by the server while trickling
+    assert closed_by_server(sock)
+    # The fixture's client timeout is 2 s; the sweep runs twice a second.
+    assert time.monotonic() - started < 4
+    sock.close()
+    answers_after(server)
