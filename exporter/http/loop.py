@@ -125,6 +125,7 @@ class _Connection:
         "deadline",
         "opened",
         "close_after",
+        "failed",
         "events",
     )
 
@@ -142,7 +143,8 @@ class _Connection:
         self.rest: Iterator[bytes] = iter(())  # and the blocks still to join
         self.opened = now
         self.deadline = now  # idle, handshaking or answering, until then at most
-        self.close_after = False
+        self.close_after = False  # answer, then hang up ("Connection: close", HTTP/1.0, errors)
+        self.failed = False  # the answer is to a refused request
         self.events = 0  # what the selector waits for on this socket (0: not registered)
 
 
@@ -350,8 +352,8 @@ class ServeLoop:
 
     def _process(self, connection: _Connection) -> None:
         """Handle the events h11 has parsed, one request at a time (pipelining allowed)."""
-        http = connection.http
         while connection.state is _State.READ:
+            http = connection.http  # a new one after each response (see _sent)
             try:
                 event = http.next_event()
             except h11.RemoteProtocolError as exc:
@@ -412,6 +414,9 @@ class ServeLoop:
             connection.address[0],
         )
         connection.body.clear()
+        # h11 keeps no HTTP/1.0 connection alive, nor one the client asks to close.
+        tokens = request.headers.get("connection", "").lower().split(",")
+        connection.close_after = event.http_version == b"1.0" or any(token.strip() == "close" for token in tokens)
         try:
             result = self.route(request)
         except Exception:
@@ -479,15 +484,17 @@ class ServeLoop:
             ("Content-Length", str(reply.length)),
         ]
 
+    def _head(self, reply: Reply, close: bool) -> bytes:
+        # Written here, not by h11: the fields are this program's own, and h11's validation of
+        # them cost more per response (~27 us) than parsing the request.
+        lines = [f"HTTP/1.1 {reply.status} {HTTPStatus(reply.status).phrase}"]
+        lines += [f"{name}: {value}" for name, value in self._head_fields(reply)]
+        if close:
+            lines.append("Connection: close")
+        return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+
     def _respond(self, connection: _Connection, request: Request, reply: Reply) -> None:
-        http = connection.http
-        head = http.send(
-            h11.Response(
-                status_code=reply.status,
-                headers=self._head_fields(reply),
-                reason=HTTPStatus(reply.status).phrase,
-            )
-        )
+        head = self._head(reply, connection.close_after)
         if log.isEnabledFor(logging.DEBUG) and request.line:
             log.debug(
                 "event=http_request client=%s request=%s",
@@ -497,22 +504,18 @@ class ServeLoop:
         # Joined a block at a time as the socket takes them: thousands of small chunks cost
         # more to send one by one than one copy, and a whole joined body per scraper would
         # cost memory (66 MB at 10,000 targets uncompressed). A single body is not copied.
-        connection.rest = iter(()) if request.method == "HEAD" else _counted(http, blocks(reply.chunks, SEND_BLOCK))
+        connection.rest = iter(()) if request.method == "HEAD" else blocks(reply.chunks, SEND_BLOCK)
         connection.out = [memoryview(head)]
-        connection.close_after = False
         self._start_sending(connection)
 
     def _fail(self, connection: _Connection, status: int) -> None:
         """Answer a request h11 or this loop refused, then close: the rest of the stream
         cannot be trusted to be framed as the client meant."""
         status = status if status >= 400 else 400
-        phrase = HTTPStatus(status).phrase
-        body = f"{phrase}\n".encode()
-        fields = self._head_fields(Reply(status, (("Content-Type", "text/plain"),), (body,), len(body)))
-        lines = [f"HTTP/1.1 {status} {phrase}", *(f"{name}: {value}" for name, value in fields), "Connection: close"]
-        connection.out = [memoryview(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)]
+        reply = _text(status, f"{HTTPStatus(status).phrase}\n")
+        connection.out = [memoryview(self._head(reply, True) + b"".join(reply.chunks))]
         connection.rest = iter(())
-        connection.close_after = True
+        connection.close_after = connection.failed = True
         self._start_sending(connection)
 
     def _start_sending(self, connection: _Connection) -> None:
@@ -565,16 +568,20 @@ class ServeLoop:
     def _sent(self, connection: _Connection) -> None:
         self._sending -= 1
         connection.state = _State.READ
-        http = connection.http
-        if not connection.close_after:
-            http.send(h11.EndOfMessage())
-        if connection.close_after or http.our_state is h11.MUST_CLOSE or self._stopping:
-            if connection.close_after or http.trailing_data[0]:
+        if connection.close_after or self._stopping:
+            if connection.failed or connection.http.trailing_data[0]:
                 self._linger(connection)  # unread bytes: closing now could reset the answer away
             else:
                 self._close(connection)
             return
-        http.start_next_cycle()
+        # A fresh parser for the next request, given what was read past this one (pipelining):
+        # h11 would only allow its next cycle after being told the response, field by field.
+        data, ended = connection.http.trailing_data
+        connection.http = h11.Connection(h11.SERVER, max_incomplete_event_size=MAX_HEAD)
+        if data:
+            connection.http.receive_data(data)
+        if ended:
+            connection.http.receive_data(b"")
         connection.request = None
         connection.deadline = time.monotonic() + self.client_timeout  # idle keep-alive
         self._watch(connection, selectors.EVENT_READ)
@@ -644,13 +651,6 @@ def _headers(fields: Iterable[tuple[bytes, bytes]]) -> dict[str, str]:
         name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
         headers[name] = f"{headers[name]}, {value}" if name in headers else value
     return headers
-
-
-def _counted(http: h11.Connection, body: Iterator[bytes]) -> Iterator[bytes]:
-    """The body's blocks, each told to h11 as sent (it checks the length matches the head)."""
-    for block in body:
-        http.send_with_data_passthrough(h11.Data(data=block))
-        yield block
 
 
 def _text(status: int, text: str) -> Reply:
