@@ -220,8 +220,8 @@ def report(
         (
             "A stalled reader holds up nobody: the serve loop writes to each connection only what its "
             "socket takes, serves the others meanwhile, and drops a connection whose response is not "
-            "sent within the client timeout (`exporter.http.server.CLIENT_TIMEOUT`, 30 s by default; the "
-            "same limit applies to requests answered by a thread of their own)."
+            "sent within the client timeout (`exporter.http.server.CLIENT_TIMEOUT`, 30 s by default, for "
+            "TLS connections too; a TLS handshake gets at most 10 s)."
         ),
         "",
         "## Soak: a day of deployment churn",
