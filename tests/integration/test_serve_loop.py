@@ -9,8 +9,12 @@ import threading
 import time
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from exporter.exposition.text import OPENMETRICS_CONTENT_TYPE
+from exporter.http import loop
+from exporter.http.loop import Reply, Request, ServeLoop, Work
 from exporter.http.server import MetricsServer
 from exporter.simulator import build_fleet
 
@@ -342,3 +346,100 @@ def test_a_head_trickled_a_byte_at_a_time_is_dropped_on_time(server):
     assert time.monotonic() - started < 4
     sock.close()
     answers_after(server)
+
+
+VALID = b"GET /readyz HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\nContent-Length: 0\r\n\r\n"
+
+
+@given(
+    st.lists(st.tuples(st.integers(0, len(VALID)), st.integers(0, 8), st.binary(max_size=8)), min_size=1, max_size=4)
+)
+@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+def test_mangled_requests_get_a_status_or_a_close_never_a_traceback(server_for_fuzz, edits):
+    server, caplog = server_for_fuzz
+    data = bytearray(VALID)
+    for at, cut, insert in edits:  # splice: replace `cut` bytes at `at` with `insert`
+        data[at : at + cut] = insert
+    sock = connect(server)
+    sock.settimeout(5)
+    sock.sendall(bytes(data) + b"\r\n\r\n")
+    sock.shutdown(socket.SHUT_WR)  # nothing more: a truncated request must end, not hang
+    received = b""
+    try:
+        while chunk := sock.recv(65536):
+            received += chunk
+    except ConnectionResetError:
+        pass
+    sock.close()
+    if received:
+        assert received.startswith(b"HTTP/1.1 ") and int(received[9:12]) in (200, 400, 404, 405, 413, 431, 501, 505)
+    assert not [r for r in caplog.records if "http_handler_error" in r.getMessage()]
+
+
+@pytest.fixture
+def server_for_fuzz(server, caplog):
+    return server, caplog
+
+
+# ---- the pool: slow work off the loop, bounded ----
+
+
+def _loop_server(route, workers: int = 1) -> tuple[ServeLoop, socket.socket, threading.Thread]:
+    listener = socket.create_server(("127.0.0.1", 0))
+    serve_loop = ServeLoop(listener, route, 5.0, "test", workers=workers)
+    thread = threading.Thread(target=serve_loop.run, daemon=True)
+    thread.start()
+    return serve_loop, listener, thread
+
+
+def _ask(listener: socket.socket, path: str) -> socket.socket:
+    sock = socket.create_connection(listener.getsockname(), timeout=5)
+    sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    return sock
+
+
+def _text_reply(status: int, text: bytes) -> Reply:
+    return Reply(status, (("Content-Type", "text/plain"),), (text,), len(text))
+
+
+def test_slow_work_runs_off_the_loop_is_bounded_and_its_failures_are_500s(monkeypatch):
+    monkeypatch.setattr(loop, "MAX_QUEUED", 2)
+    release = threading.Event()
+
+    def slow() -> Reply:
+        release.wait(5)
+        return _text_reply(200, b"slow\n")
+
+    def broken() -> Reply:
+        raise RuntimeError("a bug in slow work")
+
+    def route(request: Request) -> Reply | Work:
+        if request.target == "/slow":
+            return slow
+        if request.target == "/broken":
+            return broken
+        return _text_reply(200, b"fast\n")
+
+    serve_loop, listener, thread = _loop_server(route)
+    try:
+        waiting = [_ask(listener, "/slow") for _ in range(2)]  # one running, one queued: the cap
+        time.sleep(0.2)
+        refused = _ask(listener, "/slow")
+        status, headers, _ = read_response(refused, bytearray())
+        assert status == 503 and headers["retry-after"] == "1"  # answered at once, not queued
+        fast = _ask(listener, "/fast")
+        assert read_response(fast, bytearray())[2] == b"fast\n"  # the loop is not held up
+        gone = waiting.pop()
+        gone.close()  # hangs up while its work is queued: its answer is dropped quietly
+        release.set()
+        assert read_response(waiting[0], bytearray())[:3:2] == (200, b"slow\n")
+        broken_sock = _ask(listener, "/broken")
+        assert read_response(broken_sock, bytearray())[0] == 500
+        assert serve_loop.in_flight == 0
+        for sock in (*waiting, refused, fast, broken_sock):
+            sock.close()
+    finally:
+        serve_loop.stop(1.0)
+        thread.join(5)
+        listener.close()
+    assert not thread.is_alive()
