@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from exporter import __version__
 from exporter.config import Config, ConfigError, config_warnings
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see run): --version and --config.check stay fast
@@ -48,6 +49,7 @@ class Options:
     healthz_max_poll_intervals: float
     enable_lifecycle: bool
     once: bool
+    max_connections_per_client: int = MAX_CONNECTIONS_PER_CLIENT
 
 
 class Reloader:
@@ -131,6 +133,7 @@ def run(
             options.telemetry_path,
             web=web,
             reload=reloader.reload if options.enable_lifecycle else None,
+            max_per_client=options.max_connections_per_client,
         )
     except (OSError, ValueError) as exc:
         print(f"codedeploy-exporter: --web.listen-address {options.listen_address}: {exc}", file=sys.stderr)

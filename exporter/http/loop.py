@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 import h11
 
 from exporter.exposition.body import blocks
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT
 from exporter.log import quote
 
 log = logging.getLogger(__name__)
@@ -158,6 +159,7 @@ class ServeLoop:
         tls_context: TlsContext = lambda: None,
         extra_headers: ExtraHeaders = lambda: (),
         workers: int = WORKERS,
+        max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
     ) -> None:
         self.listener = listener
         self.route = route
@@ -165,6 +167,8 @@ class ServeLoop:
         self.server_header = server_header
         self.tls_context = tls_context
         self.extra_headers = extra_headers
+        self.max_per_client = max_per_client  # 0: no limit
+        self._per_client: collections.Counter[str] = collections.Counter()
         self._date = _Date()
         # poll(2), not epoll: registering a socket with epoll is a system call, and Python
         # releases the GIL around each; poll's set is kept in user space. A few hundred
@@ -203,13 +207,18 @@ class ServeLoop:
             while True:
                 if self._stopping and not self._wind_down():
                     break
+                accept = False
                 for key, _ in self._selector.select(WAKE_INTERVAL):
                     if key.fileobj is self.listener:
-                        self._accept_all()
+                        accept = True
                     elif key.fileobj is self._wake_read:
                         self._take_done()
                     else:
                         self._ready(key.data)
+                if accept:
+                    # After the others: a client that hung up and reconnected at once is counted
+                    # once against its connection limit, not twice.
+                    self._accept_all()
                 now = time.monotonic()
                 if now >= self._next_sweep:
                     self._next_sweep = now + SWEEP_INTERVAL
@@ -242,6 +251,11 @@ class ServeLoop:
                 sock, address = self.listener.accept()
             except OSError:  # BlockingIOError: none left; or the listener was closed
                 return
+            if self.max_per_client and self._per_client[address[0]] >= self.max_per_client:
+                # Closed before any work (no TLS handshake): one client cannot take every slot.
+                log.debug("event=http_client_refused client=%s reason=too_many_connections", address[0])
+                sock.close()
+                continue
             now = time.monotonic()
             try:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -260,6 +274,7 @@ class ServeLoop:
             # Not extended as bytes arrive: a request trickled a byte at a time is dropped on time.
             connection.deadline = now + timeout
             self._connections[connection.fd] = connection
+            self._per_client[address[0]] += 1
             self._watch(connection, selectors.EVENT_READ)
 
     def _ready(self, connection: _Connection) -> None:
@@ -628,7 +643,11 @@ class ServeLoop:
         if connection.state is _State.SEND:
             self._sending -= 1
         connection.state = _State.CLOSED
-        self._connections.pop(connection.fd, None)
+        if self._connections.pop(connection.fd, None) is connection:
+            client = connection.address[0]
+            self._per_client[client] -= 1
+            if not self._per_client[client]:
+                del self._per_client[client]
         if connection.events:
             try:
                 self._selector.unregister(connection.sock)

@@ -21,7 +21,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 from exporter.app import Exporter
-from exporter.http.address import parse_listen_address
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT, parse_listen_address
 from exporter.http.loop import Reply, Request, ServeLoop, Work
 from exporter.http.routes import answer, text_reply
 from exporter.http.security import ActiveWebConfig, Authenticator, WebConfigWatcher
@@ -69,6 +69,7 @@ class MetricsServer:
         web: WebConfigWatcher | None = None,
         reload: ReloadFn | None = None,
         client_timeout: float = CLIENT_TIMEOUT,
+        max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
     ) -> None:
         self.exporter = exporter
         self.telemetry_path = telemetry_path
@@ -88,7 +89,13 @@ class MetricsServer:
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         self._thread: threading.Thread | None = None
         self._loop = ServeLoop(
-            self.socket, self._route, client_timeout, _SERVER_HEADER, self._tls_context, self._extra_headers
+            self.socket,
+            self._route,
+            client_timeout,
+            _SERVER_HEADER,
+            self._tls_context,
+            self._extra_headers,
+            max_per_client=max_per_client,
         )
 
     @property
@@ -198,8 +205,11 @@ def serve(
     on_start: Callable[[MetricsServer], None] | None = None,
     web: WebConfigWatcher | None = None,
     reload: ReloadFn | None = None,
+    max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
 ) -> MetricsServer:
-    server = MetricsServer(parse_listen_address(address), exporter, telemetry_path, web, reload).start()
+    server = MetricsServer(
+        parse_listen_address(address), exporter, telemetry_path, web, reload, max_per_client=max_per_client
+    ).start()
     if on_start:
         on_start(server)
     return server

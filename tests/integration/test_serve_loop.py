@@ -435,6 +435,9 @@ def test_slow_work_runs_off_the_loop_is_bounded_and_its_failures_are_500s(monkey
         assert read_response(waiting[0], bytearray())[:3:2] == (200, b"slow\n")
         broken_sock = _ask(listener, "/broken")
         assert read_response(broken_sock, bytearray())[0] == 500
+        deadline = time.monotonic() + 5
+        while serve_loop.in_flight and time.monotonic() < deadline:
+            time.sleep(0.01)  # the loop counts an answer done just after its last byte went out
         assert serve_loop.in_flight == 0
         for sock in (*waiting, refused, fast, broken_sock):
             sock.close()
@@ -443,3 +446,37 @@ def test_slow_work_runs_off_the_loop_is_bounded_and_its_failures_are_500s(monkey
         thread.join(5)
         listener.close()
     assert not thread.is_alive()
+
+
+def test_connections_past_the_per_client_limit_are_closed_and_a_freed_slot_is_reused():
+    listener = socket.create_server(("127.0.0.1", 0))
+    serve_loop = ServeLoop(listener, lambda request: _text_reply(200, b"ok\n"), 5.0, "test", max_per_client=2)
+    thread = threading.Thread(target=serve_loop.run, daemon=True)
+    thread.start()
+    try:
+        held = [_ask(listener, "/") for _ in range(2)]
+        for sock in held:
+            assert read_response(sock, bytearray())[0] == 200  # both kept alive, both counted
+        extra = _ask(listener, "/")
+        assert closed_by_server(extra)  # over the limit: closed unanswered
+        extra.close()
+        held.pop().close()
+        time.sleep(0.2)  # the loop sees the hang-up
+        again = _ask(listener, "/")
+        assert read_response(again, bytearray())[0] == 200
+        for sock in (*held, again):
+            sock.close()
+    finally:
+        serve_loop.stop(1.0)
+        thread.join(5)
+        listener.close()
+
+
+def test_the_per_client_limit_is_a_flag():
+    from exporter.cli import build_parser
+
+    parser = build_parser()
+    assert parser.parse_args([]).max_connections_per_client == 128
+    assert parser.parse_args(["--web.max-connections-per-client", "0"]).max_connections_per_client == 0
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--web.max-connections-per-client", "-1"])
