@@ -15,7 +15,7 @@ from exporter import __version__
 from exporter import log as logsetup
 from exporter.config import Config, ConfigError, config_warnings, load_config
 from exporter.exposition.status import DEFAULT_ROWS
-from exporter.http.address import LISTEN_ADDRESS_ENV, listen_address
+from exporter.http.address import LISTEN_ADDRESS_ENV, MAX_CONNECTIONS_PER_CLIENT, listen_address
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
 from exporter.log import quote
 from exporter.service import EXIT_OK, EXIT_USAGE, Options, run
@@ -72,6 +72,14 @@ def build_parser() -> argparse.ArgumentParser:
         dest="enable_lifecycle",
         action="store_true",
         help="allow config reloads over HTTP (POST /-/reload); SIGHUP always reloads",
+    )
+    p.add_argument(
+        "--web.max-connections-per-client",
+        dest="max_connections_per_client",
+        type=_non_negative_int,
+        default=MAX_CONNECTIONS_PER_CLIENT,
+        help="open connections one client address may hold; more are closed at once, 0 for no "
+        "limit (default: %(default)s)",
     )
     p.add_argument("--log.level", dest="log_level", default="info", choices=["debug", "info", "warn", "error"])
     p.add_argument("--log.format", dest="log_format", default="logfmt", choices=["logfmt", "json"])
@@ -140,6 +148,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
+
+
+def _non_negative_int(value: str) -> int:
+    if not value.isdigit():
+        raise argparse.ArgumentTypeError(f"{value!r}: expected a whole number, 0 or more")
+    return int(value)
 
 
 def _positive_float(value: str) -> float:
@@ -242,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         args.enable_lifecycle,
         args.once,
         args.status_max_rows,
+        args.max_connections_per_client,
     )
     try:
         return run(options, config, credentials, web, load)

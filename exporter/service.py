@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from exporter import __version__
 from exporter.config import Config, ConfigError, config_warnings
 from exporter.exposition.status import DEFAULT_ROWS
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see run): --version and --config.check stay fast
@@ -50,6 +51,7 @@ class Options:
     enable_lifecycle: bool
     once: bool
     status_rows: int = DEFAULT_ROWS  # rows per section of the status page
+    max_connections_per_client: int = MAX_CONNECTIONS_PER_CLIENT
 
 
 class Reloader:
@@ -134,6 +136,7 @@ def run(
             options.telemetry_path,
             web=web,
             reload=reloader.reload if options.enable_lifecycle else None,
+            max_per_client=options.max_connections_per_client,
         )
     except (OSError, ValueError) as exc:
         print(f"codedeploy-exporter: --web.listen-address {options.listen_address}: {exc}", file=sys.stderr)

@@ -20,6 +20,8 @@ def main(quick: bool = False) -> int:
     load_before = load_average()
     loads = [load_test(seconds=seconds) for _ in range(1 if quick else LOAD_RUNS)]
     load_after = load_average()
+    # TLS + basic auth: kept-alive connections, then a handshake per request.
+    tls_loads = [load_test(seconds=seconds, tls_auth=True, new_connections=new) for new in (False, True)]
     slow = slow_client_test()
     shutdown = shutdown_test()
     soak = soak_test(every=every)
@@ -37,7 +39,7 @@ def main(quick: bool = False) -> int:
             )
         }
     )
-    text = report(loads, slow, soak, every, suites, shutdown, load_before, load_after)
+    text = report(loads, slow, soak, every, suites, shutdown, load_before, load_after, tls_loads)
     if quick:
         print(text)
     else:

@@ -10,6 +10,10 @@ from collections.abc import Mapping
 # The image sets it, the process reads it, and the HEALTHCHECK probes the same address.
 LISTEN_ADDRESS_ENV = "CODEDEPLOY_EXPORTER_WEB_LISTEN_ADDRESS"
 DEFAULT_LISTEN_ADDRESS = ":10120"
+# Open connections per client address (--web.max-connections-per-client); more are closed as
+# they are accepted. Prometheus keeps one or two; the room is for proxies and NAT, where many
+# clients share an address. Here, not in loop.py, so the command line can read it cheaply.
+MAX_CONNECTIONS_PER_CLIENT = 128
 
 
 def listen_address(environ: Mapping[str, str] | None = None) -> str:

@@ -1,4 +1,4 @@
-"""What each path answers (GET and HEAD), for both the serve loop and the threaded handler:
+"""What each path answers (GET and HEAD), for the serve loop:
 everything a scrape or probe asks for is cached or cheap."""
 
 from __future__ import annotations

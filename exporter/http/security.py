@@ -130,13 +130,26 @@ class Authenticator:
         self._good: set[bytes] = set()
         self._lock = threading.Lock()
 
+    def _digest(self, user: str, secret: bytes, hashed: bytes) -> bytes:
+        return hmac.new(self._key, b"\0".join((user.encode(), secret, hashed)), hashlib.sha256).digest()
+
+    def known(self, user: str, password: str) -> bool:
+        """Whether these credentials passed a check before: cheap (no bcrypt), so the serve
+        loop asks this first and sends only unknown credentials to `check` on its pool."""
+        hashed = self._users.get(user)
+        if hashed is None:
+            return False
+        digest = self._digest(user, password.encode("utf-8", "surrogateescape"), hashed)
+        with self._lock:
+            return digest in self._good
+
     def check(self, user: str, password: str) -> bool:
         hashed = self._users.get(user)
         secret = password.encode("utf-8", "surrogateescape")
         if hashed is None:
             bcrypt.checkpw(secret, _DUMMY_HASH)
             return False
-        digest = hmac.new(self._key, b"\0".join((user.encode(), secret, hashed)), hashlib.sha256).digest()
+        digest = self._digest(user, secret, hashed)
         with self._lock:
             if digest in self._good:
                 return True

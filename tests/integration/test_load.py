@@ -49,3 +49,24 @@ def test_a_day_of_deployment_churn_keeps_series_bounded_by_retention():
     # The first poll shows one deployment (plus self-metrics); never more than `bound` times that,
     # where following all 48 deployments would be ~48 times.
     assert max(result.series) <= result.series[0] * soak_bound(result, every)
+
+
+def test_fifty_scrapers_over_tls_with_basic_auth_on_kept_alive_connections_get_no_errors():
+    # The TLS + auth path is the same loop: no thread per connection, one bcrypt check then cached.
+    result = load_test(
+        targets=1000, scrapers=50, seconds=LOAD_SECONDS / 2, interval=2.0, new_connections=False, tls_auth=True
+    )
+    print(
+        f"\ntls+auth keep-alive: {result.requests} scrapes, "
+        f"p50 {result.p50 * 1000:.1f} ms, p99 {result.p99 * 1000:.1f} ms"
+    )
+    assert result.errors == []
+    assert result.requests >= result.scrapers
+    assert result.raw_bytes > 100_000
+
+
+def test_fifty_scrapers_over_tls_with_a_handshake_per_request_get_no_errors():
+    result = load_test(targets=1000, scrapers=50, seconds=LOAD_SECONDS / 2, interval=2.0, tls_auth=True)
+    print(f"\ntls+auth new connections: {result.requests} scrapes, p99 {result.p99 * 1000:.1f} ms")
+    assert result.errors == []
+    assert result.requests >= result.scrapers

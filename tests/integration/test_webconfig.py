@@ -13,6 +13,8 @@ import os
 import socket
 import ssl
 import textwrap
+import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from exporter.config import ConfigError, parse_config
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.http.security import WebConfigWatcher, load_web_config, parse_web_config
 from exporter.http.server import MetricsServer
+from exporter.simulator import build_fleet
 
 PASSWORD = "s3cret pass"
 HASH = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
@@ -152,16 +155,18 @@ def _exporter() -> Exporter:
 def serve_with(tmp_path):
     servers = []
 
-    def start(web_yaml: str, lifecycle: bool = False) -> MetricsServer:
+    def start(
+        web_yaml: str, lifecycle: bool = False, client_timeout: float = 5, exporter: Exporter | None = None
+    ) -> MetricsServer:
         path = tmp_path / "web.yml"
         path.write_text(textwrap.dedent(web_yaml))
         watcher = WebConfigWatcher(str(path), check_interval=0)
         server = MetricsServer(
             ("127.0.0.1", 0),
-            _exporter(),
+            exporter or _exporter(),
             web=watcher,
             reload=(lambda: (True, "config reloaded")) if lifecycle else None,
-            client_timeout=5,
+            client_timeout=client_timeout,
         )
         servers.append(server.start())
         return server
@@ -423,6 +428,89 @@ def test_reload_endpoint_also_requires_basic_auth(serve_with):
     server = serve_with(f"basic_auth_users:\n  prometheus: '{HASH}'\n", lifecycle=True)
     assert get(server, "/-/reload", method="POST")[0] == 401
     assert get(server, "/-/reload", method="POST", auth=("prometheus", PASSWORD))[0] == 200
+
+
+# ---- one loop for TLS and basic auth: bad input and floods hold up nobody ----
+
+
+def test_a_tls_client_that_stops_mid_handshake_is_dropped_on_time_and_blocks_nobody(serve_with, pki):
+    server = serve_with(tls_yaml(pki), client_timeout=1.0)
+    stalled = socket.create_connection(server.server_address, timeout=10)
+    # Half a ClientHello: a record header promising more than is sent.
+    stalled.sendall(b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03")
+    silent = socket.create_connection(server.server_address, timeout=10)  # sends nothing at all
+    started = time.monotonic()
+    assert get(server, context=client_context(pki))[0] == 200  # served meanwhile
+    for sock in (stalled, silent):
+        assert sock.recv(1) == b""  # closed by the server
+        sock.close()
+    assert time.monotonic() - started < 3  # 1 s handshake limit, a sweep twice a second
+
+
+def test_a_client_certificate_failing_verification_is_refused_and_others_are_served(serve_with, pki):
+    server = serve_with(
+        tls_yaml(pki, f"client_auth_type: RequireAndVerifyClientCert\nclient_ca_file: {pki.client_ca}\n")
+    )
+    for _ in range(3):
+        with pytest.raises((ssl.SSLError, ConnectionError, http.client.HTTPException)):
+            get(server, context=client_context(pki, pki.rogue_cert, pki.rogue_key))
+        assert get(server, context=client_context(pki, pki.client_cert, pki.client_key))[0] == 200
+
+
+def test_tls_and_auth_on_one_kept_alive_connection_with_a_body_bigger_than_socket_buffers(
+    serve_with, pki, sim, make_exporter
+):
+    fleet = build_fleet(sim, 1000)  # ~6 MB uncompressed: TLS writes must wait for the reader
+    exporter = make_exporter(deployments=[{"deployment_id": d} for d, _ in fleet])
+    exporter.poll_once()
+    server = serve_with(tls_yaml(pki) + f"basic_auth_users:\n  prometheus: '{HASH}'\n", exporter=exporter)
+    conn = http.client.HTTPSConnection("127.0.0.1", server.server_address[1], context=client_context(pki), timeout=10)
+    auth = {"Authorization": "Basic " + base64.b64encode(f"prometheus:{PASSWORD}".encode()).decode()}
+    try:
+        for _ in range(3):
+            conn.request("GET", "/metrics", headers=auth)
+            response = conn.getresponse()
+            assert response.status == 200 and response.read() == exporter.snapshot.body
+        conn.request("GET", "/metrics")  # same connection, no password
+        response = conn.getresponse()
+        assert response.status == 401
+        response.read()
+    finally:
+        conn.close()
+
+
+def test_a_wrong_password_flood_does_not_slow_scrapes_with_known_credentials(serve_with):
+    slow_hash = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode()  # ~50 ms a check
+    server = serve_with(f"basic_auth_users:\n  prometheus: '{slow_hash}'\n")
+    assert get(server, auth=("prometheus", PASSWORD))[0] == 200  # checked once, then cached
+    stop = threading.Event()
+    statuses: list[int] = []
+
+    def flood() -> None:
+        while not stop.is_set():
+            try:
+                statuses.append(get(server, auth=("prometheus", "wrong"))[0])
+            except OSError:
+                pass
+
+    flooders = [threading.Thread(target=flood) for _ in range(20)]
+    for thread in flooders:
+        thread.start()
+    latencies = []
+    try:
+        time.sleep(0.3)
+        for _ in range(20):
+            started = time.monotonic()
+            assert get(server, auth=("prometheus", PASSWORD))[0] == 200
+            assert get(server, "/healthz")[0] == 200
+            latencies.append(time.monotonic() - started)
+    finally:
+        stop.set()
+        for thread in flooders:
+            thread.join(10)
+    assert statuses and set(statuses) <= {401, 503}
+    # bcrypt runs on the pool, 2 at a time; the loop answers cached credentials meanwhile.
+    assert max(latencies) < 0.5, latencies
 
 
 # ---- re-reading the file --------------------------------------------------------------------
