@@ -145,7 +145,7 @@ class ExpositionCache:
         groups: Iterable[GroupView] = (),
     ) -> list[Section]:
         """The exposition, family by family: live lines as cached byte strings, and settled
-        deployments' lines as the members of their sealed segments."""
+        deployments' lines as the compressed pieces of their sealed segments."""
         self.rendered_last = 0
         by_family: dict[str, list[bytes]] = {name: [] for name in _RENDERED}
 

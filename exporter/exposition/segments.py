@@ -3,9 +3,9 @@
 A settled deployment (finished, its targets frozen, its per-hook aggregates kept: see
 exporter.collect.targets) renders the same lines at every poll. Such deployments are sealed in
 segments of SEGMENT_SIZE: per family, the lines of a segment's deployments and their targets
-are one gzip member (exporter.exposition.body), and their plain bytes are no longer kept.
+are one compressed piece (exporter.exposition.body), and their plain bytes are no longer kept.
 
-The piece size is a trade-off measured in bench/NOTES.md: a member per deployment compresses
+The piece size is a trade-off measured in bench/NOTES.md: a piece per deployment compresses
 its few lines per family poorly, and a bigger segment costs more when it is rebuilt. A segment
 is rebuilt (its deployments rendered and compressed again) when one of them changes or leaves,
 which for settled deployments means their identity labels changed or `poll.retention` let the
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
-from exporter.exposition.body import Member, gzip_member
+from exporter.exposition.body import Piece, piece
 
 SEGMENT_SIZE = 64  # settled deployments per segment
 
@@ -26,7 +26,7 @@ Encoded = Mapping[str, bytes]  # family name -> lines, as in exporter.exposition
 class Segment:
     __slots__ = ("keys", "members")
 
-    def __init__(self, keys: tuple[Hashable, ...], members: dict[str, Member]) -> None:
+    def __init__(self, keys: tuple[Hashable, ...], members: dict[str, Piece]) -> None:
         self.keys = keys
         self.members = members
 
@@ -73,7 +73,7 @@ class Segments:
                 for encoded in fragments:
                     for name, data in encoded.items():
                         by_family.setdefault(name, []).append(data)
-            members = {name: Member(gzip_member(pieces), sum(map(len, pieces))) for name, pieces in by_family.items()}
+            members = {name: piece(pieces) for name, pieces in by_family.items()}
             segment = Segment(tuple(key for key, _ in group), members)
             self._segments.append(segment)
             for key in segment.keys:
@@ -81,9 +81,9 @@ class Segments:
             sealed.extend(segment.keys)
         return sealed
 
-    def members(self) -> dict[str, list[Member]]:
-        """Per family, the members of every segment."""
-        out: dict[str, list[Member]] = {}
+    def members(self) -> dict[str, list[Piece]]:
+        """Per family, the compressed pieces of every segment."""
+        out: dict[str, list[Piece]] = {}
         for segment in self._segments:
             for name, member in segment.members.items():
                 out.setdefault(name, []).append(member)
