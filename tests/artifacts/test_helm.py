@@ -487,81 +487,67 @@ def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
     _promtool_check(rule, tmp_path)
 
 
-def test_an_overridden_threshold_changes_when_the_rendered_alert_fires(chart, tmp_path):
-    """promtool runs the rendered rules: a 3h threshold keeps a 2h10m deployment quiet."""
+def _running_deployment_test(rule: dict[str, Any], tmp_path: Path, application: str, alerts: list[dict]) -> None:
+    """promtool runs the rendered rules over a deployment of `application` created at 0 and
+    InProgress since, evaluated every 10 minutes; `alerts` are its alert_rule_test entries."""
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.fail("promtool not found: install Debian's prometheus package")
-    rule = only(
-        render(
-            chart,
-            {
-                "nameOverride": "cde",
-                "prometheusRule": {
-                    "enabled": True,
-                    "alerts": {"CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800}},
-                },
-            },
-        ),
-        "PrometheusRule",
-    )
     rules_file = tmp_path / "rules.yaml"
     rules_file.write_text(yaml.safe_dump(rule["spec"]))
     labels = (
-        'job="cde",instance="e:1",account_id="1",region="r",application="a",deployment_group="g",deployment_id="d-1"'
+        f'job="cde",instance="e:1",account_id="1",region="r",application="{application}",deployment_group="g",'
+        'deployment_id="d-1"'
     )
+    series = [
+        {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", "values": "0x20"},
+        {"series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}', "values": "1x20"},
+    ]
+    test = {"interval": "10m", "input_series": series, "alert_rule_test": alerts}
     test_file = tmp_path / "test.yaml"
     test_file.write_text(
-        yaml.safe_dump(
-            {
-                "rule_files": [str(rules_file)],
-                "evaluation_interval": "10m",
-                "tests": [
-                    {
-                        "interval": "10m",
-                        "input_series": [
-                            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", "values": "0x20"},
-                            {
-                                "series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
-                                "values": "1x20",
-                            },
-                        ],
-                        "alert_rule_test": [
-                            {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong", "exp_alerts": []},
-                            {
-                                "eval_time": "190m",
-                                "alertname": "CodeDeployDeploymentRunningTooLong",
-                                "exp_alerts": [
-                                    {
-                                        "exp_labels": {
-                                            "severity": "warning",
-                                            "account_id": "1",
-                                            "region": "r",
-                                            "application": "a",
-                                            "deployment_group": "g",
-                                            "deployment_id": "d-1",
-                                        },
-                                        "exp_annotations": {
-                                            "summary": "A CodeDeploy deployment has been running for too long.",
-                                            "description": "Deployment d-1 of a/g (account 1, r) was created 3h 10m 0s "
-                                            "ago and is still InProgress.",
-                                            "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/"
-                                            "blob/main/docs/monitoring.md"
-                                            "#codedeploydeploymentrunningtoolong",
-                                        },
-                                    }
-                                ],
-                            },
-                        ],
-                    }
-                ],
-            }
-        )
+        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "10m", "tests": [test]})
     )
     result = subprocess.run(
         [promtool, "test", "rules", str(test_file)], check=False, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _running_too_long(application: str, **annotations: str) -> dict:
+    """CodeDeployDeploymentRunningTooLong at 190 minutes, as it fires for that deployment."""
+    labels = {"account_id": "1", "region": "r", "application": application, "deployment_group": "g"}
+    return {
+        "eval_time": "190m",
+        "alertname": "CodeDeployDeploymentRunningTooLong",
+        "exp_alerts": [
+            {
+                "exp_labels": {"severity": "warning", **labels, "deployment_id": "d-1"},
+                "exp_annotations": {
+                    "summary": "A CodeDeploy deployment has been running for too long.",
+                    "description": f"Deployment d-1 of {application}/g (account 1, r) was created 3h 10m 0s ago "
+                    "and is still InProgress.",
+                    "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/"
+                    "docs/monitoring.md#codedeploydeploymentrunningtoolong",
+                    **annotations,
+                },
+            }
+        ],
+    }
+
+
+def test_an_overridden_threshold_changes_when_the_rendered_alert_fires(chart, tmp_path):
+    """promtool runs the rendered rules: a 3h threshold keeps a 2h10m deployment quiet."""
+    values = {
+        "nameOverride": "cde",
+        "prometheusRule": {
+            "enabled": True,
+            "alerts": {"CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800}},
+        },
+    }
+    rule = only(render(chart, values), "PrometheusRule")
+    quiet = {"eval_time": "130m", "alertname": "CodeDeployDeploymentRunningTooLong", "exp_alerts": []}
+    _running_deployment_test(rule, tmp_path, "a", [quiet, _running_too_long("a")])
 
 
 def test_prometheus_rule_job_selector_defaults_to_the_chart_name_and_can_be_set(chart, tmp_path):
@@ -865,9 +851,6 @@ def test_flags_the_chart_passes_are_accepted_by_the_exporter(chart):
 
 def test_alerts_link_to_the_status_page_filtered_on_their_group_when_its_address_is_set(chart, tmp_path):
     """promtool expands the rendered annotation: label values are query-escaped."""
-    promtool = shutil.which("promtool")
-    if promtool is None:
-        pytest.fail("promtool not found: install Debian's prometheus package")
     values = {"nameOverride": "cde", "prometheusRule": {"enabled": True, "statusPageURL": "https://status.example/"}}
     rule = only(render(chart, values), "PrometheusRule")
     rules = _rules(rule)
@@ -875,56 +858,5 @@ def test_alerts_link_to_the_status_page_filtered_on_their_group_when_its_address
     assert "status_page" not in str(
         _rules(only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule"))
     )
-    rules_file = tmp_path / "rules.yaml"
-    rules_file.write_text(yaml.safe_dump(rule["spec"]))
-    labels = (
-        'job="cde",instance="e:1",account_id="1",region="r",application="a b&c",deployment_group="g",'
-        'deployment_id="d-1"'
-    )
-    expected = {
-        "severity": "warning",
-        "account_id": "1",
-        "region": "r",
-        "application": "a b&c",
-        "deployment_group": "g",
-        "deployment_id": "d-1",
-    }
-    annotations = {
-        "summary": "A CodeDeploy deployment has been running for too long.",
-        "description": "Deployment d-1 of a b&c/g (account 1, r) was created 3h 10m 0s ago and is still InProgress.",
-        "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md"
-        "#codedeploydeploymentrunningtoolong",
-        "status_page": "https://status.example/?account_id=1&region=r&application=a+b%26c&deployment_group=g",
-    }
-    test_file = tmp_path / "test.yaml"
-    test_file.write_text(
-        yaml.safe_dump(
-            {
-                "rule_files": [str(rules_file)],
-                "evaluation_interval": "10m",
-                "tests": [
-                    {
-                        "interval": "10m",
-                        "input_series": [
-                            {"series": f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", "values": "0x20"},
-                            {
-                                "series": f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
-                                "values": "1x20",
-                            },
-                        ],
-                        "alert_rule_test": [
-                            {
-                                "eval_time": "190m",
-                                "alertname": "CodeDeployDeploymentRunningTooLong",
-                                "exp_alerts": [{"exp_labels": expected, "exp_annotations": annotations}],
-                            }
-                        ],
-                    }
-                ],
-            }
-        )
-    )
-    result = subprocess.run(
-        [promtool, "test", "rules", str(test_file)], check=False, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    link = "https://status.example/?account_id=1&region=r&application=a+b%26c&deployment_group=g"
+    _running_deployment_test(rule, tmp_path, "a b&c", [_running_too_long("a b&c", status_page=link)])
