@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from exporter import __version__
@@ -51,9 +52,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--web.listen-address",
         dest="listen_address",
-        default=listen_address(),
-        help=f"address to serve metrics on (default: ${LISTEN_ADDRESS_ENV} if set, "
-        f"else :{DEFAULT_PORT}; now %(default)s)",
+        action=_Repeatable,
+        default=[listen_address()],
+        help=f"address to serve metrics on, repeatable: one loop serves them all (default: "
+        f"${LISTEN_ADDRESS_ENV} if set, else :{DEFAULT_PORT}; now {listen_address()})",
+    )
+    p.add_argument(
+        "--web.systemd-socket",
+        dest="systemd_socket",
+        action="store_true",
+        help="serve on the listening sockets systemd passes (socket activation: $LISTEN_PID, "
+        "$LISTEN_FDS) instead of binding --web.listen-address",
     )
     p.add_argument(
         "--web.telemetry-path",
@@ -148,6 +157,21 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--version", action="store_true", help="print the version and exit")
     return p
+
+
+class _Repeatable(argparse.Action):
+    """Like action="append", but the first value given replaces the default, not adds to it."""
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: str | Sequence[object] | None,
+        option_string: str | None = None,
+    ) -> None:
+        given = getattr(namespace, self.dest)
+        current = [] if given is self.default else list(given)
+        setattr(namespace, self.dest, [*current, values])
 
 
 def _non_negative_int(value: str) -> int:
@@ -248,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
         return demo.config() if demo is not None else load_config(args.config_file)
 
     options = Options(
-        args.listen_address,
+        tuple(args.listen_address),
         args.telemetry_path,
         shard,
         args.total_shards,
@@ -257,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
         args.once,
         args.status_max_rows,
         args.max_connections_per_client,
+        args.systemd_socket,
     )
     try:
         return run(options, config, credentials, web, load)

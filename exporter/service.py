@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from exporter import __version__
 from exporter.config import Config, ConfigError, config_warnings
 from exporter.exposition.status import DEFAULT_ROWS
-from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT, systemd_listeners
 from exporter.log import quote
 
 if TYPE_CHECKING:  # imported lazily at run time (see run): --version and --config.check stay fast
@@ -43,7 +43,7 @@ STOP_TIMEOUT = 1.0
 class Options:
     """What the command line decided, beyond the config."""
 
-    listen_address: str
+    listen_addresses: tuple[str, ...]
     telemetry_path: str
     shard: int
     total_shards: int
@@ -52,6 +52,7 @@ class Options:
     once: bool
     status_rows: int = DEFAULT_ROWS  # rows per section of the status page
     max_connections_per_client: int = MAX_CONNECTIONS_PER_CLIENT
+    systemd_socket: bool = False  # serve on the sockets systemd passed, not listen_addresses
 
 
 class Reloader:
@@ -130,16 +131,21 @@ def run(
 
     reloader = Reloader(exporter, load)
     try:
+        listen = systemd_listeners() if options.systemd_socket else options.listen_addresses
         server = serve(
-            options.listen_address,
+            listen,
             exporter,
             options.telemetry_path,
             web=web,
             reload=reloader.reload if options.enable_lifecycle else None,
             max_per_client=options.max_connections_per_client,
         )
-    except (OSError, ValueError) as exc:
-        print(f"codedeploy-exporter: --web.listen-address {options.listen_address}: {exc}", file=sys.stderr)
+    except ValueError as exc:  # ListenError included: these name the flag and the address
+        print(f"codedeploy-exporter: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except OSError as exc:
+        flag = "--web.systemd-socket" if options.systemd_socket else "--web.listen-address"
+        print(f"codedeploy-exporter: {flag}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     stop = threading.Event()
     reload_requested = threading.Event()
@@ -159,7 +165,7 @@ def run(
         "event=started version=%s listen=%s telemetry_path=%s targets=%d deployments=%d "
         "groups=%d shard=%d total_shards=%d",
         __version__,
-        server.url,
+        ",".join(server.urls),
         options.telemetry_path,
         len(config.targets),
         len(config.deployments),

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from email.utils import formatdate
 from enum import Enum
 from http import HTTPStatus
+from typing import cast
 from urllib.parse import urlsplit
 
 import h11
@@ -48,6 +49,7 @@ HANDSHAKE_TIMEOUT = 10.0  # seconds for a TLS handshake (at most the client time
 LINGER = 1.0  # seconds: after an error answer, the client's unread bytes are drained this long
 WORKERS = 2  # threads for slow work (bcrypt, reload): a password flood holds these, not the loop
 MAX_QUEUED = 64  # slow jobs waiting or running; more are answered 503 at once
+_LISTENER = object()  # the selector's data for a listening socket (a connection's is itself)
 # Accepted plain sockets stay blocking and each call says "don't wait" (where the OS has the
 # flag): switching a socket's mode is a system call, and Python releases the GIL around each
 # one, which while a poll runs means waiting behind the poll's threads to get it back.
@@ -152,7 +154,7 @@ class _Connection:
 class ServeLoop:
     def __init__(
         self,
-        listener: socket.socket,
+        listener: socket.socket | Sequence[socket.socket],
         route: Route,
         client_timeout: float,
         server_header: str,
@@ -161,7 +163,9 @@ class ServeLoop:
         workers: int = WORKERS,
         max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
     ) -> None:
-        self.listener = listener
+        # Several with a repeated --web.listen-address or systemd's sockets: one loop serves all.
+        self.listeners = (listener,) if isinstance(listener, socket.socket) else tuple(listener)
+        self.listener = self.listeners[0]
         self.route = route
         self.client_timeout = client_timeout
         self.server_header = server_header
@@ -200,25 +204,26 @@ class ServeLoop:
         self._stopping = True
 
     def run(self) -> None:
-        self.listener.setblocking(False)
-        self._selector.register(self.listener, selectors.EVENT_READ)
+        for listener in self.listeners:
+            listener.setblocking(False)
+            self._selector.register(listener, selectors.EVENT_READ, _LISTENER)
         self._selector.register(self._wake_read, selectors.EVENT_READ)
         try:
             while True:
                 if self._stopping and not self._wind_down():
                     break
-                accept = False
+                accepting: list[socket.socket] = []
                 for key, _ in self._selector.select(WAKE_INTERVAL):
-                    if key.fileobj is self.listener:
-                        accept = True
+                    if key.data is _LISTENER:
+                        accepting.append(cast(socket.socket, key.fileobj))
                     elif key.fileobj is self._wake_read:
                         self._take_done()
                     else:
                         self._ready(key.data)
-                if accept:
+                for listener in accepting:
                     # After the others: a client that hung up and reconnected at once is counted
                     # once against its connection limit, not twice.
-                    self._accept_all()
+                    self._accept_all(listener)
                 now = time.monotonic()
                 if now >= self._next_sweep:
                     self._next_sweep = now + SWEEP_INTERVAL
@@ -236,7 +241,8 @@ class ServeLoop:
         """While stopping: whether to keep looping (responses still being sent, time left)."""
         if not self._closed_listener:
             self._closed_listener = True
-            self._selector.unregister(self.listener)
+            for listener in self.listeners:
+                self._selector.unregister(listener)
         for connection in list(self._connections.values()):
             if connection.state is not _State.SEND:
                 self._close(connection)  # idle, or a request not answered yet: nothing to finish
@@ -244,11 +250,11 @@ class ServeLoop:
 
     # ---- connections ----------------------------------------------------------------------
 
-    def _accept_all(self) -> None:
+    def _accept_all(self, listener: socket.socket) -> None:
         # Every pending connection per wake-up: a burst of scrapers is taken in one go.
         while True:
             try:
-                sock, address = self.listener.accept()
+                sock, address = listener.accept()
             except OSError:  # BlockingIOError: none left; or the listener was closed
                 return
             if self.max_per_client and self._per_client[address[0]] >= self.max_per_client:

@@ -19,9 +19,10 @@ import ssl
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from typing import cast
 
 from exporter.app import Exporter
-from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT, parse_listen_address
+from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT, bind_listener, bind_listeners
 from exporter.http.loop import Reply, Request, ServeLoop, Work
 from exporter.http.routes import answer, text_reply
 from exporter.http.security import ActiveWebConfig, Authenticator, WebConfigWatcher
@@ -63,7 +64,7 @@ def _finish(result: Reply | Work) -> Reply:
 class MetricsServer:
     def __init__(
         self,
-        address: tuple[str, int],
+        address: tuple[str, int] | Sequence[socket.socket],
         exporter: Exporter,
         telemetry_path: str = "/metrics",
         web: WebConfigWatcher | None = None,
@@ -76,20 +77,20 @@ class MetricsServer:
         self.web = web
         self.reload = reload
         self.client_timeout = client_timeout
-        self.socket = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM)
-        try:
-            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            self.socket.bind(address)
-            # A burst of scrapers connecting at once must not overflow the backlog: the kernel
-            # drops the SYNs, which clients retry only after a second. It caps this at somaxconn.
-            self.socket.listen(socket.SOMAXCONN)
-        except OSError:
-            self.socket.close()
-            raise
+        # A (host, port) to bind, or listening sockets already made: several --web.listen-address
+        # or systemd's. Given sockets are the server's from here on: stop() closes them.
+        if isinstance(address, tuple) and len(address) == 2 and isinstance(address[0], str):
+            host, port = address
+            self.sockets = [bind_listener(f"[{host}]:{port}" if ":" in host else f"{host}:{port}")]
+        else:
+            self.sockets = list(cast("Sequence[socket.socket]", address))
+        if not self.sockets:
+            raise ValueError("no listening socket")
+        self.socket = self.sockets[0]
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
         self._thread: threading.Thread | None = None
         self._loop = ServeLoop(
-            self.socket,
+            self.sockets,
             self._route,
             client_timeout,
             _SERVER_HEADER,
@@ -100,10 +101,22 @@ class MetricsServer:
 
     @property
     def url(self) -> str:
-        host, port = self.server_address
-        host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+        """The first listener's URL (the log's and the health check's)."""
+        return self.urls[0]
+
+    @property
+    def urls(self) -> list[str]:
         scheme = "https" if self.web is not None and self.web.tls else "http"
-        return f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}"
+        urls = []
+        for sock in self.sockets:
+            name = sock.getsockname()
+            if not isinstance(name, tuple):  # a Unix socket systemd passed: its path
+                urls.append(f"unix:{name!r}" if isinstance(name, bytes) else f"unix:{name}")
+                continue
+            host, port = name[:2]
+            host = "127.0.0.1" if host in ("", "0.0.0.0") else host
+            urls.append(f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}")
+        return urls
 
     def reply(self, target: str, accept: str, accept_encoding: str) -> Reply:
         return answer(self.exporter, self.telemetry_path, target, accept, accept_encoding)
@@ -195,11 +208,12 @@ class MetricsServer:
         self.server_close()
 
     def server_close(self) -> None:
-        self.socket.close()
+        for sock in self.sockets:
+            sock.close()
 
 
 def serve(
-    address: str,
+    address: str | Sequence[str] | Sequence[socket.socket],
     exporter: Exporter,
     telemetry_path: str = "/metrics",
     on_start: Callable[[MetricsServer], None] | None = None,
@@ -207,9 +221,19 @@ def serve(
     reload: ReloadFn | None = None,
     max_per_client: int = MAX_CONNECTIONS_PER_CLIENT,
 ) -> MetricsServer:
-    server = MetricsServer(
-        parse_listen_address(address), exporter, telemetry_path, web, reload, max_per_client=max_per_client
-    ).start()
+    """Serve on listen addresses (bound here; a failure names its address) or on sockets given."""
+    if isinstance(address, str):
+        address = [address]
+    if all(isinstance(item, str) for item in address):
+        sockets = bind_listeners(cast("Sequence[str]", address))
+    else:
+        sockets = list(cast("Sequence[socket.socket]", address))
+    try:
+        server = MetricsServer(sockets, exporter, telemetry_path, web, reload, max_per_client=max_per_client).start()
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        raise
     if on_start:
         on_start(server)
     return server

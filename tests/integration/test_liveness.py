@@ -96,7 +96,14 @@ def test_the_container_check_probes_the_address_the_process_listens_on():
 
 def test_the_listen_address_flag_defaults_to_the_environment_variable(monkeypatch):
     monkeypatch.setenv(LISTEN_ADDRESS_ENV, "127.0.0.1:9999")
-    assert build_parser().parse_args([]).listen_address == "127.0.0.1:9999"
-    assert build_parser().parse_args(["--web.listen-address", ":1"]).listen_address == ":1"
+    assert build_parser().parse_args([]).listen_address == ["127.0.0.1:9999"]
+    # Given addresses replace the default, and a repeated flag adds to them.
+    assert build_parser().parse_args(["--web.listen-address", ":1"]).listen_address == [":1"]
+    repeated = ["--web.listen-address", ":1", "--web.listen-address=[::1]:1"]
+    assert build_parser().parse_args(repeated).listen_address == [":1", "[::1]:1"]
     monkeypatch.delenv(LISTEN_ADDRESS_ENV)
-    assert build_parser().parse_args([]).listen_address == ":10120"
+    assert build_parser().parse_args([]).listen_address == [":10120"]
+    # The default list is not grown by a parse that gave addresses (argparse's append would).
+    parser = build_parser()
+    parser.parse_args(["--web.listen-address", ":2"])
+    assert parser.parse_args([]).listen_address == [":10120"]
