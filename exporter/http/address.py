@@ -94,7 +94,9 @@ def systemd_listeners(environ: MutableMapping[str, str] | None = None, pid: int 
     pid = os.getpid() if pid is None else pid
     given_pid, given_fds = env.get("LISTEN_PID"), env.get("LISTEN_FDS")
     if given_pid is None or given_fds is None:
-        raise ListenError("--web.systemd-socket: LISTEN_PID and LISTEN_FDS are not set (not socket-activated)")
+        missing = [name for name in ("LISTEN_PID", "LISTEN_FDS") if name not in env]
+        verb = "is" if len(missing) == 1 else "are"
+        raise ListenError(f"--web.systemd-socket: {' and '.join(missing)} {verb} not set (not socket-activated)")
     if not given_pid.isdigit() or int(given_pid) != pid:
         # The variables were meant for another process (a parent that did not unset them).
         raise ListenError(f"--web.systemd-socket: LISTEN_PID={given_pid} is not this process ({pid})")
@@ -114,6 +116,9 @@ def systemd_listeners(environ: MutableMapping[str, str] | None = None, pid: int 
             sock.set_inheritable(False)  # sd_listen_fds sets FD_CLOEXEC too
             if sock.type != socket.SOCK_STREAM or not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
                 raise ListenError(f"--web.systemd-socket: fd {fd}: not a listening stream socket (ListenStream=)")
+            if sock.family not in (socket.AF_INET, socket.AF_INET6):
+                # The loop keys its per-client limit on the peer's IP: TCP only, as the flag's address.
+                raise ListenError(f"--web.systemd-socket: fd {fd}: not a TCP socket (ListenStream=[ADDRESS:]PORT)")
     except (OSError, ValueError):
         for sock in sockets:
             sock.detach()  # not ours to close: the error is reported, systemd keeps its sockets

@@ -88,6 +88,8 @@ class MetricsServer:
             raise ValueError("no listening socket")
         self.socket = self.sockets[0]
         self.server_address: tuple[str, int] = self.socket.getsockname()[:2]
+        # Kept: the URLs are still wanted (logs, tests) after stop() closed the sockets.
+        self._names = [sock.getsockname() for sock in self.sockets]
         self._thread: threading.Thread | None = None
         self._loop = ServeLoop(
             self.sockets,
@@ -108,11 +110,7 @@ class MetricsServer:
     def urls(self) -> list[str]:
         scheme = "https" if self.web is not None and self.web.tls else "http"
         urls = []
-        for sock in self.sockets:
-            name = sock.getsockname()
-            if not isinstance(name, tuple):  # a Unix socket systemd passed: its path
-                urls.append(f"unix:{name!r}" if isinstance(name, bytes) else f"unix:{name}")
-                continue
+        for name in self._names:  # TCP only (address.systemd_listeners refuses the rest)
             host, port = name[:2]
             host = "127.0.0.1" if host in ("", "0.0.0.0") else host
             urls.append(f"{scheme}://{host}:{port}" if ":" not in host else f"{scheme}://[{host}]:{port}")
