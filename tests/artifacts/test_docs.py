@@ -509,7 +509,7 @@ def test_quick_start_installs_and_serves_demo_metrics_as_written(tmp_path):
     (invocation,) = [i for i in exporter_invocations(block) if "--demo" in i.args]
     args, complaint = parse_exporter_args(list(invocation.args))
     assert complaint == "", f"{invocation.where}: {complaint}"
-    host, _, port = args.listen_address.rpartition(":")
+    host, _, port = args.listen_address[0].rpartition(":")  # the first (here the only) address
     host = host.strip("[]") or "127.0.0.1"
     url = f"http://{host}:{port}{args.telemetry_path}"
 
