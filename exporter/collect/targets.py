@@ -135,6 +135,8 @@ class TargetStore:
         deployment = self.deployments.tracked.get(key)
         if deployment is None or deployment.record is None or not deployment.record.terminal:
             return
+        if deployment.hooks is not None:
+            return  # settled already (checked again under the lock)
         if deployment.target_ids and not deployment.list_final:
             return  # listed before it finished: more targets may come
         with self._settling:  # the batches of one deployment end on different workers

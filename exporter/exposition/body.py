@@ -42,13 +42,33 @@ class Piece:
 
 
 @dataclass(frozen=True, slots=True)
+class Run:
+    """Pieces in the order they are joined, with the CRC-32 and length of all they hold, made
+    once for as long as the pieces stay (not at every snapshot)."""
+
+    pieces: tuple[Piece, ...] = ()
+    crc: int = 0
+    size: int = 0
+
+    @classmethod
+    def of(cls, pieces: Iterable[Piece]) -> Run:
+        crc, size, kept = 0, 0, tuple(pieces)
+        for part in kept:
+            crc, size = crc32_combine(crc, part.crc, part.size), size + part.size
+        return cls(kept, crc, size)
+
+    def __len__(self) -> int:
+        return len(self.pieces)
+
+
+@dataclass(frozen=True, slots=True)
 class Section:
     """One family's part of the body."""
 
     header: bytes  # text format 0.0.4
     openmetrics_header: bytes
     live: tuple[bytes, ...]
-    sealed: tuple[Piece, ...] = ()
+    sealed: Run = Run()
 
 
 def piece(chunks: Iterable[bytes]) -> Piece:
@@ -71,14 +91,14 @@ class Plain:
     def __init__(self, sections: Sequence[Section], tail: bytes, openmetrics: bool = False) -> None:
         self.sections, self.tail, self.openmetrics = sections, tail, openmetrics
         headers = sum(len(s.openmetrics_header if openmetrics else s.header) for s in sections)
-        lines = sum(sum(map(len, s.live)) + sum(p.size for p in s.sealed) for s in sections)
+        lines = sum(sum(map(len, s.live)) + s.sealed.size for s in sections)
         self.length = len(tail) + headers + lines
 
     def __iter__(self) -> Iterator[bytes]:
         for section in self.sections:
             yield section.openmetrics_header if self.openmetrics else section.header
             yield from section.live
-            for sealed in section.sealed:
+            for sealed in section.sealed.pieces:
                 yield sealed.plain()
         yield self.tail
 
@@ -90,8 +110,10 @@ def gzipped(sections: Sequence[Section], tail: bytes, openmetrics: bool = False)
     crc, size = 0, 0
     for section in sections:
         header = section.openmetrics_header if openmetrics else section.header
-        for part in (piece([header, *section.live]), *section.sealed):
-            streams.append(part.data)
+        live = piece([header, *section.live])
+        streams.append(live.data)
+        streams.extend(part.data for part in section.sealed.pieces)
+        for part in (live, section.sealed):
             crc, size = crc32_combine(crc, part.crc, part.size), size + part.size
     last = piece([tail])
     crc, size = crc32_combine(crc, last.crc, last.size), size + last.size

@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Hashable, Iterable
 
-from exporter.exposition.body import Plain, Section
+from exporter.exposition.body import Plain, Run, Section
 from exporter.exposition.families.base import Level, identity_prefix
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.render import (
@@ -66,28 +66,25 @@ class ExpositionCache:
         self._prefixes_used[key] = cached
         return cached[1]
 
-    def _cached_target(self, view: TargetView) -> Encoded | None:
-        """The target's fragments from the last poll when nothing they show changed (a sealed
-        target has none kept: ``{}``), else None."""
+    def _target_unchanged(self, view: TargetView) -> bool:
+        """Whether nothing a target's lines show changed since the last poll (its fragments,
+        or its sealed lines, still hold)."""
         cached = self._targets.get(view.key)
-        if cached is not None:
-            old = cached[0]
-            if (
-                (old.target is view.target or old.target == view.target)
-                and old.prefix == view.prefix
-                and old.success == view.success
-                and old.frozen == view.frozen
-                and old.deployment_finished == view.deployment_finished
-            ):
-                return cached[1] if cached[1] is not None else {}
-        return None
+        if cached is None:
+            return False
+        old = cached[0]
+        return (
+            (old.target is view.target or old.target == view.target)
+            and old.prefix == view.prefix
+            and old.success == view.success
+            and old.frozen == view.frozen
+            and old.deployment_finished == view.deployment_finished
+        )
 
     def _target_fragments(self, view: TargetView) -> Encoded:
         cached = self._targets.get(view.key)
-        if cached is not None and cached[1] is not None:
-            found = self._cached_target(view)
-            if found is not None:
-                return found
+        if cached is not None and cached[1] is not None and self._target_unchanged(view):
+            return cached[1]
         self.rendered_last += 1
         target = view.target
         return self._guarded(
@@ -182,7 +179,7 @@ class ExpositionCache:
                 new_deployments[dview.key] = (dview, records, self._deployment_fragments(dview, records))
                 add(new_deployments[dview.key][2] or {})
             elif self._deployment_unchanged(dview, records) and all(
-                self._cached_target(view) is not None for view in owned.get(dview.key, ())
+                self._target_unchanged(view) for view in owned.get(dview.key, ())
             ):
                 unchanged.add(dview.key)
         self._segments.keep(unchanged)
@@ -221,11 +218,11 @@ class ExpositionCache:
             add(new_deployments[d.key][2] or {})
         # Entries that were not rendered this time (targets that left) drop out of the cache.
         self._targets, self._deployments = new_targets, new_deployments
-        compressed = self._segments.members()
+        runs = self._segments.runs()
         return [
-            Section(_HEADERS[name], _OPENMETRICS_HEADERS[name], tuple(by_family[name]), tuple(compressed.get(name, ())))
+            Section(_HEADERS[name], _OPENMETRICS_HEADERS[name], tuple(by_family[name]), runs.get(name, Run()))
             for name in _RENDERED
-            if by_family[name] or name in compressed
+            if by_family[name] or name in runs
         ]
 
     def render(

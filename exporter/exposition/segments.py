@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 
-from exporter.exposition.body import Piece, piece
+from exporter.exposition.body import Piece, Run, piece
 
 SEGMENT_SIZE = 64  # settled deployments per segment
 
@@ -38,6 +38,7 @@ class Segments:
         self.size = size
         self._segments: list[Segment] = []
         self._of: dict[Hashable, Segment] = {}
+        self._runs: dict[str, Run] | None = None  # per family, until a segment comes or goes
 
     def __contains__(self, key: Hashable) -> bool:
         return key in self._of
@@ -58,6 +59,8 @@ class Segments:
                 del self._of[key]
                 if key in valid:
                     freed.append(key)
+        if len(kept) != len(self._segments):
+            self._runs = None
         self._segments = kept
         return freed
 
@@ -79,12 +82,15 @@ class Segments:
             for key in segment.keys:
                 self._of[key] = segment
             sealed.extend(segment.keys)
+            self._runs = None
         return sealed
 
-    def members(self) -> dict[str, list[Piece]]:
-        """Per family, the compressed pieces of every segment."""
-        out: dict[str, list[Piece]] = {}
-        for segment in self._segments:
-            for name, member in segment.members.items():
-                out.setdefault(name, []).append(member)
-        return out
+    def runs(self) -> dict[str, Run]:
+        """Per family, the pieces of every segment in order, their CRC combined once."""
+        if self._runs is None:
+            pieces: dict[str, list[Piece]] = {}
+            for segment in self._segments:
+                for name, part in segment.members.items():
+                    pieces.setdefault(name, []).append(part)
+            self._runs = {name: Run.of(parts) for name, parts in pieces.items()}
+        return self._runs

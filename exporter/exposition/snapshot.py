@@ -21,11 +21,11 @@ T = TypeVar("T")
 class Snapshot:
     """One poll's output: the exposition's sections plus the self-metrics.
 
-    The sections hold the renderer's own cached fragments and sealed members (shared, not
+    The sections hold the renderer's own cached fragments and sealed pieces (shared, not
     copied), so a snapshot costs no second copy of the exposition. The plain text is sent as
     it is iterated; each other form (gzip, OpenMetrics, both) is made once: before publishing,
     for the forms scrapers asked of the previous snapshot (see `prepare`), else on the first
-    request. A gzip form costs compressing the live lines only: sealed members are reused.
+    request. A gzip form costs compressing the live lines only: sealed pieces are reused.
     """
 
     sections: Sequence[Section]

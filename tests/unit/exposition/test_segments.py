@@ -132,3 +132,15 @@ def test_pieces_join_in_any_order_into_one_deflate_stream():
         stream = b"".join(pieces[i].data for i in order) + zlib.compressobj(6, zlib.DEFLATED, -15).flush()
         assert zlib.decompress(stream, -15) == b"".join(texts[i] for i in order)
     assert [p.plain() for p in pieces] == texts
+
+
+def test_a_segment_dissolved_with_nothing_to_seal_again_leaves_the_body():
+    targets, deployments = _fleet(SEGMENT_SIZE)
+    cache = ExpositionCache()
+    cache.render(targets, deployments)
+    assert len(cache._segments) == 1
+    gone = deployments[0].key
+    targets = [t for t in targets if t.owner != gone]
+    deployments = [d for d in deployments if d.key != gone]
+    assert _lines(cache, targets, deployments) == _lines(_unsealed(), targets, deployments)
+    assert len(cache._segments) == 0
