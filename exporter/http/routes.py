@@ -10,7 +10,7 @@ from exporter.app import Exporter
 from exporter.exposition.status import NO_FILTERS, Filters, select
 from exporter.exposition.status_page import API_PATH, html_head, html_sections, json_bytes
 from exporter.exposition.text import CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE
-from exporter.http.loop import Reply
+from exporter.http.messages import Reply
 
 _TYPE = "Content-Type"
 _GZIP = ("Content-Encoding", "gzip")

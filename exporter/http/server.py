@@ -23,7 +23,8 @@ from typing import cast
 
 from exporter.app import Exporter
 from exporter.http.address import MAX_CONNECTIONS_PER_CLIENT, bind_listener, bind_listeners
-from exporter.http.loop import Reply, Request, ServeLoop, Work
+from exporter.http.loop import ServeLoop
+from exporter.http.messages import Reply, Request, Work
 from exporter.http.routes import answer, text_reply
 from exporter.http.security import ActiveWebConfig, Authenticator, WebConfigWatcher
 

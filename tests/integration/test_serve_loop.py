@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 
 from exporter.exposition.text import OPENMETRICS_CONTENT_TYPE
 from exporter.http import loop
-from exporter.http.loop import Reply, Request, ServeLoop, Work
+from exporter.http.loop import ServeLoop
+from exporter.http.messages import Reply, Request, Work
 from exporter.http.server import MetricsServer
 from exporter.simulator import build_fleet
 
