@@ -81,7 +81,8 @@ def render_alerts_data() -> str:
 
 def render_rules_data() -> str:
     entries = "".join(
-        f"      {{\n        record: {json.dumps(r.record)},\n        expr: {_string(_format_string(r.expr), 8)},\n      }},\n"
+        f"      {{\n        record: {json.dumps(r.record)},\n"
+        f"        expr: {_string(_format_string(r.expr), 8)},\n      }},\n"
         for r in recording.rules()
     )
     return (
@@ -135,7 +136,7 @@ def outputs(dashboard: str) -> dict[Path, str]:
 # ---- rendering and drift ------------------------------------------------------------------
 
 RENDER_SNIPPET = """\
-local mixin = (import 'mixin.libsonnet') + %s;
+local mixin = (import 'mixin.libsonnet') + { _config+:: CONFIG };
 {
   alerts: mixin.prometheusAlerts,
   rules: mixin.prometheusRules,
@@ -144,15 +145,23 @@ local mixin = (import 'mixin.libsonnet') + %s;
 """
 
 
+def _patch(value: Any) -> str:
+    """Jsonnet that merges ``value`` into an object (nested objects with ``+:``), the way a user
+    overrides one setting: ``{ alerts+: { CodeDeployRollback+: { enabled: false } } }``."""
+    if isinstance(value, dict):
+        fields = (f"{json.dumps(k)}{'+' if isinstance(v, dict) else ''}: {_patch(v)}" for k, v in value.items())
+        return "{ " + ", ".join(fields) + " }"
+    return json.dumps(value)
+
+
 def render(config: dict[str, Any] | None = None, mixin_dir: Path = MIXIN) -> dict[str, Any]:
     """The mixin's alerts, rules and dashboards, with ``config`` merged into ``_config``
     (``jsonnet -J vendor`` from the mixin's folder)."""
     import _jsonnet  # the test extra's `jsonnet` binding
 
-    override = "{ _config+:: %s }" % json.dumps(config or {})
     text = _jsonnet.evaluate_snippet(
         str(mixin_dir / "render.jsonnet"),
-        RENDER_SNIPPET % override,
+        RENDER_SNIPPET.replace("CONFIG", _patch(config or {})),
         jpathdir=[str(mixin_dir), str(mixin_dir / "vendor")],
     )
     rendered: dict[str, Any] = json.loads(text)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generate the alert rules and the Helm chart's monitoring files from one source.
 
-The alerts are declared in tools/generate/alerts.py. This script writes
+The alerts are declared in tools/generate/alerts.py, the recording rules in rules.py. This script writes
 
 - exporter/monitoring/alerts.yaml: the canonical rules file, thresholds at their defaults;
 - helm/codedeploy-exporter/templates/prometheusrule.yaml: the same rules as a Helm template
@@ -9,10 +9,17 @@ The alerts are declared in tools/generate/alerts.py. This script writes
 - the `prometheusRule.alerts` block of the chart's values.yaml (between marker comments) and
   its subtree of values.schema.json;
 - helm/codedeploy-exporter/files/dashboard.json: a copy of exporter/monitoring/dashboard.json
-  (real files, no symlinks, so the chart packages and checks out anywhere).
+  (real files, no symlinks, so the chart packages and checks out anywhere);
+- exporter/monitoring/rules.yaml: the DORA recording rules of tools/generate/rules.py, which the
+  chart's PrometheusRule carries too (windows and interval from values);
+- the monitoring mixin's generated part (monitoring/mixin/: config.libsonnet, the alerts and rules
+  as data, the dashboard's copy; tools/generate/mixin.py).
+
+The group and deployment alerts carry the owning team's tag labels (tools/generate/owner.py).
 
     python -m tools.generate.monitoring          # rewrite the files
-    python -m tools.generate.monitoring --check  # exit 1 when any of them is out of date
+    python -m tools.generate.monitoring --check  # exit 1 when any of them is out of date, or the
+                                                 # rendered mixin differs from the files
 """
 
 from __future__ import annotations
@@ -432,7 +439,11 @@ def main(argv: list[str] | None = None) -> int:
         behind = stale()
         for path in behind:
             print(f"{path.relative_to(ROOT)} is out of date; run python -m tools.generate.monitoring", file=sys.stderr)
-        return 1 if behind else 0
+        # The mixin's hand-written rendering (lib/render.libsonnet) must agree with this one.
+        drifted = [] if behind else mixin.drift(RULES, RECORDING, DASHBOARD)
+        for problem in drifted:
+            print(f"{problem}: fix monitoring/mixin/lib/render.libsonnet", file=sys.stderr)
+        return 1 if behind or drifted else 0
     for path, text in outputs().items():
         if _current(path, text):
             continue
