@@ -13,10 +13,12 @@ from support.paths import REPO
 from support.tools import MONITORING_METRICS, metric_names, require_binary
 
 from tools.generate import monitoring
+from tools.generate import rules as recording
 from tools.generate.alerts import ALERTS
 
 ROOT = REPO
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
+RECORDING = ROOT / "exporter" / "monitoring" / "rules.yaml"
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*.yaml"))
 DOCS = ROOT / "docs" / "monitoring.md"
 RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
@@ -82,6 +84,54 @@ def test_rules_file_passes_promtool_check_rules():
     result = _run(promtool, "check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(_alerts())} rules found" in result.stdout
+
+
+def test_recording_rules_file_passes_promtool_check_rules():
+    promtool = require_binary("promtool")
+    result = _run(promtool, "check", "rules", str(RECORDING))
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = len(recording.rules()) * len(recording.DEFAULT_WINDOWS)
+    assert f"SUCCESS: {expected} rules found" in result.stdout
+
+
+def _recorded() -> list[dict]:
+    return [
+        {**rule, "group": group["name"]}
+        for group in yaml.safe_load(RECORDING.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+def test_recording_rules_are_named_level_metric_operations_and_read_only_the_contract():
+    recorded = _recorded()
+    assert len({(r["record"], r["labels"]["window"]) for r in recorded}) == len(recorded)
+    for rule in recorded:
+        level, metric, operation = rule["record"].split(":")
+        assert level in {"deployment_group", "account_id", ""} and metric.startswith("codedeploy_") and operation
+        assert rule["group"] == f"codedeploy-dora-{rule['labels']['window']}"
+        used = metric_names(rule["expr"])
+        assert used and used <= MONITORING_METRICS, used - MONITORING_METRICS
+        for name, matchers in re.findall(r"\b(codedeploy_\w+)\{([^}]*)\}", rule["expr"]):
+            assert 'job="codedeploy-exporter"' in matchers, f"{name}{{{matchers}}}"
+        # the level's labels are what the rule keeps: group labels, the account, or none
+        kept = {"deployment_group": GROUP_LABELS, "account_id": {"account_id"}, "": set()}[level]
+        outer = re.match(r"(?:histogram_quantile\(\s*0\.\d+,\s*)?sum(?: by \(([^)]*)\))? \(", rule["expr"])
+        assert outer, rule["expr"]
+        assert {x.strip() for x in (outer.group(1) or "").split(",") if x.strip()} - {"le"} == kept
+
+
+def test_every_recording_rule_in_every_window_has_a_promtool_test():
+    """Each recorded name and window is queried by some promql_expr_test with expected samples."""
+    tested = set()
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for check in case.get("promql_expr_test", []):
+                if not check.get("exp_samples"):
+                    continue
+                for name, window in re.findall(r"([a-z_]*:codedeploy_\w+:\w+)\{window=\"(\w+)\"\}", check["expr"]):
+                    tested.add((name, window))
+    wanted = {(r["record"], r["labels"]["window"]) for r in _recorded()}
+    assert wanted - tested == set(), sorted(wanted - tested)
 
 
 def test_promtool_unit_tests_of_the_rules_pass():
