@@ -157,3 +157,30 @@ def test_rendered_default_rules_pass_promtool_check_rules(tmp_path):
     recorded = sum(len(g["rules"]) for g in rendered["rules"]["groups"])
     assert f"SUCCESS: {alerts} rules found" in _promtool_check(rendered["alerts"], tmp_path, "alerts.yaml")
     assert f"SUCCESS: {recorded} rules found" in _promtool_check(rendered["rules"], tmp_path, "rules.yaml")
+
+
+def test_the_docs_example_renders_its_overrides_from_a_vendor_folder(tmp_path):
+    """docs/monitoring.md's `codedeploy.jsonnet`, with the mixin where `jb install` puts it."""
+    from support.docsnippets import fenced_blocks
+
+    docs = REPO / "docs" / "monitoring.md"
+    (example,) = [
+        b.text for b in fenced_blocks(str(docs), docs.read_text()) if b.text.startswith("// codedeploy.jsonnet")
+    ]
+    shutil.copytree(mixin.MIXIN, tmp_path / "vendor" / "mixin")
+    main = tmp_path / "codedeploy.jsonnet"
+    main.write_text(example)
+    files = json.loads(_jsonnet.evaluate_file(str(main), jpathdir=[str(tmp_path / "vendor")]))
+    assert set(files) == {"codedeploy-alerts.yaml", "codedeploy-rules.yaml", "codedeploy-exporter.json"}
+    expected = mixin.render(
+        {
+            "jobSelector": 'job="cde-exporter"',
+            "groupTagLabels": ["tag_team", "tag_env"],
+            "alerts": {"CodeDeployGroupDeploymentFailed": {"severity": "critical"}},
+        }
+    )
+    alerts = yaml.safe_load(files["codedeploy-alerts.yaml"])
+    assert alerts == expected["alerts"] and alerts != _shipped()["alerts"]
+    assert yaml.safe_load(files["codedeploy-rules.yaml"]) == expected["rules"]
+    assert json.loads(files["codedeploy-exporter.json"]) == _shipped()["dashboards"]["codedeploy-exporter.json"]
+    _promtool_check(alerts, tmp_path, "alerts.yaml")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.docsnippets import fenced_blocks
 from support.paths import REPO
 from support.tools import MONITORING_METRICS, metric_names, require_binary
 
@@ -338,3 +339,50 @@ def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it()
     assert names <= fired, names - fired
     assert names <= silent, names - silent
     assert names <= resolved, f"no test resolves: {sorted(names - resolved)}"
+
+
+def _routing_example() -> str:
+    (block,) = [
+        b
+        for b in fenced_blocks(str(DOCS), DOCS.read_text())
+        if b.heading == "Routing pages to the owning team" and b.language == "yaml"
+    ]
+    return block.text
+
+
+@pytest.mark.parametrize(
+    "labels, receiver",
+    [
+        ({"alertname": "CodeDeployDeploymentTargetsFailed", "tag_team": "payments"}, "payments"),
+        ({"alertname": "CodeDeployGroupDeploymentFailed", "tag_team": "search"}, "search"),
+        # a group without tags, and the exporter's own alerts: the catch-all
+        ({"alertname": "CodeDeployGroupDeploymentFailed"}, "platform"),
+        ({"alertname": "CodeDeployExporterDown", "job": "codedeploy-exporter"}, "platform"),
+        ({"alertname": "CodeDeployRollback", "tag_team": "billing"}, "platform"),
+    ],
+)
+def test_docs_routing_example_sends_each_alert_to_its_team(tmp_path, labels, receiver):
+    """`amtool config routes test` on the docs' Alertmanager example, with the labels the shipped
+    alerts carry (group labels, severity and, through the owner join, tag_team)."""
+    amtool = require_binary("amtool")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_routing_example())
+    group = {"account_id": "111111111111", "region": "us-east-1", "application": "web", "deployment_group": "prod"}
+    alert = {"severity": "warning", **({} if labels["alertname"].startswith("CodeDeployExporter") else group), **labels}
+    argv = [amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={receiver}"]
+    result = _run(*argv, *(f"{k}={v}" for k, v in alert.items()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def test_every_recorded_name_is_documented_with_its_meaning():
+    rows = {
+        cell[0].strip("` "): cell[2].strip()
+        for row in DOCS.read_text().splitlines()
+        if row.startswith("| `<level>:")
+        for cell in [row.split("|")[1:4]]
+    }
+    for figure in recording.FIGURES:
+        name = f"<level>:{figure.metric}:{figure.operation}"
+        assert name in rows, f"{name} is not in the recording rules table of {DOCS.name}"
+        assert rows[name].replace("`", "") == figure.meaning, name
