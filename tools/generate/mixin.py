@@ -157,7 +157,7 @@ def _patch(value: Any) -> str:
 def render(config: dict[str, Any] | None = None, mixin_dir: Path = MIXIN) -> dict[str, Any]:
     """The mixin's alerts, rules and dashboards, with ``config`` merged into ``_config``
     (``jsonnet -J vendor`` from the mixin's folder)."""
-    import _jsonnet  # the test extra's `jsonnet` binding
+    import _jsonnet  # type: ignore[import-untyped]  # the test extra's `jsonnet` binding (no stubs)
 
     text = _jsonnet.evaluate_snippet(
         str(mixin_dir / "render.jsonnet"),
