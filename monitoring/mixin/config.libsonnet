@@ -19,7 +19,7 @@
       "7d",
       "30d"
     ],
-    "doraInterval": "5m",
+    "doraInterval": "3m",
     "alerts": {
       "CodeDeployGroupDeploymentFailed": {
         "enabled": true,

@@ -107,7 +107,7 @@ def alertmanager(tmp_path_factory) -> Iterator[Alertmanager]:
 
 
 def _recording_rules(workdir: Path) -> Path:
-    """The shipped recording rules without their 5m group interval, so the dashboard's DORA
+    """The shipped recording rules without their 3m group interval, so the dashboard's DORA
     panels have data within the test's wait (the expressions are unchanged)."""
     groups = yaml.safe_load(RECORDING.read_text())["groups"]
     path = workdir / "rules.yaml"

@@ -26,8 +26,9 @@ from dataclasses import dataclass
 GROUP_LABELS = ("account_id", "region", "application", "deployment_group")
 # The windows of the exporter's window gauges (metrics.windows defaults) and of the rules.
 DEFAULT_WINDOWS = ("1d", "7d", "30d")
-# How often the rules are evaluated: the 30d histogram increases read a month of samples.
-DEFAULT_INTERVAL = "5m"
+# How often the rules are evaluated: the 30d histogram increases read a month of samples; below
+# Prometheus' 5m lookback, so a query between two evaluations always finds the last sample.
+DEFAULT_INTERVAL = "3m"
 WINDOW_PATTERN = "^[1-9][0-9]*d$"
 
 
