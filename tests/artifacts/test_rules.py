@@ -386,3 +386,14 @@ def test_every_recorded_name_is_documented_with_its_meaning():
         name = f"<level>:{figure.metric}:{figure.operation}"
         assert name in rows, f"{name} is not in the recording rules table of {DOCS.name}"
         assert rows[name].replace("`", "") == figure.meaning, name
+
+
+def test_group_and_deployment_alerts_carry_the_team_and_exporter_alerts_do_not():
+    for rule in _alerts():
+        joined = "group_left (tag_team)" in rule["expr"]
+        about_exporter = rule["alert"].startswith("CodeDeployExporter")
+        assert joined != about_exporter, rule["alert"]
+        if joined:
+            # the fallback branch keeps alerts of groups without a tags series
+            assert rule["expr"].count("codedeploy_deployment_group_tags{") == 2, rule["alert"]
+            assert "unless on (account_id, region, application, deployment_group)" in rule["expr"]
