@@ -23,11 +23,16 @@ import sys
 import zipfile
 
 names = zipfile.ZipFile(sys.argv[1]).namelist()
-needed = ["exporter/monitoring/alerts.yaml", "exporter/monitoring/dashboard.json", "exporter/py.typed"]
+needed = [
+    "exporter/monitoring/alerts.yaml",
+    "exporter/monitoring/rules.yaml",
+    "exporter/monitoring/dashboard.json",
+    "exporter/py.typed",
+]
 problems = [f"missing {n}" for n in needed if n not in names]
 if not any(n.endswith(".dist-info/licenses/LICENSE") for n in names):
     problems.append("missing the LICENSE in .dist-info/licenses/")
-stray = [n for n in names if n.split("/")[0] in {"tests", "tools", "bench", "scripts", "helm", "docs"}]
+stray = [n for n in names if n.split("/")[0] in {"tests", "tools", "bench", "scripts", "helm", "docs", "monitoring"}]
 problems += [f"not part of the package: {n}" for n in stray]
 if problems:
     sys.exit("release-check: wheel: " + "; ".join(problems))

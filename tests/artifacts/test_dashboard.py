@@ -63,7 +63,7 @@ GROUP_VARIABLES = ("account_id", "region", "application", "deployment_group")
 # Families of a whole group (no deployment_id label): their panels follow the group variables.
 GROUP_LEVEL = re.compile(
     r"codedeploy_deployment_group_\w+|codedeploy_deployments_total|"
-    r"codedeploy_deployment_duration_seconds\w*"
+    r"codedeploy_deployment_duration_seconds\w*|deployment_group:codedeploy_\w+:\w+"
 )
 
 
@@ -153,17 +153,66 @@ def test_dashboard_covers_every_view_the_issue_asks_for(dashboard):
     }
     panels = {p["title"]: p for p in _panels(dashboard)}
     assert panels["Latest outcome per group"]["type"] == "state-timeline"
-    dora = " ".join(
-        q["expr"]
-        for title in ("Deployments per day", "Change failure rate", "Rollbacks", "Deployment duration")
-        for q in panels[title]["targets"]
-    )
-    assert "increase(codedeploy_deployments_total{" in dora and "[1d])" in dora
-    assert 'creator="codeDeployRollback"' in dora and "histogram_quantile(0.9," in dora
+    raw = " ".join(q["expr"] for title in ("Rollbacks", "Deployment duration") for q in panels[title]["targets"])
+    assert 'creator="codeDeployRollback"' in raw and "histogram_quantile(0.9," in raw
     attention = panels["Targets needing attention"]["targets"][0]["expr"]
     assert "topk(" in attention and "Succeeded" not in attention
     failed_hooks = panels["Failed lifecycle hooks"]
     assert {"error_code", "script_name"} <= set(re.findall(r"\w+", failed_hooks["targets"][0]["expr"]))
+
+
+# The DORA row: each figure from its group-level recording rule, in the chosen window.
+DORA_PANELS = {
+    "Deployment frequency": ["deployment_group:codedeploy_deployments_succeeded:per_day"],
+    "Deployment failure rate": ["deployment_group:codedeploy_deployments_failed:ratio"],
+    "Change failure rate": ["deployment_group:codedeploy_deployment_change_failures:ratio"],
+    "Time to restore": [
+        "deployment_group:codedeploy_deployment_recovery_seconds:p50",
+        "deployment_group:codedeploy_deployment_recovery_seconds:p90",
+    ],
+    "Lead time": [
+        "deployment_group:codedeploy_deployment_lead_time_seconds:p50",
+        "deployment_group:codedeploy_deployment_lead_time_seconds:p90",
+    ],
+}
+
+
+def test_dora_row_reads_the_recording_rules_in_the_chosen_window(dashboard):
+    from tools.generate.rules import DEFAULT_WINDOWS, recorded_names
+
+    panels = {p["title"]: p for p in _panels(dashboard)}
+    for title, names in DORA_PANELS.items():
+        exprs = [q["expr"] for q in panels[title]["targets"]]
+        assert [next(iter(metric_names(e))) for e in exprs] == names, title
+        assert set(names) <= recorded_names()
+        assert all('window="$window"' in e for e in exprs), title
+    window = {v["name"]: v for v in dashboard["templating"]["list"]}["window"]
+    assert window["type"] == "custom" and window["query"].split(",") == list(DEFAULT_WINDOWS)
+    assert not window["multi"] and not window["includeAll"]  # one window: one value per group
+    # the old Failed+Stopped ratio is the deployment failure rate now, not a change failure rate
+    assert "codedeploy_deployments_total" not in " ".join(q["expr"] for q in panels["Change failure rate"]["targets"])
+
+
+def test_every_query_parses_with_prometheus_own_parser(dashboard, tmp_path):
+    """promtool check rules parses each query (variables as Grafana sends them with "All")."""
+    import subprocess
+
+    import yaml
+    from support.tools import require_binary
+
+    promtool = require_binary("promtool")
+    annotations = [(a["name"], a["expr"]) for a in dashboard["annotations"]["list"]]
+    rules = []
+    for i, (_, expr) in enumerate(panel_queries(dashboard) + annotations):
+        for name in (*GROUP_VARIABLES, "deployment_id"):
+            expr = expr.replace(f"${name}", ".*")
+        expr = expr.replace("$window", "7d").replace("$__rate_interval", "1m")
+        rules.append({"record": f"dashboard:query_{i}:check", "expr": expr})
+    path = tmp_path / "queries.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"SUCCESS: {len(rules)} rules found" in result.stdout
 
 
 def test_deployment_annotations_mark_create_and_complete_times(dashboard):

@@ -23,6 +23,7 @@ import yaml
 from support.paths import REPO
 
 from tools.generate import monitoring
+from tools.generate.alerts import ALERTS
 
 helm = pytest.importorskip("helm_python", reason="helm-python-sdk (test extra) is not installed")
 kubernetes_validate = pytest.importorskip("kubernetes_validate")
@@ -430,6 +431,15 @@ def _canonical_groups() -> list[dict[str, Any]]:
     return yaml.safe_load((REPO / "exporter" / "monitoring" / "alerts.yaml").read_text())["groups"]
 
 
+def _recording_groups() -> list[dict[str, Any]]:
+    return yaml.safe_load((REPO / "exporter" / "monitoring" / "rules.yaml").read_text())["groups"]
+
+
+def _shipped_groups() -> list[dict[str, Any]]:
+    """The alert groups, then the DORA recording rule groups."""
+    return _canonical_groups() + _recording_groups()
+
+
 def _rules(rule: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {r["alert"]: r for g in rule["spec"]["groups"] for r in g["rules"] if "alert" in r}
 
@@ -448,7 +458,7 @@ def _promtool_check(rule: dict[str, Any], tmp_path: Path) -> None:
 
 def test_prometheus_rule_carries_the_shipped_alerts_unchanged(chart):
     rule = only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule")
-    assert rule["spec"]["groups"] == _canonical_groups()
+    assert rule["spec"]["groups"] == _shipped_groups()
 
 
 def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
@@ -468,7 +478,7 @@ def test_prometheus_rule_alerts_can_be_disabled_and_tuned(chart, tmp_path):
     canonical = {r["alert"]: r for g in _canonical_groups() for r in g["rules"]}
     assert set(rules) == set(canonical) - {"CodeDeployRollback"}
     running = rules["CodeDeployDeploymentRunningTooLong"]
-    assert running["expr"].endswith("> 10800")
+    assert running["expr"].count("> 10800") == 2 and "7200" not in running["expr"]  # both branches of the join
     assert running["for"] == "10m" and running["labels"] == {"severity": "critical"}
     pending = rules["CodeDeployTargetsPendingTooLong"]
     assert "offset 45m" in pending["expr"] and "[45m]" in pending["expr"]
@@ -580,7 +590,7 @@ def test_a_group_whose_alerts_are_all_disabled_is_left_out(chart):
         ),
         "PrometheusRule",
     )
-    assert [g["name"] for g in rule["spec"]["groups"]] == ["codedeploy"]
+    assert [g["name"] for g in rule["spec"]["groups"]] == ["codedeploy"] + [g["name"] for g in _recording_groups()]
 
 
 def test_schema_rejects_unknown_alerts_and_bad_thresholds(chart):
@@ -612,13 +622,63 @@ def test_prometheus_rule_adds_extra_labels_and_groups_without_losing_shipped_one
         "PrometheusRule",
     )
     groups = rule["spec"]["groups"]
-    assert [g["name"] for g in groups] == [g["name"] for g in shipped["groups"]] + ["mine"]
+    assert [g["name"] for g in groups] == [g["name"] for g in _shipped_groups()] + ["mine"]
     for got, want in zip(groups, shipped["groups"], strict=False):
         for got_rule, want_rule in zip(got["rules"], want["rules"], strict=True):
             expected = copy.deepcopy(want_rule)
             expected["labels"] = {"team": "platform", **want_rule.get("labels", {})}
             assert got_rule == expected
     assert groups[-1]["rules"] == [{"record": "x:y", "expr": "vector(1)", "labels": {"team": "platform"}}]
+
+
+def test_recording_rules_can_be_switched_off_or_given_other_windows(chart, tmp_path):
+    off = only(
+        render(chart, {"prometheusRule": {"enabled": True, "recordingRules": {"enabled": False}}}), "PrometheusRule"
+    )
+    assert off["spec"]["groups"] == _canonical_groups()
+    values = {"prometheusRule": {"enabled": True, "recordingRules": {"windows": ["14d"], "interval": "10m"}}}
+    rule = only(render(chart, values), "PrometheusRule")
+    (dora,) = rule["spec"]["groups"][len(_canonical_groups()) :]
+    assert dora["name"] == "codedeploy-dora-14d" and dora["interval"] == "10m"
+    shipped_7d = next(g for g in _recording_groups() if g["name"] == "codedeploy-dora-7d")
+    assert [r["record"] for r in dora["rules"]] == [r["record"] for r in shipped_7d["rules"]]
+    for got, want in zip(dora["rules"], shipped_7d["rules"], strict=True):
+        assert got["labels"] == {"window": "14d"}
+        # the 7d rule with 14 days: window selectors, ranges and the per-day divisor
+        expected = want["expr"].replace('window="7d"', 'window="14d"').replace("[7d]", "[14d]").replace("/ 7", "/ 14")
+        assert got["expr"] == expected
+    assert any("/ 14" in r["expr"] for r in dora["rules"])
+    _promtool_check(rule, tmp_path)
+
+
+def test_schema_rejects_recording_windows_that_are_not_whole_days(chart):
+    for bad in (
+        {"prometheusRule": {"recordingRules": {"windows": ["12h"]}}},
+        {"prometheusRule": {"recordingRules": {"windows": []}}},
+        {"prometheusRule": {"groupTagLabels": ["team"]}},
+    ):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema(bad)
+
+
+def test_group_alerts_carry_the_configured_tag_labels_or_none(chart, tmp_path):
+    def rules(tags: list[str]) -> dict[str, dict[str, Any]]:
+        return _rules(
+            only(render(chart, {"prometheusRule": {"enabled": True, "groupTagLabels": tags}}), "PrometheusRule")
+        )
+
+    canonical = {r["alert"]: r for g in _canonical_groups() for r in g["rules"]}
+    two = rules(["tag_team", "tag_env"])
+    none = rules([])
+    for name, shipped in canonical.items():
+        if name.startswith("CodeDeployExporter"):
+            assert two[name] == none[name] == shipped
+            continue
+        assert "group_left (tag_team)" in shipped["expr"]
+        assert two[name]["expr"] == shipped["expr"].replace("group_left (tag_team)", "group_left (tag_team, tag_env)")
+        # without tag labels: the declared expression, no join
+        assert "codedeploy_deployment_group_tags" not in none[name]["expr"]
+        assert none[name]["expr"] == monitoring.substitute(next(a for a in ALERTS if a.name == name).expr)
 
 
 ALLOWED_RULE_KEYS = {"alert", "record", "expr", "for", "keep_firing_for", "labels", "annotations"}
@@ -775,7 +835,7 @@ def test_chart_copied_alone_packages_and_renders_its_monitoring_objects(tmp_path
         assert not any(name.startswith("ci/") for name in files)
         objects = render(packaged, {"prometheusRule": {"enabled": True}, "grafanaDashboard": {"enabled": True}})
         rule = only(objects, "PrometheusRule")
-        assert rule["spec"]["groups"] == _canonical_groups()
+        assert rule["spec"]["groups"] == _shipped_groups()
         dashboard = only(objects, "ConfigMap", f"{FULLNAME}-dashboard")
         (payload,) = dashboard["data"].values()
         assert json.loads(payload) == json.loads((REPO / "exporter" / "monitoring" / "dashboard.json").read_text())

@@ -9,14 +9,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support.docsnippets import fenced_blocks
 from support.paths import REPO
 from support.tools import MONITORING_METRICS, metric_names, require_binary
 
 from tools.generate import monitoring
+from tools.generate import rules as recording
 from tools.generate.alerts import ALERTS
 
 ROOT = REPO
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
+RECORDING = ROOT / "exporter" / "monitoring" / "rules.yaml"
 RULE_TESTS = sorted((ROOT / "tests" / "rules").glob("*.yaml"))
 DOCS = ROOT / "docs" / "monitoring.md"
 RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
@@ -82,6 +85,54 @@ def test_rules_file_passes_promtool_check_rules():
     result = _run(promtool, "check", "rules", str(RULES))
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"SUCCESS: {len(_alerts())} rules found" in result.stdout
+
+
+def test_recording_rules_file_passes_promtool_check_rules():
+    promtool = require_binary("promtool")
+    result = _run(promtool, "check", "rules", str(RECORDING))
+    assert result.returncode == 0, result.stdout + result.stderr
+    expected = len(recording.rules()) * len(recording.DEFAULT_WINDOWS)
+    assert f"SUCCESS: {expected} rules found" in result.stdout
+
+
+def _recorded() -> list[dict]:
+    return [
+        {**rule, "group": group["name"]}
+        for group in yaml.safe_load(RECORDING.read_text())["groups"]
+        for rule in group["rules"]
+    ]
+
+
+def test_recording_rules_are_named_level_metric_operations_and_read_only_the_contract():
+    recorded = _recorded()
+    assert len({(r["record"], r["labels"]["window"]) for r in recorded}) == len(recorded)
+    for rule in recorded:
+        level, metric, operation = rule["record"].split(":")
+        assert level in {"deployment_group", "account_id", ""} and metric.startswith("codedeploy_") and operation
+        assert rule["group"] == f"codedeploy-dora-{rule['labels']['window']}"
+        used = metric_names(rule["expr"])
+        assert used and used <= MONITORING_METRICS, used - MONITORING_METRICS
+        for name, matchers in re.findall(r"\b(codedeploy_\w+)\{([^}]*)\}", rule["expr"]):
+            assert 'job="codedeploy-exporter"' in matchers, f"{name}{{{matchers}}}"
+        # the level's labels are what the rule keeps: group labels, the account, or none
+        kept = {"deployment_group": GROUP_LABELS, "account_id": {"account_id"}, "": set()}[level]
+        outer = re.match(r"(?:histogram_quantile\(\s*0\.\d+,\s*)?sum(?: by \(([^)]*)\))? \(", rule["expr"])
+        assert outer, rule["expr"]
+        assert {x.strip() for x in (outer.group(1) or "").split(",") if x.strip()} - {"le"} == kept
+
+
+def test_every_recording_rule_in_every_window_has_a_promtool_test():
+    """Each recorded name and window is queried by some promql_expr_test with expected samples."""
+    tested = set()
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for check in case.get("promql_expr_test", []):
+                if not check.get("exp_samples"):
+                    continue
+                for name, window in re.findall(r"([a-z_]*:codedeploy_\w+:\w+)\{window=\"(\w+)\"\}", check["expr"]):
+                    tested.add((name, window))
+    wanted = {(r["record"], r["labels"]["window"]) for r in _recorded()}
+    assert wanted - tested == set(), sorted(wanted - tested)
 
 
 def test_promtool_unit_tests_of_the_rules_pass():
@@ -288,3 +339,61 @@ def test_every_alert_has_unit_tests_that_fire_it_keep_it_silent_and_resolve_it()
     assert names <= fired, names - fired
     assert names <= silent, names - silent
     assert names <= resolved, f"no test resolves: {sorted(names - resolved)}"
+
+
+def _routing_example() -> str:
+    (block,) = [
+        b
+        for b in fenced_blocks(str(DOCS), DOCS.read_text())
+        if b.heading == "Routing pages to the owning team" and b.language == "yaml"
+    ]
+    return block.text
+
+
+@pytest.mark.parametrize(
+    "labels, receiver",
+    [
+        ({"alertname": "CodeDeployDeploymentTargetsFailed", "tag_team": "payments"}, "payments"),
+        ({"alertname": "CodeDeployGroupDeploymentFailed", "tag_team": "search"}, "search"),
+        # a group without tags, and the exporter's own alerts: the catch-all
+        ({"alertname": "CodeDeployGroupDeploymentFailed"}, "platform"),
+        ({"alertname": "CodeDeployExporterDown", "job": "codedeploy-exporter"}, "platform"),
+        ({"alertname": "CodeDeployRollback", "tag_team": "billing"}, "platform"),
+    ],
+)
+def test_docs_routing_example_sends_each_alert_to_its_team(tmp_path, labels, receiver):
+    """`amtool config routes test` on the docs' Alertmanager example, with the labels the shipped
+    alerts carry (group labels, severity and, through the owner join, tag_team)."""
+    amtool = require_binary("amtool")
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(_routing_example())
+    group = {"account_id": "111111111111", "region": "us-east-1", "application": "web", "deployment_group": "prod"}
+    alert = {"severity": "warning", **({} if labels["alertname"].startswith("CodeDeployExporter") else group), **labels}
+    argv = [amtool, "config", "routes", "test", f"--config.file={config}", f"--verify.receivers={receiver}"]
+    result = _run(*argv, *(f"{k}={v}" for k, v in alert.items()))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == receiver
+
+
+def test_every_recorded_name_is_documented_with_its_meaning():
+    rows = {
+        cell[0].strip("` "): cell[2].strip()
+        for row in DOCS.read_text().splitlines()
+        if row.startswith("| `<level>:")
+        for cell in [row.split("|")[1:4]]
+    }
+    for figure in recording.FIGURES:
+        name = f"<level>:{figure.metric}:{figure.operation}"
+        assert name in rows, f"{name} is not in the recording rules table of {DOCS.name}"
+        assert rows[name].replace("`", "") == figure.meaning, name
+
+
+def test_group_and_deployment_alerts_carry_the_team_and_exporter_alerts_do_not():
+    for rule in _alerts():
+        joined = "group_left (tag_team)" in rule["expr"]
+        about_exporter = rule["alert"].startswith("CodeDeployExporter")
+        assert joined != about_exporter, rule["alert"]
+        if joined:
+            # the fallback branch keeps alerts of groups without a tags series
+            assert rule["expr"].count("codedeploy_deployment_group_tags{") == 2, rule["alert"]
+            assert "unless on (account_id, region, application, deployment_group)" in rule["expr"]

@@ -16,6 +16,7 @@ from typing import TypeVar
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
+RECORDING = ROOT / "exporter" / "monitoring" / "rules.yaml"
 DASHBOARD = ROOT / "exporter" / "monitoring" / "dashboard.json"
 
 # The intervals the stack is configured with; the alert latency bound is derived from them.

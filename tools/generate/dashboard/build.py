@@ -7,12 +7,19 @@ from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
-from grafana_foundation_sdk.models.dashboard import DashboardLinkType, GridPos, VariableRefresh, VariableSort
+from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
+    GridPos,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 from tools.generate.dashboard.queries import DATASOURCE, DEPLOYMENT_LABELS, SEL, SEL_GROUP
 from tools.generate.dashboard.rows_deployments import deployment_panels, hook_panels, target_panels, traffic_panels
 from tools.generate.dashboard.rows_exporter import exporter_panels
 from tools.generate.dashboard.rows_groups import dora_panels, group_panels
+from tools.generate.rules import DEFAULT_WINDOWS
 
 UID = "codedeploy-exporter"
 RUNBOOKS = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md"
@@ -41,6 +48,13 @@ def variable(name: str, label: str, expr: str) -> dashboard.QueryVariable:
         .include_all(True)
         .all_value(".*")
     )
+
+
+def window_variable() -> dashboard.CustomVariable:
+    """The DORA row's window: one of the recording rules' windows (label `window`)."""
+    windows = ",".join(DEFAULT_WINDOWS)
+    default = VariableOption(selected=True, text="7d", value="7d")
+    return dashboard.CustomVariable("window").label("DORA window").values(windows).current(default)
 
 
 def deployment_annotations() -> list[dashboard.AnnotationQuery]:
@@ -77,7 +91,7 @@ _ANNOTATION_EXTRAS = {
 def build_dashboard() -> dict[str, Any]:
     rows = [
         ("Deployment groups", 9, group_panels),
-        ("DORA", 9, dora_panels),
+        ("DORA", 17, dora_panels),
         ("Deployments", 7, deployment_panels),
         ("Targets", 15, target_panels),
         ("Lifecycle hooks", 10, hook_panels),
@@ -132,6 +146,7 @@ def build_dashboard() -> dict[str, Any]:
             )
         )
     )
+    board = board.with_variable(window_variable())
     for marker in deployment_annotations():
         board = board.annotation(marker)
     number, y = 1, 0

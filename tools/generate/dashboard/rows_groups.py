@@ -64,30 +64,42 @@ def group_panels(y: int) -> list[Any]:
     ]
 
 
+def _recorded(figure: str) -> str:
+    """A group-level DORA recording rule (exporter/monitoring/rules.yaml) for the chosen window."""
+    return f'deployment_group:{figure}{{{SEL_GROUP}, window="$window"}}'
+
+
 def dora_panels(y: int) -> list[Any]:
-    total = f"codedeploy_deployments_total{{{SEL_GROUP}}}"
+    """The DORA figures from the recording rules, for the window of the `window` variable; then
+    rollbacks and durations from the raw series."""
     by = f"sum by ({GROUP_LABELS})"
+    window = "over the previous $window (the window variable), per group, from the recording rules"
     return [
         series(
-            "Deployments per day",
-            "Finished deployments per group over the previous 24 h (deployment frequency). "
-            "Counts start at the exporter's first poll of a group.",
-            [query(f"{by} (increase({total}[1d]))", GROUP_LEGEND)],
+            "Deployment frequency",
+            f"Successful deployments per day {window}. The exporter counts them from each group's "
+            "listed history, so an exporter restart does not reset them.",
+            [query(_recorded("codedeploy_deployments_succeeded:per_day"), GROUP_LEGEND)],
             (0, y, 6, 8),
             "short",
             min=0,
         ),
         series(
-            "Change failure rate",
-            "Share of the deployments finished over the previous 7 days that failed or were stopped.",
-            [
-                query(
-                    f"{by} (increase(codedeploy_deployments_total{{{SEL_GROUP}, "
-                    f'status=~"Failed|Stopped"}}[7d]))\n  / {by} (increase({total}[7d]))',
-                    GROUP_LEGEND,
-                )
-            ],
+            "Deployment failure rate",
+            f"Share of the deployments finished {window} that failed or were stopped, whether or "
+            "not they reached users.",
+            [query(_recorded("codedeploy_deployments_failed:ratio"), GROUP_LEGEND)],
             (6, y, 6, 8),
+            "percentunit",
+            min=0,
+            max=1,
+        ),
+        series(
+            "Change failure rate",
+            f"Share of the changes (deployments that reached users) {window} that had to be "
+            "remediated: rolled back, or followed by a redeploy of an earlier revision.",
+            [query(_recorded("codedeploy_deployment_change_failures:ratio"), GROUP_LEGEND)],
+            (12, y, 6, 8),
             "percentunit",
             min=0,
             max=1,
@@ -101,8 +113,33 @@ def dora_panels(y: int) -> list[Any]:
                     GROUP_LEGEND,
                 )
             ],
-            (12, y, 6, 8),
+            (18, y, 6, 8),
             "short",
+            min=0,
+        ),
+        series(
+            "Time to restore",
+            "Time from the first failed or stopped deployment of a streak to the next success, "
+            f"median and 90th percentile of the recoveries {window}.",
+            [
+                query(_recorded(f"codedeploy_deployment_recovery_seconds:{q}"), f"{q} {GROUP_LEGEND}")
+                for q in ("p50", "p90")
+            ],
+            (0, y + 8, 8, 8),
+            "s",
+            min=0,
+        ),
+        series(
+            "Lead time",
+            "Time from a revision's registration to the end of its successful deployment (the part "
+            f"of lead time CodeDeploy sees), median and 90th percentile {window}; only with the "
+            "exporter's metrics.lead_time.",
+            [
+                query(_recorded(f"codedeploy_deployment_lead_time_seconds:{q}"), f"{q} {GROUP_LEGEND}")
+                for q in ("p50", "p90")
+            ],
+            (8, y + 8, 8, 8),
+            "s",
             min=0,
         ),
         series(
@@ -117,7 +154,7 @@ def dora_panels(y: int) -> list[Any]:
                 )
                 for q in (0.5, 0.9, 0.99)
             ],
-            (18, y, 6, 8),
+            (16, y + 8, 8, 8),
             "s",
             min=0,
         ),

@@ -1,0 +1,2 @@
+// jsonnet -S -J vendor lib/alerts.jsonnet > alerts.yaml
+std.manifestYamlDoc((import '../mixin.libsonnet').prometheusAlerts)

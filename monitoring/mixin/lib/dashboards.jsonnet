@@ -1,0 +1,2 @@
+// jsonnet -J vendor -m dashboards_out lib/dashboards.jsonnet
+(import '../mixin.libsonnet').grafanaDashboards
