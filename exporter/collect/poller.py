@@ -45,6 +45,7 @@ from exporter.collect.sources import (
 )
 from exporter.collect.targets import TargetStore, TrackedTarget
 from exporter.config import AwsSettings, Config
+from exporter.exposition.selection import Selection
 from exporter.exposition.views import GroupView
 from exporter.model import Deployment
 from exporter.workers import DaemonPool
@@ -95,6 +96,7 @@ class Poller:
         self.group_tags = GroupTags(self.tag_cache)
         self.lead_times = LeadTimes()
         self.groups.on_counted = self._counted
+        self._lead_time = False  # metrics.lead_time, its family selected (set each poll)
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -222,8 +224,20 @@ class Poller:
         return dataclasses.replace(view, tags=tags, lead_times=lead_times)
 
     def _counted(self, ref: GroupRef, record: Deployment) -> None:
-        if self.config.metrics.lead_time:
+        if self._lead_time:
             self.lead_times.counted(ref, record)
+
+    def _opt_in(self) -> tuple[tuple[str, ...], bool]:
+        """The group tag keys to read and whether to read lead times: as configured, unless
+        metrics.include/exclude leave their family out (then nothing is read for it)."""
+        metrics = self.config.metrics
+        if not metrics.group_tags and not metrics.lead_time:
+            return (), False
+        wants = Selection.of(metrics).wants
+        return (
+            metrics.group_tags if wants("codedeploy_deployment_group_tags") else (),
+            metrics.lead_time and wants("codedeploy_deployment_lead_time_seconds"),
+        )
 
     # ---- identity and sharding ----------------------------------------------------------------
 
@@ -242,8 +256,9 @@ class Poller:
         poll = self.config.poll
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
         self.groups.read_due(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
-        metrics = self.config.metrics
-        self.lead_times.sync({ref for ref, listed in wanted.groups.items() if listed} if metrics.lead_time else set())
+        tag_keys, lead_time = self._opt_in()
+        self._lead_time = lead_time  # for the deployments counted until the next poll
+        self.lead_times.sync({ref for ref, listed in wanted.groups.items() if listed} if lead_time else set())
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
         self.lead_times.resolve(pool.map, self.api, self.outages)
         self.group_tags.refresh(
@@ -252,7 +267,7 @@ class Poller:
             self.api,
             self.identity,
             self.outages,
-            keys=metrics.group_tags,
+            keys=tag_keys,
             now=now,
             every=poll.group_refresh,
             interval=poll.interval,

@@ -60,6 +60,18 @@ def test_without_group_tags_the_family_is_absent_and_no_tag_is_read(sim, make_ex
     assert tag_reads(sim) == []
 
 
+def test_an_excluded_family_reads_no_tag(sim, make_exporter):
+    sim.put_deployment_group("web", "prod", tags={"team": "payments"})
+    excluded = make_exporter(
+        deployment_groups=GROUPS[:1], metrics_section={"group_tags": ["team"], "exclude": [FAMILY]}
+    )
+    excluded.poll_once()
+    assert tag_reads(sim) == [] and FAMILY not in excluded.snapshot.body.decode()
+    included = make_exporter(deployment_groups=GROUPS[:1], metrics_section={"group_tags": ["team"]})
+    included.poll_once()
+    assert len(tag_reads(sim)) == 1
+
+
 def test_tags_are_read_again_after_group_refresh_and_not_before(sim, make_exporter, clock):
     sim.put_deployment_group("web", "prod", tags={"team": "payments"})
     sim.put_deployment_group("web", "staging", tags={"team": "search"})

@@ -142,3 +142,18 @@ def test_without_lead_time_no_revision_is_read_and_the_family_is_absent(sim, mak
     exporter.poll_once()
     assert revision_calls(sim) == []
     assert FAMILY not in exporter.snapshot.body.decode()
+
+
+def test_an_excluded_family_reads_nothing(sim, make_exporter, clock):
+    commit = github_revision("acme/web", "f" * 40)
+    sim.register_application_revision("web", commit, register_time=clock.now - 900)
+    put(sim, "d-EXCLSEED1", "Succeeded", clock.now - 5000, commit, clock.now - 4000)
+    exporter = make_exporter(
+        deployment_groups=[GROUP],
+        metrics_section={"lead_time": True, "exclude": [FAMILY]},
+    )
+    exporter.poll_once()
+    put(sim, "d-EXCL00001", "Succeeded", clock.now + 1, commit, clock.now + 20)
+    clock.advance(30)
+    exporter.poll_once()
+    assert revision_calls(sim) == []
