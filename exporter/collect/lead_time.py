@@ -89,8 +89,6 @@ class LeadTimes:
         for answered in map_(fetch, jobs):
             for cache_key, registered in answered:
                 self.register_times[cache_key] = registered
-        while len(self.register_times) > CACHE_MAX:
-            self.register_times.popitem(last=False)
         waiting = []
         for p in self.pending:
             aws, application, _ = p.ref
@@ -106,3 +104,6 @@ class LeadTimes:
                 histogram = self.histograms.get(p.ref, EMPTY_LEAD_TIMES)
                 self.histograms[p.ref] = observe_lead_time(histogram, max(0.0, p.complete_time - registered))
         self.pending = waiting
+        # Bounded after use, least recently used first: nothing answered this poll is lost.
+        while len(self.register_times) > CACHE_MAX:
+            self.register_times.popitem(last=False)
