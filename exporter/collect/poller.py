@@ -14,7 +14,6 @@ API does not know) falls back to the shard of its ID.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -25,10 +24,9 @@ from exporter.aws.errors import ApiError
 from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
-from exporter.collect.group_tags import GroupTags, TagCache
+from exporter.collect.group_facts import GroupFacts
 from exporter.collect.groups import GroupStates
-from exporter.collect.keys import DeploymentKey, GroupRef, TargetKey
-from exporter.collect.lead_time import LeadTimes
+from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
 from exporter.collect.sharding import Sharding
@@ -45,7 +43,6 @@ from exporter.collect.sources import (
 )
 from exporter.collect.targets import TargetStore, TrackedTarget
 from exporter.config import AwsSettings, Config
-from exporter.exposition.selection import Selection
 from exporter.exposition.views import GroupView
 from exporter.model import Deployment
 from exporter.workers import DaemonPool
@@ -92,11 +89,8 @@ class Poller:
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()
-        self.tag_cache = TagCache()  # shared by discovery scans and metrics.group_tags
-        self.group_tags = GroupTags(self.tag_cache)
-        self.lead_times = LeadTimes()
-        self.groups.on_counted = self._counted
-        self._lead_time = False  # metrics.lead_time, its family selected (set each poll)
+        self.group_facts = GroupFacts()  # metrics.group_tags, metrics.lead_time
+        self.groups.on_counted = self.group_facts.counted
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -192,7 +186,7 @@ class Poller:
                 self.store.tracked[key].retry_at = 0.0
             self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
-            self.lead_times.resolve(pool.map, self.api, self.outages)
+            self.group_facts.lead_times.resolve(pool.map, self.api, self.outages)
             self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
@@ -215,29 +209,7 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        return self.groups.views(self._extend_view)
-
-    def _extend_view(self, ref: GroupRef, view: GroupView) -> GroupView:
-        tags, lead_times = self.group_tags.labels(ref), self.lead_times.histograms.get(ref)
-        if tags is None and lead_times is None:
-            return view
-        return dataclasses.replace(view, tags=tags, lead_times=lead_times)
-
-    def _counted(self, ref: GroupRef, record: Deployment) -> None:
-        if self._lead_time:
-            self.lead_times.counted(ref, record)
-
-    def _opt_in(self) -> tuple[tuple[str, ...], bool]:
-        """The group tag keys to read and whether to read lead times: as configured, unless
-        metrics.include/exclude leave their family out (then nothing is read for it)."""
-        metrics = self.config.metrics
-        if not metrics.group_tags and not metrics.lead_time:
-            return (), False
-        wants = Selection.of(metrics).wants
-        return (
-            metrics.group_tags if wants("codedeploy_deployment_group_tags") else (),
-            metrics.lead_time and wants("codedeploy_deployment_lead_time_seconds"),
-        )
+        return self.groups.views(self.group_facts.extend)
 
     # ---- identity and sharding ----------------------------------------------------------------
 
@@ -256,24 +228,9 @@ class Poller:
         poll = self.config.poll
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
         self.groups.read_due(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
-        tag_keys, lead_time = self._opt_in()
-        self._lead_time = lead_time  # for the deployments counted until the next poll
-        self.lead_times.sync({ref for ref, listed in wanted.groups.items() if listed} if lead_time else set())
+        self.group_facts.prepare(self.config, wanted.groups)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
-        self.lead_times.resolve(pool.map, self.api, self.outages)
-        self.group_tags.refresh(
-            self.groups.states,
-            pool.map,
-            self.api,
-            self.identity,
-            self.outages,
-            keys=tag_keys,
-            now=now,
-            every=poll.group_refresh,
-            interval=poll.interval,
-            # Spread: at most half an interval's worth of the rate limit per poll, as discovery scans.
-            budget=max(1, int(poll.max_requests_per_second * poll.interval / 2)),
-        )
+        self.group_facts.read(self.config, self.groups.states, pool.map, self.api, self.identity, self.outages, now)
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.
@@ -309,5 +266,5 @@ class Poller:
             self.store,
             self.owns_group,
             self.identity,
-            self.tag_cache,
+            self.group_facts.tag_cache,
         )
