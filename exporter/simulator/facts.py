@@ -45,7 +45,7 @@ from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_ST
 from .regions import DEFAULT_PAGE_SIZE as REGIONS_PAGE_SIZE
 from .regions import LIST_REGIONS_PATH
 from .regions import MAX_RESULTS as REGIONS_MAX_RESULTS
-from .revisions import GENERIC_REVISION_INFO_MEMBERS, MAX_REVISION_BATCH
+from .revisions import GENERIC_REVISION_INFO_MEMBERS, MAX_REVISION_BATCH, REGISTERED_BY_DEPLOYMENT
 from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
 from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
@@ -1111,6 +1111,19 @@ FACTS: tuple[Fact, ...] = (
         ),
         BATCH_GET_APPLICATION_REVISIONS_MEMBERS,
         ("members", "codedeploy", "BatchGetApplicationRevisionsOutput"),
+    ),
+    Fact(
+        "revision.registered_by_deployment",
+        "An S3 or GitHub revision a deployment uses without being registered before is registered "
+        "by the first deployment of it (by createTime, then id): registerTime is that "
+        "deployment's createTime and description 'Application revision registered by Deployment "
+        "ID: <id>'. A registration of the revision (before or after) takes precedence.",
+        "cli: deploy/batch-get-application-revisions.rst (a GitHub revision answered with "
+        "description 'Application revision registered by Deployment ID: d-A1B2C3111' and "
+        "registerTime = firstUsedTime = lastUsedTime); assumption: S3 revisions alike, String and "
+        "AppSpecContent revisions not, and an explicit registration wins",
+        ("test_a_revision_deployed_unregistered_is_registered_by_its_first_deployment",),
+        REGISTERED_BY_DEPLOYMENT,
     ),
     Fact(
         "BatchGetApplicationRevisions.max_revisions",

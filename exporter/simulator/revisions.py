@@ -1,9 +1,11 @@
 """The Simulator's application revisions: registering one (RegisterApplicationRevision, or the
 `register_application_revision` setter) and reading them back (BatchGetApplicationRevisions).
 
-A revision is registered per application with its registerTime and description. Its usage
-(firstUsedTime, lastUsedTime, deploymentGroups) is derived from the deployments the simulator
-holds when it is answered, so scenarios never have to keep it in step (facts.py).
+A revision is registered per application with its registerTime and description, or, like
+CodeDeploy does, by the first deployment that uses an S3 or GitHub revision not registered
+before. Its usage (firstUsedTime, lastUsedTime, deploymentGroups) and those implicit
+registrations are derived from the deployments the simulator holds when it is answered, so
+scenarios never have to keep them in step (facts.py).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 from .records import ApiError, Store
 
 MAX_REVISION_BATCH = 25  # BatchGetApplicationRevisions (model documentation)
+REGISTERED_BY_DEPLOYMENT = "Application revision registered by Deployment ID: {deployment_id}"  # CLI example
 GENERIC_REVISION_INFO_MEMBERS = ("description", "deploymentGroups", "firstUsedTime", "lastUsedTime", "registerTime")
 _BLOCKS = {"S3": "s3Location", "GitHub": "gitHubLocation", "String": "string", "AppSpecContent": "appSpecContent"}
 RevisionKey = tuple[str, ...]
@@ -100,7 +103,7 @@ class RevisionsApi(Store):
                 f"The maximum number of names or IDs allowed for this request ({MAX_REVISION_BATCH}) was exceeded.",
             )
         keys = list(dict.fromkeys(revision_key(r) for r in wanted))  # once each, in the order asked
-        registered = self._revisions.get(application, {})
+        registered = self._registered(application)
         missing = [k for k in keys if k not in registered]
         return {
             "applicationName": application,
@@ -112,6 +115,28 @@ class RevisionsApi(Store):
             ),
             "revisions": [self._revision_info(application, k, registered[k]) for k in keys if k in registered],
         }
+
+    def _registered(self, application: str) -> dict[RevisionKey, RevisionRecord]:
+        """Registered revisions: explicitly, else by the first deployment (by createTime, then
+        id) of an S3 or GitHub revision, at its createTime."""
+        implicit: dict[RevisionKey, tuple[float, str, dict[str, Any]]] = {}
+        for deployment in self._deployments.values():
+            info = deployment.info
+            revision = info.get("revision")
+            if info["applicationName"] != application or not isinstance(revision, dict):
+                continue
+            if revision.get("revisionType") not in ("S3", "GitHub"):
+                continue
+            key = _key_or_none(revision)
+            first = (float(info.get("createTime") or 0.0), str(info["deploymentId"]), revision)
+            if key is not None and (key not in implicit or first[:2] < implicit[key][:2]):
+                implicit[key] = first
+        registered = {
+            key: RevisionRecord(copy.deepcopy(location), created, REGISTERED_BY_DEPLOYMENT.format(deployment_id=by))
+            for key, (created, by, location) in implicit.items()
+        }
+        registered.update(self._revisions.get(application, {}))
+        return registered
 
     def _known_application(self, body: dict[str, Any]) -> str:
         application = body.get("applicationName")

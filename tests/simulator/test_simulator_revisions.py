@@ -86,6 +86,24 @@ def test_unregistered_revisions_are_left_out_and_named(sim, client):
     assert "v42" in answer["errorMessage"] and inline["appSpecContent"]["sha256"] in answer["errorMessage"]
 
 
+def test_a_revision_deployed_unregistered_is_registered_by_its_first_deployment(sim, client):
+    _deploy(sim, "d-IMPLICIT2", "prod", COMMIT, NOW - 1000)
+    _deploy(sim, "d-IMPLICIT1", "staging", COMMIT, NOW - 2000)  # the first by createTime
+    inline = appspec_revision("version: 0.0")
+    _deploy(sim, "d-IMPLICIT3", "lambda", inline, NOW - 500)
+    answer = client.batch_get_application_revisions(applicationName="web", revisions=[COMMIT, inline])
+    (info,) = answer["revisions"]  # the inline revision is not registered by its deployment
+    generic = info["genericRevisionInfo"]
+    assert generic["description"] == "Application revision registered by Deployment ID: d-IMPLICIT1"
+    assert generic["registerTime"].timestamp() == generic["firstUsedTime"].timestamp() == NOW - 2000
+    assert generic["lastUsedTime"].timestamp() == NOW - 1000
+    assert inline["appSpecContent"]["sha256"] in answer["errorMessage"]
+    sim.register_application_revision("web", COMMIT, register_time=NOW - 9000, description="CI build 7")
+    (info,) = client.batch_get_application_revisions(applicationName="web", revisions=[COMMIT])["revisions"]
+    assert info["genericRevisionInfo"]["registerTime"].timestamp() == NOW - 9000  # the registration wins
+    assert info["genericRevisionInfo"]["description"] == "CI build 7"
+
+
 def test_register_application_revision_through_boto3(sim, client, clock):
     sim.put_application("web")
     client.register_application_revision(applicationName="web", revision=COMMIT, description="first")
