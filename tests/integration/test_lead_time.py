@@ -55,7 +55,7 @@ def test_lead_time_is_register_to_complete_of_succeeded_deployments(sim, make_ex
     t = clock.now
     bundle = s3_revision("artifacts", "web/41.zip", version="v41", etag="e41")
     commit = github_revision("acme/web", "c" * 40)
-    unregistered = s3_revision("artifacts", "web/42.zip")
+    deployed_only = s3_revision("artifacts", "web/42.zip")  # registered by its first deployment
     inline = appspec_revision("version: 0.0")
     sim.register_application_revision("web", bundle, register_time=t - 3 * 3600)
     sim.register_application_revision("web", commit, register_time=t - 2 * 86400)
@@ -65,7 +65,7 @@ def test_lead_time_is_register_to_complete_of_succeeded_deployments(sim, make_ex
     # Present from the first poll, empty, so increase() sees the first observation.
     assert histogram(exporter.snapshot.body) == expected([])
     assert revision_calls(sim) == []
-    for n, revision in enumerate((bundle, commit, bundle, inline, unregistered, bundle)):
+    for n, revision in enumerate((bundle, commit, bundle, inline, deployed_only, bundle)):
         put(sim, f"d-LEADTIME{n}", "InProgress", t + n, revision)
     clock.advance(30)
     exporter.poll_once()
@@ -80,21 +80,22 @@ def test_lead_time_is_register_to_complete_of_succeeded_deployments(sim, make_ex
         completes["d-LEADTIME0"] - (t - 3 * 3600),
         completes["d-LEADTIME1"] - (t - 2 * 86400),
         completes["d-LEADTIME2"] - (t - 3 * 3600),
-    ]  # the inline revision cannot be named, the unregistered one has no registerTime
+        completes["d-LEADTIME4"] - (t + 4),  # registered when d-LEADTIME4 was created
+    ]  # the inline revision cannot be named
     assert histogram(exporter.snapshot.body) == expected(truth)
     # One call for the three revisions not seen yet (the bundle once, the inline one not asked).
     (asked,) = revision_calls(sim)
     assert sorted(r["revisionType"] for r in asked) == ["GitHub", "S3", "S3"]
-    assert bundle in asked and commit in asked and unregistered in asked
+    assert bundle in asked and commit in asked and deployed_only in asked
     # A later deployment of a known revision: observed from the cache, no call.
     put(sim, "d-LEADTIME6", "Succeeded", t + 100, bundle, t + 400)
-    put(sim, "d-LEADTIME7", "Succeeded", t + 101, unregistered, t + 401)  # known: not registered
+    put(sim, "d-LEADTIME7", "Succeeded", t + 101, deployed_only, t + 401)
     sim.reset_calls()
     for _ in range(3):  # observed once, however often seen
         clock.advance(30)
         exporter.poll_once()
     assert revision_calls(sim) == []
-    assert histogram(exporter.snapshot.body) == expected([*truth, t + 400 - (t - 3 * 3600)])
+    assert histogram(exporter.snapshot.body) == expected([*truth, t + 400 - (t - 3 * 3600), t + 401 - (t + 4)])
 
 
 def test_unseen_revisions_are_read_in_batches_of_25(sim, make_exporter, clock):

@@ -22,7 +22,8 @@ def deployment(n: int, complete: float) -> Deployment:
 
 
 class FakeApi:
-    def __init__(self, fail: bool = False) -> None:
+    def __init__(self, fail: bool = False, answer: str = "registered") -> None:
+        self.answer = answer
         self.fail = fail
         self.calls: list[list[dict]] = []
 
@@ -30,9 +31,10 @@ class FakeApi:
         self.calls.append(revisions)
         if self.fail:
             raise ApiError("BatchGetApplicationRevisions", "ThrottlingException")
-        return {
-            "revisions": [{"revisionLocation": r, "genericRevisionInfo": {"registerTime": 100.0}} for r in revisions]
-        }
+        if self.answer == "none":  # every revision left out (not registered)
+            return {"revisions": [], "errorMessage": "not registered"}
+        generic = {"registerTime": 100.0} if self.answer == "registered" else {}
+        return {"revisions": [{"revisionLocation": r, "genericRevisionInfo": generic} for r in revisions]}
 
 
 def run_map(fn, items):
@@ -65,3 +67,15 @@ def test_a_revision_that_cannot_be_read_is_given_up_after_attempts_max():
         times.resolve(run_map, lambda aws: api, Outages())
     assert times.pending == [] and len(api.calls) == lead_time.ATTEMPTS_MAX
     assert times.histograms[REF].count == 0
+
+
+def test_revisions_without_a_register_time_are_not_observed_nor_asked_again():
+    for answer in ("none", "no_time"):
+        times, api = LeadTimes(), FakeApi(answer=answer)
+        times.sync({REF})
+        times.counted(REF, deployment(1, 200.0))
+        times.resolve(run_map, lambda aws, api=api: api, Outages())
+        times.counted(REF, deployment(1, 300.0))
+        times.resolve(run_map, lambda aws, api=api: api, Outages())
+        assert len(api.calls) == 1 and times.pending == [], answer
+        assert times.histograms[REF].count == 0, answer
