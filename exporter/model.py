@@ -152,6 +152,9 @@ class Revision:
     github_repository: str = ""
     github_commit: str = ""
     content_sha256: str = ""  # String / AppSpecContent revisions: the content is not a label
+    # Not labels: with the rest, they name the revision to BatchGetApplicationRevisions (lead time).
+    s3_bundle_type: str = ""
+    s3_etag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,3 +245,28 @@ class Histogram:
 
 
 EMPTY_HISTOGRAM = Histogram((0,) * len(DURATION_BUCKETS), 0.0, 0)
+
+
+# codedeploy_deployment_lead_time_seconds: revision registered -> deployed, 5 minutes to 2 weeks.
+LEAD_TIME_BUCKETS = (
+    300.0,
+    900.0,
+    1800.0,
+    3600.0,
+    10800.0,
+    21600.0,
+    43200.0,
+    86400.0,
+    172800.0,
+    345600.0,
+    604800.0,
+    1209600.0,
+)
+EMPTY_LEAD_TIMES = Histogram((0,) * len(LEAD_TIME_BUCKETS), 0.0, 0)
+
+
+def observe_lead_time(histogram: Histogram, value: float) -> Histogram:
+    """Histogram.observe over LEAD_TIME_BUCKETS."""
+    first = bisect.bisect_left(LEAD_TIME_BUCKETS, value)
+    buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(histogram.buckets))
+    return Histogram(buckets, histogram.sum + value, histogram.count + 1)

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the stubs are a test dependency: never imported at run time
 BATCH_TARGETS_MAX = 25
 BATCH_DEPLOYMENTS_MAX = 25
 BATCH_GROUPS_MAX = 100  # BatchGetDeploymentGroups: one application, up to 100 group names
+BATCH_REVISIONS_MAX = 25  # BatchGetApplicationRevisions: one application, up to 25 revisions
 
 
 class CodeDeployApi(ServiceApi):
@@ -81,3 +82,12 @@ class CodeDeployApi(ServiceApi):
     def list_tags_for_resource(self, arn: str) -> dict[str, str]:
         tags = self._pages("ListTagsForResource", "list_tags_for_resource", "Tags", {"ResourceArn": arn}, "NextToken")
         return {str(tag.get("Key", "")): str(tag.get("Value", "")) for tag in tags}
+
+    def batch_get_application_revisions(self, application: str, revisions: list[dict[str, Any]]) -> dict[str, Any]:
+        """RevisionInfo of each registered revision (`revisions`), and `errorMessage`."""
+        return self._call(
+            "BatchGetApplicationRevisions",
+            "batch_get_application_revisions",
+            applicationName=application,
+            revisions=revisions,
+        )

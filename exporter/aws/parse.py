@@ -297,6 +297,8 @@ def parse_revision(data: Any) -> Revision | None:
         github_repository=_text(github.get("repository")),
         github_commit=_text(github.get("commitId")),
         content_sha256=digest,
+        s3_bundle_type=_text(s3.get("bundleType")),
+        s3_etag=_text(s3.get("eTag")),
     )
 
 

@@ -62,7 +62,10 @@ class GroupScan:
         batch, self.untagged = self.untagged[: max(budget, 0)], self.untagged[max(budget, 0) :]
 
         def read(group: Group) -> tuple[Group, dict[str, str]]:
-            return group, api.list_tags_for_resource(group_arn(partition, region, account, *group))
+            arn = group_arn(partition, region, account, *group)
+            tags = api.list_tags_for_resource(arn)
+            ctx.tags.put(arn, tags, ctx.now)  # metrics.group_tags reads them from here
+            return group, tags
 
         for group, tags in ctx.map(read, batch):
             if scope.tags_match(tags):

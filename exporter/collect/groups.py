@@ -52,6 +52,8 @@ class GroupState:
 class GroupStates:
     def __init__(self) -> None:
         self.states: dict[GroupRef, GroupState] = {}
+        # Told of each deployment as it is counted (lead time: exporter.collect.lead_time).
+        self.on_counted: Callable[[GroupRef, Deployment], None] | None = None
 
     def sync(
         self,
@@ -124,17 +126,21 @@ class GroupStates:
     ) -> None:
         """Feed every deployment record read this poll (once each, in any order)."""
         for aws, record in fetched:
-            state = self.states.get((aws, record.application, record.deployment_group))
-            if state is not None:
-                _observe(state, record, poll)
+            ref = (aws, record.application, record.deployment_group)
+            state = self.states.get(ref)
+            if state is not None and _observe(state, record, poll) and self.on_counted is not None:
+                self.on_counted(ref, record)
         for state in self.states.values():
             state.done = {i: t for i, t in state.done.items() if t + forget_after >= now}
 
-    def views(self) -> list[GroupView]:
-        return [_view(ref, state) for ref, state in self.states.items()]
+    def views(self, extend: Callable[[GroupRef, GroupView], GroupView] | None = None) -> list[GroupView]:
+        """One view per group; `extend` adds what other parts keep of it (tags, lead time)."""
+        views = ((ref, _view(ref, state)) for ref, state in self.states.items())
+        return [view if extend is None else extend(ref, view) for ref, view in views]
 
 
-def _observe(state: GroupState, record: Deployment, poll: int) -> None:
+def _observe(state: GroupState, record: Deployment, poll: int) -> bool:
+    """Feed one record; True when it is counted now."""
     newest = state.newest_seen
     # Ties on create time go to the greater ID, so the answer does not depend on read order.
     if (
@@ -151,20 +157,21 @@ def _observe(state: GroupState, record: Deployment, poll: int) -> None:
     deployment_id = record.deployment_id
     if not record.terminal:
         state.running.add(deployment_id)
-        return
+        return False
     if deployment_id in state.done:
-        return
+        return False
     was_running = deployment_id in state.running
     state.running.discard(deployment_id)
     state.done[deployment_id] = state.started_at if poll == state.first_poll else (end or 0.0)
     new = poll != state.first_poll and (end is None or end >= state.started_at)
     if not state.listed or not (was_running or new):
-        return  # finished before the group's first poll: history, not counted
+        return False  # finished before the group's first poll: history, not counted
     key = (record.status, record.creator)
     state.totals[key] = state.totals.get(key, 0) + 1
     if record.create_time is not None and end is not None:
         histogram = state.durations.get(record.status, EMPTY_HISTOGRAM)
         state.durations[record.status] = histogram.observe(max(0.0, end - record.create_time))
+    return True
 
 
 def _last_attempted(state: GroupState) -> LastDeployment | None:

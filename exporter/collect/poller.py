@@ -24,6 +24,7 @@ from exporter.aws.errors import ApiError
 from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
+from exporter.collect.group_facts import GroupFacts
 from exporter.collect.groups import GroupStates
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
@@ -88,6 +89,8 @@ class Poller:
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()
+        self.group_facts = GroupFacts()  # metrics.group_tags, metrics.lead_time
+        self.groups.on_counted = self.group_facts.counted
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -183,6 +186,7 @@ class Poller:
                 self.store.tracked[key].retry_at = 0.0
             self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
+            self.group_facts.lead_times.resolve(pool.map, self.api, self.outages)
             self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
@@ -205,7 +209,7 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        return self.groups.views()
+        return self.groups.views(self.group_facts.extend)
 
     # ---- identity and sharding ----------------------------------------------------------------
 
@@ -224,7 +228,9 @@ class Poller:
         poll = self.config.poll
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
         self.groups.read_due(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
+        self.group_facts.prepare(self.config, wanted.groups)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
+        self.group_facts.read(self.config, self.groups.states, pool.map, self.api, self.identity, self.outages, now)
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.
@@ -260,4 +266,5 @@ class Poller:
             self.store,
             self.owns_group,
             self.identity,
+            self.group_facts.tag_cache,
         )

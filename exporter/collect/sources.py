@@ -18,6 +18,7 @@ from typing import Protocol
 from exporter.aws.codedeploy import CodeDeployApi
 from exporter.aws.errors import ApiError
 from exporter.collect.deployments import DeploymentStore
+from exporter.collect.group_tags import TagCache
 from exporter.collect.keys import DeploymentKey, GroupRef, TargetKey
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings, Config, DeploymentEntry, DiscoveryScope, GroupEntry, TargetEntry
@@ -40,6 +41,7 @@ class PollContext:
     deployments: DeploymentStore
     owns_group: Callable[[AwsSettings, str, str], bool]
     identity: Callable[[AwsSettings], tuple[str, str]]  # (account id, region)
+    tags: TagCache = field(default_factory=TagCache)  # group tags read, shared with metrics.group_tags
 
 
 @dataclass

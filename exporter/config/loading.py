@@ -126,7 +126,7 @@ _WORDS = {
     "string_too_long": "must be at most {max_length} characters",
     "empty": "must not be empty",
 }
-_NO_VALUE = ("missing", "empty", "unsupported")  # the value adds nothing to these messages
+_NO_VALUE = ("missing", "empty", "unsupported", "tag_label_collision")  # the value adds nothing to these
 _SIMPLE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 

@@ -25,6 +25,10 @@ from exporter.config.connection import (
 )
 from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex
 from exporter.config.scopes import DiscoveryScope, OrganizationScope
+from exporter.config.tag_labels import collisions
+
+# An AWS tag key: 1 to 128 characters (the model's TagKey has no bounds; AWS's tagging rules).
+TagKey = Annotated[str, Field(min_length=1, max_length=128)]
 
 
 class PollSettings(Model):
@@ -76,6 +80,39 @@ class MetricsSettings(Model):
         description="Regular expressions; a metric family whose name fully matches "
         "one is not exported, even if included.",
     )
+    group_tags: tuple[TagKey, ...] = Field(
+        (),
+        strict=False,
+        description="Tag keys of deployment groups exported as labels of "
+        "`codedeploy_deployment_group_tags` (one series per followed group, value 1): `team` "
+        "becomes `tag_team`, characters other than letters, digits and `_` become `_`, and a "
+        "group without the tag has the label empty. Two keys that become the same label are an "
+        "error. Tags are read with ListTagsForResource (IAM `codedeploy:ListTagsForResource`) "
+        "once per `poll.group_refresh` per group. Default: none, and no calls.",
+    )
+    lead_time: bool = Field(
+        False,
+        description="Export `codedeploy_deployment_lead_time_seconds`: from the revision's "
+        "registerTime to the completeTime of each Succeeded deployment of a listed group. Reads "
+        "each revision once with BatchGetApplicationRevisions (IAM "
+        "`codedeploy:BatchGetApplicationRevisions`).",
+    )
+
+    @field_validator("group_tags")
+    @classmethod
+    def _distinct_labels(cls, keys: tuple[str, ...]) -> tuple[str, ...]:
+        clashes = collisions(keys)
+        if clashes:
+            raise PydanticCustomError(
+                "tag_label_collision",
+                "{clashes}",
+                {
+                    "clashes": "; ".join(
+                        f"tag keys {a!r} and {b!r} both become label {label}" for a, b, label in clashes
+                    )
+                },
+            )
+        return keys
 
 
 class TargetEntry(Model):

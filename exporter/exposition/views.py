@@ -68,6 +68,9 @@ class GroupView:
     last_failure_end: float | None
     totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
     durations: tuple[tuple[str, Histogram], ...] | None
+    # metrics.group_tags: (label name, value) in the config's order; None: not configured.
+    tags: tuple[tuple[str, str], ...] | None = None
+    lead_times: Histogram | None = None  # metrics.lead_time, listed groups only
 
 
 def group_prefix(view: GroupView) -> str:

@@ -45,6 +45,7 @@ from .records import DEPLOYMENT_STATUSES, OVERVIEW_KEYS, TARGET_KINDS, TARGET_ST
 from .regions import DEFAULT_PAGE_SIZE as REGIONS_PAGE_SIZE
 from .regions import LIST_REGIONS_PATH
 from .regions import MAX_RESULTS as REGIONS_MAX_RESULTS
+from .revisions import GENERIC_REVISION_INFO_MEMBERS, MAX_REVISION_BATCH, REGISTERED_BY_DEPLOYMENT
 from .roles import DEFAULT_DURATION, DURATION_RANGE, TEMPORARY_KEY_PREFIX
 from .state import _OPERATIONS
 from .sts import STS_NAMESPACE, STS_VERSION
@@ -189,7 +190,22 @@ OPERATION_ERRORS: dict[str, tuple[str, ...]] = {
         "InvalidArnException",
         "ArnNotSupportedException",
     ),
+    "BatchGetApplicationRevisions": (
+        "ApplicationNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "RevisionRequiredException",
+        "InvalidRevisionException",
+        "BatchLimitExceededException",
+    ),
+    "RegisterApplicationRevision": (
+        "ApplicationNameRequiredException",
+        "ApplicationDoesNotExistException",
+        "RevisionRequiredException",
+        "InvalidRevisionException",
+    ),
 }
+BATCH_GET_APPLICATION_REVISIONS_MEMBERS = ("applicationName", "errorMessage", "revisions")
+REGISTER_APPLICATION_REVISION_PARAMS = ("applicationName", "description", "revision")
 CODEDEPLOY_OPERATIONS = tuple(_OPERATIONS)
 
 
@@ -1072,6 +1088,88 @@ FACTS: tuple[Fact, ...] = (
             "test_list_tags_for_resource_matches_moto",
             "test_bad_arns_are_rejected_with_the_model_s_errors",
         ),
+    ),
+    # ---- application revisions -------------------------------------------------------
+    Fact(
+        "BatchGetApplicationRevisions",
+        "BatchGetApplicationRevisions answers applicationName, errorMessage and revisions "
+        "[{revisionLocation, genericRevisionInfo}]: each registered revision asked for once, in "
+        "the order asked, its location as registered. Unregistered revisions are left out and "
+        "named in errorMessage, which is '' when every revision was found. An unknown "
+        "application is ApplicationDoesNotExistException, none ApplicationNameRequiredException, "
+        "no revisions RevisionRequiredException.",
+        "model: BatchGetApplicationRevisionsInput/Output, RevisionInfo; ref: "
+        "API_BatchGetApplicationRevisions.html; cli: deploy/batch-get-application-revisions.rst "
+        "(errorMessage ''); moto: not implemented (moto 5.2.6 answers NotImplementedError), no "
+        "cross-check; assumption: unregistered revisions are left out and named, as "
+        "BatchGetDeploymentGroups does with unknown names, and the wording of the message",
+        (
+            "test_registered_revisions_are_read_back_with_their_register_time",
+            "test_unregistered_revisions_are_left_out_and_named",
+            "test_application_revision_errors_are_the_model_s",
+            "test_moto_does_not_implement_application_revisions",
+        ),
+        BATCH_GET_APPLICATION_REVISIONS_MEMBERS,
+        ("members", "codedeploy", "BatchGetApplicationRevisionsOutput"),
+    ),
+    Fact(
+        "revision.registered_by_deployment",
+        "An S3 or GitHub revision a deployment uses without being registered before is registered "
+        "by the first deployment of it (by createTime, then id): registerTime is that "
+        "deployment's createTime and description 'Application revision registered by Deployment "
+        "ID: <id>'. A registration of the revision (before or after) takes precedence.",
+        "cli: deploy/batch-get-application-revisions.rst (a GitHub revision answered with "
+        "description 'Application revision registered by Deployment ID: d-A1B2C3111' and "
+        "registerTime = firstUsedTime = lastUsedTime); assumption: S3 revisions alike, String and "
+        "AppSpecContent revisions not, and an explicit registration wins",
+        ("test_a_revision_deployed_unregistered_is_registered_by_its_first_deployment",),
+        REGISTERED_BY_DEPLOYMENT,
+    ),
+    Fact(
+        "BatchGetApplicationRevisions.max_revisions",
+        "BatchGetApplicationRevisions takes at most 25 revisions; 26 is BatchLimitExceededException.",
+        "model: BatchGetApplicationRevisions documentation ('The maximum number ... is 25')",
+        ("test_application_revision_errors_are_the_model_s",),
+        MAX_REVISION_BATCH,
+        ("doc_number", "codedeploy", "BatchGetApplicationRevisions"),
+    ),
+    Fact(
+        "GenericRevisionInfo",
+        "genericRevisionInfo: registerTime (when it was registered), description (when one was "
+        "given), firstUsedTime and lastUsedTime (the earliest and latest createTime of the "
+        "deployments of the revision the simulator holds; absent while none), deploymentGroups "
+        "(the groups whose newest deployment deploys it, sorted; [] when none).",
+        "model: GenericRevisionInfo members and their documentation ('When the revision was "
+        "registered', 'first used', 'last used', 'the deployment groups for which this is the "
+        "current target revision'); assumption: 'used' means a deployment of it was created, "
+        "usage is derived from the deployments held (a removed deployment is forgotten)",
+        ("test_registered_revisions_are_read_back_with_their_register_time",),
+        GENERIC_REVISION_INFO_MEMBERS,
+        ("members", "codedeploy", "GenericRevisionInfo"),
+    ),
+    Fact(
+        "revision.identity",
+        "A revision is told apart by every S3Location member (bucket, key, bundleType, version, "
+        "eTag; a missing one is empty), by GitHub repository and commitId, or by the SHA-256 of "
+        "String/AppSpecContent content (its sha256, else the content hashed). A location that does "
+        "not name a revision of its type (no bucket or key, no repository or commit, neither "
+        "content nor sha256, an unknown revisionType) is InvalidRevisionException.",
+        "model: RevisionLocation, S3Location, GitHubLocation, RawString, AppSpecContent; "
+        "assumption: AWS documents no matching rule; the strictest one (every member)",
+        ("test_unregistered_revisions_are_left_out_and_named", "test_application_revision_errors_are_the_model_s"),
+    ),
+    Fact(
+        "RegisterApplicationRevision",
+        "RegisterApplicationRevision (applicationName, revision, description) registers a "
+        "revision at the simulator's clock time and answers {}; registering it again replaces "
+        "its registerTime and description. Simulator.register_application_revision does the same "
+        "with a chosen time and creates the application if missing.",
+        "model: RegisterApplicationRevisionInput (no output shape); ref: "
+        "API_RegisterApplicationRevision.html; moto: not implemented (moto 5.2.6); assumption: "
+        "registering again replaces the time",
+        ("test_register_application_revision_through_boto3",),
+        REGISTER_APPLICATION_REVISION_PARAMS,
+        ("members", "codedeploy", "RegisterApplicationRevisionInput"),
     ),
     # ---- demo --------------------------------------------------------------------------
     Fact(

@@ -19,6 +19,7 @@ from .faults import FaultControls, Faults
 from .groups import GroupsApi
 from .paging import DEFAULT_PAGE_SIZE
 from .records import ACCOUNT, REGION, ApiError
+from .revisions import RevisionsApi
 from .sts import user_identity
 
 
@@ -31,7 +32,7 @@ class Call:
     region: str | None = None  # from the SigV4 credential scope: the region the client signed for
 
 
-class Simulator(DeploymentsApi, GroupsApi, FaultControls):
+class Simulator(DeploymentsApi, GroupsApi, RevisionsApi, FaultControls):
     """Thread-safe CodeDeploy state plus call accounting and fault injection."""
 
     def __init__(
@@ -48,6 +49,7 @@ class Simulator(DeploymentsApi, GroupsApi, FaultControls):
         self._lock = threading.Lock()
         self._deployments = {}
         self._groups = {}
+        self._revisions = {}
         self._key_accounts: dict[str, str] = {}  # access key id -> account (GetCallerIdentity)
         self.faults = Faults()
         self.calls: list[Call] = []
@@ -138,4 +140,6 @@ _OPERATIONS: dict[str, Callable[[Simulator, dict[str, Any]], dict[str, Any]]] = 
     "BatchGetDeploymentGroups": Simulator._op_batch_get_deployment_groups,
     "GetDeploymentGroup": Simulator._op_get_deployment_group,
     "ListTagsForResource": Simulator._op_list_tags_for_resource,
+    "BatchGetApplicationRevisions": Simulator._op_batch_get_application_revisions,
+    "RegisterApplicationRevision": Simulator._op_register_application_revision,
 }

@@ -12,6 +12,7 @@ import pytest
 from support.expo import NOW, samples
 from support.paths import TESTS
 from support.replay import ReplayServer
+from support.revision_replay import replay_revisions
 
 from exporter.events.parse import parse_message
 from exporter.simulator import deployment_info, instance_target
@@ -67,6 +68,8 @@ def _groups(request: dict[str, Any]) -> bytes:
 def replay(operation: str, body: dict[str, Any]) -> tuple[bytes, set[str], str, str]:
     """Poll once with `body` as the answer to `operation`; the exposition, the IDs the payload
     holds, and the family and label where each must show up."""
+    if operation == "BatchGetApplicationRevisions":  # metrics.lead_time: two polls
+        return replay_revisions(body)
     raw = json.dumps(body).encode()
     answers: dict[str, Any] = {
         "BatchGetDeploymentTargets": _targets,
@@ -140,6 +143,7 @@ def test_the_corpus_covers_every_operation_the_exporter_reads():
         "BatchGetDeployments",
         "ListDeploymentTargets",
         "BatchGetDeploymentTargets",
+        "BatchGetApplicationRevisions",
     }
 
 

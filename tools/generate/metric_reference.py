@@ -177,6 +177,8 @@ def markdown() -> str:
         out += ["", "| metric | type | labels | value | stability |", "|---|---|---|---|---|"]
         for f in families:
             labels = _labels(f.labels)
+            if f.open_labels:  # named by the config
+                labels = ", ".join(filter(None, (labels, f"`{f.open_labels}<key>` per configured key")))
             if f.status_set:
                 labels += ": " + ", ".join(f.status_set)
             out.append(f"| `{f.name}` | {f.type} | {labels} | {f.value} | {f.stability} |")

@@ -130,6 +130,8 @@ class Family:
     # "stable": renamed, removed or changed in meaning only in a major version (README, Stability);
     # "experimental": may change in a minor version, said in CHANGELOG.md.
     stability: Stability = "stable"
+    # Labels the config names (metrics.group_tags), each starting with this prefix, after `labels`.
+    open_labels: str = ""
 
     @property
     def header(self) -> str:

@@ -7,10 +7,12 @@ from exporter.exposition.families.base import Family
 from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
 from exporter.exposition.families.group import GROUP_FAMILIES
+from exporter.exposition.families.group_facts import GROUP_FACT_FAMILIES
 from exporter.exposition.families.target import TARGET_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
+    *GROUP_FACT_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,
