@@ -106,6 +106,12 @@ class Target:
         )
 
 
+# Upper bounds of the per-group hook duration history (exporter.collect.hook_history): CodeDeploy
+# hooks take from a second (a Lambda validation) to hours (a script's 3600 s timeout, a slow
+# traffic shift); 11 bounds and +Inf keep it at 12 buckets.
+HOOK_DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0, 10800.0)
+
+
 @dataclass(slots=True)
 class HookAggregate:
     """One lifecycle event over the targets of one deployment."""
@@ -114,6 +120,9 @@ class HookAggregate:
     duration_sum: float = 0.0
     duration_count: int = 0
     duration_max: float = 0.0
+    # Durations per HOOK_DURATION_BUCKETS bucket (not cumulative; the last is above every
+    # bound), made only when a duration is seen: what the group's hook history adds up.
+    duration_buckets: list[int] | None = None
 
 
 def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
@@ -136,6 +145,10 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
                 duration = event.end - event.start
                 agg.duration_sum += duration
                 agg.duration_count += 1
+                buckets = agg.duration_buckets
+                if buckets is None:
+                    buckets = agg.duration_buckets = [0] * (len(HOOK_DURATION_BUCKETS) + 1)
+                buckets[bisect.bisect_left(HOOK_DURATION_BUCKETS, duration)] += 1
                 if agg.duration_count == 1 or duration > agg.duration_max:
                     agg.duration_max = duration
     return hooks
@@ -242,3 +255,14 @@ class Histogram:
 
 
 EMPTY_HISTOGRAM = Histogram((0,) * len(DURATION_BUCKETS), 0.0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class HookHistogram:
+    """Durations of one lifecycle event over the targets of a group's finished deployments."""
+
+    buckets: tuple[int, ...]  # cumulative counts per HOOK_DURATION_BUCKETS bound (le), then +Inf
+
+    @property
+    def count(self) -> int:
+        return self.buckets[-1]

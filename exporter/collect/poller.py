@@ -25,6 +25,7 @@ from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.groups import GroupStates
+from exporter.collect.hook_history import HookHistory
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
@@ -88,6 +89,7 @@ class Poller:
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()
+        self.hook_history = HookHistory()
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -205,7 +207,11 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        return self.groups.views()
+        views = self.groups.views()
+        if not self.config.metrics.lifecycle_event_history:
+            return views
+        # Only the deployments exported: those are the ones a restart reads back.
+        return self.hook_history.attach(views, (t for _, t in self.rendered_deployments()), self.identity)
 
     # ---- identity and sharding ----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
-from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, LastDeployment, Target
+from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, HookHistogram, LastDeployment, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +68,9 @@ class GroupView:
     last_failure_end: float | None
     totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
     durations: tuple[tuple[str, Histogram], ...] | None
+    # Per lifecycle event, its durations over the targets of the group's finished deployments
+    # held (exporter.collect.hook_history); None: not kept (metrics.lifecycle_event_history).
+    hook_durations: tuple[tuple[str, HookHistogram], ...] | None = None
 
 
 def group_prefix(view: GroupView) -> str:

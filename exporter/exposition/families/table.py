@@ -7,10 +7,12 @@ from exporter.exposition.families.base import Family
 from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
 from exporter.exposition.families.group import GROUP_FAMILIES
+from exporter.exposition.families.hook_history import HOOK_HISTORY_FAMILIES
 from exporter.exposition.families.target import TARGET_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
+    *HOOK_HISTORY_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,
