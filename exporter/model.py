@@ -28,12 +28,27 @@ DEPLOYMENT_STATUSES = (
 )
 
 
+# diagnostics.logTail: "CodeDeploy returns up to the last 4 KB of the diagnostic log" (botocore's
+# model); a longer one is cut to its last LOG_TAIL_MAX characters when parsed.
+LOG_TAIL_MAX = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostics:
     error_code: str
     script_name: str
     message: str
     log_tail: str
+
+    def slim(self, keep_message: bool, log_tail_chars: int) -> Diagnostics:
+        """What is kept once nothing reads more: the script's message only if shown, and the
+        last `log_tail_chars` characters of its log tail (one more when it is longer, so what
+        shows it still knows it was cut: exporter.log.bounded_tail)."""
+        message = self.message if keep_message else ""
+        log_tail = self.log_tail[-(log_tail_chars + 1) :] if log_tail_chars > 0 else ""
+        if message is self.message and log_tail == self.log_tail:
+            return self
+        return Diagnostics(self.error_code, self.script_name, message, log_tail)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +104,16 @@ class Target:
                 return event
         return None
 
-    def settled(self) -> Target:
+    def settled(self, keep_message: bool = True, log_tail_chars: int = LOG_TAIL_MAX) -> Target:
         """What a target of a finished deployment keeps once its deployment's per-hook
         aggregates are made: its identity, status and the hook that failed (what its series,
-        the status page and the failure log read), not every hook, weight and task set."""
+        the status page and the failure log read), not every hook, weight and task set. Of the
+        failed hook's script output, only what the status page shows (Diagnostics.slim)."""
         failed = self.failed_event() if self.status == "Failed" else None
+        if failed is not None and failed.diagnostics is not None:
+            diagnostics = failed.diagnostics.slim(keep_message, log_tail_chars)
+            if diagnostics is not failed.diagnostics:
+                failed = LifecycleEvent(failed.name, failed.status, failed.start, failed.end, diagnostics)
         return Target(
             self.deployment_id,
             self.target_id,

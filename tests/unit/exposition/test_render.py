@@ -19,7 +19,7 @@ from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import GroupView, TargetView, deployment_view
-from exporter.model import EMPTY_HISTOGRAM, GroupRecord, LastDeployment, Target
+from exporter.model import EMPTY_HISTOGRAM, GroupRecord, HookHistogram, LastDeployment, Target
 
 GROUP = GroupView(
     "123456789012",
@@ -34,6 +34,7 @@ GROUP = GroupView(
     1100.0,
     ((("Failed", "user"), 1),),
     (("Failed", EMPTY_HISTOGRAM.observe(100.0)),),
+    (("Install", HookHistogram((0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1))),),
 )
 FIXTURE = json.loads((TESTS / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = (parse_target(t) for t in FIXTURE["deploymentTargets"])
