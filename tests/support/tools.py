@@ -15,8 +15,9 @@ from exporter.exposition.families.table import FAMILIES
 CONTRACT_METRICS = frozenset(family.name for family in FAMILIES)
 # What the shipped rules and dashboard may select.
 MONITORING_METRICS = CONTRACT_METRICS
-# Histograms and summaries: their _bucket/_sum/_count series are named after the family.
-HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary"))
+# Histograms (gauge histograms too) and summaries: their _bucket/_sum/_count series are named
+# after the family.
+HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram"))
 # The event consumer's families: exported only with `events` configured (docs/events.md), so the
 # demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
 EVENT_METRICS = frozenset(
