@@ -48,7 +48,20 @@ class Diagnostics:
         log_tail = self.log_tail[-(log_tail_chars + 1) :] if log_tail_chars > 0 else ""
         if message is self.message and log_tail == self.log_tail:
             return self
+        if not message and not log_tail:
+            # Error code and script only: a few distinct ones in a fleet, one record each.
+            key = (self.error_code, self.script_name)
+            shared = _BARE_DIAGNOSTICS.get(key)
+            if shared is None:
+                shared = Diagnostics(self.error_code, self.script_name, "", "")
+                if len(_BARE_DIAGNOSTICS) < _BARE_DIAGNOSTICS_MAX:
+                    _BARE_DIAGNOSTICS[key] = shared
+            return shared
         return Diagnostics(self.error_code, self.script_name, message, log_tail)
+
+
+_BARE_DIAGNOSTICS: dict[tuple[str, str], Diagnostics] = {}  # Diagnostics.slim's shared records
+_BARE_DIAGNOSTICS_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)

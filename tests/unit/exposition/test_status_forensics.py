@@ -118,5 +118,8 @@ def test_a_settled_target_keeps_only_the_log_tail_it_shows():
     assert summary.diagnostics is not None
     assert (summary.diagnostics.error_code, summary.diagnostics.script_name) == ("ScriptFailed", "start.sh")
     assert (summary.diagnostics.message, summary.diagnostics.log_tail) == ("", "")
+    # Targets that failed alike share one record of error code and script.
+    other = target("d-F", "i-9", "Failed", [hook("another tail", "another message")])
+    assert other.settled(False, 0).lifecycle_events[0].diagnostics is summary.diagnostics
     short = target("d-F", "i-2", "Failed", [hook("short")])
     assert short.settled(True, 100).lifecycle_events[0].diagnostics is short.lifecycle_events[0].diagnostics
