@@ -71,6 +71,7 @@ class Exporter:
         liveness_intervals: float = DEFAULT_LIVENESS_INTERVALS,
         monotonic: Callable[[], float] = time.monotonic,
         status_rows: int = status.DEFAULT_ROWS,
+        external_url: str = "",
     ) -> None:
         self.metrics = metrics
         self.poller = Poller(config, clients, shard, total_shards, clock)
@@ -88,6 +89,7 @@ class Exporter:
         metrics.reload_success_time.set(clock())
         self._sections: list[Section] = []
         self.status_rows = status_rows
+        self.external_url = external_url
         self._last_poll: float | None = None
         self._poll_health = "waiting for the first poll"
         self._scopes: tuple[Scope, ...] = ()
@@ -316,6 +318,7 @@ class Exporter:
             self._poll_health,
             self._scopes,
             diagnostics_setting(),
+            self.external_url,
         )
 
     def run(self, stop: threading.Event) -> None:

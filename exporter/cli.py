@@ -11,6 +11,7 @@ import socket
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from exporter import __version__
 from exporter import log as logsetup
@@ -19,6 +20,7 @@ from exporter.exposition.status import DEFAULT_ROWS
 from exporter.http.address import LISTEN_ADDRESS_ENV, MAX_CONNECTIONS_PER_CLIENT, listen_address
 from exporter.liveness import DEFAULT_LIVENESS_INTERVALS, LIVENESS_FLOOR
 from exporter.log import quote
+from exporter.model import LOG_TAIL_MAX
 from exporter.service import EXIT_OK, EXIT_USAGE, Options, run
 
 if TYPE_CHECKING:  # imported lazily at run time (see service.run)
@@ -102,6 +104,24 @@ def build_parser() -> argparse.ArgumentParser:
         "message and log tail, which may hold secrets) (default: %(default)s)",
     )
     p.add_argument(
+        "--web.external-url",
+        dest="external_url",
+        type=_external_url,
+        default=None,
+        help="the URL under which people reach the exporter (as Alertmanager's own flag), e.g. "
+        "https://codedeploy.example.com/exporter: the status page's JSON and links to one "
+        "deployment are absolute under it (default: relative links)",
+    )
+    p.add_argument(
+        "--log.diagnostics.max-log-tail",
+        dest="log_tail_chars",
+        type=_log_tail_chars,
+        default=LOG_TAIL_MAX,
+        help="with --log.diagnostics=full: the last characters of a failed hook's log tail "
+        f"that the log, the status page and its JSON show, 0 to {LOG_TAIL_MAX} "
+        "(CodeDeploy returns at most the last 4 KB); finished targets keep no more (default: %(default)s)",
+    )
+    p.add_argument(
         "--web.healthz.max-poll-intervals",
         dest="healthz_max_poll_intervals",
         type=_positive_float,
@@ -174,6 +194,27 @@ class _Repeatable(argparse.Action):
         setattr(namespace, self.dest, [*current, values])
 
 
+def _external_url(value: str) -> str:
+    try:
+        parts = urlsplit(value)
+        host = parts.hostname
+        parts.port  # noqa: B018  (raises ValueError on a port that is no number)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{value!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not host:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected an absolute http:// or https:// URL with a host")
+    if parts.query or parts.fragment or "?" in value or "#" in value:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected no query or fragment, links add their own")
+    return value.rstrip("/")
+
+
+def _log_tail_chars(value: str) -> int:
+    chars = _non_negative_int(value)
+    if chars > LOG_TAIL_MAX:
+        raise argparse.ArgumentTypeError(f"{value!r}: expected 0 to {LOG_TAIL_MAX} characters")
+    return chars
+
+
 def _non_negative_int(value: str) -> int:
     if not value.isdigit():
         raise argparse.ArgumentTypeError(f"{value!r}: expected a whole number, 0 or more")
@@ -217,7 +258,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.version:
         print(f"codedeploy-exporter {__version__}")
         return EXIT_OK
-    logsetup.setup(args.log_level, args.log_format, args.log_diagnostics)
+    logsetup.setup(args.log_level, args.log_format, args.log_diagnostics, args.log_tail_chars)
     try:
         shard = resolve_shard(args.shard, args.total_shards)
     except ValueError as exc:
@@ -282,6 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         args.status_max_rows,
         args.max_connections_per_client,
         args.systemd_socket,
+        args.external_url or "",
     )
     try:
         return run(options, config, credentials, web, load)

@@ -12,6 +12,8 @@ import re
 import time
 from typing import TYPE_CHECKING
 
+from exporter.model import LOG_TAIL_MAX
+
 if TYPE_CHECKING:
     from exporter.model import LifecycleEvent
 
@@ -56,6 +58,7 @@ class _Settings:
     # Set once by the CLI (like the handlers); read by the poller's failure log and the
     # status page, so both show the same amount of a deploy script's output.
     diagnostics = "summary"
+    log_tail_chars = LOG_TAIL_MAX  # --log.diagnostics.max-log-tail
 
 
 def diagnostics_setting() -> str:
@@ -67,6 +70,26 @@ def set_diagnostics(value: str) -> None:
     if value not in DIAGNOSTICS:
         raise ValueError(f"--log.diagnostics {value!r}: expected one of {', '.join(DIAGNOSTICS)}")
     _Settings.diagnostics = value
+
+
+def set_log_tail_chars(value: int) -> None:
+    if not 0 <= value <= LOG_TAIL_MAX:
+        raise ValueError(f"--log.diagnostics.max-log-tail {value}: expected 0 to {LOG_TAIL_MAX} characters")
+    _Settings.log_tail_chars = value
+
+
+def kept_output() -> tuple[bool, int]:
+    """What of a failed hook's script output a settled target keeps (Target.settled): the
+    message and how much of the log tail, as much as is ever shown and no more."""
+    full = _Settings.diagnostics == "full"
+    return full, _Settings.log_tail_chars if full else 0
+
+
+def bounded_tail(text: str, limit: int) -> str:
+    """The last `limit` characters of a log tail, marked with a leading ellipsis when cut."""
+    if limit <= 0:
+        return ""
+    return text if len(text) <= limit else "\u2026" + text[-limit:]
 
 
 def diagnostics_fields(event: LifecycleEvent | None, full: bool | None = None) -> dict[str, str]:
@@ -86,12 +109,15 @@ def diagnostics_fields(event: LifecycleEvent | None, full: bool | None = None) -
     }
     if full:
         fields["message"] = diag.message if diag else ""
-        fields["log_tail"] = diag.log_tail if diag else ""
+        fields["log_tail"] = bounded_tail(diag.log_tail, _Settings.log_tail_chars) if diag else ""
     return fields
 
 
-def setup(level: str = "info", fmt: str = "logfmt", diagnostics: str = "summary") -> None:
+def setup(
+    level: str = "info", fmt: str = "logfmt", diagnostics: str = "summary", log_tail_chars: int = LOG_TAIL_MAX
+) -> None:
     set_diagnostics(diagnostics)
+    set_log_tail_chars(log_tail_chars)
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if fmt == "json" else LogfmtFormatter())
     root = logging.getLogger()

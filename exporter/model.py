@@ -28,12 +28,40 @@ DEPLOYMENT_STATUSES = (
 )
 
 
+# diagnostics.logTail: "CodeDeploy returns up to the last 4 KB of the diagnostic log" (botocore's
+# model); a longer one is cut to its last LOG_TAIL_MAX characters when parsed.
+LOG_TAIL_MAX = 4096
+
+
 @dataclass(frozen=True, slots=True)
 class Diagnostics:
     error_code: str
     script_name: str
     message: str
     log_tail: str
+
+    def slim(self, keep_message: bool, log_tail_chars: int) -> Diagnostics:
+        """What is kept once nothing reads more: the script's message only if shown, and the
+        last `log_tail_chars` characters of its log tail (one more when it is longer, so what
+        shows it still knows it was cut: exporter.log.bounded_tail)."""
+        message = self.message if keep_message else ""
+        log_tail = self.log_tail[-(log_tail_chars + 1) :] if log_tail_chars > 0 else ""
+        if message is self.message and log_tail == self.log_tail:
+            return self
+        if not message and not log_tail:
+            # Error code and script only: a few distinct ones in a fleet, one record each.
+            key = (self.error_code, self.script_name)
+            shared = _BARE_DIAGNOSTICS.get(key)
+            if shared is None:
+                shared = Diagnostics(self.error_code, self.script_name, "", "")
+                if len(_BARE_DIAGNOSTICS) < _BARE_DIAGNOSTICS_MAX:
+                    _BARE_DIAGNOSTICS[key] = shared
+            return shared
+        return Diagnostics(self.error_code, self.script_name, message, log_tail)
+
+
+_BARE_DIAGNOSTICS: dict[tuple[str, str], Diagnostics] = {}  # Diagnostics.slim's shared records
+_BARE_DIAGNOSTICS_MAX = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,11 +117,16 @@ class Target:
                 return event
         return None
 
-    def settled(self) -> Target:
+    def settled(self, keep_message: bool = True, log_tail_chars: int = LOG_TAIL_MAX) -> Target:
         """What a target of a finished deployment keeps once its deployment's per-hook
         aggregates are made: its identity, status and the hook that failed (what its series,
-        the status page and the failure log read), not every hook, weight and task set."""
+        the status page and the failure log read), not every hook, weight and task set. Of the
+        failed hook's script output, only what the status page shows (Diagnostics.slim)."""
         failed = self.failed_event() if self.status == "Failed" else None
+        if failed is not None and failed.diagnostics is not None:
+            diagnostics = failed.diagnostics.slim(keep_message, log_tail_chars)
+            if diagnostics is not failed.diagnostics:
+                failed = LifecycleEvent(failed.name, failed.status, failed.start, failed.end, diagnostics)
         return Target(
             self.deployment_id,
             self.target_id,
@@ -106,6 +139,12 @@ class Target:
         )
 
 
+# Upper bounds of the per-group hook duration history (exporter.collect.hook_history): CodeDeploy
+# hooks take from a second (a Lambda validation) to hours (a script's 3600 s timeout, a slow
+# traffic shift); 11 bounds and +Inf keep it at 12 buckets.
+HOOK_DURATION_BUCKETS = (1.0, 5.0, 15.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1200.0, 3600.0, 10800.0)
+
+
 @dataclass(slots=True)
 class HookAggregate:
     """One lifecycle event over the targets of one deployment."""
@@ -114,6 +153,9 @@ class HookAggregate:
     duration_sum: float = 0.0
     duration_count: int = 0
     duration_max: float = 0.0
+    # Durations per HOOK_DURATION_BUCKETS bucket (not cumulative; the last is above every
+    # bound), made only when a duration is seen: what the group's hook history adds up.
+    duration_buckets: list[int] | None = None
 
 
 def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate]:
@@ -136,6 +178,10 @@ def aggregate_hooks(targets: Iterable[Target | None]) -> dict[str, HookAggregate
                 duration = event.end - event.start
                 agg.duration_sum += duration
                 agg.duration_count += 1
+                buckets = agg.duration_buckets
+                if buckets is None:
+                    buckets = agg.duration_buckets = [0] * (len(HOOK_DURATION_BUCKETS) + 1)
+                buckets[bisect.bisect_left(HOOK_DURATION_BUCKETS, duration)] += 1
                 if agg.duration_count == 1 or duration > agg.duration_max:
                     agg.duration_max = duration
     return hooks
@@ -270,3 +316,14 @@ def observe_lead_time(histogram: Histogram, value: float) -> Histogram:
     first = bisect.bisect_left(LEAD_TIME_BUCKETS, value)
     buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(histogram.buckets))
     return Histogram(buckets, histogram.sum + value, histogram.count + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class HookHistogram:
+    """Durations of one lifecycle event over the targets of a group's finished deployments."""
+
+    buckets: tuple[int, ...]  # cumulative counts per HOOK_DURATION_BUCKETS bound (le), then +Inf
+
+    @property
+    def count(self) -> int:
+        return self.buckets[-1]

@@ -53,6 +53,7 @@ class Options:
     status_rows: int = DEFAULT_ROWS  # rows per section of the status page
     max_connections_per_client: int = MAX_CONNECTIONS_PER_CLIENT
     systemd_socket: bool = False  # serve on the sockets systemd passed, not listen_addresses
+    external_url: str = ""  # --web.external-url, without a trailing slash
 
 
 class Reloader:
@@ -125,6 +126,7 @@ def run(
         options.total_shards,
         liveness_intervals=options.healthz_max_poll_intervals,
         status_rows=options.status_rows,
+        external_url=options.external_url,
     )
     if options.once:
         return _once(exporter, clients)

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from exporter.model import (
+    LOG_TAIL_MAX,
     AlarmOverride,
     Deployment,
     Diagnostics,
@@ -134,7 +135,10 @@ def _diagnostics(raw: dict[str, Any]) -> Diagnostics:
     if found is not None:
         return found
     made = Diagnostics(
-        error_code=_word(key[0]), script_name=_word(key[1]), message=_word(key[2]), log_tail=_word(key[3])
+        error_code=_word(key[0]),
+        script_name=_word(key[1]),
+        message=_word(key[2]),
+        log_tail=_word(key[3])[-LOG_TAIL_MAX:],  # the API's own bound, kept whatever it sends
     )
     if len(_DIAGNOSTICS) < _DIAGNOSTICS_MAX and all(type(v) is str and len(v) <= _SHARED_TEXT for v in key):
         _DIAGNOSTICS[key] = made

@@ -26,6 +26,7 @@ from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.group_facts import GroupFacts
 from exporter.collect.groups import GroupStates
+from exporter.collect.hook_history import HookHistory
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
@@ -91,6 +92,7 @@ class Poller:
         self.groups = GroupStates()
         self.group_facts = GroupFacts()  # metrics.group_tags, metrics.lead_time
         self.groups.on_counted = self.group_facts.counted
+        self.hook_history = HookHistory()
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -209,7 +211,11 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        return self.groups.views(self.group_facts.extend)
+        views = self.groups.views(self.group_facts.extend)
+        if not self.config.metrics.lifecycle_event_history:
+            return views
+        # Only the deployments exported: those are the ones a restart reads back.
+        return self.hook_history.attach(views, (t for _, t in self.rendered_deployments()), self.identity)
 
     # ---- identity and sharding ----------------------------------------------------------------
 

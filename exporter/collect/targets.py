@@ -21,7 +21,7 @@ from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.keys import DeploymentKey, backoff, chunks, keep_if_equal
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
-from exporter.log import diagnostics_fields, quote
+from exporter.log import diagnostics_fields, kept_output, quote
 from exporter.model import Target, aggregate_hooks
 from exporter.workers import PoolMap
 
@@ -144,10 +144,11 @@ class TargetStore:
             if deployment.hooks is not None or not all(t.frozen and t.record is not None for t in targets):
                 return
             deployment.hooks = aggregate_hooks(t.record for t in targets)
+            kept = kept_output()  # a failed hook's script output: as much as is ever shown
             for target in targets:
                 target.settled = True
                 if self.slim and target.record is not None:
-                    target.record = target.record.settled()
+                    target.record = target.record.settled(*kept)
 
     def set_slim(self, slim: bool) -> None:
         """Whether settled targets keep only Target.settled(). Turned off (a reload to

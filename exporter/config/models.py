@@ -68,6 +68,13 @@ class MetricsSettings(Model):
         "has finished, a target keeps its info, status and last update, and a Failed one also "
         "its failed hook. `all`: every series of every target, finished or not.",
     )
+    lifecycle_event_history: bool = Field(
+        True,
+        description="Export `codedeploy_deployment_group_lifecycle_event_duration_seconds`: per "
+        "deployment group and lifecycle event, a histogram of the hook durations of the targets of "
+        "the group's finished deployments held (12 bucket series per hook name). `false` "
+        "drops it and the work of adding it up.",
+    )
     include: tuple[Regex, ...] = Field(
         (".*",),
         strict=False,

@@ -11,6 +11,7 @@ from collections.abc import Hashable, Iterable
 from typing import cast
 
 from exporter.exposition.families.base import (
+    SUFFIXED_TYPES,
     Family,
     Level,
     PlainSamples,
@@ -60,7 +61,7 @@ class Plan:
         self.deployment = _bound(s.families(Level.DEPLOYMENT), s.sparse_status)
         hooks = s.families(Level.DEPLOYMENT_LIFECYCLE_EVENT)
         self.hook = tuple((f.name, f.samples, f.type == "summary") for f in hooks)
-        self.group = tuple((f.name, f.samples, f.type == "histogram") for f in s.families(Level.DEPLOYMENT_GROUP))
+        self.group = tuple((f.name, f.samples, f.type in SUFFIXED_TYPES) for f in s.families(Level.DEPLOYMENT_GROUP))
         self.all_hooks = s.lifecycle_events == "all"
 
 

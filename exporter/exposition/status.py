@@ -12,13 +12,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from typing import Generic, TypeVar
+from urllib.parse import quote
 
 from exporter.exposition.views import GroupView
 from exporter.log import diagnostics_fields
 from exporter.model import Deployment, Target
 
 DEFAULT_ROWS = 100
-FILTERS = ("account_id", "region", "application", "deployment_group", "status")
+FILTERS = ("account_id", "region", "application", "deployment_group", "deployment_id", "status")
 # deploymentOverview's keys, in the order a progress bar shows them.
 OVERVIEW_ORDER = ("Succeeded", "Failed", "InProgress", "Pending", "Skipped", "Ready")
 _FAILING = frozenset({"Failed", "Stopped"})
@@ -45,6 +46,9 @@ class Header:
     poll_health: str  # "ok", "waiting for the first poll", or what went wrong
     scopes: tuple[Scope, ...]  # failing ones first
     diagnostics: str  # --log.diagnostics: whether script output is shown
+    # --web.external-url: where people reach the exporter, for the absolute links the page and
+    # its JSON give (e.g. to one deployment); "" when not set: links are relative.
+    external_url: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +125,8 @@ class Filters:
     region: str = ""
     application: str = ""
     deployment_group: str = ""
+    # One deployment (what an alert about it links to): its row, and its group's row.
+    deployment_id: str = ""
     status: str = ""  # a group's latest status or a deployment's status, any case
 
     @classmethod
@@ -132,9 +138,11 @@ class Filters:
         return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name)}
 
     def keeps(self, row: GroupRow | DeploymentRow) -> bool:
+        """Whether a row passes every filter but a group row's deployment_id (see select)."""
         status = row.latest_status if isinstance(row, GroupRow) else row.status
         return (
-            (not self.account_id or row.account_id == self.account_id)
+            (not self.deployment_id or isinstance(row, GroupRow) or row.deployment_id == self.deployment_id)
+            and (not self.account_id or row.account_id == self.account_id)
             and (not self.region or row.region == self.region)
             and (not self.application or row.application == self.application)
             and (not self.deployment_group or row.deployment_group == self.deployment_group)
@@ -237,15 +245,23 @@ def select(status: Status, filters: Filters = NO_FILTERS) -> Page:
         kept = [row for row in rows if filters.keeps(row)] if filters.active() else rows
         return Section(tuple(kept[: status.limit]), max(0, len(kept) - status.limit))
 
-    return Page(
-        status.header,
-        status.generated,
-        status.limit,
-        filters,
-        section(status.groups),
-        section(status.running),
-        section(status.failed),
-    )
+    running, failed = section(status.running), section(status.failed)
+    group_rows = status.groups
+    if filters.deployment_id:
+        # A group row names no deployment but its latest: show the groups of the deployments kept.
+        keys = {_group_key(row) for row in (*running.rows, *failed.rows)}
+        group_rows = tuple(row for row in group_rows if _group_key(row) in keys)
+    groups = section(group_rows)
+    return Page(status.header, status.generated, status.limit, filters, groups, running, failed)
+
+
+def deployment_query(deployment_id: str) -> str:
+    """The page's query for one deployment: what an alert about it links to."""
+    return "deployment_id=" + quote(deployment_id, safe="")
+
+
+def _group_key(row: GroupRow | DeploymentRow) -> tuple[str, str, str, str]:
+    return (row.account_id, row.region, row.application, row.deployment_group)
 
 
 def with_header(status: Status, header: Header) -> Status:

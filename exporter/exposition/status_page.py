@@ -21,6 +21,7 @@ from exporter.exposition.status import (
     Header,
     Page,
     Section,
+    deployment_query,
 )
 
 API_VERSION = 1
@@ -55,6 +56,8 @@ dl{display:grid;grid-template-columns:max-content auto;gap:2px 12px;margin:.5em 
 .b-run{background:var(--run)}.b-wait{background:var(--wait)}.b-skip{background:var(--skip)}
 .msg{white-space:pre-wrap;max-width:60em}form{margin:1em 0;padding:.5em;background:var(--panel)}
 input{width:9em}code{font-size:.95em}.more{color:var(--mute);font-style:italic}
+.tail{white-space:pre-wrap;max-width:60em;max-height:16em;overflow:auto;margin:.3em 0 0;padding:.3em;
+font-size:.9em;background:var(--panel);border:1px solid var(--line)}
 """
 
 
@@ -96,6 +99,11 @@ def _group_link(row: GroupRow | DeploymentRow) -> str:
         application=row.application,
         deployment_group=row.deployment_group,
     )
+
+
+def deployment_url(external_url: str, deployment_id: str) -> str:
+    """The page on one deployment: absolute under --web.external-url, else relative."""
+    return f"{external_url}/?{deployment_query(deployment_id)}"
 
 
 def _deployment_link(deployment_id: str, shown: frozenset[str]) -> str:
@@ -160,10 +168,11 @@ def html_sections(page: Page) -> str:
     """The part made once per snapshot (for the unfiltered page) or per filtered request."""
     now = page.generated
     shown = frozenset(row.deployment_id for row in (*page.running.rows, *page.failed.rows))
+    base = page.header.external_url
     return (
         _groups_html(page.groups, now)
-        + _deployments_html("running", "Deployments in progress", page.running, now, shown)
-        + _deployments_html("failed", "Failed and stopped deployments", page.failed, now, shown)
+        + _deployments_html("running", "Deployments in progress", page.running, now, shown, base)
+        + _deployments_html("failed", "Failed and stopped deployments", page.failed, now, shown, base)
         + f'<p class="mute">Times are relative to the last poll ({e(utc(now))}).</p></body></html>\n'
     )
 
@@ -223,11 +232,15 @@ def _failed_targets(row: DeploymentRow) -> str:
     output = any(t.message or t.log_tail for t in row.failed_targets)
 
     def cells(t: FailedTarget) -> str:
-        text = "\n".join(v for v in (t.message, t.log_tail) if v)
+        # The log tail as the script wrote it (pre: its lines and indentation), escaped and
+        # bounded (--log.diagnostics.max-log-tail), scrolled within its box when long.
+        text = (f'<div class="msg">{e(t.message)}</div>' if t.message else "") + (
+            f'<pre class="tail" aria-label="log tail">{e(t.log_tail)}</pre>' if t.log_tail else ""
+        )
         return (
             f"<tr><td><code>{e(t.target_id)}</code></td><td>{e(t.target_type)}</td><td>{e(t.hook)}</td>"
             f"<td>{e(t.error_code)}</td><td>{e(t.script_name)}</td>"
-            + (f'<td class="msg">{e(text)}</td>' if output else "")
+            + (f'<td class="output">{text}</td>' if output else "")
             + "</tr>"
         )
 
@@ -256,7 +269,7 @@ def _deployment_facts(row: DeploymentRow, shown: frozenset[str]) -> str:
 
 
 def _deployments_html(
-    anchor: str, title: str, section: Section[DeploymentRow], now: float, shown: frozenset[str]
+    anchor: str, title: str, section: Section[DeploymentRow], now: float, shown: frozenset[str], base: str
 ) -> str:
     if not section.rows:
         return f'<section id="{anchor}"><h2>{title}</h2><p class="mute">None.</p></section>\n'
@@ -274,7 +287,9 @@ def _deployments_html(
         )
         details = _deployment_facts(row, shown) + _failed_targets(row)
         rows.append(
-            f'<tr id="{e(row.deployment_id)}" class="deployment"><td><code>{e(row.deployment_id)}</code> '
+            f'<tr id="{e(row.deployment_id)}" class="deployment"><td>'
+            f'<a class="permalink" href="{e(deployment_url(base, row.deployment_id))}">'
+            f"<code>{e(row.deployment_id)}</code></a> "
             f'<span class="mute">{e(row.platform)}</span></td><td><a href="{_group_link(row)}">{e(group)}</a></td>'
             f"<td>{_status(row.status)}</td><td>{e(row.creator)}</td><td>{_when(row.started or row.created, now)}</td>"
             f"<td>{_targets_cell(row)}</td>{extra}</tr>\n"
@@ -305,6 +320,7 @@ def _header_json(header: Header) -> dict[str, Any]:
         "poll_health": header.poll_health,
         "scopes": [{"account_id": s.account_id, "region": s.region, "error": s.error} for s in header.scopes],
         "diagnostics": header.diagnostics,
+        "external_url": header.external_url or None,
     }
 
 
@@ -328,7 +344,7 @@ def _group_json(g: GroupRow) -> dict[str, Any]:
     }
 
 
-def _deployment_json(d: DeploymentRow) -> dict[str, Any]:
+def _deployment_json(d: DeploymentRow, base: str) -> dict[str, Any]:
     return {
         "account_id": d.account_id,
         "region": d.region,
@@ -360,6 +376,7 @@ def _deployment_json(d: DeploymentRow) -> dict[str, Any]:
             for t in d.failed_targets
         ],
         "failed_targets_not_shown": d.failed_targets_not_shown,
+        "status_page_url": deployment_url(base, d.deployment_id),
     }
 
 
@@ -373,11 +390,11 @@ def json_document(page: Page) -> dict[str, Any]:
         "row_limit": page.limit,
         "deployment_groups": {"rows": [_group_json(g) for g in page.groups.rows], "not_shown": page.groups.not_shown},
         "deployments_in_progress": {
-            "rows": [_deployment_json(d) for d in page.running.rows],
+            "rows": [_deployment_json(d, page.header.external_url) for d in page.running.rows],
             "not_shown": page.running.not_shown,
         },
         "failed_deployments": {
-            "rows": [_deployment_json(d) for d in page.failed.rows],
+            "rows": [_deployment_json(d, page.header.external_url) for d in page.failed.rows],
             "not_shown": page.failed.not_shown,
         },
     }

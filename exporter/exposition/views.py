@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
-from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, LastDeployment, Target
+from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, HookHistogram, LastDeployment, Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +71,9 @@ class GroupView:
     # metrics.group_tags: (label name, value) in the config's order; None: not configured.
     tags: tuple[tuple[str, str], ...] | None = None
     lead_times: Histogram | None = None  # metrics.lead_time, listed groups only
+    # Per lifecycle event, its durations over the targets of the group's finished deployments
+    # held (exporter.collect.hook_history); None: not kept (metrics.lifecycle_event_history).
+    hook_durations: tuple[tuple[str, HookHistogram], ...] | None = None
 
 
 def group_prefix(view: GroupView) -> str:

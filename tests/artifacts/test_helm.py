@@ -909,8 +909,9 @@ def test_flags_the_chart_passes_are_accepted_by_the_exporter(chart):
         build_parser().parse_args(args)  # exits (SystemExit) on an unknown or bad flag
 
 
-def test_alerts_link_to_the_status_page_filtered_on_their_group_when_its_address_is_set(chart, tmp_path):
-    """promtool expands the rendered annotation: label values are query-escaped."""
+def test_alerts_link_to_the_status_page_on_their_deployment_when_its_address_is_set(chart, tmp_path):
+    """promtool expands the rendered annotation: label values are query-escaped; a deployment's
+    alert opens the page on that deployment (issue 29), within its group's filters."""
     values = {"nameOverride": "cde", "prometheusRule": {"enabled": True, "statusPageURL": "https://status.example/"}}
     rule = only(render(chart, values), "PrometheusRule")
     rules = _rules(rule)
@@ -918,5 +919,63 @@ def test_alerts_link_to_the_status_page_filtered_on_their_group_when_its_address
     assert "status_page" not in str(
         _rules(only(render(chart, {"prometheusRule": {"enabled": True}}), "PrometheusRule"))
     )
-    link = "https://status.example/?account_id=1&region=r&application=a+b%26c&deployment_group=g"
+    link = "https://status.example/?account_id=1&region=r&application=a+b%26c&deployment_group=g&deployment_id=d-1"
     _running_deployment_test(rule, tmp_path, "a b&c", [_running_too_long("a b&c", status_page=link)])
+
+
+def test_a_group_alert_links_to_the_groups_newest_failed_deployment(chart, tmp_path):
+    """CodeDeployGroupDeploymentFailed has no deployment_id label: its link names the newest
+    failed or stopped deployment of the group still exported, found by a query in the template."""
+    values = {"nameOverride": "cde", "prometheusRule": {"enabled": True, "statusPageURL": "https://status.example"}}
+    rule = only(render(chart, values), "PrometheusRule")
+    rules_file = tmp_path / "rules.yaml"
+    rules_file.write_text(yaml.safe_dump(rule["spec"]))
+    group = 'job="cde",instance="e:1",account_id="1",region="r",application="web",deployment_group="g"'
+    series = [
+        {"series": f'codedeploy_deployment_group_last_attempted_status{{{group},status="Failed"}}', "values": "1x3"},
+        {
+            "series": f'codedeploy_deployment_group_last_attempted_info{{{group},deployment_id="d-NEW"}}',
+            "values": "1x3",
+        },
+    ]
+    for deployment_id, status, complete in (
+        ("d-OLD", "Failed", 100),
+        ("d-NEW", "Failed", 900),
+        ("d-OK", "Succeeded", 950),
+    ):
+        labels = f'{group},deployment_id="{deployment_id}"'
+        series.append(
+            {"series": f"codedeploy_deployment_complete_timestamp_seconds{{{labels}}}", "values": f"{complete}x3"}
+        )
+        series.append({"series": f'codedeploy_deployment_status{{{labels},status="{status}"}}', "values": "1x3"})
+    link = "https://status.example/?account_id=1&region=r&application=web&deployment_group=g&deployment_id=d-NEW"
+    alert = {
+        "eval_time": "1m",
+        "alertname": "CodeDeployGroupDeploymentFailed",
+        "exp_alerts": [
+            {
+                "exp_labels": {"severity": "warning", "account_id": "1", "region": "r", "application": "web",
+                               "deployment_group": "g"},
+                "exp_annotations": {
+                    "summary": "The latest deployment of a CodeDeploy deployment group failed.",
+                    "description": "The latest finished deployment of web/g (account 1, r) failed and no later "
+                    "deployment has succeeded (latest attempt: d-NEW).",
+                    "runbook_url": "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/"
+                    "docs/monitoring.md#codedeploygroupdeploymentfailed",
+                    "status_page": link,
+                },
+            }
+        ],
+    }  # fmt: skip
+    test = {"interval": "1m", "input_series": series, "alert_rule_test": [alert]}
+    test_file = tmp_path / "test.yaml"
+    test_file.write_text(
+        yaml.safe_dump({"rule_files": [str(rules_file)], "evaluation_interval": "1m", "tests": [test]})
+    )
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.fail("promtool not found: install Debian's prometheus package")
+    result = subprocess.run(
+        [promtool, "test", "rules", str(test_file)], check=False, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -413,6 +413,13 @@ def test_target_failure_reaches_alertmanager_within_the_configured_intervals(
     for value in (target_id, deployment_id, application, group):
         assert value in alert["annotations"]["description"]
     assert alert["annotations"]["runbook_url"].endswith("#codedeploydeploymenttargetsfailed")
+    # Forensics (issue 29): the failed hook, and the error code and script CodeDeploy reported.
+    failed_hook = next(e for e in body["lifecycleEvents"] if e["status"] == "Failed")
+    description = alert["annotations"]["description"]
+    assert f"Failed hooks: {failed_hook['lifecycleEventName']} on " in description
+    diagnostics = failed_hook.get("diagnostics") or {}
+    for value in (diagnostics.get("errorCode"), diagnostics.get("scriptName")):
+        assert not value or value in description.split("Diagnostics: ", 1)[1]
 
 
 # ---- each failure alert of the demo reaches Alertmanager, then resolves -----------------

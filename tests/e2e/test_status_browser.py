@@ -15,6 +15,7 @@ from support.tools import require_binary
 
 from exporter import log as logsetup
 from exporter.http.server import serve
+from exporter.simulator import deployment_info, diagnostics, instance_target, lifecycle_event
 
 from .e2e_stack import wait_for
 
@@ -79,7 +80,8 @@ def test_injected_markup_in_a_diagnostics_message_does_not_execute(tab, world_ur
     assert page.title() == "CodeDeploy status"
     assert page.evaluate("document.scripts.length") == 0 and page.locator("img").count() == 0
     # Shown as the text it is.
-    assert EVIL in page.locator("#failed td.msg").first.inner_text()
+    assert EVIL in page.locator("#failed td.output .msg").first.inner_text()
+    assert "[stderr]" + EVIL in page.locator("#failed td.output pre.tail").first.inner_text()
 
 
 def test_failures_first_once_per_deployment_and_the_ecs_traffic_bar_at_its_weight(tab, world_url):
@@ -138,3 +140,77 @@ def test_the_demo_lists_a_failing_group_first_with_its_failed_instance_and_hook(
     instances = page.locator("#failed table.targets tbody tr").all_inner_texts()
     assert any(re.match(r"i-[0-9a-f]+\s+InstanceTarget\s+(ApplicationStart|ValidateService)\s", t) for t in instances)
     assert dialogs == []
+
+
+# ---- forensics (issue 29): the log tail and the page on one deployment --------------------------
+
+LOG_LINES = [f"[stdout] step {n:03d}: <ok> & 'fine'" for n in range(200)] + ["[stderr] FATAL: port 8080 in use"]
+
+
+@pytest.fixture
+def forensics_url(sim, make_exporter) -> Iterator[tuple[Any, str]]:
+    """The world, plus a failed deployment whose hook wrote 200 lines (its log tail: the last
+    2,000 characters shown) and an exporter told where people reach it."""
+    logsetup.set_diagnostics("full")
+    logsetup.set_log_tail_chars(2000)
+    now = 1_800_000_000.0
+    hook = lifecycle_event(
+        "ValidateService",
+        "Failed",
+        now - 50,
+        now - 40,
+        diagnostics("ScriptFailed", "scripts/validate.sh", "exit code 1", "\n".join(LOG_LINES)),
+    )
+    sim.put_deployment(
+        deployment_info("d-LOGTAIL01", "cart", "cart-prod", "Failed", now - 300, complete_time=now - 30),
+        [instance_target("d-LOGTAIL01", "i-cart", "Failed", [hook], now - 30)],
+    )
+    entries = [*world(sim), {"deployment_id": "d-LOGTAIL01"}]
+    exporter = make_exporter(deployments=entries)
+    server = serve("127.0.0.1:0", exporter)
+    exporter.external_url = server.url + "/ops"  # links under it; this test server answers at /
+    exporter.poll_once()
+    try:
+        yield exporter, server.url
+    finally:
+        server.stop()
+        logsetup.set_diagnostics("summary")
+        logsetup.set_log_tail_chars(4096)
+
+
+def test_the_log_tail_keeps_its_lines_ends_with_the_failure_and_scrolls_in_its_box(tab, forensics_url):
+    page, dialogs = tab
+    _, url = forensics_url
+    page.goto(url + "/")
+    row = page.locator("#failed tr.deployment", has_text="d-LOGTAIL01")
+    tail = page.locator("#failed tr.details", has_text="i-cart").locator("pre.tail")
+    assert row.count() == 1 and tail.count() == 1
+    text = tail.inner_text()
+    # Its last 2,000 characters, marked as cut, one line per line, markup as text.
+    assert text.startswith("\u2026") and text.endswith("[stderr] FATAL: port 8080 in use")
+    assert len(text) == 2001 and "[stdout] step 000" not in text
+    assert "[stdout] step 199: <ok> & 'fine'\n[stderr] FATAL" in text
+    # Bounded on screen: the box scrolls instead of pushing the page down by 60 lines.
+    box = tail.bounding_box()
+    assert box is not None and box["height"] < 400
+    assert tail.evaluate("e => e.scrollHeight > e.clientHeight")
+    assert page.locator("#failed .msg", has_text="exit code 1").count() == 1
+    assert dialogs == []
+
+
+def test_a_deployments_link_opens_the_page_on_it_and_its_group_only(tab, forensics_url):
+    page, _ = tab
+    _, url = forensics_url
+    page.goto(url + "/")
+    link = page.locator("#failed tr.deployment", has_text="d-LOGTAIL01").locator("a.permalink")
+    # Absolute under --web.external-url, as the alerts' links are.
+    assert link.get_attribute("href") == url + "/ops/?deployment_id=d-LOGTAIL01"
+    page.goto(url + "/?deployment_id=d-LOGTAIL01")
+    assert page.locator("#failed tr.deployment").all_inner_texts()[0].startswith("d-LOGTAIL01")
+    assert page.locator("#failed tr.deployment").count() == 1
+    assert "None." in page.locator("#running").inner_text()  # d-SHIFTING1 is another deployment
+    assert [t.split("\t")[2] for t in page.locator("#groups tbody tr").all_inner_texts()] == ["cart"]
+    assert page.locator('input[name="deployment_id"]').input_value() == "d-LOGTAIL01"
+    # The JSON link of the filtered page gives the same single deployment.
+    json_href = page.locator("nav a", has_text="JSON").get_attribute("href")
+    assert json_href == "/api/v1/status?deployment_id=d-LOGTAIL01"

@@ -81,6 +81,10 @@ def test_openmetrics_is_served_when_asked_for_and_parses(served):
         assert families["codedeploy_deployment_create_timestamp_seconds"].unit == "seconds"
         assert families["codedeploy_deployment_error_info"].unit == ""
         assert families["codedeploy_deployment_lifecycle_event_duration_seconds"].type == "summary"
+        # A gauge histogram: OpenMetrics' own type, buckets only (the +Inf one is the count).
+        hooks = families["codedeploy_deployment_group_lifecycle_event_duration_seconds"]
+        assert hooks.type == "gaugehistogram" and hooks.unit == "seconds"
+        assert {s.name for s in hooks.samples} == {hooks.name + "_bucket"}
 
 
 def test_text_format_is_the_default_and_parses(served):
@@ -90,6 +94,8 @@ def test_text_format_is_the_default_and_parses(served):
         assert "# EOF" not in text and "# UNIT" not in text
         names = {f.name for f in parse_text(text)}
         assert "codedeploy_target_status" in names and "process_cpu_seconds" in names
+        # 0.0.4 has no gauge histogram: written `histogram`, as prometheus-client writes one.
+        assert "# TYPE codedeploy_deployment_group_lifecycle_event_duration_seconds histogram\n" in text
 
 
 def test_text_format_passes_promtool_lint(served):

@@ -31,10 +31,11 @@ ISSUE_23_FAMILIES = {
 RECORDED_METRICS = recorded_names()
 # What the shipped rules and dashboard may select.
 MONITORING_METRICS = CONTRACT_METRICS | frozenset(ISSUE_23_FAMILIES) | RECORDED_METRICS
-# Histograms and summaries: their _bucket/_sum/_count series are named after the family.
-HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary")) | {
-    name for name, kind in ISSUE_23_FAMILIES.items() if kind == "histogram"
-}
+# Histograms (gauge histograms too) and summaries: their _bucket/_sum/_count series are named
+# after the family.
+HISTOGRAMS = frozenset(
+    family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram")
+) | {name for name, kind in ISSUE_23_FAMILIES.items() if kind == "histogram"}
 # The event consumer's families: exported only with `events` configured (docs/events.md), so the
 # demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
 EVENT_METRICS = frozenset(

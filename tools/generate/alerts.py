@@ -53,6 +53,43 @@ _LATEST_ATTEMPT = (
 )
 
 
+# Alerts of a whole group (no deployment_id label); the others of group "codedeploy" are per deployment.
+_GROUP_ALERTS = ("CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped")
+_NEWEST_ENDED = (
+    '{{ range printf "topk(1, max by (deployment_id) (codedeploy_deployment_complete_timestamp_seconds{'
+    + _GROUP_MATCH
+    + '} and on (deployment_id) (codedeploy_deployment_status{status=~\\"Failed|Stopped\\"} == 1)))" '
+    + _GROUP_ARGS
+    + " | query }}{{ .Labels.deployment_id | urlquery }}{{ end }}"
+)
+# Forensics (issue 29): which hooks failed on how many targets, and the error code and script
+# CodeDeploy reported, from the series kept for finished targets (a Failed target keeps its
+# failed hook's diagnostics; the per-deployment hook counts stay with the deployment).
+_FAILED_HOOKS = (
+    '{{ with printf "sum by (lifecycle_event) (codedeploy_deployment_lifecycle_event_targets{'
+    'account_id=%q,region=%q,deployment_id=%q,status=\\"Failed\\"})" '
+    "$labels.account_id $labels.region $labels.deployment_id | query }} Failed hooks: "
+    '{{ range $i, $h := . | sortByLabel "lifecycle_event" }}{{ if $i }}, {{ end }}'
+    '{{ $h.Labels.lifecycle_event }} on {{ $h.Value | printf "%.0f" }} targets{{ end }}.{{ end }}'
+)
+_DIAGNOSTICS = (
+    '{{ with printf "count by (lifecycle_event, error_code, script_name) '
+    '(codedeploy_lifecycle_event_diagnostics_info{account_id=%q,region=%q,deployment_id=%q})" '
+    "$labels.account_id $labels.region $labels.deployment_id | query }} Diagnostics: "
+    '{{ range $i, $d := . | sortByLabel "lifecycle_event" }}{{ if $i }}; {{ end }}'
+    "{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at "
+    '{{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf "%.0f" }} targets{{ end }}.{{ end }}'
+)
+_GROUP_DIAGNOSTICS = (
+    '{{ with printf "count by (deployment_id, lifecycle_event, error_code, script_name) '
+    "(codedeploy_lifecycle_event_diagnostics_info{" + _GROUP_MATCH + '})" ' + _GROUP_ARGS + " | query }} "
+    'Diagnostics: {{ range $i, $d := . | sortByLabel "deployment_id" }}{{ if lt $i 5 }}{{ if $i }}; {{ end }}'
+    "{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at "
+    '{{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf "%.0f" }} targets of '
+    "{{ $d.Labels.deployment_id }}{{ end }}{{ end }}.{{ end }}"
+)
+
+
 @dataclass(frozen=True)
 class Knob:
     """A threshold users may override; ``default`` is a number or a Prometheus duration."""
@@ -89,7 +126,14 @@ class Alert:
             labels = ("account_id", "region")
         else:
             labels = ()
-        return "&".join(f"{label}={{{{ $labels.{label} | urlquery }}}}" for label in labels)
+        query = "&".join(f"{label}={{{{ $labels.{label} | urlquery }}}}" for label in labels)
+        if self.name in _GROUP_ALERTS:
+            # The group's newest failed or stopped deployment still exported; without one the
+            # empty deployment_id filters nothing and the page opens on the group.
+            return query + "&deployment_id=" + _NEWEST_ENDED
+        if self.group == "codedeploy":
+            return query + "&deployment_id={{ $labels.deployment_id | urlquery }}"
+        return query
 
 
 ALERTS: tuple[Alert, ...] = (
@@ -122,7 +166,7 @@ max by ({GROUP}) (
         summary="The latest deployment of a CodeDeploy deployment group failed.",
         description=(
             "The latest finished deployment of " + _GROUP_TEXT + " failed and no later "
-            "deployment has succeeded (latest attempt: " + _LATEST_ATTEMPT + ")."
+            "deployment has succeeded (latest attempt: " + _LATEST_ATTEMPT + ")." + _GROUP_DIAGNOSTICS
         ),
     ),
     Alert(
@@ -304,7 +348,7 @@ unless on ({DEPLOYMENT})
             'account_id=%q,region=%q,deployment_id=%q,status=\\"Failed\\"} == 1)" '
             "$labels.account_id $labels.region $labels.deployment_id | query "
             '| sortByLabel "target_id" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}'
-            "{{ $t.Labels.target_id }}{{ end }}{{ end }}."
+            "{{ $t.Labels.target_id }}{{ end }}{{ end }}." + _FAILED_HOOKS + _DIAGNOSTICS
         ),
     ),
     Alert(

@@ -109,7 +109,11 @@ class SparseSamples(Protocol):
 # Which of the three a family has follows from its type (summary, histogram) and `sparse`.
 Samples = PlainSamples | SuffixedSamples | SparseSamples
 
-FamilyType = Literal["gauge", "counter", "histogram", "summary"]  # the text format's TYPE, as written
+# The text format's TYPE, as written; a gauge histogram (OpenMetrics' own type: buckets of a set
+# that may shrink, `_gcount` and `_gsum`) is written `histogram` in the 0.0.4 format, which has
+# no such type, as prometheus-client writes it.
+FamilyType = Literal["gauge", "counter", "histogram", "summary", "gaugehistogram"]
+SUFFIXED_TYPES = frozenset({"histogram", "summary", "gaugehistogram"})  # samples name their suffix
 
 
 Stability = Literal["stable", "experimental"]
@@ -135,7 +139,8 @@ class Family:
 
     @property
     def header(self) -> str:
-        return f"# HELP {self.name} {self.help}\n# TYPE {self.name} {self.type}\n"
+        kind = "histogram" if self.type == "gaugehistogram" else self.type
+        return f"# HELP {self.name} {self.help}\n# TYPE {self.name} {kind}\n"
 
     @property
     def openmetrics_header(self) -> str:

@@ -8,11 +8,13 @@ from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
 from exporter.exposition.families.group import GROUP_FAMILIES
 from exporter.exposition.families.group_facts import GROUP_FACT_FAMILIES
+from exporter.exposition.families.hook_history import HOOK_HISTORY_FAMILIES
 from exporter.exposition.families.target import TARGET_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
     *GROUP_FACT_FAMILIES,
+    *HOOK_HISTORY_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,

@@ -68,9 +68,9 @@ local render = import '../lib/render.libsonnet';
           )
         |||,
         summary: "The latest deployment of a CodeDeploy deployment group failed.",
-        description: "The latest finished deployment of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) failed and no later deployment has succeeded (latest attempt: {{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q})\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ range . }}{{ .Labels.deployment_id }}{{ end }}{{ else }}unknown{{ end }}).",
+        description: "The latest finished deployment of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) failed and no later deployment has succeeded (latest attempt: {{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q})\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ range . }}{{ .Labels.deployment_id }}{{ end }}{{ else }}unknown{{ end }}).{{ with printf \"count by (deployment_id, lifecycle_event, error_code, script_name) (codedeploy_lifecycle_event_diagnostics_info{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q})\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }} Diagnostics: {{ range $i, $d := . | sortByLabel \"deployment_id\" }}{{ if lt $i 5 }}{{ if $i }}; {{ end }}{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at {{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf \"%%.0f\" }} targets of {{ $d.Labels.deployment_id }}{{ end }}{{ end }}.{{ end }}",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploygroupdeploymentfailed",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ range printf \"topk(1, max by (deployment_id) (codedeploy_deployment_complete_timestamp_seconds{account_id=%q,region=%q,application=%q,deployment_group=%q} and on (deployment_id) (codedeploy_deployment_status{status=~\\\"Failed|Stopped\\\"} == 1)))\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ .Labels.deployment_id | urlquery }}{{ end }}",
       },
       {
         name: "CodeDeployGroupDeploymentStopped",
@@ -153,7 +153,7 @@ local render = import '../lib/render.libsonnet';
         summary: "The latest deployment of a CodeDeploy deployment group was stopped.",
         description: "The latest finished deployment of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) was stopped (by a CloudWatch alarm, a user or the API) and no later deployment has succeeded (latest attempt: {{ with printf \"max by (deployment_id) (codedeploy_deployment_group_last_attempted_info{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q})\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ range . }}{{ .Labels.deployment_id }}{{ end }}{{ else }}unknown{{ end }}).",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploygroupdeploymentstopped",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ range printf \"topk(1, max by (deployment_id) (codedeploy_deployment_complete_timestamp_seconds{account_id=%q,region=%q,application=%q,deployment_group=%q} and on (deployment_id) (codedeploy_deployment_status{status=~\\\"Failed|Stopped\\\"} == 1)))\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ .Labels.deployment_id | urlquery }}{{ end }}",
       },
       {
         name: "CodeDeployRollback",
@@ -221,7 +221,7 @@ local render = import '../lib/render.libsonnet';
         summary: "CodeDeploy rolled back a deployment.",
         description: "Deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) is an automatic rollback{{ range printf \"max by (rollback_triggering_deployment_id) (codedeploy_deployment_rollback_info{account_id=%%q,region=%%q,deployment_id=%%q})\" $labels.account_id $labels.region $labels.deployment_id | query }} of {{ .Labels.rollback_triggering_deployment_id }}{{ end }}; the group runs its previous revision until a new deployment succeeds.",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeployrollback",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployDeploymentRunningTooLong",
@@ -268,7 +268,7 @@ local render = import '../lib/render.libsonnet';
         summary: "A CodeDeploy deployment has been running for too long.",
         description: "Deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) was created {{ $value | humanizeDuration }} ago and is still {{ range printf \"max by (status) (codedeploy_deployment_status{account_id=%%q,region=%%q,deployment_id=%%q} == 1)\" $labels.account_id $labels.region $labels.deployment_id | query }}{{ .Labels.status }}{{ end }}.",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploydeploymentrunningtoolong",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployTargetsPendingTooLong",
@@ -333,7 +333,7 @@ local render = import '../lib/render.libsonnet';
         summary: "Targets of a running CodeDeploy deployment are stuck Pending.",
         description: "{{ $value | printf \"%%.0f\" }} targets of deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) are Pending and no target of it has changed status for %(CodeDeployTargetsPendingTooLong.window)s while the deployment is InProgress; is the CodeDeploy agent running on them?",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploytargetspendingtoolong",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployDeploymentTargetsFailed",
@@ -375,9 +375,9 @@ local render = import '../lib/render.libsonnet';
           )
         |||,
         summary: "Targets of a CodeDeploy deployment failed.",
-        description: "{{ $value | printf \"%%.0f\" }} targets of deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) failed, among them: {{ range $i, $t := printf \"max by (target_id) (codedeploy_target_status{account_id=%%q,region=%%q,deployment_id=%%q,status=\\\"Failed\\\"} == 1)\" $labels.account_id $labels.region $labels.deployment_id | query | sortByLabel \"target_id\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}{{ $t.Labels.target_id }}{{ end }}{{ end }}.",
+        description: "{{ $value | printf \"%%.0f\" }} targets of deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) failed, among them: {{ range $i, $t := printf \"max by (target_id) (codedeploy_target_status{account_id=%%q,region=%%q,deployment_id=%%q,status=\\\"Failed\\\"} == 1)\" $labels.account_id $labels.region $labels.deployment_id | query | sortByLabel \"target_id\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}{{ $t.Labels.target_id }}{{ end }}{{ end }}.{{ with printf \"sum by (lifecycle_event) (codedeploy_deployment_lifecycle_event_targets{account_id=%%q,region=%%q,deployment_id=%%q,status=\\\"Failed\\\"})\" $labels.account_id $labels.region $labels.deployment_id | query }} Failed hooks: {{ range $i, $h := . | sortByLabel \"lifecycle_event\" }}{{ if $i }}, {{ end }}{{ $h.Labels.lifecycle_event }} on {{ $h.Value | printf \"%%.0f\" }} targets{{ end }}.{{ end }}{{ with printf \"count by (lifecycle_event, error_code, script_name) (codedeploy_lifecycle_event_diagnostics_info{account_id=%%q,region=%%q,deployment_id=%%q})\" $labels.account_id $labels.region $labels.deployment_id | query }} Diagnostics: {{ range $i, $d := . | sortByLabel \"lifecycle_event\" }}{{ if $i }}; {{ end }}{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at {{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf \"%%.0f\" }} targets{{ end }}.{{ end }}",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploydeploymenttargetsfailed",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployLifecycleEventStuck",
@@ -424,7 +424,7 @@ local render = import '../lib/render.libsonnet';
         summary: "A CodeDeploy lifecycle event has been in progress for too long.",
         description: "Lifecycle event {{ $labels.lifecycle_event }} of {{ $value | printf \"%%.0f\" }} targets in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been InProgress for more than %(CodeDeployLifecycleEventStuck.thresholdSeconds)s seconds.",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploylifecycleeventstuck",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployTrafficShiftStalled",
@@ -474,7 +474,7 @@ local render = import '../lib/render.libsonnet';
         summary: "A CodeDeploy traffic shift has stopped progressing.",
         description: "Traffic of target {{ $labels.target_id }} in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been stuck at {{ $value | humanizePercentage }} towards the new version for %(CodeDeployTrafficShiftStalled.window)s while the deployment is InProgress.",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploytrafficshiftstalled",
-        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {
         name: "CodeDeployExporterDown",

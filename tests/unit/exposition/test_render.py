@@ -23,6 +23,7 @@ from exporter.model import (
     EMPTY_HISTOGRAM,
     EMPTY_LEAD_TIMES,
     GroupRecord,
+    HookHistogram,
     LastDeployment,
     Target,
     observe_lead_time,
@@ -43,6 +44,7 @@ GROUP = GroupView(
     (("Failed", EMPTY_HISTOGRAM.observe(100.0)),),
     tags=(("tag_team", "payments"), ("tag_env", "")),
     lead_times=observe_lead_time(EMPTY_LEAD_TIMES, 3600.0),
+    hook_durations=(("Install", HookHistogram((0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1))),),
 )
 FIXTURE = json.loads((TESTS / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = (parse_target(t) for t in FIXTURE["deploymentTargets"])
