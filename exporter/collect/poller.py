@@ -25,6 +25,7 @@ from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.groups import GroupStates
+from exporter.collect.history import History, horizon
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
@@ -88,6 +89,7 @@ class Poller:
         self.store = DeploymentStore()
         self.target_store = TargetStore(self.store, self.api, self.outages, clock)
         self.groups = GroupStates()
+        self.history = History()  # listed groups' finished deployments: the DORA figures
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -183,6 +185,8 @@ class Poller:
                 self.store.tracked[key].retry_at = 0.0
             self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
+            self.history.observe(self.store.fetched, self.polls)
+            self._update_history(now)
             self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
@@ -205,7 +209,7 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        return self.groups.views()
+        return self.groups.views(self.history.view)
 
     # ---- identity and sharding ----------------------------------------------------------------
 
@@ -225,6 +229,15 @@ class Poller:
         self.groups.sync(wanted.groups, self.identity, self.polls, now, poll.interval)
         self.groups.read_due(pool.map, self.api, self.outages, now, poll.group_refresh, poll.interval)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
+        metrics = self.config.metrics
+        self.history.sync((ref for ref, listed in wanted.groups.items() if listed), self.polls, now, poll.interval)
+        self.history.observe(self.store.fetched, self.polls)
+        since = now - horizon(metrics.windows)
+        self.history.read_due(pool.map, self.api, self.outages, now, since, poll.interval)
+        self._update_history(now)
+
+    def _update_history(self, now: float) -> None:
+        self.history.update(now, self.config.metrics.windows, self.config.metrics.change_failure_window)
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.

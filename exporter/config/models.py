@@ -23,7 +23,7 @@ from exporter.config.connection import (
     RoleArn,
     RoleSessionName,
 )
-from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex
+from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, WindowName, parse_duration
 from exporter.config.scopes import DiscoveryScope, OrganizationScope
 
 
@@ -76,6 +76,30 @@ class MetricsSettings(Model):
         description="Regular expressions; a metric family whose name fully matches "
         "one is not exported, even if included.",
     )
+    windows: tuple[WindowName, ...] = Field(
+        ("1d", "7d", "30d"),
+        strict=False,
+        min_length=1,
+        max_length=6,
+        description="The windows of the restart-proof DORA gauges "
+        "(`codedeploy_deployment_group_window_*`, label `window` as written here): each a "
+        "Prometheus duration. At start, each listed group's finished deployments of the longest "
+        "window (plus a day) are read once (ListDeployments and BatchGetDeployments, no targets).",
+    )
+    change_failure_window: PositiveDuration = Field(
+        86400.0,
+        description="A change (a deployment that reached users) counts as a change failure with "
+        '`cause="redeploy"` when the group\'s next change is a deployment of an earlier revision '
+        "created within this time after the change completed.",
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _distinct_windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seconds = [parse_duration(w) for w in value]
+        if len(set(seconds)) != len(seconds):
+            raise PydanticCustomError("windows", "each window must be a different length")
+        return value
 
 
 class TargetEntry(Model):

@@ -8,6 +8,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
+from exporter.exposition.families.dora import DoraView
 from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, LastDeployment, Target
 
 
@@ -68,6 +69,7 @@ class GroupView:
     last_failure_end: float | None
     totals: tuple[tuple[tuple[str, str], int], ...] | None  # None: counters not kept
     durations: tuple[tuple[str, Histogram], ...] | None
+    dora: DoraView | None = None  # listed groups: exporter.collect.history
 
 
 def group_prefix(view: GroupView) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from exporter.exposition.families.account import ACCOUNT_FAMILIES
 from exporter.exposition.families.base import Family
 from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
+from exporter.exposition.families.dora import DORA_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
 from exporter.exposition.families.group import GROUP_FAMILIES
 from exporter.exposition.families.target import TARGET_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
+    *DORA_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,

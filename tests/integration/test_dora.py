@@ -1,0 +1,186 @@
+"""The DORA figures (changes, change failures, recovery, restart-proof windows) through real boto3
+against the simulator, checked against the ground truth each story states (tests/support/dora_history)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from support.dora_history import APPLICATION, GROUP, Churn, Story, churn, window_truth
+from support.expo import samples, value
+
+DAY = 86400.0
+GROUP_ENTRY = {"application": APPLICATION, "deployment_group": GROUP}
+
+
+def series(body, name):
+    return {frozenset(ls): v for (n, ls), v in samples(body).items() if n == name}
+
+
+def figures(body):
+    """{(family, window or cause or status...): value} of the DORA families, by their own labels."""
+    out = {}
+    out["changes"] = value(body, "codedeploy_deployment_changes_total")
+    for cause in ("rollback", "redeploy"):
+        out[cause] = value(body, "codedeploy_deployment_change_failures_total", cause=cause)
+    return out
+
+
+def window(body, label):
+    out = {
+        dict(ls)["status"]: v
+        for ls, v in series(body, "codedeploy_deployment_group_window_deployments").items()
+        if dict(ls)["window"] == label
+    }
+    out["changes"] = value(body, "codedeploy_deployment_group_window_changes", window=label)
+    out["change_failures"] = value(body, "codedeploy_deployment_group_window_change_failures", window=label)
+    return out
+
+
+def recovery(body):
+    count = value(body, "codedeploy_deployment_recovery_seconds_count")
+    total = value(body, "codedeploy_deployment_recovery_seconds_sum")
+    return count, total
+
+
+@pytest.fixture
+def story(sim):
+    return Story(sim, "dora")
+
+
+def started(make_exporter, story, clock, **metrics):
+    """An exporter of the story's group after its first poll; the story's first change lies
+    two days back, so there is a revision users ran before anything the test adds."""
+    story.ok(clock.now - 2 * DAY)
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section=metrics or None)
+    exporter.poll_once()
+    return exporter
+
+
+def test_an_automatic_rollback_after_users_got_the_revision_is_a_change_failure(make_exporter, story, clock):
+    exporter = started(make_exporter, story, clock)
+    assert figures(exporter.snapshot.body) == {"changes": 0, "rollback": 0, "redeploy": 0}
+    story.auto_rollback(clock.now + 60)
+    clock.advance(3600)
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    # The Failed deployment reached users (one instance took it): a change, rolled back. The
+    # rollback itself restores a revision: no change.
+    assert figures(body) == {"changes": 1, "rollback": 1, "redeploy": 0}
+    assert recovery(body) == (1, 300.0)  # Failed -> its rollback Succeeded 300 s later
+    assert (
+        window(body, "1d")
+        == {
+            "Succeeded": 1,
+            "Failed": 1,
+            "Stopped": 0,
+            "changes": 1,
+            "change_failures": 1,
+        }
+        == window_truth(story, clock.now - DAY, clock.now)
+    )
+
+
+def test_a_manual_redeploy_of_the_previous_revision_is_a_change_failure(make_exporter, story, clock):
+    exporter = started(make_exporter, story, clock)
+    story.manual_redeploy(clock.now + 60, after=1800.0)
+    clock.advance(3 * 3600)
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    assert figures(body) == {"changes": 2, "rollback": 0, "redeploy": 1}
+    assert recovery(body) == (0, 0.0)  # nothing failed: nothing to recover from
+    assert (
+        window(body, "1d")
+        == {
+            "Succeeded": 2,
+            "Failed": 0,
+            "Stopped": 0,
+            "changes": 2,
+            "change_failures": 1,
+        }
+        == window_truth(story, clock.now - DAY, clock.now)
+    )
+
+
+def test_a_redeploy_after_the_change_failure_window_is_a_new_change(make_exporter, story, clock):
+    exporter = started(make_exporter, story, clock, change_failure_window="1h")
+    story.manual_redeploy(clock.now + 60, after=2 * 3600.0)
+    clock.advance(4 * 3600)
+    exporter.poll_once()
+    assert figures(exporter.snapshot.body) == {"changes": 2, "rollback": 0, "redeploy": 0}
+
+
+def test_a_failure_that_never_reached_users_is_no_change_but_is_recovered_from(make_exporter, story, clock):
+    exporter = started(make_exporter, story, clock)
+    story.failed_before_traffic(clock.now + 60)
+    clock.advance(3600)
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    assert figures(body) == {"changes": 0, "rollback": 0, "redeploy": 0}
+    assert window(body, "1d") == {"Succeeded": 0, "Failed": 1, "Stopped": 0, "changes": 0, "change_failures": 0}
+    failed_at = story.deployments[-1].complete
+    story.ok(clock.now + 3600)
+    clock.advance(2 * 3600)
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    assert figures(body) == {"changes": 1, "rollback": 0, "redeploy": 0}
+    seconds = story.deployments[-1].complete - failed_at
+    assert 3600 < seconds <= 7200
+    assert recovery(body) == (1, seconds)
+    assert value(body, "codedeploy_deployment_recovery_seconds_bucket", le="3600") == 0
+    assert value(body, "codedeploy_deployment_recovery_seconds_bucket", le="7200") == 1
+
+
+def test_a_restart_in_the_middle_of_churn_gives_the_window_figures_of_the_history(make_exporter, sim, clock):
+    story = Story(sim, "churn")
+    events = Churn(story, clock.now - 12 * DAY)
+    events.until(clock.now - 6 * 3600)  # what the events add may complete up to ~4 h later
+    before = make_exporter(deployment_groups=[GROUP_ENTRY])
+    before.poll_once()
+    seen_from = clock.now
+    for _ in range(12):  # three days of churn, seen live, a poll every 6 hours
+        events.until(clock.now)
+        clock.advance(6 * 3600)
+        before.poll_once()
+    assert len(story.deployments) > 50
+    after = make_exporter(deployment_groups=[GROUP_ENTRY])  # the restart
+    after.poll_once()
+    for label, length in (("1d", DAY), ("7d", 7 * DAY), ("30d", 30 * DAY)):
+        truth = window_truth(story, clock.now - length, clock.now)
+        assert window(after.snapshot.body, label) == truth, label
+        assert window(before.snapshot.body, label) == truth, label
+    seven = window_truth(story, clock.now - 7 * DAY, clock.now)
+    assert seven["change_failures"] > 0 and seven["Failed"] > 0 and seven["Stopped"] > 0
+    # Counters: the first exporter counted what finished after its first poll; the restarted
+    # one starts at 0 (its history is not counted again).
+    live = [t for t in story.deployments if t.complete >= seen_from - 30]
+    assert figures(before.snapshot.body) == {
+        "changes": sum(t.change for t in live),
+        "rollback": sum(t.failure == "rollback" for t in live),
+        "redeploy": sum(t.failure == "redeploy" for t in live),
+    }
+    assert figures(after.snapshot.body) == {"changes": 0, "rollback": 0, "redeploy": 0}
+
+
+def test_history_is_read_once_at_start_with_deployment_records_only(make_exporter, sim, clock):
+    story = churn(sim, clock.now - 40 * DAY, clock.now - 600)
+    reach = clock.now - 31 * DAY
+    in_reach = [i for i in sim.deployment_ids() if sim.deployment(i)["createTime"] >= reach]
+    exporter = make_exporter(
+        discovery=[{"applications": {"include": APPLICATION}, "deployment_groups": {"include": GROUP}}],
+        poll={"retention": "1h"},
+    )
+    sim.reset_calls()
+    exporter.poll_once()  # the group scan
+    exporter.poll_once()  # the group is known: its history is read
+    listed = [c for c in sim.calls if c.operation == "ListDeployments" and c.params.get("applicationName")]
+    batches = [c for c in sim.calls if c.operation == "BatchGetDeployments"]
+    assert sim.call_count("ListDeploymentTargets") == sim.call_count("BatchGetDeploymentTargets") == 0
+    n = len(in_reach)
+    assert len(listed) == math.ceil(n / sim.page_size)
+    assert sum(len(c.params["deploymentIds"]) for c in batches) >= n
+    truth = window_truth(story, clock.now - 30 * DAY, clock.now)
+    assert window(exporter.snapshot.body, "30d") == truth
+    sim.reset_calls()
+    exporter.poll_once()
+    assert [c for c in sim.calls if c.operation == "ListDeployments" and c.params.get("applicationName")] == []
