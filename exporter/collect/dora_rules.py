@@ -17,10 +17,11 @@ histories whose truth the tests build themselves.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from exporter.model import Deployment, Revision
+from exporter.model import Deployment
 
 ROLLBACK_CREATOR = "codeDeployRollback"
 
@@ -56,7 +57,9 @@ class Entry:
     complete: float | None
     status: str
     creator: str
-    revision: Revision | None
+    # hash() of the deployment's Revision record: equal revisions, equal keys (a 64-bit hash:
+    # a collision is as unlikely as it is harmless), without keeping the revision's strings.
+    revision: int | None
     rolled_back_by: str  # rollbackInfo.rollbackDeploymentId: CodeDeploy rolled this one back
     rolls_back: str  # rollbackInfo.rollbackTriggeringDeploymentId: this one is a rollback
     reached: bool
@@ -84,9 +87,9 @@ def entry_of(record: Deployment, new: bool) -> Entry:
         record.create_time,
         record.start_time,
         record.complete_time,
-        record.status,
-        record.creator,
-        record.revision,
+        sys.intern(record.status),  # a handful of values: one string each, not one per entry
+        sys.intern(record.creator),
+        hash(record.revision) if record.revision is not None else None,
         record.rollback_deployment_id,
         record.rollback_triggering_deployment_id,
         reached_users(record),
@@ -104,7 +107,7 @@ def change_failures(entries: Sequence[Entry], window: float) -> dict[str, Failur
     """Change ID -> how it was remediated, for the changes that were."""
     rolled_back = {e.rolls_back: e.deployment_id for e in entries if e.rolls_back}
     ordered = sorted(entries, key=lambda e: e.order)
-    first: dict[Revision, int] = {}  # revision -> index of the first deployment that delivered it
+    first: dict[int, int] = {}  # revision -> index of the first deployment that delivered it
     for i, e in enumerate(ordered):
         if e.reached and e.revision is not None:
             first.setdefault(e.revision, i)

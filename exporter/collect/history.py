@@ -33,7 +33,7 @@ from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
 from exporter.config.fields import parse_duration
 from exporter.exposition.families.dora import CAUSES, WINDOW_STATUSES, DoraView, RecoveryHistogram, WindowFigures
-from exporter.model import COUNTED_STATUSES, Deployment, Revision
+from exporter.model import COUNTED_STATUSES, Deployment
 from exporter.workers import PoolMap
 
 HISTORY_SLACK = 86400.0
@@ -48,7 +48,6 @@ class GroupHistory:
     started_at: float  # finished before this (the first poll, less an interval): history
     entries: dict[str, Entry] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)  # seen unfinished: counted when it finishes
-    revisions: dict[Revision, Revision] = field(default_factory=dict)  # one object per revision
     read: bool = False  # the history of the longest window has been read
     failures: int = 0
     retry_at: float = 0.0
@@ -71,10 +70,7 @@ class GroupHistory:
                 old.rolled_back_by, old.rolls_back = links
                 self.dirty = True
             return
-        entry = entry_of(record, new)
-        if entry.revision is not None:
-            entry.revision = self.revisions.setdefault(entry.revision, entry.revision)
-        self.entries[record.deployment_id] = entry
+        self.entries[record.deployment_id] = entry_of(record, new)
         self.dirty = True
 
 
@@ -171,9 +167,6 @@ def _prune(history: GroupHistory, since: float) -> None:
         old += [i for _, i in kept[: len(kept) - MAX_ENTRIES_PER_GROUP]]
     for i in old:
         del entries[i]
-    if old:
-        live = {e.revision for e in entries.values()}
-        history.revisions = {r: r for r in history.revisions if r in live}
 
 
 def _count(history: GroupHistory, change_window: float) -> None:

@@ -162,25 +162,54 @@ def test_a_restart_in_the_middle_of_churn_gives_the_window_figures_of_the_histor
     assert figures(after.snapshot.body) == {"changes": 0, "rollback": 0, "redeploy": 0}
 
 
-def test_history_is_read_once_at_start_with_deployment_records_only(make_exporter, sim, clock):
+def history_calls(sim):
+    listed = [
+        c
+        for c in sim.calls
+        if c.operation == "ListDeployments" and "applicationName" in c.params and "includeOnlyStatuses" in c.params
+    ]
+    read = [i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"]]
+    return listed, read
+
+
+def test_a_discovered_group_s_history_is_read_once_at_start_with_deployment_records_only(make_exporter, sim, clock):
+    sim.page_size = 100  # what the README's cost figures assume (AWS documents no page size)
     story = churn(sim, clock.now - 40 * DAY, clock.now - 600)
-    reach = clock.now - 31 * DAY
+    reach = clock.now - 31 * DAY  # the longest window and a day
     in_reach = [i for i in sim.deployment_ids() if sim.deployment(i)["createTime"] >= reach]
     exporter = make_exporter(
         discovery=[{"applications": {"include": APPLICATION}, "deployment_groups": {"include": GROUP}}],
         poll={"retention": "1h"},
     )
     sim.reset_calls()
-    exporter.poll_once()  # the group scan
-    exporter.poll_once()  # the group is known: its history is read
-    listed = [c for c in sim.calls if c.operation == "ListDeployments" and c.params.get("applicationName")]
-    batches = [c for c in sim.calls if c.operation == "BatchGetDeployments"]
+    exporter.poll_once()
+    exporter.poll_once()
+    listed, read = history_calls(sim)
     assert sim.call_count("ListDeploymentTargets") == sim.call_count("BatchGetDeploymentTargets") == 0
     n = len(in_reach)
-    assert len(listed) == math.ceil(n / sim.page_size)
-    assert sum(len(c.params["deploymentIds"]) for c in batches) >= n
-    truth = window_truth(story, clock.now - 30 * DAY, clock.now)
-    assert window(exporter.snapshot.body, "30d") == truth
+    assert n > 100
+    # The group's listing of the window, page by page; every deployment record read once, by
+    # the scope's own listing (created within poll.retention) or by the history.
+    assert len(listed) == math.ceil(n / 100)
+    assert sorted(read) == sorted(in_reach)
+    assert window(exporter.snapshot.body, "30d") == window_truth(story, clock.now - 30 * DAY, clock.now)
+    followed = {k[0] for k in exporter.poller.deployments}
+    assert len(followed) <= 2  # history records are not followed (the scope follows its latest)
     sim.reset_calls()
     exporter.poll_once()
-    assert [c for c in sim.calls if c.operation == "ListDeployments" and c.params.get("applicationName")] == []
+    assert history_calls(sim) == ([], [])  # read once
+
+
+def test_a_configured_group_s_history_costs_only_the_listing(make_exporter, sim, clock):
+    """A deployment_groups entry reads its whole history at its first poll already: the
+    history adds the window's listing, no record read twice."""
+    sim.page_size = 100
+    churn(sim, clock.now - 40 * DAY, clock.now - 600)
+    everything = sim.deployment_ids()
+    in_reach = [i for i in everything if sim.deployment(i)["createTime"] >= clock.now - 31 * DAY]
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
+    sim.reset_calls()
+    exporter.poll_once()
+    listed, read = history_calls(sim)
+    assert len(listed) == math.ceil(len(in_reach) / 100)
+    assert sorted(read) == sorted(everything)  # the source's first listing; the history read none
