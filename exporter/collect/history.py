@@ -48,7 +48,7 @@ class GroupHistory:
     started_at: float  # finished before this (the first poll, less an interval): history
     entries: dict[str, Entry] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)  # seen unfinished: counted when it finishes
-    read: bool = False  # the history of the longest window has been read
+    reach: float = 0.0  # how far back (seconds) the history has been read; 0: not yet
     failures: int = 0
     retry_at: float = 0.0
     dirty: bool = True
@@ -110,19 +110,20 @@ class History:
         api_for: Callable[[AwsSettings], CodeDeployApi],
         outages: Outages,
         now: float,
-        since: float,
+        reach: float,
         interval: float,
     ) -> None:
-        """Read the history of each group not read yet: its deployments finished and created
-        since `since`, those the poll has not read already."""
-        due = [ref for ref, h in self.groups.items() if not h.read and h.retry_at <= now]
+        """Read the history of each group not read that far back yet (at start, or after a
+        reload made the longest window longer): its deployments finished and created within
+        `reach` seconds, those not read already."""
+        due = [ref for ref, h in self.groups.items() if h.reach < reach and h.retry_at <= now]
 
         def read(ref: GroupRef) -> None:
             aws, application, group = ref
             history = self.groups[ref]
             try:
                 api = api_for(aws)
-                ids = api.list_deployments(application, group, since, COUNTED_STATUSES)
+                ids = api.list_deployments(application, group, now - reach, COUNTED_STATUSES)
                 unread = [i for i in dict.fromkeys(ids) if i not in history.entries]
                 for chunk in chunks(unread, BATCH_DEPLOYMENTS_MAX):
                     raw = api.batch_get_deployments(chunk)
@@ -135,7 +136,7 @@ class History:
                 history.failures += 1
                 history.retry_at = now + backoff(interval, history.failures)
                 return
-            history.read, history.failures, history.dirty = True, 0, True
+            history.reach, history.failures, history.dirty = reach, 0, True
 
         list(map_(read, due))
 
@@ -145,7 +146,7 @@ class History:
         lengths = [(w, parse_duration(w)) for w in windows]
         for history in self.groups.values():
             _prune(history, since)
-            if not history.read:
+            if not history.reach:
                 continue
             if history.dirty:
                 _count(history, change_window)

@@ -232,8 +232,7 @@ class Poller:
         metrics = self.config.metrics
         self.history.sync((ref for ref, listed in wanted.groups.items() if listed), self.polls, now, poll.interval)
         self.history.observe(self.store.fetched, self.polls)
-        since = now - horizon(metrics.windows)
-        self.history.read_due(pool.map, self.api, self.outages, now, since, poll.interval)
+        self.history.read_due(pool.map, self.api, self.outages, now, horizon(metrics.windows), poll.interval)
         self._update_history(now)
 
     def _update_history(self, now: float) -> None:

@@ -213,3 +213,40 @@ def test_a_configured_group_s_history_costs_only_the_listing(make_exporter, sim,
     listed, read = history_calls(sim)
     assert len(listed) == math.ceil(len(in_reach) / 100)
     assert sorted(read) == sorted(everything)  # the source's first listing; the history read none
+
+
+def test_a_history_that_cannot_be_read_is_retried_and_its_windows_wait_for_it(make_exporter, sim, clock):
+    sim.page_size = 100  # one ListDeployments for the source, one for the history
+    story = churn(sim, clock.now - 10 * DAY, clock.now - 600)
+    sim.fail(2, "AccessDeniedException", operation="ListDeployments")
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
+    exporter.poll_once()
+    body = exporter.snapshot.body
+    assert value(body, "codedeploy_deployment_group_window_changes", window="7d") is None  # not guessed
+    assert figures(body) == {"changes": 0, "rollback": 0, "redeploy": 0}
+    clock.advance(30)
+    exporter.poll_once()
+    truth = window_truth(story, clock.now - 7 * DAY, clock.now)
+    assert window(exporter.snapshot.body, "7d") == truth
+    assert figures(exporter.snapshot.body) == {"changes": 0, "rollback": 0, "redeploy": 0}  # history, not counted
+
+
+def test_a_reload_that_lengthens_the_longest_window_reads_the_history_further_back(make_exporter, sim, clock):
+    story = churn(sim, clock.now - 20 * DAY, clock.now - 600)
+    exporter = make_exporter(
+        discovery=[{"applications": {"include": APPLICATION}, "deployment_groups": {"include": GROUP}}],
+        poll={"retention": "1h"},
+        metrics_section={"windows": ["1d", "7d"]},
+    )
+    exporter.poll_once()
+    exporter.poll_once()
+    assert window(exporter.snapshot.body, "7d") == window_truth(story, clock.now - 7 * DAY, clock.now)
+    config = exporter.poller.config
+    exporter.poller.config = config.model_copy(
+        update={"metrics": config.metrics.model_copy(update={"windows": ("1d", "7d", "14d")})}
+    )
+    sim.reset_calls()
+    exporter.poll_once()
+    assert window(exporter.snapshot.body, "14d") == window_truth(story, clock.now - 14 * DAY, clock.now)
+    listed, read = history_calls(sim)
+    assert len(listed) >= 1 and read  # only what the shorter reach had not read
