@@ -20,6 +20,8 @@ Succeeded deployment that ends the streak finishes, never history read at start.
 
 from __future__ import annotations
 
+import bisect
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -40,6 +42,7 @@ HISTORY_SLACK = 86400.0
 # A bound on memory whatever the deployment rate: the oldest records go first (a group with
 # more finished deployments than this in the longest window sees its oldest figures cut).
 MAX_ENTRIES_PER_GROUP = 20_000
+_ZERO = (0,) * (len(WINDOW_STATUSES) + 2)
 
 
 @dataclass
@@ -57,6 +60,12 @@ class GroupHistory:
     recovery: RecoveryHistogram = RecoveryHistogram()
     causes: dict[str, Failure] = field(default_factory=dict)
     windows: tuple[WindowFigures, ...] | None = None
+    # For the windows, remade when the entries change: complete times in order, and the running
+    # totals (per WINDOW_STATUSES, changes, change failures) up to each, so that a window is
+    # two bisections whatever the number of entries.
+    completes: list[float] = field(default_factory=list)
+    totals: list[tuple[int, ...]] = field(default_factory=lambda: [_ZERO])
+    oldest: float = math.inf  # the smallest entry order: nothing to prune before it
 
     def add(self, record: Deployment, new: bool) -> None:
         old = self.entries.get(record.deployment_id)
@@ -70,7 +79,8 @@ class GroupHistory:
                 old.rolled_back_by, old.rolls_back = links
                 self.dirty = True
             return
-        self.entries[record.deployment_id] = entry_of(record, new)
+        entry = self.entries[record.deployment_id] = entry_of(record, new)
+        self.oldest = min(self.oldest, entry.order[0])
         self.dirty = True
 
 
@@ -145,11 +155,13 @@ class History:
         since = now - horizon(windows)
         lengths = [(w, parse_duration(w)) for w in windows]
         for history in self.groups.values():
-            _prune(history, since)
+            if history.oldest < since:
+                _prune(history, since)
             if not history.reach:
                 continue
             if history.dirty:
                 _count(history, change_window)
+                _index(history)
             history.windows = tuple(_window(history, label, now - length, now) for label, length in lengths)
 
     def view(self, ref: GroupRef) -> DoraView | None:
@@ -168,6 +180,8 @@ def _prune(history: GroupHistory, since: float) -> None:
         old += [i for _, i in kept[: len(kept) - MAX_ENTRIES_PER_GROUP]]
     for i in old:
         del entries[i]
+    history.oldest = min((e.order[0] for e in entries.values()), default=math.inf)
+    history.dirty = history.dirty or bool(old)
 
 
 def _count(history: GroupHistory, change_window: float) -> None:
@@ -192,15 +206,26 @@ def _count(history: GroupHistory, change_window: float) -> None:
     history.dirty = False
 
 
-def _window(history: GroupHistory, label: str, start: float, end: float) -> WindowFigures:
-    statuses = dict.fromkeys(WINDOW_STATUSES, 0)
-    changes = failures = 0
-    for deployment_id, entry in history.entries.items():
-        if entry.complete is None or not start < entry.complete <= end:
-            continue
-        if entry.status in statuses:
-            statuses[entry.status] += 1
+def _index(history: GroupHistory) -> None:
+    ended = sorted((e.complete, i) for i, e in history.entries.items() if e.complete is not None)
+    running = [0] * (len(WINDOW_STATUSES) + 2)
+    totals = [tuple(running)]
+    for _, deployment_id in ended:
+        entry = history.entries[deployment_id]
+        if entry.status in WINDOW_STATUSES:
+            running[WINDOW_STATUSES.index(entry.status)] += 1
         if entry.is_change:
-            changes += 1
-            failures += deployment_id in history.causes
-    return WindowFigures(label, tuple(statuses.items()), changes, failures)
+            running[-2] += 1
+            running[-1] += deployment_id in history.causes
+        totals.append(tuple(running))
+    history.completes = [complete for complete, _ in ended]
+    history.totals = totals
+
+
+def _window(history: GroupHistory, label: str, start: float, end: float) -> WindowFigures:
+    """The figures of the deployments completed in (start, end]."""
+    first = history.totals[bisect.bisect_right(history.completes, start)]
+    last = history.totals[bisect.bisect_right(history.completes, end)]
+    counts = [b - a for a, b in zip(first, last, strict=True)]
+    statuses = tuple(zip(WINDOW_STATUSES, counts, strict=False))
+    return WindowFigures(label, statuses, counts[-2], counts[-1])
