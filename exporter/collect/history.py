@@ -155,7 +155,7 @@ class History:
         since = now - horizon(windows)
         lengths = [(w, parse_duration(w)) for w in windows]
         for history in self.groups.values():
-            if history.oldest < since:
+            if history.oldest < since or len(history.entries) > MAX_ENTRIES_PER_GROUP:
                 _prune(history, since)
             if not history.reach:
                 continue
