@@ -33,7 +33,8 @@ def reached_users(record: Deployment) -> bool:
         return True
     if record.status not in ("Failed", "Stopped"):
         return False
-    if record.compute_platform == "Server" and record.deployment_type != "BLUE_GREEN":
+    # No platform said: the API's default, EC2/on-premises.
+    if record.compute_platform in ("Server", "") and record.deployment_type != "BLUE_GREEN":
         # In place: an instance that completed the deployment serves the new revision.
         return dict(record.overview).get("Succeeded", 0) > 0
     # Blue/green (EC2, ECS): the wait before the original fleet or task set is terminated

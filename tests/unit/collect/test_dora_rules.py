@@ -35,6 +35,7 @@ SOME = {"Pending": 0, "InProgress": 0, "Succeeded": 1, "Failed": 1, "Skipped": 0
 NONE = {**SOME, "Succeeded": 0}
 STOP = error_information("MANUAL_STOP")
 HOOK = error_information("HEALTH_CONSTRAINTS")
+BARE = {"deploymentId": "d-RULES0009", "applicationName": "web", "deploymentGroupName": "prod"}
 
 
 @pytest.mark.parametrize(
@@ -52,6 +53,7 @@ HOOK = error_information("HEALTH_CONSTRAINTS")
         (record("Failed", platform="Lambda", deployment_type="BLUE_GREEN", error=HOOK), False),
         (record("Stopped", platform="Server", overview=NONE, error=alarm_stop_error("p99")), False),
         (record("InProgress"), False),
+        (parse_deployment({**BARE, "status": "Failed", "deploymentOverview": SOME}), True),  # no platform: in place
     ],
 )
 def test_reached_users_follows_the_platform_s_rule(deployment, reached):
