@@ -9,6 +9,8 @@ import pytest
 from support.dora_history import APPLICATION, GROUP, Churn, Story, churn, window_truth
 from support.expo import samples, value
 
+from exporter.exposition.families.dora import DORA_FAMILIES
+
 DAY = 86400.0
 GROUP_ENTRY = {"application": APPLICATION, "deployment_group": GROUP}
 
@@ -250,3 +252,22 @@ def test_a_reload_that_lengthens_the_longest_window_reads_the_history_further_ba
     assert window(exporter.snapshot.body, "14d") == window_truth(story, clock.now - 14 * DAY, clock.now)
     listed, read = history_calls(sim)
     assert len(listed) >= 1 and read  # only what the shorter reach had not read
+
+
+def test_a_listed_group_costs_32_dora_series_with_the_default_windows_and_5_per_extra_window(
+    make_exporter, story, clock
+):
+    names = {f.name for f in DORA_FAMILIES}
+
+    def dora_series(body):
+        return [
+            k
+            for k in samples(body)
+            if k[0].removesuffix("_bucket").removesuffix("_sum").removesuffix("_count") in names
+        ]
+
+    exporter = started(make_exporter, story, clock)
+    assert len(dora_series(exporter.snapshot.body)) == 32
+    four = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section={"windows": ["1h", "1d", "7d", "30d"]})
+    four.poll_once()
+    assert len(dora_series(four.snapshot.body)) == 37
