@@ -51,7 +51,7 @@ class GroupHistory:
     started_at: float  # finished before this (the first poll, less an interval): history
     entries: dict[str, Entry] = field(default_factory=dict)
     running: set[str] = field(default_factory=set)  # seen unfinished: counted when it finishes
-    reach: float = 0.0  # how far back (seconds) the history has been read; 0: not yet
+    reach: float = -1.0  # how far back (seconds) the history has been read; -1: not yet
     failures: int = 0
     retry_at: float = 0.0
     dirty: bool = True
@@ -84,9 +84,11 @@ class GroupHistory:
         self.dirty = True
 
 
-def horizon(windows: Iterable[str]) -> float:
-    """How far back (create time) the history reaches: the longest window plus HISTORY_SLACK."""
-    return max(parse_duration(w) for w in windows) + HISTORY_SLACK
+def reach(windows: Iterable[str]) -> float:
+    """How far back (create time) the history is read at start: the longest window plus
+    HISTORY_SLACK; 0 without windows (nothing is read, the history holds what polls read)."""
+    lengths = [parse_duration(w) for w in windows]
+    return max(lengths) + HISTORY_SLACK if lengths else 0.0
 
 
 class History:
@@ -120,20 +122,24 @@ class History:
         api_for: Callable[[AwsSettings], CodeDeployApi],
         outages: Outages,
         now: float,
-        reach: float,
+        back: float,
         interval: float,
     ) -> None:
         """Read the history of each group not read that far back yet (at start, or after a
         reload made the longest window longer): its deployments finished and created within
-        `reach` seconds, those not read already."""
-        due = [ref for ref, h in self.groups.items() if h.reach < reach and h.retry_at <= now]
+        `back` seconds, those not read already. Without windows (`back` 0), nothing is read."""
+        if back <= 0:
+            for history in self.groups.values():
+                history.reach = max(history.reach, 0.0)
+            return
+        due = [ref for ref, h in self.groups.items() if h.reach < back and h.retry_at <= now]
 
         def read(ref: GroupRef) -> None:
             aws, application, group = ref
             history = self.groups[ref]
             try:
                 api = api_for(aws)
-                ids = api.list_deployments(application, group, now - reach, COUNTED_STATUSES)
+                ids = api.list_deployments(application, group, now - back, COUNTED_STATUSES)
                 unread = [i for i in dict.fromkeys(ids) if i not in history.entries]
                 for chunk in chunks(unread, BATCH_DEPLOYMENTS_MAX):
                     raw = api.batch_get_deployments(chunk)
@@ -146,19 +152,21 @@ class History:
                 history.failures += 1
                 history.retry_at = now + backoff(interval, history.failures)
                 return
-            history.reach, history.failures, history.dirty = reach, 0, True
+            history.reach, history.failures, history.dirty = back, 0, True
 
         list(map_(read, due))
 
     def update(self, now: float, windows: tuple[str, ...], change_window: float) -> None:
         """Forget what is older than the history's reach, count what is new, make the windows."""
-        since = now - horizon(windows)
+        wanted = reach(windows)
+        # Without windows, still long enough to see a change's redeploy and the revision before.
+        since = now - max(wanted, change_window + HISTORY_SLACK)
         lengths = [(w, parse_duration(w)) for w in windows]
         for history in self.groups.values():
             if history.oldest < since or len(history.entries) > MAX_ENTRIES_PER_GROUP:
                 _prune(history, since)
-            if not history.reach:
-                continue
+            if history.reach < wanted:
+                continue  # not read back that far yet: no figure rather than a short one
             if history.dirty:
                 _count(history, change_window)
                 _index(history)

@@ -25,7 +25,7 @@ from exporter.collect.aliases import AccountAliases
 from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.groups import GroupStates
-from exporter.collect.history import History, horizon
+from exporter.collect.history import History, reach
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
 from exporter.collect.outages import Outages
@@ -232,7 +232,7 @@ class Poller:
         metrics = self.config.metrics
         self.history.sync((ref for ref, listed in wanted.groups.items() if listed), self.polls, now, poll.interval)
         self.history.observe(self.store.fetched, self.polls)
-        self.history.read_due(pool.map, self.api, self.outages, now, horizon(metrics.windows), poll.interval)
+        self.history.read_due(pool.map, self.api, self.outages, now, reach(metrics.windows), poll.interval)
         self._update_history(now)
 
     def _update_history(self, now: float) -> None:

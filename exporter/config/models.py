@@ -79,12 +79,12 @@ class MetricsSettings(Model):
     windows: tuple[WindowName, ...] = Field(
         ("1d", "7d", "30d"),
         strict=False,
-        min_length=1,
         max_length=6,
         description="The windows of the restart-proof DORA gauges "
         "(`codedeploy_deployment_group_window_*`, label `window` as written here): each a "
         "Prometheus duration. At start, each listed group's finished deployments of the longest "
-        "window (plus a day) are read once (ListDeployments and BatchGetDeployments, no targets).",
+        "window (plus a day) are read once (ListDeployments and BatchGetDeployments, no targets). "
+        "`[]`: no window gauges and no reading at start; the DORA counters remain.",
     )
     change_failure_window: PositiveDuration = Field(
         86400.0,

@@ -271,3 +271,18 @@ def test_a_listed_group_costs_32_dora_series_with_the_default_windows_and_5_per_
     four = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section={"windows": ["1h", "1d", "7d", "30d"]})
     four.poll_once()
     assert len(dora_series(four.snapshot.body)) == 37
+
+
+def test_without_windows_nothing_is_read_at_start_and_the_counters_still_count(make_exporter, story, clock, sim):
+    # Without windows the history holds change_failure_window plus a day: the earlier revision
+    # must be in it to be recognised.
+    story.ok(clock.now - DAY / 2)
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section={"windows": []})
+    sim.reset_calls()
+    exporter.poll_once()
+    assert history_calls(sim)[0] == []
+    assert not [k for k in samples(exporter.snapshot.body) if k[0].startswith("codedeploy_deployment_group_window_")]
+    story.manual_redeploy(clock.now + 60, after=1800.0)
+    clock.advance(3 * 3600)
+    exporter.poll_once()
+    assert figures(exporter.snapshot.body) == {"changes": 2, "rollback": 0, "redeploy": 1}

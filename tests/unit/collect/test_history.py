@@ -37,7 +37,7 @@ def started(records, poll=1, now=NOW):
     history = History()
     history.sync([REF], poll, now, 30.0)
     history.observe([(AWS, r) for r in records], poll)
-    history.groups[REF].reach = history_module.horizon(WINDOWS)  # as if read
+    history.groups[REF].reach = history_module.reach(WINDOWS)  # as if read
     history.update(now, WINDOWS, DAY)
     return history
 
