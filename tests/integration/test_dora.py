@@ -10,6 +10,8 @@ from support.dora_history import APPLICATION, GROUP, Churn, Story, churn, window
 from support.expo import samples, value
 
 from exporter.exposition.families.dora import DORA_FAMILIES
+from exporter.simulator import deployment_info, s3_revision
+from exporter.simulator.builders import alarm_stop_error, error_information
 
 DAY = 86400.0
 GROUP_ENTRY = {"application": APPLICATION, "deployment_group": GROUP}
@@ -286,3 +288,68 @@ def test_without_windows_nothing_is_read_at_start_and_the_counters_still_count(m
     clock.advance(3 * 3600)
     exporter.poll_once()
     assert figures(exporter.snapshot.body) == {"changes": 2, "rollback": 0, "redeploy": 1}
+
+
+def put_platform(
+    sim, n, platform, status, at, wait=None, error=None, revision="v2", rollback_info=None, creator="user"
+):
+    info = deployment_info(
+        f"d-PLATFORM{n}",
+        APPLICATION,
+        GROUP,
+        status,
+        at,
+        compute_platform=platform,
+        deployment_type="BLUE_GREEN",
+        deployment_option="WITH_TRAFFIC_CONTROL",
+        creator=creator,
+        start_time=at + 1,
+        complete_time=at + 300,
+        error_information=error,
+        revision=s3_revision("artifacts", f"fn/{revision}.zip"),
+        rollback_info=rollback_info,
+        instance_termination_wait_time_started=wait,
+    )
+    sim.put_deployment(info)
+
+
+def test_ecs_and_lambda_reach_users_by_the_record_s_termination_wait_or_alarm(make_exporter, sim, clock):
+    put_platform(sim, 0, "ECS", "Succeeded", clock.now - DAY, wait=True, revision="v1")
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
+    exporter.poll_once()
+    hook = error_information("HEALTH_CONSTRAINTS")
+    t = clock.now + 60
+    # ECS failed in BeforeAllowTraffic: production traffic never moved (no termination wait).
+    put_platform(sim, 1, "ECS", "Failed", t, wait=False, error=hook)
+    # ECS stopped during the original task set's termination wait: users had the new one.
+    put_platform(sim, 2, "ECS", "Stopped", t + 600, wait=True, error=error_information("MANUAL_STOP"))
+    # Lambda canary stopped by its alarm, then rolled back by CodeDeploy.
+    put_platform(
+        sim,
+        3,
+        "Lambda",
+        "Stopped",
+        t + 1200,
+        error=alarm_stop_error("p99"),
+        rollback_info={"rollbackDeploymentId": "d-PLATFORM4"},
+    )
+    put_platform(
+        sim,
+        4,
+        "Lambda",
+        "Succeeded",
+        t + 1500,
+        revision="v1",
+        creator="codeDeployRollback",
+        rollback_info={"rollbackTriggeringDeploymentId": "d-PLATFORM3"},
+    )
+    clock.advance(3 * 3600)
+    exporter.poll_once()
+    assert figures(exporter.snapshot.body) == {"changes": 2, "rollback": 1, "redeploy": 0}
+    assert window(exporter.snapshot.body, "1d") == {
+        "Succeeded": 1,
+        "Failed": 1,
+        "Stopped": 2,
+        "changes": 2,
+        "change_failures": 1,
+    }
