@@ -105,7 +105,9 @@ class Demo:
                 max_requests_per_second=50,
                 retention=600.0,
             ),
-            metrics=MetricsSettings(),
+            # Every opt-in family, so the demo shows the whole contract (its groups carry team
+            # and env tags, and its S3 and GitHub revisions are registered by first use).
+            metrics=MetricsSettings(group_tags=("team", "env"), lead_time=True, lifecycle_event_history=True),
             deployment_groups=tuple(
                 GroupEntry(application=app, deployment_group=group, latest=2, aws=aws) for app, group in DEMO_GROUPS
             ),

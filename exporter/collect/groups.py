@@ -23,6 +23,7 @@ from exporter.aws.parse_errors import parse_each
 from exporter.collect.keys import chunks
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
+from exporter.exposition.families.dora import DoraView
 from exporter.exposition.views import GroupView
 from exporter.model import COUNTED_STATUSES, EMPTY_HISTOGRAM, Deployment, GroupRecord, Histogram, LastDeployment
 from exporter.workers import PoolMap
@@ -133,9 +134,14 @@ class GroupStates:
         for state in self.states.values():
             state.done = {i: t for i, t in state.done.items() if t + forget_after >= now}
 
-    def views(self, extend: Callable[[GroupRef, GroupView], GroupView] | None = None) -> list[GroupView]:
-        """One view per group; `extend` adds what other parts keep of it (tags, lead time)."""
-        views = ((ref, _view(ref, state)) for ref, state in self.states.items())
+    def views(
+        self,
+        extend: Callable[[GroupRef, GroupView], GroupView] | None = None,
+        dora: Callable[[GroupRef], DoraView | None] = lambda ref: None,
+    ) -> list[GroupView]:
+        """One view per group; `extend` adds what other parts keep of it (tags, lead time), `dora`
+        a listed group's DORA figures."""
+        views = ((ref, _view(ref, state, dora(ref) if state.listed else None)) for ref, state in self.states.items())
         return [view if extend is None else extend(ref, view) for ref, view in views]
 
 
@@ -189,7 +195,7 @@ def _last_attempted(state: GroupState) -> LastDeployment | None:
     return mine if newer else api
 
 
-def _view(ref: GroupRef, state: GroupState) -> GroupView:
+def _view(ref: GroupRef, state: GroupState, dora: DoraView | None) -> GroupView:
     api_success = state.record.last_success if state.record else None
     ends = [t for t in (api_success.end_time if api_success else None, state.last_success_seen) if t is not None]
     return GroupView(
@@ -203,4 +209,5 @@ def _view(ref: GroupRef, state: GroupState) -> GroupView:
         last_failure_end=state.last_failure,
         totals=tuple(sorted(state.totals.items())) if state.listed else None,
         durations=tuple(sorted(state.durations.items())) if state.listed else None,
+        dora=dora,
     )

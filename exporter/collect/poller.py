@@ -26,6 +26,7 @@ from exporter.collect.deployments import DeploymentStore, TrackedDeployment
 from exporter.collect.discovery import ScopesSource
 from exporter.collect.group_facts import GroupFacts
 from exporter.collect.groups import GroupStates
+from exporter.collect.history import History, reach
 from exporter.collect.hook_history import HookHistory
 from exporter.collect.keys import DeploymentKey, TargetKey
 from exporter.collect.organizations import OrganizationsSource
@@ -93,6 +94,7 @@ class Poller:
         self.group_facts = GroupFacts()  # metrics.group_tags, metrics.lead_time
         self.groups.on_counted = self.group_facts.counted
         self.hook_history = HookHistory()
+        self.history = History()  # listed groups' finished deployments: the DORA figures
         self.sharding = Sharding(shard, total_shards, self.identity)
         self.wanted = Wanted()
         self.polls = 0
@@ -189,6 +191,8 @@ class Poller:
             self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
             self.group_facts.lead_times.resolve(pool.map, self.api, self.outages)
+            self.history.observe(self.store.fetched, self.polls)
+            self._update_history(now)
             self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
             self.target_store.poll(pool.map, now, only=ids)
@@ -211,7 +215,7 @@ class Poller:
         return ((k, t) for k, t in self.store.tracked.items() if k in keys and t.record is not None)
 
     def group_views(self) -> list[GroupView]:
-        views = self.groups.views(self.group_facts.extend)
+        views = self.groups.views(self.group_facts.extend, self.history.view)
         if not self.config.metrics.lifecycle_event_history:
             return views
         # Only the deployments exported: those are the ones a restart reads back.
@@ -237,6 +241,14 @@ class Poller:
         self.group_facts.prepare(self.config, wanted.groups)
         self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
         self.group_facts.read(self.config, self.groups.states, pool.map, self.api, self.identity, self.outages, now)
+        metrics = self.config.metrics
+        self.history.sync((ref for ref, listed in wanted.groups.items() if listed), self.polls, now, poll.interval)
+        self.history.observe(self.store.fetched, self.polls)
+        self.history.read_due(pool.map, self.api, self.outages, now, reach(metrics.windows), poll.interval)
+        self._update_history(now)
+
+    def _update_history(self, now: float) -> None:
+        self.history.update(now, self.config.metrics.windows, self.config.metrics.change_failure_window)
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.

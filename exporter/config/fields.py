@@ -117,6 +117,21 @@ Duration = Annotated[float, DurationRule(0)]
 PositiveDuration = Annotated[float, DurationRule(0, exclusive=True)]
 
 
+def _window_name(value: str) -> str:
+    # Kept as written: it is a label value (window="7d"), so only Prometheus' duration
+    # grammar (not a bare number of seconds) and a positive length are taken.
+    if not _DURATION_RE.fullmatch(value) or parse_duration(value) <= 0:
+        raise _fail("window", "must be a positive Prometheus duration like 1d, 7d or 12h")
+    return value
+
+
+WindowName = Annotated[
+    str,
+    AfterValidator(_window_name),
+    WithJsonSchema({"type": "string", "minLength": 1, "pattern": rf"^{_DURATION}$"}),
+]
+
+
 # ---- strings --------------------------------------------------------------------------------
 
 

@@ -23,7 +23,7 @@ from exporter.config.connection import (
     RoleArn,
     RoleSessionName,
 )
-from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex
+from exporter.config.fields import Duration, HttpUrl, Model, PositiveDuration, Regex, WindowName, parse_duration
 from exporter.config.scopes import DiscoveryScope, OrganizationScope
 from exporter.config.tag_labels import collisions
 
@@ -68,12 +68,14 @@ class MetricsSettings(Model):
         "has finished, a target keeps its info, status and last update, and a Failed one also "
         "its failed hook. `all`: every series of every target, finished or not.",
     )
+    # Off by default: 12 series per group and hook name (+35,880 at issue 28's 100k mix, past
+    # its 700,000-series goal) before any shipped rule reads them.
     lifecycle_event_history: bool = Field(
-        True,
+        False,
         description="Export `codedeploy_deployment_group_lifecycle_event_duration_seconds`: per "
         "deployment group and lifecycle event, a histogram of the hook durations of the targets of "
-        "the group's finished deployments held (12 bucket series per hook name). `false` "
-        "drops it and the work of adding it up.",
+        "the group's finished deployments held (12 bucket series per hook name, so 120 for an EC2 "
+        "group of 10 hooks). Default: off, and no work adding it up.",
     )
     include: tuple[Regex, ...] = Field(
         (".*",),
@@ -120,6 +122,31 @@ class MetricsSettings(Model):
                 },
             )
         return keys
+
+    windows: tuple[WindowName, ...] = Field(
+        ("1d", "7d", "30d"),
+        strict=False,
+        max_length=6,
+        description="The windows of the restart-proof DORA gauges "
+        "(`codedeploy_deployment_group_window_*`, label `window` as written here): each a "
+        "Prometheus duration. At start, each listed group's finished deployments of the longest "
+        "window (plus a day) are read once (ListDeployments and BatchGetDeployments, no targets). "
+        "`[]`: no window gauges and no reading at start; the DORA counters remain.",
+    )
+    change_failure_window: PositiveDuration = Field(
+        86400.0,
+        description="A change (a deployment that reached users) counts as a change failure with "
+        '`cause="redeploy"` when the group\'s next change is a deployment of an earlier revision '
+        "created within this time after the change completed.",
+    )
+
+    @field_validator("windows")
+    @classmethod
+    def _distinct_windows(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        seconds = [parse_duration(w) for w in value]
+        if len(set(seconds)) != len(seconds):
+            raise PydanticCustomError("windows", "each window must be a different length")
+        return value
 
 
 class TargetEntry(Model):

@@ -8,6 +8,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
+from exporter.exposition.families.dora import DoraView
 from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, HookHistogram, LastDeployment, Target
 
 
@@ -74,6 +75,7 @@ class GroupView:
     # Per lifecycle event, its durations over the targets of the group's finished deployments
     # held (exporter.collect.hook_history); None: not kept (metrics.lifecycle_event_history).
     hook_durations: tuple[tuple[str, HookHistogram], ...] | None = None
+    dora: DoraView | None = None  # listed groups: exporter.collect.history
 
 
 def group_prefix(view: GroupView) -> str:

@@ -10,6 +10,7 @@ from exporter.simulator import deployment_info, instance_target, lifecycle_event
 
 FAMILY = "codedeploy_deployment_group_lifecycle_event_duration_seconds"
 GROUP = {"application": "web", "deployment_group": "prod"}
+ON = {"lifecycle_event_history": True}  # off by default
 
 
 def put(sim, deployment_id, status, create_time, durations, complete_time=None, group="prod", running=False):
@@ -44,7 +45,7 @@ def test_hook_history_counts_each_finished_targets_hook_once_in_its_bucket(sim, 
     put(sim, "d-HOOKA0001", "Succeeded", clock.now - 3000, [3, 40], complete_time=clock.now - 2000)
     put(sim, "d-HOOKB0002", "Failed", clock.now - 1500, [700], complete_time=clock.now - 1000)
     put(sim, "d-HOOKC0003", "InProgress", clock.now - 100, [2], running=True)  # running: not counted yet
-    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 5}])
+    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 5}], metrics_section=ON)
     exporter.poll_once()
     buckets, count = history(exporter.snapshot.body, deployment_group="prod", lifecycle_event="Install")
     assert count == 3
@@ -58,7 +59,7 @@ def test_hook_history_counts_each_finished_targets_hook_once_in_its_bucket(sim, 
 def test_hook_history_grows_when_a_running_deployment_finishes(sim, make_exporter, clock):
     put(sim, "d-HOOKD0004", "Succeeded", clock.now - 3000, [3], complete_time=clock.now - 2000)
     put(sim, "d-HOOKE0005", "InProgress", clock.now - 100, [20], running=True)
-    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 5}])
+    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 5}], metrics_section=ON)
     exporter.poll_once()
     assert history(exporter.snapshot.body, lifecycle_event="Install")[1] == 1
     put(sim, "d-HOOKE0005", "Succeeded", clock.now - 100, [20], complete_time=clock.now)
@@ -75,7 +76,7 @@ def test_a_restarted_exporter_exports_the_same_hook_history(sim, make_exporter, 
     for n, durations in enumerate(([2, 9], [31], [400, 3700], [12])):
         created = clock.now - 20000 + 4000 * n
         put(sim, f"d-HOOKR{n:04d}", "Succeeded", created, durations, complete_time=created + 3800)
-    config = {"deployment_groups": [{**GROUP, "latest": 10}], "poll": {"retention": "24h"}}
+    config = {"deployment_groups": [{**GROUP, "latest": 10}], "poll": {"retention": "24h"}, "metrics_section": ON}
     first = make_exporter(**config)
     first.poll_once()
     clock.advance(30)
@@ -90,7 +91,7 @@ def test_a_restarted_exporter_exports_the_same_hook_history(sim, make_exporter, 
 def test_hook_history_leaves_with_the_deployments_that_age_out_of_retention(sim, make_exporter, clock):
     put(sim, "d-HOOKOLD01", "Succeeded", clock.now - 5000, [3], complete_time=clock.now - 3500)
     put(sim, "d-HOOKNEW02", "Succeeded", clock.now - 1000, [50, 60], complete_time=clock.now - 900)
-    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 1}], poll={"retention": "1h"})
+    exporter = make_exporter(deployment_groups=[{**GROUP, "latest": 1}], poll={"retention": "1h"}, metrics_section=ON)
     exporter.poll_once()
     assert history(exporter.snapshot.body, lifecycle_event="Install")[1] == 2  # d-HOOKOLD1 is not followed
     clock.advance(3000)  # d-HOOKNEW2 leaves retention too; the group stays, its history empties
@@ -98,9 +99,9 @@ def test_hook_history_leaves_with_the_deployments_that_age_out_of_retention(sim,
     assert history(exporter.snapshot.body, lifecycle_event="Install")[1] is None
 
 
-def test_hook_history_can_be_switched_off(sim, make_exporter, clock):
+def test_hook_history_is_off_unless_switched_on(sim, make_exporter, clock):
     put(sim, "d-HOOKOFF01", "Succeeded", clock.now - 3000, [3], complete_time=clock.now - 2000)
-    exporter = make_exporter(deployment_groups=[GROUP], metrics_section={"lifecycle_event_history": False})
+    exporter = make_exporter(deployment_groups=[GROUP])
     exporter.poll_once()
     assert not any(name.startswith(FAMILY) for name, _ in samples(exporter.snapshot.body))
     assert any(name == "codedeploy_deployment_group_info" for name, _ in samples(exporter.snapshot.body))

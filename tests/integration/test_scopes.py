@@ -127,7 +127,9 @@ def test_first_poll_reads_only_the_retention_window_and_running_deployments(sim,
     scope = {"latest": 1, "refresh": "10m"}
     for restart in range(2):  # a restart pays the same bound: history is never re-read
         sim.reset_calls()
-        exporter = with_account(make_exporter, discovery=[scope], poll=AWS_POLL)
+        # Without DORA windows: the listing's own cost (tests/integration/test_dora.py has the
+        # windows' history read, a separate, documented cost).
+        exporter = with_account(make_exporter, discovery=[scope], poll=AWS_POLL, metrics_section={"windows": []})
         exporter.poll_once()
         listed = [c.params for c in sim.calls if c.operation == "ListDeployments"]
         read = [i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"]]
@@ -143,6 +145,32 @@ def test_first_poll_reads_only_the_retention_window_and_running_deployments(sim,
             )
             == 1
         )
+
+
+def test_with_dora_windows_the_first_poll_adds_exactly_each_group_s_history_read(sim, make_exporter, clock):
+    account = build_account(sim, applications=5, groups=30, deployments=600, spread_seconds=40 * 86400, now=clock.now)
+    since = clock.now - 31 * 86400  # the longest default window, and a day
+    deployments = [sim.deployment(d) for d in sim.deployment_ids()]
+    window = {d["deploymentId"] for d in deployments if d["createTime"] >= clock.now - 86400}
+    history = {
+        d["deploymentId"]
+        for d in deployments
+        if d["createTime"] >= since and d["status"] in ("Succeeded", "Failed", "Stopped")
+    }
+    per_group: dict[tuple[str, str], int] = {}
+    for d in deployments:
+        if d["deploymentId"] in history:
+            group = (d["applicationName"], d["deploymentGroupName"])
+            per_group[group] = per_group.get(group, 0) + 1
+    sim.reset_calls()
+    exporter = with_account(make_exporter, discovery=[{"latest": 1, "refresh": "10m"}], poll=AWS_POLL)
+    exporter.poll_once()
+    listings = [c.params for c in sim.calls if c.operation == "ListDeployments" and c.params.get("applicationName")]
+    read = [i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"]]
+    groups = set(account.groups)
+    assert len(listings) == sum(max(1, math.ceil(per_group.get(g, 0) / sim.page_size)) for g in groups)
+    assert sorted(read) == sorted(window | history)  # each record once, by the scope or the history
+    assert sim.call_count("ListDeploymentTargets") <= len(groups)  # the followed latest only
 
 
 def test_group_created_while_running_is_exported_within_one_refresh_and_one_poll(sim, make_exporter, clock):

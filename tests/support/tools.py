@@ -14,28 +14,13 @@ from tools.generate.rules import recorded_names
 # The metric contract of the exporter: every name a rule or a dashboard query may use, read
 # from the family table (exporter.exposition.families.table).
 CONTRACT_METRICS = frozenset(family.name for family in FAMILIES)
-# Families of issue 23 that the dora-history and group-tags branches add to the family table
-# (names fixed in the lead's contract); the rules built against them on the mixin branch use
-# them before those branches merge. Once merged, this set is a subset of CONTRACT_METRICS.
-ISSUE_23_FAMILIES = {
-    "codedeploy_deployment_changes_total": "counter",
-    "codedeploy_deployment_change_failures_total": "counter",
-    "codedeploy_deployment_recovery_seconds": "histogram",
-    "codedeploy_deployment_group_window_deployments": "gauge",
-    "codedeploy_deployment_group_window_changes": "gauge",
-    "codedeploy_deployment_group_window_change_failures": "gauge",
-    "codedeploy_deployment_group_tags": "gauge",
-    "codedeploy_deployment_lead_time_seconds": "histogram",
-}
 # The recording rules' series (exporter/monitoring/rules.yaml), which the dashboard reads.
 RECORDED_METRICS = recorded_names()
 # What the shipped rules and dashboard may select.
-MONITORING_METRICS = CONTRACT_METRICS | frozenset(ISSUE_23_FAMILIES) | RECORDED_METRICS
+MONITORING_METRICS = CONTRACT_METRICS | RECORDED_METRICS
 # Histograms (gauge histograms too) and summaries: their _bucket/_sum/_count series are named
 # after the family.
-HISTOGRAMS = frozenset(
-    family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram")
-) | {name for name, kind in ISSUE_23_FAMILIES.items() if kind == "histogram"}
+HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram"))
 # The event consumer's families: exported only with `events` configured (docs/events.md), so the
 # demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
 EVENT_METRICS = frozenset(

@@ -175,8 +175,8 @@ def cost_table() -> list[str]:
         f"{deployment_cost(10, DEFAULT)} | {deployment_cost(10, DEFAULT)} |"
     )
     lines.append(
-        "| deployment group: its lifecycle hook history (10 hooks), in both settings; "
-        f"`metrics.lifecycle_event_history: false`: 0 | {hook_history_cost(10, FULL)} | "
+        "| deployment group: its lifecycle hook history (10 hooks), with "
+        f"`metrics.lifecycle_event_history: true` (default: off, 0) | {hook_history_cost(10, FULL)} | "
         f"{hook_history_cost(10, DEFAULT)} | {hook_history_cost(10, DEFAULT)} | {hook_history_cost(10, DEFAULT)} |"
     )
     return lines

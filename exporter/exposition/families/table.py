@@ -5,6 +5,7 @@ from __future__ import annotations
 from exporter.exposition.families.account import ACCOUNT_FAMILIES
 from exporter.exposition.families.base import Family
 from exporter.exposition.families.deployment import DEPLOYMENT_FAMILIES
+from exporter.exposition.families.dora import DORA_FAMILIES
 from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPORTER_FAMILIES
 from exporter.exposition.families.group import GROUP_FAMILIES
 from exporter.exposition.families.group_facts import GROUP_FACT_FAMILIES
@@ -15,6 +16,7 @@ FAMILIES: tuple[Family, ...] = (
     *GROUP_FAMILIES,
     *GROUP_FACT_FAMILIES,
     *HOOK_HISTORY_FAMILIES,
+    *DORA_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,

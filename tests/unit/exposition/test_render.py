@@ -14,6 +14,7 @@ from exporter.events.metrics import EventMetrics
 from exporter.exposition.body import Plain
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix, nested_prefix
+from exporter.exposition.families.dora import DoraView, RecoveryHistogram, WindowFigures
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
@@ -45,6 +46,12 @@ GROUP = GroupView(
     tags=(("tag_team", "payments"), ("tag_env", "")),
     lead_times=observe_lead_time(EMPTY_LEAD_TIMES, 3600.0),
     hook_durations=(("Install", HookHistogram((0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1))),),
+    dora=DoraView(
+        1,
+        (("redeploy", 0), ("rollback", 1)),
+        RecoveryHistogram().observe(600.0),
+        (WindowFigures("7d", (("Failed", 1), ("Stopped", 0), ("Succeeded", 0)), 1, 1),),
+    ),
 )
 FIXTURE = json.loads((TESTS / "fixtures/batch_get_deployment_targets.json").read_text())
 INSTANCE, LAMBDA, ECS, CFN = (parse_target(t) for t in FIXTURE["deploymentTargets"])

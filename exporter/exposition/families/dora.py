@@ -1,0 +1,182 @@
+"""DORA families of a deployment group: changes and change failures (counters), recovery time
+(a histogram) and the restart-proof window gauges computed from the group's history
+(exporter.collect.history). The rules are in exporter.collect.dora_rules and docs/monitoring.md.
+
+Sample functions take exporter.exposition.views' GroupView; they yield nothing for a group
+without a DoraView (a group no source lists: not every deployment of it is seen).
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample
+from exporter.exposition.text import escape, label_pairs
+
+if TYPE_CHECKING:
+    from exporter.exposition.views import GroupView
+
+# Minutes to days: 1m, 5m, 15m, 30m, 1h, 2h, 4h, 12h, 1d, 2d, 7d.
+RECOVERY_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0, 172800.0, 604800.0)
+CAUSES = ("redeploy", "rollback")
+WINDOW_STATUSES = ("Failed", "Stopped", "Succeeded")
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryHistogram:
+    buckets: tuple[int, ...] = (0,) * len(RECOVERY_BUCKETS)  # cumulative, per RECOVERY_BUCKETS bound
+    sum: float = 0.0
+    count: int = 0
+
+    def observe(self, value: float) -> RecoveryHistogram:
+        first = bisect.bisect_left(RECOVERY_BUCKETS, value)
+        buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(self.buckets))
+        return RecoveryHistogram(buckets, self.sum + value, self.count + 1)
+
+
+@dataclass(frozen=True, slots=True)
+class WindowFigures:
+    """One window's figures, from the deployments that completed within it."""
+
+    window: str  # as configured: the label value
+    statuses: tuple[tuple[str, int], ...]  # (status, deployments) for WINDOW_STATUSES
+    changes: int
+    change_failures: int
+
+
+@dataclass(frozen=True, slots=True)
+class DoraView:
+    """A listed group's DORA figures (immutable: compared to skip re-rendering)."""
+
+    changes: int
+    failures: tuple[tuple[str, int], ...]  # (cause, count) for CAUSES
+    recovery: RecoveryHistogram
+    windows: tuple[WindowFigures, ...] | None  # None until the group's history has been read
+
+
+def _changes(v: GroupView) -> Iterator[Sample]:
+    if v.dora is not None:
+        yield "", v.dora.changes
+
+
+def _failures(v: GroupView) -> Iterator[Sample]:
+    if v.dora is not None:
+        for cause, count in v.dora.failures:
+            yield label_pairs(cause=cause), count
+
+
+def _le(bound: float) -> str:
+    return str(int(bound))
+
+
+def _recovery(v: GroupView) -> Iterator[SuffixedSample]:
+    if v.dora is None:
+        return
+    histogram = v.dora.recovery
+    for bound, count in zip(RECOVERY_BUCKETS, histogram.buckets, strict=True):
+        yield "_bucket", f'le="{_le(bound)}"', count
+    yield "_bucket", 'le="+Inf"', histogram.count
+    yield "_sum", "", histogram.sum
+    yield "_count", "", histogram.count
+
+
+def _windows(v: GroupView) -> tuple[WindowFigures, ...]:
+    return (v.dora.windows or ()) if v.dora is not None else ()
+
+
+def _window_deployments(v: GroupView) -> Iterator[Sample]:
+    for figures in _windows(v):
+        for status, count in figures.statuses:
+            yield f'window="{escape(figures.window)}",status="{status}"', count
+
+
+def _window_changes(v: GroupView) -> Iterator[Sample]:
+    for figures in _windows(v):
+        yield f'window="{escape(figures.window)}"', figures.changes
+
+
+def _window_change_failures(v: GroupView) -> Iterator[Sample]:
+    for figures in _windows(v):
+        yield f'window="{escape(figures.window)}"', figures.change_failures
+
+
+_COUNTED = (
+    " Counted when the exporter sees it happen (not history read at start); restarts at 0 with "
+    "the exporter: use increase(). Listed groups (deployment_groups, discovery) only."
+)
+_WINDOW = (
+    " Computed at each poll from the group's history, read back over the longest window at start: "
+    "the same value after a restart. Listed groups only, once their history is read."
+)
+
+DORA_FAMILIES: tuple[Family, ...] = (
+    Family(
+        "codedeploy_deployment_changes_total",
+        "counter",
+        "Changes: deployments of the group that reached users (Succeeded, or Failed/Stopped after "
+        "traffic reached users, rule per platform in docs/monitoring.md), automatic rollbacks "
+        "excepted, counted once when terminal." + _COUNTED,
+        Level.DEPLOYMENT_GROUP,
+        value="changes",
+        samples=_changes,
+        stability="experimental",
+    ),
+    Family(
+        "codedeploy_deployment_change_failures_total",
+        "counter",
+        "Changes that had to be remediated, by cause: rollback (CodeDeploy rolled the change back) "
+        "or redeploy (the group's next change deployed an earlier revision within "
+        "metrics.change_failure_window). Counted when the remediation is seen." + _COUNTED,
+        Level.DEPLOYMENT_GROUP,
+        ("cause",),
+        value="changes; both causes start at 0",
+        samples=_failures,
+        stability="experimental",
+    ),
+    Family(
+        "codedeploy_deployment_recovery_seconds",
+        "histogram",
+        "Time to restore: from the completion of the first Failed or Stopped deployment of a streak "
+        "to the completion of the group's next Succeeded one; buckets 1 min to 7 d." + _COUNTED,
+        Level.DEPLOYMENT_GROUP,
+        unit="seconds",
+        value="histogram",
+        samples=_recovery,
+        stability="experimental",
+    ),
+    Family(
+        "codedeploy_deployment_group_window_deployments",
+        "gauge",
+        "Deployments of the group that completed within the window (metrics.windows), by terminal status." + _WINDOW,
+        Level.DEPLOYMENT_GROUP,
+        ("window", "status"),
+        value="deployments",
+        samples=_window_deployments,
+        stability="experimental",
+    ),
+    Family(
+        "codedeploy_deployment_group_window_changes",
+        "gauge",
+        "Changes (deployments that reached users, automatic rollbacks excepted) that completed "
+        "within the window." + _WINDOW,
+        Level.DEPLOYMENT_GROUP,
+        ("window",),
+        value="changes",
+        samples=_window_changes,
+        stability="experimental",
+    ),
+    Family(
+        "codedeploy_deployment_group_window_change_failures",
+        "gauge",
+        "Changes that completed within the window and are known to have been remediated "
+        "(rolled back, or followed by a redeploy of an earlier revision)." + _WINDOW,
+        Level.DEPLOYMENT_GROUP,
+        ("window",),
+        value="changes",
+        samples=_window_change_failures,
+        stability="experimental",
+    ),
+)
