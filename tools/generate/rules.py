@@ -287,13 +287,20 @@ DURATION_RULES: tuple[DurationRule, ...] = (
     DurationRule(
         ACTIVE_COUNT,
         _group_max(PHASES + '{<<job>>, phase="active", status="Succeeded", le="+Inf"}'),
-        "Succeeded deployments of the group in the exporter's duration window (the history the expected durations are learned from).",
+        (
+            "Succeeded deployments of the group in the exporter's duration window (the history the "
+            "expected durations are learned from)."
+        ),
         "short",
     ),
     DurationRule(
         ACTIVE_P50,
         _active_quantile(0.5),
-        "Expected active duration: median active time (creation or start to first Ready/Baking or completion) of the group's Succeeded deployments in the window, when it holds at least minDeployments of them.",
+        (
+            "Expected active duration: median active time (creation or start to first Ready/Baking or "
+            "completion) of the group's Succeeded deployments in the window, when it holds at least "
+            "minDeployments of them."
+        ),
         "s",
     ),
     DurationRule(
@@ -305,19 +312,28 @@ DURATION_RULES: tuple[DurationRule, ...] = (
     DurationRule(
         ELAPSED,
         active_elapsed(),
-        "Active seconds so far of a deployment InProgress that has not been Ready or Baking (a waiting deployment has none).",
+        (
+            "Active seconds so far of a deployment InProgress that has not been Ready or Baking (a "
+            "waiting deployment has none)."
+        ),
         "s",
     ),
     DurationRule(
         ETA,
         f"clamp_min(\n  {ACTIVE_P50}\n  - on ({_by(GROUP_LABELS)}) group_right\n  {ELAPSED},\n  0\n)",
-        "Estimated seconds to the end of the active phase: expected (p50) minus elapsed, floored at 0; only for groups with enough history.",
+        (
+            "Estimated seconds to the end of the active phase: expected (p50) minus elapsed, floored at "
+            "0; only for groups with enough history."
+        ),
         "s",
     ),
     DurationRule(
         PROGRESS,
         _progress(),
-        f"Finished targets ({FINISHED_TARGETS.replace('|', ', ')}) / all targets of a running deployment, from codedeploy_deployment_targets.",
+        (
+            f"Finished targets ({FINISHED_TARGETS.replace('|', ', ')}) / all targets of a running "
+            f"deployment, from codedeploy_deployment_targets."
+        ),
         "percentunit",
     ),
     DurationRule(
@@ -329,7 +345,11 @@ DURATION_RULES: tuple[DurationRule, ...] = (
     DurationRule(
         HOOK_P90,
         _hook_quantile(0.9),
-        "90th percentile of each lifecycle event's duration in the group's hook history, when it holds at least minDeployments runs; CodeDeployLifecycleEventSlowerThanUsual compares with it.",
+        (
+            "90th percentile of each lifecycle event's duration in the group's hook history, when it "
+            "holds at least minDeployments runs; CodeDeployLifecycleEventSlowerThanUsual compares with "
+            "it."
+        ),
         "s",
     ),
 )

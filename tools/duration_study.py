@@ -1,0 +1,347 @@
+"""Synthetic deployment-duration histories for the expected-duration rules (issue 29).
+
+Seeded, deterministic: log-normal active durations per group (a 3-minute Lambda group, a 2-hour
+EC2 fleet), turned into the exporter's gauge-histogram buckets
+(codedeploy_deployment_group_phase_duration_seconds, le bounds of /work/notes/contract-29.md)
+and written as promtool series notation. Two uses:
+
+- ``python -m tools.duration_study write``: (re)writes tests/rules/duration_*_test.yaml, the
+  promtool unit tests (tests/artifacts/test_rules.py checks they are current);
+- ``python -m tools.duration_study measure``: replays normal and injected slow deployments
+  through ``promtool test rules`` with the shipped rules and counts the firings of
+  CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed").
+
+The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
+interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
+bound), so the tests check the rules against the definition, not against themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RULE_TESTS = ROOT / "tests" / "rules"
+PHASE_BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
+HOOK_BOUNDS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600, 10800)
+JOB = 'job="codedeploy-exporter"'
+ACCOUNT = 'account_id="111111111111",region="us-east-1"'
+RUNBOOK = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
+
+
+@dataclass(frozen=True)
+class Group:
+    application: str
+    median: float  # seconds
+    sigma: float  # of ln(duration)
+    history: int  # Succeeded deployments in the 14-day window
+
+    @property
+    def labels(self) -> str:
+        return f'{JOB},{ACCOUNT},application="{self.application}",deployment_group="prod"'
+
+
+LAMBDA = Group("lambda-api", 180.0, 0.3, 280)  # 20 a day
+FLEET = Group("ec2-fleet", 7200.0, 0.3, 56)  # 4 a day
+FRESH = Group("new-service", 600.0, 0.3, 3)  # too little history
+
+
+def lognormal(rng: random.Random, group: Group, n: int) -> list[float]:
+    return [group.median * math.exp(group.sigma * rng.gauss(0.0, 1.0)) for _ in range(n)]
+
+
+def cumulative(values: Iterable[float], bounds: Sequence[float]) -> list[int]:
+    """Counts per le bound, +Inf last (the gauge histogram's _bucket values)."""
+    values = list(values)
+    return [sum(1 for v in values if v <= le) for le in bounds] + [len(values)]
+
+
+def histogram_quantile(q: float, counts: Sequence[float], bounds: Sequence[float]) -> float:
+    """Prometheus' histogram_quantile over cumulative counts (bounds finite, +Inf last)."""
+    total = counts[-1]
+    rank = q * total
+    for i, count in enumerate(counts):
+        if count >= rank:
+            if i == len(bounds):
+                return float(bounds[-1])
+            lower, below = (0.0, 0.0) if i == 0 else (float(bounds[i - 1]), float(counts[i - 1]))
+            return lower + (bounds[i] - lower) * (rank - below) / (count - below)
+    return float(bounds[-1])
+
+
+def humanize_duration(v: float) -> str:
+    """Prometheus' humanizeDuration template function."""
+    if v == 0 or abs(v) < 1:
+        return f"{v:.4g}s"
+    seconds = int(v)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m {seconds}s"
+    if hours:
+        return f"{hours}h {minutes}m {seconds}s"
+    if minutes:
+        return f"{minutes}m {seconds}s"
+    return f"{v:.4g}s"
+
+
+def notation(values: Sequence[float]) -> str:
+    """promtool series notation, run-length encoded ('5x3' = four samples of 5; '_' = none)."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[i]:
+            j += 1
+        v = values[i]
+        text = "_" if v is None else (f"{int(v)}" if float(v).is_integer() else repr(v))
+        out.append(text if j == i else f"{text}x{j - i}")
+        i = j + 1
+    return " ".join(out)
+
+
+def _fmt(q: float) -> str:
+    return repr(round(q, 6))
+
+
+# ---- the unit tests ------------------------------------------------------------------------
+
+
+def bucket_series(group: Group, phase: str, counts: Sequence[int], steps: int, instance: str = "e:1") -> list[str]:
+    rows = []
+    les = [*map(str, PHASE_BOUNDS), "+Inf"]
+    for le, count in zip(les, counts, strict=True):
+        name = "codedeploy_deployment_group_phase_duration_seconds_bucket"
+        labels = f'{group.labels},instance="{instance}",phase="{phase}",status="Succeeded",le="{le}"'
+        rows.append(_series(f"{name}{{{labels}}}", f"{count}x{steps}"))
+    return rows
+
+
+def _series(series: str, values: str) -> str:
+    return f"      - series: '{series}'\n        values: '{values}'\n"
+
+
+def _deployment(group: Group, deployment: str, statuses: dict[str, str], start: int, steps: int) -> str:
+    labels = f'{group.labels},instance="e:1",deployment_id="{deployment}"'
+    rows = [
+        _series(f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", f"{start}x{steps}"),
+        _series(f"codedeploy_deployment_start_timestamp_seconds{{{labels}}}", f"{start}x{steps}"),
+    ]
+    for status, values in statuses.items():
+        rows.append(_series(f'codedeploy_deployment_status{{{labels},status="{status}"}}', values))
+    return "".join(rows)
+
+
+def _exp(group: Group, deployment: str, description: str, alert: str, summary: str) -> str:
+    return (
+        f'          - exp_labels: {{severity: warning, account_id: "111111111111", region: us-east-1, '
+        f"application: {group.application}, deployment_group: prod, deployment_id: {deployment}}}\n"
+        "            exp_annotations:\n"
+        f"              summary: {summary}\n"
+        f"              description: {json.dumps(description)}\n"
+        f"              runbook_url: {RUNBOOK}{alert.lower()}\n"
+    )
+
+
+def _check(time: str, alert: str, expected: str = "") -> str:
+    head = f"      - eval_time: {time}\n        alertname: {alert}\n"
+    return head + ("        exp_alerts:\n" + expected if expected else "        exp_alerts: []\n")
+
+
+SLOWER = "CodeDeployDeploymentSlowerThanUsual"
+SLOWER_SUMMARY = "A CodeDeploy deployment is taking longer than its group's deployments usually do."
+TOO_LONG = "CodeDeployDeploymentRunningTooLong"
+TOO_LONG_SUMMARY = "A CodeDeploy deployment has been running for too long."
+
+
+def _slower_text(group: Group, deployment: str, elapsed: float, counts: Sequence[int]) -> str:
+    p50 = histogram_quantile(0.5, counts, PHASE_BOUNDS)
+    p90 = histogram_quantile(0.9, counts, PHASE_BOUNDS)
+    return (
+        f"Deployment {deployment} of {group.application}/prod (account 111111111111, us-east-1) has been "
+        f"active (InProgress, not waiting) for {humanize_duration(elapsed)}; its group's Succeeded "
+        f"deployments usually take {humanize_duration(p50)} (p90 {humanize_duration(p90)}, over "
+        f"{counts[-1]} deployments), and the threshold is max(1.5 x p90, 300s)."
+    )
+
+
+def alerts_test(seed: int = 29) -> str:
+    """One day at 1m steps, the groups' 14-day histories constant (the exporter's window gauge
+    as a restarted exporter serves it), running deployments of each kind."""
+    rng = random.Random(seed)
+    steps = 600  # minutes: 0 .. 600
+    histories = {g: cumulative(lognormal(rng, g, g.history), PHASE_BOUNDS) for g in (LAMBDA, FLEET, FRESH)}
+    rows = []
+    for group, counts in histories.items():
+        rows += bucket_series(group, "active", counts, steps)
+    # a second replica serves the fleet group: the rules count it once
+    rows += bucket_series(FLEET, "active", histories[FLEET], steps, instance="e:2")
+    # waiting is history too, but never what a deployment is compared with: huge waits here
+    rows += bucket_series(FLEET, "waiting", cumulative([86400.0] * 50, PHASE_BOUNDS), steps)
+    lam, fleet = histories[LAMBDA], histories[FLEET]
+    lam_p90 = histogram_quantile(0.9, lam, PHASE_BOUNDS)
+    fleet_p90 = histogram_quantile(0.9, fleet, PHASE_BOUNDS)
+    lam_threshold = max(1.5 * lam_p90, 300)
+    fleet_threshold = max(1.5 * fleet_p90, 300)
+    # Lambda: d-LNORMAL runs 4 minutes (quiet); d-LSLOW (3x the median) runs 9 minutes from 60m,
+    # then succeeds at 70m (resolves).
+    rows.append(
+        _deployment(LAMBDA, "d-LNORMAL", {"InProgress": "0x59 1x4 0x536", "Succeeded": "0x63 1x536"}, 3600, steps)
+    )
+    rows.append(
+        _deployment(LAMBDA, "d-LSLOW", {"InProgress": "0x59 1x10 0x530", "Succeeded": "0x69 1x530"}, 3600, steps)
+    )
+    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median... and past 1.5 x p90); d-FREADY was
+    # active 1h, then parked in Ready for a manual reroute from 60m to 540m, then InProgress
+    # (rerouting) to the end: never compared, and no fixed 2h alert in a group with history.
+    rows.append(_deployment(FLEET, "d-FSLOW", {"InProgress": "1x540 0x60", "Succeeded": "0x540 1x60"}, 0, steps))
+    rows.append(_deployment(FLEET, "d-FREADY", {"InProgress": "1x59 0x480 1x60", "Ready": "0x59 1x480 0x60"}, 0, steps))
+    # Too little history: d-NEW InProgress from 0 to 300m: the fixed 2h rule fires, the learned one not.
+    rows.append(_deployment(FRESH, "d-NEW", {"InProgress": "1x300 0x300", "Succeeded": "0x300 1x300"}, 0, steps))
+    lam_cross = 3600 + lam_threshold  # seconds since 0
+    lam_fire = math.ceil(lam_cross / 60)
+    fleet_fire = math.ceil(fleet_threshold / 60)
+    checks = [
+        _check(f"{lam_fire - 1}m", SLOWER),
+        _check(
+            f"{lam_fire}m",
+            SLOWER,
+            _exp(LAMBDA, "d-LSLOW", _slower_text(LAMBDA, "d-LSLOW", lam_fire * 60 - 3600, lam), SLOWER, SLOWER_SUMMARY),
+        ),
+        _check("75m", SLOWER),
+        _check(f"{fleet_fire - 1}m", SLOWER),
+        _check(
+            f"{fleet_fire}m",
+            SLOWER,
+            _exp(FLEET, "d-FSLOW", _slower_text(FLEET, "d-FSLOW", fleet_fire * 60, fleet), SLOWER, SLOWER_SUMMARY),
+        ),
+        _check("560m", SLOWER),  # d-FSLOW succeeded; d-FREADY InProgress again after waiting
+        _check("150m", TOO_LONG, _too_long("d-NEW", 9000)),
+        _check("420m", TOO_LONG),  # only d-FREADY/d-FSLOW run long: their group has history
+        _check("330m", TOO_LONG),
+    ]
+    header = (
+        "# promtool unit tests of CodeDeployDeploymentSlowerThanUsual and its fallback\n"
+        "# CodeDeployDeploymentRunningTooLong (issue 29). Generated by tools/duration_study.py\n"
+        f"# (python -m tools.duration_study write; seed {seed}): log-normal 14-day histories (median,\n"
+        f"# sigma of ln): {LAMBDA.application} {LAMBDA.median:.0f}s {LAMBDA.sigma} x{LAMBDA.history}, "
+        f"{FLEET.application} {FLEET.median:.0f}s {FLEET.sigma} x{FLEET.history},\n"
+        f"# {FRESH.application} x{FRESH.history} (too little). Learned thresholds: {LAMBDA.application} "
+        f"{lam_threshold:.1f}s, {FLEET.application} {fleet_threshold:.1f}s.\n"
+        "rule_files:\n  - ../../exporter/monitoring/alerts.yaml\n  - ../../exporter/monitoring/rules.yaml\n\n"
+        "evaluation_interval: 1m\n\ntests:\n  - interval: 1m\n    input_series:\n"
+    )
+    return header + "".join(rows) + "    alert_rule_test:\n" + "".join(checks) + hooks_case(rng)
+
+
+# ---- hooks: learned against the group's hook history, Stuck as the fallback ---------------
+HOOK = "BeforeAllowTraffic"
+HOOK_MEDIAN = 20.0
+HOOK_SLOWER = "CodeDeployLifecycleEventSlowerThanUsual"
+HOOK_SLOWER_SUMMARY = "A CodeDeploy lifecycle event is taking longer than it usually does in its group."
+STUCK = "CodeDeployLifecycleEventStuck"
+STUCK_SUMMARY = "A CodeDeploy lifecycle event has been in progress for too long."
+
+
+def hook_buckets(group: Group, counts: Sequence[int], steps: int) -> list[str]:
+    rows = []
+    for le, count in zip([*map(str, HOOK_BOUNDS), "+Inf"], counts, strict=True):
+        labels = f'{group.labels},instance="e:1",lifecycle_event="{HOOK}",le="{le}"'
+        rows.append(
+            _series(
+                f"codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{{{labels}}}", f"{count}x{steps}"
+            )
+        )
+    return rows
+
+
+def _hook_run(group: Group, deployment: str, target: str, start: int, status_values: str, steps: int) -> str:
+    labels = f'{group.labels},instance="e:1",deployment_id="{deployment}",target_id="{target}",lifecycle_event="{HOOK}"'
+    return _series(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{labels}}}", f"{start}x{steps}") + _series(
+        f'codedeploy_lifecycle_event_status{{{labels},status="InProgress"}}', status_values
+    )
+
+
+def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str) -> str:
+    description = (
+        f"Lifecycle event {HOOK} of 1 targets in deployment {deployment} of {group.application}/prod "
+        f"(account 111111111111, us-east-1) has been InProgress for {tail}"
+    )
+    return (
+        f'          - exp_labels: {{severity: warning, account_id: "111111111111", region: us-east-1, '
+        f"application: {group.application}, deployment_group: prod, deployment_id: {deployment}, "
+        f"lifecycle_event: {HOOK}}}\n"
+        "            exp_annotations:\n"
+        f"              summary: {summary}\n"
+        f"              description: {json.dumps(description)}\n"
+        f"              runbook_url: {RUNBOOK}{alert.lower()}\n"
+    )
+
+
+def hooks_case(rng: random.Random) -> str:
+    """One target's hook of the Lambda group (history of 280 runs, median 20s) runs from 0 to
+    80m: the learned alert fires past max(1.5 x p90, 300s), Stuck never (the hook has history).
+    The fresh group's hook (2 runs of history) runs as long: Stuck fires, the learned one not."""
+    steps = 90
+    history = cumulative(lognormal(rng, Group("h", HOOK_MEDIAN, 0.5, 0), 280), HOOK_BOUNDS)
+    rows = hook_buckets(LAMBDA, history, steps) + hook_buckets(FRESH, cumulative([15.0, 25.0], HOOK_BOUNDS), steps)
+    rows.append(_hook_run(LAMBDA, "d-LHOOK", "t-1", 0, "1x80 _x9", steps))
+    rows.append(_hook_run(FRESH, "d-NHOOK", "t-1", 0, "1x80 _x9", steps))
+    p90 = histogram_quantile(0.9, history, HOOK_BOUNDS)
+    fire = math.floor(max(1.5 * p90, 300) / 60) + 1
+    learned = _hook_exp(
+        LAMBDA,
+        "d-LHOOK",
+        HOOK_SLOWER,
+        HOOK_SLOWER_SUMMARY,
+        f"longer than max(1.5 x its group's p90 of {humanize_duration(p90)}, 300s).",
+    )
+    stuck = _hook_exp(FRESH, "d-NHOOK", STUCK, STUCK_SUMMARY, "more than 3600 seconds.")
+    checks = [
+        _check(f"{fire - 1}m", HOOK_SLOWER),
+        _check(f"{fire}m", HOOK_SLOWER, learned),
+        _check("89m", HOOK_SLOWER),
+        _check("60m", STUCK),
+        # InProgress past 3600s from 61m, then `for: 5m`
+        _check("66m", STUCK, stuck),
+        _check("89m", STUCK),
+    ]
+    return "  - interval: 1m\n    input_series:\n" + "".join(rows) + "    alert_rule_test:\n" + "".join(checks)
+
+
+def _too_long(deployment: str, age: int) -> str:
+    description = (
+        f"Deployment {deployment} of {FRESH.application}/prod (account 111111111111, us-east-1) was created "
+        f"{humanize_duration(age)} ago and is still InProgress."
+    )
+    return _exp(FRESH, deployment, description, TOO_LONG, TOO_LONG_SUMMARY)
+
+
+def outputs() -> dict[Path, str]:
+    return {RULE_TESTS / "duration_alerts_test.yaml": alerts_test()}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("write", "measure"))
+    args = parser.parse_args(argv)
+    if args.command == "write":
+        for path, text in outputs().items():
+            path.write_text(text)
+        return 0
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
