@@ -22,10 +22,7 @@ import argparse
 import json
 import math
 import random
-import re
-import subprocess
 import sys
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -328,8 +325,202 @@ def _too_long(deployment: str, age: int) -> str:
     return _exp(FRESH, deployment, description, TOO_LONG, TOO_LONG_SUMMARY)
 
 
+# ---- the recorded series over weeks --------------------------------------------------------
+HOURS = 15 * 24  # the test spans 15 days at 1h steps: 14 to fill the window, one to slide it
+
+
+def windowed(completions: Sequence[tuple[float, float]], hour: int, bounds: Sequence[float]) -> list[int]:
+    """The gauge histogram at ``hour``: deployments completed in the last 14 days."""
+    now = hour * 3600
+    return cumulative((d for t, d in completions if now - 14 * 86400 < t <= now), bounds)
+
+
+def _history(rng: random.Random, group: Group, days: int = 15) -> list[tuple[float, float]]:
+    n = group.history * days // 14
+    durations = lognormal(rng, group, n)
+    return sorted((rng.uniform(0, days * 86400), d) for d in durations)
+
+
+def _evolving(group: Group, completions: Sequence[tuple[float, float]], instance: str = "e:1") -> list[str]:
+    per_hour = [windowed(completions, h, PHASE_BOUNDS) for h in range(HOURS + 1)]
+    rows = []
+    for i, le in enumerate([*map(str, PHASE_BOUNDS), "+Inf"]):
+        labels = f'{group.labels},instance="{instance}",phase="active",status="Succeeded",le="{le}"'
+        values = notation([counts[i] for counts in per_hour])
+        rows.append(_series(f"codedeploy_deployment_group_phase_duration_seconds_bucket{{{labels}}}", values))
+    return rows
+
+
+def _sample(labels: str, value: float, rounded: bool = False) -> str:
+    if rounded:  # round(v, 0.001) as Prometheus computes it; round() drops the name
+        labels = labels[labels.index("{") :]
+        value = math.floor(value * 1000 + 0.5) / 1000
+    return f"          - labels: '{labels}'\n            value: {_fmt(value)}\n"
+
+
+def _expr(time: str, expr: str, samples: Sequence[str]) -> str:
+    body = "".join(samples)
+    return f"      - eval_time: {time}\n        expr: {expr}\n" + (
+        "        exp_samples:\n" + body if samples else "        exp_samples: []\n"
+    )
+
+
+def _group_labels(group: Group, name: str, extra: str = "") -> str:
+    own = f'account_id="111111111111",application="{group.application}",deployment_group="prod",region="us-east-1"'
+    return f"{name}{{{own}{extra}}}"
+
+
+def history_test(seed: int = 14) -> str:
+    rng = random.Random(seed)
+    lam, fleet = _history(rng, LAMBDA), _history(rng, FLEET)
+    fresh = [(5 * 86400.0, 500.0), (6 * 86400.0, 700.0), (7 * 86400.0, 650.0)]
+    rows = _evolving(LAMBDA, lam) + _evolving(FLEET, fleet) + _evolving(FLEET, fleet, "e:2") + _evolving(FRESH, fresh)
+    last = HOURS
+    end = 14 * 86400 + 86400  # seconds at the last step
+    # Running now (the last 2 hours): d-FRUN InProgress since 1h before the end, 10 targets; its
+    # overview served by two replicas. d-FWAIT was active, is Ready (waiting) now. d-LDONE is over.
+    run = f'{FLEET.labels},deployment_id="d-FRUN"'
+    wait = f'{FLEET.labels},deployment_id="d-FWAIT"'
+    done = f'{LAMBDA.labels},deployment_id="d-LDONE"'
+    before = HOURS - 2
+    pad = f"_x{before} "  # promtool: '_xN' is N missing samples (not N+1 as 'vxN')
+    for instance in ("e:1", "e:2"):
+        for status, count in (
+            ("Pending", 4),
+            ("InProgress", 1),
+            ("Succeeded", 3),
+            ("Failed", 1),
+            ("Skipped", 1),
+            ("Ready", 0),
+        ):
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_targets{{{run},instance="{instance}",status="{status}"}}', f"{pad}{count}x2"
+                )
+            )
+    start = end - 3600
+    rows.append(_series(f'codedeploy_deployment_start_timestamp_seconds{{{run},instance="e:1"}}', f"{pad}{start}x2"))
+    rows.append(_series(f'codedeploy_deployment_status{{{run},instance="e:1",status="InProgress"}}', f"{pad}1x2"))
+    rows.append(
+        _series(f'codedeploy_deployment_start_timestamp_seconds{{{wait},instance="e:1"}}', f"{pad}{end - 7200}x2")
+    )
+    rows.append(_series(f'codedeploy_deployment_status{{{wait},instance="e:1",status="InProgress"}}', f"{pad}1 0 0"))
+    rows.append(_series(f'codedeploy_deployment_status{{{wait},instance="e:1",status="Ready"}}', f"{pad}0 1 1"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{wait},instance="e:1",status="Ready"}}', f"{pad}2x2"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{wait},instance="e:1",status="InProgress"}}', f"{pad}0x2"))
+    rows.append(
+        _series(f'codedeploy_deployment_start_timestamp_seconds{{{done},instance="e:1"}}', f"{pad}{end - 600}x2")
+    )
+    rows.append(_series(f'codedeploy_deployment_status{{{done},instance="e:1",status="Succeeded"}}', f"{pad}1x2"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{done},instance="e:1",status="Succeeded"}}', f"{pad}1x2"))
+    # hook history: the Lambda group's grows with its deployments, the fresh one's has 2 runs
+    hooks = cumulative(lognormal(rng, Group("h", HOOK_MEDIAN, 0.5, 0), 40), HOOK_BOUNDS)
+    rows += [r.replace(f"x{90}'", f"x{HOURS}'") for r in hook_buckets(LAMBDA, hooks, HOURS)]
+    rows += hook_buckets(FRESH, cumulative([15.0, 25.0], HOOK_BOUNDS), HOURS)
+
+    from tools.generate import rules as recording
+
+    checks = []
+    # Hour 3: too few deployments yet: counted, no quantile; the fallback alerts watch the group.
+    early = windowed(lam, 3, PHASE_BOUNDS)
+    assert early[-1] < recording.DEFAULT_MIN_DEPLOYMENTS, early
+    checks.append(
+        _expr(
+            "3h",
+            recording.ACTIVE_COUNT,
+            [
+                _sample(_group_labels(group, recording.ACTIVE_COUNT), windowed(c, 3, PHASE_BOUNDS)[-1])
+                for group, c in ((FLEET, fleet), (FRESH, fresh), (LAMBDA, lam))
+            ],
+        )
+    )
+    checks.append(_expr("3h", recording.ACTIVE_P50, []))
+    # Day 7, the last hour (the window slid past the first day's deployments): per group.
+    for time, hour in (("168h", 168), (f"{last}h", last)):
+        p50s, p90s, counts = [], [], []
+        for group, completions in ((FLEET, fleet), (FRESH, fresh), (LAMBDA, lam)):
+            histogram = windowed(completions, hour, PHASE_BOUNDS)
+            counts.append(_sample(_group_labels(group, recording.ACTIVE_COUNT), histogram[-1]))
+            if histogram[-1] >= recording.DEFAULT_MIN_DEPLOYMENTS:
+                p50s.append(
+                    _sample(
+                        _group_labels(group, recording.ACTIVE_P50),
+                        histogram_quantile(0.5, histogram, PHASE_BOUNDS),
+                        True,
+                    )
+                )
+                p90s.append(
+                    _sample(
+                        _group_labels(group, recording.ACTIVE_P90),
+                        histogram_quantile(0.9, histogram, PHASE_BOUNDS),
+                        True,
+                    )
+                )
+        checks += [
+            _expr(time, recording.ACTIVE_COUNT, counts),
+            _expr(time, f"round({recording.ACTIVE_P50}, 0.001)", p50s),
+            _expr(time, f"round({recording.ACTIVE_P90}, 0.001)", p90s),
+        ]
+    # the window slides: the last hour's count is not the sum of everything ever completed
+    assert windowed(lam, last, PHASE_BOUNDS)[-1] < len(lam)
+    fleet_now = windowed(fleet, last, PHASE_BOUNDS)
+    p50 = histogram_quantile(0.5, fleet_now, PHASE_BOUNDS)
+    deployment = ',deployment_id="d-FRUN"'
+    checks += [
+        _expr(f"{last}h", recording.ELAPSED, [_sample(_group_labels(FLEET, recording.ELAPSED, deployment), 3600)]),
+        _expr(
+            f"{last}h",
+            f"round({recording.ETA}, 0.001)",
+            [_sample(_group_labels(FLEET, recording.ETA, deployment), max(0.0, p50 - 3600), True)],
+        ),
+        # (Succeeded 3 + Failed 1 + Skipped 1) / 10; d-FWAIT: 2 Ready / 2; d-LDONE is over
+        _expr(
+            f"{last}h",
+            recording.PROGRESS,
+            [
+                _sample(_group_labels(FLEET, recording.PROGRESS, deployment), 0.5),
+                _sample(_group_labels(FLEET, recording.PROGRESS, ',deployment_id="d-FWAIT"'), 1),
+            ],
+        ),
+        # hook history: enough runs in the Lambda group, too few in the fresh one
+        _expr(
+            f"{last}h",
+            recording.HOOK_COUNT,
+            [
+                _sample(_group_labels(FRESH, recording.HOOK_COUNT, f',lifecycle_event="{HOOK}"'), 2),
+                _sample(_group_labels(LAMBDA, recording.HOOK_COUNT, f',lifecycle_event="{HOOK}"'), 40),
+            ],
+        ),
+        _expr(
+            f"{last}h",
+            f"round({recording.HOOK_P90}, 0.001)",
+            [
+                _sample(
+                    _group_labels(LAMBDA, recording.HOOK_P90, f',lifecycle_event="{HOOK}"'),
+                    histogram_quantile(0.9, hooks, HOOK_BOUNDS),
+                    True,
+                )
+            ],
+        ),
+    ]
+    header = (
+        "# promtool unit tests of the expected-duration recording rules (issue 29) over 15 days at 1h\n"
+        "# steps. Generated by tools/duration_study.py (python -m tools.duration_study write; seed\n"
+        f"# {seed}): deployments complete at seeded random times with log-normal active durations,\n"
+        "# the gauge histogram holds those of the last 14 days (it fills, then slides). ec2-fleet is\n"
+        "# served by two replicas (counted once). Expected quantiles: Prometheus' interpolation,\n"
+        "# computed in tools/duration_study.py; compared to the millisecond (round()).\n"
+        "rule_files:\n  - ../../exporter/monitoring/rules.yaml\n\n"
+        "evaluation_interval: 1h\n\ntests:\n  - interval: 1h\n    input_series:\n"
+    )
+    return header + "".join(rows) + "    promql_expr_test:\n" + "".join(checks)
+
+
 def outputs() -> dict[Path, str]:
-    return {RULE_TESTS / "duration_alerts_test.yaml": alerts_test()}
+    return {
+        RULE_TESTS / "duration_alerts_test.yaml": alerts_test(),
+        RULE_TESTS / "duration_rules_test.yaml": history_test(),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -13,6 +13,7 @@ from support.docsnippets import fenced_blocks
 from support.paths import REPO
 from support.tools import MONITORING_METRICS, metric_names, require_binary
 
+from tools import duration_study
 from tools.generate import monitoring
 from tools.generate import rules as recording
 from tools.generate.alerts import ALERTS
@@ -440,3 +441,20 @@ def test_group_and_deployment_alerts_carry_the_team_and_exporter_alerts_do_not()
             # the fallback branch keeps alerts of groups without a tags series
             assert rule["expr"].count("codedeploy_deployment_group_tags{") == 2, rule["alert"]
             assert "unless on (account_id, region, application, deployment_group)" in rule["expr"]
+
+
+def test_duration_rule_tests_are_the_seeded_histories_regenerated():
+    """tests/rules/duration_*_test.yaml come from tools/duration_study.py (seeded): edit that."""
+    for path, text in duration_study.outputs().items():
+        assert path.read_text() == text, f"run python -m tools.duration_study write ({path.name})"
+
+
+def test_prometheus_interpolation_reference_matches_known_values():
+    """The expected quantiles of the duration tests come from this reimplementation; pin it on
+    hand-computed cases (rank 5 of 10 halfway into the 60-120 bucket; +Inf answers 28800)."""
+    bounds = duration_study.PHASE_BOUNDS
+    counts = [0, 0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]
+    assert duration_study.histogram_quantile(0.5, counts, bounds) == 90.0
+    assert duration_study.histogram_quantile(0.9, [0] * 11 + [4], bounds) == 28800.0
+    assert duration_study.humanize_duration(9000) == "2h 30m 0s"
+    assert duration_study.humanize_duration(48.95) == "48.95s"
