@@ -22,7 +22,10 @@ import argparse
 import json
 import math
 import random
+import re
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -516,6 +519,123 @@ def history_test(seed: int = 14) -> str:
     return header + "".join(rows) + "    promql_expr_test:\n" + "".join(checks)
 
 
+# ---- the measurement -----------------------------------------------------------------------
+_GO_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def go_duration(text: str) -> float:
+    return sum(float(n) * _GO_UNITS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", text))
+
+
+@dataclass
+class Outcome:
+    normal: int = 0
+    normal_fired: int = 0
+    slow: int = 0
+    slow_fired: int = 0
+    waiting: int = 0
+    waiting_fired: int = 0
+    worst_delay: float = 0.0  # seconds from crossing the threshold to the first firing
+
+
+def study(
+    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str
+) -> tuple[Outcome, float]:
+    """Replays deployments of one group through promtool with the shipped rules: ``normal``
+    drawn from the group's distribution, ``slow`` ones 3x its median, ``waiting`` ones active
+    for the median and then parked in Ready 10x the median. All start at 0; the exporter
+    polls every ``poll`` seconds (series step, and the rules' evaluation interval)."""
+    rng = random.Random(seed)
+    history = cumulative(lognormal(rng, group, group.history), PHASE_BOUNDS)
+    threshold = max(1.5 * histogram_quantile(0.9, history, PHASE_BOUNDS), 300)
+    kinds = (
+        [("n", d) for d in lognormal(rng, group, normal)]
+        + [("s", 3 * group.median)] * slow
+        # active for the median, so any firing would come from the waiting
+        + [("w", group.median)] * waiting
+    )
+    horizon = max(max(d for _, d in kinds), 3 * group.median, threshold) + 10 * poll
+    steps = math.ceil(horizon / poll)
+    rows = bucket_series(group, "active", history, steps)
+    for i, (kind, active) in enumerate(kinds):
+        ends = math.ceil(active / poll)  # the first poll that sees it done (or Ready)
+        labels = f'{group.labels},instance="e:1",deployment_id="d-{kind}{i}"'
+        rows.append(_series(f"codedeploy_deployment_start_timestamp_seconds{{{labels}}}", f"0x{steps}"))
+        if kind == "w":
+            parked = min(ends + math.ceil(10 * group.median / poll), steps)
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                    notation([1] * ends + [0] * (steps + 1 - ends)),
+                )
+            )
+            ready = [0] * ends + [1] * (parked - ends) + [0] * (steps + 1 - parked)
+            rows.append(_series(f'codedeploy_deployment_status{{{labels},status="Ready"}}', notation(ready)))
+        else:
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                    notation([1] * ends + [0] * (steps + 1 - ends)),
+                )
+            )
+    checks = "".join(_check(f"{k * poll}s", SLOWER) for k in range(1, steps + 1))
+    text = (
+        "rule_files:\n  - "
+        + str(ROOT / "exporter/monitoring/alerts.yaml")
+        + "\n  - "
+        + str(ROOT / "exporter/monitoring/rules.yaml")
+        + f"\n\nevaluation_interval: {poll}s\n\ntests:\n"
+        + f"  - interval: {poll}s\n    input_series:\n"
+        + "".join(rows)
+        + "    alert_rule_test:\n"
+        + checks
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(text)
+    result = subprocess.run([promtool, "test", "rules", handle.name], capture_output=True, text=True, check=False)
+    Path(handle.name).unlink()
+    first: dict[str, float] = {}
+    at = 0.0
+    for line in (result.stdout + result.stderr).splitlines():
+        if m := re.search(r"alertname: \w+, time: (\S+),", line):
+            at = go_duration(m.group(1))
+        for deployment in re.findall(r'deployment_id="(d-\w+)"', line):
+            first.setdefault(deployment, at)
+    if result.returncode and not first:
+        raise SystemExit(result.stdout + result.stderr)
+    out = Outcome()
+    for i, (kind, _active) in enumerate(kinds):
+        fired = f"d-{kind}{i}" in first
+        if kind == "n":
+            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
+        elif kind == "w":
+            out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
+        else:
+            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
+            if fired:
+                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
+    return out, threshold
+
+
+def measure(args: argparse.Namespace) -> int:
+    import shutil
+
+    promtool = shutil.which("promtool")
+    if not promtool:
+        raise SystemExit("promtool is not on PATH")
+    print(f"poll interval {args.poll}s, factor 1.5, floor 300s, seeds {args.seed}+")
+    print("group | median | sigma | threshold | normal fired | slow (3x median) fired | worst delay | waiting fired")
+    for base in (LAMBDA, FLEET):
+        group = Group(base.application, base.median, args.sigma, base.history)
+        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool)
+        print(
+            f"{group.application} | {group.median:.0f}s | {group.sigma} | {threshold:.0f}s | "
+            f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
+            f"{out.slow_fired}/{out.slow} | {out.worst_delay:.0f}s | {out.waiting_fired}/{out.waiting}"
+        )
+    return 0
+
+
 def outputs() -> dict[Path, str]:
     return {
         RULE_TESTS / "duration_alerts_test.yaml": alerts_test(),
@@ -526,12 +646,18 @@ def outputs() -> dict[Path, str]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=("write", "measure"))
+    parser.add_argument("--normal", type=int, default=300, help="normal deployments per group (measure)")
+    parser.add_argument("--slow", type=int, default=30, help="injected slow deployments per group (measure)")
+    parser.add_argument("--waiting", type=int, default=30, help="deployments parked in Ready per group (measure)")
+    parser.add_argument("--sigma", type=float, default=0.3, help="spread (sigma of ln) of the durations (measure)")
+    parser.add_argument("--poll", type=int, default=30, help="poll and evaluation interval, seconds (measure)")
+    parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     if args.command == "write":
         for path, text in outputs().items():
             path.write_text(text)
         return 0
-    return 0
+    return measure(args)
 
 
 if __name__ == "__main__":
