@@ -8,9 +8,9 @@ from grafana_foundation_sdk.builders import bargauge, common, stat, table
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models.dashboard import DynamicConfigValue
 
-from tools.generate.dashboard.panels import STATUS_COLORS, merge_table, place, series, status_column
 from tools.generate import rules as recording
 from tools.generate.alerts import ALERTS
+from tools.generate.dashboard.panels import STATUS_COLORS, merge_table, place, series, status_column
 from tools.generate.dashboard.queries import (
     DEPLOYMENT_LABELS,
     GROUP_LABELS,
