@@ -6,6 +6,8 @@
 //   carry (for Alertmanager routing); [] leaves the join out.
 // statusPageURL: the exporter's status page; when set, alerts get a status_page annotation.
 // doraWindows, doraInterval: the recording rules' windows (whole days) and evaluation interval.
+// durationMinDeployments, durationInterval: history a group needs before its expected durations
+//   are recorded (and the learned alerts replace the fixed ones), and that group's interval.
 // alerts: per alert: enabled, severity, for and thresholds (docs/monitoring.md).
 {
   _config+:: {
@@ -20,6 +22,8 @@
       "30d"
     ],
     "doraInterval": "3m",
+    "durationMinDeployments": 10,
+    "durationInterval": "1m",
     "alerts": {
       "CodeDeployGroupDeploymentFailed": {
         "enabled": true,
@@ -60,6 +64,20 @@
         "for": "5m",
         "thresholdSeconds": 3600,
         "excludedEvents": "AllowTraffic"
+      },
+      "CodeDeployDeploymentSlowerThanUsual": {
+        "enabled": true,
+        "severity": "warning",
+        "for": "0m",
+        "factor": 1.5,
+        "floorSeconds": 300
+      },
+      "CodeDeployLifecycleEventSlowerThanUsual": {
+        "enabled": true,
+        "severity": "warning",
+        "for": "0m",
+        "factor": 1.5,
+        "floorSeconds": 300
       },
       "CodeDeployTrafficShiftStalled": {
         "enabled": true,

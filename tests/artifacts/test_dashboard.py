@@ -217,7 +217,13 @@ def test_every_query_parses_with_prometheus_own_parser(dashboard, tmp_path):
 
 def test_deployment_annotations_mark_create_and_complete_times(dashboard):
     markers = {a["name"]: a for a in dashboard["annotations"]["list"]}
-    assert set(markers) == {"Deployment created", "Deployment completed"}
+    assert set(markers) == {"Deployment created", "Deployment completed", "Slower than usual"}
+    slower = markers.pop("Slower than usual")
+    # marks the moment a running deployment crossed its group's learned threshold (start + 1.5 x p90)
+    assert slower["expr"].startswith("1000 * (") and slower["useValueForTime"] is True
+    assert "codedeploy_deployment_start_timestamp_seconds" in slower["expr"]
+    assert "1.5 * deployment_group:codedeploy_deployment_active_seconds:p90" in slower["expr"]
+    assert "deployment_id:codedeploy_deployment_active_seconds:elapsed" in slower["expr"]
     for marker, metric in zip(markers.values(), ("create", "complete"), strict=True):
         assert f"codedeploy_deployment_{metric}_timestamp_seconds" in marker["expr"]
         assert marker["expr"].startswith("1000 * ")  # Grafana times are milliseconds
@@ -236,3 +242,18 @@ def test_panel_ids_are_unique_and_panels_do_not_overlap(dashboard):
             for y in range(g["y"], g["y"] + g["h"]):
                 assert (x, y) not in cells, f"{panel['title']} overlaps {cells[(x, y)]}"
                 cells[(x, y)] = panel["title"]
+
+
+def test_running_now_shows_progress_elapsed_expected_and_eta_per_deployment(dashboard):
+    (panel,) = [p for p in dashboard["panels"] if p.get("title") == "Running deployments"]
+    exprs = [t["expr"] for t in panel["targets"]]
+    for name in (
+        "deployment_id:codedeploy_deployment_targets_finished:ratio",
+        "deployment_id:codedeploy_deployment_active_seconds:elapsed",
+        "deployment_group:codedeploy_deployment_active_seconds:p50",
+        "deployment_group:codedeploy_deployment_active_seconds:p90",
+        "deployment_id:codedeploy_deployment_active_seconds:eta",
+    ):
+        assert any(name in e for e in exprs), name
+    # group figures are spread onto each running deployment, so the table joins on deployment_id
+    assert all("deployment_id:" in e for e in exprs)

@@ -638,8 +638,10 @@ def test_recording_rules_can_be_switched_off_or_given_other_windows(chart, tmp_p
     assert off["spec"]["groups"] == _canonical_groups()
     values = {"prometheusRule": {"enabled": True, "recordingRules": {"windows": ["14d"], "interval": "10m"}}}
     rule = only(render(chart, values), "PrometheusRule")
-    (dora,) = rule["spec"]["groups"][len(_canonical_groups()) :]
+    dora, durations = rule["spec"]["groups"][len(_canonical_groups()) :]
     assert dora["name"] == "codedeploy-dora-14d" and dora["interval"] == "10m"
+    # the expected-duration rules have no window: the same group whatever the DORA windows
+    assert durations == next(g for g in _recording_groups() if g["name"] == "codedeploy-durations")
     shipped_7d = next(g for g in _recording_groups() if g["name"] == "codedeploy-dora-7d")
     assert [r["record"] for r in dora["rules"]] == [r["record"] for r in shipped_7d["rules"]]
     for got, want in zip(dora["rules"], shipped_7d["rules"], strict=True):

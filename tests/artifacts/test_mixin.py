@@ -97,6 +97,8 @@ SETTINGS: dict[str, Any] = {
     "statusPageURL": "https://status.example/",
     "doraWindows": ["14d"],
     "doraInterval": "10m",
+    "durationMinDeployments": 20,
+    "durationInterval": "2m",
     "alerts": {
         "CodeDeployRollback": {"enabled": False},
         "CodeDeployDeploymentRunningTooLong": {"thresholdSeconds": 10800, "for": "10m", "severity": "critical"},
@@ -116,7 +118,12 @@ def test_config_overrides_render_the_same_rules_as_the_helm_chart_with_those_val
             "jobSelector": SETTINGS["jobSelector"],
             "groupTagLabels": SETTINGS["groupTagLabels"],
             "statusPageURL": SETTINGS["statusPageURL"],
-            "recordingRules": {"windows": SETTINGS["doraWindows"], "interval": SETTINGS["doraInterval"]},
+            "recordingRules": {
+                "windows": SETTINGS["doraWindows"],
+                "interval": SETTINGS["doraInterval"],
+                "minDeployments": SETTINGS["durationMinDeployments"],
+                "durationInterval": SETTINGS["durationInterval"],
+            },
             "alerts": SETTINGS["alerts"],
         }
     }
@@ -138,7 +145,10 @@ def test_config_overrides_render_the_same_rules_as_the_helm_chart_with_those_val
     assert "group_left (tag_team, tag_env)" in running["expr"] and 'job=~"cde|codedeploy"' in running["expr"]
     assert "0.65 * codedeploy_exporter_poll_interval_seconds" in alerts["CodeDeployExporterPollSlow"]["expr"]
     assert running["annotations"]["status_page"].startswith("https://status.example/?account_id=")
-    assert [g["name"] for g in rendered["rules"]["groups"]] == ["codedeploy-dora-14d"]
+    (durations,) = [g for g in rendered["rules"]["groups"] if g["name"] == "codedeploy-durations"]
+    assert durations["interval"] == "2m"
+    assert all(">= 20" in r["expr"] for r in durations["rules"] if r["record"].endswith(":p90"))
+    assert [g["name"] for g in rendered["rules"]["groups"]] == ["codedeploy-dora-14d", "codedeploy-durations"]
     assert all("/ 14" in r["expr"] for r in rendered["rules"]["groups"][0]["rules"] if "per_day" in r["record"])
     _promtool_check(rendered["alerts"], tmp_path, "alerts.yaml")
     _promtool_check(rendered["rules"], tmp_path, "rules.yaml")

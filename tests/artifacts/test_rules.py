@@ -13,6 +13,7 @@ from support.docsnippets import fenced_blocks
 from support.paths import REPO
 from support.tools import MONITORING_METRICS, metric_names, require_binary
 
+from tools import duration_study
 from tools.generate import monitoring
 from tools.generate import rules as recording
 from tools.generate.alerts import ALERTS
@@ -91,16 +92,59 @@ def test_recording_rules_file_passes_promtool_check_rules():
     promtool = require_binary("promtool")
     result = _run(promtool, "check", "rules", str(RECORDING))
     assert result.returncode == 0, result.stdout + result.stderr
-    expected = len(recording.rules()) * len(recording.DEFAULT_WINDOWS)
+    expected = len(recording.rules()) * len(recording.DEFAULT_WINDOWS) + len(recording.DURATION_RULES)
     assert f"SUCCESS: {expected} rules found" in result.stdout
 
 
-def _recorded() -> list[dict]:
+def _all_recorded() -> list[dict]:
     return [
         {**rule, "group": group["name"]}
         for group in yaml.safe_load(RECORDING.read_text())["groups"]
         for rule in group["rules"]
     ]
+
+
+def _recorded() -> list[dict]:
+    """The DORA figures (one group per window)."""
+    return [rule for rule in _all_recorded() if rule["group"] != recording.DURATION_GROUP]
+
+
+def _durations() -> list[dict]:
+    return [rule for rule in _all_recorded() if rule["group"] == recording.DURATION_GROUP]
+
+
+def test_duration_rules_are_named_level_metric_operations_and_dedupe_replicas():
+    """Expected durations, progress and ETA (issue 29): one group without a window label, each
+    name level:codedeploy_metric:operation, every exporter series taken by max per group or
+    deployment first (replicas count once) and selected with the job matcher."""
+    durations = _durations()
+    assert [r["record"] for r in durations] == [d.record for d in recording.DURATION_RULES]
+    for rule in durations:
+        level, metric, operation = rule["record"].split(":")
+        assert level in {"deployment_group", "deployment_id"} and metric.startswith("codedeploy_") and operation
+        assert "labels" not in rule
+        used = metric_names(rule["expr"])
+        assert used and used <= MONITORING_METRICS, used - MONITORING_METRICS
+        for name, matchers in re.findall(r"\b(codedeploy_\w+)\{([^}]*)\}", rule["expr"]):
+            assert 'job="codedeploy-exporter"' in matchers, f"{name}{{{matchers}}}"
+            assert re.search(
+                r"max by \(account_id, region, application, deployment_group[^)]*\) \(\s*(max_over_time\()?" + name,
+                rule["expr"],
+            ), name
+    # the quantiles exist only with enough history: the fallback alerts key on their absence
+    for rule in durations:
+        if rule["record"].endswith((":p50", ":p90")):
+            assert f">= {recording.DEFAULT_MIN_DEPLOYMENTS}" in rule["expr"], rule["record"]
+
+
+def test_every_duration_rule_has_a_promtool_test():
+    tested = set()
+    for path in RULE_TESTS:
+        for case in yaml.safe_load(path.read_text())["tests"]:
+            for check in case.get("promql_expr_test", []):
+                if check.get("exp_samples"):
+                    tested |= set(re.findall(r"[a-z_]+:codedeploy_\w+:\w+", check["expr"]))
+    assert {d.record for d in recording.DURATION_RULES} - tested == set()
 
 
 def test_recording_rules_are_named_level_metric_operations_and_read_only_the_contract():
@@ -397,3 +441,20 @@ def test_group_and_deployment_alerts_carry_the_team_and_exporter_alerts_do_not()
             # the fallback branch keeps alerts of groups without a tags series
             assert rule["expr"].count("codedeploy_deployment_group_tags{") == 2, rule["alert"]
             assert "unless on (account_id, region, application, deployment_group)" in rule["expr"]
+
+
+def test_duration_rule_tests_are_the_seeded_histories_regenerated():
+    """tests/rules/duration_*_test.yaml come from tools/duration_study.py (seeded): edit that."""
+    for path, text in duration_study.outputs().items():
+        assert path.read_text() == text, f"run python -m tools.duration_study write ({path.name})"
+
+
+def test_prometheus_interpolation_reference_matches_known_values():
+    """The expected quantiles of the duration tests come from this reimplementation; pin it on
+    hand-computed cases (rank 5 of 10 halfway into the 60-120 bucket; +Inf answers 28800)."""
+    bounds = duration_study.PHASE_BOUNDS
+    counts = [0, 0, 10, 10, 10, 10, 10, 10, 10, 10, 10, 10]
+    assert duration_study.histogram_quantile(0.5, counts, bounds) == 90.0
+    assert duration_study.histogram_quantile(0.9, [0] * 11 + [4], bounds) == 28800.0
+    assert duration_study.humanize_duration(9000) == "2h 30m 0s"
+    assert duration_study.humanize_duration(48.95) == "48.95s"

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from tools.generate import rules as recording
+
 RUNBOOK_BASE = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
 DEFAULT_JOB = 'job="codedeploy-exporter"'
 
@@ -88,6 +90,38 @@ _GROUP_DIAGNOSTICS = (
     '{{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf "%.0f" }} targets of '
     "{{ $d.Labels.deployment_id }}{{ end }}{{ end }}.{{ end }}"
 )
+
+
+def _indent(text: str) -> str:
+    return "\n".join("  " + line for line in text.splitlines())
+
+
+def _expected(record: str, kind: str) -> str:
+    """A group's recorded figure in an annotation: a duration, or a count with kind "count"."""
+    fmt = '{{ . | first | value | printf "%.0f" }}' if kind == "count" else "{{ . | first | value | humanizeDuration }}"
+    return (
+        '{{ with printf "'
+        + record
+        + "{"
+        + _GROUP_MATCH
+        + '}" '
+        + _GROUP_ARGS
+        + " | query }}"
+        + fmt
+        + "{{ else }}unknown{{ end }}"
+    )
+
+
+def _hook_expected() -> str:
+    return (
+        '{{ with printf "'
+        + recording.HOOK_P90
+        + "{"
+        + _GROUP_MATCH
+        + ',lifecycle_event=%q}" '
+        + _GROUP_ARGS
+        + " $labels.lifecycle_event | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}"
+    )
 
 
 @dataclass(frozen=True)
@@ -261,7 +295,9 @@ unless on ({DEPLOYMENT})
       codedeploy_deployment_status{{<<job>>, status=~"InProgress|Baking|Ready"}} == 1
     )
 )
-> <<CodeDeployDeploymentRunningTooLong.thresholdSeconds>>""",
+> <<CodeDeployDeploymentRunningTooLong.thresholdSeconds>>
+unless on ({GROUP})
+  {recording.ACTIVE_P90}""",
         for_="0m",
         meaning="The age only grows while the deployment runs; the threshold is the wait.",
         summary="A CodeDeploy deployment has been running for too long.",
@@ -278,7 +314,8 @@ unless on ({DEPLOYMENT})
                 "thresholdSeconds",
                 7200,
                 "Age (since creation) after which a deployment "
-                "still InProgress, Baking or Ready alerts. Raise it above your longest "
+                "still InProgress, Baking or Ready alerts, in groups without enough history for "
+                "CodeDeployDeploymentSlowerThanUsual. Raise it above your longest "
                 "blue/green wait (termination wait, manual reroute).",
             ),
         ),
@@ -366,6 +403,8 @@ count by ({DEPLOYMENT}, lifecycle_event) (
     ) > <<CodeDeployLifecycleEventStuck.thresholdSeconds>>
   and on ({TARGET}, lifecycle_event)
     codedeploy_lifecycle_event_status{{<<job>>, status="InProgress"}} == 1
+  unless on ({GROUP}, lifecycle_event)
+    {recording.HOOK_P90}
 )""",
         for_="5m",
         meaning="Rides out a hook that finishes just after the threshold.",
@@ -381,13 +420,96 @@ count by ({DEPLOYMENT}, lifecycle_event) (
             Knob(
                 "thresholdSeconds",
                 3600,
-                "How long a lifecycle event may stay InProgress; 3600s is the largest appspec hook timeout.",
+                "How long a lifecycle event may stay InProgress (in groups without enough hook "
+                "history for CodeDeployLifecycleEventSlowerThanUsual); 3600s is the largest appspec hook timeout.",
             ),
             Knob(
                 "excludedEvents",
                 "AllowTraffic",
                 "Regex of lifecycle events never checked (AllowTraffic lasts as long as the traffic shift).",
             ),
+        ),
+    ),
+    Alert(
+        name="CodeDeployDeploymentSlowerThanUsual",
+        group="codedeploy",
+        # Learned from the group's own history (issue 29): active time (InProgress, never yet
+        # Ready or Baking, so waiting never counts) beyond factor x the group's p90 of Succeeded
+        # deployments' active durations, at least the floor. The p90 exists only for groups with
+        # enough history (rules.py, minDeployments); the others keep
+        # CodeDeployDeploymentRunningTooLong. The elapsed time is computed here rather than read
+        # from the recorded series, so the alert fires at the first evaluation past the threshold.
+        expr=f"""\
+(
+{_indent(recording.active_elapsed())}
+)
+> on ({GROUP}) group_left
+  clamp_min(
+    <<CodeDeployDeploymentSlowerThanUsual.factor>> * {recording.ACTIVE_P90},
+    <<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>
+  )""",
+        for_="0m",
+        meaning="The active time only grows; the threshold already is the wait.",
+        summary="A CodeDeploy deployment is taking longer than its group's deployments usually do.",
+        description=(
+            "Deployment " + _DEPLOYMENT_TEXT + " has been active (InProgress, not waiting) for "
+            "{{ $value | humanizeDuration }}; its group's Succeeded deployments usually take "
+            + _expected(recording.ACTIVE_P50, "")
+            + " (p90 "
+            + _expected(recording.ACTIVE_P90, "")
+            + ", over "
+            + _expected(recording.ACTIVE_COUNT, "count")
+            + " deployments), and the threshold is max(<<CodeDeployDeploymentSlowerThanUsual.factor>> x p90, "
+            "<<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>s)."
+        ),
+        knobs=(
+            Knob(
+                "factor",
+                1.5,
+                "Multiple of the group's p90 active duration a running deployment may take "
+                "(docs/monitoring.md, Measured: how often it fires on normal deployments).",
+            ),
+            Knob(
+                "floorSeconds",
+                300,
+                "Least active time that can alert, seconds, so a group of one-minute deployments "
+                "does not page on a two-minute one.",
+            ),
+        ),
+    ),
+    Alert(
+        name="CodeDeployLifecycleEventSlowerThanUsual",
+        group="codedeploy",
+        # One target's hook InProgress for longer than factor x the group's p90 of that hook
+        # (metrics.lifecycle_event_history), at least the floor; one alert per deployment and
+        # hook, its value the number of targets over, as CodeDeployLifecycleEventStuck. Hooks
+        # without enough history keep CodeDeployLifecycleEventStuck.
+        expr=f"""\
+count by ({DEPLOYMENT}, lifecycle_event) (
+    max by ({TARGET}, lifecycle_event) (
+        time() - codedeploy_lifecycle_event_start_timestamp_seconds{{<<job>>}}
+      and on ({TARGET}, lifecycle_event)
+        codedeploy_lifecycle_event_status{{<<job>>, status="InProgress"}} == 1
+    )
+  > on ({GROUP}, lifecycle_event) group_left
+    clamp_min(
+      <<CodeDeployLifecycleEventSlowerThanUsual.factor>> * {recording.HOOK_P90},
+      <<CodeDeployLifecycleEventSlowerThanUsual.floorSeconds>>
+    )
+)""",
+        for_="0m",
+        meaning="The hook's time only grows; the threshold already is the wait.",
+        summary="A CodeDeploy lifecycle event is taking longer than it usually does in its group.",
+        description=(
+            "Lifecycle event {{ $labels.lifecycle_event }} of "
+            '{{ $value | printf "%.0f" }} targets in deployment '
+            + _DEPLOYMENT_TEXT
+            + " has been InProgress for longer than max(<<CodeDeployLifecycleEventSlowerThanUsual.factor>> x "
+            "its group's p90 of " + _hook_expected() + ", <<CodeDeployLifecycleEventSlowerThanUsual.floorSeconds>>s)."
+        ),
+        knobs=(
+            Knob("factor", 1.5, "Multiple of the group's p90 duration of the hook a target's run may take."),
+            Knob("floorSeconds", 300, "Least hook time that can alert, seconds."),
         ),
     ),
     Alert(

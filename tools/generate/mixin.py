@@ -85,12 +85,19 @@ def render_rules_data() -> str:
         f"        expr: {_string(_format_string(r.expr), 8)},\n      }},\n"
         for r in recording.rules()
     )
+    durations = "".join(
+        f"      {{\n        record: {json.dumps(r.record)},\n"
+        f"        expr: {_string(_format_string(r.expr), 8)},\n      }},\n"
+        for r in recording.DURATION_RULES
+    )
     return (
         HEADER + "// declarations (tools/generate/rules.py) and regenerate. The DORA recording rules as data, one\n"
-        "// group per _config.doraWindows entry (lib/render.libsonnet).\n"
+        "// group per _config.doraWindows entry, and the expected-duration rules (lib/render.libsonnet).\n"
         "local render = import '../lib/render.libsonnet';\n\n"
-        "{\n  prometheusRules+:: {\n    groups+: render.recordingGroups($._config, self.ruleDeclarations),\n"
-        "    ruleDeclarations:: [\n" + entries + "    ],\n  },\n}\n"
+        "{\n  prometheusRules+:: {\n    groups+: render.recordingGroups($._config, self.ruleDeclarations)\n"
+        "      + [render.durationGroup($._config, self.durationDeclarations)],\n"
+        "    ruleDeclarations:: [\n" + entries + "    ],\n"
+        "    durationDeclarations:: [\n" + durations + "    ],\n  },\n}\n"
     )
 
 
@@ -105,6 +112,8 @@ def default_config() -> dict[str, Any]:
         "statusPageURL": "",
         "doraWindows": list(recording.DEFAULT_WINDOWS),
         "doraInterval": recording.DEFAULT_INTERVAL,
+        "durationMinDeployments": recording.DEFAULT_MIN_DEPLOYMENTS,
+        "durationInterval": recording.DURATION_INTERVAL,
         "alerts": alerts,
     }
 
@@ -119,6 +128,8 @@ def render_config() -> str:
         "//   carry (for Alertmanager routing); [] leaves the join out.\n"
         "// statusPageURL: the exporter's status page; when set, alerts get a status_page annotation.\n"
         "// doraWindows, doraInterval: the recording rules' windows (whole days) and evaluation interval.\n"
+        "// durationMinDeployments, durationInterval: history a group needs before its expected durations\n"
+        "//   are recorded (and the learned alerts replace the fixed ones), and that group's interval.\n"
         "// alerts: per alert: enabled, severity, for and thresholds (docs/monitoring.md).\n"
         "{\n  _config+:: " + body + ",\n}\n"
     )

@@ -184,7 +184,8 @@ def rules() -> list[RecordingRule]:
 
 
 def recorded_names() -> frozenset[str]:
-    return frozenset(rule.record for rule in rules())
+    """Every recorded name: the DORA figures and the expected durations."""
+    return frozenset(rule.record for rule in rules()) | frozenset(r.record for r in DURATION_RULES)
 
 
 def group_name(window: str) -> str:
@@ -193,3 +194,166 @@ def group_name(window: str) -> str:
 
 def days(window: str) -> int:
     return int(window.removesuffix("d"))
+
+
+# ---- expected durations (issue 29) --------------------------------------------------------
+# One rule group, evaluated more often than the DORA groups: the ETA of a running deployment
+# moves every minute. The figures read the exporter's gauge histograms as they are (they already
+# cover the exporter's metrics.duration_window, 14d by default, and the hook history its
+# poll.retention), so no range and no Prometheus retention is needed. ``<<minDeployments>>`` is
+# the history a group needs before its quantiles exist (chart: recordingRules.minDeployments,
+# mixin: _config.durationMinDeployments); the learned alerts read "quantile exists" as "enough
+# history", and the fixed alerts read its absence as "fall back".
+
+DEPLOYMENT_LABELS = (*GROUP_LABELS, "deployment_id")
+DURATION_GROUP = "codedeploy-durations"
+DURATION_INTERVAL = "1m"
+DEFAULT_MIN_DEPLOYMENTS = 10
+PHASES = "codedeploy_deployment_group_phase_duration_seconds_bucket"
+HOOKS = "codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket"
+# deploymentOverview keys whose targets are done with their work: Ready targets of a blue/green
+# deployment wait for the reroute, which is waiting, not work (the active phase ends there too).
+FINISHED_TARGETS = "Succeeded|Failed|Skipped|Ready"
+# A deployment seen Ready or Baking within this range has started waiting: its later InProgress
+# (rerouting after a manual continue) is not active time, so it gets no elapsed time and no ETA.
+# Blue/green waits last up to 2 days (CodeDeploy's maximum wait time); the range reads only the
+# deployments' two status series.
+WAITED_RANGE = "2d"
+RUNNING = "Created|Queued|InProgress|Baking|Ready"
+
+
+@dataclass(frozen=True)
+class DurationRule:
+    record: str
+    expr: str  # with <<job>> and <<minDeployments>>
+    meaning: str
+    unit: str
+
+
+def _deployment_max(selector: str) -> str:
+    return f"max by ({_by(DEPLOYMENT_LABELS)}) ({selector})"
+
+
+def _enough(count: str, *extra: str) -> str:
+    return f"and on ({_by(GROUP_LABELS, *extra)})\n  {count} >= <<minDeployments>>"
+
+
+def _active_quantile(q: float) -> str:
+    buckets = _group_max(PHASES + '{<<job>>, phase="active", status="Succeeded"}', "le")
+    return f"histogram_quantile({q}, {buckets})\n" + _enough(ACTIVE_COUNT)
+
+
+def _hook_quantile(q: float) -> str:
+    buckets = _group_max(HOOKS + "{<<job>>}", "lifecycle_event", "le")
+    return f"histogram_quantile({q}, {buckets})\n" + _enough(HOOK_COUNT, "lifecycle_event")
+
+
+ACTIVE_COUNT = "deployment_group:codedeploy_deployment_active_seconds:count"
+ACTIVE_P50 = "deployment_group:codedeploy_deployment_active_seconds:p50"
+ACTIVE_P90 = "deployment_group:codedeploy_deployment_active_seconds:p90"
+ELAPSED = "deployment_id:codedeploy_deployment_active_seconds:elapsed"
+ETA = "deployment_id:codedeploy_deployment_active_seconds:eta"
+PROGRESS = "deployment_id:codedeploy_deployment_targets_finished:ratio"
+HOOK_COUNT = "deployment_group:codedeploy_lifecycle_event_seconds:count"
+HOOK_P90 = "deployment_group:codedeploy_lifecycle_event_seconds:p90"
+
+
+def active_elapsed(job: str = "<<job>>") -> str:
+    """Active seconds of each deployment InProgress that has not waited yet (also inlined in
+    CodeDeployDeploymentSlowerThanUsual, which must not lag a rule evaluation behind)."""
+    start = _deployment_max(f"codedeploy_deployment_start_timestamp_seconds{{{job}}}")
+    create = _deployment_max(f"codedeploy_deployment_create_timestamp_seconds{{{job}}}")
+    status = _deployment_max(f'codedeploy_deployment_status{{{job}, status="InProgress"}} == 1')
+    waited = _deployment_max(
+        f'max_over_time(codedeploy_deployment_status{{{job}, status=~"Ready|Baking"}}[{WAITED_RANGE}])'
+    )
+    return (
+        f"time() - ({start} or {create})\n"
+        f"and on ({_by(DEPLOYMENT_LABELS)})\n  {status}\n"
+        f"unless on ({_by(DEPLOYMENT_LABELS)})\n  {waited} == 1"
+    )
+
+
+def _progress() -> str:
+    by = _by(DEPLOYMENT_LABELS)
+    finished = 'codedeploy_deployment_targets{<<job>>, status=~"' + FINISHED_TARGETS + '"}'
+    finished = f"sum by ({by}) ({_group_max(finished, 'deployment_id', 'status')})"
+    everything = f"sum by ({by}) ({_group_max('codedeploy_deployment_targets{<<job>>}', 'deployment_id', 'status')})"
+    running = _deployment_max(f'codedeploy_deployment_status{{<<job>>, status=~"{RUNNING}"}} == 1')
+    return f"{finished}\n/\n({everything} > 0)\nand on ({by})\n  {running}"
+
+
+DURATION_RULES: tuple[DurationRule, ...] = (
+    DurationRule(
+        ACTIVE_COUNT,
+        _group_max(PHASES + '{<<job>>, phase="active", status="Succeeded", le="+Inf"}'),
+        (
+            "Succeeded deployments of the group in the exporter's duration window (the history the "
+            "expected durations are learned from)."
+        ),
+        "short",
+    ),
+    DurationRule(
+        ACTIVE_P50,
+        _active_quantile(0.5),
+        (
+            "Expected active duration: median active time (creation or start to first Ready/Baking or "
+            "completion) of the group's Succeeded deployments in the window, when it holds at least "
+            "minDeployments of them."
+        ),
+        "s",
+    ),
+    DurationRule(
+        ACTIVE_P90,
+        _active_quantile(0.9),
+        "90th percentile of the same active durations; CodeDeployDeploymentSlowerThanUsual compares with it.",
+        "s",
+    ),
+    DurationRule(
+        ELAPSED,
+        active_elapsed(),
+        (
+            "Active seconds so far of a deployment InProgress that has not been Ready or Baking (a "
+            "waiting deployment has none)."
+        ),
+        "s",
+    ),
+    DurationRule(
+        ETA,
+        f"clamp_min(\n  {ACTIVE_P50}\n  - on ({_by(GROUP_LABELS)}) group_right\n  {ELAPSED},\n  0\n)",
+        (
+            "Estimated seconds to the end of the active phase: expected (p50) minus elapsed, floored at "
+            "0; only for groups with enough history."
+        ),
+        "s",
+    ),
+    DurationRule(
+        PROGRESS,
+        _progress(),
+        (
+            f"Finished targets ({FINISHED_TARGETS.replace('|', ', ')}) / all targets of a running "
+            f"deployment, from codedeploy_deployment_targets."
+        ),
+        "percentunit",
+    ),
+    DurationRule(
+        HOOK_COUNT,
+        _group_max(HOOKS + '{<<job>>, le="+Inf"}', "lifecycle_event"),
+        "Finished targets' runs of each lifecycle event in the group's hook history (metrics.lifecycle_event_history).",
+        "short",
+    ),
+    DurationRule(
+        HOOK_P90,
+        _hook_quantile(0.9),
+        (
+            "90th percentile of each lifecycle event's duration in the group's hook history, when it "
+            "holds at least minDeployments runs; CodeDeployLifecycleEventSlowerThanUsual compares with "
+            "it."
+        ),
+        "s",
+    ),
+)
+
+
+def duration_names() -> frozenset[str]:
+    return frozenset(rule.record for rule in DURATION_RULES)

@@ -235,6 +235,8 @@ local render = import '../lib/render.libsonnet';
               )
           )
           > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
+          unless on (account_id, region, application, deployment_group)
+            deployment_group:codedeploy_deployment_active_seconds:p90
         |||,
         exprWithOwner: |||-
           (
@@ -246,6 +248,8 @@ local render = import '../lib/render.libsonnet';
                 )
             )
             > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
+            unless on (account_id, region, application, deployment_group)
+              deployment_group:codedeploy_deployment_active_seconds:p90
           )
           * on (account_id, region, application, deployment_group) group_left (%(tags)s)
             topk by (account_id, region, application, deployment_group) (1, codedeploy_deployment_group_tags{%(job)s})
@@ -260,6 +264,8 @@ local render = import '../lib/render.libsonnet';
                   )
               )
               > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
+              unless on (account_id, region, application, deployment_group)
+                deployment_group:codedeploy_deployment_active_seconds:p90
             )
             unless on (account_id, region, application, deployment_group)
               codedeploy_deployment_group_tags{%(job)s}
@@ -390,6 +396,8 @@ local render = import '../lib/render.libsonnet';
               ) > %(CodeDeployLifecycleEventStuck.thresholdSeconds)s
             and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
               codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+            unless on (account_id, region, application, deployment_group, lifecycle_event)
+              deployment_group:codedeploy_lifecycle_event_seconds:p90
           )
         |||,
         exprWithOwner: |||-
@@ -401,6 +409,8 @@ local render = import '../lib/render.libsonnet';
                 ) > %(CodeDeployLifecycleEventStuck.thresholdSeconds)s
               and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
                 codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+              unless on (account_id, region, application, deployment_group, lifecycle_event)
+                deployment_group:codedeploy_lifecycle_event_seconds:p90
             )
           )
           * on (account_id, region, application, deployment_group) group_left (%(tags)s)
@@ -415,6 +425,8 @@ local render = import '../lib/render.libsonnet';
                   ) > %(CodeDeployLifecycleEventStuck.thresholdSeconds)s
                 and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
                   codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+                unless on (account_id, region, application, deployment_group, lifecycle_event)
+                  deployment_group:codedeploy_lifecycle_event_seconds:p90
               )
             )
             unless on (account_id, region, application, deployment_group)
@@ -424,6 +436,124 @@ local render = import '../lib/render.libsonnet';
         summary: "A CodeDeploy lifecycle event has been in progress for too long.",
         description: "Lifecycle event {{ $labels.lifecycle_event }} of {{ $value | printf \"%%.0f\" }} targets in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been InProgress for more than %(CodeDeployLifecycleEventStuck.thresholdSeconds)s seconds.",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploylifecycleeventstuck",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
+      },
+      {
+        name: "CodeDeployDeploymentSlowerThanUsual",
+        group: "codedeploy",
+        expr: |||-
+          (
+            time() - (max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_start_timestamp_seconds{%(job)s}) or max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_create_timestamp_seconds{%(job)s}))
+            and on (account_id, region, application, deployment_group, deployment_id)
+              max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_status{%(job)s, status="InProgress"} == 1)
+            unless on (account_id, region, application, deployment_group, deployment_id)
+              max by (account_id, region, application, deployment_group, deployment_id) (max_over_time(codedeploy_deployment_status{%(job)s, status=~"Ready|Baking"}[2d])) == 1
+          )
+          > on (account_id, region, application, deployment_group) group_left
+            clamp_min(
+              %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+              %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
+            )
+        |||,
+        exprWithOwner: |||-
+          (
+            (
+              time() - (max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_start_timestamp_seconds{%(job)s}) or max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_create_timestamp_seconds{%(job)s}))
+              and on (account_id, region, application, deployment_group, deployment_id)
+                max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_status{%(job)s, status="InProgress"} == 1)
+              unless on (account_id, region, application, deployment_group, deployment_id)
+                max by (account_id, region, application, deployment_group, deployment_id) (max_over_time(codedeploy_deployment_status{%(job)s, status=~"Ready|Baking"}[2d])) == 1
+            )
+            > on (account_id, region, application, deployment_group) group_left
+              clamp_min(
+                %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+                %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
+              )
+          )
+          * on (account_id, region, application, deployment_group) group_left (%(tags)s)
+            topk by (account_id, region, application, deployment_group) (1, codedeploy_deployment_group_tags{%(job)s})
+          or
+          (
+            (
+              (
+                time() - (max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_start_timestamp_seconds{%(job)s}) or max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_create_timestamp_seconds{%(job)s}))
+                and on (account_id, region, application, deployment_group, deployment_id)
+                  max by (account_id, region, application, deployment_group, deployment_id) (codedeploy_deployment_status{%(job)s, status="InProgress"} == 1)
+                unless on (account_id, region, application, deployment_group, deployment_id)
+                  max by (account_id, region, application, deployment_group, deployment_id) (max_over_time(codedeploy_deployment_status{%(job)s, status=~"Ready|Baking"}[2d])) == 1
+              )
+              > on (account_id, region, application, deployment_group) group_left
+                clamp_min(
+                  %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+                  %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
+                )
+            )
+            unless on (account_id, region, application, deployment_group)
+              codedeploy_deployment_group_tags{%(job)s}
+          )
+        |||,
+        summary: "A CodeDeploy deployment is taking longer than its group's deployments usually do.",
+        description: "Deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been active (InProgress, not waiting) for {{ $value | humanizeDuration }}; its group's Succeeded deployments usually take {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p50{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }} (p90 {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p90{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, over {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:count{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | printf \"%%.0f\" }}{{ else }}unknown{{ end }} deployments), and the threshold is max(%(CodeDeployDeploymentSlowerThanUsual.factor)s x p90, %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)ss).",
+        runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploydeploymentslowerthanusual",
+        statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
+      },
+      {
+        name: "CodeDeployLifecycleEventSlowerThanUsual",
+        group: "codedeploy",
+        expr: |||-
+          count by (account_id, region, application, deployment_group, deployment_id, lifecycle_event) (
+              max by (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event) (
+                  time() - codedeploy_lifecycle_event_start_timestamp_seconds{%(job)s}
+                and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
+                  codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+              )
+            > on (account_id, region, application, deployment_group, lifecycle_event) group_left
+              clamp_min(
+                %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
+              )
+          )
+        |||,
+        exprWithOwner: |||-
+          (
+            count by (account_id, region, application, deployment_group, deployment_id, lifecycle_event) (
+                max by (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event) (
+                    time() - codedeploy_lifecycle_event_start_timestamp_seconds{%(job)s}
+                  and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
+                    codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+                )
+              > on (account_id, region, application, deployment_group, lifecycle_event) group_left
+                clamp_min(
+                  %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                  %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
+                )
+            )
+          )
+          * on (account_id, region, application, deployment_group) group_left (%(tags)s)
+            topk by (account_id, region, application, deployment_group) (1, codedeploy_deployment_group_tags{%(job)s})
+          or
+          (
+            (
+              count by (account_id, region, application, deployment_group, deployment_id, lifecycle_event) (
+                  max by (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event) (
+                      time() - codedeploy_lifecycle_event_start_timestamp_seconds{%(job)s}
+                    and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
+                      codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
+                  )
+                > on (account_id, region, application, deployment_group, lifecycle_event) group_left
+                  clamp_min(
+                    %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                    %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
+                  )
+              )
+            )
+            unless on (account_id, region, application, deployment_group)
+              codedeploy_deployment_group_tags{%(job)s}
+          )
+        |||,
+        summary: "A CodeDeploy lifecycle event is taking longer than it usually does in its group.",
+        description: "Lifecycle event {{ $labels.lifecycle_event }} of {{ $value | printf \"%%.0f\" }} targets in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been InProgress for longer than max(%(CodeDeployLifecycleEventSlowerThanUsual.factor)s x its group's p90 of {{ with printf \"deployment_group:codedeploy_lifecycle_event_seconds:p90{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q,lifecycle_event=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group $labels.lifecycle_event | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)ss).",
+        runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploylifecycleeventslowerthanusual",
         statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },
       {

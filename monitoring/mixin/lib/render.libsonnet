@@ -58,4 +58,11 @@
     }
     for window in config.doraWindows
   ],
+
+  durationGroup(config, declarations):: {
+    local keys = { job: config.jobSelector, minDeployments: number(config.durationMinDeployments) },
+    name: 'codedeploy-durations',
+    interval: config.durationInterval,
+    rules: [{ record: r.record, expr: r.expr % keys } for r in declarations],
+  },
 }

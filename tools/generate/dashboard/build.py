@@ -16,7 +16,14 @@ from grafana_foundation_sdk.models.dashboard import (
 )
 
 from tools.generate.dashboard.queries import DATASOURCE, DEPLOYMENT_LABELS, SEL, SEL_GROUP
-from tools.generate.dashboard.rows_deployments import deployment_panels, hook_panels, target_panels, traffic_panels
+from tools.generate.dashboard.rows_deployments import (
+    deployment_panels,
+    hook_panels,
+    running_panels,
+    slower_than_usual_marker,
+    target_panels,
+    traffic_panels,
+)
 from tools.generate.dashboard.rows_exporter import exporter_panels
 from tools.generate.dashboard.rows_groups import dora_panels, group_panels
 from tools.generate.rules import DEFAULT_WINDOWS
@@ -71,9 +78,19 @@ def deployment_annotations() -> list[dashboard.AnnotationQuery]:
             .expr(f"1000 * max by ({DEPLOYMENT_LABELS}) ({metric}{{{SEL}}})")
         )
 
+    slower = (
+        dashboard.AnnotationQuery()
+        .name("Slower than usual")
+        .datasource(DATASOURCE)
+        .enable(True)
+        .hide(False)
+        .icon_color("orange")
+        .expr(slower_than_usual_marker())
+    )
     return [
         marker("Deployment created", "codedeploy_deployment_create_timestamp_seconds", "blue"),
         marker("Deployment completed", "codedeploy_deployment_complete_timestamp_seconds", "purple"),
+        slower,
     ]
 
 
@@ -93,6 +110,7 @@ def build_dashboard() -> dict[str, Any]:
         ("Deployment groups", 9, group_panels),
         ("DORA", 17, dora_panels),
         ("Deployments", 7, deployment_panels),
+        ("Running now", 8, running_panels),
         ("Targets", 15, target_panels),
         ("Lifecycle hooks", 10, hook_panels),
         ("Traffic shifting", 10, traffic_panels),

@@ -8,8 +8,17 @@ from grafana_foundation_sdk.builders import bargauge, common, stat, table
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models.dashboard import DynamicConfigValue
 
+from tools.generate import rules as recording
+from tools.generate.alerts import ALERTS
 from tools.generate.dashboard.panels import STATUS_COLORS, merge_table, place, series, status_column
-from tools.generate.dashboard.queries import DEPLOYMENT_LABELS, SEL, TARGET_LABELS, query
+from tools.generate.dashboard.queries import (
+    DEPLOYMENT_LABELS,
+    GROUP_LABELS,
+    SEL,
+    SEL_GROUP,
+    TARGET_LABELS,
+    query,
+)
 
 TOP_TARGETS = 50  # rows of the "needs attention" table: enough to act on, cheap at 10k targets
 
@@ -205,3 +214,70 @@ def traffic_panels(y: int) -> list[Any]:
             steps=True,
         ),
     ]
+
+
+def _threshold() -> str:
+    """The learned alert's threshold per group, at its default factor and floor."""
+    knobs = {k.name: k.default for a in ALERTS if a.name == "CodeDeployDeploymentSlowerThanUsual" for k in a.knobs}
+    return f"clamp_min({knobs['factor']} * {recording.ACTIVE_P90}{{{SEL_GROUP}}}, {knobs['floorSeconds']})"
+
+
+def running_panels(y: int) -> list[Any]:
+    """Per running deployment: progress, active time so far, what its group usually takes, ETA
+    (the expected-duration recording rules, docs/monitoring.md)."""
+    elapsed = f"{recording.ELAPSED}{{{SEL}}}"
+    running = (
+        place(
+            table.Panel(),
+            "Running deployments",
+            "Each running deployment: finished targets / all, active time so far (InProgress, not "
+            "waiting in Ready or Baking), its group's median and p90 active duration over the "
+            "exporter's duration window, and the ETA (median - elapsed, at least 0). Expected and "
+            "ETA need minDeployments Succeeded deployments in the window.",
+            [
+                query(f"{recording.PROGRESS}{{{SEL}}}", table_format=True),
+                query(elapsed, table_format=True),
+                query(
+                    f"{recording.ACTIVE_P50}{{{SEL_GROUP}}}\n  + on ({GROUP_LABELS}) group_right\n  0 * {elapsed}",
+                    table_format=True,
+                ),
+                query(
+                    f"{recording.ACTIVE_P90}{{{SEL_GROUP}}}\n  + on ({GROUP_LABELS}) group_right\n  0 * {elapsed}",
+                    table_format=True,
+                ),
+                query(f"{recording.ETA}{{{SEL}}}", table_format=True),
+            ],
+            (0, y, 24, 7),
+        )
+        .show_header(True)
+        .sort_by([common.TableSortByFieldState().display_name("Elapsed").desc(True)])
+        .override_by_name("Progress", [DynamicConfigValue(id_val="unit", value="percentunit")])
+        .override_by_name("Elapsed", [DynamicConfigValue(id_val="unit", value="s")])
+        .override_by_name("Expected (p50)", [DynamicConfigValue(id_val="unit", value="s")])
+        .override_by_name("p90", [DynamicConfigValue(id_val="unit", value="s")])
+        .override_by_name("ETA", [DynamicConfigValue(id_val="unit", value="s")])
+        .transformations(
+            merge_table(
+                ["Time"],
+                {
+                    "Value #A": "Progress",
+                    "Value #B": "Elapsed",
+                    "Value #C": "Expected (p50)",
+                    "Value #D": "p90",
+                    "Value #E": "ETA",
+                },
+            )
+        )
+    )
+    return [running]
+
+
+def slower_than_usual_marker() -> str:
+    """When a running deployment crossed its group's learned threshold (start + threshold), while
+    it is over it: a marker beside the deploy annotations."""
+    start = f"max by ({DEPLOYMENT_LABELS}) (codedeploy_deployment_start_timestamp_seconds{{{SEL}}})"
+    return (
+        f"1000 * (\n  {start}\n  + on ({GROUP_LABELS}) group_left\n  {_threshold()}\n)\n"
+        f"and on ({DEPLOYMENT_LABELS})\n  (\n    {recording.ELAPSED}{{{SEL}}}\n"
+        f"    > on ({GROUP_LABELS}) group_left\n    {_threshold()}\n  )"
+    )

@@ -1,0 +1,673 @@
+"""Synthetic deployment-duration histories for the expected-duration rules (issue 29).
+
+Seeded, deterministic: log-normal active durations per group (a 3-minute Lambda group, a 2-hour
+EC2 fleet), turned into the exporter's gauge-histogram buckets
+(codedeploy_deployment_group_phase_duration_seconds, le bounds of /work/notes/contract-29.md)
+and written as promtool series notation. Two uses:
+
+- ``python -m tools.duration_study write``: (re)writes tests/rules/duration_*_test.yaml, the
+  promtool unit tests (tests/artifacts/test_rules.py checks they are current);
+- ``python -m tools.duration_study measure``: replays normal and injected slow deployments
+  through ``promtool test rules`` with the shipped rules and counts the firings of
+  CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed").
+
+The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
+interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
+bound), so the tests check the rules against the definition, not against themselves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import re
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RULE_TESTS = ROOT / "tests" / "rules"
+PHASE_BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
+HOOK_BOUNDS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600, 10800)
+JOB = 'job="codedeploy-exporter"'
+ACCOUNT = 'account_id="111111111111",region="us-east-1"'
+RUNBOOK = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
+
+
+@dataclass(frozen=True)
+class Group:
+    application: str
+    median: float  # seconds
+    sigma: float  # of ln(duration)
+    history: int  # Succeeded deployments in the 14-day window
+
+    @property
+    def labels(self) -> str:
+        return f'{JOB},{ACCOUNT},application="{self.application}",deployment_group="prod"'
+
+
+LAMBDA = Group("lambda-api", 180.0, 0.3, 280)  # 20 a day
+FLEET = Group("ec2-fleet", 7200.0, 0.3, 56)  # 4 a day
+FRESH = Group("new-service", 600.0, 0.3, 3)  # too little history
+
+
+def lognormal(rng: random.Random, group: Group, n: int) -> list[float]:
+    return [group.median * math.exp(group.sigma * rng.gauss(0.0, 1.0)) for _ in range(n)]
+
+
+def cumulative(values: Iterable[float], bounds: Sequence[float]) -> list[int]:
+    """Counts per le bound, +Inf last (the gauge histogram's _bucket values)."""
+    values = list(values)
+    return [sum(1 for v in values if v <= le) for le in bounds] + [len(values)]
+
+
+def histogram_quantile(q: float, counts: Sequence[float], bounds: Sequence[float]) -> float:
+    """Prometheus' histogram_quantile over cumulative counts (bounds finite, +Inf last)."""
+    total = counts[-1]
+    rank = q * total
+    for i, count in enumerate(counts):
+        if count >= rank:
+            if i == len(bounds):
+                return float(bounds[-1])
+            lower, below = (0.0, 0.0) if i == 0 else (float(bounds[i - 1]), float(counts[i - 1]))
+            return lower + (bounds[i] - lower) * (rank - below) / (count - below)
+    return float(bounds[-1])
+
+
+def humanize_duration(v: float) -> str:
+    """Prometheus' humanizeDuration template function."""
+    if v == 0 or abs(v) < 1:
+        return f"{v:.4g}s"
+    seconds = int(v)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days}d {hours}h {minutes}m {seconds}s"
+    if hours:
+        return f"{hours}h {minutes}m {seconds}s"
+    if minutes:
+        return f"{minutes}m {seconds}s"
+    return f"{v:.4g}s"
+
+
+def notation(values: Sequence[float]) -> str:
+    """promtool series notation, run-length encoded ('5x3' = four samples of 5; '_' = none)."""
+    out: list[str] = []
+    i = 0
+    while i < len(values):
+        j = i
+        while j + 1 < len(values) and values[j + 1] == values[i]:
+            j += 1
+        v = values[i]
+        text = "_" if v is None else (f"{int(v)}" if float(v).is_integer() else repr(v))
+        out.append(text if j == i else f"{text}x{j - i}")
+        i = j + 1
+    return " ".join(out)
+
+
+def _fmt(q: float) -> str:
+    return repr(round(q, 6))
+
+
+# ---- the unit tests ------------------------------------------------------------------------
+
+
+def bucket_series(group: Group, phase: str, counts: Sequence[int], steps: int, instance: str = "e:1") -> list[str]:
+    rows = []
+    les = [*map(str, PHASE_BOUNDS), "+Inf"]
+    for le, count in zip(les, counts, strict=True):
+        name = "codedeploy_deployment_group_phase_duration_seconds_bucket"
+        labels = f'{group.labels},instance="{instance}",phase="{phase}",status="Succeeded",le="{le}"'
+        rows.append(_series(f"{name}{{{labels}}}", f"{count}x{steps}"))
+    return rows
+
+
+def _series(series: str, values: str) -> str:
+    return f"      - series: '{series}'\n        values: '{values}'\n"
+
+
+def _deployment(group: Group, deployment: str, statuses: dict[str, str], start: int, steps: int) -> str:
+    labels = f'{group.labels},instance="e:1",deployment_id="{deployment}"'
+    rows = [
+        _series(f"codedeploy_deployment_create_timestamp_seconds{{{labels}}}", f"{start}x{steps}"),
+        _series(f"codedeploy_deployment_start_timestamp_seconds{{{labels}}}", f"{start}x{steps}"),
+    ]
+    for status, values in statuses.items():
+        rows.append(_series(f'codedeploy_deployment_status{{{labels},status="{status}"}}', values))
+    return "".join(rows)
+
+
+def _exp(group: Group, deployment: str, description: str, alert: str, summary: str) -> str:
+    return (
+        f'          - exp_labels: {{severity: warning, account_id: "111111111111", region: us-east-1, '
+        f"application: {group.application}, deployment_group: prod, deployment_id: {deployment}}}\n"
+        "            exp_annotations:\n"
+        f"              summary: {summary}\n"
+        f"              description: {json.dumps(description)}\n"
+        f"              runbook_url: {RUNBOOK}{alert.lower()}\n"
+    )
+
+
+def _check(time: str, alert: str, expected: str = "") -> str:
+    head = f"      - eval_time: {time}\n        alertname: {alert}\n"
+    return head + ("        exp_alerts:\n" + expected if expected else "        exp_alerts: []\n")
+
+
+SLOWER = "CodeDeployDeploymentSlowerThanUsual"
+SLOWER_SUMMARY = "A CodeDeploy deployment is taking longer than its group's deployments usually do."
+TOO_LONG = "CodeDeployDeploymentRunningTooLong"
+TOO_LONG_SUMMARY = "A CodeDeploy deployment has been running for too long."
+
+
+def _slower_text(group: Group, deployment: str, elapsed: float, counts: Sequence[int]) -> str:
+    p50 = histogram_quantile(0.5, counts, PHASE_BOUNDS)
+    p90 = histogram_quantile(0.9, counts, PHASE_BOUNDS)
+    return (
+        f"Deployment {deployment} of {group.application}/prod (account 111111111111, us-east-1) has been "
+        f"active (InProgress, not waiting) for {humanize_duration(elapsed)}; its group's Succeeded "
+        f"deployments usually take {humanize_duration(p50)} (p90 {humanize_duration(p90)}, over "
+        f"{counts[-1]} deployments), and the threshold is max(1.5 x p90, 300s)."
+    )
+
+
+def alerts_test(seed: int = 29) -> str:
+    """One day at 1m steps, the groups' 14-day histories constant (the exporter's window gauge
+    as a restarted exporter serves it), running deployments of each kind."""
+    rng = random.Random(seed)
+    steps = 600  # minutes: 0 .. 600
+    histories = {g: cumulative(lognormal(rng, g, g.history), PHASE_BOUNDS) for g in (LAMBDA, FLEET, FRESH)}
+    rows = []
+    for group, counts in histories.items():
+        rows += bucket_series(group, "active", counts, steps)
+    # a second replica serves the fleet group: the rules count it once
+    rows += bucket_series(FLEET, "active", histories[FLEET], steps, instance="e:2")
+    # waiting is history too, but never what a deployment is compared with: huge waits here
+    rows += bucket_series(FLEET, "waiting", cumulative([86400.0] * 50, PHASE_BOUNDS), steps)
+    lam, fleet = histories[LAMBDA], histories[FLEET]
+    lam_p90 = histogram_quantile(0.9, lam, PHASE_BOUNDS)
+    fleet_p90 = histogram_quantile(0.9, fleet, PHASE_BOUNDS)
+    lam_threshold = max(1.5 * lam_p90, 300)
+    fleet_threshold = max(1.5 * fleet_p90, 300)
+    # Lambda: d-LNORMAL runs 4 minutes (quiet); d-LSLOW (3x the median) runs 9 minutes from 60m,
+    # then succeeds at 70m (resolves).
+    rows.append(
+        _deployment(LAMBDA, "d-LNORMAL", {"InProgress": "0x59 1x4 0x536", "Succeeded": "0x63 1x536"}, 3600, steps)
+    )
+    rows.append(
+        _deployment(LAMBDA, "d-LSLOW", {"InProgress": "0x59 1x10 0x530", "Succeeded": "0x69 1x530"}, 3600, steps)
+    )
+    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median... and past 1.5 x p90); d-FREADY was
+    # active 1h, then parked in Ready for a manual reroute from 60m to 540m, then InProgress
+    # (rerouting) to the end: never compared, and no fixed 2h alert in a group with history.
+    rows.append(_deployment(FLEET, "d-FSLOW", {"InProgress": "1x540 0x60", "Succeeded": "0x540 1x60"}, 0, steps))
+    rows.append(_deployment(FLEET, "d-FREADY", {"InProgress": "1x59 0x480 1x60", "Ready": "0x59 1x480 0x60"}, 0, steps))
+    # Too little history: d-NEW InProgress from 0 to 300m: the fixed 2h rule fires, the learned one not.
+    rows.append(_deployment(FRESH, "d-NEW", {"InProgress": "1x300 0x300", "Succeeded": "0x300 1x300"}, 0, steps))
+    lam_cross = 3600 + lam_threshold  # seconds since 0
+    lam_fire = math.ceil(lam_cross / 60)
+    fleet_fire = math.ceil(fleet_threshold / 60)
+    checks = [
+        _check(f"{lam_fire - 1}m", SLOWER),
+        _check(
+            f"{lam_fire}m",
+            SLOWER,
+            _exp(LAMBDA, "d-LSLOW", _slower_text(LAMBDA, "d-LSLOW", lam_fire * 60 - 3600, lam), SLOWER, SLOWER_SUMMARY),
+        ),
+        _check("75m", SLOWER),
+        _check(f"{fleet_fire - 1}m", SLOWER),
+        _check(
+            f"{fleet_fire}m",
+            SLOWER,
+            _exp(FLEET, "d-FSLOW", _slower_text(FLEET, "d-FSLOW", fleet_fire * 60, fleet), SLOWER, SLOWER_SUMMARY),
+        ),
+        _check("560m", SLOWER),  # d-FSLOW succeeded; d-FREADY InProgress again after waiting
+        _check("150m", TOO_LONG, _too_long("d-NEW", 9000)),
+        _check("420m", TOO_LONG),  # only d-FREADY/d-FSLOW run long: their group has history
+        _check("330m", TOO_LONG),
+    ]
+    # The dashboard's "Slower than usual" marker (Grafana variables matching everything): at the
+    # first evaluation past the crossing, d-LSLOW is marked at start + threshold (milliseconds).
+    from tools.generate.dashboard.rows_deployments import slower_than_usual_marker
+
+    marker = re.sub(r'=~"\$\w+"', '=~".*"', slower_than_usual_marker()).replace("\n", " ")
+    marked = _group_labels(LAMBDA, "", ',deployment_id="d-LSLOW"')
+    expr_checks = _expr(f"{lam_fire}m", f"round({marker}, 1)", [_sample(marked, math.floor(1000 * lam_cross + 0.5))])
+    expr_checks += _expr(f"{lam_fire - 1}m", f"round({marker}, 1)", [])
+    header = (
+        "# promtool unit tests of CodeDeployDeploymentSlowerThanUsual and its fallback\n"
+        "# CodeDeployDeploymentRunningTooLong (issue 29). Generated by tools/duration_study.py\n"
+        f"# (python -m tools.duration_study write; seed {seed}): log-normal 14-day histories (median,\n"
+        f"# sigma of ln): {LAMBDA.application} {LAMBDA.median:.0f}s {LAMBDA.sigma} x{LAMBDA.history}, "
+        f"{FLEET.application} {FLEET.median:.0f}s {FLEET.sigma} x{FLEET.history},\n"
+        f"# {FRESH.application} x{FRESH.history} (too little). Learned thresholds: {LAMBDA.application} "
+        f"{lam_threshold:.1f}s, {FLEET.application} {fleet_threshold:.1f}s.\n"
+        "rule_files:\n  - ../../exporter/monitoring/alerts.yaml\n  - ../../exporter/monitoring/rules.yaml\n\n"
+        "evaluation_interval: 1m\n\ntests:\n  - interval: 1m\n    input_series:\n"
+    )
+    body = header + "".join(rows) + "    alert_rule_test:\n" + "".join(checks)
+    return body + "    promql_expr_test:\n" + expr_checks + hooks_case(rng)
+
+
+# ---- hooks: learned against the group's hook history, Stuck as the fallback ---------------
+HOOK = "BeforeAllowTraffic"
+HOOK_MEDIAN = 20.0
+HOOK_SLOWER = "CodeDeployLifecycleEventSlowerThanUsual"
+HOOK_SLOWER_SUMMARY = "A CodeDeploy lifecycle event is taking longer than it usually does in its group."
+STUCK = "CodeDeployLifecycleEventStuck"
+STUCK_SUMMARY = "A CodeDeploy lifecycle event has been in progress for too long."
+
+
+def hook_buckets(group: Group, counts: Sequence[int], steps: int) -> list[str]:
+    rows = []
+    for le, count in zip([*map(str, HOOK_BOUNDS), "+Inf"], counts, strict=True):
+        labels = f'{group.labels},instance="e:1",lifecycle_event="{HOOK}",le="{le}"'
+        rows.append(
+            _series(
+                f"codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{{{labels}}}", f"{count}x{steps}"
+            )
+        )
+    return rows
+
+
+def _hook_run(group: Group, deployment: str, target: str, start: int, status_values: str, steps: int) -> str:
+    labels = f'{group.labels},instance="e:1",deployment_id="{deployment}",target_id="{target}",lifecycle_event="{HOOK}"'
+    return _series(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{labels}}}", f"{start}x{steps}") + _series(
+        f'codedeploy_lifecycle_event_status{{{labels},status="InProgress"}}', status_values
+    )
+
+
+def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str) -> str:
+    description = (
+        f"Lifecycle event {HOOK} of 1 targets in deployment {deployment} of {group.application}/prod "
+        f"(account 111111111111, us-east-1) has been InProgress for {tail}"
+    )
+    return (
+        f'          - exp_labels: {{severity: warning, account_id: "111111111111", region: us-east-1, '
+        f"application: {group.application}, deployment_group: prod, deployment_id: {deployment}, "
+        f"lifecycle_event: {HOOK}}}\n"
+        "            exp_annotations:\n"
+        f"              summary: {summary}\n"
+        f"              description: {json.dumps(description)}\n"
+        f"              runbook_url: {RUNBOOK}{alert.lower()}\n"
+    )
+
+
+def hooks_case(rng: random.Random) -> str:
+    """One target's hook of the Lambda group (history of 280 runs, median 20s) runs from 0 to
+    80m: the learned alert fires past max(1.5 x p90, 300s), Stuck never (the hook has history).
+    The fresh group's hook (2 runs of history) runs as long: Stuck fires, the learned one not."""
+    steps = 90
+    history = cumulative(lognormal(rng, Group("h", HOOK_MEDIAN, 0.5, 0), 280), HOOK_BOUNDS)
+    rows = hook_buckets(LAMBDA, history, steps) + hook_buckets(FRESH, cumulative([15.0, 25.0], HOOK_BOUNDS), steps)
+    rows.append(_hook_run(LAMBDA, "d-LHOOK", "t-1", 0, "1x80 _x9", steps))
+    rows.append(_hook_run(FRESH, "d-NHOOK", "t-1", 0, "1x80 _x9", steps))
+    p90 = histogram_quantile(0.9, history, HOOK_BOUNDS)
+    fire = math.floor(max(1.5 * p90, 300) / 60) + 1
+    learned = _hook_exp(
+        LAMBDA,
+        "d-LHOOK",
+        HOOK_SLOWER,
+        HOOK_SLOWER_SUMMARY,
+        f"longer than max(1.5 x its group's p90 of {humanize_duration(p90)}, 300s).",
+    )
+    stuck = _hook_exp(FRESH, "d-NHOOK", STUCK, STUCK_SUMMARY, "more than 3600 seconds.")
+    checks = [
+        _check(f"{fire - 1}m", HOOK_SLOWER),
+        _check(f"{fire}m", HOOK_SLOWER, learned),
+        _check("89m", HOOK_SLOWER),
+        _check("60m", STUCK),
+        # InProgress past 3600s from 61m, then `for: 5m`
+        _check("66m", STUCK, stuck),
+        _check("89m", STUCK),
+    ]
+    return "  - interval: 1m\n    input_series:\n" + "".join(rows) + "    alert_rule_test:\n" + "".join(checks)
+
+
+def _too_long(deployment: str, age: int) -> str:
+    description = (
+        f"Deployment {deployment} of {FRESH.application}/prod (account 111111111111, us-east-1) was created "
+        f"{humanize_duration(age)} ago and is still InProgress."
+    )
+    return _exp(FRESH, deployment, description, TOO_LONG, TOO_LONG_SUMMARY)
+
+
+# ---- the recorded series over weeks --------------------------------------------------------
+HOURS = 15 * 24  # the test spans 15 days at 1h steps: 14 to fill the window, one to slide it
+
+
+def windowed(completions: Sequence[tuple[float, float]], hour: int, bounds: Sequence[float]) -> list[int]:
+    """The gauge histogram at ``hour``: deployments completed in the last 14 days."""
+    now = hour * 3600
+    return cumulative((d for t, d in completions if now - 14 * 86400 < t <= now), bounds)
+
+
+def _history(rng: random.Random, group: Group, days: int = 15) -> list[tuple[float, float]]:
+    n = group.history * days // 14
+    durations = lognormal(rng, group, n)
+    return sorted((rng.uniform(0, days * 86400), d) for d in durations)
+
+
+def _evolving(group: Group, completions: Sequence[tuple[float, float]], instance: str = "e:1") -> list[str]:
+    per_hour = [windowed(completions, h, PHASE_BOUNDS) for h in range(HOURS + 1)]
+    rows = []
+    for i, le in enumerate([*map(str, PHASE_BOUNDS), "+Inf"]):
+        labels = f'{group.labels},instance="{instance}",phase="active",status="Succeeded",le="{le}"'
+        values = notation([counts[i] for counts in per_hour])
+        rows.append(_series(f"codedeploy_deployment_group_phase_duration_seconds_bucket{{{labels}}}", values))
+    return rows
+
+
+def _sample(labels: str, value: float, rounded: bool = False) -> str:
+    if rounded:  # round(v, 0.001) as Prometheus computes it; round() drops the name
+        labels = labels[labels.index("{") :]
+        value = math.floor(value * 1000 + 0.5) / 1000
+    return f"          - labels: '{labels}'\n            value: {_fmt(value)}\n"
+
+
+def _expr(time: str, expr: str, samples: Sequence[str]) -> str:
+    body = "".join(samples)
+    return f"      - eval_time: {time}\n        expr: {expr}\n" + (
+        "        exp_samples:\n" + body if samples else "        exp_samples: []\n"
+    )
+
+
+def _group_labels(group: Group, name: str, extra: str = "") -> str:
+    own = f'account_id="111111111111",application="{group.application}",deployment_group="prod",region="us-east-1"'
+    return f"{name}{{{own}{extra}}}"
+
+
+def history_test(seed: int = 14) -> str:
+    rng = random.Random(seed)
+    lam, fleet = _history(rng, LAMBDA), _history(rng, FLEET)
+    fresh = [(5 * 86400.0, 500.0), (6 * 86400.0, 700.0), (7 * 86400.0, 650.0)]
+    rows = _evolving(LAMBDA, lam) + _evolving(FLEET, fleet) + _evolving(FLEET, fleet, "e:2") + _evolving(FRESH, fresh)
+    last = HOURS
+    end = 14 * 86400 + 86400  # seconds at the last step
+    # Running now (the last 2 hours): d-FRUN InProgress since 1h before the end, 10 targets; its
+    # overview served by two replicas. d-FWAIT was active, is Ready (waiting) now. d-LDONE is over.
+    run = f'{FLEET.labels},deployment_id="d-FRUN"'
+    wait = f'{FLEET.labels},deployment_id="d-FWAIT"'
+    done = f'{LAMBDA.labels},deployment_id="d-LDONE"'
+    before = HOURS - 2
+    pad = f"_x{before} "  # promtool: '_xN' is N missing samples (not N+1 as 'vxN')
+    for instance in ("e:1", "e:2"):
+        for status, count in (
+            ("Pending", 4),
+            ("InProgress", 1),
+            ("Succeeded", 3),
+            ("Failed", 1),
+            ("Skipped", 1),
+            ("Ready", 0),
+        ):
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_targets{{{run},instance="{instance}",status="{status}"}}', f"{pad}{count}x2"
+                )
+            )
+    start = end - 3600
+    rows.append(_series(f'codedeploy_deployment_start_timestamp_seconds{{{run},instance="e:1"}}', f"{pad}{start}x2"))
+    rows.append(_series(f'codedeploy_deployment_status{{{run},instance="e:1",status="InProgress"}}', f"{pad}1x2"))
+    rows.append(
+        _series(f'codedeploy_deployment_start_timestamp_seconds{{{wait},instance="e:1"}}', f"{pad}{end - 7200}x2")
+    )
+    rows.append(_series(f'codedeploy_deployment_status{{{wait},instance="e:1",status="InProgress"}}', f"{pad}1 0 0"))
+    rows.append(_series(f'codedeploy_deployment_status{{{wait},instance="e:1",status="Ready"}}', f"{pad}0 1 1"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{wait},instance="e:1",status="Ready"}}', f"{pad}2x2"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{wait},instance="e:1",status="InProgress"}}', f"{pad}0x2"))
+    rows.append(
+        _series(f'codedeploy_deployment_start_timestamp_seconds{{{done},instance="e:1"}}', f"{pad}{end - 600}x2")
+    )
+    rows.append(_series(f'codedeploy_deployment_status{{{done},instance="e:1",status="Succeeded"}}', f"{pad}1x2"))
+    rows.append(_series(f'codedeploy_deployment_targets{{{done},instance="e:1",status="Succeeded"}}', f"{pad}1x2"))
+    # hook history: the Lambda group's grows with its deployments, the fresh one's has 2 runs
+    hooks = cumulative(lognormal(rng, Group("h", HOOK_MEDIAN, 0.5, 0), 40), HOOK_BOUNDS)
+    rows += [r.replace(f"x{90}'", f"x{HOURS}'") for r in hook_buckets(LAMBDA, hooks, HOURS)]
+    rows += hook_buckets(FRESH, cumulative([15.0, 25.0], HOOK_BOUNDS), HOURS)
+
+    from tools.generate import rules as recording
+
+    checks = []
+    # Hour 3: too few deployments yet: counted, no quantile; the fallback alerts watch the group.
+    early = windowed(lam, 3, PHASE_BOUNDS)
+    assert early[-1] < recording.DEFAULT_MIN_DEPLOYMENTS, early
+    checks.append(
+        _expr(
+            "3h",
+            recording.ACTIVE_COUNT,
+            [
+                _sample(_group_labels(group, recording.ACTIVE_COUNT), windowed(c, 3, PHASE_BOUNDS)[-1])
+                for group, c in ((FLEET, fleet), (FRESH, fresh), (LAMBDA, lam))
+            ],
+        )
+    )
+    checks.append(_expr("3h", recording.ACTIVE_P50, []))
+    # Day 7, the last hour (the window slid past the first day's deployments): per group.
+    for time, hour in (("168h", 168), (f"{last}h", last)):
+        p50s, p90s, counts = [], [], []
+        for group, completions in ((FLEET, fleet), (FRESH, fresh), (LAMBDA, lam)):
+            histogram = windowed(completions, hour, PHASE_BOUNDS)
+            counts.append(_sample(_group_labels(group, recording.ACTIVE_COUNT), histogram[-1]))
+            if histogram[-1] >= recording.DEFAULT_MIN_DEPLOYMENTS:
+                p50s.append(
+                    _sample(
+                        _group_labels(group, recording.ACTIVE_P50),
+                        histogram_quantile(0.5, histogram, PHASE_BOUNDS),
+                        True,
+                    )
+                )
+                p90s.append(
+                    _sample(
+                        _group_labels(group, recording.ACTIVE_P90),
+                        histogram_quantile(0.9, histogram, PHASE_BOUNDS),
+                        True,
+                    )
+                )
+        checks += [
+            _expr(time, recording.ACTIVE_COUNT, counts),
+            _expr(time, f"round({recording.ACTIVE_P50}, 0.001)", p50s),
+            _expr(time, f"round({recording.ACTIVE_P90}, 0.001)", p90s),
+        ]
+    # the window slides: the last hour's count is not the sum of everything ever completed
+    assert windowed(lam, last, PHASE_BOUNDS)[-1] < len(lam)
+    fleet_now = windowed(fleet, last, PHASE_BOUNDS)
+    p50 = histogram_quantile(0.5, fleet_now, PHASE_BOUNDS)
+    deployment = ',deployment_id="d-FRUN"'
+    checks += [
+        _expr(f"{last}h", recording.ELAPSED, [_sample(_group_labels(FLEET, recording.ELAPSED, deployment), 3600)]),
+        _expr(
+            f"{last}h",
+            f"round({recording.ETA}, 0.001)",
+            [_sample(_group_labels(FLEET, recording.ETA, deployment), max(0.0, p50 - 3600), True)],
+        ),
+        # (Succeeded 3 + Failed 1 + Skipped 1) / 10; d-FWAIT: 2 Ready / 2; d-LDONE is over
+        _expr(
+            f"{last}h",
+            recording.PROGRESS,
+            [
+                _sample(_group_labels(FLEET, recording.PROGRESS, deployment), 0.5),
+                _sample(_group_labels(FLEET, recording.PROGRESS, ',deployment_id="d-FWAIT"'), 1),
+            ],
+        ),
+        # hook history: enough runs in the Lambda group, too few in the fresh one
+        _expr(
+            f"{last}h",
+            recording.HOOK_COUNT,
+            [
+                _sample(_group_labels(FRESH, recording.HOOK_COUNT, f',lifecycle_event="{HOOK}"'), 2),
+                _sample(_group_labels(LAMBDA, recording.HOOK_COUNT, f',lifecycle_event="{HOOK}"'), 40),
+            ],
+        ),
+        _expr(
+            f"{last}h",
+            f"round({recording.HOOK_P90}, 0.001)",
+            [
+                _sample(
+                    _group_labels(LAMBDA, recording.HOOK_P90, f',lifecycle_event="{HOOK}"'),
+                    histogram_quantile(0.9, hooks, HOOK_BOUNDS),
+                    True,
+                )
+            ],
+        ),
+    ]
+    header = (
+        "# promtool unit tests of the expected-duration recording rules (issue 29) over 15 days at 1h\n"
+        "# steps. Generated by tools/duration_study.py (python -m tools.duration_study write; seed\n"
+        f"# {seed}): deployments complete at seeded random times with log-normal active durations,\n"
+        "# the gauge histogram holds those of the last 14 days (it fills, then slides). ec2-fleet is\n"
+        "# served by two replicas (counted once). Expected quantiles: Prometheus' interpolation,\n"
+        "# computed in tools/duration_study.py; compared to the millisecond (round()).\n"
+        "rule_files:\n  - ../../exporter/monitoring/rules.yaml\n\n"
+        "evaluation_interval: 1h\n\ntests:\n  - interval: 1h\n    input_series:\n"
+    )
+    return header + "".join(rows) + "    promql_expr_test:\n" + "".join(checks)
+
+
+# ---- the measurement -----------------------------------------------------------------------
+_GO_UNITS = {"y": 365 * 86400, "w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0.001}
+
+
+def go_duration(text: str) -> float:
+    return sum(float(n) * _GO_UNITS[u] for n, u in re.findall(r"(\d+)(ms|y|w|d|h|m|s)", text))
+
+
+@dataclass
+class Outcome:
+    normal: int = 0
+    normal_fired: int = 0
+    slow: int = 0
+    slow_fired: int = 0
+    waiting: int = 0
+    waiting_fired: int = 0
+    worst_delay: float = 0.0  # seconds from crossing the threshold to the first firing
+
+
+def study(
+    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str
+) -> tuple[Outcome, float]:
+    """Replays deployments of one group through promtool with the shipped rules: ``normal``
+    drawn from the group's distribution, ``slow`` ones 3x its median, ``waiting`` ones active
+    for the median and then parked in Ready 10x the median. All start at 0; the exporter
+    polls every ``poll`` seconds (series step, and the rules' evaluation interval)."""
+    rng = random.Random(seed)
+    history = cumulative(lognormal(rng, group, group.history), PHASE_BOUNDS)
+    threshold = max(1.5 * histogram_quantile(0.9, history, PHASE_BOUNDS), 300)
+    kinds = (
+        [("n", d) for d in lognormal(rng, group, normal)]
+        + [("s", 3 * group.median)] * slow
+        # active for the median, so any firing would come from the waiting
+        + [("w", group.median)] * waiting
+    )
+    horizon = max(max(d for _, d in kinds), 3 * group.median, threshold) + 10 * poll
+    steps = math.ceil(horizon / poll)
+    rows = bucket_series(group, "active", history, steps)
+    for i, (kind, active) in enumerate(kinds):
+        ends = math.ceil(active / poll)  # the first poll that sees it done (or Ready)
+        labels = f'{group.labels},instance="e:1",deployment_id="d-{kind}{i}"'
+        rows.append(_series(f"codedeploy_deployment_start_timestamp_seconds{{{labels}}}", f"0x{steps}"))
+        if kind == "w":
+            parked = min(ends + math.ceil(10 * group.median / poll), steps)
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                    notation([1] * ends + [0] * (steps + 1 - ends)),
+                )
+            )
+            ready = [0] * ends + [1] * (parked - ends) + [0] * (steps + 1 - parked)
+            rows.append(_series(f'codedeploy_deployment_status{{{labels},status="Ready"}}', notation(ready)))
+        else:
+            rows.append(
+                _series(
+                    f'codedeploy_deployment_status{{{labels},status="InProgress"}}',
+                    notation([1] * ends + [0] * (steps + 1 - ends)),
+                )
+            )
+    checks = "".join(_check(f"{k * poll}s", SLOWER) for k in range(1, steps + 1))
+    text = (
+        "rule_files:\n  - "
+        + str(ROOT / "exporter/monitoring/alerts.yaml")
+        + "\n  - "
+        + str(ROOT / "exporter/monitoring/rules.yaml")
+        + f"\n\nevaluation_interval: {poll}s\n\ntests:\n"
+        + f"  - interval: {poll}s\n    input_series:\n"
+        + "".join(rows)
+        + "    alert_rule_test:\n"
+        + checks
+    )
+    with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
+        handle.write(text)
+    result = subprocess.run([promtool, "test", "rules", handle.name], capture_output=True, text=True, check=False)
+    Path(handle.name).unlink()
+    first: dict[str, float] = {}
+    at = 0.0
+    for line in (result.stdout + result.stderr).splitlines():
+        if m := re.search(r"alertname: \w+, time: (\S+),", line):
+            at = go_duration(m.group(1))
+        for deployment in re.findall(r'deployment_id="(d-\w+)"', line):
+            first.setdefault(deployment, at)
+    if result.returncode and not first:
+        raise SystemExit(result.stdout + result.stderr)
+    out = Outcome()
+    for i, (kind, _active) in enumerate(kinds):
+        fired = f"d-{kind}{i}" in first
+        if kind == "n":
+            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
+        elif kind == "w":
+            out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
+        else:
+            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
+            if fired:
+                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
+    return out, threshold
+
+
+def measure(args: argparse.Namespace) -> int:
+    import shutil
+
+    promtool = shutil.which("promtool")
+    if not promtool:
+        raise SystemExit("promtool is not on PATH")
+    print(f"poll interval {args.poll}s, factor 1.5, floor 300s, seeds {args.seed}+")
+    print("group | median | sigma | threshold | normal fired | slow (3x median) fired | worst delay | waiting fired")
+    for base in (LAMBDA, FLEET):
+        group = Group(base.application, base.median, args.sigma, base.history)
+        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool)
+        print(
+            f"{group.application} | {group.median:.0f}s | {group.sigma} | {threshold:.0f}s | "
+            f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
+            f"{out.slow_fired}/{out.slow} | {out.worst_delay:.0f}s | {out.waiting_fired}/{out.waiting}"
+        )
+    return 0
+
+
+def outputs() -> dict[Path, str]:
+    return {
+        RULE_TESTS / "duration_alerts_test.yaml": alerts_test(),
+        RULE_TESTS / "duration_rules_test.yaml": history_test(),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=("write", "measure"))
+    parser.add_argument("--normal", type=int, default=300, help="normal deployments per group (measure)")
+    parser.add_argument("--slow", type=int, default=30, help="injected slow deployments per group (measure)")
+    parser.add_argument("--waiting", type=int, default=30, help="deployments parked in Ready per group (measure)")
+    parser.add_argument("--sigma", type=float, default=0.3, help="spread (sigma of ln) of the durations (measure)")
+    parser.add_argument("--poll", type=int, default=30, help="poll and evaluation interval, seconds (measure)")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    if args.command == "write":
+        for path, text in outputs().items():
+            path.write_text(text)
+        return 0
+    return measure(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
