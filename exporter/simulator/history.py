@@ -242,6 +242,8 @@ class BlueGreenRun:
 
     def at(self, now: float) -> str:
         """Put the deployment's state at `now`; returns its status."""
+        if now < self.steps[0][0]:
+            raise ValueError(f"{self.deployment_id} is created at {self.steps[0][0]}, not yet at {now}")
         since, status, waiting = [s for s in self.steps if s[0] <= now][-1]
         fields: dict[str, Any] = {"status": status, "instanceTerminationWaitTimeStarted": waiting}
         if status != "Created":
