@@ -5,10 +5,15 @@ with the contract's bounds (docs/monitoring.md), not by the exporter's code."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
 from collections import Counter
 
+import jsonschema
 from support.expo import samples
+from support.paths import REPO
 
+from exporter.http.server import serve
 from exporter.simulator import BlueGreenRun
 from exporter.simulator.builders import deployment_id_for
 from exporter.simulator.history import put_finished_deployment
@@ -19,6 +24,7 @@ FAMILY = "codedeploy_deployment_group_phase_duration_seconds_bucket"
 # The contract's bounds (seconds), as docs/monitoring.md states them.
 BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 DAY = 86400.0
+SCHEMA = json.loads((REPO / "docs" / "status.schema.json").read_text(encoding="utf-8"))
 
 
 def buckets(body) -> dict[tuple[str, str, str], float]:
@@ -146,10 +152,18 @@ def test_a_manual_reroute_read_back_at_start_is_left_out_rather_than_guessed(mak
     ).at(clock.now)  # fmt: skip
     exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
     exporter.poll_once()
-    # The record says only that a person rerouted at some point within 4 hours: not counted.
+    # The record says only that a person rerouted at some point within 4 hours: not counted,
+    # and the status API says how many were left out.
     assert buckets(exporter.snapshot.body) == expected(truth)
-    history = next(iter(exporter.poller.history.groups.values()))
-    assert history.phases is not None and history.phases.left_out == 1
+    server = serve("127.0.0.1:0", exporter)
+    try:
+        with urllib.request.urlopen(server.url + "/api/v1/status", timeout=5) as response:
+            document = json.loads(response.read())
+    finally:
+        server.stop()
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    (group,) = document["deployment_groups"]["rows"]
+    assert group["phase_durations_left_out"] == 1
 
 
 def test_only_deployments_completed_within_the_duration_window_count(make_exporter, sim, clock):
