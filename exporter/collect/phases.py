@@ -12,7 +12,8 @@ Two sources, the first that knows wins:
    ends its active time, the one that first saw it leave ends that wait, completeTime ends a
    wait it finished in. Resolution: the time between two reads (active is over-stated and
    waiting under-stated by up to one poll interval per transition). A wait shorter than a poll
-   interval may be missed; when no wait was seen, the record (2) is asked.
+   interval may be missed; when no wait was seen, the record (2) is asked, and if it cannot
+   tell, the deployment is taken as all active (no wait as long as a poll interval).
 2. The record alone (a deployment read back at start, or never seen waiting), per platform:
    - Lambda, EC2/on-premises in place: no Ready or Baking exist: all active.
    - EC2 and ECS blue/green, from blueGreenDeploymentConfiguration: Ready lasts
@@ -65,9 +66,10 @@ def watch(status: str) -> Watch:
 
 
 def observed(w: Watch | None) -> tuple[float, ...] | None:
-    """What a finished deployment's history entry keeps of its watch: the transitions seen,
-    when they tell its first wait (None otherwise)."""
-    return tuple(w.times) if w is not None and w.clean and w.times else None
+    """What a finished deployment's history entry keeps of its watch: the transitions seen
+    (empty: followed from before any wait and never seen waiting), None when the reads cannot
+    tell its first wait (not followed, or first seen already waiting)."""
+    return tuple(w.times) if w is not None and w.clean else None
 
 
 def phases_of(record: Deployment, seen: tuple[float, ...] | None) -> Phases | None:
@@ -85,7 +87,8 @@ def phases_of(record: Deployment, seen: tuple[float, ...] | None) -> Phases | No
         return Phases(active, min(waiting, total - active))
     recorded = _recorded_wait(record)
     if recorded is None:
-        return None
+        # Followed and never seen waiting: no wait longer than a poll interval.
+        return None if seen is None else Phases(total, 0.0)
     waiting = min(recorded, total)
     return Phases(total - waiting, waiting)
 

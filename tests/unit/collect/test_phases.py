@@ -90,7 +90,17 @@ def test_a_deployment_first_seen_already_waiting_falls_back_to_its_record():
     seen = watch("Ready")
     seen.see("Ready", T0 + 100)
     assert observed(seen) is None
-    # A live watch that saw no wait asks the record too.
+    assert phases_of(record(kind="BLUE_GREEN", started=True, config=blue_green_configuration()), None) == Phases(
+        1000.0 - 300.0, 300.0
+    )
+
+
+def test_a_deployment_followed_and_never_seen_waiting_asks_its_record_then_is_all_active():
     quiet = watch("InProgress")
     quiet.see("InProgress", T0 + 100)
-    assert observed(quiet) is None
+    assert observed(quiet) == ()
+    known = blue_green_configuration(termination_wait_minutes=10)
+    assert phases_of(record(kind="BLUE_GREEN", started=True, config=known), ()) == Phases(400.0, 600.0)
+    manual = blue_green_configuration(ready_action="STOP_DEPLOYMENT", ready_wait_minutes=60)
+    assert phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=manual), ()) == Phases(1000.0, 0.0)
+    assert phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=manual), None) is None
