@@ -19,18 +19,18 @@ import yaml
 from support.tools import require_binary
 
 from .e2e_stack import (
-    EVALUATION_INTERVAL,
     GROUP_WAIT,
     JOB,
     RECORDING,
     ROOT,
     RULES,
-    SCRAPE_INTERVAL,
     Alertmanager,
     Exporter,
     Process,
     Prometheus,
     free_port,
+    start_alertmanager,
+    start_prometheus,
     wait_for,
     wait_ready,
 )
@@ -70,40 +70,20 @@ def exporter(tmp_path_factory) -> Iterator[Exporter]:
 
 @pytest.fixture(scope="session")
 def alertmanager(tmp_path_factory) -> Iterator[Alertmanager]:
-    binary = require_binary("prometheus-alertmanager", "alertmanager")
-    workdir = tmp_path_factory.mktemp("alertmanager")
-    config = workdir / "alertmanager.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "route": {
-                    "receiver": "blackhole",
-                    "group_by": ["alertname", "deployment_id"],
-                    "group_wait": f"{GROUP_WAIT:g}s",
-                    "group_interval": "1s",
-                    "repeat_interval": "1h",
-                },
-                "receivers": [{"name": "blackhole"}],
-            }
-        )
-    )
-    port = free_port()
-    process = Process(
-        "alertmanager",
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        workdir / "alertmanager.log",
+    route = {
+        "receiver": "blackhole",
+        "group_by": ["alertname", "deployment_id"],
+        "group_wait": f"{GROUP_WAIT:g}s",
+        "group_interval": "1s",
+        "repeat_interval": "1h",
+    }
+    server = start_alertmanager(
+        tmp_path_factory.mktemp("alertmanager"), {"route": route, "receivers": [{"name": "blackhole"}]}
     )
     try:
-        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
-        yield Alertmanager(f"http://127.0.0.1:{port}", process)
+        yield server
     finally:
-        process.stop()
+        server.process.stop()
 
 
 def _recording_rules(workdir: Path) -> Path:
@@ -117,43 +97,12 @@ def _recording_rules(workdir: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def prometheus(tmp_path_factory, exporter: Exporter, alertmanager: Alertmanager) -> Iterator[Prometheus]:
-    binary = require_binary("prometheus")
     workdir = tmp_path_factory.mktemp("prometheus")
-    config = workdir / "prometheus.yml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "global": {
-                    "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
-                    "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
-                    "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
-                },
-                # the shipped alerts, unmodified; the recording rules at the evaluation interval
-                "rule_files": [str(RULES), str(_recording_rules(workdir))],
-                "alerting": {
-                    "alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.removeprefix("http://")]}]}]
-                },
-                "scrape_configs": [
-                    {"job_name": JOB, "static_configs": [{"targets": [exporter.url.removeprefix("http://")]}]}
-                ],
-            }
-        )
-    )
-    port = free_port()
-    process = Process(
-        "prometheus",
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        workdir / "prometheus.log",
-    )
+    # the shipped alerts, unmodified; the recording rules at the evaluation interval
+    rules = (RULES, _recording_rules(workdir))
+    server = start_prometheus(workdir, {JOB: exporter.url.removeprefix("http://")}, rules, alertmanager)
     try:
-        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
-        server = Prometheus(f"http://127.0.0.1:{port}", process)
         wait_for(lambda: server.query(f'up{{job="{JOB}"}} == 1'), 30, "the first scrape")
         yield server
     finally:
-        process.stop()
+        server.process.stop()

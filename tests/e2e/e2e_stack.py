@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -13,6 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
+
+import yaml
+from support.tools import require_binary
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 RULES = ROOT / "exporter" / "monitoring" / "alerts.yaml"
@@ -65,10 +70,12 @@ def wait_for(probe: Callable[[], T | None], timeout: float, what: str, interval:
 class Process:
     """A child process whose output goes to a log file shown when a test fails."""
 
-    def __init__(self, name: str, argv: list[str], log: Path, cwd: Path | None = None) -> None:
+    def __init__(
+        self, name: str, argv: list[str], log: Path, cwd: Path | None = None, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.log = name, log
         self._out = log.open("wb")
-        self.popen = subprocess.Popen(argv, stdout=self._out, stderr=subprocess.STDOUT, cwd=cwd)
+        self.popen = subprocess.Popen(argv, stdout=self._out, stderr=subprocess.STDOUT, cwd=cwd, env=env)
 
     def check_alive(self) -> None:
         if self.popen.poll() is not None:
@@ -147,3 +154,84 @@ class Alertmanager:
         status, body = http_get(f"{self.url}/api/v2/alerts?{query}")
         assert status == 200, body
         return json.loads(body)
+
+
+# ---- starting the stack's parts ------------------------------------------------------------
+# Each returns once its part answers; the caller stops its process.
+
+# The simulator checks no signature, but boto3 needs keys.
+SIMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
+
+
+def start_exporter(workdir: Path, config: dict, port: int, ready_timeout: float = 30.0) -> Process:
+    """The exporter with `config` (written to workdir/config.yaml), against the simulator."""
+    path = workdir / "config.yaml"
+    path.write_text(yaml.safe_dump(config))
+    argv = [sys.executable, "-m", "exporter", "--config.file", str(path), "--web.listen-address", f"127.0.0.1:{port}"]
+    # No profile of this machine may interfere.
+    env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"} | SIMULATOR_CREDENTIALS
+    process = Process("exporter", argv, workdir / "exporter.log", cwd=ROOT, env=env)
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/readyz", timeout=ready_timeout)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
+def start_alertmanager(workdir: Path, config: dict) -> Alertmanager:
+    path = workdir / "alertmanager.yml"
+    path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    argv = [
+        require_binary("prometheus-alertmanager", "alertmanager"),
+        f"--config.file={path}",
+        f"--storage.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+        "--cluster.listen-address=",
+    ]
+    process = Process("alertmanager", argv, workdir / "alertmanager.log")
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
+    except BaseException:
+        process.stop()
+        raise
+    return Alertmanager(f"http://127.0.0.1:{port}", process)
+
+
+def start_prometheus(
+    workdir: Path,
+    targets: dict[str, str],
+    rule_files: tuple[Path, ...] = (),
+    alertmanager: Alertmanager | None = None,
+) -> Prometheus:
+    """A Prometheus scraping `targets` ({job: "host:port"}) at the stack's intervals."""
+    config: dict = {
+        "global": {
+            "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
+            "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
+            "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
+        },
+        "scrape_configs": [{"job_name": job, "static_configs": [{"targets": [t]}]} for job, t in targets.items()],
+    }
+    if rule_files:
+        config["rule_files"] = [str(f) for f in rule_files]
+    if alertmanager is not None:
+        host = alertmanager.url.removeprefix("http://")
+        config["alerting"] = {"alertmanagers": [{"static_configs": [{"targets": [host]}]}]}
+    path = workdir / "prometheus.yml"
+    path.write_text(yaml.safe_dump(config))
+    port = free_port()
+    argv = [
+        require_binary("prometheus"),
+        f"--config.file={path}",
+        f"--storage.tsdb.path={workdir / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    process = Process("prometheus", argv, workdir / "prometheus.log")
+    try:
+        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
+    except BaseException:
+        process.stop()
+        raise
+    return Prometheus(f"http://127.0.0.1:{port}", process)

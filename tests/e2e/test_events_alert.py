@@ -6,28 +6,15 @@ is an hour away."""
 from __future__ import annotations
 
 import json
-import sys
 import time
 
 import pytest
-import yaml
-from support.tools import EVENT_METRICS, require_binary
+from support.tools import EVENT_METRICS
 
 from exporter.simulator import SimulatorServer, deployment_info, instance_target, lifecycle_event
 from exporter.simulator.eventbridge import instance_event
 
-from .e2e_stack import (
-    EVALUATION_INTERVAL,
-    ROOT,
-    RULES,
-    SCRAPE_INTERVAL,
-    Process,
-    Prometheus,
-    free_port,
-    http_get,
-    wait_for,
-    wait_ready,
-)
+from .e2e_stack import RULES, free_port, http_get, start_exporter, start_prometheus, wait_for
 
 DEPLOYMENT = "d-E2EVENTS1"
 JOB = "codedeploy-exporter"  # the shipped rules select this job; this stack has its own Prometheus
@@ -59,69 +46,21 @@ def stack(tmp_path_factory, alertmanager):
         [_target(f"i-0e2e{n:013x}", "InProgress", now) for n in range(3)],
     )
     queue = server.sqs.create_queue("codedeploy-events", server.endpoint_url)
-    config = workdir / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
-                "poll": {"interval": "1h"},
-                "deployment_groups": [{"application": "shop", "deployment_group": "prod", "latest": 1}],
-                "events": {"sqs_queue_url": queue, "endpoint_url": server.endpoint_url, "debounce": "500ms"},
-            }
-        )
-    )
+    config = {
+        "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url},
+        "poll": {"interval": "1h"},
+        # No DORA history read at start: the group is then listed exactly once at start-up,
+        # which the test counts to prove no poll ran.
+        "metrics": {"windows": []},
+        "deployment_groups": [{"application": "shop", "deployment_group": "prod", "latest": 1}],
+        "events": {"sqs_queue_url": queue, "endpoint_url": server.endpoint_url, "debounce": "500ms"},
+    }
     port = free_port()
-    with pytest.MonkeyPatch.context() as env:  # the simulator checks no signature; boto3 needs keys
-        env.setenv("AWS_ACCESS_KEY_ID", "e2e")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "e2e")
-        env.delenv("AWS_PROFILE", raising=False)
-        exporter = Process(
-            "exporter",
-            [
-                sys.executable,
-                "-m",
-                "exporter",
-                "--config.file",
-                str(config),
-                "--web.listen-address",
-                f"127.0.0.1:{port}",
-            ],
-            workdir / "exporter.log",
-            cwd=ROOT,
-        )
-    prometheus = None
+    exporter = prometheus = None
     try:
-        wait_ready(exporter, f"http://127.0.0.1:{port}/readyz")
-        prom_config = workdir / "prometheus.yml"
-        prom_config.write_text(
-            yaml.safe_dump(
-                {
-                    "global": {
-                        "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
-                        "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
-                        "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
-                    },
-                    "rule_files": [str(RULES)],
-                    "alerting": {
-                        "alertmanagers": [{"static_configs": [{"targets": [alertmanager.url.removeprefix("http://")]}]}]
-                    },
-                    "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
-                }
-            )
-        )
-        prom_port = free_port()
-        prometheus = Process(
-            "prometheus",
-            [
-                require_binary("prometheus"),
-                f"--config.file={prom_config}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-            ],
-            workdir / "prometheus.log",
-        )
-        wait_ready(prometheus, f"http://127.0.0.1:{prom_port}/-/ready")
-        client = Prometheus(f"http://127.0.0.1:{prom_port}", prometheus)
+        exporter = start_exporter(workdir, config, port)
+        prometheus = start_prometheus(workdir, {JOB: f"127.0.0.1:{port}"}, (RULES,), alertmanager)
+        client = prometheus
         wait_for(
             lambda: client.query(f'codedeploy_target_status{{job="{JOB}",status="InProgress"}} == 1'),
             30,
@@ -130,8 +69,9 @@ def stack(tmp_path_factory, alertmanager):
         yield server, queue, client, f"http://127.0.0.1:{port}"
     finally:
         if prometheus is not None:
-            prometheus.stop()
-        exporter.stop()
+            prometheus.process.stop()
+        if exporter is not None:
+            exporter.stop()
         server.stop()
 
 

@@ -6,30 +6,25 @@ receiver, and the alert of a group without a team tag must still fire and reach 
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import yaml
 from support.docsnippets import fenced_blocks
-from support.tools import require_binary
 
 from exporter.simulator import SimulatorServer, deployment_info, instance_target, lifecycle_event
 
 from .e2e_stack import (
-    EVALUATION_INTERVAL,
     GROUP_WAIT,
     ROOT,
     RULES,
-    SCRAPE_INTERVAL,
     Alertmanager,
-    Process,
-    Prometheus,
     free_port,
+    start_alertmanager,
+    start_exporter,
+    start_prometheus,
     wait_for,
-    wait_ready,
 )
 
 JOB = "codedeploy-exporter"
@@ -54,53 +49,11 @@ def _routing_example() -> dict:
 
 @pytest.fixture(scope="module")
 def routed_alertmanager(tmp_path_factory) -> Iterator[Alertmanager]:
-    workdir = tmp_path_factory.mktemp("routing-alertmanager")
-    config = workdir / "alertmanager.yml"
-    config.write_text(yaml.safe_dump(_routing_example()))
-    port = free_port()
-    process = Process(
-        "alertmanager",
-        [
-            require_binary("prometheus-alertmanager", "alertmanager"),
-            f"--config.file={config}",
-            f"--storage.path={workdir / 'data'}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--cluster.listen-address=",
-        ],
-        workdir / "alertmanager.log",
-    )
+    alertmanager = start_alertmanager(tmp_path_factory.mktemp("routing-alertmanager"), _routing_example())
     try:
-        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
-        yield Alertmanager(f"http://127.0.0.1:{port}", process)
+        yield alertmanager
     finally:
-        process.stop()
-
-
-def _start_exporter(workdir: Path, endpoint: str, account: str, port: int) -> Process:
-    config = workdir / "config.yaml"
-    config.write_text(
-        yaml.safe_dump(
-            {
-                # The account named, not asked of STS (which the simulator's endpoint does not
-                # serve here): a group's tags are read by its ARN, which needs the account.
-                "aws": {"region": "us-east-1", "endpoint_url": endpoint, "account_id": account},
-                "poll": {"interval": "2s"},
-                "metrics": {"group_tags": ["team"]},
-                "deployment_groups": [{"application": app, "deployment_group": "prod", "latest": 1} for app in GROUPS],
-            }
-        )
-    )
-    with pytest.MonkeyPatch.context() as env:  # the simulator checks no signature; boto3 needs keys
-        env.setenv("AWS_ACCESS_KEY_ID", "e2e")
-        env.setenv("AWS_SECRET_ACCESS_KEY", "e2e")
-        env.delenv("AWS_PROFILE", raising=False)
-        return Process(
-            "exporter",
-            [sys.executable, "-m", "exporter", "--config.file", str(config)]
-            + ["--web.listen-address", f"127.0.0.1:{port}"],
-            workdir / "exporter.log",
-            cwd=ROOT,
-        )
+        alertmanager.process.stop()
 
 
 @pytest.fixture(scope="module")
@@ -116,43 +69,20 @@ def stack(tmp_path_factory, routed_alertmanager: Alertmanager) -> Iterator[Simul
             deployment_info(deployment, application, "prod", "Failed", now - 120),
             [instance_target(deployment, f"i-0e2e{n:013x}", "Failed", [hook], now - 30)],
         )
+    config = {
+        # The account named, not asked of STS (which the simulator's endpoint does not serve
+        # here): a group's tags are read by its ARN, which needs the account.
+        "aws": {"region": "us-east-1", "endpoint_url": server.endpoint_url, "account_id": server.simulator.account_id},
+        "poll": {"interval": "2s"},
+        "metrics": {"group_tags": ["team"]},
+        "deployment_groups": [{"application": app, "deployment_group": "prod", "latest": 1} for app in GROUPS],
+    }
     port = free_port()
-    exporter = _start_exporter(workdir, server.endpoint_url, server.simulator.account_id, port)
-    prometheus = None
+    exporter = prometheus = None
     try:
-        wait_ready(exporter, f"http://127.0.0.1:{port}/readyz")
-        prom_config = workdir / "prometheus.yml"
-        prom_config.write_text(
-            yaml.safe_dump(
-                {
-                    "global": {
-                        "scrape_interval": f"{SCRAPE_INTERVAL:g}s",
-                        "scrape_timeout": f"{SCRAPE_INTERVAL:g}s",
-                        "evaluation_interval": f"{EVALUATION_INTERVAL:g}s",
-                    },
-                    "rule_files": [str(RULES)],
-                    "alerting": {
-                        "alertmanagers": [
-                            {"static_configs": [{"targets": [routed_alertmanager.url.removeprefix("http://")]}]}
-                        ]
-                    },
-                    "scrape_configs": [{"job_name": JOB, "static_configs": [{"targets": [f"127.0.0.1:{port}"]}]}],
-                }
-            )
-        )
-        prom_port = free_port()
-        prometheus = Process(
-            "prometheus",
-            [
-                require_binary("prometheus"),
-                f"--config.file={prom_config}",
-                f"--storage.tsdb.path={workdir / 'data'}",
-                f"--web.listen-address=127.0.0.1:{prom_port}",
-            ],
-            workdir / "prometheus.log",
-        )
-        wait_ready(prometheus, f"http://127.0.0.1:{prom_port}/-/ready")
-        client = Prometheus(f"http://127.0.0.1:{prom_port}", prometheus)
+        exporter = start_exporter(workdir, config, port)
+        prometheus = start_prometheus(workdir, {JOB: f"127.0.0.1:{port}"}, (RULES,), routed_alertmanager)
+        client = prometheus
         wait_for(
             lambda: len(client.query(f'codedeploy_deployment_group_tags{{job="{JOB}"}}')) == len(GROUPS) or None,
             60,
@@ -161,8 +91,9 @@ def stack(tmp_path_factory, routed_alertmanager: Alertmanager) -> Iterator[Simul
         yield server
     finally:
         if prometheus is not None:
-            prometheus.stop()
-        exporter.stop()
+            prometheus.process.stop()
+        if exporter is not None:
+            exporter.stop()
         server.stop()
 
 

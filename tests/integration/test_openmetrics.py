@@ -21,7 +21,11 @@ PROMETHEUS_ACCEPT = (
     "version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
 )
 
-SETTINGS = {"defaults": {}, "full": {"sparse_status": False, "lifecycle_events": "all"}}
+# The lifecycle-event history is opt-in; both settings turn it on to check its gauge-histogram form.
+SETTINGS = {
+    "defaults": {"lifecycle_event_history": True},
+    "full": {"sparse_status": False, "lifecycle_events": "all", "lifecycle_event_history": True},
+}
 
 
 @pytest.fixture(params=list(SETTINGS))
