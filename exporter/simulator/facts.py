@@ -955,8 +955,12 @@ FACTS: tuple[Fact, ...] = (
         "CONTINUE_DEPLOYMENT|STOP_DEPLOYMENT, waitTimeInMinutes}.",
         "model: DeploymentInfo.blueGreenDeploymentConfiguration, BlueGreenDeploymentConfiguration, "
         "BlueInstanceTerminationOption, DeploymentReadyOption (members and enums InstanceAction, "
-        "DeploymentReadyAction)",
-        ("test_a_blue_green_run_carries_its_configuration_and_waits_in_ready_then_baking",),
+        "DeploymentReadyAction); moto: get_deployment answers the group's "
+        "blueGreenDeploymentConfiguration (cross-checked)",
+        (
+            "test_a_blue_green_run_carries_its_configuration_and_waits_in_ready_then_baking",
+            "test_a_blue_green_deployment_carries_its_group_s_configuration_as_in_moto",
+        ),
         BLUE_GREEN_MEMBERS,
         ("members", "codedeploy", "BlueGreenDeploymentConfiguration"),
     ),
