@@ -239,6 +239,14 @@ class Deployment:
     rollback_message: str = ""
     alarm_override: AlarmOverride | None = None
     auto_update_root: str = ""  # relatedDeployments: the deployment whose auto-update started this one
+    # blueGreenDeploymentConfiguration, what a blue/green deployment's waits were configured to
+    # (exporter.collect.phases): deploymentReadyOption.actionOnTimeout and waitTimeInMinutes, and
+    # terminateBlueInstancesOnDeploymentSuccess.action and terminationWaitTimeInMinutes, in
+    # seconds; "" / None when the record does not say.
+    ready_action: str = ""
+    ready_wait: float | None = None
+    termination_action: str = ""
+    termination_wait: float | None = None
 
     @property
     def terminal(self) -> bool:

@@ -219,6 +219,9 @@ def parse_deployment(data: Any) -> Deployment:
     error = _mapping(data.get("errorInformation"))
     rollback = _mapping(data.get("rollbackInfo"))
     wait = data.get("instanceTerminationWaitTimeStarted")
+    blue_green = _mapping(data.get("blueGreenDeploymentConfiguration"))
+    ready = _mapping(blue_green.get("deploymentReadyOption"))
+    termination = _mapping(blue_green.get("terminateBlueInstancesOnDeploymentSuccess"))
     messages = [_text(m) for m in _list(data.get("deploymentStatusMessages")) if m]
     if data.get("additionalDeploymentStatusInfo"):  # deprecated for deploymentStatusMessages
         messages.append(_text(data["additionalDeploymentStatusInfo"]))
@@ -247,9 +250,27 @@ def parse_deployment(data: Any) -> Deployment:
         auto_update_root=_text(
             _mapping(data.get("relatedDeployments")).get("autoUpdateOutdatedInstancesRootDeploymentId")
         ),
+        ready_action=_word(ready.get("actionOnTimeout")),
+        ready_wait=_wait_minutes(ready.get("waitTimeInMinutes")),
+        termination_action=_word(termination.get("action")),
+        termination_wait=_wait_minutes(termination.get("terminationWaitTimeInMinutes")),
     )
     # Read and left alone (no question needs them): previousRevision, targetInstances,
-    # deploymentMode, externalId, description, fileExistsBehavior and the configuration blocks.
+    # deploymentMode, externalId, description, fileExistsBehavior and the configuration blocks
+    # other than blueGreenDeploymentConfiguration.
+
+
+# The longest wait CodeDeploy allows (BlueInstanceTerminationOption: "The maximum setting is 2880
+# minutes (2 days)"); a longer or odd value is not a wait the exporter believes.
+WAIT_MINUTES_MAX = 2880
+
+
+def _wait_minutes(value: Any) -> float | None:
+    """A Duration in minutes (an integer) -> seconds, or None when missing or out of range."""
+    minutes = _number(value)
+    if minutes is None or not math.isfinite(minutes) or minutes != int(minutes):
+        return None
+    return minutes * 60.0 if 0 <= minutes <= WAIT_MINUTES_MAX else None
 
 
 def _bounded(text: str) -> str:

@@ -21,6 +21,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from exporter.collect.phases import Phases, phases_of
 from exporter.model import Deployment
 
 ROLLBACK_CREATOR = "codeDeployRollback"
@@ -49,8 +50,8 @@ def reached_users(record: Deployment) -> bool:
 @dataclass(slots=True)
 class Entry:
     """One finished deployment of a group, as the history keeps it (a small record: a group
-    holds one per deployment of the longest window). Create, start and complete times are
-    kept for windowed duration histograms too."""
+    holds one per deployment of the longest window and metrics.duration_window). Create,
+    start and complete times are kept for windowed duration histograms too."""
 
     deployment_id: str
     create: float | None
@@ -68,6 +69,10 @@ class Entry:
     change_counted: bool = False
     failure_counted: bool = False
     recovery_counted: bool = False
+    # Work and waiting (exporter.collect.phases), None when unknown; and the read times that saw
+    # it begin and end a wait, when it was followed running (None: read finished).
+    phases: Phases | None = None
+    observed: tuple[float, ...] | None = None
 
     @property
     def is_rollback(self) -> bool:
@@ -82,8 +87,8 @@ class Entry:
         return (self.create if self.create is not None else self.complete or 0.0, self.deployment_id)
 
 
-def entry_of(record: Deployment, new: bool) -> Entry:
-    return Entry(
+def entry_of(record: Deployment, new: bool, observed: tuple[float, ...] | None = None) -> Entry:
+    entry = Entry(
         record.deployment_id,
         record.create_time,
         record.start_time,
@@ -96,6 +101,8 @@ def entry_of(record: Deployment, new: bool) -> Entry:
         reached_users(record),
         new,
     )
+    entry.phases, entry.observed = phases_of(record, observed), observed
+    return entry
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Each listed group's history: one small record (dora_rules.Entry) per finished deployment of
-the longest DORA window, the source of the DORA counters, the recovery histogram and the
-restart-proof window gauges.
+the longest DORA window (or metrics.duration_window, if longer), the source of the DORA
+counters, the recovery histogram, the restart-proof window gauges and the work/waiting
+histogram (exporter.collect.phases).
 
 Filled once per group at start: ListDeployments of the group's finished deployments created
 within the longest window plus a day (HISTORY_SLACK: a deployment that ran long still counts
@@ -32,9 +33,11 @@ from exporter.aws.parse_errors import parse_each
 from exporter.collect.dora_rules import Entry, Failure, change_failures, entry_of, recoveries
 from exporter.collect.keys import GroupRef, backoff, chunks
 from exporter.collect.outages import Outages
+from exporter.collect.phases import Watch, observed, watch
 from exporter.config import AwsSettings
 from exporter.config.fields import parse_duration
 from exporter.exposition.families.dora import CAUSES, WINDOW_STATUSES, DoraView, RecoveryHistogram, WindowFigures
+from exporter.exposition.families.phases import PHASE_BUCKETS, PHASE_STATUSES, PHASES, PhaseHistograms
 from exporter.model import COUNTED_STATUSES, Deployment
 from exporter.workers import PoolMap
 
@@ -50,7 +53,8 @@ class GroupHistory:
     first_poll: int
     started_at: float  # finished before this (the first poll, less an interval): history
     entries: dict[str, Entry] = field(default_factory=dict)
-    running: set[str] = field(default_factory=set)  # seen unfinished: counted when it finishes
+    # Seen unfinished: counted when it finishes; how reads saw it wait (exporter.collect.phases).
+    running: dict[str, Watch] = field(default_factory=dict)
     reach: float = -1.0  # how far back (seconds) the history has been read; -1: not yet
     failures: int = 0
     retry_at: float = 0.0
@@ -66,8 +70,12 @@ class GroupHistory:
     completes: list[float] = field(default_factory=list)
     totals: list[tuple[int, ...]] = field(default_factory=lambda: [_ZERO])
     oldest: float = math.inf  # the smallest entry order: nothing to prune before it
+    ended: list[str] = field(default_factory=list)  # entry IDs in `completes` order
+    indexed: int = 0  # how many times the index was remade: what `phases` was made from
+    phases: PhaseHistograms | None = None
+    phases_of: tuple[int, int, int] = (-1, 0, 0)  # (indexed, first, last) of `ended` it describes
 
-    def add(self, record: Deployment, new: bool) -> None:
+    def add(self, record: Deployment, new: bool, seen: tuple[float, ...] | None = None) -> None:
         old = self.entries.get(record.deployment_id)
         if old is not None:
             # A finished record changes only by its rollback links (a rollback made later).
@@ -79,15 +87,16 @@ class GroupHistory:
                 old.rolled_back_by, old.rolls_back = links
                 self.dirty = True
             return
-        entry = self.entries[record.deployment_id] = entry_of(record, new)
+        entry = self.entries[record.deployment_id] = entry_of(record, new, seen)
         self.oldest = min(self.oldest, entry.order[0])
         self.dirty = True
 
 
-def reach(windows: Iterable[str]) -> float:
-    """How far back (create time) the history is read at start: the longest window plus
-    HISTORY_SLACK; 0 without windows (nothing is read, the history holds what polls read)."""
-    lengths = [parse_duration(w) for w in windows]
+def reach(windows: Iterable[str], duration_window: float = 0.0) -> float:
+    """How far back (create time) the history is read at start: the longest window (or the
+    duration window, when longer) plus HISTORY_SLACK; 0 without either (nothing is read, the
+    history holds what polls read)."""
+    lengths = [parse_duration(w) for w in windows] + ([duration_window] if duration_window > 0 else [])
     return max(lengths) + HISTORY_SLACK if lengths else 0.0
 
 
@@ -100,21 +109,24 @@ class History:
         # One interval of slack, as group state: AWS's clock and ours need not agree to the second.
         self.groups = {ref: self.groups.get(ref) or GroupHistory(poll, now - interval) for ref in listed}
 
-    def observe(self, fetched: Iterable[tuple[AwsSettings, Deployment]], poll: int) -> None:
-        """Roll forward: every deployment record read this poll."""
+    def observe(self, fetched: Iterable[tuple[AwsSettings, Deployment]], poll: int, now: float) -> None:
+        """Roll forward: every deployment record read this poll (at `now`)."""
         for aws, record in fetched:
             history = self.groups.get((aws, record.application, record.deployment_group))
             if history is None:
                 continue
+            deployment_id = record.deployment_id
             if not record.terminal:
-                history.running.add(record.deployment_id)
+                seen = history.running.get(deployment_id)
+                if seen is None:
+                    seen = history.running[deployment_id] = watch(record.status)
+                seen.see(record.status, now)
                 continue
             end = record.complete_time
-            new = record.deployment_id in history.running or (
+            new = deployment_id in history.running or (
                 poll != history.first_poll and (end is None or end >= history.started_at)
             )
-            history.running.discard(record.deployment_id)
-            history.add(record, new)
+            history.add(record, new, observed(history.running.pop(deployment_id, None)))
 
     def read_due(
         self,
@@ -145,8 +157,8 @@ class History:
                     raw = api.batch_get_deployments(chunk)
                     for record in parse_each(raw, parse_deployment, api.parse_errors, "BatchGetDeployments"):
                         if record.terminal and (record.application, record.deployment_group) == (application, group):
-                            history.add(record, record.deployment_id in history.running)
-                            history.running.discard(record.deployment_id)
+                            seen = history.running.pop(record.deployment_id, None)
+                            history.add(record, seen is not None, observed(seen))
             except ApiError as exc:
                 outages.note(exc, f"history of {application}/{group}")
                 history.failures += 1
@@ -156,9 +168,10 @@ class History:
 
         list(map_(read, due))
 
-    def update(self, now: float, windows: tuple[str, ...], change_window: float) -> None:
-        """Forget what is older than the history's reach, count what is new, make the windows."""
-        wanted = reach(windows)
+    def update(self, now: float, windows: tuple[str, ...], change_window: float, duration_window: float = 0.0) -> None:
+        """Forget what is older than the history's reach, count what is new, make the windows
+        and, with a `duration_window`, the phase histograms."""
+        wanted = reach(windows, duration_window)
         # Without windows, still long enough to see a change's redeploy and the revision before.
         since = now - max(wanted, change_window + HISTORY_SLACK)
         lengths = [(w, parse_duration(w)) for w in windows]
@@ -171,13 +184,14 @@ class History:
                 _count(history, change_window)
                 _index(history)
             history.windows = tuple(_window(history, label, now - length, now) for label, length in lengths)
+            history.phases = _phases(history, now - duration_window, now) if duration_window > 0 else None
 
     def view(self, ref: GroupRef) -> DoraView | None:
         history = self.groups.get(ref)
         if history is None:
             return None
         failures = tuple((cause, history.failed_changes[cause]) for cause in CAUSES)
-        return DoraView(history.changes, failures, history.recovery, history.windows)
+        return DoraView(history.changes, failures, history.recovery, history.windows, history.phases)
 
 
 def _prune(history: GroupHistory, since: float) -> None:
@@ -227,7 +241,9 @@ def _index(history: GroupHistory) -> None:
             running[-1] += deployment_id in history.causes
         totals.append(tuple(running))
     history.completes = [complete for complete, _ in ended]
+    history.ended = [deployment_id for _, deployment_id in ended]
     history.totals = totals
+    history.indexed += 1
 
 
 def _window(history: GroupHistory, label: str, start: float, end: float) -> WindowFigures:
@@ -237,3 +253,37 @@ def _window(history: GroupHistory, label: str, start: float, end: float) -> Wind
     counts = [b - a for a, b in zip(first, last, strict=True)]
     statuses = tuple(zip(WINDOW_STATUSES, counts, strict=False))
     return WindowFigures(label, statuses, counts[-2], counts[-1])
+
+
+def _phases(history: GroupHistory, start: float, end: float) -> PhaseHistograms:
+    """The phase histograms of the deployments completed in (start, end], made again only when
+    the index or the window's members changed."""
+    first = bisect.bisect_right(history.completes, start)
+    last = bisect.bisect_right(history.completes, end)
+    key = (history.indexed, first, last)
+    if history.phases is not None and history.phases_of == key:
+        return history.phases
+    width = len(PHASE_BUCKETS) + 1
+    counts = [[0] * width for _ in range(len(PHASES) * len(PHASE_STATUSES))]
+    left_out = 0
+    for deployment_id in history.ended[first:last]:
+        entry = history.entries[deployment_id]
+        if entry.status not in PHASE_STATUSES:
+            continue
+        if entry.phases is None:
+            left_out += 1
+            continue
+        row = PHASE_STATUSES.index(entry.status)
+        for i, seconds in enumerate((entry.phases.active, entry.phases.waiting)):
+            counts[i * len(PHASE_STATUSES) + row][bisect.bisect_left(PHASE_BUCKETS, seconds)] += 1
+    cumulative = tuple(tuple(_running_sum(c)) for c in counts)
+    history.phases_of = key
+    return PhaseHistograms(cumulative, left_out)
+
+
+def _running_sum(counts: list[int]) -> list[int]:
+    total, out = 0, []
+    for n in counts:
+        total += n
+        out.append(total)
+    return out

@@ -45,9 +45,13 @@ from exporter.collect.sources import (
 )
 from exporter.collect.targets import TargetStore, TrackedTarget
 from exporter.config import AwsSettings, Config
+from exporter.exposition.families.phases import PHASE_FAMILIES
+from exporter.exposition.selection import Selection
 from exporter.exposition.views import GroupView
 from exporter.model import Deployment
 from exporter.workers import DaemonPool
+
+PHASE_FAMILY = PHASE_FAMILIES[0].name
 
 
 @dataclass
@@ -191,7 +195,7 @@ class Poller:
             self.store.read_due(pool.map, self.api, self.outages, now, self.config.poll.interval, only=set(keys))
             self.groups.observe(self.store.fetched, self.polls, now, self._forget_after())
             self.group_facts.lead_times.resolve(pool.map, self.api, self.outages)
-            self.history.observe(self.store.fetched, self.polls)
+            self.history.observe(self.store.fetched, self.polls, now)
             self._update_history(now)
             self.target_store.list_targets(pool.map, [k for k in keys if k in self.wanted.listed], now)
             self.target_store.sync(self.wanted.pairs, self.wanted.listed)
@@ -243,12 +247,20 @@ class Poller:
         self.group_facts.read(self.config, self.groups.states, pool.map, self.api, self.identity, self.outages, now)
         metrics = self.config.metrics
         self.history.sync((ref for ref, listed in wanted.groups.items() if listed), self.polls, now, poll.interval)
-        self.history.observe(self.store.fetched, self.polls)
-        self.history.read_due(pool.map, self.api, self.outages, now, reach(metrics.windows), poll.interval)
+        self.history.observe(self.store.fetched, self.polls, now)
+        back = reach(metrics.windows, self._duration_window())
+        self.history.read_due(pool.map, self.api, self.outages, now, back, poll.interval)
         self._update_history(now)
 
+    def _duration_window(self) -> float:
+        """metrics.duration_window, or 0 when the phase histogram is not exported (then the
+        history is not read back for it)."""
+        metrics = self.config.metrics
+        return metrics.duration_window if Selection.of(metrics).wants(PHASE_FAMILY) else 0.0
+
     def _update_history(self, now: float) -> None:
-        self.history.update(now, self.config.metrics.windows, self.config.metrics.change_failure_window)
+        metrics = self.config.metrics
+        self.history.update(now, metrics.windows, metrics.change_failure_window, self._duration_window())
 
     def _targets(self, pool: DaemonPool, wanted: Wanted, now: float) -> None:
         # Slimmed records would lose what `lifecycle_events: all` exports of finished targets.

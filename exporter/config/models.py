@@ -131,7 +131,14 @@ class MetricsSettings(Model):
         "(`codedeploy_deployment_group_window_*`, label `window` as written here): each a "
         "Prometheus duration. At start, each listed group's finished deployments of the longest "
         "window (plus a day) are read once (ListDeployments and BatchGetDeployments, no targets). "
-        "`[]`: no window gauges and no reading at start; the DORA counters remain.",
+        "`[]`: no window gauges; the DORA counters remain, and the history is read back only as "
+        "far as `duration_window` needs.",
+    )
+    duration_window: PositiveDuration = Field(
+        14 * 86400.0,
+        description="The deployments `codedeploy_deployment_group_phase_duration_seconds` describes: "
+        "a listed group's deployments that completed within this time, from its history (read back "
+        "at start over the longer of this and the longest window, plus a day).",
     )
     change_failure_window: PositiveDuration = Field(
         86400.0,

@@ -64,6 +64,9 @@ class GroupRow:
     latest_time: float | None  # the latest attempted deployment's create time
     last_success: float | None  # end times
     last_failure: float | None
+    # Deployments of the duration window left out of the phase histogram (their waits unknown);
+    # None: no phase histogram for the group.
+    phases_left_out: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -363,6 +366,7 @@ def _group_rows(views: Iterable[GroupView], tracked: Sequence[Tracked]) -> list[
             latest.create_time if latest else None,
             view.last_success_end,
             view.last_failure_end,
+            view.dora.phases.left_out if view.dora is not None and view.dora.phases is not None else None,
         )
     # Groups of deployments followed on their own (`deployments:`, `targets:`) have no group
     # state: their rows come from the deployments tracked.

@@ -341,6 +341,7 @@ def _group_json(g: GroupRow) -> dict[str, Any]:
         else None,
         "last_success_time": g.last_success,
         "last_failure_time": g.last_failure,
+        "phase_durations_left_out": g.phases_left_out,
     }
 
 

@@ -9,6 +9,7 @@ from .account import Account, build_account
 from .builders import (
     alarm_stop_error,
     appspec_revision,
+    blue_green_configuration,
     cloudformation_target,
     deployment_info,
     diagnostics,
@@ -25,7 +26,7 @@ from .builders import (
 )
 from .cloud import Cloud, CloudCall
 from .fleet import build_fleet, mutate_fraction
-from .history import put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
+from .history import BlueGreenRun, put_failed_deployment, put_finished_deployment, put_rollback, put_stopped_deployment
 from .records import ApiError
 from .scenarios.driver import DEMO_GROUPS, DemoDriver, DemoScenarios
 from .server import SimulatorServer
@@ -35,6 +36,7 @@ __all__ = [
     "DEMO_GROUPS",
     "Account",
     "ApiError",
+    "BlueGreenRun",
     "Call",
     "Cloud",
     "CloudCall",
@@ -44,6 +46,7 @@ __all__ = [
     "SimulatorServer",
     "alarm_stop_error",
     "appspec_revision",
+    "blue_green_configuration",
     "build_account",
     "build_fleet",
     "cloudformation_target",

@@ -234,6 +234,7 @@ def deployment_info(
     rollback_info: dict[str, Any] | None = None,
     instance_termination_wait_time_started: bool | None = None,
     description: str | None = None,
+    blue_green_configuration: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A DeploymentInfo; without ``overview`` the simulator derives it from the targets."""
     info: dict[str, Any] = {
@@ -259,9 +260,28 @@ def deployment_info(
         "rollbackInfo": rollback_info,
         "instanceTerminationWaitTimeStarted": instance_termination_wait_time_started,
         "description": description,
+        "blueGreenDeploymentConfiguration": blue_green_configuration,
     }
     info.update({k: v for k, v in optional.items() if v is not None})
     return info
+
+
+def blue_green_configuration(
+    termination_wait_minutes: int = 5,
+    termination_action: str = "TERMINATE",
+    ready_action: str = "CONTINUE_DEPLOYMENT",
+    ready_wait_minutes: int = 0,
+) -> dict[str, Any]:
+    """A BlueGreenDeploymentConfiguration as a blue/green deployment carries it:
+    terminateBlueInstancesOnDeploymentSuccess {action, terminationWaitTimeInMinutes} and
+    deploymentReadyOption {actionOnTimeout, waitTimeInMinutes} (botocore's model shapes)."""
+    return {
+        "terminateBlueInstancesOnDeploymentSuccess": {
+            "action": termination_action,
+            "terminationWaitTimeInMinutes": termination_wait_minutes,
+        },
+        "deploymentReadyOption": {"actionOnTimeout": ready_action, "waitTimeInMinutes": ready_wait_minutes},
+    }
 
 
 def deployment_id_for(seed: str) -> str:

@@ -88,7 +88,10 @@ DEPLOYMENT_INFO_MEMBERS = (
     "rollbackInfo",
     "instanceTerminationWaitTimeStarted",
     "description",
+    "blueGreenDeploymentConfiguration",
 )
+BLUE_GREEN_MEMBERS = ("terminateBlueInstancesOnDeploymentSuccess", "deploymentReadyOption")
+BLUE_GREEN_RUN_STATUSES = ("Created", "InProgress", "Ready", "Baking", "Succeeded", "Failed", "Stopped")
 ROLLBACK_INFO_MEMBERS = ("rollbackDeploymentId", "rollbackTriggeringDeploymentId", "rollbackMessage")
 CALLER_IDENTITY_MEMBERS = ("UserId", "Account", "Arn")
 ASSUME_ROLE_PARAMS = ("RoleArn", "RoleSessionName", "ExternalId", "DurationSeconds")
@@ -929,7 +932,8 @@ FACTS: tuple[Fact, ...] = (
         "DeploymentInfo members the simulator fills: names, id, status, create/start/complete "
         "time, creator, computePlatform, deploymentStyle, deploymentOverview, "
         "errorInformation, revision, rollbackInfo, instanceTerminationWaitTimeStarted, "
-        "description. Absent when unknown (no startTime before the deployment starts, no "
+        "description, blueGreenDeploymentConfiguration (blue/green runs). Absent when unknown "
+        "(no startTime before the deployment starts, no "
         "completeTime before it ends).",
         "model: DeploymentInfo members; cli: deploy/get-deployment.rst",
         ("test_every_demo_response_matches_the_model_through_a_whole_cycle",),
@@ -942,6 +946,46 @@ FACTS: tuple[Fact, ...] = (
         "true once the original task set's termination wait started.",
         "model: DeploymentInfo.instanceTerminationWaitTimeStarted documentation",
         ("test_demo_ecs_termination_wait_starts_when_traffic_has_moved",),
+    ),
+    Fact(
+        "deployment.blue_green_configuration",
+        "A blue/green run's DeploymentInfo carries blueGreenDeploymentConfiguration: "
+        "terminateBlueInstancesOnDeploymentSuccess {action TERMINATE|KEEP_ALIVE, "
+        "terminationWaitTimeInMinutes} and deploymentReadyOption {actionOnTimeout "
+        "CONTINUE_DEPLOYMENT|STOP_DEPLOYMENT, waitTimeInMinutes}.",
+        "model: DeploymentInfo.blueGreenDeploymentConfiguration, BlueGreenDeploymentConfiguration, "
+        "BlueInstanceTerminationOption, DeploymentReadyOption (members and enums InstanceAction, "
+        "DeploymentReadyAction); moto: get_deployment answers the group's "
+        "blueGreenDeploymentConfiguration (cross-checked)",
+        (
+            "test_a_blue_green_run_carries_its_configuration_and_waits_in_ready_then_baking",
+            "test_a_blue_green_deployment_carries_its_group_s_configuration_as_in_moto",
+        ),
+        BLUE_GREEN_MEMBERS,
+        ("members", "codedeploy", "BlueGreenDeploymentConfiguration"),
+    ),
+    Fact(
+        "deployment.ready_and_baking",
+        "A blue/green run (history.BlueGreenRun): InProgress while the replacement is installed; "
+        "Ready while it waits to reroute traffic (CONTINUE_DEPLOYMENT: waitTimeInMinutes, none when "
+        "0; STOP_DEPLOYMENT: until a person continues it, or Stopped (TIMEOUT) when "
+        "waitTimeInMinutes runs out); InProgress while traffic is rerouted; Baking through the "
+        "original fleet's termination wait (terminationWaitTimeInMinutes, "
+        "instanceTerminationWaitTimeStarted true from its start; KEEP_ALIVE: no wait); then "
+        "Succeeded, completeTime at the wait's end.",
+        "model: DeploymentStatus enum (Ready, Baking), DeploymentReadyOption.actionOnTimeout and "
+        "waitTimeInMinutes documentation ('If traffic rerouting is not started before the end of the "
+        "specified wait period, the deployment status is changed to Stopped'), "
+        "BlueInstanceTerminationOption documentation, DeploymentInfo.instanceTerminationWaitTimeStarted "
+        "documentation; assumption: Baking is the termination wait and a CONTINUE_DEPLOYMENT "
+        "waitTimeInMinutes a wait in Ready before rerouting (the model documents neither status; "
+        "the ECS console's 'specify when to reroute traffic')",
+        (
+            "test_a_blue_green_run_carries_its_configuration_and_waits_in_ready_then_baking",
+            "test_a_manual_reroute_that_never_comes_stops_the_deployment_when_the_wait_runs_out",
+        ),
+        BLUE_GREEN_RUN_STATUSES,
+        ("enum_subset", "codedeploy", "DeploymentStatus"),
     ),
     # ---- deployments and targets -------------------------------------------------------
     Fact(

@@ -10,6 +10,7 @@ from typing import Any
 from .builders import (
     EC2_IN_PLACE_HOOKS,
     alarm_stop_error,
+    blue_green_configuration,
     deployment_info,
     diagnostics,
     error_information,
@@ -156,3 +157,104 @@ def put_rollback(
     sim.update_deployment(triggering_id, rollbackInfo=linked_trigger["rollbackInfo"])
     sim.update_deployment(rollback_id, rollbackInfo=linked_rollback["rollbackInfo"])
     return sim.deployment(rollback_id)
+
+
+class BlueGreenRun:
+    """One EC2 (Server) or ECS blue/green deployment moved through its statuses over time;
+    `at(now)` puts the deployment as it stands at `now` into the simulator:
+
+    Created at `create_time`; InProgress from startTime (`create_time` + 1) while the
+    replacement is installed (`install` seconds); Ready while it waits to reroute traffic
+    (`deploymentReadyOption`: CONTINUE_DEPLOYMENT waits `ready_wait_minutes`, 0 not at all;
+    STOP_DEPLOYMENT waits for a person: `reroute_after` seconds, or without one the whole
+    `ready_wait_minutes`, then Stopped); InProgress while traffic is rerouted (`reroute`
+    seconds); Baking through the original fleet's termination wait (TERMINATE:
+    `termination_wait_minutes`, instanceTerminationWaitTimeStarted true from its start;
+    KEEP_ALIVE: no wait, the flag stays false); then Succeeded. `fail_install`: Failed when
+    the install ends (HEALTH_CONSTRAINTS), never Ready."""
+
+    def __init__(
+        self,
+        sim: Simulator,
+        deployment_id: str,
+        application: str,
+        group: str,
+        create_time: float,
+        install: float,
+        platform: str = "Server",
+        ready_action: str = "CONTINUE_DEPLOYMENT",
+        ready_wait_minutes: int = 0,
+        reroute_after: float | None = None,
+        reroute: float = 60.0,
+        termination_action: str = "TERMINATE",
+        termination_wait_minutes: int = 5,
+        fail_install: bool = False,
+        revision: dict[str, Any] | None = None,
+    ) -> None:
+        if platform not in ("Server", "ECS"):
+            raise ValueError(f"blue/green deployments are EC2 (Server) or ECS, not {platform}")
+        self.sim, self.deployment_id = sim, deployment_id
+        start = create_time + 1
+        config = blue_green_configuration(
+            termination_wait_minutes, termination_action, ready_action, ready_wait_minutes
+        )
+        # (from, status, termination wait started): the deployment's timeline.
+        steps: list[tuple[float, str, bool]] = [(create_time, "Created", False), (start, "InProgress", False)]
+        t = start + install
+        if fail_install:
+            steps.append((t, "Failed", False))
+        else:
+            if ready_action == "STOP_DEPLOYMENT":
+                ready = reroute_after if reroute_after is not None else ready_wait_minutes * 60.0
+            else:
+                ready = ready_wait_minutes * 60.0
+            if ready > 0:
+                steps.append((t, "Ready", False))
+                t += ready
+            if ready_action == "STOP_DEPLOYMENT" and reroute_after is None:
+                steps.append((t, "Stopped", False))  # nobody rerouted before the wait ran out
+            else:
+                steps += [(t, "InProgress", False)]
+                t += reroute
+                waits = termination_action == "TERMINATE" and termination_wait_minutes > 0
+                if waits:
+                    steps.append((t, "Baking", True))
+                    t += termination_wait_minutes * 60.0
+                steps.append((t, "Succeeded", termination_action == "TERMINATE"))
+        self.steps = steps
+        self.info = deployment_info(
+            deployment_id,
+            application,
+            group,
+            "Created",
+            create_time,
+            compute_platform=platform,
+            config_name="CodeDeployDefault.AllAtOnce" if platform == "Server" else "CodeDeployDefault.ECSAllAtOnce",
+            deployment_type="BLUE_GREEN",
+            deployment_option="WITH_TRAFFIC_CONTROL",
+            revision=revision,
+            instance_termination_wait_time_started=False,
+            blue_green_configuration=config,
+        )
+        sim.put_deployment(self.info, started=False)
+        self.start = start
+        self.complete = steps[-1][0]
+
+    def at(self, now: float) -> str:
+        """Put the deployment's state at `now`; returns its status."""
+        if now < self.steps[0][0]:
+            raise ValueError(f"{self.deployment_id} is created at {self.steps[0][0]}, not yet at {now}")
+        since, status, waiting = [s for s in self.steps if s[0] <= now][-1]
+        fields: dict[str, Any] = {"status": status, "instanceTerminationWaitTimeStarted": waiting}
+        if status != "Created":
+            fields["startTime"] = self.start
+        if status in ("Succeeded", "Failed", "Stopped"):
+            fields["completeTime"] = since
+        if status == "Failed":
+            fields["errorInformation"] = error_information("HEALTH_CONSTRAINTS")
+        if status == "Stopped":
+            fields["errorInformation"] = error_information(
+                "TIMEOUT", "The deployment was stopped because traffic was not rerouted in time."
+            )
+        self.sim.update_deployment(self.deployment_id, started=status != "Created", **fields)
+        return status

@@ -247,11 +247,12 @@ def test_a_reload_that_lengthens_the_longest_window_reads_the_history_further_ba
     assert window(exporter.snapshot.body, "7d") == window_truth(story, clock.now - 7 * DAY, clock.now)
     config = exporter.poller.config
     exporter.poller.config = config.model_copy(
-        update={"metrics": config.metrics.model_copy(update={"windows": ("1d", "7d", "14d")})}
+        update={"metrics": config.metrics.model_copy(update={"windows": ("1d", "7d", "19d")})}
     )
     sim.reset_calls()
     exporter.poll_once()
-    assert window(exporter.snapshot.body, "14d") == window_truth(story, clock.now - 14 * DAY, clock.now)
+    # 19 days and a day reach past what metrics.duration_window (14 days and a day) had read.
+    assert window(exporter.snapshot.body, "19d") == window_truth(story, clock.now - 19 * DAY, clock.now)
     listed, read = history_calls(sim)
     assert len(listed) >= 1 and read  # only what the shorter reach had not read
 
@@ -276,10 +277,14 @@ def test_a_listed_group_costs_32_dora_series_with_the_default_windows_and_5_per_
 
 
 def test_without_windows_nothing_is_read_at_start_and_the_counters_still_count(make_exporter, story, clock, sim):
-    # Without windows the history holds change_failure_window plus a day: the earlier revision
-    # must be in it to be recognised.
+    # Without windows (and without the phase histogram, which reads metrics.duration_window
+    # back) the history holds change_failure_window plus a day: the earlier revision must be in
+    # it to be recognised.
     story.ok(clock.now - DAY / 2)
-    exporter = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section={"windows": []})
+    exporter = make_exporter(
+        deployment_groups=[GROUP_ENTRY],
+        metrics_section={"windows": [], "exclude": ["codedeploy_deployment_group_phase_duration_seconds"]},
+    )
     sim.reset_calls()
     exporter.poll_once()
     assert history_calls(sim)[0] == []

@@ -127,9 +127,11 @@ def test_first_poll_reads_only_the_retention_window_and_running_deployments(sim,
     scope = {"latest": 1, "refresh": "10m"}
     for restart in range(2):  # a restart pays the same bound: history is never re-read
         sim.reset_calls()
-        # Without DORA windows: the listing's own cost (tests/integration/test_dora.py has the
-        # windows' history read, a separate, documented cost).
-        exporter = with_account(make_exporter, discovery=[scope], poll=AWS_POLL, metrics_section={"windows": []})
+        # Without DORA windows nor the phase histogram (which reads metrics.duration_window
+        # back): the listing's own cost (tests/integration/test_dora.py and
+        # test_phase_durations.py have the history read, a separate, documented cost).
+        no_history = {"windows": [], "exclude": ["codedeploy_deployment_group_phase_duration_seconds"]}
+        exporter = with_account(make_exporter, discovery=[scope], poll=AWS_POLL, metrics_section=no_history)
         exporter.poll_once()
         listed = [c.params for c in sim.calls if c.operation == "ListDeployments"]
         read = [i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"]]

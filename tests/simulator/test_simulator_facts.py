@@ -32,6 +32,7 @@ from support.simulated import (
 
 from exporter.simulator import (
     DEMO_GROUPS,
+    BlueGreenRun,
     Simulator,
     SimulatorServer,
     appspec_revision,
@@ -749,3 +750,56 @@ def test_a_group_first_seen_through_a_rollback_is_complete(sim):
     body = assert_valid_response(sim, "GetDeploymentGroup", {"applicationName": "web", "deploymentGroupName": "new"})
     assert body["deploymentGroupInfo"]["deploymentGroupName"] == "new"
     assert body["deploymentGroupInfo"]["lastSuccessfulDeployment"]["deploymentId"] == "d-RB0000001"
+
+
+def test_a_blue_green_run_carries_its_configuration_and_waits_in_ready_then_baking(sim, client):
+    run = BlueGreenRun(
+        sim, "d-BLUEGRN01", "web", "prod", NOW, install=300.0, ready_wait_minutes=10, termination_wait_minutes=30
+    )
+    seen = {}
+    # install 1..301, Ready 301..901, reroute 901..961, Baking 961..2761, Succeeded at 2761
+    for offset in (0.5, 100.0, 400.0, 930.0, 1000.0, 2700.0, 2761.0, 5000.0):
+        run.at(NOW + offset)
+        info = client.get_deployment(deploymentId="d-BLUEGRN01")["deploymentInfo"]
+        seen[offset] = (info["status"], info["instanceTerminationWaitTimeStarted"])
+        assert_valid_response(sim, "GetDeployment", {"deploymentId": "d-BLUEGRN01"})
+    assert seen == {
+        0.5: ("Created", False),
+        100.0: ("InProgress", False),
+        400.0: ("Ready", False),
+        930.0: ("InProgress", False),
+        1000.0: ("Baking", True),
+        2700.0: ("Baking", True),
+        2761.0: ("Succeeded", True),
+        5000.0: ("Succeeded", True),
+    }
+    assert info["blueGreenDeploymentConfiguration"] == {
+        "terminateBlueInstancesOnDeploymentSuccess": {"action": "TERMINATE", "terminationWaitTimeInMinutes": 30},
+        "deploymentReadyOption": {"actionOnTimeout": "CONTINUE_DEPLOYMENT", "waitTimeInMinutes": 10},
+    }
+    assert info["deploymentStyle"] == {"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"}
+    assert info["startTime"].timestamp() == NOW + 1 and info["completeTime"].timestamp() == NOW + 2761
+
+
+def test_a_manual_reroute_that_never_comes_stops_the_deployment_when_the_wait_runs_out(sim, client):
+    run = BlueGreenRun(
+        sim, "d-BLUEGRN02", "web", "prod", NOW, install=60.0, ready_action="STOP_DEPLOYMENT", ready_wait_minutes=60
+    )
+    assert run.at(NOW + 61 + 3599) == "Ready"
+    assert run.at(NOW + 61 + 3600) == "Stopped"
+    info = client.get_deployment(deploymentId="d-BLUEGRN02")["deploymentInfo"]
+    assert info["errorInformation"]["code"] == "TIMEOUT"
+    assert info["instanceTerminationWaitTimeStarted"] is False
+    assert info["completeTime"].timestamp() == NOW + 3661
+    # Continued by a person after 20 minutes: rerouted, then the default 5-minute termination wait.
+    rerouted = BlueGreenRun(
+        sim, "d-BLUEGRN03", "web", "prod", NOW, install=60.0, ready_action="STOP_DEPLOYMENT",
+        ready_wait_minutes=60, reroute_after=1200.0, platform="ECS",
+    )  # fmt: skip
+    assert [rerouted.at(NOW + t) for t in (100.0, 1262.0, 1400.0, 1621.0)] == [
+        "Ready",
+        "InProgress",
+        "Baking",
+        "Succeeded",
+    ]
+    assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ["d-BLUEGRN02", "d-BLUEGRN03"]})

@@ -16,7 +16,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from exporter.simulator import Simulator, SimulatorServer
+from exporter.aws.parse import parse_deployment
+from exporter.simulator import BlueGreenRun, Simulator, SimulatorServer, blue_green_configuration
 from exporter.simulator.builders import deployment_id_for, deployment_info
 
 ACCOUNT = "123456789012"  # moto's default account, also the simulator's
@@ -200,3 +201,38 @@ def test_caller_identity_has_moto_s_members_and_account(both):
     # (which the simulator follows) an IAM user under iam.
     sim_arn, moto_arn = from_sim["Arn"].split(":"), from_moto["Arn"].split(":")
     assert (sim_arn[1], sim_arn[4]) == (moto_arn[1], moto_arn[4]) == ("aws", ACCOUNT)
+
+
+def test_a_blue_green_deployment_carries_its_group_s_configuration_as_in_moto(moto_url):
+    """moto copies the group's blueGreenDeploymentConfiguration into each DeploymentInfo; the
+    simulator's blue/green runs carry the same shape, and the exporter reads the same waits."""
+    _reset_moto(moto_url)
+    try:
+        moto_client = _client(moto_url)
+        config = blue_green_configuration(termination_wait_minutes=30, ready_wait_minutes=10)
+        moto_client.create_application(applicationName="bg", computePlatform="Server")
+        moto_client.create_deployment_group(
+            applicationName="bg",
+            deploymentGroupName="prod",
+            serviceRoleArn=ROLE,
+            deploymentStyle={"deploymentType": "BLUE_GREEN", "deploymentOption": "WITH_TRAFFIC_CONTROL"},
+            blueGreenDeploymentConfiguration=config,
+        )
+        dep = moto_client.create_deployment(
+            applicationName="bg",
+            deploymentGroupName="prod",
+            revision={"revisionType": "GitHub", "gitHubLocation": {"repository": "o/r", "commitId": "c" * 40}},
+        )["deploymentId"]
+        from_moto = moto_client.get_deployment(deploymentId=dep)["deploymentInfo"]
+        sim = Simulator()
+        with SimulatorServer(sim) as server:
+            BlueGreenRun(sim, "d-MOTOBG001", "bg", "prod", 1_700_000_000.0, 60.0, ready_wait_minutes=10,
+                         termination_wait_minutes=30).at(1_700_000_000.0)  # fmt: skip
+            from_sim = _client(server.endpoint_url).get_deployment(deploymentId="d-MOTOBG001")["deploymentInfo"]
+        assert from_moto["blueGreenDeploymentConfiguration"] == from_sim["blueGreenDeploymentConfiguration"] == config
+        read = [parse_deployment(d) for d in (from_moto, from_sim)]
+        assert {(r.ready_action, r.ready_wait, r.termination_action, r.termination_wait) for r in read} == {
+            ("CONTINUE_DEPLOYMENT", 600.0, "TERMINATE", 1800.0)
+        }
+    finally:
+        _reset_moto(moto_url)

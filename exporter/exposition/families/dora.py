@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample
+from exporter.exposition.families.phases import PhaseHistograms
 from exporter.exposition.text import escape, label_pairs
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class DoraView:
     failures: tuple[tuple[str, int], ...]  # (cause, count) for CAUSES
     recovery: RecoveryHistogram
     windows: tuple[WindowFigures, ...] | None  # None until the group's history has been read
+    phases: PhaseHistograms | None = None  # over metrics.duration_window; None: not yet read, or not wanted
 
 
 def _changes(v: GroupView) -> Iterator[Sample]:

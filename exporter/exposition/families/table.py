@@ -10,6 +10,7 @@ from exporter.exposition.families.exporter import EVENT_CONSUMER_FAMILIES, EXPOR
 from exporter.exposition.families.group import GROUP_FAMILIES
 from exporter.exposition.families.group_facts import GROUP_FACT_FAMILIES
 from exporter.exposition.families.hook_history import HOOK_HISTORY_FAMILIES
+from exporter.exposition.families.phases import PHASE_FAMILIES
 from exporter.exposition.families.target import TARGET_FAMILIES
 
 FAMILIES: tuple[Family, ...] = (
@@ -17,6 +18,7 @@ FAMILIES: tuple[Family, ...] = (
     *GROUP_FACT_FAMILIES,
     *HOOK_HISTORY_FAMILIES,
     *DORA_FAMILIES,
+    *PHASE_FAMILIES,
     *DEPLOYMENT_FAMILIES,
     *TARGET_FAMILIES,
     *ACCOUNT_FAMILIES,

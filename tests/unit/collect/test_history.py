@@ -36,7 +36,7 @@ def record(n, status, create, revision=1, rollback_info=None, creator="user", to
 def started(records, poll=1, now=NOW):
     history = History()
     history.sync([REF], poll, now, 30.0)
-    history.observe([(AWS, r) for r in records], poll)
+    history.observe([(AWS, r) for r in records], poll, NOW)
     history.groups[REF].reach = history_module.reach(WINDOWS)  # as if read
     history.update(now, WINDOWS, DAY)
     return history
@@ -59,7 +59,7 @@ def test_history_read_at_start_fills_the_windows_but_no_counter():
 def test_a_deployment_seen_running_is_counted_when_it_finishes_even_if_it_ended_before_the_poll():
     history = started([record(1, "Succeeded", NOW - 3 * DAY, 1), record(2, "InProgress", NOW - 600, 2)])
     # It finished a minute before the next poll read it: still new, it was seen running.
-    history.observe([(AWS, record(2, "Succeeded", NOW - 600, 2, took=540.0))], 2)
+    history.observe([(AWS, record(2, "Succeeded", NOW - 600, 2, took=540.0))], 2, NOW)
     history.update(NOW + 30, WINDOWS, DAY)
     assert history.view(REF).changes == 1
 
@@ -67,12 +67,12 @@ def test_a_deployment_seen_running_is_counted_when_it_finishes_even_if_it_ended_
 def test_a_rollback_link_that_appears_later_makes_the_change_a_failure_once():
     failed = record(2, "Failed", NOW - 300, 2)  # completes after the first poll: new
     history = started([record(1, "Succeeded", NOW - 3 * DAY, 1)])
-    history.observe([(AWS, failed)], 2)
+    history.observe([(AWS, failed)], 2, NOW)
     history.update(NOW + 30, WINDOWS, DAY)
     assert dict(history.view(REF).failures)["rollback"] == 0
     linked = record(2, "Failed", NOW - 300, 2, rollback_info={"rollbackDeploymentId": "d-HISTORY03"})
     for poll in (3, 4):  # read twice: counted once
-        history.observe([(AWS, linked)], poll)
+        history.observe([(AWS, linked)], poll, NOW)
         history.update(NOW + 600, WINDOWS, DAY)
     assert dict(history.view(REF).failures)["rollback"] == 1
     assert history.view(REF).windows[0].change_failures == 1

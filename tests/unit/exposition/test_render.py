@@ -15,6 +15,7 @@ from exporter.exposition.body import Plain
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix, nested_prefix
 from exporter.exposition.families.dora import DoraView, RecoveryHistogram, WindowFigures
+from exporter.exposition.families.phases import PhaseHistograms
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
@@ -51,6 +52,7 @@ GROUP = GroupView(
         (("redeploy", 0), ("rollback", 1)),
         RecoveryHistogram().observe(600.0),
         (WindowFigures("7d", (("Failed", 1), ("Stopped", 0), ("Succeeded", 0)), 1, 1),),
+        PhaseHistograms(((0,) * 5 + (1,) * 7,) * 6),
     ),
 )
 FIXTURE = json.loads((TESTS / "fixtures/batch_get_deployment_targets.json").read_text())
