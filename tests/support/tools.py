@@ -13,20 +13,14 @@ from tools.generate.rules import recorded_names
 
 # The metric contract of the exporter: every name a rule or a dashboard query may use, read
 # from the family table (exporter.exposition.families.table).
-# Stand-in (issue 29): the phase history family is built on branch phase-history to the lead's
-# contract (/work/notes/contract-29.md); the rules read it already. Drop this line when it lands.
-PENDING_FAMILIES = frozenset({"codedeploy_deployment_group_phase_duration_seconds"})
-CONTRACT_METRICS = frozenset(family.name for family in FAMILIES) | PENDING_FAMILIES
+CONTRACT_METRICS = frozenset(family.name for family in FAMILIES)
 # The recording rules' series (exporter/monitoring/rules.yaml), which the dashboard reads.
 RECORDED_METRICS = recorded_names()
 # What the shipped rules and dashboard may select.
 MONITORING_METRICS = CONTRACT_METRICS | RECORDED_METRICS
 # Histograms (gauge histograms too) and summaries: their _bucket/_sum/_count series are named
 # after the family.
-HISTOGRAMS = (
-    frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram"))
-    | PENDING_FAMILIES
-)
+HISTOGRAMS = frozenset(family.name for family in FAMILIES if family.type in ("histogram", "summary", "gaugehistogram"))
 # The event consumer's families: exported only with `events` configured (docs/events.md), so the
 # demo does not have them; tests/e2e/test_events_alert.py checks them on an exporter that does.
 EVENT_METRICS = frozenset(
