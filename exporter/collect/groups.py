@@ -23,8 +23,8 @@ from exporter.aws.parse_errors import parse_each
 from exporter.collect.keys import chunks
 from exporter.collect.outages import Outages
 from exporter.config import AwsSettings
-from exporter.exposition.families.dora import DoraView
 from exporter.exposition.views import GroupView
+from exporter.group_figures import DoraView
 from exporter.model import COUNTED_STATUSES, EMPTY_HISTOGRAM, Deployment, GroupRecord, Histogram, LastDeployment
 from exporter.workers import PoolMap
 

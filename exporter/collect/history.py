@@ -36,8 +36,17 @@ from exporter.collect.outages import Outages
 from exporter.collect.phases import Watch, observed, watch
 from exporter.config import AwsSettings
 from exporter.config.fields import parse_duration
-from exporter.exposition.families.dora import CAUSES, WINDOW_STATUSES, DoraView, RecoveryHistogram, WindowFigures
-from exporter.exposition.families.phases import PHASE_BUCKETS, PHASE_STATUSES, PHASES, PhaseHistograms
+from exporter.group_figures import (
+    CAUSES,
+    PHASE_BUCKETS,
+    PHASE_STATUSES,
+    PHASES,
+    WINDOW_STATUSES,
+    DoraView,
+    PhaseHistograms,
+    RecoveryHistogram,
+    WindowFigures,
+)
 from exporter.model import COUNTED_STATUSES, Deployment
 from exporter.workers import PoolMap
 

@@ -8,7 +8,7 @@ from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 
 from exporter.exposition.families.base import Level, identity_prefix
-from exporter.exposition.families.dora import DoraView
+from exporter.group_figures import DoraView
 from exporter.model import Deployment, GroupRecord, Histogram, HookAggregate, HookHistogram, LastDeployment, Target
 
 

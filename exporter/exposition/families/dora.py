@@ -8,55 +8,15 @@ without a DoraView (a group no source lists: not every deployment of it is seen)
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample
-from exporter.exposition.families.phases import PhaseHistograms
 from exporter.exposition.text import escape, label_pairs
+from exporter.group_figures import RECOVERY_BUCKETS, WindowFigures
 
 if TYPE_CHECKING:
     from exporter.exposition.views import GroupView
-
-# Minutes to days: 1m, 5m, 15m, 30m, 1h, 2h, 4h, 12h, 1d, 2d, 7d.
-RECOVERY_BUCKETS = (60.0, 300.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 43200.0, 86400.0, 172800.0, 604800.0)
-CAUSES = ("redeploy", "rollback")
-WINDOW_STATUSES = ("Failed", "Stopped", "Succeeded")
-
-
-@dataclass(frozen=True, slots=True)
-class RecoveryHistogram:
-    buckets: tuple[int, ...] = (0,) * len(RECOVERY_BUCKETS)  # cumulative, per RECOVERY_BUCKETS bound
-    sum: float = 0.0
-    count: int = 0
-
-    def observe(self, value: float) -> RecoveryHistogram:
-        first = bisect.bisect_left(RECOVERY_BUCKETS, value)
-        buckets = tuple(n + 1 if i >= first else n for i, n in enumerate(self.buckets))
-        return RecoveryHistogram(buckets, self.sum + value, self.count + 1)
-
-
-@dataclass(frozen=True, slots=True)
-class WindowFigures:
-    """One window's figures, from the deployments that completed within it."""
-
-    window: str  # as configured: the label value
-    statuses: tuple[tuple[str, int], ...]  # (status, deployments) for WINDOW_STATUSES
-    changes: int
-    change_failures: int
-
-
-@dataclass(frozen=True, slots=True)
-class DoraView:
-    """A listed group's DORA figures (immutable: compared to skip re-rendering)."""
-
-    changes: int
-    failures: tuple[tuple[str, int], ...]  # (cause, count) for CAUSES
-    recovery: RecoveryHistogram
-    windows: tuple[WindowFigures, ...] | None  # None until the group's history has been read
-    phases: PhaseHistograms | None = None  # over metrics.duration_window; None: not yet read, or not wanted
 
 
 def _changes(v: GroupView) -> Iterator[Sample]:

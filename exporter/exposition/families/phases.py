@@ -8,29 +8,15 @@ Sample functions take exporter.exposition.views' GroupView.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from exporter.exposition.families.base import Family, Level, SuffixedSample
+from exporter.group_figures import PHASE_BUCKETS, PHASE_STATUSES, PHASES
 
 if TYPE_CHECKING:
     from exporter.exposition.views import GroupView
 
-# 30 s to 8 h: a Lambda deployment's minutes to an EC2 fleet's hours and a blue/green
-# deployment's termination wait (up to 2 days: those land in +Inf). 11 bounds and +Inf.
-PHASE_BUCKETS = (30.0, 60.0, 120.0, 300.0, 600.0, 900.0, 1800.0, 3600.0, 7200.0, 14400.0, 28800.0)
-PHASES = ("active", "waiting")
-PHASE_STATUSES = ("Failed", "Stopped", "Succeeded")
 _LE = (*(str(int(b)) for b in PHASE_BUCKETS), "+Inf")
-
-
-@dataclass(frozen=True, slots=True)
-class PhaseHistograms:
-    """Cumulative counts (PHASE_BUCKETS, then +Inf) per (phase, status), in PHASES x
-    PHASE_STATUSES order; `left_out`: deployments of the window whose phases are unknown."""
-
-    buckets: tuple[tuple[int, ...], ...]
-    left_out: int = 0
 
 
 def _phase_durations(v: GroupView) -> Iterator[SuffixedSample]:

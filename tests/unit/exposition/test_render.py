@@ -14,13 +14,12 @@ from exporter.events.metrics import EventMetrics
 from exporter.exposition.body import Plain
 from exporter.exposition.cache import ExpositionCache
 from exporter.exposition.families.base import LEVEL_LABELS, OUTER, Level, identity_prefix, nested_prefix
-from exporter.exposition.families.dora import DoraView, RecoveryHistogram, WindowFigures
-from exporter.exposition.families.phases import PhaseHistograms
 from exporter.exposition.families.table import BY_NAME, FAMILIES
 from exporter.exposition.selection import FULL, Selection
 from exporter.exposition.self_metrics import ExporterMetrics
 from exporter.exposition.text import label_pairs
 from exporter.exposition.views import GroupView, TargetView, deployment_view
+from exporter.group_figures import DoraView, PhaseHistograms, RecoveryHistogram, WindowFigures
 from exporter.model import (
     EMPTY_HISTOGRAM,
     EMPTY_LEAD_TIMES,
