@@ -200,14 +200,7 @@ class GroupsApi(Store):
         return {"applicationName": application, **result}
 
     def _application_and_group(self, body: dict[str, Any]) -> tuple[str, dict[str, GroupRecord]]:
-        application = body.get("applicationName")
-        if not application:
-            raise ApiError(
-                "ApplicationNameRequiredException",
-                "The minimum number of required application names was not specified.",
-            )
-        if application not in self._groups:
-            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
+        application = self._known_application(body)
         return application, self._groups[application]
 
     def _op_batch_get_deployment_groups(self, body: dict[str, Any]) -> dict[str, Any]:

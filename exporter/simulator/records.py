@@ -119,3 +119,15 @@ class Store:
     _lock: threading.Lock
     _deployments: dict[str, DeploymentRecord]
     _groups: dict[str, dict[str, GroupRecord]]  # application -> group name -> group
+
+    def _known_application(self, body: dict[str, Any]) -> str:
+        """The request's applicationName, answered as CodeDeploy does when missing or unknown."""
+        application = body.get("applicationName")
+        if not application:
+            raise ApiError(
+                "ApplicationNameRequiredException",
+                "The minimum number of required application names was not specified.",
+            )
+        if application not in self._groups:
+            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
+        return str(application)

@@ -138,17 +138,6 @@ class RevisionsApi(Store):
         registered.update(self._revisions.get(application, {}))
         return registered
 
-    def _known_application(self, body: dict[str, Any]) -> str:
-        application = body.get("applicationName")
-        if not application:
-            raise ApiError(
-                "ApplicationNameRequiredException",
-                "The minimum number of required application names was not specified.",
-            )
-        if application not in self._groups:
-            raise ApiError("ApplicationDoesNotExistException", f"No application found for name: {application}")
-        return str(application)
-
     def _revision_info(self, application: str, key: RevisionKey, record: RevisionRecord) -> dict[str, Any]:
         # Usage from the deployments held now: first/last createTime of the deployments of this
         # revision, and the groups whose newest deployment deploys it (their target revision).
