@@ -395,3 +395,33 @@ def test_the_lock_pins_every_runtime_dependency_within_its_range_with_hashes():
         name = requirement.name.lower().replace("_", "-")
         assert name in pins, f"{name} is not locked"
         assert requirement.specifier.contains(pins[name]), f"{name}=={pins[name]} is outside {requirement.specifier}"
+
+
+# The official python:3.11-slim-bookworm base is glibc 2.36 on both architectures the image is
+# built for (docs/deploying.md); pip picks wheels by these tags inside each platform's build.
+IMAGE_ARCHITECTURES = {"linux/amd64": "x86_64", "linux/arm64": "aarch64"}
+MANYLINUX_TAGS = ("manylinux_2_36", "manylinux_2_28", "manylinux_2_17", "manylinux2014")
+
+
+@pytest.mark.parametrize("platform", sorted(IMAGE_ARCHITECTURES))
+def test_the_lock_installs_from_hashed_wheels_on_each_image_platform(platform, tmp_path):
+    """An arm64 build runs the same `pip install --require-hashes -r requirements.lock` as an
+    amd64 one, so every pin must have a wheel for that platform whose hash is in the lock (a
+    missing one would fall back to an sdist and a compiler the image lacks, or fail the hash
+    check). pip resolves them from PyPI here as it would inside each platform's build stage;
+    no engine is needed to check that."""
+    arch = IMAGE_ARCHITECTURES[platform]
+    command = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check"]
+    command += ["--only-binary=:all:", "--no-deps", "--require-hashes", "--dest", str(tmp_path)]
+    command += ["--python-version", "3.11", "--implementation", "cp"]
+    for tag in MANYLINUX_TAGS:
+        command += ["--platform", f"{tag}_{arch}"]
+    command += ["-r", str(REPO / "requirements.lock")]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    wheels = sorted(p.name for p in tmp_path.glob("*.whl"))
+    pins = re.findall(r"^([a-z0-9][a-z0-9._-]*)==", (REPO / "requirements.lock").read_text(), re.MULTILINE)
+    assert len(wheels) == len(pins), wheels
+    for wheel in wheels:
+        platform_tag = wheel[: -len(".whl")].rsplit("-", 1)[-1]
+        assert platform_tag == "any" or arch in platform_tag, f"{wheel} is not for {platform}"
