@@ -37,22 +37,30 @@ def buckets(body) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def expected(truth: list[tuple[str, float, float]]) -> dict[tuple[str, str, str], float]:
-    """The cumulative buckets of (status, active, waiting) triples, every phase and status present."""
+Truth = tuple[str, float, float | None]  # (status, active, waiting; None: it never waited)
+
+
+def expected(truth: list[Truth]) -> dict[tuple[str, str, str], float]:
+    """The cumulative buckets of (status, active, waiting) triples, as the contract has them: a
+    (phase, status) pair only when a deployment counts in it (waiting: only those that waited),
+    but active/Succeeded always."""
     out: dict[tuple[str, str, str], float] = {}
     for phase in ("active", "waiting"):
         for status in ("Failed", "Stopped", "Succeeded"):
-            seconds = [(a if phase == "active" else w) for s, a, w in truth if s == status]
+            every = [(a if phase == "active" else w) for s, a, w in truth if s == status]
+            seconds = [v for v in every if v is not None]
+            if not seconds and (phase, status) != ("active", "Succeeded"):
+                continue
             for bound in BOUNDS:
                 out[(phase, status, str(bound))] = sum(v <= bound for v in seconds)
             out[(phase, status, "+Inf")] = len(seconds)
     return out
 
 
-def in_place(sim, n: int, at: float, status: str = "Succeeded", duration: float = 600.0) -> tuple[str, float, float]:
+def in_place(sim, n: int, at: float, status: str = "Succeeded", duration: float = 600.0) -> Truth:
     """An EC2 in-place deployment: it never waits, all of it is active (startTime = createTime + 1)."""
     put_finished_deployment(sim, deployment_id_for(f"phases:{n}"), APPLICATION, GROUP, status, at, duration=duration)
-    return (status, duration - 1, 0.0)
+    return (status, duration - 1, None)
 
 
 def live(exporter, run: BlueGreenRun, clock, every: float = 60.0) -> None:
@@ -80,7 +88,9 @@ def test_a_blue_green_deployment_parked_in_ready_then_baking_counts_its_wait_as_
     got = buckets(exporter.snapshot.body)
     assert got == expected(truth)
     # Without the split, the same deployment's 5260 s would read as an 88-minute deployment.
-    assert got[("active", "Succeeded", "600")] == 2 and got[("waiting", "Succeeded", "3600")] == 1
+    assert got[("active", "Succeeded", "600")] == 2
+    # Only the deployment that waited counts in waiting: the in-place one is no 0 s wait.
+    assert got[("waiting", "Succeeded", "3600")] == 0 and got[("waiting", "Succeeded", "+Inf")] == 1
 
 
 def test_an_in_place_deployment_is_all_active(make_exporter, sim, clock):
@@ -91,11 +101,22 @@ def test_an_in_place_deployment_is_all_active(make_exporter, sim, clock):
     exporter.poll_once()
     got = buckets(exporter.snapshot.body)
     assert got == expected(truth)
-    assert got[("waiting", "Succeeded", "30")] == got[("waiting", "Failed", "30")] == 1
     assert got[("active", "Succeeded", "900")] == 0 and got[("active", "Succeeded", "1800")] == 1
+    assert got[("active", "Failed", "300")] == 1
 
 
-def story_with_waits(sim, clock) -> list[tuple[str, float, float]]:
+def test_a_group_of_in_place_deployments_has_no_waiting_series_and_no_status_it_never_had(make_exporter, sim, clock):
+    truth = [in_place(sim, 30 + n, clock.now - (n + 1) * DAY, "Failed" if n == 2 else "Succeeded") for n in range(5)]
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected(truth)
+    # 12 series of active/Succeeded and 12 of active/Failed: no waiting, nothing Stopped.
+    assert {(phase, status) for phase, status, _ in got} == {("active", "Succeeded"), ("active", "Failed")}
+    assert len(got) == 24
+
+
+def story_with_waits(sim, clock) -> list[Truth]:
     """Two weeks of deployments whose waits the record tells: in place, ECS blue/green waiting
     10 minutes in Ready (CONTINUE_DEPLOYMENT) and 30 in Baking, an EC2 one keeping its original
     fleet (KEEP_ALIVE), one that failed installing."""
@@ -114,12 +135,12 @@ def story_with_waits(sim, clock) -> list[tuple[str, float, float]]:
         sim, "d-KEEPALIV1", APPLICATION, GROUP, clock.now - 3 * 3600, install=500.0, termination_action="KEEP_ALIVE"
     )
     keep.at(clock.now)
-    truth.append(("Succeeded", 560.0, 0.0))
+    truth.append(("Succeeded", 560.0, None))  # no Ready wait, no termination wait: it never waited
     broken = BlueGreenRun(
         sim, "d-BROKENBG1", APPLICATION, GROUP, clock.now - 2 * 3600, install=700.0, fail_install=True
     )
     broken.at(clock.now)
-    truth.append(("Failed", 700.0, 0.0))
+    truth.append(("Failed", 700.0, None))
     return truth
 
 
@@ -188,3 +209,32 @@ def test_with_no_dora_windows_the_history_is_still_read_back_for_the_duration_wi
     # Read back over the duration window and a day: the 30-day-old deployment is not read at all.
     read = Counter(i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"])
     assert deployment_id_for("phases:20") not in read and read[deployment_id_for("phases:21")] == 1
+
+
+def test_a_status_appears_with_its_first_deployment_in_the_window_and_leaves_with_the_last(make_exporter, sim, clock):
+    window = {"duration_window": "7d"}
+    truth = [in_place(sim, 40, clock.now - DAY)]
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section=window)
+    exporter.poll_once()
+    assert buckets(exporter.snapshot.body) == expected(truth)
+    assert not any(status == "Failed" for _, status, _ in buckets(exporter.snapshot.body))
+    # The group's first failure in the window: its active/Failed histogram appears when it
+    # completes (a blue/green deployment failing its install after 300 s, before any wait).
+    run = BlueGreenRun(sim, "d-FAILSOON1", APPLICATION, GROUP, clock.now + 60, install=300.0, fail_install=True)
+    clock.advance(120)
+    assert run.at(clock.now) == "InProgress"
+    exporter.poll_once()
+    assert not any(status == "Failed" for _, status, _ in buckets(exporter.snapshot.body))
+    clock.advance(600)
+    assert run.at(clock.now) == "Failed"
+    truth.append(("Failed", 300.0, None))
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected(truth) and got[("active", "Failed", "+Inf")] == 1
+    # Seven days on, both have left the window: Failed goes with its last deployment, and
+    # active/Succeeded stays, at 0 (the count the rules read: 0, not absent).
+    clock.advance(7 * DAY)
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected([]) and {(p, s) for p, s, _ in got} == {("active", "Succeeded")}
+    assert got[("active", "Succeeded", "+Inf")] == 0
