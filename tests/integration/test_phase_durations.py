@@ -6,6 +6,7 @@ with the contract's bounds (docs/monitoring.md), not by the exporter's code."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections import Counter
 
@@ -176,15 +177,26 @@ def test_a_manual_reroute_read_back_at_start_is_left_out_rather_than_guessed(mak
     # The record says only that a person rerouted at some point within 4 hours: not counted,
     # and the status API says how many were left out.
     assert buckets(exporter.snapshot.body) == expected(truth)
+    document, page = status_of(exporter)
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    (group,) = document["deployment_groups"]["rows"]
+    assert group["phase_durations_left_out"] == 1
+    # The status page's group row says it too.
+    (row,) = re.findall(r"<tr class=\"g-[a-z]+\">.*?</tr>", page)
+    assert f">{GROUP}</a>" in row and "1 left out of phase durations" in row
+
+
+def status_of(exporter) -> tuple[dict, str]:
+    """The status JSON and the status page, served."""
     server = serve("127.0.0.1:0", exporter)
     try:
         with urllib.request.urlopen(server.url + "/api/v1/status", timeout=5) as response:
             document = json.loads(response.read())
+        with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+            page = response.read().decode()
     finally:
         server.stop()
-    jsonschema.Draft202012Validator(SCHEMA).validate(document)
-    (group,) = document["deployment_groups"]["rows"]
-    assert group["phase_durations_left_out"] == 1
+    return document, page
 
 
 def test_only_deployments_completed_within_the_duration_window_count(make_exporter, sim, clock):
@@ -238,3 +250,41 @@ def test_a_status_appears_with_its_first_deployment_in_the_window_and_leaves_wit
     got = buckets(exporter.snapshot.body)
     assert got == expected([]) and {(p, s) for p, s, _ in got} == {("active", "Succeeded")}
     assert got[("active", "Succeeded", "+Inf")] == 0
+
+
+def test_the_demos_ecs_deployments_wait_in_ready_and_an_in_place_group_never_waits(make_exporter, sim, clock):
+    """The demo's timeline (exporter/simulator/scenarios): demo-ecs parks each deployment in
+    Ready from 0.22 to 0.30 of its 60 s cycle for a manual reroute (STOP_DEPLOYMENT); demo-web
+    deploys in place. Polled every 2 s from the start of a cycle, as `--demo` does."""
+    from exporter.simulator import DemoScenarios
+
+    clock.advance(60 - clock.now % 60 + 1)  # 1 s into a cycle: its deployment not started yet
+    scenarios = DemoScenarios(sim, clock=clock, cycle_seconds=60.0, applications={"demo-ecs", "demo-web"})
+    entries = [{"application": a, "deployment_group": f"{a}-prod", "latest": 2} for a in ("demo-ecs", "demo-web")]
+    exporter = make_exporter(poll={"interval": "2s", "retention": "1h"}, deployment_groups=entries)
+    scenarios.advance()
+    exporter.poll_once()
+    for _ in range(60):  # two whole cycles, followed from before their waits
+        clock.advance(2)
+        scenarios.advance()
+        exporter.poll_once()
+    per_group: dict[str, dict[tuple[str, str, str], float]] = {}
+    for (name, labels), count in samples(exporter.snapshot.body).items():
+        if name == FAMILY:
+            d = dict(labels)
+            per_group.setdefault(d["deployment_group"], {})[(d["phase"], d["status"], d["le"])] = count
+    # Two demo-ecs deployments followed live: active from start (0.02) to the first poll that
+    # saw Ready (12 to 14 s), waiting the 4.8 s in Ready less up to a poll: both under 30 s.
+    ecs = per_group["demo-ecs-prod"]
+    assert {(p, s) for p, s, _ in ecs} == {("active", "Succeeded"), ("waiting", "Succeeded")}
+    assert all(ecs[("active", "Succeeded", le)] == 2 for le in ("30", "+Inf"))
+    assert all(ecs[("waiting", "Succeeded", le)] == 2 for le in ("30", "+Inf"))
+    # demo-web (EC2 in place, failing in even cycles) never waits: no waiting series.
+    assert not any(p == "waiting" for p, _, _ in per_group["demo-web-prod"])
+    assert per_group["demo-web-prod"][("active", "Failed", "+Inf")] >= 1
+    # The two demo-ecs deployments read back at start: a person rerouted, the record does not
+    # say when: left out, and the JSON and the page say so.
+    document, page = status_of(exporter)
+    left_out = {g["deployment_group"]: g["phase_durations_left_out"] for g in document["deployment_groups"]["rows"]}
+    assert left_out == {"demo-ecs-prod": 2, "demo-web-prod": 0}
+    assert page.count("left out of phase durations") == 1 and "2 left out of phase durations" in page
