@@ -1,8 +1,8 @@
 """Work and waiting of a listed group's deployments: a gauge histogram per phase (active,
-waiting) and final status, over the deployments that completed within `metrics.duration_window`,
-computed from the group's history (exporter.collect.history; the phases from
-exporter.collect.phases). The same after a restart: the history is read back at start.
-Sample functions take exporter.exposition.views' GroupView.
+waiting) and final status that some deployment counts in (active/Succeeded always), over the
+deployments that completed within `metrics.duration_window`, computed from the group's history
+(exporter.collect.history; the phases from exporter.collect.phases). The same after a restart:
+the history is read back at start. Sample functions take exporter.exposition.views' GroupView.
 """
 
 from __future__ import annotations
