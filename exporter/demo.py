@@ -3,7 +3,9 @@
 The simulator plays an AWS Organization: the management account runs every scenario and is
 watched through `deployment_groups` entries; two member accounts, found through an
 `organizations` scope, run one scenario each; a third has no role to assume, so its scope is
-down (AccessDenied) and CodeDeployExporterScopeDown fires after 15 minutes."""
+down (AccessDenied) and CodeDeployExporterScopeDown fires after 15 minutes. demo-ecs parks each
+deployment in Ready for a manual reroute (scenarios/ecs.py), so the phase histogram shows waiting,
+and the deployments read back at start count in the status page's phase_durations_left_out."""
 
 from __future__ import annotations
 

@@ -19,7 +19,8 @@ PHASE_STATUSES = ("Failed", "Stopped", "Succeeded")
 @dataclass(frozen=True, slots=True)
 class PhaseHistograms:
     """Cumulative counts (PHASE_BUCKETS, then +Inf) per (phase, status), in PHASES x
-    PHASE_STATUSES order; `left_out`: deployments of the window whose phases are unknown."""
+    PHASE_STATUSES order (a +Inf of 0: no deployment counts in that pair; waiting counts only
+    deployments that waited); `left_out`: deployments of the window whose phases are unknown."""
 
     buckets: tuple[tuple[int, ...], ...]
     left_out: int = 0

@@ -284,7 +284,8 @@ def _phases(history: GroupHistory, start: float, end: float) -> PhaseHistograms:
             continue
         row = PHASE_STATUSES.index(entry.status)
         for i, seconds in enumerate((entry.phases.active, entry.phases.waiting)):
-            counts[i * len(PHASE_STATUSES) + row][bisect.bisect_left(PHASE_BUCKETS, seconds)] += 1
+            if seconds is not None:  # waiting None: it never waited, no observation of waiting
+                counts[i * len(PHASE_STATUSES) + row][bisect.bisect_left(PHASE_BUCKETS, seconds)] += 1
     cumulative = tuple(tuple(_running_sum(c)) for c in counts)
     history.phases_of = key
     return PhaseHistograms(cumulative, left_out)

@@ -29,7 +29,8 @@ Two sources, the first that knows wins:
      ContinueDeployment during a CONTINUE_DEPLOYMENT wait) is over-stated.
 
 Unknown -> None: such a deployment is left out of the histogram rather than guessed
-(exporter.collect.history counts how many).
+(exporter.collect.history counts how many). A deployment that never reached Ready or Baking has
+no waiting phase (`waiting` None), not a wait of 0 seconds: it is counted in active only.
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ WAITING_STATUSES = frozenset({"Ready", "Baking"})
 @dataclass(frozen=True, slots=True)
 class Phases:
     active: float
-    waiting: float
+    waiting: float | None  # None: it never reached Ready or Baking (in place, Lambda, KEEP_ALIVE...)
 
 
 @dataclass(slots=True)
@@ -84,11 +85,13 @@ def phases_of(record: Deployment, seen: tuple[float, ...] | None) -> Phases | No
         times = [*seen, end] if len(seen) % 2 else list(seen)
         waiting = sum(max(0.0, min(b, end) - a) for a, b in zip(times[::2], times[1::2], strict=True))
         active = min(total, max(0.0, seen[0] - start))
-        return Phases(active, min(waiting, total - active))
+        return Phases(active, min(waiting, total - active))  # seen Ready or Baking: it waited
     recorded = _recorded_wait(record)
     if recorded is None:
         # Followed and never seen waiting: no wait longer than a poll interval.
-        return None if seen is None else Phases(total, 0.0)
+        return None if seen is None else Phases(total, None)
+    if recorded <= 0.0:
+        return Phases(total, None)  # the record says it never waited (0 minutes: no Ready, no Baking)
     waiting = min(recorded, total)
     return Phases(total - waiting, waiting)
 

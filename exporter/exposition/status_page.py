@@ -181,7 +181,7 @@ def _groups_html(section: Section[GroupRow], now: float) -> str:
     rows = "".join(
         f'<tr class="g-{e(g.state)}"><td>{e(g.account_id)}</td><td>{e(g.region)}</td>'
         f'<td><a href="{_link(application=g.application)}">{e(g.application)}</a></td>'
-        f'<td><a href="{_group_link(g)}">{e(g.deployment_group)}</a></td><td>{e(g.platform)}</td>'
+        f'<td><a href="{_group_link(g)}">{e(g.deployment_group)}</a>{_left_out(g)}</td><td>{e(g.platform)}</td>'
         f"<td><code>{e(g.latest_deployment_id)}</code> {_status(g.latest_status)} {_when(g.latest_time, now)}</td>"
         f"<td>{_when(g.last_success, now)}</td><td>{_when(g.last_failure, now)}</td></tr>\n"
         for g in section.rows
@@ -193,6 +193,14 @@ def _groups_html(section: Section[GroupRow], now: float) -> str:
         "<th>Application</th><th>Group</th><th>Platform</th><th>Latest attempted</th><th>Last success</th>"
         f"<th>Last failure</th></tr></thead><tbody>\n{rows}</tbody></table>{_more(section, 'groups')}</section>\n"
     )
+
+
+def _left_out(g: GroupRow) -> str:
+    """The JSON's phase_durations_left_out, when some are (docs/monitoring.md)."""
+    if not g.phases_left_out:
+        return ""
+    why = "completed within metrics.duration_window, waits unknown (a manual reroute read back at start)"
+    return f' <span class="mute left-out" title="{why}">{g.phases_left_out} left out of phase durations</span>'
 
 
 def _bar(parts: list[tuple[str, float]], title: str) -> str:

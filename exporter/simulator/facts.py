@@ -1219,7 +1219,7 @@ FACTS: tuple[Fact, ...] = (
     Fact(
         "demo.groups",
         "The demo's groups: demo-web (EC2, fails in even cycles, succeeds in odd ones), "
-        "demo-ecs, demo-lambda, demo-cfn (succeed), "
+        "demo-ecs (waits in Ready for a manual reroute, then succeeds), demo-lambda, demo-cfn (succeed), "
         "demo-api (fails, then an automatic rollback succeeds), demo-canary (Lambda canary, "
         "stopped by its alarm in even cycles, succeeds in odd ones).",
         "scenarios/ docstrings (the demo's own timeline)",
@@ -1228,6 +1228,7 @@ FACTS: tuple[Fact, ...] = (
             "test_demo_canary_is_stopped_by_its_alarm_in_even_cycles_only",
             "test_demo_instance_3_fails_application_start_in_an_even_cycle_and_the_deployment_fails",
             "test_demo_web_succeeds_in_the_odd_cycle_after_its_failure",
+            "test_demo_ecs_waits_in_ready_for_a_manual_reroute_between_test_and_production_traffic",
         ),
     ),
 )

@@ -6,6 +6,7 @@ with the contract's bounds (docs/monitoring.md), not by the exporter's code."""
 from __future__ import annotations
 
 import json
+import re
 import urllib.request
 from collections import Counter
 
@@ -37,22 +38,30 @@ def buckets(body) -> dict[tuple[str, str, str], float]:
     return out
 
 
-def expected(truth: list[tuple[str, float, float]]) -> dict[tuple[str, str, str], float]:
-    """The cumulative buckets of (status, active, waiting) triples, every phase and status present."""
+Truth = tuple[str, float, float | None]  # (status, active, waiting; None: it never waited)
+
+
+def expected(truth: list[Truth]) -> dict[tuple[str, str, str], float]:
+    """The cumulative buckets of (status, active, waiting) triples, as the contract has them: a
+    (phase, status) pair only when a deployment counts in it (waiting: only those that waited),
+    but active/Succeeded always."""
     out: dict[tuple[str, str, str], float] = {}
     for phase in ("active", "waiting"):
         for status in ("Failed", "Stopped", "Succeeded"):
-            seconds = [(a if phase == "active" else w) for s, a, w in truth if s == status]
+            every = [(a if phase == "active" else w) for s, a, w in truth if s == status]
+            seconds = [v for v in every if v is not None]
+            if not seconds and (phase, status) != ("active", "Succeeded"):
+                continue
             for bound in BOUNDS:
                 out[(phase, status, str(bound))] = sum(v <= bound for v in seconds)
             out[(phase, status, "+Inf")] = len(seconds)
     return out
 
 
-def in_place(sim, n: int, at: float, status: str = "Succeeded", duration: float = 600.0) -> tuple[str, float, float]:
+def in_place(sim, n: int, at: float, status: str = "Succeeded", duration: float = 600.0) -> Truth:
     """An EC2 in-place deployment: it never waits, all of it is active (startTime = createTime + 1)."""
     put_finished_deployment(sim, deployment_id_for(f"phases:{n}"), APPLICATION, GROUP, status, at, duration=duration)
-    return (status, duration - 1, 0.0)
+    return (status, duration - 1, None)
 
 
 def live(exporter, run: BlueGreenRun, clock, every: float = 60.0) -> None:
@@ -80,7 +89,9 @@ def test_a_blue_green_deployment_parked_in_ready_then_baking_counts_its_wait_as_
     got = buckets(exporter.snapshot.body)
     assert got == expected(truth)
     # Without the split, the same deployment's 5260 s would read as an 88-minute deployment.
-    assert got[("active", "Succeeded", "600")] == 2 and got[("waiting", "Succeeded", "3600")] == 1
+    assert got[("active", "Succeeded", "600")] == 2
+    # Only the deployment that waited counts in waiting: the in-place one is no 0 s wait.
+    assert got[("waiting", "Succeeded", "3600")] == 0 and got[("waiting", "Succeeded", "+Inf")] == 1
 
 
 def test_an_in_place_deployment_is_all_active(make_exporter, sim, clock):
@@ -91,11 +102,22 @@ def test_an_in_place_deployment_is_all_active(make_exporter, sim, clock):
     exporter.poll_once()
     got = buckets(exporter.snapshot.body)
     assert got == expected(truth)
-    assert got[("waiting", "Succeeded", "30")] == got[("waiting", "Failed", "30")] == 1
     assert got[("active", "Succeeded", "900")] == 0 and got[("active", "Succeeded", "1800")] == 1
+    assert got[("active", "Failed", "300")] == 1
 
 
-def story_with_waits(sim, clock) -> list[tuple[str, float, float]]:
+def test_a_group_of_in_place_deployments_has_no_waiting_series_and_no_status_it_never_had(make_exporter, sim, clock):
+    truth = [in_place(sim, 30 + n, clock.now - (n + 1) * DAY, "Failed" if n == 2 else "Succeeded") for n in range(5)]
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY])
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected(truth)
+    # 12 series of active/Succeeded and 12 of active/Failed: no waiting, nothing Stopped.
+    assert {(phase, status) for phase, status, _ in got} == {("active", "Succeeded"), ("active", "Failed")}
+    assert len(got) == 24
+
+
+def story_with_waits(sim, clock) -> list[Truth]:
     """Two weeks of deployments whose waits the record tells: in place, ECS blue/green waiting
     10 minutes in Ready (CONTINUE_DEPLOYMENT) and 30 in Baking, an EC2 one keeping its original
     fleet (KEEP_ALIVE), one that failed installing."""
@@ -114,12 +136,12 @@ def story_with_waits(sim, clock) -> list[tuple[str, float, float]]:
         sim, "d-KEEPALIV1", APPLICATION, GROUP, clock.now - 3 * 3600, install=500.0, termination_action="KEEP_ALIVE"
     )
     keep.at(clock.now)
-    truth.append(("Succeeded", 560.0, 0.0))
+    truth.append(("Succeeded", 560.0, None))  # no Ready wait, no termination wait: it never waited
     broken = BlueGreenRun(
         sim, "d-BROKENBG1", APPLICATION, GROUP, clock.now - 2 * 3600, install=700.0, fail_install=True
     )
     broken.at(clock.now)
-    truth.append(("Failed", 700.0, 0.0))
+    truth.append(("Failed", 700.0, None))
     return truth
 
 
@@ -155,15 +177,26 @@ def test_a_manual_reroute_read_back_at_start_is_left_out_rather_than_guessed(mak
     # The record says only that a person rerouted at some point within 4 hours: not counted,
     # and the status API says how many were left out.
     assert buckets(exporter.snapshot.body) == expected(truth)
+    document, page = status_of(exporter)
+    jsonschema.Draft202012Validator(SCHEMA).validate(document)
+    (group,) = document["deployment_groups"]["rows"]
+    assert group["phase_durations_left_out"] == 1
+    # The status page's group row says it too.
+    (row,) = re.findall(r"<tr class=\"g-[a-z]+\">.*?</tr>", page)
+    assert f">{GROUP}</a>" in row and "1 left out of phase durations" in row
+
+
+def status_of(exporter) -> tuple[dict, str]:
+    """The status JSON and the status page, served."""
     server = serve("127.0.0.1:0", exporter)
     try:
         with urllib.request.urlopen(server.url + "/api/v1/status", timeout=5) as response:
             document = json.loads(response.read())
+        with urllib.request.urlopen(server.url + "/", timeout=5) as response:
+            page = response.read().decode()
     finally:
         server.stop()
-    jsonschema.Draft202012Validator(SCHEMA).validate(document)
-    (group,) = document["deployment_groups"]["rows"]
-    assert group["phase_durations_left_out"] == 1
+    return document, page
 
 
 def test_only_deployments_completed_within_the_duration_window_count(make_exporter, sim, clock):
@@ -188,3 +221,70 @@ def test_with_no_dora_windows_the_history_is_still_read_back_for_the_duration_wi
     # Read back over the duration window and a day: the 30-day-old deployment is not read at all.
     read = Counter(i for c in sim.calls if c.operation == "BatchGetDeployments" for i in c.params["deploymentIds"])
     assert deployment_id_for("phases:20") not in read and read[deployment_id_for("phases:21")] == 1
+
+
+def test_a_status_appears_with_its_first_deployment_in_the_window_and_leaves_with_the_last(make_exporter, sim, clock):
+    window = {"duration_window": "7d"}
+    truth = [in_place(sim, 40, clock.now - DAY)]
+    exporter = make_exporter(deployment_groups=[GROUP_ENTRY], metrics_section=window)
+    exporter.poll_once()
+    assert buckets(exporter.snapshot.body) == expected(truth)
+    assert not any(status == "Failed" for _, status, _ in buckets(exporter.snapshot.body))
+    # The group's first failure in the window: its active/Failed histogram appears when it
+    # completes (a blue/green deployment failing its install after 300 s, before any wait).
+    run = BlueGreenRun(sim, "d-FAILSOON1", APPLICATION, GROUP, clock.now + 60, install=300.0, fail_install=True)
+    clock.advance(120)
+    assert run.at(clock.now) == "InProgress"
+    exporter.poll_once()
+    assert not any(status == "Failed" for _, status, _ in buckets(exporter.snapshot.body))
+    clock.advance(600)
+    assert run.at(clock.now) == "Failed"
+    truth.append(("Failed", 300.0, None))
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected(truth) and got[("active", "Failed", "+Inf")] == 1
+    # Seven days on, both have left the window: Failed goes with its last deployment, and
+    # active/Succeeded stays, at 0 (the count the rules read: 0, not absent).
+    clock.advance(7 * DAY)
+    exporter.poll_once()
+    got = buckets(exporter.snapshot.body)
+    assert got == expected([]) and {(p, s) for p, s, _ in got} == {("active", "Succeeded")}
+    assert got[("active", "Succeeded", "+Inf")] == 0
+
+
+def test_the_demos_ecs_deployments_wait_in_ready_and_an_in_place_group_never_waits(make_exporter, sim, clock):
+    """The demo's timeline (exporter/simulator/scenarios): demo-ecs parks each deployment in
+    Ready from 0.22 to 0.30 of its 60 s cycle for a manual reroute (STOP_DEPLOYMENT); demo-web
+    deploys in place. Polled every 2 s from the start of a cycle, as `--demo` does."""
+    from exporter.simulator import DemoScenarios
+
+    clock.advance(60 - clock.now % 60 + 1)  # 1 s into a cycle: its deployment not started yet
+    scenarios = DemoScenarios(sim, clock=clock, cycle_seconds=60.0, applications={"demo-ecs", "demo-web"})
+    entries = [{"application": a, "deployment_group": f"{a}-prod", "latest": 2} for a in ("demo-ecs", "demo-web")]
+    exporter = make_exporter(poll={"interval": "2s", "retention": "1h"}, deployment_groups=entries)
+    scenarios.advance()
+    exporter.poll_once()
+    for _ in range(60):  # two whole cycles, followed from before their waits
+        clock.advance(2)
+        scenarios.advance()
+        exporter.poll_once()
+    per_group: dict[str, dict[tuple[str, str, str], float]] = {}
+    for (name, labels), count in samples(exporter.snapshot.body).items():
+        if name == FAMILY:
+            d = dict(labels)
+            per_group.setdefault(d["deployment_group"], {})[(d["phase"], d["status"], d["le"])] = count
+    # Two demo-ecs deployments followed live: active from start (0.02) to the first poll that
+    # saw Ready (12 to 14 s), waiting the 4.8 s in Ready less up to a poll: both under 30 s.
+    ecs = per_group["demo-ecs-prod"]
+    assert {(p, s) for p, s, _ in ecs} == {("active", "Succeeded"), ("waiting", "Succeeded")}
+    assert all(ecs[("active", "Succeeded", le)] == 2 for le in ("30", "+Inf"))
+    assert all(ecs[("waiting", "Succeeded", le)] == 2 for le in ("30", "+Inf"))
+    # demo-web (EC2 in place, failing in even cycles) never waits: no waiting series.
+    assert not any(p == "waiting" for p, _, _ in per_group["demo-web-prod"])
+    assert per_group["demo-web-prod"][("active", "Failed", "+Inf")] >= 1
+    # The two demo-ecs deployments read back at start: a person rerouted, the record does not
+    # say when: left out, and the JSON and the page say so.
+    document, page = status_of(exporter)
+    left_out = {g["deployment_group"]: g["phase_durations_left_out"] for g in document["deployment_groups"]["rows"]}
+    assert left_out == {"demo-ecs-prod": 2, "demo-web-prod": 0}
+    assert page.count("left out of phase durations") == 1 and "2 left out of phase durations" in page

@@ -591,7 +591,8 @@ def test_every_demo_response_matches_the_model_through_a_whole_cycle():
         infos = assert_valid_response(sim, "BatchGetDeployments", {"deploymentIds": ids})["deploymentsInfo"]
         assert len(infos) == len(ids)
         for info in infos:
-            assert info["status"] in ("Created", "InProgress", "Succeeded", "Failed", "Stopped")
+            # Ready: demo-ecs waiting for its manual reroute.
+            assert info["status"] in ("Created", "InProgress", "Ready", "Succeeded", "Failed", "Stopped")
             if info["status"] == "Created":
                 continue
             listed = assert_valid_response(sim, "ListDeploymentTargets", {"deploymentId": info["deploymentId"]})
@@ -706,6 +707,36 @@ def test_demo_ecs_green_task_set_takes_traffic_in_steps_and_succeeds():
         "Blue": "DRAINING",
         "Green": "PRIMARY",
     }
+
+
+def test_demo_ecs_waits_in_ready_for_a_manual_reroute_between_test_and_production_traffic():
+    sim, scenarios, clock = demo()
+    statuses = []
+    for step in range(100):
+        info, (target,) = at_fraction(sim, scenarios, clock, step / 100, "demo-ecs")
+        if not statuses or statuses[-1] != info["status"]:
+            statuses.append(info["status"])
+        hooks = {e["lifecycleEventName"]: e["status"] for e in target["lifecycleEvents"]}
+        if info["status"] == "Ready":
+            # Installed and test traffic done; production traffic not yet moved.
+            assert target["status"] == "Ready"
+            assert hooks["AfterAllowTestTraffic"] == "Succeeded" and hooks["BeforeAllowTraffic"] == "Pending"
+            assert {s["taskSetLabel"]: s["trafficWeight"] for s in target["taskSetsInfo"]} == {
+                "Blue": 100.0,
+                "Green": 0.0,
+            }
+    assert statuses == ["Created", "InProgress", "Ready", "InProgress", "Succeeded"]
+    # A person reroutes (STOP_DEPLOYMENT): the record says how long it could have waited, not when it ended.
+    assert info["blueGreenDeploymentConfiguration"]["deploymentReadyOption"] == {
+        "actionOnTimeout": "STOP_DEPLOYMENT",
+        "waitTimeInMinutes": 60,
+    }
+    ready = [
+        step
+        for step in range(100)
+        if at_fraction(sim, scenarios, clock, step / 100, "demo-ecs")[0]["status"] == "Ready"
+    ]
+    assert (ready[0], ready[-1]) == (22, 29)
 
 
 @pytest.mark.parametrize(

@@ -22,13 +22,14 @@ def record(status="Succeeded", platform="Server", kind="IN_PLACE", took=1000.0, 
 
 
 def test_in_place_and_lambda_deployments_never_wait():
-    assert phases_of(record(), None) == Phases(1000.0, 0.0)
-    assert phases_of(record(platform="Lambda", kind="BLUE_GREEN", took=90.0), None) == Phases(90.0, 0.0)
+    # No waiting phase at all (None), not a wait of 0 seconds.
+    assert phases_of(record(), None) == Phases(1000.0, None)
+    assert phases_of(record(platform="Lambda", kind="BLUE_GREEN", took=90.0), None) == Phases(90.0, None)
 
 
 def test_active_starts_at_start_time_else_at_create_time():
     info = deployment_info("d-PHASES001", "app", "grp", "Succeeded", T0, complete_time=T0 + 500)
-    assert phases_of(parse_deployment(info), None) == Phases(500.0, 0.0)
+    assert phases_of(parse_deployment(info), None) == Phases(500.0, None)
 
 
 def test_a_succeeded_blue_green_record_waits_its_configured_ready_and_termination_waits():
@@ -41,7 +42,14 @@ def test_a_succeeded_blue_green_record_waits_its_configured_ready_and_terminatio
 
 def test_keep_alive_has_no_termination_wait():
     config = blue_green_configuration(termination_action="KEEP_ALIVE")
-    assert phases_of(record(kind="BLUE_GREEN", started=False, config=config), None) == Phases(1000.0, 0.0)
+    assert phases_of(record(kind="BLUE_GREEN", started=False, config=config), None) == Phases(1000.0, None)
+
+
+def test_zero_minute_waits_in_the_record_are_no_wait():
+    config = blue_green_configuration(termination_wait_minutes=0, ready_wait_minutes=0)
+    assert phases_of(record(kind="BLUE_GREEN", started=True, config=config), None) == Phases(1000.0, None)
+    config = blue_green_configuration(termination_wait_minutes=0, ready_wait_minutes=5)
+    assert phases_of(record(kind="BLUE_GREEN", started=True, config=config), None) == Phases(700.0, 300.0)
 
 
 @pytest.mark.parametrize(
@@ -63,7 +71,7 @@ def test_waits_the_record_cannot_tell_are_unknown(status, started, config):
 
 def test_a_blue_green_failure_before_traffic_without_a_ready_wait_is_all_active():
     got = phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=blue_green_configuration()), None)
-    assert got == Phases(1000.0, 0.0)
+    assert got == Phases(1000.0, None)
 
 
 def test_odd_wait_values_are_not_believed():
@@ -86,6 +94,14 @@ def test_live_reads_split_the_deployment_at_the_first_wait_seen_and_sum_the_wait
     assert got == Phases(300.0, 600.0 + 1840.0)
 
 
+def test_a_deployment_seen_waiting_has_a_waiting_phase_however_short():
+    seen = watch("InProgress")
+    seen.see("Ready", T0 + 400)
+    # Seen Ready at the last read before it completed at that same instant: it waited, 0 s long.
+    got = phases_of(record(kind="BLUE_GREEN", took=390.0, started=True), observed(seen))
+    assert got == Phases(390.0, 0.0)
+
+
 def test_a_deployment_first_seen_already_waiting_falls_back_to_its_record():
     seen = watch("Ready")
     seen.see("Ready", T0 + 100)
@@ -102,5 +118,5 @@ def test_a_deployment_followed_and_never_seen_waiting_asks_its_record_then_is_al
     known = blue_green_configuration(termination_wait_minutes=10)
     assert phases_of(record(kind="BLUE_GREEN", started=True, config=known), ()) == Phases(400.0, 600.0)
     manual = blue_green_configuration(ready_action="STOP_DEPLOYMENT", ready_wait_minutes=60)
-    assert phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=manual), ()) == Phases(1000.0, 0.0)
+    assert phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=manual), ()) == Phases(1000.0, None)
     assert phases_of(record("Failed", kind="BLUE_GREEN", started=False, config=manual), None) is None
