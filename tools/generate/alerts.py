@@ -92,6 +92,25 @@ _GROUP_DIAGNOSTICS = (
 )
 
 
+def _targets(value: str) -> str:
+    """A count of targets as a Prometheus template, "1 target" or "3 targets"."""
+    return "{{ " + value + ' | printf "%.0f" }} target{{ if ne ' + value + " 1.0 }}s{{ end }}"
+
+
+# Which hooks a running deployment's targets are in now, with the number of targets in each
+# (CodeDeployDeploymentSlowerThanUsual: where the time goes). A deployment runs at most a
+# platform's dozen hook names, and the text names the first five; max by target first, so
+# replicas scraping the same deployment count each target once. Nothing when no target is in a
+# hook (the deployment has no lifecycle status series).
+_IN_PROGRESS_HOOKS = (
+    '{{ with printf "count by (lifecycle_event) (max by (target_id, lifecycle_event) '
+    '(codedeploy_lifecycle_event_status{account_id=%q,region=%q,deployment_id=%q,status=\\"InProgress\\"} == 1))" '
+    "$labels.account_id $labels.region $labels.deployment_id | query }} Hooks InProgress: "
+    '{{ range $i, $h := . | sortByLabel "lifecycle_event" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}'
+    "{{ $h.Labels.lifecycle_event }} on " + _targets("$h.Value") + "{{ end }}{{ end }}.{{ end }}"
+)
+
+
 def _indent(text: str) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
@@ -460,7 +479,7 @@ count by ({DEPLOYMENT}, lifecycle_event) (
             + ", over "
             + _expected(recording.ACTIVE_COUNT, "count")
             + " deployments), and the threshold is max(<<CodeDeployDeploymentSlowerThanUsual.factor>> x p90, "
-            "<<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>s)."
+            "<<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>s)." + _IN_PROGRESS_HOOKS
         ),
         knobs=(
             Knob(
