@@ -284,7 +284,7 @@ def _hook_run(group: Group, deployment: str, target: str, start: int, status_val
 
 def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str) -> str:
     description = (
-        f"Lifecycle event {HOOK} of 1 targets in deployment {deployment} of {group.application}/prod "
+        f"Lifecycle event {HOOK} of 1 target in deployment {deployment} of {group.application}/prod "
         f"(account 111111111111, us-east-1) has been InProgress for {tail}"
     )
     return (

@@ -911,6 +911,31 @@ def test_flags_the_chart_passes_are_accepted_by_the_exporter(chart):
         build_parser().parse_args(args)  # exits (SystemExit) on an unknown or bad flag
 
 
+def test_external_url_reaches_the_exporter_and_is_the_alerts_link_unless_another_is_set(chart):
+    """`webExternalURL` is the exporter's `--web.external-url` and the default of
+    `prometheusRule.statusPageURL`; an explicit statusPageURL wins; neither: no flag, no link."""
+    from exporter.cli import build_parser
+
+    url = "https://cde.example/ops"
+    objects = render(chart, {"webExternalURL": url, "prometheusRule": {"enabled": True}})
+    args = exporter_container(objects)["args"]
+    assert f"--web.external-url={url}" in args
+    assert build_parser().parse_args(args).external_url == url
+    rules = _rules(only(objects, "PrometheusRule"))
+    assert rules["CodeDeployExporterDown"]["annotations"]["status_page"] == url + "/?"
+    assert rules["CodeDeployDeploymentSlowerThanUsual"]["annotations"]["status_page"].startswith(url + "/?account_id=")
+    other = {"webExternalURL": url, "prometheusRule": {"enabled": True, "statusPageURL": "https://other.example"}}
+    rules = _rules(only(render(chart, other), "PrometheusRule"))
+    assert rules["CodeDeployExporterDown"]["annotations"]["status_page"] == "https://other.example/?"
+    objects = render(chart, {"prometheusRule": {"enabled": True}})
+    assert not any(a.startswith("--web.external-url") for a in exporter_container(objects)["args"])
+    assert "status_page" not in str(_rules(only(objects, "PrometheusRule")))
+    chart.validate_schema({"webExternalURL": "http://[::1]:9000"})
+    for bad in ("cde.example", "ftp://cde.example", "https://cde.example/?x=1", "https://cde.example/#top", "https://"):
+        with pytest.raises(helm.HelmValuesError):
+            chart.validate_schema({"webExternalURL": bad})
+
+
 def test_alerts_link_to_the_status_page_on_their_deployment_when_its_address_is_set(chart, tmp_path):
     """promtool expands the rendered annotation: label values are query-escaped; a deployment's
     alert opens the page on that deployment (issue 29), within its group's filters."""

@@ -163,11 +163,15 @@ class Alertmanager:
 SIMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
 
 
-def start_exporter(workdir: Path, config: dict, port: int, ready_timeout: float = 30.0) -> Process:
-    """The exporter with `config` (written to workdir/config.yaml), against the simulator."""
+def start_exporter(
+    workdir: Path, config: dict, port: int, ready_timeout: float = 30.0, extra_args: tuple[str, ...] = ()
+) -> Process:
+    """The exporter with `config` (written to workdir/config.yaml), against the simulator;
+    `extra_args` are more command-line flags."""
     path = workdir / "config.yaml"
     path.write_text(yaml.safe_dump(config))
     argv = [sys.executable, "-m", "exporter", "--config.file", str(path), "--web.listen-address", f"127.0.0.1:{port}"]
+    argv += extra_args
     # No profile of this machine may interfere.
     env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"} | SIMULATOR_CREDENTIALS
     process = Process("exporter", argv, workdir / "exporter.log", cwd=ROOT, env=env)

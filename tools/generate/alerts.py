@@ -55,6 +55,11 @@ _LATEST_ATTEMPT = (
 )
 
 
+def _targets(value: str) -> str:
+    """A count of targets as a Prometheus template, "1 target" or "3 targets"."""
+    return "{{ " + value + ' | printf "%.0f" }} target{{ if ne ' + value + " 1.0 }}s{{ end }}"
+
+
 # Alerts of a whole group (no deployment_id label); the others of group "codedeploy" are per deployment.
 _GROUP_ALERTS = ("CodeDeployGroupDeploymentFailed", "CodeDeployGroupDeploymentStopped")
 _NEWEST_ENDED = (
@@ -72,7 +77,7 @@ _FAILED_HOOKS = (
     'account_id=%q,region=%q,deployment_id=%q,status=\\"Failed\\"})" '
     "$labels.account_id $labels.region $labels.deployment_id | query }} Failed hooks: "
     '{{ range $i, $h := . | sortByLabel "lifecycle_event" }}{{ if $i }}, {{ end }}'
-    '{{ $h.Labels.lifecycle_event }} on {{ $h.Value | printf "%.0f" }} targets{{ end }}.{{ end }}'
+    "{{ $h.Labels.lifecycle_event }} on " + _targets("$h.Value") + "{{ end }}.{{ end }}"
 )
 _DIAGNOSTICS = (
     '{{ with printf "count by (lifecycle_event, error_code, script_name) '
@@ -80,15 +85,29 @@ _DIAGNOSTICS = (
     "$labels.account_id $labels.region $labels.deployment_id | query }} Diagnostics: "
     '{{ range $i, $d := . | sortByLabel "lifecycle_event" }}{{ if $i }}; {{ end }}'
     "{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at "
-    '{{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf "%.0f" }} targets{{ end }}.{{ end }}'
+    "{{ $d.Labels.lifecycle_event }} on " + _targets("$d.Value") + "{{ end }}.{{ end }}"
 )
 _GROUP_DIAGNOSTICS = (
     '{{ with printf "count by (deployment_id, lifecycle_event, error_code, script_name) '
     "(codedeploy_lifecycle_event_diagnostics_info{" + _GROUP_MATCH + '})" ' + _GROUP_ARGS + " | query }} "
     'Diagnostics: {{ range $i, $d := . | sortByLabel "deployment_id" }}{{ if lt $i 5 }}{{ if $i }}; {{ end }}'
     "{{ $d.Labels.error_code }}{{ with $d.Labels.script_name }} in {{ . }}{{ end }} at "
-    '{{ $d.Labels.lifecycle_event }} on {{ $d.Value | printf "%.0f" }} targets of '
+    "{{ $d.Labels.lifecycle_event }} on " + _targets("$d.Value") + " of "
     "{{ $d.Labels.deployment_id }}{{ end }}{{ end }}.{{ end }}"
+)
+
+
+# Which hooks a running deployment's targets are in now, with the number of targets in each
+# (CodeDeployDeploymentSlowerThanUsual: where the time goes). A deployment runs at most a
+# platform's dozen hook names, and the text names the first five; max by target first, so
+# replicas scraping the same deployment count each target once. Nothing when no target is in a
+# hook (the deployment has no lifecycle status series).
+_IN_PROGRESS_HOOKS = (
+    '{{ with printf "count by (lifecycle_event) (max by (target_id, lifecycle_event) '
+    '(codedeploy_lifecycle_event_status{account_id=%q,region=%q,deployment_id=%q,status=\\"InProgress\\"} == 1))" '
+    "$labels.account_id $labels.region $labels.deployment_id | query }} Hooks InProgress: "
+    '{{ range $i, $h := . | sortByLabel "lifecycle_event" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}'
+    "{{ $h.Labels.lifecycle_event }} on " + _targets("$h.Value") + "{{ end }}{{ end }}.{{ end }}"
 )
 
 
@@ -346,7 +365,8 @@ unless on ({DEPLOYMENT})
         meaning="The window already requires the targets to sit still.",
         summary="Targets of a running CodeDeploy deployment are stuck Pending.",
         description=(
-            '{{ $value | printf "%.0f" }} targets of deployment '
+            _targets("$value")
+            + " of deployment "
             + _DEPLOYMENT_TEXT
             + " are Pending and no target of it has changed status for "
             "<<CodeDeployTargetsPendingTooLong.window>> while the deployment is "
@@ -380,7 +400,7 @@ unless on ({DEPLOYMENT})
         meaning="Failed is terminal for a target: waiting would only delay the page.",
         summary="Targets of a CodeDeploy deployment failed.",
         description=(
-            '{{ $value | printf "%.0f" }} targets of deployment ' + _DEPLOYMENT_TEXT + " failed, among them: "
+            _targets("$value") + " of deployment " + _DEPLOYMENT_TEXT + " failed, among them: "
             '{{ range $i, $t := printf "max by (target_id) (codedeploy_target_status{'
             'account_id=%q,region=%q,deployment_id=%q,status=\\"Failed\\"} == 1)" '
             "$labels.account_id $labels.region $labels.deployment_id | query "
@@ -411,7 +431,8 @@ count by ({DEPLOYMENT}, lifecycle_event) (
         summary="A CodeDeploy lifecycle event has been in progress for too long.",
         description=(
             "Lifecycle event {{ $labels.lifecycle_event }} of "
-            '{{ $value | printf "%.0f" }} targets in deployment '
+            + _targets("$value")
+            + " in deployment "
             + _DEPLOYMENT_TEXT
             + " has been InProgress for more than "
             "<<CodeDeployLifecycleEventStuck.thresholdSeconds>> seconds."
@@ -460,7 +481,7 @@ count by ({DEPLOYMENT}, lifecycle_event) (
             + ", over "
             + _expected(recording.ACTIVE_COUNT, "count")
             + " deployments), and the threshold is max(<<CodeDeployDeploymentSlowerThanUsual.factor>> x p90, "
-            "<<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>s)."
+            "<<CodeDeployDeploymentSlowerThanUsual.floorSeconds>>s)." + _IN_PROGRESS_HOOKS
         ),
         knobs=(
             Knob(
@@ -502,7 +523,8 @@ count by ({DEPLOYMENT}, lifecycle_event) (
         summary="A CodeDeploy lifecycle event is taking longer than it usually does in its group.",
         description=(
             "Lifecycle event {{ $labels.lifecycle_event }} of "
-            '{{ $value | printf "%.0f" }} targets in deployment '
+            + _targets("$value")
+            + " in deployment "
             + _DEPLOYMENT_TEXT
             + " has been InProgress for longer than max(<<CodeDeployLifecycleEventSlowerThanUsual.factor>> x "
             "its group's p90 of " + _hook_expected() + ", <<CodeDeployLifecycleEventSlowerThanUsual.floorSeconds>>s)."
@@ -682,8 +704,7 @@ unless on (job, instance)
         meaning="Rides out transient API errors the next poll recovers from.",
         summary="The CodeDeploy exporter cannot poll some of its targets.",
         description=(
-            "{{ $labels.job }}/{{ $labels.instance }} failed to poll "
-            '{{ $value | printf "%.0f" }} targets for '
+            "{{ $labels.job }}/{{ $labels.instance }} failed to poll " + _targets("$value") + " for "
             "<<CodeDeployExporterPollFailing.for>>; their metrics are out of date. "
             "The exporter log names the operation and error code."
         ),

@@ -295,7 +295,7 @@ def render_template() -> str:
         '(printf "job=%q" (include "codedeploy-exporter.name" .)) }}',
         "{{- $alerts := .Values.prometheusRule.alerts }}",
         "{{- $extraLabels := .Values.prometheusRule.additionalRuleLabels | default dict }}",
-        "{{- $statusPage := .Values.prometheusRule.statusPageURL }}",
+        "{{- $statusPage := .Values.prometheusRule.statusPageURL | default .Values.webExternalURL }}",
         '{{- $tags := join ", " (.Values.prometheusRule.groupTagLabels | default list) }}',
         "{{- $recording := .Values.prometheusRule.recordingRules }}",
         "{{- $minDeployments := $recording.minDeployments }}",

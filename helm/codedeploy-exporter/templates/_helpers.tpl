@@ -123,6 +123,9 @@ spec:
         - --log.format={{ .Values.logFormat }}
         - --log.diagnostics={{ .Values.logDiagnostics }}
         - --web.healthz.max-poll-intervals={{ .Values.healthzMaxPollIntervals }}
+        {{- with .Values.webExternalURL }}
+        - {{ printf "--web.external-url=%s" . | quote }}
+        {{- end }}
         {{- if .Values.webConfig.existingSecret }}
         - --web.config.file={{ include "codedeploy-exporter.webConfigDir" . }}/{{ .Values.webConfig.key }}
         {{- end }}
