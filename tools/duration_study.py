@@ -26,7 +26,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +36,8 @@ PHASE_BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 HOOK_BOUNDS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600, 10800)
 JOB = 'job="codedeploy-exporter"'
 ACCOUNT = 'account_id="111111111111",region="us-east-1"'
+ACTIVE_P50_NAME = "deployment_group:codedeploy_deployment_active_seconds:p50"
+ACTIVE_P90_NAME = "deployment_group:codedeploy_deployment_active_seconds:p90"
 RUNBOOK = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
 
 
@@ -172,7 +174,7 @@ def _slower_text(group: Group, deployment: str, elapsed: float, counts: Sequence
         f"Deployment {deployment} of {group.application}/prod (account 111111111111, us-east-1) has been "
         f"active (InProgress, not waiting) for {humanize_duration(elapsed)}; its group's Succeeded "
         f"deployments usually take {humanize_duration(p50)} (p90 {humanize_duration(p90)}, over "
-        f"{counts[-1]} deployments), and the threshold is max(1.5 x p90, 300s)."
+        f"{counts[-1]} deployments), and the threshold is {shipped().text}."
     )
 
 
@@ -190,10 +192,8 @@ def alerts_test(seed: int = 29) -> str:
     # waiting is history too, but never what a deployment is compared with: huge waits here
     rows += bucket_series(FLEET, "waiting", cumulative([86400.0] * 50, PHASE_BOUNDS), steps)
     lam, fleet = histories[LAMBDA], histories[FLEET]
-    lam_p90 = histogram_quantile(0.9, lam, PHASE_BOUNDS)
-    fleet_p90 = histogram_quantile(0.9, fleet, PHASE_BOUNDS)
-    lam_threshold = max(1.5 * lam_p90, 300)
-    fleet_threshold = max(1.5 * fleet_p90, 300)
+    lam_threshold = shipped().threshold(lam)
+    fleet_threshold = shipped().threshold(fleet)
     # Lambda: d-LNORMAL runs 4 minutes (quiet); d-LSLOW (3x the median) runs 9 minutes from 60m,
     # then succeeds at 70m (resolves).
     rows.append(
@@ -547,16 +547,82 @@ class Outcome:
     worst_delay: float = 0.0  # seconds from crossing the threshold to the first firing
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A candidate threshold of CodeDeployDeploymentSlowerThanUsual: as PromQL over the recorded
+    p50/p90 (replacing the shipped alert's threshold, the ``clamp_min(...)`` after ``group_left``)
+    and as the same arithmetic here (for the delay after crossing)."""
+
+    name: str
+    text: str
+    promql: str
+    threshold: Callable[[Sequence[float]], float]
+
+
+def _q(q: float, counts: Sequence[float]) -> float:
+    return histogram_quantile(q, counts, PHASE_BOUNDS)
+
+
+def candidate(name: str, factor: float, floor: float = 300) -> Rule:
+    """The rules compared in docs/monitoring.md ("Measured, not assumed"). ``p99``: the group's
+    99th percentile as log-normal durations have it, p50 x (p90/p50)^k with k = 2.326/1.2816."""
+    p50, p90 = ACTIVE_P50_NAME, ACTIVE_P90_NAME
+    if name == "p90":
+        return Rule(
+            name,
+            f"max({factor:g} x p90, {floor:g}s)",
+            f"clamp_min({factor} * {p90}, {floor:g})",
+            lambda c: max(factor * _q(0.9, c), floor),
+        )
+    if name == "p50":
+        return Rule(
+            name,
+            f"max({factor:g} x p50, {floor:g}s)",
+            f"clamp_min({factor} * {p50}, {floor:g})",
+            lambda c: max(factor * _q(0.5, c), floor),
+        )
+    if name == "p99":
+        return Rule(
+            name,
+            f"max(p50 x (p90/p50)^{factor:g}, {floor:g}s)",
+            f"clamp_min({p50} * ({p90} / {p50}) ^ {factor}, {floor:g})",
+            lambda c: max(_q(0.5, c) * (_q(0.9, c) / _q(0.5, c)) ** factor, floor),
+        )
+    raise ValueError(f"unknown rule {name!r} (p50, p90, p99)")
+
+
+def shipped() -> Rule:
+    """The shipped rule at its default knobs (tools/generate/alerts.py)."""
+    from tools.generate.alerts import ALERTS
+
+    (alert,) = [a for a in ALERTS if a.name == SLOWER]
+    knobs = {k.name: float(k.default) for k in alert.knobs}
+    return candidate("p50", knobs["factor"], knobs["floorSeconds"])
+
+
+def candidate_rules(rule: Rule) -> str:
+    """alerts.yaml with the learned alert alone, its threshold replaced by ``rule``'s."""
+    import yaml
+
+    groups = yaml.safe_load((ROOT / "exporter/monitoring/alerts.yaml").read_text())["groups"]
+    (shipped,) = [r for g in groups for r in g["rules"] if r.get("alert") == SLOWER]
+    expr, n = re.subn(r"clamp_min\((?:[^()]|\([^()]*\))*\)", rule.promql, shipped["expr"])
+    if not n:
+        raise SystemExit(f"no clamp_min(...) threshold in the shipped {SLOWER}")
+    return yaml.safe_dump({"groups": [{"name": "study", "rules": [{**shipped, "expr": expr}]}]}, width=10_000)
+
+
 def study(
-    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str
+    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str, rule: Rule
 ) -> tuple[Outcome, float]:
-    """Replays deployments of one group through promtool with the shipped rules: ``normal``
-    drawn from the group's distribution, ``slow`` ones 3x its median, ``waiting`` ones active
-    for the median and then parked in Ready 10x the median. All start at 0; the exporter
-    polls every ``poll`` seconds (series step, and the rules' evaluation interval)."""
+    """Replays deployments of one group through promtool with the shipped recording rules and
+    the learned alert with ``rule``'s threshold: ``normal`` drawn from the group's distribution,
+    ``slow`` ones 3x its median, ``waiting`` ones active for the median and then parked in Ready
+    10x the median. All start at 0; the exporter polls every ``poll`` seconds (series step, and
+    the rules' evaluation interval)."""
     rng = random.Random(seed)
     history = cumulative(lognormal(rng, group, group.history), PHASE_BOUNDS)
-    threshold = max(1.5 * histogram_quantile(0.9, history, PHASE_BOUNDS), 300)
+    threshold = rule.threshold(history)
     kinds = (
         [("n", d) for d in lognormal(rng, group, normal)]
         + [("s", 3 * group.median)] * slow
@@ -588,9 +654,12 @@ def study(
                 )
             )
     checks = "".join(_check(f"{k * poll}s", SLOWER) for k in range(1, steps + 1))
+    alerts = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    with alerts:
+        alerts.write(candidate_rules(rule))
     text = (
         "rule_files:\n  - "
-        + str(ROOT / "exporter/monitoring/alerts.yaml")
+        + alerts.name
         + "\n  - "
         + str(ROOT / "exporter/monitoring/rules.yaml")
         + f"\n\nevaluation_interval: {poll}s\n\ntests:\n"
@@ -603,6 +672,7 @@ def study(
         handle.write(text)
     result = subprocess.run([promtool, "test", "rules", handle.name], capture_output=True, text=True, check=False)
     Path(handle.name).unlink()
+    Path(alerts.name).unlink()
     first: dict[str, float] = {}
     at = 0.0
     for line in (result.stdout + result.stderr).splitlines():
@@ -632,11 +702,12 @@ def measure(args: argparse.Namespace) -> int:
     promtool = shutil.which("promtool")
     if not promtool:
         raise SystemExit("promtool is not on PATH")
-    print(f"poll interval {args.poll}s, factor 1.5, floor 300s, seeds {args.seed}+")
+    rule = shipped() if args.rule == "shipped" else candidate(args.rule, args.factor, args.floor)
+    print(f"poll interval {args.poll}s, threshold {rule.text}, seed {args.seed}")
     print("group | median | sigma | threshold | normal fired | slow (3x median) fired | worst delay | waiting fired")
     for base in (LAMBDA, FLEET):
         group = Group(base.application, base.median, args.sigma, base.history)
-        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool)
+        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool, rule)
         print(
             f"{group.application} | {group.median:.0f}s | {group.sigma} | {threshold:.0f}s | "
             f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
@@ -661,6 +732,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sigma", type=float, default=0.3, help="spread (sigma of ln) of the durations (measure)")
     parser.add_argument("--poll", type=int, default=30, help="poll and evaluation interval, seconds (measure)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rule", choices=("shipped", "p50", "p90", "p99"), default="shipped", help="threshold rule (measure)"
+    )
+    parser.add_argument("--factor", type=float, default=1.5, help="the rule's factor, or p99's exponent (measure)")
+    parser.add_argument("--floor", type=float, default=300, help="the rule's floor, seconds (measure)")
     args = parser.parse_args(argv)
     if args.command == "write":
         for path, text in outputs().items():
