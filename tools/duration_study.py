@@ -8,8 +8,11 @@ and written as promtool series notation. Two uses:
 - ``python -m tools.duration_study write``: (re)writes tests/rules/duration_*_test.yaml, the
   promtool unit tests (tests/artifacts/test_rules.py checks they are current);
 - ``python -m tools.duration_study measure``: replays normal and injected slow deployments
-  through ``promtool test rules`` with the shipped rules and counts the firings of
-  CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed").
+  through ``promtool test rules`` with the shipped recording rules and the learned alert (its
+  shipped threshold, or a candidate: ``--rule p50|p90|p99 --factor F``) and counts the firings
+  of CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed");
+- ``python -m tools.duration_study spread``: the same candidates without promtool, over an
+  endless history and over medians across the buckets: histogram_quantile's interpolation error.
 
 The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
 interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
@@ -716,6 +719,74 @@ def measure(args: argparse.Namespace) -> int:
     return 0
 
 
+def expected_counts(median: float, sigma: float, bounds: Sequence[float] = PHASE_BOUNDS) -> list[float]:
+    """The cumulative bucket fractions of log-normal durations (an endless history)."""
+    from statistics import NormalDist
+
+    unit = NormalDist()
+    return [unit.cdf(math.log(le / median) / sigma) for le in bounds] + [1.0]
+
+
+def normal_fired(threshold: float, median: float, sigma: float) -> float:
+    """Share of log-normal deployments active longer than ``threshold``: P(Z > ln(T/median)/sigma)."""
+    from statistics import NormalDist
+
+    return 1.0 - NormalDist().cdf(math.log(threshold / median) / sigma)
+
+
+SPREAD_RULES = (("p90", 1.5), ("p50", 2.4), ("p50", 2.5), ("p99", 1.815))
+
+
+def spread(args: argparse.Namespace) -> int:
+    """Without promtool: how far histogram_quantile's interpolation in the exporter's buckets
+    moves p50 and p90, and what that does to each candidate threshold, (1) for the two study
+    groups with an endless history, (2) over medians from 110 s to 4 h (eighth-octave steps)
+    with sampled histories of 280 and 56 deployments. "3x caught" means the threshold lies at
+    or below 3x the median minus one poll interval, the last poll a 3x deployment is seen at."""
+    rules = [candidate(name, factor) for name, factor in SPREAD_RULES]
+    sigmas = (0.3, 0.35, 0.4, 0.47, 0.5)
+    print("(1) endless history: interpolated p50, p90 against the true ones; T / median, normal fired")
+    for median in (LAMBDA.median, FLEET.median):
+        for sigma in sigmas:
+            counts = expected_counts(median, sigma)
+            p50, p90 = _q(0.5, counts), _q(0.9, counts)
+            cells = []
+            for rule in rules:
+                threshold = rule.threshold(counts)
+                fired = 100 * normal_fired(threshold, median, sigma)
+                missed = "" if threshold <= 3 * median - args.poll else " MISSES 3x"
+                cells.append(f"{rule.text}: {threshold / median:.2f}x {fired:.2f} %{missed}")
+            print(
+                f"median {median:.0f}s sigma {sigma}: p50 {p50 / median - 1:+.0%}, "
+                f"p90 {p90 / (median * math.exp(1.2816 * sigma)) - 1:+.0%} | " + " | ".join(cells)
+            )
+    rng = random.Random(args.seed)
+    medians = [m for m in (110 * 2 ** (k / 8) for k in range(80)) if m <= 4 * 3600]
+    print(
+        f"(2) {len(medians)} medians 110s-4h, 5 sampled histories each: mean normal fired, histories > 1 %, 3x caught"
+    )
+    for history in (280, 56):
+        for rule in rules:
+            cells = []
+            for sigma in sigmas:
+                shares: list[float] = []
+                over, caught = 0, 0
+                for median in medians:
+                    for _ in range(5):
+                        group = Group("scan", median, sigma, history)
+                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), PHASE_BOUNDS))
+                        share = normal_fired(threshold, median, sigma)
+                        shares.append(share)
+                        over += share > 0.01
+                        caught += threshold <= 3 * median - args.poll
+                n = len(shares)
+                cells.append(
+                    f"s {sigma}: {100 * sum(shares) / n:.2f} %, {100 * over / n:.0f} %, {100 * caught / n:.0f} %"
+                )
+            print(f"history {history} {rule.text}: " + " | ".join(cells))
+    return 0
+
+
 def outputs() -> dict[Path, str]:
     return {
         RULE_TESTS / "duration_alerts_test.yaml": alerts_test(),
@@ -725,7 +796,7 @@ def outputs() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("write", "measure"))
+    parser.add_argument("command", choices=("write", "measure", "spread"))
     parser.add_argument("--normal", type=int, default=300, help="normal deployments per group (measure)")
     parser.add_argument("--slow", type=int, default=30, help="injected slow deployments per group (measure)")
     parser.add_argument("--waiting", type=int, default=30, help="deployments parked in Ready per group (measure)")
@@ -742,7 +813,7 @@ def main(argv: list[str] | None = None) -> int:
         for path, text in outputs().items():
             path.write_text(text)
         return 0
-    return measure(args)
+    return spread(args) if args.command == "spread" else measure(args)
 
 
 if __name__ == "__main__":
