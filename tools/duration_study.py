@@ -205,7 +205,7 @@ def alerts_test(seed: int = 29) -> str:
     rows.append(
         _deployment(LAMBDA, "d-LSLOW", {"InProgress": "0x59 1x10 0x530", "Succeeded": "0x69 1x530"}, 3600, steps)
     )
-    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median... and past 1.5 x p90); d-FREADY was
+    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median, past 2.4 x its p50); d-FREADY was
     # active 1h, then parked in Ready for a manual reroute from 60m to 540m, then InProgress
     # (rerouting) to the end: never compared, and no fixed 2h alert in a group with history.
     rows.append(_deployment(FLEET, "d-FSLOW", {"InProgress": "1x540 0x60", "Succeeded": "0x540 1x60"}, 0, steps))
