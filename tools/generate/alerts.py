@@ -436,9 +436,9 @@ count by ({DEPLOYMENT}, lifecycle_event) (
         # Learned from the group's own history (issue 29): active time (InProgress, never yet
         # Ready or Baking, so waiting never counts) beyond factor x the group's median (p50) of
         # Succeeded deployments' active durations, at least the floor. The median, not the p90:
-        # in the exporter's wide buckets histogram_quantile interpolates p50 within +23 % and
-        # p90 within about +-50 %, and the threshold must land between e^(2.326 sigma) and 3 x
-        # the median (docs/monitoring.md, "Measured, not assumed"). The p50 exists only for
+        # in the exporter's wide buckets histogram_quantile interpolates p50 -3 % to +23 % off
+        # and p90 +1 % to +57 %, and the threshold must land between e^(2.326 sigma) and 3 x the
+        # median (docs/monitoring.md, "Measured, not assumed"). The p50 exists only for
         # groups with enough history (rules.py, minDeployments); the others keep
         # CodeDeployDeploymentRunningTooLong. The elapsed time is computed here rather than read
         # from the recorded series, so the alert fires at the first evaluation past the threshold.
