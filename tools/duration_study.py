@@ -8,8 +8,11 @@ and written as promtool series notation. Two uses:
 - ``python -m tools.duration_study write``: (re)writes tests/rules/duration_*_test.yaml, the
   promtool unit tests (tests/artifacts/test_rules.py checks they are current);
 - ``python -m tools.duration_study measure``: replays normal and injected slow deployments
-  through ``promtool test rules`` with the shipped rules and counts the firings of
-  CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed").
+  through ``promtool test rules`` with the shipped recording rules and the learned alert (its
+  shipped threshold, or a candidate: ``--rule p50|p90|p99 --factor F``) and counts the firings
+  of CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed");
+- ``python -m tools.duration_study spread``: the same candidates without promtool, over an
+  endless history and over medians across the buckets: histogram_quantile's interpolation error.
 
 The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
 interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
@@ -26,7 +29,7 @@ import re
 import subprocess
 import sys
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -36,6 +39,8 @@ PHASE_BOUNDS = (30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 14400, 28800)
 HOOK_BOUNDS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 3600, 10800)
 JOB = 'job="codedeploy-exporter"'
 ACCOUNT = 'account_id="111111111111",region="us-east-1"'
+ACTIVE_P50_NAME = "deployment_group:codedeploy_deployment_active_seconds:p50"
+ACTIVE_P90_NAME = "deployment_group:codedeploy_deployment_active_seconds:p90"
 RUNBOOK = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
 
 
@@ -172,7 +177,7 @@ def _slower_text(group: Group, deployment: str, elapsed: float, counts: Sequence
         f"Deployment {deployment} of {group.application}/prod (account 111111111111, us-east-1) has been "
         f"active (InProgress, not waiting) for {humanize_duration(elapsed)}; its group's Succeeded "
         f"deployments usually take {humanize_duration(p50)} (p90 {humanize_duration(p90)}, over "
-        f"{counts[-1]} deployments), and the threshold is max(1.5 x p90, 300s)."
+        f"{counts[-1]} deployments), and the threshold is {shipped().text}."
     )
 
 
@@ -190,10 +195,8 @@ def alerts_test(seed: int = 29) -> str:
     # waiting is history too, but never what a deployment is compared with: huge waits here
     rows += bucket_series(FLEET, "waiting", cumulative([86400.0] * 50, PHASE_BOUNDS), steps)
     lam, fleet = histories[LAMBDA], histories[FLEET]
-    lam_p90 = histogram_quantile(0.9, lam, PHASE_BOUNDS)
-    fleet_p90 = histogram_quantile(0.9, fleet, PHASE_BOUNDS)
-    lam_threshold = max(1.5 * lam_p90, 300)
-    fleet_threshold = max(1.5 * fleet_p90, 300)
+    lam_threshold = shipped().threshold(lam)
+    fleet_threshold = shipped().threshold(fleet)
     # Lambda: d-LNORMAL runs 4 minutes (quiet); d-LSLOW (3x the median) runs 9 minutes from 60m,
     # then succeeds at 70m (resolves).
     rows.append(
@@ -202,7 +205,7 @@ def alerts_test(seed: int = 29) -> str:
     rows.append(
         _deployment(LAMBDA, "d-LSLOW", {"InProgress": "0x59 1x10 0x530", "Succeeded": "0x69 1x530"}, 3600, steps)
     )
-    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median... and past 1.5 x p90); d-FREADY was
+    # Fleet: d-FSLOW InProgress from 0 for 9h (3x the 2h median, past 2.4 x its p50); d-FREADY was
     # active 1h, then parked in Ready for a manual reroute from 60m to 540m, then InProgress
     # (rerouting) to the end: never compared, and no fixed 2h alert in a group with history.
     rows.append(_deployment(FLEET, "d-FSLOW", {"InProgress": "1x540 0x60", "Succeeded": "0x540 1x60"}, 0, steps))
@@ -547,16 +550,82 @@ class Outcome:
     worst_delay: float = 0.0  # seconds from crossing the threshold to the first firing
 
 
+@dataclass(frozen=True)
+class Rule:
+    """A candidate threshold of CodeDeployDeploymentSlowerThanUsual: as PromQL over the recorded
+    p50/p90 (replacing the shipped alert's threshold, the ``clamp_min(...)`` after ``group_left``)
+    and as the same arithmetic here (for the delay after crossing)."""
+
+    name: str
+    text: str
+    promql: str
+    threshold: Callable[[Sequence[float]], float]
+
+
+def _q(q: float, counts: Sequence[float]) -> float:
+    return histogram_quantile(q, counts, PHASE_BOUNDS)
+
+
+def candidate(name: str, factor: float, floor: float = 300) -> Rule:
+    """The rules compared in docs/monitoring.md ("Measured, not assumed"). ``p99``: the group's
+    99th percentile as log-normal durations have it, p50 x (p90/p50)^k with k = 2.326/1.2816."""
+    p50, p90 = ACTIVE_P50_NAME, ACTIVE_P90_NAME
+    if name == "p90":
+        return Rule(
+            name,
+            f"max({factor:g} x p90, {floor:g}s)",
+            f"clamp_min({factor} * {p90}, {floor:g})",
+            lambda c: max(factor * _q(0.9, c), floor),
+        )
+    if name == "p50":
+        return Rule(
+            name,
+            f"max({factor:g} x p50, {floor:g}s)",
+            f"clamp_min({factor} * {p50}, {floor:g})",
+            lambda c: max(factor * _q(0.5, c), floor),
+        )
+    if name == "p99":
+        return Rule(
+            name,
+            f"max(p50 x (p90/p50)^{factor:g}, {floor:g}s)",
+            f"clamp_min({p50} * ({p90} / {p50}) ^ {factor}, {floor:g})",
+            lambda c: max(_q(0.5, c) * (_q(0.9, c) / _q(0.5, c)) ** factor, floor),
+        )
+    raise ValueError(f"unknown rule {name!r} (p50, p90, p99)")
+
+
+def shipped() -> Rule:
+    """The shipped rule at its default knobs (tools/generate/alerts.py)."""
+    from tools.generate.alerts import ALERTS
+
+    (alert,) = [a for a in ALERTS if a.name == SLOWER]
+    knobs = {k.name: float(k.default) for k in alert.knobs}
+    return candidate("p50", knobs["factor"], knobs["floorSeconds"])
+
+
+def candidate_rules(rule: Rule) -> str:
+    """alerts.yaml with the learned alert alone, its threshold replaced by ``rule``'s."""
+    import yaml
+
+    groups = yaml.safe_load((ROOT / "exporter/monitoring/alerts.yaml").read_text())["groups"]
+    (shipped,) = [r for g in groups for r in g["rules"] if r.get("alert") == SLOWER]
+    expr, n = re.subn(r"clamp_min\((?:[^()]|\([^()]*\))*\)", rule.promql, shipped["expr"])
+    if not n:
+        raise SystemExit(f"no clamp_min(...) threshold in the shipped {SLOWER}")
+    return yaml.safe_dump({"groups": [{"name": "study", "rules": [{**shipped, "expr": expr}]}]}, width=10_000)
+
+
 def study(
-    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str
+    group: Group, normal: int, slow: int, waiting: int, poll: int, seed: int, promtool: str, rule: Rule
 ) -> tuple[Outcome, float]:
-    """Replays deployments of one group through promtool with the shipped rules: ``normal``
-    drawn from the group's distribution, ``slow`` ones 3x its median, ``waiting`` ones active
-    for the median and then parked in Ready 10x the median. All start at 0; the exporter
-    polls every ``poll`` seconds (series step, and the rules' evaluation interval)."""
+    """Replays deployments of one group through promtool with the shipped recording rules and
+    the learned alert with ``rule``'s threshold: ``normal`` drawn from the group's distribution,
+    ``slow`` ones 3x its median, ``waiting`` ones active for the median and then parked in Ready
+    10x the median. All start at 0; the exporter polls every ``poll`` seconds (series step, and
+    the rules' evaluation interval)."""
     rng = random.Random(seed)
     history = cumulative(lognormal(rng, group, group.history), PHASE_BOUNDS)
-    threshold = max(1.5 * histogram_quantile(0.9, history, PHASE_BOUNDS), 300)
+    threshold = rule.threshold(history)
     kinds = (
         [("n", d) for d in lognormal(rng, group, normal)]
         + [("s", 3 * group.median)] * slow
@@ -588,9 +657,12 @@ def study(
                 )
             )
     checks = "".join(_check(f"{k * poll}s", SLOWER) for k in range(1, steps + 1))
+    alerts = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
+    with alerts:
+        alerts.write(candidate_rules(rule))
     text = (
         "rule_files:\n  - "
-        + str(ROOT / "exporter/monitoring/alerts.yaml")
+        + alerts.name
         + "\n  - "
         + str(ROOT / "exporter/monitoring/rules.yaml")
         + f"\n\nevaluation_interval: {poll}s\n\ntests:\n"
@@ -603,6 +675,7 @@ def study(
         handle.write(text)
     result = subprocess.run([promtool, "test", "rules", handle.name], capture_output=True, text=True, check=False)
     Path(handle.name).unlink()
+    Path(alerts.name).unlink()
     first: dict[str, float] = {}
     at = 0.0
     for line in (result.stdout + result.stderr).splitlines():
@@ -632,16 +705,85 @@ def measure(args: argparse.Namespace) -> int:
     promtool = shutil.which("promtool")
     if not promtool:
         raise SystemExit("promtool is not on PATH")
-    print(f"poll interval {args.poll}s, factor 1.5, floor 300s, seeds {args.seed}+")
+    rule = shipped() if args.rule == "shipped" else candidate(args.rule, args.factor, args.floor)
+    print(f"poll interval {args.poll}s, threshold {rule.text}, seed {args.seed}")
     print("group | median | sigma | threshold | normal fired | slow (3x median) fired | worst delay | waiting fired")
     for base in (LAMBDA, FLEET):
         group = Group(base.application, base.median, args.sigma, base.history)
-        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool)
+        out, threshold = study(group, args.normal, args.slow, args.waiting, args.poll, args.seed, promtool, rule)
         print(
             f"{group.application} | {group.median:.0f}s | {group.sigma} | {threshold:.0f}s | "
             f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
             f"{out.slow_fired}/{out.slow} | {out.worst_delay:.0f}s | {out.waiting_fired}/{out.waiting}"
         )
+    return 0
+
+
+def expected_counts(median: float, sigma: float, bounds: Sequence[float] = PHASE_BOUNDS) -> list[float]:
+    """The cumulative bucket fractions of log-normal durations (an endless history)."""
+    from statistics import NormalDist
+
+    unit = NormalDist()
+    return [unit.cdf(math.log(le / median) / sigma) for le in bounds] + [1.0]
+
+
+def normal_fired(threshold: float, median: float, sigma: float) -> float:
+    """Share of log-normal deployments active longer than ``threshold``: P(Z > ln(T/median)/sigma)."""
+    from statistics import NormalDist
+
+    return 1.0 - NormalDist().cdf(math.log(threshold / median) / sigma)
+
+
+SPREAD_RULES = (("p90", 1.5), ("p50", 2.4), ("p50", 2.5), ("p99", 1.815))
+
+
+def spread(args: argparse.Namespace) -> int:
+    """Without promtool: how far histogram_quantile's interpolation in the exporter's buckets
+    moves p50 and p90, and what that does to each candidate threshold, (1) for the two study
+    groups with an endless history, (2) over medians from 110 s to 4 h (eighth-octave steps)
+    with sampled histories of 280 and 56 deployments. "3x caught" means the threshold lies at
+    or below 3x the median minus one poll interval, the last poll a 3x deployment is seen at."""
+    rules = [candidate(name, factor) for name, factor in SPREAD_RULES]
+    sigmas = (0.3, 0.35, 0.4, 0.47, 0.5)
+    print("(1) endless history: interpolated p50, p90 against the true ones; T / median, normal fired")
+    for median in (LAMBDA.median, FLEET.median):
+        for sigma in sigmas:
+            counts = expected_counts(median, sigma)
+            p50, p90 = _q(0.5, counts), _q(0.9, counts)
+            cells = []
+            for rule in rules:
+                threshold = rule.threshold(counts)
+                fired = 100 * normal_fired(threshold, median, sigma)
+                missed = "" if threshold <= 3 * median - args.poll else " MISSES 3x"
+                cells.append(f"{rule.text}: {threshold / median:.2f}x {fired:.2f} %{missed}")
+            print(
+                f"median {median:.0f}s sigma {sigma}: p50 {p50 / median - 1:+.0%}, "
+                f"p90 {p90 / (median * math.exp(1.2816 * sigma)) - 1:+.0%} | " + " | ".join(cells)
+            )
+    rng = random.Random(args.seed)
+    medians = [m for m in (110 * 2 ** (k / 8) for k in range(80)) if m <= 4 * 3600]
+    print(
+        f"(2) {len(medians)} medians 110s-4h, 5 sampled histories each: mean normal fired, histories > 1 %, 3x caught"
+    )
+    for history in (280, 56):
+        for rule in rules:
+            cells = []
+            for sigma in sigmas:
+                shares: list[float] = []
+                over, caught = 0, 0
+                for median in medians:
+                    for _ in range(5):
+                        group = Group("scan", median, sigma, history)
+                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), PHASE_BOUNDS))
+                        share = normal_fired(threshold, median, sigma)
+                        shares.append(share)
+                        over += share > 0.01
+                        caught += threshold <= 3 * median - args.poll
+                n = len(shares)
+                cells.append(
+                    f"s {sigma}: {100 * sum(shares) / n:.2f} %, {100 * over / n:.0f} %, {100 * caught / n:.0f} %"
+                )
+            print(f"history {history} {rule.text}: " + " | ".join(cells))
     return 0
 
 
@@ -654,19 +796,24 @@ def outputs() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("write", "measure"))
+    parser.add_argument("command", choices=("write", "measure", "spread"))
     parser.add_argument("--normal", type=int, default=300, help="normal deployments per group (measure)")
     parser.add_argument("--slow", type=int, default=30, help="injected slow deployments per group (measure)")
     parser.add_argument("--waiting", type=int, default=30, help="deployments parked in Ready per group (measure)")
     parser.add_argument("--sigma", type=float, default=0.3, help="spread (sigma of ln) of the durations (measure)")
     parser.add_argument("--poll", type=int, default=30, help="poll and evaluation interval, seconds (measure)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--rule", choices=("shipped", "p50", "p90", "p99"), default="shipped", help="threshold rule (measure)"
+    )
+    parser.add_argument("--factor", type=float, default=1.5, help="the rule's factor, or p99's exponent (measure)")
+    parser.add_argument("--floor", type=float, default=300, help="the rule's floor, seconds (measure)")
     args = parser.parse_args(argv)
     if args.command == "write":
         for path, text in outputs().items():
             path.write_text(text)
         return 0
-    return measure(args)
+    return spread(args) if args.command == "spread" else measure(args)
 
 
 if __name__ == "__main__":

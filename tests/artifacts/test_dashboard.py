@@ -219,10 +219,11 @@ def test_deployment_annotations_mark_create_and_complete_times(dashboard):
     markers = {a["name"]: a for a in dashboard["annotations"]["list"]}
     assert set(markers) == {"Deployment created", "Deployment completed", "Slower than usual"}
     slower = markers.pop("Slower than usual")
-    # marks the moment a running deployment crossed its group's learned threshold (start + 1.5 x p90)
+    # marks the moment a running deployment crossed its group's learned threshold (start + 2.4 x p50,
+    # the alert's default factor)
     assert slower["expr"].startswith("1000 * (") and slower["useValueForTime"] is True
     assert "codedeploy_deployment_start_timestamp_seconds" in slower["expr"]
-    assert "1.5 * deployment_group:codedeploy_deployment_active_seconds:p90" in slower["expr"]
+    assert "clamp_min(2.4 * deployment_group:codedeploy_deployment_active_seconds:p50{" in slower["expr"]
     assert "deployment_id:codedeploy_deployment_active_seconds:elapsed" in slower["expr"]
     for marker, metric in zip(markers.values(), ("create", "complete"), strict=True):
         assert f"codedeploy_deployment_{metric}_timestamp_seconds" in marker["expr"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import subprocess
 from pathlib import Path
@@ -458,3 +459,30 @@ def test_prometheus_interpolation_reference_matches_known_values():
     assert duration_study.histogram_quantile(0.9, [0] * 11 + [4], bounds) == 28800.0
     assert duration_study.humanize_duration(9000) == "2h 30m 0s"
     assert duration_study.humanize_duration(48.95) == "48.95s"
+
+
+def test_duration_study_measures_the_shipped_threshold():
+    """`measure` swaps the learned alert's threshold for a candidate's; the shipped one must be
+    what alerts.yaml holds, so the docs' table measures the rule users get."""
+
+    def flat(expr: str) -> str:
+        return re.sub(r"\s*\)", ")", re.sub(r"\(\s*", "(", re.sub(r"\s+", " ", expr)))
+
+    shipped = duration_study.shipped()
+    (rule,) = [r for r in _alerts() if r["alert"] == "CodeDeployDeploymentSlowerThanUsual"]
+    assert flat(rule["expr"]).count(shipped.promql) == 2  # with and without the owner join
+    assert shipped.text in rule["annotations"]["description"]
+    swapped = duration_study.candidate_rules(duration_study.candidate("p99", 1.815))
+    assert "^ 1.815" in swapped and shipped.promql not in flat(swapped)
+
+
+def test_lognormal_arithmetic_of_the_study():
+    """P(Z > 2.326) is 1 %: the threshold median x e^(2.326 sigma) fires on 1 % of normal
+    deployments; an endless history's buckets are the normal CDF at ln(le / median) / sigma."""
+    assert abs(duration_study.normal_fired(180 * math.exp(2.326 * 0.4), 180, 0.4) - 0.01) < 1e-4
+    counts = duration_study.expected_counts(7200, 0.5)
+    assert counts[duration_study.PHASE_BOUNDS.index(7200)] == 0.5
+    # 7200 s lies on a bound: its median is interpolated exactly, 180 s (in 120-300) is not
+    assert duration_study.histogram_quantile(0.5, counts, duration_study.PHASE_BOUNDS) == 7200
+    lam = duration_study.expected_counts(180, 0.3)
+    assert duration_study.histogram_quantile(0.5, lam, duration_study.PHASE_BOUNDS) > 1.1 * 180

@@ -236,7 +236,7 @@ local render = import '../lib/render.libsonnet';
           )
           > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
           unless on (account_id, region, application, deployment_group)
-            deployment_group:codedeploy_deployment_active_seconds:p90
+            deployment_group:codedeploy_deployment_active_seconds:p50
         |||,
         exprWithOwner: |||-
           (
@@ -249,7 +249,7 @@ local render = import '../lib/render.libsonnet';
             )
             > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
             unless on (account_id, region, application, deployment_group)
-              deployment_group:codedeploy_deployment_active_seconds:p90
+              deployment_group:codedeploy_deployment_active_seconds:p50
           )
           * on (account_id, region, application, deployment_group) group_left (%(tags)s)
             topk by (account_id, region, application, deployment_group) (1, codedeploy_deployment_group_tags{%(job)s})
@@ -265,7 +265,7 @@ local render = import '../lib/render.libsonnet';
               )
               > %(CodeDeployDeploymentRunningTooLong.thresholdSeconds)s
               unless on (account_id, region, application, deployment_group)
-                deployment_group:codedeploy_deployment_active_seconds:p90
+                deployment_group:codedeploy_deployment_active_seconds:p50
             )
             unless on (account_id, region, application, deployment_group)
               codedeploy_deployment_group_tags{%(job)s}
@@ -451,7 +451,7 @@ local render = import '../lib/render.libsonnet';
           )
           > on (account_id, region, application, deployment_group) group_left
             clamp_min(
-              %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+              %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p50,
               %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
             )
         |||,
@@ -466,7 +466,7 @@ local render = import '../lib/render.libsonnet';
             )
             > on (account_id, region, application, deployment_group) group_left
               clamp_min(
-                %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+                %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p50,
                 %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
               )
           )
@@ -484,7 +484,7 @@ local render = import '../lib/render.libsonnet';
               )
               > on (account_id, region, application, deployment_group) group_left
                 clamp_min(
-                  %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p90,
+                  %(CodeDeployDeploymentSlowerThanUsual.factor)s * deployment_group:codedeploy_deployment_active_seconds:p50,
                   %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)s
                 )
             )
@@ -493,7 +493,7 @@ local render = import '../lib/render.libsonnet';
           )
         |||,
         summary: "A CodeDeploy deployment is taking longer than its group's deployments usually do.",
-        description: "Deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been active (InProgress, not waiting) for {{ $value | humanizeDuration }}; its group's Succeeded deployments usually take {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p50{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }} (p90 {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p90{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, over {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:count{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | printf \"%%.0f\" }}{{ else }}unknown{{ end }} deployments), and the threshold is max(%(CodeDeployDeploymentSlowerThanUsual.factor)s x p90, %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)ss).{{ with printf \"count by (lifecycle_event) (max by (target_id, lifecycle_event) (codedeploy_lifecycle_event_status{account_id=%%q,region=%%q,deployment_id=%%q,status=\\\"InProgress\\\"} == 1))\" $labels.account_id $labels.region $labels.deployment_id | query }} Hooks InProgress: {{ range $i, $h := . | sortByLabel \"lifecycle_event\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}{{ $h.Labels.lifecycle_event }} on {{ $h.Value | printf \"%%.0f\" }} target{{ if ne $h.Value 1.0 }}s{{ end }}{{ end }}{{ end }}.{{ end }}",
+        description: "Deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been active (InProgress, not waiting) for {{ $value | humanizeDuration }}; its group's Succeeded deployments usually take {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p50{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }} (p90 {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:p90{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, over {{ with printf \"deployment_group:codedeploy_deployment_active_seconds:count{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group | query }}{{ . | first | value | printf \"%%.0f\" }}{{ else }}unknown{{ end }} deployments), and the threshold is max(%(CodeDeployDeploymentSlowerThanUsual.factor)s x p50, %(CodeDeployDeploymentSlowerThanUsual.floorSeconds)ss).{{ with printf \"count by (lifecycle_event) (max by (target_id, lifecycle_event) (codedeploy_lifecycle_event_status{account_id=%%q,region=%%q,deployment_id=%%q,status=\\\"InProgress\\\"} == 1))\" $labels.account_id $labels.region $labels.deployment_id | query }} Hooks InProgress: {{ range $i, $h := . | sortByLabel \"lifecycle_event\" }}{{ if lt $i 5 }}{{ if $i }}, {{ end }}{{ $h.Labels.lifecycle_event }} on {{ $h.Value | printf \"%%.0f\" }} target{{ if ne $h.Value 1.0 }}s{{ end }}{{ end }}{{ end }}.{{ end }}",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploydeploymentslowerthanusual",
         statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },

@@ -219,7 +219,7 @@ def traffic_panels(y: int) -> list[Any]:
 def _threshold() -> str:
     """The learned alert's threshold per group, at its default factor and floor."""
     knobs = {k.name: k.default for a in ALERTS if a.name == "CodeDeployDeploymentSlowerThanUsual" for k in a.knobs}
-    return f"clamp_min({knobs['factor']} * {recording.ACTIVE_P90}{{{SEL_GROUP}}}, {knobs['floorSeconds']})"
+    return f"clamp_min({knobs['factor']} * {recording.ACTIVE_P50}{{{SEL_GROUP}}}, {knobs['floorSeconds']})"
 
 
 def running_panels(y: int) -> list[Any]:
