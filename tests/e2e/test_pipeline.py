@@ -111,7 +111,9 @@ def _families(exposition: str) -> set[str]:
     names = set()
     for line in exposition.splitlines():
         if line and not line.startswith(("#", "process_")):  # process_*: prometheus-client's
-            name = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line).group(0)
+            match = re.match(r"[a-zA-Z_:][a-zA-Z0-9_:]*", line)
+            assert match, line
+            name = match.group(0)
             base = re.sub(r"_(bucket|sum|count)$", "", name)
             names.add(base if base in HISTOGRAMS else name)
     return names
