@@ -44,7 +44,10 @@ class GroupState:
     newest_seen: Deployment | None = None
     last_success_seen: float | None = None
     last_failure: float | None = None
-    running: set[str] = field(default_factory=set)
+    # Seen unfinished -> the last read that saw it so; forgotten, as `done`, once no read has
+    # seen it for forget_after (no longer followed): a deployment that stops being read while
+    # running would otherwise stay for the life of the process.
+    running: dict[str, float] = field(default_factory=dict)
     done: dict[str, float] = field(default_factory=dict)  # counted (or baseline) -> when
     totals: dict[tuple[str, str], int] = field(default_factory=dict)
     durations: dict[str, Histogram] = field(default_factory=dict)
@@ -73,7 +76,7 @@ class GroupStates:
                 state = GroupState(account, region, listed, poll, now - interval)
             elif listed and not state.listed:
                 state.listed, state.first_poll, state.started_at = True, poll, now - interval
-                state.totals, state.durations, state.running, state.done = {}, {}, set(), {}
+                state.totals, state.durations, state.running, state.done = {}, {}, {}, {}
             state.listed = listed
             # An account id learned late (STS answered after a failure) relabels the group.
             state.account, state.region = identity(ref[0])
@@ -129,10 +132,11 @@ class GroupStates:
         for aws, record in fetched:
             ref = (aws, record.application, record.deployment_group)
             state = self.states.get(ref)
-            if state is not None and _observe(state, record, poll) and self.on_counted is not None:
+            if state is not None and _observe(state, record, poll, now) and self.on_counted is not None:
                 self.on_counted(ref, record)
         for state in self.states.values():
             state.done = {i: t for i, t in state.done.items() if t + forget_after >= now}
+            state.running = {i: t for i, t in state.running.items() if t + forget_after >= now}
 
     def views(
         self,
@@ -145,7 +149,7 @@ class GroupStates:
         return [view if extend is None else extend(ref, view) for ref, view in views]
 
 
-def _observe(state: GroupState, record: Deployment, poll: int) -> bool:
+def _observe(state: GroupState, record: Deployment, poll: int, now: float) -> bool:
     """Feed one record; True when it is counted now."""
     newest = state.newest_seen
     # Ties on create time go to the greater ID, so the answer does not depend on read order.
@@ -162,12 +166,12 @@ def _observe(state: GroupState, record: Deployment, poll: int) -> bool:
         state.last_failure = max(state.last_failure or end, end)
     deployment_id = record.deployment_id
     if not record.terminal:
-        state.running.add(deployment_id)
+        state.running[deployment_id] = now
         return False
     if deployment_id in state.done:
         return False
     was_running = deployment_id in state.running
-    state.running.discard(deployment_id)
+    state.running.pop(deployment_id, None)
     state.done[deployment_id] = state.started_at if poll == state.first_poll else (end or 0.0)
     new = poll != state.first_poll and (end is None or end >= state.started_at)
     if not state.listed or not (was_running or new):

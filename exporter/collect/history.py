@@ -187,6 +187,9 @@ class History:
         for history in self.groups.values():
             if history.oldest < since or len(history.entries) > MAX_ENTRIES_PER_GROUP:
                 _prune(history, since)
+            # Seen running, then no longer read (no longer followed): unread for as long as the
+            # history reaches, its watch can no longer tell anything a record would not.
+            history.running = {i: w for i, w in history.running.items() if w.last >= since}
             if history.reach < wanted:
                 continue  # not read back that far yet: no figure rather than a short one
             if history.dirty:

@@ -56,8 +56,10 @@ class Watch:
 
     clean: bool
     times: list[float] = field(default_factory=list)
+    last: float = 0.0  # the last read that saw it running: a watch no read renews is forgotten
 
     def see(self, status: str, at: float) -> None:
+        self.last = at
         if (status in WAITING_STATUSES) != (len(self.times) % 2 == 1):
             self.times.append(at)
 

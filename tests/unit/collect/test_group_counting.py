@@ -170,3 +170,19 @@ def test_history_is_remembered_from_the_group_start_and_forgotten_likewise():
     state = poll(states, 1, deployment("d-FINISHED1", "Succeeded", T0 - 900, T0 - 600))
     assert state.done == {"d-FINISHED1": state.started_at}
     assert poll(states, 2, now=state.started_at + FORGET_AFTER + 1).done == {}
+
+
+def test_a_deployment_no_longer_read_while_running_is_forgotten_and_still_counted_if_seen_finished():
+    # Seen running, then no read sees it (its group's `latest` moved on, an account down):
+    # forgotten after FORGET_AFTER, as counted ones are, so the set cannot grow for the life of
+    # the process; a later read of it finished still counts it once.
+    states = GroupStates()
+    state = poll(states, 1, deployment("d-RUNNING01", "InProgress"), deployment("d-RUNNING02", "InProgress"))
+    assert set(state.running) == {"d-RUNNING01", "d-RUNNING02"}
+    state = poll(states, 2, deployment("d-RUNNING02", "InProgress"), now=T0 + FORGET_AFTER)
+    assert set(state.running) == {"d-RUNNING01", "d-RUNNING02"}  # not yet: exactly FORGET_AFTER
+    state = poll(states, 3, deployment("d-RUNNING02", "InProgress"), now=T0 + FORGET_AFTER + INTERVAL)
+    assert set(state.running) == {"d-RUNNING02"}
+    finished = deployment("d-RUNNING01", "Failed", end=T0 + FORGET_AFTER + 2 * INTERVAL)
+    state = poll(states, 4, finished, now=T0 + FORGET_AFTER + 3 * INTERVAL)
+    assert state.totals == {("Failed", "user"): 1}

@@ -92,3 +92,19 @@ def test_a_group_no_longer_listed_drops_its_history():
     history = started([record(1, "Succeeded", NOW - 3600, 1)])
     history.sync([], 2, NOW + 30, 30.0)
     assert history.view(REF) is None
+
+
+def test_a_deployment_no_longer_read_while_running_is_forgotten_once_out_of_reach():
+    # 1d + 7d windows: the history reaches 8 days back. A watch no read has renewed for that
+    # long goes (its deployment is no longer followed); one read since stays.
+    history = started([record(1, "InProgress", NOW - 600, 1), record(2, "InProgress", NOW - 600, 2)])
+    assert set(history.groups[REF].running) == {"d-HISTORY01", "d-HISTORY02"}
+    history.observe([(AWS, record(2, "InProgress", NOW - 600, 2))], 2, NOW + 5 * DAY)
+    history.update(NOW + 8 * DAY, WINDOWS, DAY)
+    assert set(history.groups[REF].running) == {"d-HISTORY01", "d-HISTORY02"}  # exactly 8 days: kept
+    history.update(NOW + 8 * DAY + 30, WINDOWS, DAY)
+    assert set(history.groups[REF].running) == {"d-HISTORY02"}
+    # Read finished after all: still a new change (it completed after the exporter started).
+    history.observe([(AWS, record(1, "Succeeded", NOW + 8 * DAY, 1, took=60.0))], 3, NOW + 8 * DAY + 90)
+    history.update(NOW + 8 * DAY + 90, WINDOWS, DAY)
+    assert history.view(REF).changes == 1
