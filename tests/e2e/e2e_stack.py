@@ -14,7 +14,7 @@ import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from support.tools import require_binary
@@ -159,6 +159,19 @@ class Alertmanager:
 # ---- starting the stack's parts ------------------------------------------------------------
 # Each returns once its part answers; the caller stops its process.
 
+
+def start_ready(name: str, argv: list[str], workdir: Path, url: str, timeout: float = 30.0, **options: Any) -> Process:
+    """Start `argv` (its log in workdir/NAME.log) and return once `url` answers 200; a process
+    that never does is stopped before the failure goes up."""
+    process = Process(name, argv, workdir / f"{name}.log", **options)
+    try:
+        wait_ready(process, url, timeout=timeout)
+    except BaseException:
+        process.stop()
+        raise
+    return process
+
+
 # The simulator checks no signature, but boto3 needs keys.
 SIMULATOR_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "e2e", "AWS_SECRET_ACCESS_KEY": "e2e"}
 
@@ -174,13 +187,7 @@ def start_exporter(
     argv += extra_args
     # No profile of this machine may interfere.
     env = {k: v for k, v in os.environ.items() if k != "AWS_PROFILE"} | SIMULATOR_CREDENTIALS
-    process = Process("exporter", argv, workdir / "exporter.log", cwd=ROOT, env=env)
-    try:
-        wait_ready(process, f"http://127.0.0.1:{port}/readyz", timeout=ready_timeout)
-    except BaseException:
-        process.stop()
-        raise
-    return process
+    return start_ready("exporter", argv, workdir, f"http://127.0.0.1:{port}/readyz", ready_timeout, cwd=ROOT, env=env)
 
 
 def start_alertmanager(workdir: Path, config: dict) -> Alertmanager:
@@ -194,13 +201,9 @@ def start_alertmanager(workdir: Path, config: dict) -> Alertmanager:
         f"--web.listen-address=127.0.0.1:{port}",
         "--cluster.listen-address=",
     ]
-    process = Process("alertmanager", argv, workdir / "alertmanager.log")
-    try:
-        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
-    except BaseException:
-        process.stop()
-        raise
-    return Alertmanager(f"http://127.0.0.1:{port}", process)
+    return Alertmanager(
+        f"http://127.0.0.1:{port}", start_ready("alertmanager", argv, workdir, f"http://127.0.0.1:{port}/-/ready")
+    )
 
 
 def start_prometheus(
@@ -232,10 +235,6 @@ def start_prometheus(
         f"--storage.tsdb.path={workdir / 'data'}",
         f"--web.listen-address=127.0.0.1:{port}",
     ]
-    process = Process("prometheus", argv, workdir / "prometheus.log")
-    try:
-        wait_ready(process, f"http://127.0.0.1:{port}/-/ready")
-    except BaseException:
-        process.stop()
-        raise
-    return Prometheus(f"http://127.0.0.1:{port}", process)
+    return Prometheus(
+        f"http://127.0.0.1:{port}", start_ready("prometheus", argv, workdir, f"http://127.0.0.1:{port}/-/ready")
+    )
