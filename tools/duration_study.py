@@ -12,7 +12,10 @@ and written as promtool series notation. Two uses:
   shipped threshold, or a candidate: ``--rule p50|p90|p99 --factor F``) and counts the firings
   of CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed");
 - ``python -m tools.duration_study spread``: the same candidates without promtool, over an
-  endless history and over medians across the buckets: histogram_quantile's interpolation error.
+  endless history and over medians across the buckets: histogram_quantile's interpolation error;
+- ``measure-hooks`` and ``spread-hooks``: the same for CodeDeployLifecycleEventSlowerThanUsual,
+  one target's runs of three hooks (20 s, 2 min, 10 min medians) against the hook buckets
+  (codedeploy_deployment_group_lifecycle_event_duration_seconds), ``--floor`` included.
 
 The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
 interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
