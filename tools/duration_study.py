@@ -12,7 +12,10 @@ and written as promtool series notation. Two uses:
   shipped threshold, or a candidate: ``--rule p50|p90|p99 --factor F``) and counts the firings
   of CodeDeployDeploymentSlowerThanUsual (docs/monitoring.md, "Measured, not assumed");
 - ``python -m tools.duration_study spread``: the same candidates without promtool, over an
-  endless history and over medians across the buckets: histogram_quantile's interpolation error.
+  endless history and over medians across the buckets: histogram_quantile's interpolation error;
+- ``measure-hooks`` and ``spread-hooks``: the same for CodeDeployLifecycleEventSlowerThanUsual,
+  one target's runs of three hooks (20 s, 2 min, 10 min medians) against the hook buckets
+  (codedeploy_deployment_group_lifecycle_event_duration_seconds), ``--floor`` included.
 
 The expected quantiles are computed here the way Prometheus' histogram_quantile does (linear
 interpolation inside the bucket the rank falls into; the +Inf bucket answers the highest finite
@@ -41,6 +44,8 @@ JOB = 'job="codedeploy-exporter"'
 ACCOUNT = 'account_id="111111111111",region="us-east-1"'
 ACTIVE_P50_NAME = "deployment_group:codedeploy_deployment_active_seconds:p50"
 ACTIVE_P90_NAME = "deployment_group:codedeploy_deployment_active_seconds:p90"
+HOOK_P50_NAME = "deployment_group:codedeploy_lifecycle_event_seconds:p50"
+HOOK_P90_NAME = "deployment_group:codedeploy_lifecycle_event_seconds:p90"
 RUNBOOK = "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#"
 
 
@@ -260,16 +265,18 @@ def alerts_test(seed: int = 29) -> str:
 # ---- hooks: learned against the group's hook history, Stuck as the fallback ---------------
 HOOK = "BeforeAllowTraffic"
 HOOK_MEDIAN = 20.0
+LONG_HOOK = "AfterInstall"  # a hook long enough that the factor decides, not the floor
+LONG_HOOK_MEDIAN = 600.0
 HOOK_SLOWER = "CodeDeployLifecycleEventSlowerThanUsual"
 HOOK_SLOWER_SUMMARY = "A CodeDeploy lifecycle event is taking longer than it usually does in its group."
 STUCK = "CodeDeployLifecycleEventStuck"
 STUCK_SUMMARY = "A CodeDeploy lifecycle event has been in progress for too long."
 
 
-def hook_buckets(group: Group, counts: Sequence[int], steps: int) -> list[str]:
+def hook_buckets(group: Group, counts: Sequence[int], steps: int, event: str = HOOK) -> list[str]:
     rows = []
     for le, count in zip([*map(str, HOOK_BOUNDS), "+Inf"], counts, strict=True):
-        labels = f'{group.labels},instance="e:1",lifecycle_event="{HOOK}",le="{le}"'
+        labels = f'{group.labels},instance="e:1",lifecycle_event="{event}",le="{le}"'
         rows.append(
             _series(
                 f"codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{{{labels}}}", f"{count}x{steps}"
@@ -278,22 +285,25 @@ def hook_buckets(group: Group, counts: Sequence[int], steps: int) -> list[str]:
     return rows
 
 
-def _hook_run(group: Group, deployment: str, target: str, start: int, status_values: str, steps: int) -> str:
-    labels = f'{group.labels},instance="e:1",deployment_id="{deployment}",target_id="{target}",lifecycle_event="{HOOK}"'
+def _hook_run(
+    group: Group, deployment: str, target: str, start: int, status_values: str, steps: int, event: str = HOOK
+) -> str:
+    run = f'deployment_id="{deployment}",target_id="{target}",lifecycle_event="{event}"'
+    labels = f'{group.labels},instance="e:1",{run}'
     return _series(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{labels}}}", f"{start}x{steps}") + _series(
         f'codedeploy_lifecycle_event_status{{{labels},status="InProgress"}}', status_values
     )
 
 
-def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str) -> str:
+def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str, event: str = HOOK) -> str:
     description = (
-        f"Lifecycle event {HOOK} of 1 target in deployment {deployment} of {group.application}/prod "
+        f"Lifecycle event {event} of 1 target in deployment {deployment} of {group.application}/prod "
         f"(account 111111111111, us-east-1) has been InProgress for {tail}"
     )
     return (
         f'          - exp_labels: {{severity: warning, account_id: "111111111111", region: us-east-1, '
         f"application: {group.application}, deployment_group: prod, deployment_id: {deployment}, "
-        f"lifecycle_event: {HOOK}}}\n"
+        f"lifecycle_event: {event}}}\n"
         "            exp_annotations:\n"
         f"              summary: {summary}\n"
         f"              description: {json.dumps(description)}\n"
@@ -303,26 +313,37 @@ def _hook_exp(group: Group, deployment: str, alert: str, summary: str, tail: str
 
 def hooks_case(rng: random.Random) -> str:
     """One target's hook of the Lambda group (history of 280 runs, median 20s) runs from 0 to
-    80m: the learned alert fires past max(1.5 x p90, 300s), Stuck never (the hook has history).
-    The fresh group's hook (2 runs of history) runs as long: Stuck fires, the learned one not."""
+    80m: the learned alert fires past the shipped max(factor x p50, floor), here the floor, Stuck
+    never (the hook has history). A second hook of the group (median 10 min, so the factor
+    decides) runs as long in another deployment: it fires past factor x its p50. The fresh
+    group's hook (2 runs of history) runs as long: Stuck fires, the learned one not."""
     steps = 90
+    rule = hook_shipped()
     history = cumulative(lognormal(rng, Group("h", HOOK_MEDIAN, 0.5, 0), 280), HOOK_BOUNDS)
     rows = hook_buckets(LAMBDA, history, steps) + hook_buckets(FRESH, cumulative([15.0, 25.0], HOOK_BOUNDS), steps)
     rows.append(_hook_run(LAMBDA, "d-LHOOK", "t-1", 0, "1x80 _x9", steps))
     rows.append(_hook_run(FRESH, "d-NHOOK", "t-1", 0, "1x80 _x9", steps))
-    p90 = histogram_quantile(0.9, history, HOOK_BOUNDS)
-    fire = math.floor(max(1.5 * p90, 300) / 60) + 1
-    learned = _hook_exp(
-        LAMBDA,
-        "d-LHOOK",
-        HOOK_SLOWER,
-        HOOK_SLOWER_SUMMARY,
-        f"longer than max(1.5 x its group's p90 of {humanize_duration(p90)}, 300s).",
-    )
+    long_history = cumulative(lognormal(rng, Group("h", LONG_HOOK_MEDIAN, 0.3, 0), 280), HOOK_BOUNDS)
+    long_threshold = rule.threshold(long_history)
+    # all runs under 1 s: the floor is the threshold; the long hook must be above it
+    assert long_threshold > rule.threshold([1] * len(long_history)), "the factor must decide, not the floor"
+    rows += hook_buckets(LAMBDA, long_history, steps, LONG_HOOK)
+    rows.append(_hook_run(LAMBDA, "d-LLONG", "t-1", 0, "1x80 _x9", steps, LONG_HOOK))
+
+    def learned_exp(deployment: str, counts: Sequence[int], event: str) -> str:
+        p50 = humanize_duration(histogram_quantile(0.5, counts, HOOK_BOUNDS))
+        tail = "longer than " + rule.text.replace(" x p50", f" x its group's p50 of {p50}") + "."
+        return _hook_exp(LAMBDA, deployment, HOOK_SLOWER, HOOK_SLOWER_SUMMARY, tail, event)
+
+    fire = math.floor(rule.threshold(history) / 60) + 1
+    long_fire = math.floor(long_threshold / 60) + 1
+    learned = learned_exp("d-LHOOK", history, HOOK)
     stuck = _hook_exp(FRESH, "d-NHOOK", STUCK, STUCK_SUMMARY, "more than 3600 seconds.")
     checks = [
         _check(f"{fire - 1}m", HOOK_SLOWER),
         _check(f"{fire}m", HOOK_SLOWER, learned),
+        _check(f"{long_fire - 1}m", HOOK_SLOWER, learned),
+        _check(f"{long_fire}m", HOOK_SLOWER, learned + learned_exp("d-LLONG", long_history, LONG_HOOK)),
         _check("89m", HOOK_SLOWER),
         _check("60m", STUCK),
         # InProgress past 3600s from 61m, then `for: 5m`
@@ -508,11 +529,11 @@ def history_test(seed: int = 14) -> str:
         ),
         _expr(
             f"{last}h",
-            f"round({recording.HOOK_P90}, 0.001)",
+            f"round({recording.HOOK_P50}, 0.001)",
             [
                 _sample(
-                    _group_labels(LAMBDA, recording.HOOK_P90, f',lifecycle_event="{HOOK}"'),
-                    histogram_quantile(0.9, hooks, HOOK_BOUNDS),
+                    _group_labels(LAMBDA, recording.HOOK_P50, f',lifecycle_event="{HOOK}"'),
+                    histogram_quantile(0.5, hooks, HOOK_BOUNDS),
                     True,
                 )
             ],
@@ -566,32 +587,49 @@ def _q(q: float, counts: Sequence[float]) -> float:
     return histogram_quantile(q, counts, PHASE_BOUNDS)
 
 
-def candidate(name: str, factor: float, floor: float = 300) -> Rule:
+def candidate(
+    name: str,
+    factor: float,
+    floor: float = 300,
+    recorded: tuple[str, str] = (ACTIVE_P50_NAME, ACTIVE_P90_NAME),
+    bounds: Sequence[float] = PHASE_BOUNDS,
+) -> Rule:
     """The rules compared in docs/monitoring.md ("Measured, not assumed"). ``p99``: the group's
-    99th percentile as log-normal durations have it, p50 x (p90/p50)^k with k = 2.326/1.2816."""
-    p50, p90 = ACTIVE_P50_NAME, ACTIVE_P90_NAME
+    99th percentile as log-normal durations have it, p50 x (p90/p50)^k with k = 2.326/1.2816.
+    ``recorded`` and ``bounds``: the recorded p50/p90 and the buckets they come from (the
+    deployments' by default, the hooks' for :func:`hook_candidate`)."""
+    p50, p90 = recorded
+
+    def q(x: float, c: Sequence[float]) -> float:
+        return histogram_quantile(x, c, bounds)
+
     if name == "p90":
         return Rule(
             name,
             f"max({factor:g} x p90, {floor:g}s)",
             f"clamp_min({factor} * {p90}, {floor:g})",
-            lambda c: max(factor * _q(0.9, c), floor),
+            lambda c: max(factor * q(0.9, c), floor),
         )
     if name == "p50":
         return Rule(
             name,
             f"max({factor:g} x p50, {floor:g}s)",
             f"clamp_min({factor} * {p50}, {floor:g})",
-            lambda c: max(factor * _q(0.5, c), floor),
+            lambda c: max(factor * q(0.5, c), floor),
         )
     if name == "p99":
         return Rule(
             name,
             f"max(p50 x (p90/p50)^{factor:g}, {floor:g}s)",
             f"clamp_min({p50} * ({p90} / {p50}) ^ {factor}, {floor:g})",
-            lambda c: max(_q(0.5, c) * (_q(0.9, c) / _q(0.5, c)) ** factor, floor),
+            lambda c: max(q(0.5, c) * (q(0.9, c) / q(0.5, c)) ** factor, floor),
         )
     raise ValueError(f"unknown rule {name!r} (p50, p90, p99)")
+
+
+def hook_candidate(name: str, factor: float, floor: float = 300) -> Rule:
+    """A candidate threshold of CodeDeployLifecycleEventSlowerThanUsual (the hooks' buckets)."""
+    return candidate(name, factor, floor, (HOOK_P50_NAME, HOOK_P90_NAME), HOOK_BOUNDS)
 
 
 def shipped() -> Rule:
@@ -603,16 +641,23 @@ def shipped() -> Rule:
     return candidate("p50", knobs["factor"], knobs["floorSeconds"])
 
 
-def candidate_rules(rule: Rule) -> str:
-    """alerts.yaml with the learned alert alone, its threshold replaced by ``rule``'s."""
+def candidate_rules(rule: Rule, alert: str = SLOWER) -> str:
+    """alerts.yaml with the learned ``alert`` alone, its threshold replaced by ``rule``'s."""
     import yaml
 
     groups = yaml.safe_load((ROOT / "exporter/monitoring/alerts.yaml").read_text())["groups"]
-    (shipped,) = [r for g in groups for r in g["rules"] if r.get("alert") == SLOWER]
+    (shipped,) = [r for g in groups for r in g["rules"] if r.get("alert") == alert]
     expr, n = re.subn(r"clamp_min\((?:[^()]|\([^()]*\))*\)", rule.promql, shipped["expr"])
     if not n:
-        raise SystemExit(f"no clamp_min(...) threshold in the shipped {SLOWER}")
-    return yaml.safe_dump({"groups": [{"name": "study", "rules": [{**shipped, "expr": expr}]}]}, width=10_000)
+        raise SystemExit(f"no clamp_min(...) threshold in the shipped {alert}")
+    records = yaml.safe_load((ROOT / "exporter/monitoring/rules.yaml").read_text())["groups"]
+    recorded = {r["record"]: r["expr"] for g in records for r in g["rules"] if "record" in r}
+    study: list[dict[str, object]] = []
+    if HOOK_P90_NAME in rule.promql and HOOK_P90_NAME not in recorded:
+        # the hook p90 is not shipped (nothing reads it): the candidate gets it, as the p50 is made
+        p90 = recorded[HOOK_P50_NAME].replace("histogram_quantile(0.5,", "histogram_quantile(0.9,")
+        study.append({"record": HOOK_P90_NAME, "expr": p90})
+    return yaml.safe_dump({"groups": [{"name": "study", "rules": [*study, {**shipped, "expr": expr}]}]}, width=10_000)
 
 
 def study(
@@ -656,10 +701,29 @@ def study(
                     notation([1] * ends + [0] * (steps + 1 - ends)),
                 )
             )
-    checks = "".join(_check(f"{k * poll}s", SLOWER) for k in range(1, steps + 1))
+    first = _replay(rows, SLOWER, rule, poll, steps, promtool)
+    out = Outcome()
+    for i, (kind, _active) in enumerate(kinds):
+        fired = f"d-{kind}{i}" in first
+        if kind == "n":
+            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
+        elif kind == "w":
+            out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
+        else:
+            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
+            if fired:
+                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
+    return out, threshold
+
+
+def _replay(rows: Sequence[str], alert: str, rule: Rule, poll: int, steps: int, promtool: str) -> dict[str, float]:
+    """Runs ``rows`` through promtool with the shipped recording rules and ``alert`` alone (its
+    threshold ``rule``'s), expecting silence at every evaluation: each firing is reported as a
+    failure, which names the deployment. Returns each deployment's first firing, seconds."""
+    checks = "".join(_check(f"{k * poll}s", alert) for k in range(1, steps + 1))
     alerts = tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False)
     with alerts:
-        alerts.write(candidate_rules(rule))
+        alerts.write(candidate_rules(rule, alert))
     text = (
         "rule_files:\n  - "
         + alerts.name
@@ -685,18 +749,7 @@ def study(
             first.setdefault(deployment, at)
     if result.returncode and not first:
         raise SystemExit(result.stdout + result.stderr)
-    out = Outcome()
-    for i, (kind, _active) in enumerate(kinds):
-        fired = f"d-{kind}{i}" in first
-        if kind == "n":
-            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
-        elif kind == "w":
-            out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
-        else:
-            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
-            if fired:
-                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
-    return out, threshold
+    return first
 
 
 def measure(args: argparse.Namespace) -> int:
@@ -715,6 +768,93 @@ def measure(args: argparse.Namespace) -> int:
             f"{group.application} | {group.median:.0f}s | {group.sigma} | {threshold:.0f}s | "
             f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
             f"{out.slow_fired}/{out.slow} | {out.worst_delay:.0f}s | {out.waiting_fired}/{out.waiting}"
+        )
+    return 0
+
+
+# ---- the hooks' measurement ----------------------------------------------------------------
+@dataclass(frozen=True)
+class Hook:
+    """One lifecycle event of one group: log-normal durations of its runs (one per target)."""
+
+    event: str
+    median: float  # seconds
+    sigma: float  # of ln(duration)
+    history: int  # finished runs in the hook history (e.g. 28 deployments x 10 targets)
+
+
+STUDIED_HOOKS = (
+    Hook("ApplicationStart", 20.0, 0.3, 280),
+    Hook("ValidateService", 120.0, 0.4, 280),
+    Hook("AfterInstall", 600.0, 0.5, 280),
+)
+HOOK_QUANTILE = "p50"  # the recorded quantile the shipped hook alert compares with
+
+
+def hook_shipped() -> Rule:
+    """The shipped hook rule at its default knobs (tools/generate/alerts.py)."""
+    from tools.generate.alerts import ALERTS
+
+    (alert,) = [a for a in ALERTS if a.name == HOOK_SLOWER]
+    knobs = {k.name: float(k.default) for k in alert.knobs}
+    return hook_candidate(HOOK_QUANTILE, knobs["factor"], knobs["floorSeconds"])
+
+
+def hook_study(
+    hook: Hook, normal: int, slow: int, poll: int, seed: int, promtool: str, rule: Rule
+) -> tuple[Outcome, float]:
+    """Replays one target's runs of ``hook`` through promtool with the shipped recording rules and
+    CodeDeployLifecycleEventSlowerThanUsual with ``rule``'s threshold: ``normal`` runs drawn from
+    the hook's distribution, ``slow`` ones 3x its median, each in a deployment of its own (the
+    alert is per deployment and hook). All start at 0; polls and evaluations every ``poll`` s."""
+    rng = random.Random(seed)
+    group = Group("hooks", hook.median, hook.sigma, hook.history)
+    history = cumulative(lognormal(rng, group, hook.history), HOOK_BOUNDS)
+    threshold = rule.threshold(history)
+    kinds = [("n", d) for d in lognormal(rng, group, normal)] + [("s", 3 * hook.median)] * slow
+    horizon = max(max(d for _, d in kinds), 3 * hook.median, threshold) + 10 * poll
+    steps = math.ceil(horizon / poll)
+    rows = hook_buckets(group, history, steps, hook.event)
+    for i, (kind, duration) in enumerate(kinds):
+        ends = math.ceil(duration / poll)  # the first poll that sees it done
+        labels = (
+            f'{group.labels},instance="e:1",deployment_id="d-{kind}{i}",target_id="t-1",lifecycle_event="{hook.event}"'
+        )
+        rows.append(_series(f"codedeploy_lifecycle_event_start_timestamp_seconds{{{labels}}}", f"0x{steps}"))
+        rows.append(
+            _series(
+                f'codedeploy_lifecycle_event_status{{{labels},status="InProgress"}}',
+                notation([1] * ends + [0] * (steps + 1 - ends)),
+            )
+        )
+    first = _replay(rows, HOOK_SLOWER, rule, poll, steps, promtool)
+    out = Outcome()
+    for i, (kind, _duration) in enumerate(kinds):
+        fired = f"d-{kind}{i}" in first
+        if kind == "n":
+            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
+        else:
+            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
+            if fired:
+                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
+    return out, threshold
+
+
+def measure_hooks(args: argparse.Namespace) -> int:
+    import shutil
+
+    promtool = shutil.which("promtool")
+    if not promtool:
+        raise SystemExit("promtool is not on PATH")
+    rule = hook_shipped() if args.rule == "shipped" else hook_candidate(args.rule, args.factor, args.floor)
+    print(f"poll interval {args.poll}s, threshold {rule.text}, seed {args.seed}")
+    print("hook | median | sigma | threshold | normal fired | slow (3x median) fired | worst delay")
+    for hook in STUDIED_HOOKS:
+        out, threshold = hook_study(hook, args.normal, args.slow, args.poll, args.seed, promtool, rule)
+        print(
+            f"{hook.event} | {hook.median:.0f}s | {hook.sigma} | {threshold:.0f}s | "
+            f"{out.normal_fired}/{out.normal} ({100 * out.normal_fired / out.normal:.1f} %) | "
+            f"{out.slow_fired}/{out.slow} | {out.worst_delay:.0f}s"
         )
     return 0
 
@@ -787,6 +927,69 @@ def spread(args: argparse.Namespace) -> int:
     return 0
 
 
+HOOK_SPREAD_RULES = (("p90", 1.5), ("p50", 2.4), ("p50", 2.2), ("p50", 2.0), ("p99", 1.815))
+
+
+def spread_hooks(args: argparse.Namespace) -> int:
+    """``spread`` for the hooks' buckets (1 s to 3 h, neighbours 2x to 5x apart), at ``--floor``
+    (0 shows the rule itself; the shipped 300 s floor decides for every short hook): (1) the
+    studied hooks with an endless history, (2) the range of the interpolation error of p50, p90
+    and the extrapolated p99 over medians from 2 s to 20 min (eighth-octave steps; a hook's 3x
+    stays within the 1 h appspec timeout; ``--scan-from`` starts later, e.g. where the floor stops
+    deciding), (3) sampled histories of 280 and 56 runs per median."""
+    rules = [hook_candidate(name, factor, args.floor) for name, factor in HOOK_SPREAD_RULES]
+    sigmas = (0.3, 0.4, 0.47, 0.5)
+    medians = [m for m in (2 * 2 ** (k / 8) for k in range(80)) if args.scan_from <= m <= 1200]
+    print(f"floor {args.floor:g}s, poll {args.poll}s")
+    print("(1) endless history: interpolated p50, p90 against the true ones; T / median, normal fired")
+    for hook in STUDIED_HOOKS:
+        for sigma in sigmas:
+            counts = expected_counts(hook.median, sigma, HOOK_BOUNDS)
+            p50, p90 = histogram_quantile(0.5, counts, HOOK_BOUNDS), histogram_quantile(0.9, counts, HOOK_BOUNDS)
+            cells = []
+            for rule in rules:
+                threshold = rule.threshold(counts)
+                fired = 100 * normal_fired(threshold, hook.median, sigma)
+                missed = "" if threshold <= 3 * hook.median - args.poll else " MISSES 3x"
+                cells.append(f"{rule.text}: {threshold / hook.median:.2f}x {fired:.2f} %{missed}")
+            print(
+                f"{hook.event} {hook.median:.0f}s sigma {sigma}: p50 {p50 / hook.median - 1:+.0%}, "
+                f"p90 {p90 / (hook.median * math.exp(1.2816 * sigma)) - 1:+.0%} | " + " | ".join(cells)
+            )
+    print(f"(2) {len(medians)} medians {medians[0]:.0f}s-20min, endless history: interpolated vs true (min to max)")
+    for sigma in sigmas:
+        errors: dict[str, list[float]] = {"p50": [], "p90": [], "p99": []}
+        for median in medians:
+            counts = expected_counts(median, sigma, HOOK_BOUNDS)
+            p50, p90 = histogram_quantile(0.5, counts, HOOK_BOUNDS), histogram_quantile(0.9, counts, HOOK_BOUNDS)
+            errors["p50"].append(p50 / median - 1)
+            errors["p90"].append(p90 / (median * math.exp(1.2816 * sigma)) - 1)
+            errors["p99"].append(p50 * (p90 / p50) ** 1.815 / (median * math.exp(2.326 * sigma)) - 1)
+        print(f"sigma {sigma}: " + ", ".join(f"{q} {min(e):+.0%} to {max(e):+.0%}" for q, e in errors.items()))
+    rng = random.Random(args.seed)
+    print(f"(3) {len(medians)} medians, 5 sampled histories each: mean normal fired, histories > 1 %, 3x caught")
+    for history in (280, 56):
+        for rule in rules:
+            cells = []
+            for sigma in sigmas:
+                shares: list[float] = []
+                over, caught = 0, 0
+                for median in medians:
+                    for _ in range(5):
+                        group = Group("scan", median, sigma, history)
+                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), HOOK_BOUNDS))
+                        share = normal_fired(threshold, median, sigma)
+                        shares.append(share)
+                        over += share > 0.01
+                        caught += threshold <= 3 * median - args.poll
+                n = len(shares)
+                cells.append(
+                    f"s {sigma}: {100 * sum(shares) / n:.2f} %, {100 * over / n:.0f} %, {100 * caught / n:.0f} %"
+                )
+            print(f"history {history} {rule.text}: " + " | ".join(cells))
+    return 0
+
+
 def outputs() -> dict[Path, str]:
     return {
         RULE_TESTS / "duration_alerts_test.yaml": alerts_test(),
@@ -796,7 +999,7 @@ def outputs() -> dict[Path, str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=("write", "measure", "spread"))
+    parser.add_argument("command", choices=("write", "measure", "spread", "measure-hooks", "spread-hooks"))
     parser.add_argument("--normal", type=int, default=300, help="normal deployments per group (measure)")
     parser.add_argument("--slow", type=int, default=30, help="injected slow deployments per group (measure)")
     parser.add_argument("--waiting", type=int, default=30, help="deployments parked in Ready per group (measure)")
@@ -808,12 +1011,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--factor", type=float, default=1.5, help="the rule's factor, or p99's exponent (measure)")
     parser.add_argument("--floor", type=float, default=300, help="the rule's floor, seconds (measure)")
+    parser.add_argument("--scan-from", type=float, default=2, help="least hook median scanned, s (spread-hooks)")
     args = parser.parse_args(argv)
     if args.command == "write":
         for path, text in outputs().items():
             path.write_text(text)
         return 0
-    return spread(args) if args.command == "spread" else measure(args)
+    commands = {"spread": spread, "measure": measure, "measure-hooks": measure_hooks, "spread-hooks": spread_hooks}
+    return commands[args.command](args)
 
 
 if __name__ == "__main__":

@@ -76,7 +76,7 @@
         "enabled": true,
         "severity": "warning",
         "for": "0m",
-        "factor": 1.5,
+        "factor": 2.4,
         "floorSeconds": 300
       },
       "CodeDeployTrafficShiftStalled": {

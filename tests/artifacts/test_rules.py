@@ -486,3 +486,50 @@ def test_lognormal_arithmetic_of_the_study():
     assert duration_study.histogram_quantile(0.5, counts, duration_study.PHASE_BOUNDS) == 7200
     lam = duration_study.expected_counts(180, 0.3)
     assert duration_study.histogram_quantile(0.5, lam, duration_study.PHASE_BOUNDS) > 1.1 * 180
+
+
+def test_hook_study_measures_the_shipped_hook_threshold():
+    """`measure-hooks` swaps CodeDeployLifecycleEventSlowerThanUsual's threshold for a
+    candidate's; the shipped one must be what alerts.yaml holds, and the fallback
+    (CodeDeployLifecycleEventStuck) must step aside on the same learned quantile."""
+
+    def flat(expr: str) -> str:
+        return re.sub(r"\s*\)", ")", re.sub(r"\(\s*", "(", re.sub(r"\s+", " ", expr)))
+
+    shipped = duration_study.hook_shipped()
+    rules = {r["alert"]: r for r in _alerts()}
+    learned, stuck = rules["CodeDeployLifecycleEventSlowerThanUsual"], rules["CodeDeployLifecycleEventStuck"]
+    assert flat(learned["expr"]).count(shipped.promql) == 2  # with and without the owner join
+    quantile = {"p50": duration_study.HOOK_P50_NAME, "p90": duration_study.HOOK_P90_NAME}[duration_study.HOOK_QUANTILE]
+    assert quantile in shipped.promql
+    assert (
+        flat(stuck["expr"]).count(
+            f"unless on (account_id, region, application, deployment_group, lifecycle_event) {quantile}"
+        )
+        == 2
+    )
+    assert (
+        shipped.text.split(" x ")[0] + " x its group's " + duration_study.HOOK_QUANTILE
+        in (learned["annotations"]["description"])
+    )
+    swapped = duration_study.candidate_rules(duration_study.hook_candidate("p90", 1.5), duration_study.HOOK_SLOWER)
+    # the candidate's p90 is recorded for it, as the shipped p50 is
+    assert "record: " + duration_study.HOOK_P90_NAME in swapped and "1.5 * " + duration_study.HOOK_P90_NAME in swapped
+    assert shipped.promql not in flat(swapped)
+
+
+def test_hook_study_replays_through_promtool_and_times_the_firing():
+    """A short replay of the shipped hook rule: the 10-minute hook's runs at 3x the median all
+    fire within one poll of crossing the threshold; the 20 s hook's never do (the 300 s floor
+    is above its 3x, by design)."""
+    import shutil
+
+    promtool = shutil.which("promtool")
+    assert promtool, "promtool is not on PATH"
+    rule = duration_study.hook_shipped()
+    short, _, long = duration_study.STUDIED_HOOKS
+    out, threshold = duration_study.hook_study(long, 40, 5, 30, 1, promtool, rule)
+    assert (out.slow, out.slow_fired) == (5, 5) and threshold < 3 * long.median - 30
+    assert 0 < out.worst_delay <= 30
+    out, threshold = duration_study.hook_study(short, 40, 5, 30, 1, promtool, rule)
+    assert threshold == 300 and (out.slow_fired, out.normal_fired) == (0, 0)

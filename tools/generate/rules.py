@@ -255,7 +255,7 @@ ELAPSED = "deployment_id:codedeploy_deployment_active_seconds:elapsed"
 ETA = "deployment_id:codedeploy_deployment_active_seconds:eta"
 PROGRESS = "deployment_id:codedeploy_deployment_targets_finished:ratio"
 HOOK_COUNT = "deployment_group:codedeploy_lifecycle_event_seconds:count"
-HOOK_P90 = "deployment_group:codedeploy_lifecycle_event_seconds:p90"
+HOOK_P50 = "deployment_group:codedeploy_lifecycle_event_seconds:p50"
 
 
 def active_elapsed(job: str = "<<job>>") -> str:
@@ -343,12 +343,11 @@ DURATION_RULES: tuple[DurationRule, ...] = (
         "short",
     ),
     DurationRule(
-        HOOK_P90,
-        _hook_quantile(0.9),
+        HOOK_P50,
+        _hook_quantile(0.5),
         (
-            "90th percentile of each lifecycle event's duration in the group's hook history, when it "
-            "holds at least minDeployments runs; CodeDeployLifecycleEventSlowerThanUsual compares with "
-            "it."
+            "Median of each lifecycle event's duration in the group's hook history, when it holds at "
+            "least minDeployments runs; CodeDeployLifecycleEventSlowerThanUsual compares with it."
         ),
         "s",
     ),

@@ -397,7 +397,7 @@ local render = import '../lib/render.libsonnet';
             and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
               codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
             unless on (account_id, region, application, deployment_group, lifecycle_event)
-              deployment_group:codedeploy_lifecycle_event_seconds:p90
+              deployment_group:codedeploy_lifecycle_event_seconds:p50
           )
         |||,
         exprWithOwner: |||-
@@ -410,7 +410,7 @@ local render = import '../lib/render.libsonnet';
               and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
                 codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
               unless on (account_id, region, application, deployment_group, lifecycle_event)
-                deployment_group:codedeploy_lifecycle_event_seconds:p90
+                deployment_group:codedeploy_lifecycle_event_seconds:p50
             )
           )
           * on (account_id, region, application, deployment_group) group_left (%(tags)s)
@@ -426,7 +426,7 @@ local render = import '../lib/render.libsonnet';
                 and on (account_id, region, application, deployment_group, deployment_id, target_id, lifecycle_event)
                   codedeploy_lifecycle_event_status{%(job)s, status="InProgress"} == 1
                 unless on (account_id, region, application, deployment_group, lifecycle_event)
-                  deployment_group:codedeploy_lifecycle_event_seconds:p90
+                  deployment_group:codedeploy_lifecycle_event_seconds:p50
               )
             )
             unless on (account_id, region, application, deployment_group)
@@ -509,7 +509,7 @@ local render = import '../lib/render.libsonnet';
               )
             > on (account_id, region, application, deployment_group, lifecycle_event) group_left
               clamp_min(
-                %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p50,
                 %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
               )
           )
@@ -524,7 +524,7 @@ local render = import '../lib/render.libsonnet';
                 )
               > on (account_id, region, application, deployment_group, lifecycle_event) group_left
                 clamp_min(
-                  %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                  %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p50,
                   %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
                 )
             )
@@ -542,7 +542,7 @@ local render = import '../lib/render.libsonnet';
                   )
                 > on (account_id, region, application, deployment_group, lifecycle_event) group_left
                   clamp_min(
-                    %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p90,
+                    %(CodeDeployLifecycleEventSlowerThanUsual.factor)s * deployment_group:codedeploy_lifecycle_event_seconds:p50,
                     %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)s
                   )
               )
@@ -552,7 +552,7 @@ local render = import '../lib/render.libsonnet';
           )
         |||,
         summary: "A CodeDeploy lifecycle event is taking longer than it usually does in its group.",
-        description: "Lifecycle event {{ $labels.lifecycle_event }} of {{ $value | printf \"%%.0f\" }} target{{ if ne $value 1.0 }}s{{ end }} in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been InProgress for longer than max(%(CodeDeployLifecycleEventSlowerThanUsual.factor)s x its group's p90 of {{ with printf \"deployment_group:codedeploy_lifecycle_event_seconds:p90{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q,lifecycle_event=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group $labels.lifecycle_event | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)ss).",
+        description: "Lifecycle event {{ $labels.lifecycle_event }} of {{ $value | printf \"%%.0f\" }} target{{ if ne $value 1.0 }}s{{ end }} in deployment {{ $labels.deployment_id }} of {{ $labels.application }}/{{ $labels.deployment_group }} (account {{ $labels.account_id }}, {{ $labels.region }}) has been InProgress for longer than max(%(CodeDeployLifecycleEventSlowerThanUsual.factor)s x its group's p50 of {{ with printf \"deployment_group:codedeploy_lifecycle_event_seconds:p50{account_id=%%q,region=%%q,application=%%q,deployment_group=%%q,lifecycle_event=%%q}\" $labels.account_id $labels.region $labels.application $labels.deployment_group $labels.lifecycle_event | query }}{{ . | first | value | humanizeDuration }}{{ else }}unknown{{ end }}, %(CodeDeployLifecycleEventSlowerThanUsual.floorSeconds)ss).",
         runbookURL: "https://github.com/codedeploy-exporter/codedeploy-exporter/blob/main/docs/monitoring.md#codedeploylifecycleeventslowerthanusual",
         statusPageQuery: "account_id={{ $labels.account_id | urlquery }}&region={{ $labels.region | urlquery }}&application={{ $labels.application | urlquery }}&deployment_group={{ $labels.deployment_group | urlquery }}&deployment_id={{ $labels.deployment_id | urlquery }}",
       },

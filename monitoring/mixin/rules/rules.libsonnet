@@ -297,9 +297,9 @@ local render = import '../lib/render.libsonnet';
         expr: "max by (account_id, region, application, deployment_group, lifecycle_event) (codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{%(job)s, le=\"+Inf\"})",
       },
       {
-        record: "deployment_group:codedeploy_lifecycle_event_seconds:p90",
+        record: "deployment_group:codedeploy_lifecycle_event_seconds:p50",
         expr: |||-
-          histogram_quantile(0.9, max by (account_id, region, application, deployment_group, lifecycle_event, le) (codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{%(job)s}))
+          histogram_quantile(0.5, max by (account_id, region, application, deployment_group, lifecycle_event, le) (codedeploy_deployment_group_lifecycle_event_duration_seconds_bucket{%(job)s}))
           and on (account_id, region, application, deployment_group, lifecycle_event)
             deployment_group:codedeploy_lifecycle_event_seconds:count >= %(minDeployments)s
         |||,
