@@ -905,25 +905,7 @@ def spread(args: argparse.Namespace) -> int:
     print(
         f"(2) {len(medians)} medians 110s-4h, 5 sampled histories each: mean normal fired, histories > 1 %, 3x caught"
     )
-    for history in (280, 56):
-        for rule in rules:
-            cells = []
-            for sigma in sigmas:
-                shares: list[float] = []
-                over, caught = 0, 0
-                for median in medians:
-                    for _ in range(5):
-                        group = Group("scan", median, sigma, history)
-                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), PHASE_BOUNDS))
-                        share = normal_fired(threshold, median, sigma)
-                        shares.append(share)
-                        over += share > 0.01
-                        caught += threshold <= 3 * median - args.poll
-                n = len(shares)
-                cells.append(
-                    f"s {sigma}: {100 * sum(shares) / n:.2f} %, {100 * over / n:.0f} %, {100 * caught / n:.0f} %"
-                )
-            print(f"history {history} {rule.text}: " + " | ".join(cells))
+    _scan(rng, medians, rules, sigmas, PHASE_BOUNDS, args.poll)
     return 0
 
 
@@ -968,6 +950,21 @@ def spread_hooks(args: argparse.Namespace) -> int:
         print(f"sigma {sigma}: " + ", ".join(f"{q} {min(e):+.0%} to {max(e):+.0%}" for q, e in errors.items()))
     rng = random.Random(args.seed)
     print(f"(3) {len(medians)} medians, 5 sampled histories each: mean normal fired, histories > 1 %, 3x caught")
+    _scan(rng, medians, rules, sigmas, HOOK_BOUNDS, args.poll)
+    return 0
+
+
+def _scan(
+    rng: random.Random,
+    medians: Sequence[float],
+    rules: Sequence[Rule],
+    sigmas: Sequence[float],
+    bounds: Sequence[float],
+    poll: float,
+) -> None:
+    """Per rule and spread, over 5 sampled histories (280 and 56 runs) of each median in the
+    buckets `bounds`: the mean share of normal runs fired on, the share of histories firing on
+    more than 1 %, and the share whose threshold catches a 3x run one poll before it ends."""
     for history in (280, 56):
         for rule in rules:
             cells = []
@@ -977,17 +974,16 @@ def spread_hooks(args: argparse.Namespace) -> int:
                 for median in medians:
                     for _ in range(5):
                         group = Group("scan", median, sigma, history)
-                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), HOOK_BOUNDS))
+                        threshold = rule.threshold(cumulative(lognormal(rng, group, history), bounds))
                         share = normal_fired(threshold, median, sigma)
                         shares.append(share)
                         over += share > 0.01
-                        caught += threshold <= 3 * median - args.poll
+                        caught += threshold <= 3 * median - poll
                 n = len(shares)
                 cells.append(
                     f"s {sigma}: {100 * sum(shares) / n:.2f} %, {100 * over / n:.0f} %, {100 * caught / n:.0f} %"
                 )
             print(f"history {history} {rule.text}: " + " | ".join(cells))
-    return 0
 
 
 def outputs() -> dict[Path, str]:
