@@ -11,7 +11,8 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -238,3 +239,26 @@ def start_prometheus(
     return Prometheus(
         f"http://127.0.0.1:{port}", start_ready("prometheus", argv, workdir, f"http://127.0.0.1:{port}/-/ready")
     )
+
+
+@contextmanager
+def scraped_exporter(
+    workdir: Path,
+    config: dict,
+    port: int,
+    job: str,
+    rule_files: tuple[Path, ...],
+    alertmanager: Alertmanager,
+    extra_args: tuple[str, ...] = (),
+) -> Iterator[Prometheus]:
+    """The exporter with `config` on `port`, and a Prometheus scraping it as `job` with
+    `rule_files` and alerting to `alertmanager`; both stopped on the way out, whatever happens."""
+    exporter = start_exporter(workdir, config, port, extra_args=extra_args)
+    try:
+        prometheus = start_prometheus(workdir, {job: f"127.0.0.1:{port}"}, rule_files, alertmanager)
+        try:
+            yield prometheus
+        finally:
+            prometheus.process.stop()
+    finally:
+        exporter.stop()

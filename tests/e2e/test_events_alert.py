@@ -14,7 +14,7 @@ from support.tools import EVENT_METRICS
 from exporter.simulator import SimulatorServer, deployment_info, instance_target, lifecycle_event
 from exporter.simulator.eventbridge import instance_event
 
-from .e2e_stack import RULES, free_port, http_get, start_exporter, start_prometheus, wait_for
+from .e2e_stack import RULES, free_port, http_get, scraped_exporter, wait_for
 
 DEPLOYMENT = "d-E2EVENTS1"
 JOB = "codedeploy-exporter"  # the shipped rules select this job; this stack has its own Prometheus
@@ -57,22 +57,15 @@ def stack(tmp_path_factory, alertmanager):
         "events": {"sqs_queue_url": queue, "endpoint_url": server.endpoint_url, "debounce": "500ms"},
     }
     port = free_port()
-    exporter = prometheus = None
     try:
-        exporter = start_exporter(workdir, config, port)
-        prometheus = start_prometheus(workdir, {JOB: f"127.0.0.1:{port}"}, (RULES,), alertmanager)
-        client = prometheus
-        wait_for(
-            lambda: client.query(f'codedeploy_target_status{{job="{JOB}",status="InProgress"}} == 1'),
-            30,
-            "the first scrape of the in-progress deployment",
-        )
-        yield server, queue, client, f"http://127.0.0.1:{port}"
+        with scraped_exporter(workdir, config, port, JOB, (RULES,), alertmanager) as client:
+            wait_for(
+                lambda: client.query(f'codedeploy_target_status{{job="{JOB}",status="InProgress"}} == 1'),
+                30,
+                "the first scrape of the in-progress deployment",
+            )
+            yield server, queue, client, f"http://127.0.0.1:{port}"
     finally:
-        if prometheus is not None:
-            prometheus.process.stop()
-        if exporter is not None:
-            exporter.stop()
         server.stop()
 
 

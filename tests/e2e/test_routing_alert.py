@@ -21,9 +21,8 @@ from .e2e_stack import (
     RULES,
     Alertmanager,
     free_port,
+    scraped_exporter,
     start_alertmanager,
-    start_exporter,
-    start_prometheus,
     wait_for,
 )
 
@@ -78,22 +77,15 @@ def stack(tmp_path_factory, routed_alertmanager: Alertmanager) -> Iterator[Simul
         "deployment_groups": [{"application": app, "deployment_group": "prod", "latest": 1} for app in GROUPS],
     }
     port = free_port()
-    exporter = prometheus = None
     try:
-        exporter = start_exporter(workdir, config, port)
-        prometheus = start_prometheus(workdir, {JOB: f"127.0.0.1:{port}"}, (RULES,), routed_alertmanager)
-        client = prometheus
-        wait_for(
-            lambda: len(client.query(f'codedeploy_deployment_group_tags{{job="{JOB}"}}')) == len(GROUPS) or None,
-            60,
-            "every group's tags series in Prometheus",
-        )
-        yield server
+        with scraped_exporter(workdir, config, port, JOB, (RULES,), routed_alertmanager) as client:
+            wait_for(
+                lambda: len(client.query(f'codedeploy_deployment_group_tags{{job="{JOB}"}}')) == len(GROUPS) or None,
+                60,
+                "every group's tags series in Prometheus",
+            )
+            yield server
     finally:
-        if prometheus is not None:
-            prometheus.process.stop()
-        if exporter is not None:
-            exporter.stop()
         server.stop()
 
 

@@ -28,7 +28,15 @@ from exporter.simulator import SimulatorServer, deployment_info, instance_target
 from exporter.simulator.builders import EC2_IN_PLACE_HOOKS, deployment_id_for
 from exporter.simulator.history import put_finished_deployment
 
-from .e2e_stack import ROOT, Alertmanager, Prometheus, free_port, http_get, start_exporter, start_prometheus, wait_for
+from .e2e_stack import (
+    ROOT,
+    Alertmanager,
+    Prometheus,
+    free_port,
+    http_get,
+    scraped_exporter,
+    wait_for,
+)
 
 JOB = "codedeploy-exporter"  # the chart's default job selector: job="<chart name>"
 CHART = ROOT / "helm" / "codedeploy-exporter"
@@ -140,16 +148,11 @@ def stack(tmp_path_factory, alertmanager: Alertmanager) -> Iterator[tuple[Simula
         "poll": {"interval": "2s"},
         "deployment_groups": [{"application": a, "deployment_group": "prod"} for a in ("shop", "cart", "fresh")],
     }
-    exporter = prometheus = None
     try:
-        exporter = start_exporter(workdir, config, port, extra_args=flags)
-        prometheus = start_prometheus(workdir, {JOB: f"127.0.0.1:{port}"}, (_rules_file(workdir, spec),), alertmanager)
-        yield server, prometheus, external_url
+        rules = (_rules_file(workdir, spec),)
+        with scraped_exporter(workdir, config, port, JOB, rules, alertmanager, flags) as prometheus:
+            yield server, prometheus, external_url
     finally:
-        if prometheus is not None:
-            prometheus.process.stop()
-        if exporter is not None:
-            exporter.stop()
         server.stop()
 
 
