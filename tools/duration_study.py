@@ -570,6 +570,23 @@ class Outcome:
     waiting_fired: int = 0
     worst_delay: float = 0.0  # seconds from crossing the threshold to the first firing
 
+    @classmethod
+    def of(cls, kinds: Sequence[tuple[str, float]], first: dict[str, float], threshold: float) -> Outcome:
+        """Tally runs d-<kind><i> ("n" normal, "w" waiting, else slow) by whether the alert
+        fired for them (`first`: when it first did)."""
+        out = cls()
+        for i, (kind, _) in enumerate(kinds):
+            fired = f"d-{kind}{i}" in first
+            if kind == "n":
+                out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
+            elif kind == "w":
+                out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
+            else:
+                out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
+                if fired:
+                    out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
+        return out
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -702,18 +719,7 @@ def study(
                 )
             )
     first = _replay(rows, SLOWER, rule, poll, steps, promtool)
-    out = Outcome()
-    for i, (kind, _active) in enumerate(kinds):
-        fired = f"d-{kind}{i}" in first
-        if kind == "n":
-            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
-        elif kind == "w":
-            out.waiting, out.waiting_fired = out.waiting + 1, out.waiting_fired + fired
-        else:
-            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
-            if fired:
-                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
-    return out, threshold
+    return Outcome.of(kinds, first, threshold), threshold
 
 
 def _replay(rows: Sequence[str], alert: str, rule: Rule, poll: int, steps: int, promtool: str) -> dict[str, float]:
@@ -828,16 +834,7 @@ def hook_study(
             )
         )
     first = _replay(rows, HOOK_SLOWER, rule, poll, steps, promtool)
-    out = Outcome()
-    for i, (kind, _duration) in enumerate(kinds):
-        fired = f"d-{kind}{i}" in first
-        if kind == "n":
-            out.normal, out.normal_fired = out.normal + 1, out.normal_fired + fired
-        else:
-            out.slow, out.slow_fired = out.slow + 1, out.slow_fired + fired
-            if fired:
-                out.worst_delay = max(out.worst_delay, first[f"d-{kind}{i}"] - threshold)
-    return out, threshold
+    return Outcome.of(kinds, first, threshold), threshold
 
 
 def measure_hooks(args: argparse.Namespace) -> int:
