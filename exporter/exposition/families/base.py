@@ -16,7 +16,7 @@ EC2 target:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, Literal, Protocol
@@ -98,6 +98,38 @@ Sample = tuple[str, float]  # (the family's own labels, rendered; value)
 SuffixedSample = tuple[str, str, float]  # summaries and histograms: (suffix, labels, value)
 PlainSamples = Callable[[Any], Iterable[Sample]]
 SuffixedSamples = Callable[[Any], Iterable[SuffixedSample]]
+
+
+class CumulativeHistogram(Protocol):
+    """What a histogram family renders: cumulative counts per bound (+Inf aside), sum, count."""
+
+    @property
+    def buckets(self) -> tuple[int, ...]: ...
+    @property
+    def sum(self) -> float: ...
+    @property
+    def count(self) -> int: ...
+
+
+def le_values(bounds: Sequence[float]) -> tuple[str, ...]:
+    """The `le` label values of bucket bounds (whole numbers without a decimal point), then +Inf;
+    made once per family, not per sample."""
+    return (*(str(int(b)) if b == int(b) else repr(b) for b in bounds), "+Inf")
+
+
+def bucket_samples(own: str, les: tuple[str, ...], cumulative: Iterable[float]) -> Iterator[SuffixedSample]:
+    """`_bucket` samples of one labelled histogram: a cumulative count per `les` value, +Inf last
+    (a gauge histogram's whole exposition: its +Inf bucket is the count)."""
+    prefix = f"{own}," if own else ""
+    for le, count in zip(les, cumulative, strict=True):
+        yield "_bucket", f'{prefix}le="{le}"', count
+
+
+def histogram_samples(own: str, les: tuple[str, ...], histogram: CumulativeHistogram) -> Iterator[SuffixedSample]:
+    """A classic histogram's samples: the buckets, +Inf being the count, then `_sum` and `_count`."""
+    yield from bucket_samples(own, les, (*histogram.buckets, histogram.count))
+    yield "_sum", own, histogram.sum
+    yield "_count", own, histogram.count
 
 
 class SparseSamples(Protocol):

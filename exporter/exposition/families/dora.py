@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample
+from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample, histogram_samples, le_values
 from exporter.exposition.text import escape, label_pairs
 from exporter.group_figures import RECOVERY_BUCKETS, WindowFigures
 
@@ -30,19 +30,12 @@ def _failures(v: GroupView) -> Iterator[Sample]:
             yield label_pairs(cause=cause), count
 
 
-def _le(bound: float) -> str:
-    return str(int(bound))
+_RECOVERY_LE = le_values(RECOVERY_BUCKETS)
 
 
 def _recovery(v: GroupView) -> Iterator[SuffixedSample]:
-    if v.dora is None:
-        return
-    histogram = v.dora.recovery
-    for bound, count in zip(RECOVERY_BUCKETS, histogram.buckets, strict=True):
-        yield "_bucket", f'le="{_le(bound)}"', count
-    yield "_bucket", 'le="+Inf"', histogram.count
-    yield "_sum", "", histogram.sum
-    yield "_count", "", histogram.count
+    if v.dora is not None:
+        yield from histogram_samples("", _RECOVERY_LE, v.dora.recovery)
 
 
 def _windows(v: GroupView) -> tuple[WindowFigures, ...]:

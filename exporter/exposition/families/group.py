@@ -9,7 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import STATUS, Family, Level, PlainSamples, Sample, SuffixedSample
+from exporter.exposition.families.base import (
+    STATUS,
+    Family,
+    Level,
+    PlainSamples,
+    Sample,
+    SuffixedSample,
+    histogram_samples,
+    le_values,
+)
 from exporter.exposition.text import escape, label_pairs, status_set
 from exporter.model import COUNTED_STATUSES, DEPLOYMENT_STATUSES, DURATION_BUCKETS
 
@@ -66,18 +75,12 @@ def _deployments_total(v: GroupView) -> Iterator[Sample]:
         yield label_pairs(status=status, creator=creator), count
 
 
-def _le(bound: float) -> str:
-    return str(int(bound)) if bound == int(bound) else repr(bound)
+_DURATION_LE = le_values(DURATION_BUCKETS)
 
 
 def _deployment_duration(v: GroupView) -> Iterator[SuffixedSample]:
     for status, histogram in v.durations or ():
-        own = f'status="{escape(status)}"'
-        for bound, count in zip(DURATION_BUCKETS, histogram.buckets, strict=True):
-            yield "_bucket", f'{own},le="{_le(bound)}"', count
-        yield "_bucket", f'{own},le="+Inf"', histogram.count
-        yield "_sum", own, histogram.sum
-        yield "_count", own, histogram.count
+        yield from histogram_samples(f'status="{escape(status)}"', _DURATION_LE, histogram)
 
 
 _SINCE_FIRST_POLL = (

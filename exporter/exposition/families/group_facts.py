@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from exporter.config.tag_labels import PREFIX
-from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample
+from exporter.exposition.families.base import Family, Level, Sample, SuffixedSample, histogram_samples, le_values
 from exporter.exposition.text import escape
 from exporter.model import LEAD_TIME_BUCKETS
 
@@ -24,19 +24,12 @@ def _group_tags(v: GroupView) -> Iterator[Sample]:
         yield ",".join(f'{name}="{escape(value)}"' for name, value in v.tags), 1
 
 
-def _le(bound: float) -> str:
-    return str(int(bound)) if bound == int(bound) else repr(bound)
+_LEAD_TIME_LE = le_values(LEAD_TIME_BUCKETS)
 
 
 def _lead_time(v: GroupView) -> Iterator[SuffixedSample]:
-    histogram = v.lead_times
-    if histogram is None:
-        return
-    for bound, count in zip(LEAD_TIME_BUCKETS, histogram.buckets, strict=True):
-        yield "_bucket", f'le="{_le(bound)}"', count
-    yield "_bucket", 'le="+Inf"', histogram.count
-    yield "_sum", "", histogram.sum
-    yield "_count", "", histogram.count
+    if v.lead_times is not None:
+        yield from histogram_samples("", _LEAD_TIME_LE, v.lead_times)
 
 
 GROUP_FACT_FAMILIES: tuple[Family, ...] = (

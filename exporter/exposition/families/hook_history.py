@@ -12,24 +12,22 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import Family, Level, SuffixedSample
+from exporter.exposition.families.base import Family, Level, SuffixedSample, bucket_samples, le_values
 from exporter.exposition.text import escape
 from exporter.model import HOOK_DURATION_BUCKETS
 
 if TYPE_CHECKING:
     from exporter.exposition.views import GroupView
 
-_LE = tuple(str(int(b)) if b == int(b) else repr(b) for b in HOOK_DURATION_BUCKETS) + ("+Inf",)
+_LE = le_values(HOOK_DURATION_BUCKETS)
 
 
 def _hook_durations(v: GroupView) -> Iterator[SuffixedSample]:
     for event, histogram in v.hook_durations or ():
-        own = f'lifecycle_event="{escape(event)}"'
         # Buckets only: `_gcount` and `_gsum` would be help-less untyped families in the 0.0.4
         # format (promtool check metrics rejects them); the +Inf bucket is the count, and the
         # per-deployment summary (codedeploy_deployment_lifecycle_event_duration_seconds) has sums.
-        for le, count in zip(_LE, histogram.buckets, strict=True):
-            yield "_bucket", f'{own},le="{le}"', count
+        yield from bucket_samples(f'lifecycle_event="{escape(event)}"', _LE, histogram.buckets)
 
 
 HOOK_HISTORY_FAMILIES: tuple[Family, ...] = (

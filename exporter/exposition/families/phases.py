@@ -10,13 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from exporter.exposition.families.base import Family, Level, SuffixedSample
+from exporter.exposition.families.base import Family, Level, SuffixedSample, bucket_samples, le_values
 from exporter.group_figures import PHASE_BUCKETS, PHASE_STATUSES, PHASES
 
 if TYPE_CHECKING:
     from exporter.exposition.views import GroupView
 
-_LE = (*(str(int(b)) for b in PHASE_BUCKETS), "+Inf")
+_LE = le_values(PHASE_BUCKETS)
 # Always present once the history is read, 0 counts included: the pair the shipped rules read
 # (deployment_group:codedeploy_deployment_active_seconds:count), so that a listed group with no
 # Succeeded deployment in the window has a count of 0 ("count < minDeployments" lists it among
@@ -36,10 +36,8 @@ def _phase_durations(v: GroupView) -> Iterator[SuffixedSample]:
         # groups never wait (in place, Lambda) and many never stop, 12 series per pair.
         if buckets[-1] == 0 and (phase, status) != ALWAYS:
             continue
-        own = f'phase="{phase}",status="{status}"'
         # Buckets only, as the hook history: the +Inf bucket is the count.
-        for le, count in zip(_LE, buckets, strict=True):
-            yield "_bucket", f'{own},le="{le}"', count
+        yield from bucket_samples(f'phase="{phase}",status="{status}"', _LE, buckets)
 
 
 PHASE_FAMILIES: tuple[Family, ...] = (
